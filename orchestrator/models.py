@@ -1,0 +1,258 @@
+"""SQLModel tables: the single source of truth for launches, gates, items and their history.
+
+Conventions: every timestamp is timezone-aware UTC; enums are stored as their string values (no
+native database enums, so adding a value never needs a type migration); rows that several writers
+race on carry a ``version`` column that services compare-and-set.
+"""
+
+from datetime import datetime
+from typing import Any
+
+from enum import StrEnum
+
+from sqlalchemy import JSON, Column, DateTime, Dialect, String, UniqueConstraint
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+from orchestrator.clock import utcnow
+from orchestrator.enums import (
+    GateKind,
+    GateStatus,
+    ItemStatus,
+    LaunchStatus,
+    OutboxStatus,
+    Phase,
+    Role,
+    RolloutState,
+    Source,
+    Vote,
+)
+
+
+def _when(*, nullable: bool = False, index: bool = False) -> Any:
+    """A timezone-aware timestamp column."""
+    return Field(default=None, sa_type=DateTime(timezone=True), nullable=nullable, index=index)
+
+
+def _created() -> Any:
+    return Field(default_factory=utcnow, sa_type=DateTime(timezone=True), nullable=False)
+
+
+class EnumText(TypeDecorator[StrEnum]):
+    """A StrEnum stored as its plain string value and read back as the enum member."""
+
+    impl = String(32)
+    cache_ok = True
+
+    def __init__(self, enum_type: type[StrEnum]) -> None:
+        super().__init__()
+        self.enum_type = enum_type
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        return None if value is None else self.enum_type(value).value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> StrEnum | None:
+        return None if value is None else self.enum_type(value)
+
+
+def _enum(enum_type: type[StrEnum], default: Any = None, *, index: bool = False, nullable: bool = False) -> Any:
+    return Field(default=default, sa_type=EnumText(enum_type), nullable=nullable, index=index)
+
+
+def _json_list() -> Any:
+    return Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+def _json_dict(*, nullable: bool = False) -> Any:
+    return Field(default_factory=dict, sa_column=Column(JSON, nullable=nullable))
+
+
+class Team(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=40, unique=True, index=True)
+    name: str = Field(max_length=120)
+    slack_channel: str | None = Field(default=None, max_length=80)
+
+
+class Member(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True, index=True)
+    name: str = Field(max_length=120)
+    slack_user_id: str | None = Field(default=None, max_length=40, unique=True, index=True)
+    team_id: int | None = Field(default=None, foreign_key="team.id", index=True)
+    role: Role = _enum(Role, Role.MEMBER)
+
+
+class Region(SQLModel, table=True):
+    """A market a launch rolls out to; sub-regions (``NA:CA-QC``) name their parent."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=40, unique=True, index=True)
+    name: str = Field(max_length=120)
+    timezone: str = Field(max_length=64)
+    slack_channel: str | None = Field(default=None, max_length=80)
+    rollout_order: int = Field(default=100)
+    parent_id: int | None = Field(default=None, foreign_key="region.id")
+
+
+class Launch(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=80, unique=True, index=True)
+    name: str = Field(max_length=200)
+    tier: int = Field(ge=1, le=3)
+    status: LaunchStatus = _enum(LaunchStatus, LaunchStatus.DRAFT, index=True)
+    owner: str = Field(max_length=254)
+    exec_sponsor: str | None = Field(default=None, max_length=254)
+    flags: list[str] = _json_list()
+    template_version: str | None = Field(default=None, max_length=80)
+    version: int = Field(default=1)
+    created_at: datetime = _created()
+    updated_at: datetime = _created()
+
+
+class RegionRollout(SQLModel, table=True):
+    """One launch in one region, moving through the phases on its own dates."""
+
+    __table_args__ = (UniqueConstraint("launch_id", "region_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    launch_id: int = Field(foreign_key="launch.id", index=True)
+    region_id: int = Field(foreign_key="region.id", index=True)
+    state: RolloutState = _enum(RolloutState, RolloutState.PLANNED, index=True)
+    phase: Phase | None = _enum(Phase, None, nullable=True)
+    percent: int = Field(default=0, ge=0, le=100)
+    # The state a halt interrupted, so resume returns exactly there.
+    halted_from: RolloutState | None = _enum(RolloutState, None, nullable=True)
+    halt_reason: str | None = Field(default=None, max_length=500)
+    reevaluate_at: datetime | None = _when(nullable=True)
+    version: int = Field(default=1)
+    updated_at: datetime = _created()
+
+
+class PhaseDate(SQLModel, table=True):
+    """When a region enters a phase: the first plan (baseline) and the current plan."""
+
+    __table_args__ = (UniqueConstraint("rollout_id", "phase"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    rollout_id: int = Field(foreign_key="regionrollout.id", index=True)
+    phase: Phase = _enum(Phase)
+    baseline_at: datetime = Field(sa_type=DateTime(timezone=True))
+    current_at: datetime = Field(sa_type=DateTime(timezone=True))
+
+
+class PhaseDateChange(SQLModel, table=True):
+    """One reschedule of a phase date: the slip history leadership reads."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    phase_date_id: int = Field(foreign_key="phasedate.id", index=True)
+    old_at: datetime = Field(sa_type=DateTime(timezone=True))
+    new_at: datetime = Field(sa_type=DateTime(timezone=True))
+    actor: str = Field(max_length=254)
+    reason: str = Field(max_length=1000)
+    changed_at: datetime = _created()
+
+
+class Gate(SQLModel, table=True):
+    """One condition a region must meet before entering a phase; passes once."""
+
+    __table_args__ = (UniqueConstraint("rollout_id", "phase", "kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    rollout_id: int = Field(foreign_key="regionrollout.id", index=True)
+    phase: Phase = _enum(Phase)
+    kind: GateKind = _enum(GateKind)
+    status: GateStatus = _enum(GateStatus, GateStatus.PENDING, index=True)
+    # Approval gates: who must vote (member emails). Empty means any approver may decide.
+    approvers: list[str] = _json_list()
+    opened_at: datetime | None = _when(nullable=True)
+    passed_at: datetime | None = _when(nullable=True)
+    version: int = Field(default=1)
+
+
+class ChecklistItem(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("rollout_id", "phase", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    launch_id: int = Field(foreign_key="launch.id", index=True)
+    rollout_id: int = Field(foreign_key="regionrollout.id", index=True)
+    phase: Phase = _enum(Phase)
+    key: str = Field(max_length=120)
+    title: str = Field(max_length=300)
+    description: str = Field(default="", max_length=4000)
+    owner_team_id: int = Field(foreign_key="team.id", index=True)
+    assignee_id: int | None = Field(default=None, foreign_key="member.id", index=True)
+    due_at: datetime | None = _when(nullable=True, index=True)
+    # Days relative to the phase date, kept so a reschedule can move the due date with it.
+    due_offset_days: int | None = Field(default=None)
+    blocking: bool = Field(default=True)
+    evidence_required: bool = Field(default=False)
+    depends_on: list[str] = _json_list()
+    status: ItemStatus = _enum(ItemStatus, ItemStatus.TODO, index=True)
+    evidence_url: str | None = Field(default=None, max_length=2000)
+    blocked_reason: str | None = Field(default=None, max_length=1000)
+    checked_by: str | None = Field(default=None, max_length=254)
+    checked_at: datetime | None = _when(nullable=True)
+    version: int = Field(default=1)
+    updated_at: datetime = _created()
+
+
+class Waiver(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="checklistitem.id", index=True)
+    approver: str = Field(max_length=254)
+    reason: str = Field(max_length=1000)
+    expires_at: datetime | None = _when(nullable=True)
+    created_at: datetime = _created()
+    revoked_at: datetime | None = _when(nullable=True)
+    revoked_by: str | None = Field(default=None, max_length=254)
+
+
+class Decision(SQLModel, table=True):
+    """One approver's current vote on an approval gate; a changed vote replaces it (audited)."""
+
+    __table_args__ = (UniqueConstraint("gate_id", "voter"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    gate_id: int = Field(foreign_key="gate.id", index=True)
+    voter: str = Field(max_length=254)
+    vote: Vote = _enum(Vote)
+    comment: str | None = Field(default=None, max_length=2000)
+    # Conditional Go: the conditions accepted and who accepted the risk.
+    conditions: str | None = Field(default=None, max_length=2000)
+    risk_accepted_by: str | None = Field(default=None, max_length=254)
+    # No-Go: when the region is looked at again.
+    reevaluate_at: datetime | None = _when(nullable=True)
+    cast_at: datetime = _created()
+
+
+class AuditEvent(SQLModel, table=True):
+    """Append-only ledger: nothing changes without one of these in the same transaction."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    launch_id: int | None = Field(default=None, foreign_key="launch.id", index=True)
+    entity: str = Field(max_length=40)
+    entity_id: int | None = Field(default=None)
+    action: str = Field(max_length=60)
+    actor: str = Field(max_length=254)
+    source: Source = _enum(Source)
+    before: dict[str, Any] | None = _json_dict(nullable=True)
+    after: dict[str, Any] | None = _json_dict(nullable=True)
+    reason: str | None = Field(default=None, max_length=1000)
+    at: datetime = _created()
+
+
+class Outbox(SQLModel, table=True):
+    """A side effect promised by a committed change; delivered later, at most once per key."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=300, unique=True)
+    topic: str = Field(max_length=80, index=True)
+    launch_id: int | None = Field(default=None, foreign_key="launch.id", index=True)
+    payload: dict[str, Any] = _json_dict()
+    status: OutboxStatus = _enum(OutboxStatus, OutboxStatus.PENDING, index=True)
+    attempts: int = Field(default=0)
+    next_attempt_at: datetime = _created()
+    last_error: str | None = Field(default=None, max_length=2000)
+    created_at: datetime = _created()
+    delivered_at: datetime | None = _when(nullable=True)

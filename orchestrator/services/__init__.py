@@ -1,0 +1,1 @@
+"""Every state change of the domain, one keyword-only function each, one transaction each."""

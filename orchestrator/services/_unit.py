@@ -1,0 +1,59 @@
+"""Transaction, row-locking and compare-and-set helpers shared by the services."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlmodel import Session, SQLModel
+
+from orchestrator.errors import NotFound, StaleVersion
+
+RowT = TypeVar("RowT", bound=SQLModel)
+
+
+@contextmanager
+def transaction(session: Session) -> Iterator[None]:
+    """Commit everything the block wrote, or nothing: a half-written change never lands."""
+    try:
+        yield
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def lock(session: Session, model: type[RowT], row_id: int, entity: str) -> RowT:
+    """Load a row fresh and hold its write lock until commit (SELECT ... FOR UPDATE on PostgreSQL;
+    SQLite already holds the database write lock from BEGIN IMMEDIATE)."""
+    statement = (
+        select(model)
+        .where(model.id == row_id)  # type: ignore[attr-defined]
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    row = session.execute(statement).scalar_one_or_none()
+    if row is None:
+        raise NotFound(entity, row_id)
+    return row
+
+
+def expect_version(row: Any, expected: int | None, entity: str) -> None:
+    if expected is not None and row.version != expected:
+        raise StaleVersion(entity, row.id, expected, row.version)
+
+
+def compare_and_set(session: Session, row: Any, entity: str, **values: Any) -> None:
+    """Write ``values`` only if nobody bumped the row's version since it was read; bump it."""
+    model = type(row)
+    values["version"] = row.version + 1
+    session.flush()
+    result = session.execute(
+        update(model).where(model.id == row.id, model.version == row.version).values(**values)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        actual = session.execute(select(model.version).where(model.id == row.id)).scalar_one()
+        raise StaleVersion(entity, row.id, row.version, actual)
+    for name, value in values.items():
+        set_committed_value(row, name, value)

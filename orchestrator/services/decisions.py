@@ -1,0 +1,110 @@
+"""Go / Conditional Go / No-Go votes on approval gates.
+
+A vote is recorded per voter (a changed vote replaces the old one, both kept in the audit ledger).
+Conditional Go must name the conditions and who accepts the risk; No-Go must set a re-evaluation
+date, which the region carries so nobody forgets to look again.
+"""
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from orchestrator.actors import Actor
+from orchestrator.clock import utcnow
+from orchestrator.enums import GateKind, GateStatus, Vote
+from orchestrator.errors import IllegalTransition, InvalidInput, NotFound
+from orchestrator.ledger import enqueue, record
+from orchestrator.models import Decision, Gate, RegionRollout
+from orchestrator.services._unit import compare_and_set, lock, transaction
+from orchestrator.services.gates import evaluate_gates
+
+
+def cast_vote(
+    *,
+    session: Session,
+    gate_id: int,
+    voter: str,
+    vote: Vote,
+    actor: Actor,
+    comment: str | None = None,
+    conditions: str | None = None,
+    risk_accepted_by: str | None = None,
+    reevaluate_at: datetime | None = None,
+) -> Decision:
+    voter = voter.strip()
+    if not voter:
+        raise InvalidInput("voter", "name who votes")
+    if vote == Vote.CONDITIONAL_GO and not ((conditions or "").strip() and (risk_accepted_by or "").strip()):
+        raise InvalidInput(
+            "conditions", "a Conditional Go needs its conditions and who accepts the risk (risk_accepted_by)"
+        )
+    if vote == Vote.NO_GO:
+        if reevaluate_at is None:
+            raise InvalidInput("reevaluate_at", "a No-Go needs the date the region will be looked at again")
+        if reevaluate_at.tzinfo is None:
+            raise InvalidInput("reevaluate_at", "needs a timezone offset")
+    now = utcnow()
+    with transaction(session):
+        rollout_id = session.execute(select(Gate.rollout_id).where(Gate.id == gate_id)).scalar()
+        if rollout_id is None:
+            raise NotFound("gate", gate_id)
+        rollout = lock(session, RegionRollout, rollout_id, "region rollout")
+        gate = lock(session, Gate, gate_id, "gate")
+        if gate.kind != GateKind.APPROVAL:
+            raise InvalidInput(
+                "gate_id", f"gate {gate_id} is a {gate.kind.value} gate; votes go to approval gates"
+            )
+        if gate.status == GateStatus.PASSED:
+            raise IllegalTransition("gate", "passed", "vote on", [])
+        if gate.approvers and voter not in gate.approvers:
+            raise InvalidInput(
+                "voter", f"{voter} is not an approver of this gate (approvers: {', '.join(gate.approvers)})"
+            )
+        decision = session.execute(
+            select(Decision).where(Decision.gate_id == gate_id, Decision.voter == voter)
+        ).scalar_one_or_none()
+        before = None
+        if decision is None:
+            decision = Decision(gate_id=gate_id, voter=voter, vote=vote)
+            session.add(decision)
+        else:
+            if (decision.vote, decision.comment, decision.conditions, decision.reevaluate_at) == (
+                vote,
+                comment,
+                conditions,
+                reevaluate_at,
+            ):
+                return decision  # the same vote again
+            before = {"vote": decision.vote.value}
+        decision.vote = vote
+        decision.comment = comment
+        decision.conditions = conditions
+        decision.risk_accepted_by = risk_accepted_by
+        decision.reevaluate_at = reevaluate_at
+        decision.cast_at = now
+        session.flush()
+        after = {"vote": vote.value, "voter": voter, "phase": gate.phase.value}
+        record(
+            session,
+            actor=actor,
+            entity="decision",
+            entity_id=decision.id,
+            action="decision.cast",
+            launch_id=rollout.launch_id,
+            before=before,
+            after=after,
+            reason=comment or conditions,
+        )
+        enqueue(
+            session,
+            key=f"decision:{decision.id}:{vote.value}:{now.isoformat()}",
+            topic=f"decision.{vote.value}",
+            launch_id=rollout.launch_id,
+            payload={"gate_id": gate_id, "rollout_id": rollout_id, **after},
+        )
+        if vote == Vote.NO_GO:
+            compare_and_set(session, rollout, "region rollout", reevaluate_at=reevaluate_at, updated_at=now)
+        else:
+            evaluate_gates(session, rollout=rollout, now=now, actor=actor)
+    return decision

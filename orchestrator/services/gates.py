@@ -1,0 +1,154 @@
+"""Opening and passing gates. A gate passes once, by compare-and-set, in the transaction that
+completed its last condition; when every gate of the phase has passed the region becomes ready.
+
+Called from inside other services' transactions (never commits on its own).
+"""
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlmodel import Session
+
+from orchestrator.actors import Actor
+from orchestrator.clock import as_utc
+from orchestrator.enums import SATISFYING_STATUSES, GateKind, GateStatus, Phase, RolloutState, Vote
+from orchestrator.ledger import enqueue, record
+from orchestrator.models import ChecklistItem, Decision, Gate, PhaseDate, RegionRollout
+from orchestrator.services._unit import compare_and_set
+
+# A check for gate kinds whose rules live outside the core (beta exit criteria).
+GateCheck = Callable[[Session, RegionRollout, Gate], bool]
+
+
+def open_phase_gates(session: Session, *, rollout: RegionRollout, phase: Phase, now: datetime) -> None:
+    session.execute(
+        update(Gate)
+        .where(Gate.rollout_id == rollout.id, Gate.phase == phase, Gate.status == GateStatus.PENDING)
+        .values(status=GateStatus.OPEN, opened_at=now, version=Gate.version + 1)
+    )
+
+
+def open_blocking_items(session: Session, *, rollout_id: int, phase: Phase) -> int:
+    statement = select(func.count()).where(
+        ChecklistItem.rollout_id == rollout_id,
+        ChecklistItem.phase == phase,
+        ChecklistItem.blocking.is_(True),  # type: ignore[attr-defined]
+        ChecklistItem.status.not_in(SATISFYING_STATUSES),  # type: ignore[attr-defined]
+    )
+    return int(session.execute(statement).scalar_one())
+
+
+def approval_holds(session: Session, gate: Gate) -> bool:
+    """Unanimous: any No-Go holds the gate; every named approver (or, with none named, at least
+    one voter) must have said Go or Conditional Go."""
+    votes = {
+        voter: vote
+        for voter, vote in session.execute(
+            select(Decision.voter, Decision.vote).where(Decision.gate_id == gate.id)
+        )
+    }
+    if any(vote == Vote.NO_GO for vote in votes.values()):
+        return False
+    if gate.approvers:
+        return all(votes.get(approver) in (Vote.GO, Vote.CONDITIONAL_GO) for approver in gate.approvers)
+    return bool(votes)
+
+
+def phase_start(session: Session, *, rollout_id: int, phase: Phase) -> datetime | None:
+    value = session.execute(
+        select(PhaseDate.current_at).where(PhaseDate.rollout_id == rollout_id, PhaseDate.phase == phase)
+    ).scalar_one_or_none()
+    return as_utc(value) if value is not None else None
+
+
+def gate_holds(
+    session: Session, *, rollout: RegionRollout, gate: Gate, now: datetime, beta_exit: GateCheck | None
+) -> bool:
+    assert rollout.id is not None
+    if gate.kind == GateKind.CHECKLIST:
+        return open_blocking_items(session, rollout_id=rollout.id, phase=gate.phase) == 0
+    if gate.kind == GateKind.APPROVAL:
+        return approval_holds(session, gate)
+    if gate.kind == GateKind.TIME:
+        start = phase_start(session, rollout_id=rollout.id, phase=gate.phase)
+        return start is not None and now >= start
+    # Beta exit criteria are judged by the beta package; without it the gate stays closed.
+    return beta_exit is not None and beta_exit(session, rollout, gate)
+
+
+def evaluate_gates(
+    session: Session,
+    *,
+    rollout: RegionRollout,
+    now: datetime,
+    actor: Actor,
+    beta_exit: GateCheck | None = None,
+) -> bool:
+    """Pass every open gate of the rollout's phase whose condition holds; make the region ready
+    when all have passed. Returns True when this call made the region ready."""
+    if rollout.state != RolloutState.GATED or rollout.phase is None:
+        return False
+    assert rollout.id is not None
+    gates = list(
+        session.execute(
+            select(Gate).where(Gate.rollout_id == rollout.id, Gate.phase == rollout.phase)
+        ).scalars()
+    )
+    for gate in gates:
+        if gate.status != GateStatus.OPEN or not gate_holds(
+            session, rollout=rollout, gate=gate, now=now, beta_exit=beta_exit
+        ):
+            continue
+        passed = session.execute(
+            update(Gate)
+            .where(Gate.id == gate.id, Gate.status == GateStatus.OPEN)
+            .values(status=GateStatus.PASSED, passed_at=now, version=Gate.version + 1)
+        )
+        if passed.rowcount != 1:  # type: ignore[attr-defined]
+            continue  # someone else passed it first
+        session.refresh(gate)
+        record(
+            session,
+            actor=actor,
+            entity="gate",
+            entity_id=gate.id,
+            action="gate.passed",
+            launch_id=rollout.launch_id,
+            before={"status": GateStatus.OPEN.value},
+            after={"status": GateStatus.PASSED.value, "kind": gate.kind.value, "phase": gate.phase.value},
+        )
+        enqueue(
+            session,
+            key=f"gate:{gate.id}:passed",
+            topic="gate.passed",
+            launch_id=rollout.launch_id,
+            payload={
+                "gate_id": gate.id,
+                "rollout_id": rollout.id,
+                "phase": gate.phase.value,
+                "kind": gate.kind.value,
+            },
+        )
+    if any(gate.status != GateStatus.PASSED for gate in gates):
+        return False
+    before = {"state": rollout.state.value, "phase": rollout.phase.value}
+    compare_and_set(session, rollout, "region rollout", state=RolloutState.READY, updated_at=now)
+    record(
+        session,
+        actor=actor,
+        entity="rollout",
+        entity_id=rollout.id,
+        action="rollout.ready",
+        launch_id=rollout.launch_id,
+        before=before,
+        after={"state": RolloutState.READY.value, "phase": rollout.phase.value},
+    )
+    enqueue(
+        session,
+        key=f"rollout:{rollout.id}:{rollout.phase.value}:ready:v{rollout.version}",
+        topic="rollout.ready",
+        launch_id=rollout.launch_id,
+        payload={"rollout_id": rollout.id, "phase": rollout.phase.value},
+    )
+    return True

@@ -1,0 +1,307 @@
+"""Checklist item transitions (check, reopen, start, block, n/a, waive), assignment, and the gate
+consequences of each: the check-off that completes a gate passes it in the same transaction.
+"""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from orchestrator.actors import Actor
+from orchestrator.clock import utcnow
+from orchestrator.enums import SATISFYING_STATUSES, GateKind, GateStatus, ItemStatus
+from orchestrator.errors import InvalidInput, NotFound, PreconditionFailed
+from orchestrator.ledger import enqueue, record, snapshot
+from orchestrator.models import ChecklistItem, Gate, Member, RegionRollout, Waiver
+from orchestrator.rules import check_item_transition
+from orchestrator.services._unit import compare_and_set, expect_version, lock, transaction
+from orchestrator.services.gates import GateCheck, evaluate_gates
+
+ENTITY = "checklist item"
+_TRACKED = ("status", "evidence_url", "blocked_reason", "checked_by", "assignee_id")
+
+
+def _lock_item(session: Session, item_id: int) -> tuple[ChecklistItem, RegionRollout]:
+    """Lock the item's rollout first: every change in one region is serialised, so two check-offs
+    can never each see the other's item open and leave a finished gate unpassed."""
+    rollout_id = session.execute(select(ChecklistItem.rollout_id).where(ChecklistItem.id == item_id)).scalar()
+    if rollout_id is None:
+        raise NotFound(ENTITY, item_id)
+    rollout = lock(session, RegionRollout, rollout_id, "region rollout")
+    item = lock(session, ChecklistItem, item_id, ENTITY)
+    return item, rollout
+
+
+def _transition(
+    *,
+    session: Session,
+    item_id: int,
+    target: ItemStatus,
+    actor: Actor,
+    action: str,
+    values: dict[str, Any],
+    reason: str | None,
+    expected_version: int | None,
+    beta_exit: GateCheck | None = None,
+    before_write: Any = None,
+) -> ChecklistItem:
+    now = utcnow()
+    with transaction(session):
+        item, rollout = _lock_item(session, item_id)
+        expect_version(item, expected_version, ENTITY)
+        if item.status == target:
+            return item  # double click, Slack retry: nothing changes twice
+        check_item_transition(item.status, target)
+        if before_write is not None:
+            before_write(session, item)
+        before = snapshot(item, *_TRACKED)
+        compare_and_set(session, item, ENTITY, status=target, updated_at=now, **values)
+        record(
+            session,
+            actor=actor,
+            entity="item",
+            entity_id=item.id,
+            action=action,
+            launch_id=item.launch_id,
+            before=before,
+            after=snapshot(item, *_TRACKED),
+            reason=reason,
+        )
+        enqueue(
+            session,
+            key=f"item:{item.id}:v{item.version}:{action}",
+            topic=action,
+            launch_id=item.launch_id,
+            payload={"item_id": item.id, "status": target.value, "actor": actor.name, "reason": reason},
+        )
+        if target in SATISFYING_STATUSES:
+            evaluate_gates(session, rollout=rollout, now=now, actor=actor, beta_exit=beta_exit)
+        elif item.blocking:
+            _alert_if_gate_already_passed(session, item=item, actor=actor)
+    return item
+
+
+def check_item(
+    *,
+    session: Session,
+    item_id: int,
+    actor: Actor,
+    evidence_url: str | None = None,
+    expected_version: int | None = None,
+) -> ChecklistItem:
+    """Mark an item done. Items that need evidence refuse a check without a link, and an item
+    waits for the items it depends on."""
+
+    def guard(session: Session, item: ChecklistItem) -> None:
+        if item.evidence_required and not (evidence_url or item.evidence_url):
+            raise PreconditionFailed(f"'{item.key}' needs an evidence link (evidence_url) to be checked")
+        waiting = _unmet_dependencies(session, item)
+        if waiting:
+            raise PreconditionFailed(f"'{item.key}' depends on items not done yet: {', '.join(waiting)}")
+
+    values: dict[str, Any] = {"checked_by": actor.name, "checked_at": utcnow(), "blocked_reason": None}
+    if evidence_url:
+        values["evidence_url"] = _valid_url(evidence_url)
+    return _transition(
+        session=session,
+        item_id=item_id,
+        target=ItemStatus.DONE,
+        actor=actor,
+        action="item.checked",
+        values=values,
+        reason=None,
+        expected_version=expected_version,
+        before_write=guard,
+    )
+
+
+def reopen_item(
+    *,
+    session: Session,
+    item_id: int,
+    actor: Actor,
+    reason: str | None = None,
+    expected_version: int | None = None,
+) -> ChecklistItem:
+    """Uncheck a done item (or undo a waiver / n/a). A gate that already passed stays passed; the
+    reopening is raised as an alert instead."""
+
+    def revoke_waivers(session: Session, item: ChecklistItem) -> None:
+        for waiver in session.execute(
+            select(Waiver).where(Waiver.item_id == item.id, Waiver.revoked_at.is_(None))  # type: ignore[union-attr]
+        ).scalars():
+            waiver.revoked_at = utcnow()
+            waiver.revoked_by = actor.name
+
+    return _transition(
+        session=session,
+        item_id=item_id,
+        target=ItemStatus.TODO,
+        actor=actor,
+        action="item.reopened",
+        values={"checked_by": None, "checked_at": None, "blocked_reason": None},
+        reason=reason,
+        expected_version=expected_version,
+        before_write=revoke_waivers,
+    )
+
+
+def start_item(
+    *, session: Session, item_id: int, actor: Actor, expected_version: int | None = None
+) -> ChecklistItem:
+    return _transition(
+        session=session,
+        item_id=item_id,
+        target=ItemStatus.IN_PROGRESS,
+        actor=actor,
+        action="item.started",
+        values={"blocked_reason": None},
+        reason=None,
+        expected_version=expected_version,
+    )
+
+
+def block_item(
+    *, session: Session, item_id: int, actor: Actor, reason: str, expected_version: int | None = None
+) -> ChecklistItem:
+    reason = _required(reason, "reason", "say what blocks it, so its owner and prodops can act")
+    return _transition(
+        session=session,
+        item_id=item_id,
+        target=ItemStatus.BLOCKED,
+        actor=actor,
+        action="item.blocked",
+        values={"blocked_reason": reason},
+        reason=reason,
+        expected_version=expected_version,
+    )
+
+
+def mark_not_applicable(
+    *, session: Session, item_id: int, actor: Actor, reason: str, expected_version: int | None = None
+) -> ChecklistItem:
+    reason = _required(reason, "reason", "say why this item does not apply to the launch")
+    return _transition(
+        session=session,
+        item_id=item_id,
+        target=ItemStatus.NOT_APPLICABLE,
+        actor=actor,
+        action="item.not_applicable",
+        values={"checked_by": actor.name, "checked_at": utcnow()},
+        reason=reason,
+        expected_version=expected_version,
+    )
+
+
+def waive_item(
+    *,
+    session: Session,
+    item_id: int,
+    actor: Actor,
+    reason: str,
+    expires_at: datetime | None = None,
+    expected_version: int | None = None,
+) -> ChecklistItem:
+    """Accept the risk of not doing an item; the waiver names who accepted it and why."""
+    reason = _required(reason, "reason", "a waiver needs the risk accepted and why")
+    if expires_at is not None and expires_at.tzinfo is None:
+        raise InvalidInput("expires_at", "needs a timezone offset")
+
+    def add_waiver(session: Session, item: ChecklistItem) -> None:
+        session.add(Waiver(item_id=item.id, approver=actor.name, reason=reason, expires_at=expires_at))  # type: ignore[arg-type]
+
+    return _transition(
+        session=session,
+        item_id=item_id,
+        target=ItemStatus.WAIVED,
+        actor=actor,
+        action="item.waived",
+        values={"checked_by": actor.name, "checked_at": utcnow()},
+        reason=reason,
+        expected_version=expected_version,
+        before_write=add_waiver,
+    )
+
+
+def assign_item(
+    *,
+    session: Session,
+    item_id: int,
+    assignee_id: int | None,
+    actor: Actor,
+    expected_version: int | None = None,
+) -> ChecklistItem:
+    with transaction(session):
+        item, _rollout = _lock_item(session, item_id)
+        expect_version(item, expected_version, ENTITY)
+        if item.assignee_id == assignee_id:
+            return item
+        if assignee_id is not None and session.get(Member, assignee_id) is None:
+            raise NotFound("member", assignee_id)
+        before = snapshot(item, "assignee_id")
+        compare_and_set(session, item, ENTITY, assignee_id=assignee_id, updated_at=utcnow())
+        record(
+            session,
+            actor=actor,
+            entity="item",
+            entity_id=item.id,
+            action="item.assigned",
+            launch_id=item.launch_id,
+            before=before,
+            after=snapshot(item, "assignee_id"),
+        )
+        enqueue(
+            session,
+            key=f"item:{item.id}:v{item.version}:item.assigned",
+            topic="item.assigned",
+            launch_id=item.launch_id,
+            payload={"item_id": item.id, "assignee_id": assignee_id},
+        )
+    return item
+
+
+def _unmet_dependencies(session: Session, item: ChecklistItem) -> list[str]:
+    if not item.depends_on:
+        return []
+    rows = session.execute(
+        select(ChecklistItem.key, ChecklistItem.status).where(
+            ChecklistItem.rollout_id == item.rollout_id,
+            ChecklistItem.key.in_(item.depends_on),  # type: ignore[attr-defined]
+        )
+    ).all()
+    return sorted(key for key, status in rows if status not in SATISFYING_STATUSES)
+
+
+def _alert_if_gate_already_passed(session: Session, *, item: ChecklistItem, actor: Actor) -> None:
+    passed = session.execute(
+        select(Gate.id).where(
+            Gate.rollout_id == item.rollout_id,
+            Gate.phase == item.phase,
+            Gate.kind == GateKind.CHECKLIST,
+            Gate.status == GateStatus.PASSED,
+        )
+    ).scalar()
+    if passed is None:
+        return
+    enqueue(
+        session,
+        key=f"item:{item.id}:v{item.version}:reopened_after_gate",
+        topic="gate.item_reopened_after_pass",
+        launch_id=item.launch_id,
+        payload={"item_id": item.id, "gate_id": passed, "status": item.status.value, "actor": actor.name},
+    )
+
+
+def _required(value: str | None, field: str, hint: str) -> str:
+    cleaned = (value or "").strip()
+    if not cleaned:
+        raise InvalidInput(field, hint)
+    return cleaned
+
+
+def _valid_url(url: str) -> str:
+    cleaned = url.strip()
+    if not cleaned.startswith(("https://", "http://")):
+        raise InvalidInput("evidence_url", f"must be an http(s) link, got {url!r}")
+    return cleaned

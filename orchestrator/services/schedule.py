@@ -1,0 +1,124 @@
+"""Rescheduling a region's phase: the current date moves, the baseline stays, every change is
+kept, and the phase's open items move their due dates with it (09:00 local, DST-safe)."""
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from orchestrator.actors import Actor
+from orchestrator.clock import as_utc, utcnow
+from orchestrator.enums import SATISFYING_STATUSES, Phase
+from orchestrator.errors import InvalidInput, NotFound
+from orchestrator.ledger import enqueue, record
+from orchestrator.models import ChecklistItem, PhaseDate, PhaseDateChange, Region, RegionRollout
+from orchestrator.services._unit import compare_and_set, expect_version, lock, transaction
+from orchestrator.timing import due_at
+
+
+def reschedule_phase(
+    *,
+    session: Session,
+    rollout_id: int,
+    phase: Phase,
+    new_at: datetime,
+    actor: Actor,
+    reason: str,
+    expected_version: int | None = None,
+) -> PhaseDate:
+    cleaned_reason = (reason or "").strip()
+    if not cleaned_reason:
+        raise InvalidInput("reason", "a reschedule needs a reason; it is shown wherever the slip is")
+    if new_at.tzinfo is None:
+        raise InvalidInput("new_at", "needs a timezone offset (e.g. 2027-03-01T09:00:00+00:00)")
+    new_at = as_utc(new_at)
+    now = utcnow()
+    with transaction(session):
+        rollout = lock(session, RegionRollout, rollout_id, "region rollout")
+        expect_version(rollout, expected_version, "region rollout")
+        dates = {
+            row.phase: row
+            for row in session.execute(select(PhaseDate).where(PhaseDate.rollout_id == rollout_id)).scalars()
+        }
+        target = dates.get(phase)
+        if target is None:
+            raise NotFound(f"{phase.value} date of rollout", rollout_id)
+        old_at = as_utc(target.current_at)
+        if old_at == new_at:
+            return target
+        _check_order(dates, phase, new_at)
+        target.current_at = new_at
+        session.add(
+            PhaseDateChange(
+                phase_date_id=target.id,  # type: ignore[arg-type]
+                old_at=old_at,
+                new_at=new_at,
+                actor=actor.name,
+                reason=cleaned_reason,
+            )
+        )
+        region = session.get(Region, rollout.region_id)
+        assert region is not None
+        moved = 0
+        for item in session.execute(
+            select(ChecklistItem).where(
+                ChecklistItem.rollout_id == rollout_id,
+                ChecklistItem.phase == phase,
+                ChecklistItem.due_offset_days.is_not(None),  # type: ignore[union-attr]
+                ChecklistItem.status.not_in(SATISFYING_STATUSES),  # type: ignore[attr-defined]
+            )
+        ).scalars():
+            item.due_at = due_at(
+                phase_at=new_at, offset_days=item.due_offset_days or 0, timezone=region.timezone
+            )
+            item.version += 1
+            moved += 1
+        # The rollout's version moves too, so a stale editor of the region is told to reload.
+        compare_and_set(session, rollout, "region rollout", updated_at=now)
+        slip_days = (new_at - as_utc(target.baseline_at)).total_seconds() / 86400
+        record(
+            session,
+            actor=actor,
+            entity="phase_date",
+            entity_id=target.id,
+            action="phase.rescheduled",
+            launch_id=rollout.launch_id,
+            before={"phase": phase.value, "at": old_at.isoformat()},
+            after={"phase": phase.value, "at": new_at.isoformat(), "items_moved": moved},
+            reason=cleaned_reason,
+        )
+        enqueue(
+            session,
+            key=f"phase_date:{target.id}:rescheduled:{new_at.isoformat()}:v{rollout.version}",
+            topic="phase.rescheduled",
+            launch_id=rollout.launch_id,
+            payload={
+                "rollout_id": rollout_id,
+                "phase": phase.value,
+                "old_at": old_at.isoformat(),
+                "new_at": new_at.isoformat(),
+                "slip_days": round(slip_days, 2),
+                "reason": cleaned_reason,
+                "actor": actor.name,
+            },
+        )
+    return target
+
+
+def _check_order(dates: dict[Phase, PhaseDate], phase: Phase, new_at: datetime) -> None:
+    ordered = [p for p in Phase.ordered() if p in dates]
+    index = ordered.index(phase)
+    if index > 0:
+        earlier = ordered[index - 1]
+        if new_at < as_utc(dates[earlier].current_at):
+            raise InvalidInput(
+                "new_at",
+                f"{phase.value} cannot be before {earlier.value} ({as_utc(dates[earlier].current_at):%Y-%m-%d}); move that first",
+            )
+    if index + 1 < len(ordered):
+        later = ordered[index + 1]
+        if new_at > as_utc(dates[later].current_at):
+            raise InvalidInput(
+                "new_at",
+                f"{phase.value} cannot be after {later.value} ({as_utc(dates[later].current_at):%Y-%m-%d}); move that first",
+            )

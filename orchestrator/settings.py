@@ -1,0 +1,67 @@
+"""All configuration in one validated class, read from ``LAUNCHDECK_*`` variables and ``.env``.
+
+``get_settings()`` is cached so every layer sees the same values; tests call ``reset_settings()``
+after changing the environment instead of patching modules.
+"""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from orchestrator.errors import ConfigError
+
+DEFAULT_DATABASE_FILE = "launchdeck.db"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="LAUNCHDECK_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    database_url: str = Field(
+        default=f"sqlite:///{DEFAULT_DATABASE_FILE}",
+        description="SQLAlchemy URL. SQLite file in the working directory by default; "
+        "postgresql+psycopg://user@host/db for production.",
+    )
+    database_echo: bool = Field(default=False, description="Log every SQL statement (debugging only).")
+    seed_file: Path | None = Field(
+        default=None, description="Teams, regions and members loaded by `launchdeck init` (YAML)."
+    )
+    checklists_dir: Path | None = Field(
+        default=None, description="A company's own checklist templates; items override the defaults by key."
+    )
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        if not value.startswith(("sqlite://", "postgresql://", "postgresql+psycopg://")):
+            raise ValueError(
+                "must start with sqlite:// or postgresql+psycopg:// "
+                "(e.g. sqlite:///launchdeck.db or postgresql+psycopg://user@localhost/launchdeck)"
+            )
+        if value.startswith("postgresql://"):
+            return "postgresql+psycopg://" + value.removeprefix("postgresql://")
+        return value
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings validated once; a bad variable stops start-up with its name and the fix."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = [
+            f"LAUNCHDECK_{'_'.join(str(part) for part in error['loc']).upper()}: {error['msg']}"
+            for error in exc.errors()
+        ]
+        raise ConfigError("environment", problems) from None
+
+
+def reset_settings() -> None:
+    """Forget cached settings so the next ``get_settings()`` re-reads the environment."""
+    get_settings.cache_clear()
