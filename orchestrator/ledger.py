@@ -7,8 +7,7 @@ never queue the same side effect twice.
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from orchestrator.actors import Actor
 from orchestrator.models import AuditEvent, Outbox
@@ -59,7 +58,7 @@ def enqueue(
 ) -> Outbox | None:
     """Queue a side effect once per key; returns None when the key was already queued."""
     session.flush()
-    if session.execute(select(Outbox.id).where(Outbox.key == key)).first() is not None:
+    if session.exec(select(Outbox.id).where(Outbox.key == key)).first() is not None:
         return None
     row = Outbox(key=key, topic=topic, launch_id=launch_id, payload=payload)
     session.add(row)

@@ -6,9 +6,8 @@ race on carry a ``version`` column that services compare-and-set.
 """
 
 from datetime import datetime
-from typing import Any
-
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime, Dialect, String, UniqueConstraint
 from sqlalchemy.types import TypeDecorator
@@ -55,7 +54,9 @@ class EnumText(TypeDecorator[StrEnum]):
         return None if value is None else self.enum_type(value)
 
 
-def _enum(enum_type: type[StrEnum], default: Any = None, *, index: bool = False, nullable: bool = False) -> Any:
+def _enum(
+    enum_type: type[StrEnum], default: Any = None, *, index: bool = False, nullable: bool = False
+) -> Any:
     return Field(default=default, sa_type=EnumText(enum_type), nullable=nullable, index=index)
 
 

@@ -5,8 +5,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlalchemy import func
+from sqlmodel import Session, col, select
 
 from orchestrator.clock import as_utc, utcnow
 from orchestrator.enums import SATISFYING_STATUSES, GateKind, GateStatus, LaunchStatus, Phase, RolloutState
@@ -71,32 +71,34 @@ class LaunchDetail:
 
 
 def list_launches(*, session: Session, status: LaunchStatus | None = None) -> list[LaunchSummary]:
-    statement = select(Launch).order_by(Launch.created_at.desc(), Launch.id.desc())  # type: ignore[attr-defined]
+    statement = select(Launch).order_by(col(Launch.created_at).desc(), col(Launch.id).desc())
     if status is not None:
         statement = statement.where(Launch.status == status)
-    launches = list(session.execute(statement).scalars())
+    launches = session.exec(statement).all()
     ids = [launch.id for launch in launches]
     regions: dict[int, list[str]] = defaultdict(list)
-    for launch_id, code in session.execute(
+    for launch_id, code in session.exec(
         select(RegionRollout.launch_id, Region.code)
-        .join(Region, Region.id == RegionRollout.region_id)
-        .where(RegionRollout.launch_id.in_(ids))  # type: ignore[attr-defined]
-        .order_by(Region.rollout_order)
+        .join(Region, col(Region.id) == col(RegionRollout.region_id))
+        .where(col(RegionRollout.launch_id).in_(ids))
+        .order_by(col(Region.rollout_order))
     ):
         regions[launch_id].append(code)
     totals: dict[int, int] = {}
     open_blocking: dict[int, int] = {}
-    for launch_id, blocking, satisfied, count in session.execute(
+    for launch_id, blocking, satisfied, count in session.exec(
         select(
             ChecklistItem.launch_id,
             ChecklistItem.blocking,
-            ChecklistItem.status.in_(SATISFYING_STATUSES),  # type: ignore[attr-defined]
+            col(ChecklistItem.status).in_(SATISFYING_STATUSES),
             func.count(),
         )
-        .where(ChecklistItem.launch_id.in_(ids))  # type: ignore[attr-defined]
+        .where(col(ChecklistItem.launch_id).in_(ids))
         .group_by(
-            ChecklistItem.launch_id, ChecklistItem.blocking, ChecklistItem.status.in_(SATISFYING_STATUSES)
-        )  # type: ignore[attr-defined]
+            col(ChecklistItem.launch_id),
+            col(ChecklistItem.blocking),
+            col(ChecklistItem.status).in_(SATISFYING_STATUSES),
+        )
     ):
         totals[launch_id] = totals.get(launch_id, 0) + count
         if blocking and not satisfied:
@@ -119,16 +121,16 @@ def list_launches(*, session: Session, status: LaunchStatus | None = None) -> li
 
 def launch_detail(*, session: Session, slug: str, now: datetime | None = None) -> LaunchDetail:
     now = now or utcnow()
-    launch = session.execute(select(Launch).where(Launch.slug == slug)).scalar_one_or_none()
+    launch = session.exec(select(Launch).where(Launch.slug == slug)).one_or_none()
     if launch is None:
         raise NotFound("launch", slug)
     views: dict[int, RolloutView] = {}
-    for rollout, region in session.execute(
+    for rollout, region in session.exec(
         select(RegionRollout, Region)
-        .join(Region, Region.id == RegionRollout.region_id)
+        .join(Region, col(Region.id) == col(RegionRollout.region_id))
         .where(RegionRollout.launch_id == launch.id)
-        .order_by(Region.rollout_order, Region.code)
-    ).tuples():
+        .order_by(col(Region.rollout_order), Region.code)
+    ):
         views[rollout.id] = RolloutView(  # type: ignore[index]
             id=rollout.id,  # type: ignore[arg-type]
             region=region.code,
@@ -141,25 +143,23 @@ def launch_detail(*, session: Session, slug: str, now: datetime | None = None) -
             halt_reason=rollout.halt_reason,
         )
     ids = list(views)
-    for phase_date in session.execute(
-        select(PhaseDate).where(PhaseDate.rollout_id.in_(ids))  # type: ignore[attr-defined]
-    ).scalars():
+    for phase_date in session.exec(select(PhaseDate).where(col(PhaseDate.rollout_id).in_(ids))):
         views[phase_date.rollout_id].phases.append(
             PhaseView(phase_date.phase, as_utc(phase_date.baseline_at), as_utc(phase_date.current_at))
         )
-    for gate in session.execute(select(Gate).where(Gate.rollout_id.in_(ids))).scalars():  # type: ignore[attr-defined]
+    for gate in session.exec(select(Gate).where(col(Gate.rollout_id).in_(ids))):
         views[gate.rollout_id].gates.append(GateView(gate.id, gate.phase, gate.kind, gate.status))  # type: ignore[arg-type]
-    for item in session.execute(
+    for rollout_id, blocking, status, due in session.exec(
         select(
             ChecklistItem.rollout_id, ChecklistItem.blocking, ChecklistItem.status, ChecklistItem.due_at
         ).where(ChecklistItem.launch_id == launch.id)
     ):
-        view = views[item.rollout_id]
+        view = views[rollout_id]
         view.items_total += 1
-        if item.status not in SATISFYING_STATUSES:
-            if item.blocking:
+        if status not in SATISFYING_STATUSES:
+            if blocking:
                 view.items_open_blocking += 1
-            if item.due_at is not None and as_utc(item.due_at) < now:
+            if due is not None and as_utc(due) < now:
                 view.items_overdue += 1
     order = {phase: index for index, phase in enumerate(Phase.ordered())}
     for view in views.values():

@@ -89,7 +89,8 @@ def cross_check(config: SeedConfig, document: YamlDocument) -> None:
     for index, member in enumerate(config.members):
         if member.team is not None and member.team not in team_keys:
             problems.append(
-                f"{document.where(['members', index, 'team'])}: members.{index}.team: unknown team {member.team!r}; "
+                f"{document.where(['members', index, 'team'])}: members.{index}.team: "
+                f"unknown team {member.team!r}; "
                 f"known: {', '.join(sorted(team_keys))}"
             )
     if problems:

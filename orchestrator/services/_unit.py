@@ -2,11 +2,11 @@
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, update
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, select
 
 from orchestrator.errors import NotFound, StaleVersion
 
@@ -33,7 +33,7 @@ def lock(session: Session, model: type[RowT], row_id: int, entity: str) -> RowT:
         .with_for_update()
         .execution_options(populate_existing=True)
     )
-    row = session.execute(statement).scalar_one_or_none()
+    row = session.exec(statement).one_or_none()
     if row is None:
         raise NotFound(entity, row_id)
     return row
@@ -52,8 +52,8 @@ def compare_and_set(session: Session, row: Any, entity: str, **values: Any) -> N
     result = session.execute(
         update(model).where(model.id == row.id, model.version == row.version).values(**values)
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        actual = session.execute(select(model.version).where(model.id == row.id)).scalar_one()
+    if cast(CursorResult[Any], result).rowcount != 1:
+        actual = session.exec(select(model.version).where(model.id == row.id)).one()
         raise StaleVersion(entity, row.id, row.version, actual)
     for name, value in values.items():
         set_committed_value(row, name, value)

@@ -7,8 +7,7 @@ date, which the region carries so nobody forgets to look again.
 
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from orchestrator.actors import Actor
 from orchestrator.clock import utcnow
@@ -46,7 +45,7 @@ def cast_vote(
             raise InvalidInput("reevaluate_at", "needs a timezone offset")
     now = utcnow()
     with transaction(session):
-        rollout_id = session.execute(select(Gate.rollout_id).where(Gate.id == gate_id)).scalar()
+        rollout_id = session.exec(select(Gate.rollout_id).where(Gate.id == gate_id)).first()
         if rollout_id is None:
             raise NotFound("gate", gate_id)
         rollout = lock(session, RegionRollout, rollout_id, "region rollout")
@@ -61,9 +60,9 @@ def cast_vote(
             raise InvalidInput(
                 "voter", f"{voter} is not an approver of this gate (approvers: {', '.join(gate.approvers)})"
             )
-        decision = session.execute(
+        decision = session.exec(
             select(Decision).where(Decision.gate_id == gate_id, Decision.voter == voter)
-        ).scalar_one_or_none()
+        ).one_or_none()
         before = None
         if decision is None:
             decision = Decision(gate_id=gate_id, voter=voter, vote=vote)

@@ -3,8 +3,7 @@
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from orchestrator.actors import Actor
 from orchestrator.ledger import record, snapshot
@@ -24,7 +23,7 @@ def apply_seed(*, session: Session, config: SeedConfig, actor: Actor) -> SeedRes
     """Upsert the whole directory in one transaction: a bad row leaves the database as it was."""
     counts = {"created": 0, "updated": 0, "unchanged": 0}
     with transaction(session):
-        teams: dict[str, Team] = {team.key: team for team in session.execute(select(Team)).scalars()}
+        teams: dict[str, Team] = {team.key: team for team in session.exec(select(Team))}
         for seed in config.teams:
             outcome, team = _upsert(
                 session,
@@ -36,21 +35,21 @@ def apply_seed(*, session: Session, config: SeedConfig, actor: Actor) -> SeedRes
             )
             teams[seed.key] = team
             counts[outcome] += 1
-        regions: dict[str, Region] = {
-            region.code: region for region in session.execute(select(Region)).scalars()
-        }
+        regions: dict[str, Region] = {region.code: region for region in session.exec(select(Region))}
         # Parents first, so a sub-region can point at a parent created in this same run.
-        for seed in sorted(config.regions, key=lambda region: region.parent is not None):
-            values = seed.model_dump(exclude={"parent"})
-            values["parent_id"] = regions[seed.parent].id if seed.parent else None
-            outcome, region = _upsert(session, regions.get(seed.code), Region, values, actor, "region")
-            regions[seed.code] = region
+        for region_seed in sorted(config.regions, key=lambda region: region.parent is not None):
+            values = region_seed.model_dump(exclude={"parent"})
+            values["parent_id"] = regions[region_seed.parent].id if region_seed.parent else None
+            outcome, region = _upsert(session, regions.get(region_seed.code), Region, values, actor, "region")
+            regions[region_seed.code] = region
             counts[outcome] += 1
-        members = {member.email: member for member in session.execute(select(Member)).scalars()}
-        for seed in config.members:
-            values = seed.model_dump(exclude={"team"})
-            values["team_id"] = teams[seed.team].id if seed.team else None
-            outcome, _member = _upsert(session, members.get(seed.email), Member, values, actor, "member")
+        members = {member.email: member for member in session.exec(select(Member))}
+        for member_seed in config.members:
+            values = member_seed.model_dump(exclude={"team"})
+            values["team_id"] = teams[member_seed.team].id if member_seed.team else None
+            outcome, _member = _upsert(
+                session, members.get(member_seed.email), Member, values, actor, "member"
+            )
             counts[outcome] += 1
     return SeedResult(**counts)
 

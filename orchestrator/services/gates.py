@@ -6,9 +6,10 @@ Called from inside other services' transactions (never commits on its own).
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
-from sqlmodel import Session
+from sqlalchemy import CursorResult, func, update
+from sqlmodel import Session, col, select
 
 from orchestrator.actors import Actor
 from orchestrator.clock import as_utc
@@ -24,7 +25,11 @@ GateCheck = Callable[[Session, RegionRollout, Gate], bool]
 def open_phase_gates(session: Session, *, rollout: RegionRollout, phase: Phase, now: datetime) -> None:
     session.execute(
         update(Gate)
-        .where(Gate.rollout_id == rollout.id, Gate.phase == phase, Gate.status == GateStatus.PENDING)
+        .where(
+            col(Gate.rollout_id) == rollout.id,
+            col(Gate.phase) == phase,
+            col(Gate.status) == GateStatus.PENDING,
+        )
         .values(status=GateStatus.OPEN, opened_at=now, version=Gate.version + 1)
     )
 
@@ -33,10 +38,10 @@ def open_blocking_items(session: Session, *, rollout_id: int, phase: Phase) -> i
     statement = select(func.count()).where(
         ChecklistItem.rollout_id == rollout_id,
         ChecklistItem.phase == phase,
-        ChecklistItem.blocking.is_(True),  # type: ignore[attr-defined]
-        ChecklistItem.status.not_in(SATISFYING_STATUSES),  # type: ignore[attr-defined]
+        col(ChecklistItem.blocking).is_(True),
+        col(ChecklistItem.status).not_in(SATISFYING_STATUSES),
     )
-    return int(session.execute(statement).scalar_one())
+    return int(session.exec(statement).one())
 
 
 def approval_holds(session: Session, gate: Gate) -> bool:
@@ -44,7 +49,7 @@ def approval_holds(session: Session, gate: Gate) -> bool:
     one voter) must have said Go or Conditional Go."""
     votes = {
         voter: vote
-        for voter, vote in session.execute(
+        for voter, vote in session.exec(
             select(Decision.voter, Decision.vote).where(Decision.gate_id == gate.id)
         )
     }
@@ -56,9 +61,9 @@ def approval_holds(session: Session, gate: Gate) -> bool:
 
 
 def phase_start(session: Session, *, rollout_id: int, phase: Phase) -> datetime | None:
-    value = session.execute(
+    value = session.exec(
         select(PhaseDate.current_at).where(PhaseDate.rollout_id == rollout_id, PhaseDate.phase == phase)
-    ).scalar_one_or_none()
+    ).one_or_none()
     return as_utc(value) if value is not None else None
 
 
@@ -90,11 +95,7 @@ def evaluate_gates(
     if rollout.state != RolloutState.GATED or rollout.phase is None:
         return False
     assert rollout.id is not None
-    gates = list(
-        session.execute(
-            select(Gate).where(Gate.rollout_id == rollout.id, Gate.phase == rollout.phase)
-        ).scalars()
-    )
+    gates = list(session.exec(select(Gate).where(Gate.rollout_id == rollout.id, Gate.phase == rollout.phase)))
     for gate in gates:
         if gate.status != GateStatus.OPEN or not gate_holds(
             session, rollout=rollout, gate=gate, now=now, beta_exit=beta_exit
@@ -102,10 +103,10 @@ def evaluate_gates(
             continue
         passed = session.execute(
             update(Gate)
-            .where(Gate.id == gate.id, Gate.status == GateStatus.OPEN)
+            .where(col(Gate.id) == gate.id, col(Gate.status) == GateStatus.OPEN)
             .values(status=GateStatus.PASSED, passed_at=now, version=Gate.version + 1)
         )
-        if passed.rowcount != 1:  # type: ignore[attr-defined]
+        if cast(CursorResult[Any], passed).rowcount != 1:
             continue  # someone else passed it first
         session.refresh(gate)
         record(

@@ -5,8 +5,7 @@ consequences of each: the check-off that completes a gate passes it in the same 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from orchestrator.actors import Actor
 from orchestrator.clock import utcnow
@@ -25,7 +24,7 @@ _TRACKED = ("status", "evidence_url", "blocked_reason", "checked_by", "assignee_
 def _lock_item(session: Session, item_id: int) -> tuple[ChecklistItem, RegionRollout]:
     """Lock the item's rollout first: every change in one region is serialised, so two check-offs
     can never each see the other's item open and leave a finished gate unpassed."""
-    rollout_id = session.execute(select(ChecklistItem.rollout_id).where(ChecklistItem.id == item_id)).scalar()
+    rollout_id = session.exec(select(ChecklistItem.rollout_id).where(ChecklistItem.id == item_id)).first()
     if rollout_id is None:
         raise NotFound(ENTITY, item_id)
     rollout = lock(session, RegionRollout, rollout_id, "region rollout")
@@ -128,9 +127,9 @@ def reopen_item(
     reopening is raised as an alert instead."""
 
     def revoke_waivers(session: Session, item: ChecklistItem) -> None:
-        for waiver in session.execute(
-            select(Waiver).where(Waiver.item_id == item.id, Waiver.revoked_at.is_(None))  # type: ignore[union-attr]
-        ).scalars():
+        for waiver in session.exec(
+            select(Waiver).where(Waiver.item_id == item.id, col(Waiver.revoked_at).is_(None))
+        ):
             waiver.revoked_at = utcnow()
             waiver.revoked_by = actor.name
 
@@ -264,24 +263,24 @@ def assign_item(
 def _unmet_dependencies(session: Session, item: ChecklistItem) -> list[str]:
     if not item.depends_on:
         return []
-    rows = session.execute(
+    rows = session.exec(
         select(ChecklistItem.key, ChecklistItem.status).where(
             ChecklistItem.rollout_id == item.rollout_id,
-            ChecklistItem.key.in_(item.depends_on),  # type: ignore[attr-defined]
+            col(ChecklistItem.key).in_(item.depends_on),
         )
     ).all()
     return sorted(key for key, status in rows if status not in SATISFYING_STATUSES)
 
 
 def _alert_if_gate_already_passed(session: Session, *, item: ChecklistItem, actor: Actor) -> None:
-    passed = session.execute(
+    passed = session.exec(
         select(Gate.id).where(
             Gate.rollout_id == item.rollout_id,
             Gate.phase == item.phase,
             Gate.kind == GateKind.CHECKLIST,
             Gate.status == GateStatus.PASSED,
         )
-    ).scalar()
+    ).first()
     if passed is None:
         return
     enqueue(

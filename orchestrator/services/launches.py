@@ -3,10 +3,10 @@
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import pairwise
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from orchestrator.actors import Actor
 from orchestrator.clock import as_utc, utcnow
@@ -39,7 +39,7 @@ class RegionPlan(BaseModel):
                 raise ValueError(
                     f"{phase.value} date needs a timezone offset (e.g. 2027-03-01T09:00:00+00:00)"
                 )
-        for earlier, later in zip(ordered, ordered[1:], strict=False):
+        for earlier, later in pairwise(ordered):
             if dates[later] < dates[earlier]:
                 raise ValueError(f"{later.value} ({dates[later].isoformat()}) is before {earlier.value}")
         return {phase: as_utc(dates[phase]) for phase in ordered}
@@ -98,7 +98,7 @@ def create_launch(
     *, session: Session, spec: LaunchSpec, items: Sequence[ItemSpec] = (), actor: Actor
 ) -> Launch:
     with transaction(session):
-        if session.execute(select(Launch.id).where(Launch.slug == spec.slug)).first() is not None:
+        if session.exec(select(Launch.id).where(Launch.slug == spec.slug)).first() is not None:
             raise AlreadyExists("launch", spec.slug)
         regions = _regions_by_code(session, [plan.region for plan in spec.regions])
         teams = _teams_by_key(session, sorted({item.owner_team for item in items}))
@@ -207,9 +207,9 @@ def kick_off_launch(
             launch_id=launch.id,
             payload={"launch_id": launch.id},
         )
-        rollouts = session.execute(
+        rollouts = session.exec(
             select(RegionRollout).where(RegionRollout.launch_id == launch.id).with_for_update()
-        ).scalars()
+        )
         for rollout in rollouts:
             first = first_phase(session, rollout_id=rollout.id)  # type: ignore[arg-type]
             target = rollout_target(rollout.state, RolloutAction.KICK_OFF)
@@ -244,22 +244,17 @@ def first_phase(session: Session, *, rollout_id: int) -> Phase:
 
 
 def planned_phases(session: Session, *, rollout_id: int) -> list[Phase]:
-    present = set(
-        session.execute(select(PhaseDate.phase).where(PhaseDate.rollout_id == rollout_id)).scalars()
-    )
+    present = set(session.exec(select(PhaseDate.phase).where(PhaseDate.rollout_id == rollout_id)))
     return [phase for phase in Phase.ordered() if phase in present]
 
 
 def _regions_by_code(session: Session, codes: list[str]) -> dict[str, Region]:
     found = {
-        region.code: region
-        for region in session.execute(select(Region).where(Region.code.in_(codes))).scalars()  # type: ignore[attr-defined]
+        region.code: region for region in session.exec(select(Region).where(col(Region.code).in_(codes)))
     }
     missing = [code for code in codes if code not in found]
     if missing:
-        known = (
-            ", ".join(session.execute(select(Region.code).order_by(Region.rollout_order)).scalars()) or "none"
-        )
+        known = ", ".join(session.exec(select(Region.code).order_by(col(Region.rollout_order)))) or "none"
         raise InvalidInput("regions", f"unknown region(s) {', '.join(missing)}; known regions: {known}")
     return found
 
@@ -267,7 +262,7 @@ def _regions_by_code(session: Session, codes: list[str]) -> dict[str, Region]:
 def _teams_by_key(session: Session, keys: list[str]) -> dict[str, Team]:
     if not keys:
         return {}
-    found = {team.key: team for team in session.execute(select(Team).where(Team.key.in_(keys))).scalars()}  # type: ignore[attr-defined]
+    found = {team.key: team for team in session.exec(select(Team).where(col(Team.key).in_(keys)))}
     missing = [key for key in keys if key not in found]
     if missing:
         raise NotFound("team", ", ".join(missing))

@@ -7,8 +7,7 @@ writes nothing, so a retried flow task or a double click never advances a region
 
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from orchestrator.actors import Actor
 from orchestrator.clock import utcnow
@@ -263,9 +262,7 @@ def _required_reason(reason: str) -> str:
 
 def _complete_launch_if_done(session: Session, *, launch_id: int, actor: Actor) -> None:
     """A launch completes when every region is live in its last planned phase."""
-    rollouts = list(
-        session.execute(select(RegionRollout).where(RegionRollout.launch_id == launch_id)).scalars()
-    )
+    rollouts = list(session.exec(select(RegionRollout).where(RegionRollout.launch_id == launch_id)))
     for rollout in rollouts:
         phases = planned_phases(session, rollout_id=rollout.id)  # type: ignore[arg-type]
         if rollout.state != RolloutState.LIVE or rollout.phase != phases[-1]:

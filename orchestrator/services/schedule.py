@@ -3,8 +3,7 @@ kept, and the phase's open items move their due dates with it (09:00 local, DST-
 
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from orchestrator.actors import Actor
 from orchestrator.clock import as_utc, utcnow
@@ -38,7 +37,7 @@ def reschedule_phase(
         expect_version(rollout, expected_version, "region rollout")
         dates = {
             row.phase: row
-            for row in session.execute(select(PhaseDate).where(PhaseDate.rollout_id == rollout_id)).scalars()
+            for row in session.exec(select(PhaseDate).where(PhaseDate.rollout_id == rollout_id))
         }
         target = dates.get(phase)
         if target is None:
@@ -60,14 +59,14 @@ def reschedule_phase(
         region = session.get(Region, rollout.region_id)
         assert region is not None
         moved = 0
-        for item in session.execute(
+        for item in session.exec(
             select(ChecklistItem).where(
                 ChecklistItem.rollout_id == rollout_id,
                 ChecklistItem.phase == phase,
-                ChecklistItem.due_offset_days.is_not(None),  # type: ignore[union-attr]
-                ChecklistItem.status.not_in(SATISFYING_STATUSES),  # type: ignore[attr-defined]
+                col(ChecklistItem.due_offset_days).is_not(None),
+                col(ChecklistItem.status).not_in(SATISFYING_STATUSES),
             )
-        ).scalars():
+        ):
             item.due_at = due_at(
                 phase_at=new_at, offset_days=item.due_offset_days or 0, timezone=region.timezone
             )
@@ -108,17 +107,15 @@ def reschedule_phase(
 def _check_order(dates: dict[Phase, PhaseDate], phase: Phase, new_at: datetime) -> None:
     ordered = [p for p in Phase.ordered() if p in dates]
     index = ordered.index(phase)
+    neighbours = []
     if index > 0:
-        earlier = ordered[index - 1]
-        if new_at < as_utc(dates[earlier].current_at):
-            raise InvalidInput(
-                "new_at",
-                f"{phase.value} cannot be before {earlier.value} ({as_utc(dates[earlier].current_at):%Y-%m-%d}); move that first",
-            )
+        neighbours.append(("before", ordered[index - 1]))
     if index + 1 < len(ordered):
-        later = ordered[index + 1]
-        if new_at > as_utc(dates[later].current_at):
+        neighbours.append(("after", ordered[index + 1]))
+    for relation, other in neighbours:
+        other_at = as_utc(dates[other].current_at)
+        if (relation == "before" and new_at < other_at) or (relation == "after" and new_at > other_at):
             raise InvalidInput(
                 "new_at",
-                f"{phase.value} cannot be after {later.value} ({as_utc(dates[later].current_at):%Y-%m-%d}); move that first",
+                f"{phase.value} cannot be {relation} {other.value} ({other_at:%Y-%m-%d}); move that first",
             )
