@@ -1,0 +1,1 @@
+"""FastAPI app, routes, auth and pages. The only package that imports fastapi; never imports flows."""

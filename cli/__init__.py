@@ -1,0 +1,1 @@
+"""The `launchdeck` command: the composition root that wires every package together."""

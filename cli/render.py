@@ -1,0 +1,101 @@
+"""Rich renderings of the read models (tables people read in a terminal)."""
+
+from datetime import datetime
+
+from rich.console import Group
+from rich.panel import Panel
+from rich.table import Table
+
+from orchestrator.enums import GateStatus, LaunchStatus, Phase, RolloutState
+from orchestrator.queries import LaunchDetail, LaunchSummary, RolloutView
+
+STATE_STYLE = {
+    RolloutState.PLANNED: "dim",
+    RolloutState.GATED: "yellow",
+    RolloutState.READY: "cyan",
+    RolloutState.ROLLING_OUT: "blue",
+    RolloutState.LIVE: "green",
+    RolloutState.HALTED: "bold red",
+    RolloutState.ROLLED_BACK: "bold red",
+}
+
+
+def launches_table(launches: list[LaunchSummary]) -> Table:
+    table = Table(title="Launches", title_justify="left")
+    for column in ("Slug", "Name", "Tier", "Status", "Owner", "Regions", "Open blocking", "Items"):
+        table.add_column(column, justify="right" if column in ("Tier", "Open blocking", "Items") else "left")
+    for launch in launches:
+        status_style = "green" if launch.status == LaunchStatus.ACTIVE else "dim"
+        table.add_row(
+            launch.slug,
+            launch.name,
+            f"T{launch.tier}",
+            f"[{status_style}]{launch.status.value}[/]",
+            launch.owner,
+            ", ".join(launch.regions),
+            str(launch.items_open_blocking),
+            str(launch.items_total),
+        )
+    return table
+
+
+def _date(value: datetime) -> str:
+    return value.strftime("%Y-%m-%d")
+
+
+def _phase_cell(rollout: RolloutView, phase: Phase) -> str:
+    view = next((p for p in rollout.phases if p.phase == phase), None)
+    if view is None:
+        return "[dim]skipped[/]"
+    slip = view.slip_days
+    if slip >= 1:
+        return f"{_date(view.current_at)} [red]+{slip:.0f}d[/]"
+    if slip <= -1:
+        return f"{_date(view.current_at)} [green]{slip:.0f}d[/]"
+    return _date(view.current_at)
+
+
+def _open_gates(rollout: RolloutView) -> str:
+    waiting = [
+        gate.kind.value
+        for gate in rollout.gates
+        if gate.phase == rollout.phase and gate.status == GateStatus.OPEN
+    ]
+    return ", ".join(waiting) if waiting else "-"
+
+
+def launch_panel(detail: LaunchDetail) -> Group:
+    launch = detail.launch
+    header = (
+        f"[bold]{launch.name}[/] ({launch.slug})  tier {launch.tier}  status [bold]{launch.status.value}[/]\n"
+        f"owner {launch.owner}"
+        + (f"  sponsor {launch.exec_sponsor}" if launch.exec_sponsor else "")
+        + (f"  flags {', '.join(launch.flags)}" if launch.flags else "")
+        + (f"  template {launch.template_version}" if launch.template_version else "")
+    )
+    table = Table(title="Rollout by region", title_justify="left")
+    for column in ("Region", "State", "Phase", "Exposure", "Waiting on", "Blocking open", "Overdue", "Items"):
+        table.add_column(
+            column, justify="right" if column in ("Exposure", "Blocking open", "Overdue", "Items") else "left"
+        )
+    dates = Table(title="Phase dates (UTC; +Nd = slipped against baseline)", title_justify="left")
+    dates.add_column("Region")
+    for phase in Phase.ordered():
+        dates.add_column(phase.value)
+    for rollout in detail.rollouts:
+        style = STATE_STYLE[rollout.state]
+        state = f"[{style}]{rollout.state.value}[/]"
+        if rollout.halt_reason:
+            state += f" [dim]({rollout.halt_reason})[/]"
+        table.add_row(
+            rollout.region,
+            state,
+            rollout.phase.value if rollout.phase else "-",
+            f"{rollout.percent}%",
+            _open_gates(rollout),
+            str(rollout.items_open_blocking),
+            f"[red]{rollout.items_overdue}[/]" if rollout.items_overdue else "0",
+            str(rollout.items_total),
+        )
+        dates.add_row(rollout.region, *(_phase_cell(rollout, phase) for phase in Phase.ordered()))
+    return Group(Panel(header, expand=False), table, dates)
