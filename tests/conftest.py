@@ -1,0 +1,129 @@
+"""Shared fixtures: real databases, migrated by Alembic exactly as production is.
+
+``engine`` runs a test on a fresh SQLite file and on this machine's PostgreSQL. The test run makes
+its own PostgreSQL database (``launchdeck_test_<random>``) and drops it at the end; each test starts
+from empty tables. Set ``LAUNCHDECK_TEST_POSTGRES_URL=off`` to skip the PostgreSQL half.
+"""
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+from sqlmodel import Session, SQLModel
+
+from orchestrator.actors import Actor
+from orchestrator.db import make_engine
+from orchestrator.enums import Source
+from orchestrator.migrate import upgrade
+from orchestrator.seed import load_seed
+from orchestrator.services.directory import apply_seed
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "LAUNCHDECK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite file; each test gets a copy (migrating per test would dominate run time)."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()  # closing the last connection checkpoints the WAL into the file we copy
+    return path
+
+
+def _admin_conninfo() -> str:
+    url = make_url(POSTGRES_ADMIN_URL)
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    if POSTGRES_ADMIN_URL == "off":
+        pytest.skip("PostgreSQL tests disabled (LAUNCHDECK_TEST_POSTGRES_URL=off)")
+    name = f"launchdeck_test_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = psycopg.connect(_admin_conninfo(), autocommit=True)
+    except psycopg.OperationalError as exc:
+        pytest.fail(f"PostgreSQL at {POSTGRES_ADMIN_URL} is not reachable ({exc}); start it or set =off")
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    try:
+        yield url
+    finally:
+        with psycopg.connect(_admin_conninfo(), autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _empty_postgres(engine: Engine) -> None:
+    tables = ", ".join(f'"{table.name}"' for table in SQLModel.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def engine(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> Iterator[Engine]:
+    if request.param == "sqlite":
+        path = tmp_path / "launchdeck.db"
+        shutil.copyfile(sqlite_template, path)
+        created = make_engine(f"sqlite:///{path}")
+    else:
+        created = make_engine(request.getfixturevalue("postgres_url"))
+        _empty_postgres(created)
+    yield created
+    created.dispose()
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path: Path, sqlite_template: Path) -> Iterator[Engine]:
+    path = tmp_path / "launchdeck.db"
+    shutil.copyfile(sqlite_template, path)
+    created = make_engine(f"sqlite:///{path}")
+    yield created
+    created.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    with Session(engine, expire_on_commit=False) as opened:
+        yield opened
+
+
+@pytest.fixture
+def actor() -> Actor:
+    return Actor(name="pat@example.com", source=Source.CLI)
+
+
+@pytest.fixture
+def seeded(session: Session, actor: Actor) -> Session:
+    """A session on a database holding the built-in teams and regions."""
+    apply_seed(session=session, config=load_seed(None), actor=actor)
+    return session
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def blank_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database with no schema at all, on each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'blank.db'}"
+        return
+    request.getfixturevalue("postgres_url")  # skips when PostgreSQL is off
+    name = f"launchdeck_blank_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(_admin_conninfo(), autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(_admin_conninfo(), autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -1,0 +1,62 @@
+"""Small builders for test data; they go through the real services so invariants hold."""
+
+from datetime import UTC, datetime, timedelta
+
+from sqlmodel import Session
+
+from orchestrator.actors import Actor
+from orchestrator.enums import Phase
+from orchestrator.models import Launch
+from orchestrator.services.launches import ItemSpec, LaunchSpec, RegionPlan, create_launch
+
+BASE = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
+
+
+def phase_dates(start: datetime = BASE, *, step_days: int = 14) -> dict[Phase, datetime]:
+    return {phase: start + timedelta(days=step_days * index) for index, phase in enumerate(Phase.ordered())}
+
+
+def make_launch(
+    session: Session,
+    actor: Actor,
+    *,
+    slug: str = "acme-assistant",
+    tier: int = 2,
+    regions: tuple[str, ...] = ("EU",),
+    dates: dict[Phase, datetime] | None = None,
+    items: list[ItemSpec] | None = None,
+    approvers: list[str] | None = None,
+) -> Launch:
+    spec = LaunchSpec(
+        slug=slug,
+        name=slug.replace("-", " ").title(),
+        tier=tier,
+        owner="owner@example.com",
+        regions=[RegionPlan(region=code, dates=dates or phase_dates()) for code in regions],
+        approvers=approvers or [],
+    )
+    return create_launch(session=session, spec=spec, items=items or [], actor=actor)
+
+
+def item(
+    key: str,
+    *,
+    region: str = "EU",
+    phase: Phase = Phase.INTERNAL,
+    team: str = "marketing",
+    blocking: bool = True,
+    offset: int | None = -7,
+    evidence: bool = False,
+    depends_on: tuple[str, ...] = (),
+) -> ItemSpec:
+    return ItemSpec(
+        region=region,
+        phase=phase,
+        key=key,
+        title=key.replace("_", " ").capitalize(),
+        owner_team=team,
+        due_offset_days=offset,
+        blocking=blocking,
+        evidence_required=evidence,
+        depends_on=depends_on,
+    )
