@@ -57,9 +57,7 @@ def _phase_cell(rollout: RolloutView, phase: Phase) -> str:
 
 def _open_gates(rollout: RolloutView) -> str:
     waiting = [
-        gate.kind.value
-        for gate in rollout.gates
-        if gate.phase == rollout.phase and gate.status == GateStatus.OPEN
+        gate.kind.value for gate in rollout.gates if gate.phase == rollout.phase and gate.status == GateStatus.OPEN
     ]
     return ", ".join(waiting) if waiting else "-"
 

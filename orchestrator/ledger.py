@@ -53,9 +53,7 @@ def record(
     return event
 
 
-def enqueue(
-    session: Session, *, key: str, topic: str, launch_id: int | None, payload: dict[str, Any]
-) -> Outbox | None:
+def enqueue(session: Session, *, key: str, topic: str, launch_id: int | None, payload: dict[str, Any]) -> Outbox | None:
     """Queue a side effect once per key; returns None when the key was already queued."""
     session.flush()
     if session.exec(select(Outbox.id).where(Outbox.key == key)).first() is not None:

@@ -59,6 +59,4 @@ def ensure_schema_current(engine: Engine) -> None:
             f"the database at {url} is at schema revision {current}, newer than this launchdeck knows "
             f"(latest {head}); upgrade launchdeck to the version that migrated it"
         )
-    raise SchemaOutOfDate(
-        f"the database at {url} is at schema revision {current}, behind {head}; {UPGRADE_HINT}"
-    )
+    raise SchemaOutOfDate(f"the database at {url} is at schema revision {current}, behind {head}; {UPGRADE_HINT}")

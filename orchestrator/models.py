@@ -54,9 +54,7 @@ class EnumText(TypeDecorator[StrEnum]):
         return None if value is None else self.enum_type(value)
 
 
-def _enum(
-    enum_type: type[StrEnum], default: Any = None, *, index: bool = False, nullable: bool = False
-) -> Any:
+def _enum(enum_type: type[StrEnum], default: Any = None, *, index: bool = False, nullable: bool = False) -> Any:
     return Field(default=default, sa_type=EnumText(enum_type), nullable=nullable, index=index)
 
 

@@ -150,9 +150,9 @@ def launch_detail(*, session: Session, slug: str, now: datetime | None = None) -
     for gate in session.exec(select(Gate).where(col(Gate.rollout_id).in_(ids))):
         views[gate.rollout_id].gates.append(GateView(gate.id, gate.phase, gate.kind, gate.status))  # type: ignore[arg-type]
     for rollout_id, blocking, status, due in session.exec(
-        select(
-            ChecklistItem.rollout_id, ChecklistItem.blocking, ChecklistItem.status, ChecklistItem.due_at
-        ).where(ChecklistItem.launch_id == launch.id)
+        select(ChecklistItem.rollout_id, ChecklistItem.blocking, ChecklistItem.status, ChecklistItem.due_at).where(
+            ChecklistItem.launch_id == launch.id
+        )
     ):
         view = views[rollout_id]
         view.items_total += 1

@@ -28,9 +28,7 @@ class YamlDocument:
         for part in path:
             if isinstance(node, yaml.MappingNode):
                 match = next((value for key, value in node.value if key.value == part), None)
-            elif (
-                isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value)
-            ):
+            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
                 match = node.value[part]
             else:
                 match = None
@@ -76,7 +74,7 @@ def validation_problems(document: YamlDocument, error: ValidationError) -> list[
     for item in error.errors():
         path = [part for part in item["loc"] if isinstance(part, str | int)]
         field = ".".join(str(part) for part in path) or "(top level)"
-        message = item["msg"]
+        message = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":
             message = "unknown key; remove it or check its spelling"
         problems.append(f"{document.where(path)}: {field}: {message}")

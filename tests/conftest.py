@@ -23,6 +23,7 @@ from orchestrator.enums import Source
 from orchestrator.migrate import upgrade
 from orchestrator.seed import load_seed
 from orchestrator.services.directory import apply_seed
+from orchestrator.settings import reset_settings
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "LAUNCHDECK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -127,3 +128,15 @@ def blank_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
     finally:
         with psycopg.connect(_admin_conninfo(), autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch):
+    """A working directory whose default database is its own launchdeck.db."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("LAUNCHDECK_DATABASE_URL", raising=False)
+    monkeypatch.delenv("LAUNCHDECK_SEED_FILE", raising=False)
+    monkeypatch.delenv("LAUNCHDECK_CHECKLISTS_DIR", raising=False)
+    reset_settings()
+    yield tmp_path
+    reset_settings()

@@ -18,17 +18,6 @@ from orchestrator.settings import reset_settings
 runner = CliRunner()
 
 
-@pytest.fixture
-def workdir(tmp_path, monkeypatch):
-    """A working directory whose default database is its own launchdeck.db."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("LAUNCHDECK_DATABASE_URL", raising=False)
-    monkeypatch.delenv("LAUNCHDECK_SEED_FILE", raising=False)
-    reset_settings()
-    yield tmp_path
-    reset_settings()
-
-
 def invoke(*args):
     return runner.invoke(app, list(args), catch_exceptions=False)
 
@@ -222,17 +211,16 @@ def _all_command_paths(command: Any, prefix: tuple[str, ...] = ()) -> list[tuple
 def test_every_command_has_help(path):
     result = invoke(*path, "--help")
     assert result.exit_code == 0
-    assert "Usage:" in result.output
-    assert "Show this message and exit" in result.output
+    output = " ".join(result.output.split())
+    assert "Usage:" in output
+    assert "--help" in output
 
 
 def test_installed_entry_point_init_then_list_on_the_default_sqlite_file(tmp_path):
     """What README promises: `launchdeck init && launchdeck launch list` in an empty directory."""
     executable = shutil.which("launchdeck") or str(Path(sys.executable).parent / "launchdeck")
     env = {k: v for k, v in os.environ.items() if not k.startswith("LAUNCHDECK_")}
-    init = subprocess.run(
-        [executable, "init"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
-    )
+    init = subprocess.run([executable, "init"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert init.returncode == 0, init.stderr
     listed = subprocess.run(
         [executable, "launch", "list"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120

@@ -37,9 +37,7 @@ def test_upgrade_twice_is_a_no_op(blank_database_url):
 def test_models_and_migrations_agree(engine):
     """A model change without a migration shows up here as a diff."""
     with engine.connect() as connection:
-        diff = compare_metadata(
-            MigrationContext.configure(connection, opts={"compare_type": True}), SQLModel.metadata
-        )
+        diff = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), SQLModel.metadata)
     assert diff == []
 
 

@@ -49,9 +49,7 @@ def compare_and_set(session: Session, row: Any, entity: str, **values: Any) -> N
     model = type(row)
     values["version"] = row.version + 1
     session.flush()
-    result = session.execute(
-        update(model).where(model.id == row.id, model.version == row.version).values(**values)
-    )
+    result = session.execute(update(model).where(model.id == row.id, model.version == row.version).values(**values))
     if cast(CursorResult[Any], result).rowcount != 1:
         actual = session.exec(select(model.version).where(model.id == row.id)).one()
         raise StaleVersion(entity, row.id, row.version, actual)

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from orchestrator.actors import Actor
-from orchestrator.clock import utcnow
+from orchestrator.clock import as_utc, utcnow
 from orchestrator.enums import GateKind, GateStatus, Vote
 from orchestrator.errors import IllegalTransition, InvalidInput, NotFound
 from orchestrator.ledger import enqueue, record
@@ -51,9 +51,7 @@ def cast_vote(
         rollout = lock(session, RegionRollout, rollout_id, "region rollout")
         gate = lock(session, Gate, gate_id, "gate")
         if gate.kind != GateKind.APPROVAL:
-            raise InvalidInput(
-                "gate_id", f"gate {gate_id} is a {gate.kind.value} gate; votes go to approval gates"
-            )
+            raise InvalidInput("gate_id", f"gate {gate_id} is a {gate.kind.value} gate; votes go to approval gates")
         if gate.status == GateStatus.PASSED:
             raise IllegalTransition("gate", "passed", "vote on", [])
         if gate.approvers and voter not in gate.approvers:
@@ -68,13 +66,16 @@ def cast_vote(
             decision = Decision(gate_id=gate_id, voter=voter, vote=vote)
             session.add(decision)
         else:
-            if (decision.vote, decision.comment, decision.conditions, decision.reevaluate_at) == (
+            stored_reevaluate = as_utc(decision.reevaluate_at) if decision.reevaluate_at else None
+            asked_reevaluate = as_utc(reevaluate_at) if reevaluate_at else None
+            same = (decision.vote, decision.comment, decision.conditions, decision.risk_accepted_by) == (
                 vote,
                 comment,
                 conditions,
-                reevaluate_at,
-            ):
-                return decision  # the same vote again
+                risk_accepted_by,
+            )
+            if same and stored_reevaluate == asked_reevaluate:
+                return decision  # the same vote again (a retry, a double click)
             before = {"vote": decision.vote.value}
         decision.vote = vote
         decision.comment = comment
@@ -105,5 +106,11 @@ def cast_vote(
         if vote == Vote.NO_GO:
             compare_and_set(session, rollout, "region rollout", reevaluate_at=reevaluate_at, updated_at=now)
         else:
+            no_go_left = session.exec(
+                select(Decision.id).where(Decision.gate_id == gate_id, Decision.vote == Vote.NO_GO)
+            ).first()
+            if no_go_left is None and rollout.reevaluate_at is not None:
+                # The last No-Go was withdrawn: nothing is waiting for a re-evaluation any more.
+                compare_and_set(session, rollout, "region rollout", reevaluate_at=None, updated_at=now)
             evaluate_gates(session, rollout=rollout, now=now, actor=actor)
     return decision

@@ -47,9 +47,7 @@ def apply_seed(*, session: Session, config: SeedConfig, actor: Actor) -> SeedRes
         for member_seed in config.members:
             values = member_seed.model_dump(exclude={"team"})
             values["team_id"] = teams[member_seed.team].id if member_seed.team else None
-            outcome, _member = _upsert(
-                session, members.get(member_seed.email), Member, values, actor, "member"
-            )
+            outcome, _member = _upsert(session, members.get(member_seed.email), Member, values, actor, "member")
             counts[outcome] += 1
     return SeedResult(**counts)
 

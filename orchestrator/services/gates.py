@@ -49,9 +49,7 @@ def approval_holds(session: Session, gate: Gate) -> bool:
     one voter) must have said Go or Conditional Go."""
     votes = {
         voter: vote
-        for voter, vote in session.exec(
-            select(Decision.voter, Decision.vote).where(Decision.gate_id == gate.id)
-        )
+        for voter, vote in session.exec(select(Decision.voter, Decision.vote).where(Decision.gate_id == gate.id))
     }
     if any(vote == Vote.NO_GO for vote in votes.values()):
         return False
@@ -95,7 +93,12 @@ def evaluate_gates(
     if rollout.state != RolloutState.GATED or rollout.phase is None:
         return False
     assert rollout.id is not None
-    gates = list(session.exec(select(Gate).where(Gate.rollout_id == rollout.id, Gate.phase == rollout.phase)))
+    # Fresh rows: a long-lived session may hold gates another session has since passed.
+    gates = session.exec(
+        select(Gate)
+        .where(Gate.rollout_id == rollout.id, Gate.phase == rollout.phase)
+        .execution_options(populate_existing=True)
+    ).all()
     for gate in gates:
         if gate.status != GateStatus.OPEN or not gate_holds(
             session, rollout=rollout, gate=gate, now=now, beta_exit=beta_exit

@@ -127,9 +127,7 @@ def reopen_item(
     reopening is raised as an alert instead."""
 
     def revoke_waivers(session: Session, item: ChecklistItem) -> None:
-        for waiver in session.exec(
-            select(Waiver).where(Waiver.item_id == item.id, col(Waiver.revoked_at).is_(None))
-        ):
+        for waiver in session.exec(select(Waiver).where(Waiver.item_id == item.id, col(Waiver.revoked_at).is_(None))):
             waiver.revoked_at = utcnow()
             waiver.revoked_by = actor.name
 
@@ -146,9 +144,7 @@ def reopen_item(
     )
 
 
-def start_item(
-    *, session: Session, item_id: int, actor: Actor, expected_version: int | None = None
-) -> ChecklistItem:
+def start_item(*, session: Session, item_id: int, actor: Actor, expected_version: int | None = None) -> ChecklistItem:
     return _transition(
         session=session,
         item_id=item_id,

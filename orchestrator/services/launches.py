@@ -36,9 +36,7 @@ class RegionPlan(BaseModel):
         ordered = [phase for phase in Phase.ordered() if phase in dates]
         for phase in ordered:
             if dates[phase].tzinfo is None:
-                raise ValueError(
-                    f"{phase.value} date needs a timezone offset (e.g. 2027-03-01T09:00:00+00:00)"
-                )
+                raise ValueError(f"{phase.value} date needs a timezone offset (e.g. 2027-03-01T09:00:00+00:00)")
         for earlier, later in pairwise(ordered):
             if dates[later] < dates[earlier]:
                 raise ValueError(f"{later.value} ({dates[later].isoformat()}) is before {earlier.value}")
@@ -48,9 +46,7 @@ class RegionPlan(BaseModel):
 class LaunchSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    slug: str = Field(
-        pattern=SLUG_PATTERN, description="lowercase letters, digits and dashes, 3-80 characters"
-    )
+    slug: str = Field(pattern=SLUG_PATTERN, description="lowercase letters, digits and dashes, 3-80 characters")
     name: str = Field(min_length=1, max_length=200)
     tier: int = Field(ge=1, le=3)
     owner: str = Field(min_length=1, max_length=254)
@@ -94,14 +90,12 @@ def gate_kinds_for(*, tier: int, phase: Phase) -> list[GateKind]:
     return kinds
 
 
-def create_launch(
-    *, session: Session, spec: LaunchSpec, items: Sequence[ItemSpec] = (), actor: Actor
-) -> Launch:
+def create_launch(*, session: Session, spec: LaunchSpec, items: Sequence[ItemSpec] = (), actor: Actor) -> Launch:
     with transaction(session):
         if session.exec(select(Launch.id).where(Launch.slug == spec.slug)).first() is not None:
             raise AlreadyExists("launch", spec.slug)
         regions = _regions_by_code(session, [plan.region for plan in spec.regions])
-        teams = _teams_by_key(session, sorted({item.owner_team for item in items}))
+        teams = teams_by_key(session, sorted({item.owner_team for item in items}))
         launch = Launch(
             slug=spec.slug,
             name=spec.name,
@@ -177,9 +171,7 @@ def create_launch(
     return launch
 
 
-def kick_off_launch(
-    *, session: Session, launch_id: int, actor: Actor, expected_version: int | None = None
-) -> Launch:
+def kick_off_launch(*, session: Session, launch_id: int, actor: Actor, expected_version: int | None = None) -> Launch:
     """Start the launch: every planned region opens the gates of its first phase."""
     now = utcnow()
     with transaction(session):
@@ -207,9 +199,7 @@ def kick_off_launch(
             launch_id=launch.id,
             payload={"launch_id": launch.id},
         )
-        rollouts = session.exec(
-            select(RegionRollout).where(RegionRollout.launch_id == launch.id).with_for_update()
-        )
+        rollouts = session.exec(select(RegionRollout).where(RegionRollout.launch_id == launch.id).with_for_update())
         for rollout in rollouts:
             first = first_phase(session, rollout_id=rollout.id)  # type: ignore[arg-type]
             target = rollout_target(rollout.state, RolloutAction.KICK_OFF)
@@ -249,9 +239,7 @@ def planned_phases(session: Session, *, rollout_id: int) -> list[Phase]:
 
 
 def _regions_by_code(session: Session, codes: list[str]) -> dict[str, Region]:
-    found = {
-        region.code: region for region in session.exec(select(Region).where(col(Region.code).in_(codes)))
-    }
+    found = {region.code: region for region in session.exec(select(Region).where(col(Region.code).in_(codes)))}
     missing = [code for code in codes if code not in found]
     if missing:
         known = ", ".join(session.exec(select(Region.code).order_by(col(Region.rollout_order)))) or "none"
@@ -259,7 +247,7 @@ def _regions_by_code(session: Session, codes: list[str]) -> dict[str, Region]:
     return found
 
 
-def _teams_by_key(session: Session, keys: list[str]) -> dict[str, Team]:
+def teams_by_key(session: Session, keys: list[str]) -> dict[str, Team]:
     if not keys:
         return {}
     found = {team.key: team for team in session.exec(select(Team).where(col(Team.key).in_(keys)))}

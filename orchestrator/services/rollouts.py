@@ -1,8 +1,10 @@
 """Moving one region of a launch through its phases: exposure ramp, live, next phase, and the
 operator's brakes (halt, resume, roll back).
 
-Each function is safe to repeat: asking for the state the region is already in is a no-op that
-writes nothing, so a retried flow task or a double click never advances a region twice.
+Forward moves and brakes are safe to repeat: asking for the state the region is already in (the
+same exposure step, live, the next phase, halted, rolled back) is a no-op that writes nothing, so
+a retried flow task or a double click never advances a region twice. Resume is the exception: it
+cannot tell a repeat from a new request, so a second resume is refused as IllegalTransition.
 """
 
 from datetime import datetime
@@ -170,9 +172,7 @@ def halt_region(
             halt_reason=reason,
             updated_at=utcnow(),
         )
-        _announce(
-            session, rollout=rollout, actor=actor, action="rollout.halted", before=before, reason=reason
-        )
+        _announce(session, rollout=rollout, actor=actor, action="rollout.halted", before=before, reason=reason)
     return rollout
 
 
@@ -202,10 +202,10 @@ def resume_region(
         if rollout.state == RolloutState.ROLLED_BACK:
             values["percent"] = 0
         compare_and_set(session, rollout, ENTITY, **values)
-        _announce(
-            session, rollout=rollout, actor=actor, action="rollout.resumed", before=before, reason=reason
-        )
+        _announce(session, rollout=rollout, actor=actor, action="rollout.resumed", before=before, reason=reason)
         evaluate_gates(session, rollout=rollout, now=now, actor=actor, beta_exit=beta_exit)
+        if rollout.state == RolloutState.LIVE:
+            _complete_launch_if_done(session, launch_id=rollout.launch_id, actor=actor)
     return rollout
 
 
@@ -232,9 +232,7 @@ def roll_back_region(
             halt_reason=reason,
             updated_at=utcnow(),
         )
-        _announce(
-            session, rollout=rollout, actor=actor, action="rollout.rolled_back", before=before, reason=reason
-        )
+        _announce(session, rollout=rollout, actor=actor, action="rollout.rolled_back", before=before, reason=reason)
     return rollout
 
 
@@ -261,15 +259,21 @@ def _required_reason(reason: str) -> str:
 
 
 def _complete_launch_if_done(session: Session, *, launch_id: int, actor: Actor) -> None:
-    """A launch completes when every region is live in its last planned phase."""
-    rollouts = list(session.exec(select(RegionRollout).where(RegionRollout.launch_id == launch_id)))
+    """A launch completes when every region is live in its last planned phase.
+
+    The launch row is locked before the regions are read: two regions going live at once then
+    take turns, and the second sees the first one's commit, so one of them completes the launch.
+    """
+    launch = lock(session, Launch, launch_id, "launch")
+    if launch.status != LaunchStatus.ACTIVE:
+        return
+    rollouts = session.exec(
+        select(RegionRollout).where(RegionRollout.launch_id == launch_id).execution_options(populate_existing=True)
+    ).all()
     for rollout in rollouts:
         phases = planned_phases(session, rollout_id=rollout.id)  # type: ignore[arg-type]
         if rollout.state != RolloutState.LIVE or rollout.phase != phases[-1]:
             return
-    launch = lock(session, Launch, launch_id, "launch")
-    if launch.status != LaunchStatus.ACTIVE:
-        return
     compare_and_set(session, launch, "launch", status=LaunchStatus.COMPLETED, updated_at=utcnow())
     record(
         session,

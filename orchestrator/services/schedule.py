@@ -35,10 +35,7 @@ def reschedule_phase(
     with transaction(session):
         rollout = lock(session, RegionRollout, rollout_id, "region rollout")
         expect_version(rollout, expected_version, "region rollout")
-        dates = {
-            row.phase: row
-            for row in session.exec(select(PhaseDate).where(PhaseDate.rollout_id == rollout_id))
-        }
+        dates = {row.phase: row for row in session.exec(select(PhaseDate).where(PhaseDate.rollout_id == rollout_id))}
         target = dates.get(phase)
         if target is None:
             raise NotFound(f"{phase.value} date of rollout", rollout_id)
@@ -67,9 +64,7 @@ def reschedule_phase(
                 col(ChecklistItem.status).not_in(SATISFYING_STATUSES),
             )
         ):
-            item.due_at = due_at(
-                phase_at=new_at, offset_days=item.due_offset_days or 0, timezone=region.timezone
-            )
+            item.due_at = due_at(phase_at=new_at, offset_days=item.due_offset_days or 0, timezone=region.timezone)
             item.version += 1
             moved += 1
         # The rollout's version moves too, so a stale editor of the region is told to reload.
