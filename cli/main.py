@@ -1,6 +1,6 @@
-"""`launchdeck`: set up the database, inspect launches (more commands arrive with each package)."""
+"""`launchdeck`: set up the database, create and inspect launches, manage checklist templates."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -8,8 +8,12 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
+from checklists.instantiate import create_launch_from_templates
+from cli import checklists_cmd
 from cli.context import cli_actor, engine_from_settings, open_session
+from cli.dates import parse_date
 from cli.errors import friendly_errors
+from cli.library import library_for
 from cli.render import launch_panel, launches_table
 from orchestrator.db import session_scope
 from orchestrator.enums import LaunchStatus, Phase
@@ -18,7 +22,8 @@ from orchestrator.migrate import current_revision, head_revision, upgrade
 from orchestrator.queries import launch_detail, list_launches
 from orchestrator.seed import load_seed
 from orchestrator.services.directory import apply_seed
-from orchestrator.services.launches import LaunchSpec, RegionPlan, create_launch, kick_off_launch
+from orchestrator.services.launches import LaunchSpec, RegionPlan, kick_off_launch
+from orchestrator.services.schedule import reschedule_phase
 from orchestrator.settings import get_settings
 
 app = typer.Typer(
@@ -31,6 +36,7 @@ db_app = typer.Typer(help="Database schema: upgrade and inspect.", no_args_is_he
 launch_app = typer.Typer(help="Create and inspect launches.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(launch_app, name="launch")
+app.add_typer(checklists_cmd.app, name="checklists")
 
 console = Console(soft_wrap=True)
 
@@ -40,9 +46,7 @@ console = Console(soft_wrap=True)
 def init(
     seed: Annotated[
         Path | None,
-        typer.Option(
-            help="YAML with teams, regions and members; default: LAUNCHDECK_SEED_FILE or the built-in set."
-        ),
+        typer.Option(help="YAML with teams, regions and members; default: LAUNCHDECK_SEED_FILE or the built-in set."),
     ] = None,
 ) -> None:
     """Create or upgrade the database and load teams and regions. Safe to run again."""
@@ -136,8 +140,13 @@ def launch_create(
     private_beta: Annotated[str | None, typer.Option(help="Private beta date.")] = None,
     public_beta: Annotated[str | None, typer.Option(help="Public beta date.")] = None,
     ga: Annotated[str | None, typer.Option(help="General availability date.")] = None,
+    flags: Annotated[
+        str, typer.Option(help="Comma-separated launch flags that select checklist items, e.g. personal_data.")
+    ] = "",
+    exec_sponsor: Annotated[str | None, typer.Option(help="Executive sponsor (email).")] = None,
 ) -> None:
-    """Create a launch (draft) with the same phase dates in every region."""
+    """Create a launch (draft) with the same phase dates in every region, and its checklist items
+    from the templates that apply to its tier, regions and flags."""
     given = {
         Phase.INTERNAL: ("--internal", internal),
         Phase.PRIVATE_BETA: ("--private-beta", private_beta),
@@ -146,7 +155,7 @@ def launch_create(
     }
     dates: dict[Phase, datetime] = {}
     for phase, (option, raw) in given.items():
-        parsed = _as_utc_date(option, raw)
+        parsed = parse_date(option, raw)
         if parsed is not None:
             dates[phase] = parsed
     if not dates:
@@ -158,6 +167,8 @@ def launch_create(
             name=name,
             tier=tier,
             owner=owner,
+            exec_sponsor=exec_sponsor,
+            flags=[flag.strip() for flag in flags.split(",") if flag.strip()],
             regions=[RegionPlan(region=code, dates=dates) for code in codes],
         )
     except ValidationError as exc:
@@ -165,17 +176,35 @@ def launch_create(
         field = ".".join(str(part) for part in first["loc"]) or "launch"
         raise InvalidInput(field, first["msg"]) from None
     with open_session() as session:
-        launch = create_launch(session=session, spec=spec, actor=cli_actor())
-    console.print(f"[green]created[/] launch {launch.slug} (draft) in {', '.join(codes)}")
+        library = library_for(session)
+        launch = create_launch_from_templates(session=session, spec=spec, library=library, actor=cli_actor())
+        items = launch_detail(session=session, slug=launch.slug)
+    count = sum(rollout.items_total for rollout in items.rollouts)
+    console.print(
+        f"[green]created[/] launch {launch.slug} (draft) in {', '.join(codes)} with {count} checklist items "
+        f"from template {launch.template_version}"
+    )
 
 
-def _as_utc_date(option: str, value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput(
-            option, f"{value!r} is not a date; use YYYY-MM-DD or an ISO 8601 timestamp"
-        ) from None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+@launch_app.command("reschedule")
+@friendly_errors
+def launch_reschedule(
+    slug: Annotated[str, typer.Argument(help="The launch's slug.")],
+    region: Annotated[str, typer.Option(help="Region code, e.g. EU.")],
+    phase: Annotated[Phase, typer.Option(help="The phase whose date moves.")],
+    date: Annotated[str, typer.Option(help="New date (YYYY-MM-DD or ISO 8601).")],
+    reason: Annotated[str, typer.Option(help="Why it moves; shown wherever the slip is.")],
+) -> None:
+    """Move one region's phase date; its open items' due dates move with it and the slip is kept."""
+    new_at = parse_date("--date", date)
+    assert new_at is not None
+    with open_session() as session:
+        detail = launch_detail(session=session, slug=slug)
+        rollout = next((r for r in detail.rollouts if r.region == region), None)
+        if rollout is None:
+            known = ", ".join(r.region for r in detail.rollouts)
+            raise InvalidInput("--region", f"{slug} does not roll out in {region}; its regions: {known}")
+        reschedule_phase(
+            session=session, rollout_id=rollout.id, phase=phase, new_at=new_at, actor=cli_actor(), reason=reason
+        )
+    console.print(f"[green]rescheduled[/] {slug} {region} {phase.value} to {new_at:%Y-%m-%d}")
