@@ -94,3 +94,8 @@ class OutboxStatus(StrEnum):
     PENDING = "pending"
     SENT = "sent"
     DEAD = "dead"
+
+
+class WaveMode(StrEnum):
+    PARALLEL = "parallel"
+    SEQUENTIAL = "sequential"

@@ -25,6 +25,7 @@ from orchestrator.enums import (
     RolloutState,
     Source,
     Vote,
+    WaveMode,
 )
 
 
@@ -92,6 +93,10 @@ class Region(SQLModel, table=True):
     slack_channel: str | None = Field(default=None, max_length=80)
     rollout_order: int = Field(default=100)
     parent_id: int | None = Field(default=None, foreign_key="region.id")
+    # When changes may go out, in local time: {"days": [0..6 Mon=0], "start": "HH:MM", "end": "HH:MM"};
+    # None means any time. Freezes: [{"start": "YYYY-MM-DD", "end": "YYYY-MM-DD", "reason": "..."}].
+    rollout_window: dict[str, Any] | None = _json_dict(nullable=True)
+    freezes: list[dict[str, Any]] = _json_list()
 
 
 class Launch(SQLModel, table=True):
@@ -104,6 +109,10 @@ class Launch(SQLModel, table=True):
     exec_sponsor: str | None = Field(default=None, max_length=254)
     flags: list[str] = _json_list()
     template_version: str | None = Field(default=None, max_length=80)
+    # sequential: a region enters a phase only after every region before it is live in it.
+    wave_mode: WaveMode = _enum(WaveMode, WaveMode.PARALLEL)
+    # Exposure steps per phase: {"ga": [{"percent": 5, "hold_minutes": 60}, ...]}; missing phases use defaults.
+    ramp_plan: dict[str, Any] = _json_dict()
     version: int = Field(default=1)
     created_at: datetime = _created()
     updated_at: datetime = _created()
@@ -124,6 +133,11 @@ class RegionRollout(SQLModel, table=True):
     halted_from: RolloutState | None = _enum(RolloutState, None, nullable=True)
     halt_reason: str | None = Field(default=None, max_length=500)
     reevaluate_at: datetime | None = _when(nullable=True)
+    # When the clock alone may move this region (a phase date, a window opening, a ramp hold ending).
+    next_check_at: datetime | None = _when(nullable=True, index=True)
+    # A worker's short claim on running this region's flow, so two workers do not both start it.
+    lease_owner: str | None = Field(default=None, max_length=120)
+    lease_until: datetime | None = _when(nullable=True)
     version: int = Field(default=1)
     updated_at: datetime = _created()
 
@@ -192,6 +206,10 @@ class ChecklistItem(SQLModel, table=True):
     blocked_reason: str | None = Field(default=None, max_length=1000)
     checked_by: str | None = Field(default=None, max_length=254)
     checked_at: datetime | None = _when(nullable=True)
+    # Overdue reminders: throttled per item, escalated to the team channel after a few days late.
+    last_reminded_at: datetime | None = _when(nullable=True)
+    reminders_sent: int = Field(default=0)
+    escalated_at: datetime | None = _when(nullable=True)
     version: int = Field(default=1)
     updated_at: datetime = _created()
 
@@ -255,3 +273,25 @@ class Outbox(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=2000)
     created_at: datetime = _created()
     delivered_at: datetime | None = _when(nullable=True)
+
+
+class ExposureChange(SQLModel, table=True):
+    """What the built-in recording rollout target received: one row per exposure request (a
+    region re-ramped after a rollback gets new rows, with new keys)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    rollout_id: int = Field(foreign_key="regionrollout.id", index=True)
+    launch_slug: str = Field(max_length=80, index=True)
+    region: str = Field(max_length=40)
+    phase: Phase = _enum(Phase)
+    percent: int = Field(ge=0, le=100)
+    idempotency_key: str = Field(max_length=300, unique=True)
+    received_at: datetime = _created()
+
+
+class DeliveryCursor(SQLModel, table=True):
+    """How far a fire-and-forget consumer (e.g. Prefect events) has read the outbox."""
+
+    name: str = Field(primary_key=True, max_length=60)
+    last_outbox_id: int = Field(default=0)
+    updated_at: datetime = _created()

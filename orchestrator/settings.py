@@ -6,8 +6,9 @@ after changing the environment instead of patching modules.
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from orchestrator.errors import ConfigError
@@ -32,6 +33,16 @@ class Settings(BaseSettings):
     checklists_dir: Path | None = Field(
         default=None, description="A company's own checklist templates; items override the defaults by key."
     )
+    rollout_target: Literal["recording", "webhook"] = Field(
+        default="recording",
+        description="Where exposure changes go: the built-in recorder (a table) or your webhook.",
+    )
+    webhook_url: str | None = Field(default=None, description="Rollout webhook: POST target for exposure changes.")
+    webhook_secret: SecretStr | None = Field(default=None, description="Rollout webhook: HMAC-SHA256 signing key.")
+    webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    webhook_max_attempts: int = Field(default=5, ge=1, le=20)
+    worker_poll_seconds: float = Field(default=0.5, gt=0, le=60, description="How often a worker looks for due work.")
+    worker_lease_seconds: int = Field(default=120, ge=5, description="How long a worker's claim on a region lasts.")
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
@@ -48,6 +59,16 @@ class Settings(BaseSettings):
             return "postgresql+psycopg://" + value.removeprefix("postgresql://")
         return value
 
+    @model_validator(mode="after")
+    def _webhook_complete(self) -> "Settings":
+        if self.rollout_target == "webhook" and not (self.webhook_url and self.webhook_secret):
+            raise ValueError(
+                "LAUNCHDECK_ROLLOUT_TARGET=webhook needs LAUNCHDECK_WEBHOOK_URL and LAUNCHDECK_WEBHOOK_SECRET"
+            )
+        if self.webhook_url is not None and not self.webhook_url.startswith(("https://", "http://")):
+            raise ValueError("LAUNCHDECK_WEBHOOK_URL must be an http(s) URL")
+        return self
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
@@ -55,10 +76,12 @@ def get_settings() -> Settings:
     try:
         return Settings()
     except ValidationError as exc:
-        problems = [
-            f"LAUNCHDECK_{'_'.join(str(part) for part in error['loc']).upper()}: {error['msg']}"
-            for error in exc.errors()
-        ]
+        problems = []
+        for error in exc.errors():
+            message = error["msg"].removeprefix("Value error, ")
+            if error["loc"]:
+                message = f"LAUNCHDECK_{'_'.join(str(part) for part in error['loc']).upper()}: {message}"
+            problems.append(message)
         raise ConfigError("environment", problems) from None
 
 

@@ -55,3 +55,25 @@ def test_database_from_a_newer_launchdeck_is_refused(engine):
         connection.execute(text("UPDATE alembic_version SET version_num = 'f00dcafe9999'"))
     with pytest.raises(SchemaTooNew, match="newer than this launchdeck knows"):
         ensure_schema_current(engine)
+
+
+def test_upgrading_a_database_with_launches_keeps_them(blank_database_url):
+    """Each migration runs against rows written by the schema before it."""
+    engine = make_engine(blank_database_url)
+    try:
+        upgrade(engine, "0001")
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO launch (slug, name, tier, status, owner, flags, version, created_at, updated_at) "
+                    "VALUES ('old-launch', 'Old', 2, 'active', 'o@x.io', '[]', 1, :now, :now)"
+                ),
+                {"now": "2026-01-01 00:00:00+00:00"},
+            )
+        upgrade(engine)
+        with engine.connect() as connection:
+            row = connection.execute(text("SELECT slug, wave_mode, ramp_plan FROM launch")).one()
+        assert row.slug == "old-launch"
+        assert row.wave_mode == "parallel"
+    finally:
+        engine.dispose()

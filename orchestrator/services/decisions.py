@@ -31,6 +31,7 @@ def cast_vote(
     risk_accepted_by: str | None = None,
     reevaluate_at: datetime | None = None,
 ) -> Decision:
+    vote = Vote(vote)
     voter = voter.strip()
     if not voter:
         raise InvalidInput("voter", "name who votes")

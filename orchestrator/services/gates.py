@@ -4,7 +4,7 @@ completed its last condition; when every gate of the phase has passed the region
 Called from inside other services' transactions (never commits on its own).
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -13,10 +13,11 @@ from sqlmodel import Session, col, select
 
 from orchestrator.actors import Actor
 from orchestrator.clock import as_utc
-from orchestrator.enums import SATISFYING_STATUSES, GateKind, GateStatus, Phase, RolloutState, Vote
+from orchestrator.enums import SATISFYING_STATUSES, GateKind, GateStatus, Phase, RolloutState, Vote, WaveMode
 from orchestrator.ledger import enqueue, record
-from orchestrator.models import ChecklistItem, Decision, Gate, PhaseDate, RegionRollout
+from orchestrator.models import ChecklistItem, Decision, Gate, Launch, PhaseDate, Region, RegionRollout
 from orchestrator.services._unit import compare_and_set
+from orchestrator.windows import next_opening
 
 # A check for gate kinds whose rules live outside the core (beta exit criteria).
 GateCheck = Callable[[Session, RegionRollout, Gate], bool]
@@ -65,6 +66,17 @@ def phase_start(session: Session, *, rollout_id: int, phase: Phase) -> datetime 
     return as_utc(value) if value is not None else None
 
 
+def time_gate_opening(session: Session, *, rollout: RegionRollout, phase: Phase, now: datetime) -> datetime | None:
+    """When the time gate holds: not before the phase date, inside the region's rollout window,
+    outside its freezes. Returns that moment (<= now when it holds already), or None if never."""
+    assert rollout.id is not None
+    start = phase_start(session, rollout_id=rollout.id, phase=phase)
+    region = session.get(Region, rollout.region_id)
+    if start is None or region is None:
+        return None
+    return next_opening(max(now, start), timezone=region.timezone, window=region.rollout_window, freezes=region.freezes)
+
+
 def gate_holds(
     session: Session, *, rollout: RegionRollout, gate: Gate, now: datetime, beta_exit: GateCheck | None
 ) -> bool:
@@ -74,10 +86,37 @@ def gate_holds(
     if gate.kind == GateKind.APPROVAL:
         return approval_holds(session, gate)
     if gate.kind == GateKind.TIME:
-        start = phase_start(session, rollout_id=rollout.id, phase=gate.phase)
-        return start is not None and now >= start
+        opening = time_gate_opening(session, rollout=rollout, phase=gate.phase, now=now)
+        return opening is not None and opening <= now
     # Beta exit criteria are judged by the beta package; without it the gate stays closed.
     return beta_exit is not None and beta_exit(session, rollout, gate)
+
+
+def wave_blockers(session: Session, *, rollout: RegionRollout, phase: Phase) -> list[str]:
+    """In a sequential launch, the earlier regions (by rollout order) not yet live in ``phase``."""
+    launch = session.get(Launch, rollout.launch_id)
+    if launch is None or launch.wave_mode != WaveMode.SEQUENTIAL:
+        return []
+    order = Phase.ordered()
+    own_order = session.exec(select(Region.rollout_order).where(Region.id == rollout.region_id)).one()
+    blockers = []
+    for other, region in session.exec(
+        select(RegionRollout, Region)
+        .join(Region, col(Region.id) == col(RegionRollout.region_id))
+        .where(RegionRollout.launch_id == rollout.launch_id, Region.rollout_order < own_order)
+        .execution_options(populate_existing=True)
+    ):
+        plans_phase = session.exec(
+            select(PhaseDate.id).where(PhaseDate.rollout_id == other.id, PhaseDate.phase == phase)
+        ).first()
+        if plans_phase is None:
+            continue
+        reached = other.phase is not None and (
+            order.index(other.phase) > order.index(phase) or (other.phase == phase and other.state == RolloutState.LIVE)
+        )
+        if not reached:
+            blockers.append(region.code)
+    return blockers
 
 
 def evaluate_gates(
@@ -134,10 +173,13 @@ def evaluate_gates(
                 "kind": gate.kind.value,
             },
         )
-    if any(gate.status != GateStatus.PASSED for gate in gates):
+    if any(gate.status != GateStatus.PASSED for gate in gates) or wave_blockers(
+        session, rollout=rollout, phase=rollout.phase
+    ):
+        _schedule_time_check(session, rollout=rollout, gates=gates, now=now)
         return False
     before = {"state": rollout.state.value, "phase": rollout.phase.value}
-    compare_and_set(session, rollout, "region rollout", state=RolloutState.READY, updated_at=now)
+    compare_and_set(session, rollout, "region rollout", state=RolloutState.READY, next_check_at=None, updated_at=now)
     record(
         session,
         actor=actor,
@@ -156,3 +198,15 @@ def evaluate_gates(
         payload={"rollout_id": rollout.id, "phase": rollout.phase.value},
     )
     return True
+
+
+def _schedule_time_check(session: Session, *, rollout: RegionRollout, gates: Sequence[Gate], now: datetime) -> None:
+    """Remember when the clock alone could open this region's time gate, so workers look again
+    then (and not before). Scheduling data, not domain state: no version bump, no audit."""
+    wake_at = None
+    for gate in gates:
+        if gate.kind == GateKind.TIME and gate.status == GateStatus.OPEN:
+            wake_at = time_gate_opening(session, rollout=rollout, phase=gate.phase, now=now)
+    if rollout.next_check_at != wake_at:
+        rollout.next_check_at = wake_at
+        session.flush()

@@ -10,10 +10,11 @@ from sqlmodel import Session, col, select
 
 from orchestrator.actors import Actor
 from orchestrator.clock import as_utc, utcnow
-from orchestrator.enums import GateKind, LaunchStatus, Phase, RolloutState
+from orchestrator.enums import GateKind, LaunchStatus, Phase, RolloutState, WaveMode
 from orchestrator.errors import AlreadyExists, IllegalTransition, InvalidInput, NotFound
 from orchestrator.ledger import enqueue, record, snapshot
 from orchestrator.models import ChecklistItem, Gate, Launch, PhaseDate, Region, RegionRollout, Team
+from orchestrator.ramp import parse_ramp_plan
 from orchestrator.rules import RolloutAction, rollout_target
 from orchestrator.services._unit import compare_and_set, expect_version, lock, transaction
 from orchestrator.services.gates import evaluate_gates, open_phase_gates
@@ -55,6 +56,19 @@ class LaunchSpec(BaseModel):
     regions: list[RegionPlan] = Field(min_length=1)
     approvers: list[str] = Field(default_factory=list)
     template_version: str | None = None
+    wave_mode: WaveMode = WaveMode.PARALLEL
+    ramp_plan: dict[str, list[dict[str, int | float]]] = Field(
+        default_factory=dict, description="Exposure steps per phase; phases left out use the defaults."
+    )
+
+    @field_validator("ramp_plan")
+    @classmethod
+    def _valid_ramp(cls, plan: dict[str, list[dict[str, int | float]]]) -> dict[str, list[dict[str, int | float]]]:
+        try:
+            parse_ramp_plan(plan)
+        except InvalidInput as exc:
+            raise ValueError(exc.message) from None
+        return plan
 
     @model_validator(mode="after")
     def _regions_once(self) -> "LaunchSpec":
@@ -104,6 +118,8 @@ def create_launch(*, session: Session, spec: LaunchSpec, items: Sequence[ItemSpe
             exec_sponsor=spec.exec_sponsor,
             flags=sorted(set(spec.flags)),
             template_version=spec.template_version,
+            wave_mode=spec.wave_mode,
+            ramp_plan=spec.ramp_plan,
         )
         session.add(launch)
         session.flush()

@@ -9,7 +9,8 @@ cannot tell a repeat from a new request, so a second resume is refused as Illega
 
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlalchemy import update
+from sqlmodel import Session, col, select
 
 from orchestrator.actors import Actor
 from orchestrator.clock import utcnow
@@ -17,12 +18,15 @@ from orchestrator.enums import LaunchStatus, Phase, RolloutState
 from orchestrator.errors import IllegalTransition, InvalidInput
 from orchestrator.ledger import enqueue, record
 from orchestrator.models import Launch, RegionRollout
+from orchestrator.ramp import hold_after, steps_for
 from orchestrator.rules import RolloutAction, resume_target, rollout_target
 from orchestrator.services._unit import compare_and_set, expect_version, lock, transaction
 from orchestrator.services.gates import GateCheck, evaluate_gates, open_phase_gates
 from orchestrator.services.launches import planned_phases
 
 ENTITY = "region rollout"
+# Outbox topic the rollout target consumes (one row per exposure change, delivered once).
+TARGET_TOPIC = "target.exposure"
 
 
 def _state_view(rollout: RegionRollout) -> dict[str, object]:
@@ -90,8 +94,15 @@ def set_exposure(
             return rollout  # already at (or past) this step: a replay
         target = rollout_target(rollout.state, RolloutAction.SET_EXPOSURE)
         before = _state_view(rollout)
-        compare_and_set(session, rollout, ENTITY, state=target, percent=percent, updated_at=utcnow())
+        now = utcnow()
+        launch = session.get(Launch, rollout.launch_id)
+        assert launch is not None
+        hold = hold_after(steps_for(launch.ramp_plan, phase), percent)
+        compare_and_set(
+            session, rollout, ENTITY, state=target, percent=percent, next_check_at=now + hold, updated_at=now
+        )
         _announce(session, rollout=rollout, actor=actor, action="rollout.exposure_changed", before=before)
+        _queue_for_target(session, rollout=rollout, phase=phase, percent=percent)
     return rollout
 
 
@@ -109,8 +120,12 @@ def mark_live(
         if rollout.percent < 100:
             raise InvalidInput("percent", f"exposure is {rollout.percent}%; ramp to 100% before marking live")
         before = _state_view(rollout)
-        compare_and_set(session, rollout, ENTITY, state=target, updated_at=utcnow())
+        now = utcnow()
+        final = planned_phases(session, rollout_id=rollout_id)[-1] == phase
+        # Live in a phase that is not the last: the next phase's gates open on the next step.
+        compare_and_set(session, rollout, ENTITY, state=target, next_check_at=None if final else now, updated_at=now)
         _announce(session, rollout=rollout, actor=actor, action="rollout.live", before=before)
+        _wake_next_wave(session, rollout=rollout)
         _complete_launch_if_done(session, launch_id=rollout.launch_id, actor=actor)
     return rollout
 
@@ -233,6 +248,9 @@ def roll_back_region(
             updated_at=utcnow(),
         )
         _announce(session, rollout=rollout, actor=actor, action="rollout.rolled_back", before=before, reason=reason)
+        if before["percent"]:
+            assert rollout.phase is not None
+            _queue_for_target(session, rollout=rollout, phase=rollout.phase, percent=0)
     return rollout
 
 
@@ -291,4 +309,29 @@ def _complete_launch_if_done(session: Session, *, launch_id: int, actor: Actor) 
         topic="launch.completed",
         launch_id=launch_id,
         payload={"launch_id": launch_id},
+    )
+
+
+def _wake_next_wave(session: Session, *, rollout: RegionRollout) -> None:
+    """A region going live may let later regions of a sequential launch in: have workers look."""
+    session.execute(
+        update(RegionRollout)
+        .where(
+            col(RegionRollout.launch_id) == rollout.launch_id,
+            col(RegionRollout.id) != rollout.id,
+            col(RegionRollout.state) == RolloutState.GATED,
+        )
+        .values(next_check_at=utcnow())
+    )
+
+
+def _queue_for_target(session: Session, *, rollout: RegionRollout, phase: Phase, percent: int) -> None:
+    """The exposure change the rollout target must receive, keyed by the rollout's new version so a
+    re-ramp after a rollback is sent again while a replay of the same step is not."""
+    enqueue(
+        session,
+        key=f"target:{rollout.id}:v{rollout.version}:{phase.value}:{percent}",
+        topic=TARGET_TOPIC,
+        launch_id=rollout.launch_id,
+        payload={"rollout_id": rollout.id, "phase": phase.value, "percent": percent},
     )

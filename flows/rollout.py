@@ -1,0 +1,105 @@
+"""The region flow: move one region of a launch as far as its gates and ramp holds allow, then end.
+
+Nothing waits inside a flow: a closed gate, a ramp hold or a phase date simply ends the run, and a
+worker starts a new one when the database says something is due. Each step is a compare-and-set
+service call, so a replayed run (a retry, a second worker, a restart after SIGKILL) cannot advance
+a region twice.
+"""
+
+from dataclasses import dataclass
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
+from sqlalchemy.exc import OperationalError
+
+from flows.artifacts import artifact_key, readiness_markdown
+from flows.runtime import FLOW_ACTOR, engine, target
+from orchestrator.clock import utcnow
+from orchestrator.db import session_scope
+from orchestrator.errors import IllegalTransition, StaleVersion
+from orchestrator.protocols import TargetUnavailable
+from orchestrator.services.delivery import deliver_exposures
+from orchestrator.services.progress import StepKind, load_snapshot, next_step, take_step
+
+MAX_STEPS_PER_RUN = 25
+
+
+def transient(_task: object, _run: object, state: object) -> bool:
+    """Retry only what may succeed on a second try: a locked or unreachable database, a target
+    that is briefly down. Domain errors are answers, not accidents."""
+    try:
+        state.result()  # type: ignore[attr-defined]
+    except (OperationalError, TargetUnavailable):
+        return True
+    except Exception:  # noqa: BLE001 - any other failure is final; Prefect records it on the run
+        return False
+    return False
+
+
+@dataclass(frozen=True)
+class StepTaken:
+    kind: str
+    phase: str
+    percent: int | None
+    state_after: str
+
+    def describe(self) -> str:
+        percent = f" {self.percent}%" if self.percent is not None else ""
+        return f"{self.kind} {self.phase}{percent} -> {self.state_after}"
+
+
+@task(name="take-next-step", retries=3, retry_delay_seconds=[0.5, 2, 5], retry_condition_fn=transient)
+def take_next_step(rollout_id: int) -> StepTaken | None:
+    logger = get_run_logger()
+    with session_scope(engine()) as session:
+        snapshot = load_snapshot(session, rollout_id=rollout_id)
+        session.commit()
+        step = next_step(snapshot, now=utcnow())
+        if step is None:
+            return None
+        try:
+            rollout = take_step(session, snapshot=snapshot, step=step, actor=FLOW_ACTOR)
+        except (IllegalTransition, StaleVersion) as exc:
+            # Someone (an operator's halt, another worker) moved the region first: stop here;
+            # the next look at the database decides what is due.
+            logger.info("region %s changed while stepping (%s); stopping this run", snapshot.region, exc.message)
+            return None
+        return StepTaken(step.kind.value, step.phase.value, step.percent, rollout.state.value)
+
+
+@task(name="deliver-exposure", retries=3, retry_delay_seconds=[1, 5, 15], retry_condition_fn=transient)
+def deliver_pending_exposures() -> int:
+    with session_scope(engine()) as session:
+        return deliver_exposures(session=session, target=target(), now=utcnow())
+
+
+@task(name="publish-readiness")
+def publish_readiness(rollout_id: int, slug: str, region: str) -> None:
+    with session_scope(engine()) as session:
+        snapshot = load_snapshot(session, rollout_id=rollout_id)
+        if snapshot.phase is None:
+            return
+        markdown = readiness_markdown(
+            session, rollout_id=rollout_id, title=f"{slug} / {region} / {snapshot.phase.value}", phase=snapshot.phase
+        )
+    create_markdown_artifact(
+        markdown=markdown,
+        key=artifact_key(slug, region, snapshot.phase.value, "readiness"),
+        description=f"Readiness of {slug} in {region} ({snapshot.phase.value}, {snapshot.state.value})",
+    )
+
+
+@flow(name="advance-region", flow_run_name="launch/{slug}/{region}/{phase}", log_prints=False)
+def advance_region(rollout_id: int, slug: str, region: str, phase: str) -> list[str]:
+    """Take every step that is due now for one region; stop at the first wait."""
+    taken: list[StepTaken] = []
+    for _ in range(MAX_STEPS_PER_RUN):
+        step = take_next_step(rollout_id)
+        if step is None:
+            break
+        taken.append(step)
+        if step.kind == StepKind.RAMP:
+            deliver_pending_exposures()
+        if step.kind in (StepKind.ADVANCE, StepKind.EVALUATE_GATES):
+            publish_readiness(rollout_id, slug, region)
+    return [step.describe() for step in taken]

@@ -1,0 +1,33 @@
+"""Process-wide resources for flow code: one engine, one rollout target, the flows' actor."""
+
+from functools import lru_cache
+
+from sqlalchemy import Engine
+
+from flows.targets import target_from_settings
+from orchestrator.actors import Actor
+from orchestrator.db import make_engine
+from orchestrator.enums import Source
+from orchestrator.protocols import RolloutTarget
+from orchestrator.settings import get_settings
+
+FLOW_ACTOR = Actor(name="launchdeck-flows", source=Source.FLOW)
+
+
+@lru_cache(maxsize=1)
+def engine() -> Engine:
+    settings = get_settings()
+    return make_engine(settings.database_url, echo=settings.database_echo)
+
+
+@lru_cache(maxsize=1)
+def target() -> RolloutTarget:
+    return target_from_settings(get_settings(), engine())
+
+
+def reset() -> None:
+    """Forget the cached engine and target (tests, or after settings change)."""
+    if engine.cache_info().currsize:
+        engine().dispose()
+    engine.cache_clear()
+    target.cache_clear()

@@ -1,0 +1,318 @@
+"""The built-in rollout targets: where a region's exposure changes go.
+
+Two implementations of ``orchestrator.protocols.RolloutTarget``:
+
+- ``RecordingTarget`` writes each change to the ``exposurechange`` table. It is the default, so a
+  company can run launchdeck before wiring it to a feature-flag system, and it is what tests and
+  dashboards read to see which steps a region received.
+- ``WebhookTarget`` POSTs each change to a URL the company owns, which flips its own flags.
+
+Webhook contract (for whoever writes the receiver)
+--------------------------------------------------
+Request: ``POST <LAUNCHDECK_WEBHOOK_URL>`` with a JSON object body::
+
+    {"launch": "acme-assistant", "launch_id": 7, "region": "EU", "phase": "public_beta",
+     "percent": 25, "rollout_id": 12, "idempotency_key": "...",
+     "requested_at": "2027-03-01T09:00:00+00:00"}
+
+Headers:
+
+- ``Content-Type: application/json``
+- ``Idempotency-Key``: the same value as the body's ``idempotency_key``. launchdeck may deliver the
+  same change more than once (a retry after a timeout whose request did arrive, or a worker that
+  crashed between the call and its bookkeeping); treat a key you have seen as already done and
+  answer 2xx again.
+- ``X-Launchdeck-Timestamp``: Unix time in whole seconds when this attempt was signed.
+- ``X-Launchdeck-Signature``: ``v1=`` followed by the lowercase hex HMAC-SHA256, keyed with the
+  shared secret (``LAUNCHDECK_WEBHOOK_SECRET``), of the bytes ``v1:<timestamp>:<raw body>``.
+
+This is Slack's request-signing scheme with ``v1`` in place of ``v0``. To verify, read the raw body
+bytes *before* parsing the JSON (re-serialising changes the bytes), recompute the signature with
+``sign`` and compare in constant time, and refuse timestamps more than five minutes away from your
+clock so a captured request cannot be replayed later; ``verify`` does all of this.
+
+Answers: any 2xx means "applied" (or "already applied"). 429 and 5xx mean "try later": launchdeck
+retries with exponential backoff, honouring a numeric ``Retry-After`` on 429 and 503. Any other
+status (3xx, 4xx) means the request itself is wrong; launchdeck does not retry it and raises
+``WebhookRejected`` so a person looks at it.
+"""
+
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from orchestrator.clock import as_utc, utcnow
+from orchestrator.errors import ConfigError
+from orchestrator.protocols import ExposureRequest, RolloutTarget, TargetRejected, TargetUnavailable
+from orchestrator.services.exposure import record_exposure
+from orchestrator.settings import Settings
+
+SIGNATURE_VERSION = "v1"
+SIGNATURE_HEADER = "X-Launchdeck-Signature"
+TIMESTAMP_HEADER = "X-Launchdeck-Timestamp"
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+DEFAULT_TOLERANCE_SECONDS = 300
+MAX_BACKOFF_SECONDS = 10.0
+MAX_RETRY_AFTER_SECONDS = 30.0
+RETRY_AFTER_STATUSES = frozenset({429, 503})
+BODY_EXCERPT_CHARS = 200
+
+# Failures where the same request may well succeed later. Other transport errors (an unsupported
+# URL scheme, a malformed request) are bugs or misconfiguration and propagate unchanged.
+_TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
+    httpx.TimeoutException,
+    httpx.NetworkError,
+    httpx.RemoteProtocolError,
+)
+
+
+class RecordingTarget:
+    """Stores exposure changes in the database instead of calling out.
+
+    Opens its own session per call, so a flow task can call it without sharing a session (and a
+    half-finished transaction) with the code that decided on the change.
+    """
+
+    name = "recording"
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def apply(self, request: ExposureRequest) -> None:
+        """Record the change; a repeat of one already stored (same idempotency key) is a no-op."""
+        try:
+            self._record(request)
+        except IntegrityError:
+            # Two workers applied the same step at once (possible on PostgreSQL, where both can
+            # see "not stored yet" before either commits) and the unique constraint refused the
+            # second insert. Looking again finds the winner's row and returns quietly; any other
+            # integrity problem (an unknown rollout id) fails again and propagates.
+            self._record(request)
+
+    def _record(self, request: ExposureRequest) -> None:
+        with Session(self._engine) as session:
+            record_exposure(session=session, request=request)
+
+
+class WebhookRejected(TargetRejected):
+    """The webhook answered with a status that says the request is wrong; retrying cannot help."""
+
+    code = "webhook_rejected"
+
+    def __init__(self, status: int, body_excerpt: str, *, url: str | None = None) -> None:
+        where = f"webhook {url}" if url else "the webhook"
+        detail = f": {body_excerpt}" if body_excerpt else " (empty body)"
+        super().__init__(
+            f"{where} rejected the exposure change with HTTP {status}{detail}; "
+            "not retried — fix the receiver or LAUNCHDECK_WEBHOOK_URL, then resume the region"
+        )
+        self.status = status
+        self.body_excerpt = body_excerpt
+        self.url = url
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    """The ``X-Launchdeck-Signature`` header value for ``body`` sent at ``timestamp``."""
+    message = f"{SIGNATURE_VERSION}:{timestamp}:".encode() + body
+    digest = hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+    return f"{SIGNATURE_VERSION}={digest}"
+
+
+def verify(
+    secret: str,
+    timestamp: int,
+    body: bytes,
+    signature: str,
+    *,
+    now: float,
+    tolerance_seconds: float = DEFAULT_TOLERANCE_SECONDS,
+) -> bool:
+    """True when ``signature`` is ours for exactly these body bytes and ``timestamp`` is fresh.
+
+    ``now`` is the receiver's Unix time; a timestamp further than ``tolerance_seconds`` from it
+    (either way) is refused so a recorded request cannot be replayed. The comparison is
+    constant-time so the signature cannot be guessed byte by byte from response times.
+    """
+    if abs(now - timestamp) > tolerance_seconds:
+        return False
+    return hmac.compare_digest(sign(secret, timestamp, body), signature)
+
+
+def encode_body(request: ExposureRequest) -> bytes:
+    """The JSON body for ``request``: compact and key-sorted, so the same change is the same bytes."""
+    payload: dict[str, Any] = {
+        "launch": request.launch_slug,
+        "launch_id": request.launch_id,
+        "region": request.region,
+        "phase": str(request.phase),
+        "percent": request.percent,
+        "rollout_id": request.rollout_id,
+        "idempotency_key": request.idempotency_key,
+        "requested_at": as_utc(request.requested_at).isoformat(),
+    }
+    return json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
+
+
+def redact_url(url: str) -> str:
+    """The URL without query string, fragment or credentials: safe for logs and error messages
+    (webhook URLs often carry a token in the query)."""
+    try:
+        return str(httpx.URL(url).copy_with(query=None, fragment=None, userinfo=b""))
+    except httpx.InvalidURL:
+        return url.split("?", 1)[0].split("#", 1)[0]
+
+
+def _excerpt(text: str) -> str:
+    collapsed = " ".join(text.split())
+    if len(collapsed) > BODY_EXCERPT_CHARS:
+        return collapsed[:BODY_EXCERPT_CHARS] + "…"
+    return collapsed
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    """A numeric ``Retry-After`` on 429/503, capped; None when absent or an HTTP date."""
+    if response.status_code not in RETRY_AFTER_STATUSES:
+        return None
+    raw = response.headers.get("Retry-After")
+    if raw is None:
+        return None
+    try:
+        seconds = float(raw.strip())
+    except ValueError:
+        return None
+    if seconds != seconds or seconds < 0:  # NaN or negative: ignore rather than trust
+        return None
+    return min(seconds, MAX_RETRY_AFTER_SECONDS)
+
+
+class WebhookTarget:
+    """Sends exposure changes to a company's HTTPS endpoint, signed, retried while transient.
+
+    Retries live here rather than only in the flow so one flaky response does not fail a task run
+    and show up as a red run in the Prefect UI; once the attempts are spent it raises
+    ``TargetUnavailable`` and the flow's own retry policy (or the sweep) takes over.
+    """
+
+    name = "webhook"
+
+    def __init__(
+        self,
+        *,
+        url: str,
+        secret: str,
+        timeout_seconds: float = 5.0,
+        max_attempts: int = 5,
+        backoff_seconds: float = 0.5,
+        client: httpx.Client | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        if timeout_seconds <= 0:
+            raise ValueError("timeout_seconds must be positive")
+        if backoff_seconds < 0:
+            raise ValueError("backoff_seconds must not be negative")
+        self.url = url
+        self._secret = secret
+        self.timeout_seconds = timeout_seconds
+        self.max_attempts = max_attempts
+        self.backoff_seconds = backoff_seconds
+        self._sleep = sleep
+        # A client we create we also close; one passed in belongs to the caller.
+        self._owns_client = client is None
+        self._client = client if client is not None else httpx.Client(follow_redirects=False)
+
+    def __repr__(self) -> str:  # never show the secret
+        return f"WebhookTarget(url={redact_url(self.url)!r}, max_attempts={self.max_attempts})"
+
+    def close(self) -> None:
+        """Release pooled connections (only when this target created the client)."""
+        if self._owns_client:
+            self._client.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def backoff(self, attempt: int) -> float:
+        """Seconds to wait after failed attempt number ``attempt`` (0-based), capped."""
+        return float(min(self.backoff_seconds * 2**attempt, MAX_BACKOFF_SECONDS))
+
+    def apply(self, request: ExposureRequest) -> None:
+        """Deliver one change; return on 2xx, retry transient failures, raise otherwise.
+
+        The body is encoded once, so every attempt sends (and signs) the very same bytes; each
+        attempt gets a fresh timestamp and signature so a retry after a long wait is not refused
+        as stale by the receiver.
+        """
+        body = encode_body(request)
+        last_error = "no attempt made"
+        for attempt in range(self.max_attempts):
+            delay: float | None = None
+            try:
+                response = self._client.post(
+                    self.url,
+                    content=body,
+                    headers=self._headers(request, body),
+                    timeout=self.timeout_seconds,
+                )
+            except _TRANSIENT_ERRORS as exc:
+                last_error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            else:
+                status = response.status_code
+                if 200 <= status < 300:
+                    return
+                excerpt = _excerpt(response.text)
+                if status != 429 and status < 500:
+                    raise WebhookRejected(status, excerpt, url=redact_url(self.url))
+                last_error = f"HTTP {status}" + (f": {excerpt}" if excerpt else "")
+                delay = _retry_after(response)
+            if attempt + 1 < self.max_attempts:
+                self._sleep(delay if delay is not None else self.backoff(attempt))
+        raise TargetUnavailable(
+            f"webhook {redact_url(self.url)} did not take exposure change {request.idempotency_key!r} "
+            f"after {self.max_attempts} attempt(s); last error: {last_error}"
+        )
+
+    def _headers(self, request: ExposureRequest, body: bytes) -> dict[str, str]:
+        timestamp = int(utcnow().timestamp())
+        return {
+            "Content-Type": "application/json",
+            IDEMPOTENCY_HEADER: request.idempotency_key,
+            TIMESTAMP_HEADER: str(timestamp),
+            SIGNATURE_HEADER: sign(self._secret, timestamp, body),
+        }
+
+
+def target_from_settings(settings: Settings, engine: Engine) -> RolloutTarget:
+    """The rollout target the settings ask for (``LAUNCHDECK_ROLLOUT_TARGET``)."""
+    if settings.rollout_target == "recording":
+        return RecordingTarget(engine)
+    if settings.webhook_url is None or settings.webhook_secret is None:
+        # Settings validation already refuses this; guard against hand-built settings objects.
+        raise ConfigError(
+            "settings",
+            ["LAUNCHDECK_ROLLOUT_TARGET=webhook needs LAUNCHDECK_WEBHOOK_URL and LAUNCHDECK_WEBHOOK_SECRET"],
+        )
+    return WebhookTarget(
+        url=settings.webhook_url,
+        secret=settings.webhook_secret.get_secret_value(),
+        timeout_seconds=settings.webhook_timeout_seconds,
+        max_attempts=settings.webhook_max_attempts,
+    )

@@ -1,0 +1,51 @@
+"""Handing queued exposure changes to the rollout target, each once.
+
+A change is marked delivered only after the target took it; a crash in between means the target
+sees it again, with the same idempotency key, which targets treat as one change.
+"""
+
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from orchestrator.enums import Phase
+from orchestrator.models import Launch, Region, RegionRollout
+from orchestrator.protocols import ExposureRequest, RolloutTarget, TargetRejected, TargetUnavailable
+from orchestrator.services.dispatch import claim_outbox, mark_delivered, mark_failed
+from orchestrator.services.rollouts import TARGET_TOPIC
+
+
+def deliver_exposures(*, session: Session, target: RolloutTarget, now: datetime, limit: int = 50) -> int:
+    """Deliver due exposure changes; returns how many the target took."""
+    delivered = 0
+    for row in claim_outbox(session, topics=[TARGET_TOPIC], now=now, limit=limit):
+        assert row.id is not None
+        rollout_id = int(row.payload["rollout_id"])
+        found = session.exec(
+            select(Launch.slug, Region.code)
+            .join(RegionRollout, col(RegionRollout.launch_id) == col(Launch.id))
+            .join(Region, col(Region.id) == col(RegionRollout.region_id))
+            .where(RegionRollout.id == rollout_id)
+        ).one()
+        session.commit()
+        request = ExposureRequest(
+            launch_id=row.launch_id or 0,
+            launch_slug=found[0],
+            rollout_id=rollout_id,
+            region=found[1],
+            phase=Phase(row.payload["phase"]),
+            percent=int(row.payload["percent"]),
+            idempotency_key=row.key,
+            requested_at=row.created_at,
+        )
+        try:
+            target.apply(request)
+        except TargetUnavailable as exc:
+            mark_failed(session, outbox_id=row.id, now=now, error=f"{target.name}: {exc}")
+            continue
+        except TargetRejected as exc:
+            mark_failed(session, outbox_id=row.id, now=now, error=f"{target.name}: {exc.message}", permanent=True)
+            continue
+        mark_delivered(session, outbox_id=row.id, now=now)
+        delivered += 1
+    return delivered

@@ -1,0 +1,121 @@
+"""Finding due work and handing it out: which regions a worker should move now, short leases so
+two workers do not start the same region, and outbox rows claimed for delivery.
+
+Leases and claims are scheduling data, not domain state: they bump no version and write no audit
+event. Correctness never depends on them (every step is a compare-and-set); they only keep
+duplicate flow runs and duplicate deliveries rare.
+"""
+
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, or_, update
+from sqlmodel import Session, col, select
+
+from orchestrator.enums import LaunchStatus, OutboxStatus, RolloutState
+from orchestrator.models import Launch, Outbox, RegionRollout
+from orchestrator.services._unit import transaction
+
+# Attempts before an outbox row is parked as dead (visible, retryable by hand).
+MAX_DELIVERY_ATTEMPTS = 8
+
+
+def due_rollout_ids(session: Session, *, now: datetime, limit: int = 500) -> list[int]:
+    """Regions of active launches with something to do now, unclaimed or with an expired lease."""
+    clock_states = [RolloutState.GATED, RolloutState.ROLLING_OUT, RolloutState.LIVE]
+    statement = (
+        select(RegionRollout.id)
+        .join(Launch, col(Launch.id) == col(RegionRollout.launch_id))
+        .where(
+            Launch.status == LaunchStatus.ACTIVE,
+            or_(
+                col(RegionRollout.state) == RolloutState.READY,
+                (col(RegionRollout.state).in_(clock_states)) & (col(RegionRollout.next_check_at) <= now),
+            ),
+            or_(col(RegionRollout.lease_until).is_(None), col(RegionRollout.lease_until) < now),
+        )
+        .order_by(col(RegionRollout.next_check_at), col(RegionRollout.id))
+        .limit(limit)
+    )
+    ids = [rollout_id for rollout_id in session.exec(statement) if rollout_id is not None]
+    session.commit()  # end the read transaction: SQLite holds its write lock for the whole transaction
+    return ids
+
+
+def claim_rollout(session: Session, *, rollout_id: int, owner: str, now: datetime, seconds: int) -> bool:
+    """Take a region for ``seconds``; True if this worker holds it now."""
+    with transaction(session):
+        result = session.execute(
+            update(RegionRollout)
+            .where(
+                col(RegionRollout.id) == rollout_id,
+                or_(
+                    col(RegionRollout.lease_until).is_(None),
+                    col(RegionRollout.lease_until) < now,
+                    col(RegionRollout.lease_owner) == owner,
+                ),
+            )
+            .values(lease_owner=owner, lease_until=now + timedelta(seconds=seconds))
+        )
+    return cast(CursorResult[Any], result).rowcount == 1
+
+
+def release_rollout(session: Session, *, rollout_id: int, owner: str) -> None:
+    with transaction(session):
+        session.execute(
+            update(RegionRollout)
+            .where(col(RegionRollout.id) == rollout_id, col(RegionRollout.lease_owner) == owner)
+            .values(lease_owner=None, lease_until=None)
+        )
+
+
+def claim_outbox(
+    session: Session, *, topics: list[str], now: datetime, claim_seconds: int = 60, limit: int = 50
+) -> list[Outbox]:
+    """Pending rows of these topics whose time has come, claimed by pushing their next attempt
+    out by ``claim_seconds`` (a crashed worker's claim simply expires)."""
+    with transaction(session):
+        rows = list(
+            session.exec(
+                select(Outbox)
+                .where(
+                    col(Outbox.topic).in_(topics),
+                    Outbox.status == OutboxStatus.PENDING,
+                    col(Outbox.next_attempt_at) <= now,
+                )
+                .order_by(col(Outbox.id))
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        )
+        for row in rows:
+            row.next_attempt_at = now + timedelta(seconds=claim_seconds)
+    return rows
+
+
+def mark_delivered(session: Session, *, outbox_id: int, now: datetime) -> None:
+    with transaction(session):
+        session.execute(
+            update(Outbox)
+            .where(col(Outbox.id) == outbox_id, col(Outbox.status) == OutboxStatus.PENDING)
+            .values(status=OutboxStatus.SENT, delivered_at=now)
+        )
+
+
+def mark_failed(
+    session: Session, *, outbox_id: int, now: datetime, error: str, permanent: bool = False
+) -> OutboxStatus:
+    """Count a failed attempt; retry with exponential backoff, or park the row as dead (at once
+    when the failure is ``permanent``)."""
+    with transaction(session):
+        row = session.get(Outbox, outbox_id, with_for_update=True)
+        if row is None or row.status != OutboxStatus.PENDING:
+            return row.status if row is not None else OutboxStatus.DEAD
+        row.attempts += 1
+        row.last_error = error[:2000]
+        if permanent or row.attempts >= MAX_DELIVERY_ATTEMPTS:
+            row.status = OutboxStatus.DEAD
+        else:
+            row.next_attempt_at = now + timedelta(seconds=min(2**row.attempts, 300))
+        status = row.status
+    return status
