@@ -9,7 +9,8 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from checklists.instantiate import create_launch_from_templates
-from cli import checklists_cmd
+from cli import checklists_cmd, worker_cmd
+from cli import demo as demo_cmd
 from cli.context import cli_actor, engine_from_settings, open_session
 from cli.dates import parse_date
 from cli.errors import friendly_errors
@@ -37,6 +38,9 @@ launch_app = typer.Typer(help="Create and inspect launches.", no_args_is_help=Tr
 app.add_typer(db_app, name="db")
 app.add_typer(launch_app, name="launch")
 app.add_typer(checklists_cmd.app, name="checklists")
+app.command("worker")(worker_cmd.worker)
+app.command("up")(worker_cmd.up)
+app.command("demo")(demo_cmd.demo)
 
 console = Console(soft_wrap=True)
 

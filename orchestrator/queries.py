@@ -62,6 +62,7 @@ class RolloutView:
     items_total: int = 0
     items_open_blocking: int = 0
     items_overdue: int = 0
+    phase_open_blocking: int = 0  # open blocking items of the phase the region is in now
 
 
 @dataclass(frozen=True)
@@ -149,16 +150,22 @@ def launch_detail(*, session: Session, slug: str, now: datetime | None = None) -
         )
     for gate in session.exec(select(Gate).where(col(Gate.rollout_id).in_(ids))):
         views[gate.rollout_id].gates.append(GateView(gate.id, gate.phase, gate.kind, gate.status))  # type: ignore[arg-type]
-    for rollout_id, blocking, status, due in session.exec(
-        select(ChecklistItem.rollout_id, ChecklistItem.blocking, ChecklistItem.status, ChecklistItem.due_at).where(
-            ChecklistItem.launch_id == launch.id
-        )
+    for rollout_id, phase, blocking, status, due in session.exec(
+        select(  # type: ignore[call-overload]  # sqlmodel types select() for at most four columns
+            ChecklistItem.rollout_id,
+            ChecklistItem.phase,
+            ChecklistItem.blocking,
+            ChecklistItem.status,
+            ChecklistItem.due_at,
+        ).where(ChecklistItem.launch_id == launch.id)
     ):
         view = views[rollout_id]
         view.items_total += 1
         if status not in SATISFYING_STATUSES:
             if blocking:
                 view.items_open_blocking += 1
+                if phase == view.phase:
+                    view.phase_open_blocking += 1
             if due is not None and as_utc(due) < now:
                 view.items_overdue += 1
     order = {phase: index for index, phase in enumerate(Phase.ordered())}

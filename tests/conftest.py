@@ -7,6 +7,7 @@ from empty tables. Set ``LAUNCHDECK_TEST_POSTGRES_URL=off`` to skip the PostgreS
 
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +25,21 @@ from orchestrator.migrate import upgrade
 from orchestrator.seed import load_seed
 from orchestrator.services.directory import apply_seed
 from orchestrator.settings import reset_settings
+
+# The suite's own Prefect server: chosen before anything imports prefect, so every thread and
+# subprocess of the tests (workers included) talks to it and never to a developer's server.
+_PREFECT_HOME = Path(tempfile.mkdtemp(prefix="launchdeck-prefect-"))
+_PREFECT_PORT = int(os.environ.get("LAUNCHDECK_TEST_PREFECT_PORT", "0")) or None
+if _PREFECT_PORT is None:
+    import socket
+
+    with socket.socket() as _probe:
+        _probe.bind(("127.0.0.1", 0))
+        _PREFECT_PORT = int(_probe.getsockname()[1])
+os.environ["PREFECT_HOME"] = str(_PREFECT_HOME)
+os.environ["PREFECT_API_URL"] = f"http://127.0.0.1:{_PREFECT_PORT}/api"
+os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+os.environ["PREFECT_LOGGING_LEVEL"] = "WARNING"
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "LAUNCHDECK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -140,3 +156,17 @@ def workdir(tmp_path, monkeypatch):
     reset_settings()
     yield tmp_path
     reset_settings()
+
+
+@pytest.fixture(scope="session")
+def prefect_server() -> Iterator[str]:
+    """A real `prefect server start` for the whole run (started only if a test asks for it)."""
+    from flows.server import LocalPrefectServer
+
+    server = LocalPrefectServer(home=_PREFECT_HOME, port=_PREFECT_PORT or 0, log_path=_PREFECT_HOME / "server.log")
+    server.start(deadline_seconds=240)
+    try:
+        yield server.api_url
+    finally:
+        server.stop()
+        shutil.rmtree(_PREFECT_HOME, ignore_errors=True)

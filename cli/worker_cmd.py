@@ -1,0 +1,134 @@
+"""`launchdeck worker` and `launchdeck up`: the processes that run launches.
+
+Prefect is imported only inside these commands, so the rest of the CLI starts fast.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import FrameType
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from cli.context import engine_from_settings
+from cli.errors import friendly_errors
+from orchestrator.errors import ConfigError
+from orchestrator.migrate import ensure_schema_current, upgrade
+from orchestrator.settings import get_settings
+
+console = Console(soft_wrap=True)
+STATE_DIR = Path(".launchdeck")
+
+
+def _require_prefect_api() -> str:
+    from flows.server import PrefectUnavailable, api_healthy
+
+    api_url = os.environ.get("PREFECT_API_URL")
+    if not api_url:
+        raise ConfigError(
+            "environment",
+            [
+                "PREFECT_API_URL is not set: start everything with `launchdeck up`, or run "
+                "`prefect server start` and export PREFECT_API_URL=http://127.0.0.1:4200/api"
+            ],
+        )
+    if not api_healthy(api_url):
+        raise PrefectUnavailable(f"no Prefect API answers at {api_url}; is the server running?")
+    return api_url
+
+
+@friendly_errors
+def worker(
+    poll_seconds: Annotated[
+        float | None, typer.Option(help="Seconds between looks for due work (default LAUNCHDECK_WORKER_POLL_SECONDS).")
+    ] = None,
+    once: Annotated[bool, typer.Option("--once", help="Do one pass and exit (cron, debugging).")] = False,
+    name: Annotated[str | None, typer.Option(help="Worker name in leases and logs (default host-pid).")] = None,
+) -> None:
+    """Run launches: start region flows when work is due, deliver exposure changes, publish events.
+
+    Run several against PostgreSQL to scale out; they share the work safely."""
+    api_url = _require_prefect_api()
+    settings = get_settings()
+    engine = engine_from_settings()
+    ensure_schema_current(engine)
+    engine.dispose()
+
+    from prefect.events.worker import EventsWorker
+
+    from flows.worker import Worker, default_worker_name
+
+    runner = Worker(
+        poll_seconds=poll_seconds or settings.worker_poll_seconds,
+        lease_seconds=settings.worker_lease_seconds,
+        name=name or default_worker_name(),
+    )
+
+    def _stop(_signum: int, _frame: FrameType | None) -> None:
+        runner.stop()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    console.print(f"worker {runner.name} using Prefect at {api_url}; polling every {runner.poll_seconds:g}s")
+    try:
+        if once:
+            started = runner.run_once()
+            console.print(f"started {started} region flow(s)")
+        else:
+            runner.run_forever()
+    finally:
+        EventsWorker.drain_all()
+    console.print(f"worker {runner.name} stopped")
+
+
+@friendly_errors
+def up(
+    port: Annotated[int, typer.Option(help="Port of the local Prefect server (UI and API).")] = 4200,
+    demo: Annotated[bool, typer.Option("--demo", help="Also create the sample launch and walk it forward.")] = False,
+) -> None:
+    """Start the embedded stack on this machine: a local Prefect server (SQLite), a worker, and
+    (with --demo) the sample launch. Ctrl-C stops everything."""
+    from flows.server import LocalPrefectServer, api_healthy
+
+    engine = engine_from_settings()
+    upgrade(engine)
+    engine.dispose()
+    STATE_DIR.mkdir(exist_ok=True)
+    server = LocalPrefectServer(home=STATE_DIR / "prefect", port=port, log_path=STATE_DIR / "prefect-server.log")
+    if api_healthy(server.api_url):
+        console.print(f"using the Prefect server already running at {server.ui_url}")
+    else:
+        console.print(f"starting Prefect server on {server.ui_url} (first start migrates its database) ...")
+        server.start()
+    env = {**os.environ, "PREFECT_API_URL": server.api_url, "PREFECT_HOME": str(server.home)}
+    launchdeck = str(Path(sys.executable).parent / "launchdeck")
+    children: list[subprocess.Popen[bytes]] = []
+    with (STATE_DIR / "worker.log").open("ab") as worker_log:
+        children.append(subprocess.Popen([launchdeck, "worker"], env=env, stdout=worker_log, stderr=subprocess.STDOUT))
+    console.print(f"[green]up[/]  Prefect UI: {server.ui_url}   (flow runs: {server.ui_url}/runs)")
+    console.print(f"      database: {get_settings().database_url}   logs: {STATE_DIR}/")
+    console.print("      worker: running; stop everything with Ctrl-C")
+    try:
+        if demo:
+            subprocess.run([launchdeck, "demo"], env=env, check=False)
+            console.print("demo finished; the stack keeps running until Ctrl-C")
+        while all(child.poll() is None for child in children):
+            time.sleep(1)
+        console.print("[red]a child process stopped; see the logs in .launchdeck/[/]")
+    except KeyboardInterrupt:
+        console.print("stopping ...")
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+        for child in children:
+            try:
+                child.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        server.stop()

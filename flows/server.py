@@ -1,0 +1,92 @@
+"""Starting and finding a local Prefect server: the embedded default of `launchdeck up`, and the
+real Prefect API the test suite runs against."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from orchestrator.errors import LaunchdeckError
+
+
+class PrefectUnavailable(LaunchdeckError):
+    code = "prefect_unavailable"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def api_healthy(api_url: str, *, timeout: float = 2.0) -> bool:
+    try:
+        return httpx.get(f"{api_url.rstrip('/')}/health", timeout=timeout).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def wait_until_healthy(
+    api_url: str, *, deadline_seconds: float, process: subprocess.Popen[bytes] | None = None
+) -> None:
+    """Poll the health endpoint until it answers or the deadline passes (a fresh server migrates
+    its database first, which takes 10-20 s on two cores)."""
+    deadline = time.monotonic() + deadline_seconds
+    while time.monotonic() < deadline:
+        if api_healthy(api_url):
+            return
+        if process is not None and process.poll() is not None:
+            raise PrefectUnavailable(f"the Prefect server exited with code {process.returncode} before it was ready")
+        time.sleep(0.2)
+    raise PrefectUnavailable(f"no Prefect API answered at {api_url} within {deadline_seconds:.0f} s")
+
+
+@dataclass
+class LocalPrefectServer:
+    """`prefect server start` in a child process, with its own PREFECT_HOME (and SQLite database)."""
+
+    home: Path
+    port: int
+    log_path: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api"
+
+    @property
+    def ui_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, *, deadline_seconds: float = 180) -> None:
+        self.home.mkdir(parents=True, exist_ok=True)
+        env = {
+            **os.environ,
+            "PREFECT_HOME": str(self.home),
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "PREFECT_API_URL": self.api_url,
+        }
+        prefect = Path(sys.executable).parent / "prefect"
+        command = [str(prefect), "server", "start", "--host", "127.0.0.1", "--port", str(self.port)]
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_until_healthy(self.api_url, deadline_seconds=deadline_seconds, process=self.process)
+        except PrefectUnavailable:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
