@@ -59,9 +59,7 @@ def worker(
     ensure_schema_current(engine)
     engine.dispose()
 
-    from prefect.events.worker import EventsWorker
-
-    from flows.worker import Worker, default_worker_name
+    from flows.worker import Worker, default_worker_name, drain_events
 
     runner = Worker(
         poll_seconds=poll_seconds or settings.worker_poll_seconds,
@@ -82,7 +80,7 @@ def worker(
         else:
             runner.run_forever()
     finally:
-        EventsWorker.drain_all()
+        drain_events()
     console.print(f"worker {runner.name} stopped")
 
 

@@ -13,6 +13,7 @@ import threading
 from dataclasses import dataclass, field
 
 from prefect import tags
+from prefect.events.worker import EventsWorker
 
 from flows import runtime
 from flows.events import publish_outbox_events
@@ -82,3 +83,8 @@ class Worker:
 
     def stop(self) -> None:
         self.stop_event.set()
+
+
+def drain_events() -> None:
+    """Send the Prefect events still queued in this process (call before a short-lived process exits)."""
+    EventsWorker.drain_all()

@@ -1,8 +1,10 @@
 """Engines and sessions for SQLite (embedded default) and PostgreSQL (production).
 
 SQLite gets WAL (readers never block the writer), foreign keys, a busy timeout, and
-``BEGIN IMMEDIATE`` for every transaction: pysqlite's deferred transactions let two writers both
-read "open" and both pass a gate, which is exactly the race the services must not have.
+``BEGIN IMMEDIATE`` for every write transaction (the services mark theirs with ``WRITE_INTENT``):
+a deferred transaction lets two writers both read "open" and both pass a gate, which is exactly
+the race the services must not have. Read-only transactions stay deferred so a page or a test
+holding a read open never blocks a writer.
 PostgreSQL serialises writers per rollout with ``SELECT ... FOR UPDATE`` in the services instead.
 """
 
@@ -15,6 +17,8 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session, create_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Execution option a write transaction is begun with (see ``services._unit.transaction``).
+WRITE_INTENT = "launchdeck_write_intent"
 
 
 def is_sqlite(engine: Engine) -> bool:
@@ -50,7 +54,8 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        writing = connection.get_execution_options().get(WRITE_INTENT, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
 
 
 @contextmanager

@@ -12,6 +12,8 @@ from typing import Any
 from orchestrator.enums import Phase
 from orchestrator.errors import InvalidInput
 
+MAX_HOLD_MINUTES = 90 * 24 * 60  # also rules out NaN and infinity, which compare false
+
 
 @dataclass(frozen=True)
 class RampStep:
@@ -55,8 +57,8 @@ def parse_ramp_plan(raw: Mapping[str, Any]) -> dict[Phase, tuple[RampStep, ...]]
             percent, hold = step["percent"], step.get("hold_minutes", 0)
             if not isinstance(percent, int) or not 1 <= percent <= 100:
                 raise InvalidInput(f"{where}.percent", "must be a whole number from 1 to 100")
-            if not isinstance(hold, int | float) or hold < 0:
-                raise InvalidInput(f"{where}.hold_minutes", "must be zero or more minutes")
+            if not isinstance(hold, int | float) or not 0 <= hold <= MAX_HOLD_MINUTES:
+                raise InvalidInput(f"{where}.hold_minutes", f"must be from 0 to {MAX_HOLD_MINUTES} minutes (90 days)")
             if parsed and percent <= parsed[-1].percent:
                 raise InvalidInput(f"{where}.percent", "steps must grow; lowering exposure is a rollback")
             parsed.append(RampStep(percent, timedelta(minutes=hold)))

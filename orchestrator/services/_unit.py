@@ -8,6 +8,7 @@ from sqlalchemy import CursorResult, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, SQLModel, select
 
+from orchestrator.db import WRITE_INTENT
 from orchestrator.errors import NotFound, StaleVersion
 
 RowT = TypeVar("RowT", bound=SQLModel)
@@ -15,7 +16,15 @@ RowT = TypeVar("RowT", bound=SQLModel)
 
 @contextmanager
 def transaction(session: Session) -> Iterator[None]:
-    """Commit everything the block wrote, or nothing: a half-written change never lands."""
+    """Commit everything the block wrote, or nothing: a half-written change never lands.
+
+    The transaction begins as a write (SQLite: BEGIN IMMEDIATE, so writers queue instead of
+    racing); a read the caller left open is ended first, since the service re-reads what it
+    changes under its own lock anyway.
+    """
+    if session.in_transaction():
+        session.commit()
+    session.connection(execution_options={WRITE_INTENT: True})
     try:
         yield
         session.commit()

@@ -56,6 +56,8 @@ def claim_rollout(session: Session, *, rollout_id: int, owner: str, now: datetim
                 ),
             )
             .values(lease_owner=owner, lease_until=now + timedelta(seconds=seconds))
+            # No in-Python evaluation against loaded objects (SQLite hands back naive datetimes).
+            .execution_options(synchronize_session=False)
         )
     return cast(CursorResult[Any], result).rowcount == 1
 
@@ -66,6 +68,7 @@ def release_rollout(session: Session, *, rollout_id: int, owner: str) -> None:
             update(RegionRollout)
             .where(col(RegionRollout.id) == rollout_id, col(RegionRollout.lease_owner) == owner)
             .values(lease_owner=None, lease_until=None)
+            .execution_options(synchronize_session=False)
         )
 
 

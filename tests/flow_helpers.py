@@ -1,0 +1,67 @@
+"""Shared set-up for tests that run real flows against the suite's Prefect server."""
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import TypeVar
+
+from sqlmodel import Session, select
+
+from orchestrator.actors import Actor
+from orchestrator.enums import Phase, WaveMode
+from orchestrator.models import Launch
+from orchestrator.services.launches import ItemSpec, LaunchSpec, RegionPlan, create_launch, kick_off_launch
+
+T = TypeVar("T")
+
+FAST_RAMP = {
+    phase.value: [{"percent": 10, "hold_minutes": 0}, {"percent": 50, "hold_minutes": 0}, {"percent": 100}]
+    for phase in (Phase.PUBLIC_BETA, Phase.GA)
+}
+
+
+def past_dates(phases: tuple[Phase, ...] = tuple(Phase.ordered())) -> dict[Phase, datetime]:
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=10)
+    return {phase: start + timedelta(days=index) for index, phase in enumerate(phases)}
+
+
+def ready_launch(
+    session: Session,
+    actor: Actor,
+    *,
+    slug: str,
+    regions: tuple[str, ...] = ("EU",),
+    items: list[ItemSpec] | None = None,
+    phases: tuple[Phase, ...] = tuple(Phase.ordered()),
+    tier: int = 3,
+    wave_mode: WaveMode = WaveMode.PARALLEL,
+    ramp_plan: dict[str, list[dict[str, int | float]]] | None = None,
+    approvers: list[str] | None = None,
+) -> Launch:
+    """A kicked-off launch whose phase dates have all come."""
+    dates = past_dates(phases)
+    spec = LaunchSpec(
+        slug=slug,
+        name=slug.title(),
+        tier=tier,
+        owner="owner@example.com",
+        regions=[RegionPlan(region=code, dates=dates) for code in regions],
+        wave_mode=wave_mode,
+        ramp_plan=FAST_RAMP if ramp_plan is None else ramp_plan,
+        approvers=approvers or [],
+    )
+    launch = create_launch(session=session, spec=spec, items=items or [], actor=actor)
+    kick_off_launch(session=session, launch_id=launch.id, actor=actor)  # type: ignore[arg-type]
+    return session.exec(select(Launch).where(Launch.slug == slug)).one()
+
+
+def wait_for(condition: Callable[[], T | None], *, timeout: float = 60.0, interval: float = 0.1) -> T:
+    """Poll until ``condition`` returns something truthy, or fail at the deadline (never a fixed sleep)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        time.sleep(interval)
