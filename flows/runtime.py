@@ -1,5 +1,7 @@
 """Process-wide resources for flow code: one engine, one rollout target, the flows' actor."""
 
+import os
+import socket
 from functools import lru_cache
 
 from sqlalchemy import Engine
@@ -11,7 +13,8 @@ from orchestrator.enums import Source
 from orchestrator.protocols import RolloutTarget
 from orchestrator.settings import get_settings
 
-FLOW_ACTOR = Actor(name="launchdeck-flows", source=Source.FLOW)
+# The audit ledger names the process that took each step, so scale-out and restarts can be traced.
+FLOW_ACTOR = Actor(name=f"flow@{socket.gethostname()}-{os.getpid()}", source=Source.FLOW)
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,168 @@
+"""Real worker processes: killed with SIGKILL mid-rollout and restarted, and two of them sharing
+one PostgreSQL and one Prefect server. Every transition must happen exactly once."""
+
+import os
+import random
+import signal
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, col, select
+
+from orchestrator.enums import GateKind, LaunchStatus, OutboxStatus, Phase, Vote
+from orchestrator.models import AuditEvent, ExposureChange, Gate, Launch, Outbox, RegionRollout
+from orchestrator.services.decisions import cast_vote
+from tests.flow_helpers import ready_launch, wait_for
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+
+LAUNCHDECK = str(Path(sys.executable).parent / "launchdeck")
+SLOW_RAMP = {
+    phase.value: [
+        {"percent": 5, "hold_minutes": 0.01},
+        {"percent": 25, "hold_minutes": 0.01},
+        {"percent": 100},
+    ]
+    for phase in (Phase.PUBLIC_BETA, Phase.GA)
+}
+EXPECTED_STEPS = [
+    ("internal", 100),
+    ("private_beta", 100),
+    ("public_beta", 5),
+    ("public_beta", 25),
+    ("public_beta", 100),
+    ("ga", 5),
+    ("ga", 25),
+    ("ga", 100),
+]
+
+
+def start_worker(database_url: str, name: str, log: Path) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "LAUNCHDECK_DATABASE_URL": database_url,
+        "LAUNCHDECK_WORKER_POLL_SECONDS": "0.1",
+        "LAUNCHDECK_WORKER_LEASE_SECONDS": "30",
+    }
+    with log.open("ab") as sink:
+        return subprocess.Popen([LAUNCHDECK, "worker", "--name", name], env=env, stdout=sink, stderr=subprocess.STDOUT)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def count(session: Session, statement) -> int:
+    value = len(session.exec(statement).all())
+    session.commit()
+    return value
+
+
+def vote_go(session: Session, actor, launch: Launch) -> None:
+    for gate in session.exec(
+        select(Gate)
+        .join(RegionRollout, col(RegionRollout.id) == col(Gate.rollout_id))
+        .where(RegionRollout.launch_id == launch.id, Gate.kind == GateKind.APPROVAL)
+    ).all():
+        cast_vote(session=session, gate_id=gate.id, voter="vp@example.com", vote=Vote.GO, actor=actor)
+
+
+def completed(session: Session, slugs: list[str]) -> bool:
+    statuses = session.exec(select(Launch.status).where(col(Launch.slug).in_(slugs))).all()
+    session.commit()
+    return all(status == LaunchStatus.COMPLETED for status in statuses)
+
+
+def assert_exactly_once(session: Session, slugs: list[str], regions: tuple[str, ...]) -> Counter[str]:
+    """Every exposure step once per region, every phase transition once, every target row sent;
+    returns how many steps each process took."""
+    for slug in slugs:
+        for region in regions:
+            steps = session.exec(
+                select(ExposureChange.phase, ExposureChange.percent)
+                .where(ExposureChange.launch_slug == slug, ExposureChange.region == region)
+                .order_by(col(ExposureChange.id))
+            ).all()
+            assert [(phase.value, percent) for phase, percent in steps] == EXPECTED_STEPS, (slug, region)
+    launch_ids = session.exec(select(Launch.id).where(col(Launch.slug).in_(slugs))).all()
+    events = session.exec(
+        select(AuditEvent).where(col(AuditEvent.launch_id).in_(launch_ids), AuditEvent.entity == "rollout")
+    ).all()
+    transitions = Counter((event.entity_id, event.action, str(event.after)) for event in events)
+    doubled = {key: n for key, n in transitions.items() if n > 1}
+    assert not doubled, f"transitions recorded more than once: {doubled}"
+    lives = Counter((event.entity_id, event.after["phase"]) for event in events if event.action == "rollout.live")
+    assert set(lives.values()) == {1}
+    assert len(lives) == len(slugs) * len(regions) * len(Phase)
+    unsent = session.exec(
+        select(Outbox).where(
+            col(Outbox.launch_id).in_(launch_ids), Outbox.topic == "target.exposure", Outbox.status != OutboxStatus.SENT
+        )
+    ).all()
+    assert unsent == []
+    session.commit()
+    return Counter(event.actor for event in events if event.actor.startswith("flow@"))
+
+
+def test_a_worker_killed_mid_rollout_and_restarted_finishes_it_exactly_once(engine, seeded, actor, tmp_path):
+    database_url = engine.url.render_as_string(hide_password=False)
+    launch = ready_launch(seeded, actor, slug="crash", regions=("EU", "NA"), ramp_plan=SLOW_RAMP)
+    vote_go(seeded, actor, launch)
+    total = len(EXPECTED_STEPS) * 2
+    rng = random.Random(20261122)
+    kill_points = sorted(rng.sample(range(1, total - 1), 3))
+    log = tmp_path / "worker.log"
+
+    for point in kill_points:
+        worker = start_worker(database_url, "crash-worker", log)
+        try:
+            wait_for(lambda point=point: count(seeded, select(ExposureChange.id)) >= point, timeout=120)
+        finally:
+            worker.send_signal(signal.SIGKILL)  # no cleanup, no lease release, mid-whatever it was doing
+            worker.wait(timeout=30)
+    worker = start_worker(database_url, "crash-worker", log)
+    try:
+        wait_for(lambda: completed(seeded, ["crash"]), timeout=180)
+    finally:
+        stop(worker)
+
+    assert_exactly_once(seeded, ["crash"], ("EU", "NA"))
+
+
+@pytest.mark.postgres
+def test_two_workers_share_many_launches_and_each_transition_happens_once(postgres_url, tmp_path, actor):
+    from sqlalchemy import text
+    from sqlmodel import SQLModel
+
+    from orchestrator.db import make_engine
+    from orchestrator.seed import load_seed
+    from orchestrator.services.directory import apply_seed
+
+    engine = make_engine(postgres_url)
+    tables = ", ".join(f'"{table.name}"' for table in SQLModel.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    slugs = [f"scale-{index:02d}" for index in range(12)]
+    with Session(engine, expire_on_commit=False) as session:
+        apply_seed(session=session, config=load_seed(None), actor=actor)
+        for slug in slugs:
+            launch = ready_launch(session, actor, slug=slug, regions=("EU", "NA"), ramp_plan=SLOW_RAMP)
+            vote_go(session, actor, launch)
+        workers = [start_worker(postgres_url, f"scale-{n}", tmp_path / f"worker-{n}.log") for n in (1, 2)]
+        try:
+            wait_for(lambda: completed(session, slugs), timeout=300, interval=0.5)
+        finally:
+            for worker in workers:
+                stop(worker)
+        by_process = assert_exactly_once(session, slugs, ("EU", "NA"))
+    engine.dispose()
+    assert len(by_process) == 2, f"both workers should have taken steps: {by_process}"
