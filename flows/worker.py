@@ -6,6 +6,7 @@ PostgreSQL to scale out: a short lease per region keeps two workers from startin
 and every step is a compare-and-set, so even an overlap cannot advance a region twice.
 """
 
+import asyncio
 import logging
 import os
 import socket
@@ -68,8 +69,10 @@ class Worker:
                     return False  # became not-due between the query and the claim
                 phase = snapshot.phase.value if snapshot.phase else "planned"
                 with tags(f"launch:{snapshot.launch_slug}", f"region:{snapshot.region}", f"phase:{phase}"):
-                    advance_region(
-                        rollout_id=rollout_id, slug=snapshot.launch_slug, region=snapshot.region, phase=phase
+                    asyncio.run(
+                        advance_region(
+                            rollout_id=rollout_id, slug=snapshot.launch_slug, region=snapshot.region, phase=phase
+                        )
                     )
                 return True
             finally:

@@ -67,7 +67,7 @@ def count(session: Session, statement) -> int:
     return value
 
 
-def vote_go(session: Session, actor, launch: Launch) -> None:
+def vote_go(session, actor, launch):
     for gate in session.exec(
         select(Gate)
         .join(RegionRollout, col(RegionRollout.id) == col(Gate.rollout_id))
@@ -82,7 +82,7 @@ def completed(session: Session, slugs: list[str]) -> bool:
     return all(status == LaunchStatus.COMPLETED for status in statuses)
 
 
-def assert_exactly_once(session: Session, slugs: list[str], regions: tuple[str, ...]) -> Counter[str]:
+def assert_exactly_once(session, slugs, regions):
     """Every exposure step once per region, every phase transition once, every target row sent;
     returns how many steps each process took."""
     for slug in slugs:

@@ -1,0 +1,142 @@
+"""Scheduled flows: the overdue-reminder sweep and the daily leadership digest.
+
+Both only queue notification intents (Outbox rows) through orchestrator services; posting them
+to Slack is the notifications side's job. Both are safe to run as often as a schedule or a retry
+likes: the reminder throttle and the digest's per-day key live in the database, so a repeated
+run queues nothing new.
+"""
+
+from datetime import timedelta
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
+
+from flows.rollout import transient
+from flows.runtime import FLOW_ACTOR, engine
+from orchestrator.clock import utcnow
+from orchestrator.db import session_scope
+from orchestrator.services.digest import (
+    Digest,
+    LaunchDigest,
+    Rag,
+    RegionDigest,
+    build_leadership_digest,
+    queue_leadership_digest,
+)
+from orchestrator.services.reminders import ReminderRun, queue_overdue_reminders
+
+DIGEST_ARTIFACT_KEY = "leadership-digest"
+
+
+@task(name="queue-overdue-reminders", retries=3, retry_delay_seconds=[1, 5, 15], retry_condition_fn=transient)
+def queue_reminders(remind_every_hours: float, escalate_after_days: float) -> ReminderRun:
+    with session_scope(engine()) as session:
+        return queue_overdue_reminders(
+            session=session,
+            now=utcnow(),
+            remind_every=timedelta(hours=remind_every_hours),
+            escalate_after=timedelta(days=escalate_after_days),
+            actor=FLOW_ACTOR,
+        )
+
+
+@task(name="queue-leadership-digest", retries=3, retry_delay_seconds=[1, 5, 15], retry_condition_fn=transient)
+def queue_todays_digest() -> tuple[Digest, bool]:
+    """Build the digest once and queue that same one, so the artifact and the Slack post agree."""
+    now = utcnow()
+    with session_scope(engine()) as session:
+        digest = build_leadership_digest(session=session, now=now)
+        queued = queue_leadership_digest(session=session, now=now, actor=FLOW_ACTOR, digest=digest)
+    return digest, queued
+
+
+@flow(name="overdue-reminders", log_prints=False)
+def overdue_reminders(remind_every_hours: float = 24, escalate_after_days: float = 3) -> dict[str, int]:
+    """Nudge the owners of late checklist items (at most once per interval), and escalate items
+    late by several days to the owning team's channel once."""
+    run = queue_reminders(remind_every_hours, escalate_after_days)
+    get_run_logger().info(
+        "queued %d reminder(s) and %d escalation(s); %d overdue item(s) reminded recently",
+        run.reminded,
+        run.escalated,
+        run.skipped,
+    )
+    return {"reminded": run.reminded, "escalated": run.escalated, "skipped": run.skipped}
+
+
+@flow(name="leadership-digest", log_prints=False)
+def leadership_digest() -> dict[str, int | bool]:
+    """Queue today's leadership digest (once per UTC day) and show it in the Prefect UI."""
+    digest, queued = queue_todays_digest()
+    create_markdown_artifact(
+        markdown=digest_markdown(digest),
+        key=DIGEST_ARTIFACT_KEY,
+        description=f"Leadership digest for {digest.generated_at:%Y-%m-%d} (UTC)",
+    )
+    if not queued:
+        get_run_logger().info("today's digest was already queued; nothing new to post")
+    return {"queued": queued, "launches": len(digest.launches), **{rag.value: digest.count(rag) for rag in Rag}}
+
+
+def digest_markdown(digest: Digest) -> str:
+    """The digest as Markdown tables: one row per launch (RAG and why), then one per region."""
+    lines = [f"## Leadership digest, {digest.generated_at:%Y-%m-%d}", ""]
+    if not digest.launches:
+        lines.append("No active launches.")
+        return "\n".join(lines)
+    counts = ", ".join(f"{digest.count(rag)} {rag.value}" for rag in Rag)
+    lines += [
+        f"{len(digest.launches)} active launch(es): {counts}. Generated {digest.generated_at:%Y-%m-%d %H:%M} UTC.",
+        "",
+        "| RAG | launch | tier | owner | why |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    lines += [_launch_row(launch) for launch in digest.launches]
+    lines += [
+        "",
+        "### Regions",
+        "",
+        "| launch | region | state | phase | exposure | open blocking | overdue blocking | blocked "
+        "| slipped (days) | next gate |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    lines += [_region_row(launch, region) for launch in digest.launches for region in launch.regions]
+    return "\n".join(lines)
+
+
+def _launch_row(launch: LaunchDigest) -> str:
+    cells = [
+        f"**{launch.rag.value.upper()}**",
+        f"{_cell(launch.slug)} ({_cell(launch.name)})",
+        str(launch.tier),
+        _cell(launch.owner),
+        _cell(launch.reason),
+    ]
+    return "| " + " | ".join(cells) + " |"
+
+
+def _region_row(launch: LaunchDigest, region: RegionDigest) -> str:
+    if region.next_gate_phase is None:
+        next_gate = "-"
+    elif region.next_gate_at is None:
+        next_gate = region.next_gate_phase.value
+    else:
+        next_gate = f"{region.next_gate_phase.value} {region.next_gate_at:%Y-%m-%d}"
+    cells = [
+        _cell(launch.slug),
+        _cell(region.region),
+        region.state.value,
+        region.phase.value if region.phase else "-",
+        f"{region.percent}%",
+        str(region.open_blocking),
+        str(region.overdue_blocking),
+        str(region.blocked),
+        str(region.slip_days),
+        next_gate,
+    ]
+    return "| " + " | ".join(cells) + " |"
+
+
+def _cell(text: str) -> str:
+    """Keep user text from breaking the table: no pipes, no line breaks."""
+    return " ".join(text.replace("|", "/").split())

@@ -1,0 +1,372 @@
+"""The daily leadership digest: every active launch, region by region, with a RAG status and a
+one-line reason, and the Outbox row that asks for it to be posted once a day.
+
+Leadership asks "are we ready?" and "what slipped?" (research/domain.md §6); the digest answers
+from the database in a fixed number of queries however many launches are active, so the
+scheduled flow costs the same for two launches as for two hundred. The RAG rules live in one
+pure function, ``rag_for``, so the dashboard colours a launch exactly as the digest does.
+"""
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import and_, case, func
+from sqlalchemy import select as select_columns
+from sqlmodel import Session, col, select
+
+from orchestrator.actors import Actor
+from orchestrator.clock import as_utc
+from orchestrator.enums import SATISFYING_STATUSES, GateStatus, ItemStatus, LaunchStatus, Phase, RolloutState
+from orchestrator.errors import InvalidInput
+from orchestrator.ledger import enqueue, record
+from orchestrator.models import ChecklistItem, Gate, Launch, PhaseDate, Region, RegionRollout
+from orchestrator.services._unit import transaction
+
+DIGEST_TOPIC = "digest.daily"
+# RAG thresholds (research/domain.md §6 "Team RAG"): numbers, so every colour means the same.
+DUE_SOON = timedelta(days=3)
+SLIP_AMBER_DAYS = 7
+_PHASE_ORDER = {phase: index for index, phase in enumerate(Phase.ordered())}
+
+
+class Rag(StrEnum):
+    RED = "red"
+    AMBER = "amber"
+    GREEN = "green"
+
+    @property
+    def severity(self) -> int:
+        """Sort key: red first, so the digest opens with what needs a decision."""
+        return {Rag.RED: 0, Rag.AMBER: 1, Rag.GREEN: 2}[self]
+
+
+@dataclass(frozen=True)
+class RagStatus:
+    rag: Rag
+    reason: str
+
+
+@dataclass(frozen=True)
+class RegionDigest:
+    """One region of a launch as leadership reads it. Counts are of items not done/waived/n/a."""
+
+    region: str
+    region_name: str
+    state: RolloutState
+    phase: Phase | None
+    percent: int
+    open_blocking: int
+    overdue_blocking: int
+    blocked: int  # items marked blocked, blocking or advisory
+    blocked_blocking: int
+    next_blocking_due_at: datetime | None  # earliest open blocking item not yet overdue
+    slip_days: int  # whole days the current or a later phase is behind its baseline (0 if none)
+    slip_phase: Phase | None  # the phase that slipped most
+    next_gate_phase: Phase | None  # earliest phase with a gate not yet passed
+    next_gate_at: datetime | None  # that phase's current date
+
+
+@dataclass(frozen=True)
+class LaunchDigest:
+    id: int
+    slug: str
+    name: str
+    tier: int
+    owner: str
+    exec_sponsor: str | None
+    rag: Rag
+    reason: str
+    regions: tuple[RegionDigest, ...]
+
+
+@dataclass(frozen=True)
+class Digest:
+    generated_at: datetime
+    launches: tuple[LaunchDigest, ...]
+
+    def count(self, rag: Rag) -> int:
+        return sum(1 for launch in self.launches if launch.rag == rag)
+
+    def to_payload(self) -> dict[str, Any]:
+        """JSON-safe form for the Outbox (enums as values, times as ISO 8601 UTC)."""
+        return {
+            "generated_at": self.generated_at.isoformat(),
+            "date": self.generated_at.date().isoformat(),
+            "counts": {rag.value: self.count(rag) for rag in Rag},
+            "launches": [
+                {
+                    "id": launch.id,
+                    "slug": launch.slug,
+                    "name": launch.name,
+                    "tier": launch.tier,
+                    "owner": launch.owner,
+                    "exec_sponsor": launch.exec_sponsor,
+                    "rag": launch.rag.value,
+                    "reason": launch.reason,
+                    "regions": [_region_payload(region) for region in launch.regions],
+                }
+                for launch in self.launches
+            ],
+        }
+
+
+def rag_for(
+    regions: Sequence[RegionDigest],
+    *,
+    now: datetime,
+    due_soon: timedelta = DUE_SOON,
+    slip_amber_days: int = SLIP_AMBER_DAYS,
+) -> RagStatus:
+    """A launch's RAG status and the one-line reason for it, from its regions.
+
+    - RED when any region is halted or rolled back, or has a blocking item that is overdue or
+      marked blocked: the plan does not hold without a decision.
+    - AMBER when a blocking item is due within ``due_soon`` (3 days), or the current or a later
+      phase slipped more than ``slip_amber_days`` (7) whole days behind its baseline.
+    - GREEN otherwise.
+
+    The reason names every region that earned the colour, so no red or amber comes without its
+    evidence (and a green says what was checked). Advisory items never change the colour.
+    """
+    red: list[str] = []
+    amber: list[str] = []
+    for region in regions:
+        alarms: list[str] = []
+        if region.state == RolloutState.HALTED:
+            alarms.append("halted")
+        elif region.state == RolloutState.ROLLED_BACK:
+            alarms.append("rolled back")
+        if region.overdue_blocking:
+            alarms.append(f"{_items(region.overdue_blocking)} overdue")
+        if region.blocked_blocking:
+            alarms.append(f"{_items(region.blocked_blocking)} blocked")
+        if alarms:
+            red.append(f"{region.region}: {', '.join(alarms)}")
+            continue
+        warnings: list[str] = []
+        if region.next_blocking_due_at is not None and region.next_blocking_due_at <= now + due_soon:
+            warnings.append(f"blocking item due {region.next_blocking_due_at:%Y-%m-%d %H:%M} UTC")
+        if region.slip_days > slip_amber_days and region.slip_phase is not None:
+            warnings.append(f"{region.slip_phase.value} slipped {region.slip_days} days")
+        if warnings:
+            amber.append(f"{region.region}: {', '.join(warnings)}")
+    if red:
+        return RagStatus(Rag.RED, "; ".join(red))
+    if amber:
+        return RagStatus(Rag.AMBER, "; ".join(amber))
+    window = due_soon / timedelta(days=1)
+    return RagStatus(
+        Rag.GREEN,
+        f"on track: no blocking item overdue, blocked or due within {window:g} days; "
+        f"no phase slipped more than {slip_amber_days} days",
+    )
+
+
+def build_leadership_digest(*, session: Session, now: datetime) -> Digest:
+    """Read every active launch into a digest with five queries, whatever the launch count.
+
+    A pure read: it writes nothing and leaves the transaction to the caller, who should end it
+    (on SQLite a read left open keeps reading the same snapshot).
+    """
+    now = _aware(now)
+    # populate_existing: a long-lived session (the dashboard's) must not report what it cached.
+    fresh = {"populate_existing": True}
+    launches = session.exec(select(Launch).where(Launch.status == LaunchStatus.ACTIVE).execution_options(**fresh)).all()
+    launch_ids = [launch.id for launch in launches]
+    rollouts = session.exec(
+        select(RegionRollout, Region)
+        .join(Region, col(Region.id) == col(RegionRollout.region_id))
+        .where(col(RegionRollout.launch_id).in_(launch_ids))
+        .order_by(col(Region.rollout_order), col(Region.code))
+        .execution_options(**fresh)
+    ).all()
+    rollout_ids = [rollout.id for rollout, _region in rollouts]
+    dates: dict[int, dict[Phase, PhaseDate]] = defaultdict(dict)
+    for phase_date in session.exec(
+        select(PhaseDate).where(col(PhaseDate.rollout_id).in_(rollout_ids)).execution_options(**fresh)
+    ):
+        dates[phase_date.rollout_id][phase_date.phase] = phase_date
+    items = _item_counts(session, rollout_ids=rollout_ids, now=now)
+    waiting: dict[int, list[Phase]] = defaultdict(list)
+    for rollout_id, phase in session.exec(
+        select(Gate.rollout_id, Gate.phase)
+        .where(col(Gate.rollout_id).in_(rollout_ids), col(Gate.status) != GateStatus.PASSED)
+        .distinct()
+    ):
+        waiting[rollout_id].append(Phase(phase))
+
+    regions: dict[int, list[RegionDigest]] = defaultdict(list)
+    for rollout, region in rollouts:
+        assert rollout.id is not None
+        counts = items.get(rollout.id, _Counts())
+        slip_phase, slip_days = _slip(rollout.phase, dates[rollout.id])
+        gate_phase = min(waiting[rollout.id], key=_PHASE_ORDER.__getitem__, default=None)
+        gate_date = dates[rollout.id].get(gate_phase) if gate_phase is not None else None
+        regions[rollout.launch_id].append(
+            RegionDigest(
+                region=region.code,
+                region_name=region.name,
+                state=rollout.state,
+                phase=rollout.phase,
+                percent=rollout.percent,
+                open_blocking=counts.open_blocking,
+                overdue_blocking=counts.overdue_blocking,
+                blocked=counts.blocked,
+                blocked_blocking=counts.blocked_blocking,
+                next_blocking_due_at=counts.next_blocking_due_at,
+                slip_days=slip_days,
+                slip_phase=slip_phase,
+                next_gate_phase=gate_phase,
+                next_gate_at=as_utc(gate_date.current_at) if gate_date is not None else None,
+            )
+        )
+    digests = []
+    for launch in launches:
+        assert launch.id is not None
+        launch_regions = tuple(regions[launch.id])
+        status = rag_for(launch_regions, now=now)
+        digests.append(
+            LaunchDigest(
+                id=launch.id,
+                slug=launch.slug,
+                name=launch.name,
+                tier=launch.tier,
+                owner=launch.owner,
+                exec_sponsor=launch.exec_sponsor,
+                rag=status.rag,
+                reason=status.reason,
+                regions=launch_regions,
+            )
+        )
+    digests.sort(key=lambda launch: (launch.rag.severity, launch.slug))
+    return Digest(generated_at=now, launches=tuple(digests))
+
+
+def digest_key(now: datetime) -> str:
+    """One digest per UTC day: a second run that day finds its key taken and queues nothing."""
+    return f"digest:daily:{_aware(now).astimezone(UTC).date().isoformat()}"
+
+
+def queue_leadership_digest(*, session: Session, now: datetime, actor: Actor, digest: Digest | None = None) -> bool:
+    """Queue today's digest for posting; False when today's is already queued.
+
+    Pass ``digest`` when the caller built it already (the flow renders the same one as an
+    artifact) so both show the same numbers; it must have been built at ``now``.
+    """
+    now = _aware(now)
+    key = digest_key(now)
+    if digest is not None and digest.generated_at != now:
+        raise InvalidInput("digest", f"was built at {digest.generated_at.isoformat()}, not at now={now.isoformat()}")
+    with transaction(session):
+        if digest is None:
+            digest = build_leadership_digest(session=session, now=now)
+        row = enqueue(session, key=key, topic=DIGEST_TOPIC, launch_id=None, payload=digest.to_payload())
+        if row is None:
+            return False
+        record(
+            session,
+            actor=actor,
+            entity="digest",
+            entity_id=None,
+            action="digest.queued",
+            launch_id=None,
+            after={"key": key, "launches": len(digest.launches), **{rag.value: digest.count(rag) for rag in Rag}},
+        )
+    return True
+
+
+@dataclass(frozen=True)
+class _Counts:
+    open_blocking: int = 0
+    overdue_blocking: int = 0
+    blocked: int = 0
+    blocked_blocking: int = 0
+    next_blocking_due_at: datetime | None = None
+
+
+def _item_counts(session: Session, *, rollout_ids: list[int | None], now: datetime) -> dict[int, _Counts]:
+    """Open-item counts per region, aggregated in the database (one row per region)."""
+    blocking = col(ChecklistItem.blocking).is_(True)
+    blocked = col(ChecklistItem.status) == ItemStatus.BLOCKED
+    due = col(ChecklistItem.due_at)
+
+    def tally(condition: Any) -> Any:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    statement = (
+        select_columns(
+            col(ChecklistItem.rollout_id),
+            tally(blocking),
+            tally(and_(blocking, due < now)),
+            tally(blocked),
+            tally(and_(blocking, blocked)),
+            func.min(case((and_(blocking, due >= now), due))),
+        )
+        .where(
+            col(ChecklistItem.rollout_id).in_(rollout_ids),
+            col(ChecklistItem.status).not_in(SATISFYING_STATUSES),
+        )
+        .group_by(col(ChecklistItem.rollout_id))
+    )
+    counts = {}
+    for rollout_id, open_blocking, overdue, blocked_count, blocked_blocking, next_due in session.execute(statement):
+        counts[rollout_id] = _Counts(
+            open_blocking=int(open_blocking),
+            overdue_blocking=int(overdue),
+            blocked=int(blocked_count),
+            blocked_blocking=int(blocked_blocking),
+            next_blocking_due_at=as_utc(next_due) if next_due is not None else None,
+        )
+    return counts
+
+
+def _slip(current: Phase | None, dates: dict[Phase, PhaseDate]) -> tuple[Phase | None, int]:
+    """The largest slip (current date minus baseline, in whole days, rounded so a DST hour does
+    not count) over the phase the region is in and every later one; phases already behind the
+    region are history, not risk. A phase pulled in counts as no slip."""
+    start = _PHASE_ORDER[current] if current is not None else 0
+    worst: tuple[Phase | None, int] = (None, 0)
+    for phase in Phase.ordered()[start:]:
+        planned = dates.get(phase)
+        if planned is None:
+            continue
+        days = round((as_utc(planned.current_at) - as_utc(planned.baseline_at)) / timedelta(days=1))
+        if days > worst[1]:
+            worst = (phase, days)
+    return worst
+
+
+def _items(count: int) -> str:
+    return f"{count} blocking item{'s' if count != 1 else ''}"
+
+
+def _region_payload(region: RegionDigest) -> dict[str, Any]:
+    def when(value: datetime | None) -> str | None:
+        return value.isoformat() if value is not None else None
+
+    return {
+        "region": region.region,
+        "region_name": region.region_name,
+        "state": region.state.value,
+        "phase": region.phase.value if region.phase else None,
+        "percent": region.percent,
+        "open_blocking": region.open_blocking,
+        "overdue_blocking": region.overdue_blocking,
+        "blocked": region.blocked,
+        "blocked_blocking": region.blocked_blocking,
+        "next_blocking_due_at": when(region.next_blocking_due_at),
+        "slip_days": region.slip_days,
+        "slip_phase": region.slip_phase.value if region.slip_phase else None,
+        "next_gate_phase": region.next_gate_phase.value if region.next_gate_phase else None,
+        "next_gate_at": when(region.next_gate_at),
+    }
+
+
+def _aware(now: datetime) -> datetime:
+    if now.tzinfo is None:
+        raise InvalidInput("now", "needs a timezone (launchdeck works in aware UTC)")
+    return as_utc(now)

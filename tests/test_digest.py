@@ -1,0 +1,505 @@
+"""The leadership digest: RAG rules as pure data, the digest read from real launches on SQLite and
+PostgreSQL (with a statement count that does not grow with launches), the once-a-day Outbox row,
+and its Markdown rendering."""
+
+import json
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from freezegun import freeze_time
+from sqlalchemy import event, select
+from sqlmodel import Session
+
+from flows.scheduled import digest_markdown
+from orchestrator.enums import Phase, RolloutState
+from orchestrator.errors import InvalidInput
+from orchestrator.models import AuditEvent, ChecklistItem, Outbox, Region, RegionRollout
+from orchestrator.services.digest import (
+    DIGEST_TOPIC,
+    Digest,
+    LaunchDigest,
+    Rag,
+    RagStatus,
+    RegionDigest,
+    build_leadership_digest,
+    queue_leadership_digest,
+    rag_for,
+)
+from orchestrator.services.items import block_item
+from orchestrator.services.launches import kick_off_launch
+from orchestrator.services.rollouts import halt_region, roll_back_region
+from orchestrator.services.schedule import reschedule_phase
+from tests.factories import BASE, item, make_launch
+
+NOW = datetime(2027, 2, 10, 9, 0, tzinfo=UTC)
+KICKOFF = BASE - timedelta(days=20)
+DUE = datetime(2027, 2, 22, 8, 0, tzinfo=UTC)  # internal (BASE) minus 7 days, 09:00 Berlin
+GREEN_REASON = "on track: no blocking item overdue, blocked or due within 3 days; no phase slipped more than 7 days"
+
+
+# ---- rag_for: the rules as data --------------------------------------------------------------
+
+
+def region(code="EU", **overrides):
+    values = {
+        "region": code,
+        "region_name": code,
+        "state": RolloutState.GATED,
+        "phase": Phase.INTERNAL,
+        "percent": 0,
+        "open_blocking": 3,
+        "overdue_blocking": 0,
+        "blocked": 0,
+        "blocked_blocking": 0,
+        "next_blocking_due_at": NOW + timedelta(days=10),
+        "slip_days": 0,
+        "slip_phase": None,
+        "next_gate_phase": Phase.INTERNAL,
+        "next_gate_at": NOW + timedelta(days=14),
+    }
+    return RegionDigest(**{**values, **overrides})
+
+
+def test_green_says_what_was_checked():
+    assert rag_for([region(), region("NA")], now=NOW) == RagStatus(Rag.GREEN, GREEN_REASON)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "reason"),
+    [
+        ({"overdue_blocking": 2}, "EU: 2 blocking items overdue"),
+        ({"blocked_blocking": 1}, "EU: 1 blocking item blocked"),
+        ({"state": RolloutState.HALTED}, "EU: halted"),
+        ({"state": RolloutState.ROLLED_BACK}, "EU: rolled back"),
+        (
+            {"state": RolloutState.HALTED, "overdue_blocking": 1, "blocked_blocking": 2},
+            "EU: halted, 1 blocking item overdue, 2 blocking items blocked",
+        ),
+    ],
+)
+def test_red(overrides, reason):
+    assert rag_for([region(**overrides)], now=NOW) == RagStatus(Rag.RED, reason)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "reason"),
+    [
+        ({"next_blocking_due_at": NOW + timedelta(days=3)}, "EU: blocking item due 2027-02-13 09:00 UTC"),
+        ({"next_blocking_due_at": NOW + timedelta(minutes=5)}, "EU: blocking item due 2027-02-10 09:05 UTC"),
+        ({"slip_days": 8, "slip_phase": Phase.GA}, "EU: ga slipped 8 days"),
+        (
+            {"slip_days": 12, "slip_phase": Phase.INTERNAL, "next_blocking_due_at": NOW + timedelta(days=1)},
+            "EU: blocking item due 2027-02-11 09:00 UTC, internal slipped 12 days",
+        ),
+    ],
+)
+def test_amber(overrides, reason):
+    assert rag_for([region(**overrides)], now=NOW) == RagStatus(Rag.AMBER, reason)
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"next_blocking_due_at": NOW + timedelta(days=3, seconds=1)},  # just outside the window
+        {"slip_days": 7, "slip_phase": Phase.GA},  # "more than 7 days"
+        {"blocked": 4, "blocked_blocking": 0},  # advisory items never change the colour
+        {"next_blocking_due_at": None, "open_blocking": 0},
+    ],
+)
+def test_still_green_at_the_edges(overrides):
+    assert rag_for([region(**overrides)], now=NOW).rag == Rag.GREEN
+
+
+def test_red_wins_over_amber_and_names_every_red_region():
+    regions = [
+        region("APAC", slip_days=20, slip_phase=Phase.GA),
+        region("EU", overdue_blocking=1),
+        region("NA", state=RolloutState.HALTED),
+    ]
+
+    assert rag_for(regions, now=NOW) == RagStatus(Rag.RED, "EU: 1 blocking item overdue; NA: halted")
+
+
+def test_thresholds_are_parameters():
+    soon = region(next_blocking_due_at=NOW + timedelta(days=5))
+    slipped = region(slip_days=3, slip_phase=Phase.GA)
+
+    assert rag_for([soon], now=NOW, due_soon=timedelta(days=7)).rag == Rag.AMBER
+    assert rag_for([slipped], now=NOW, slip_amber_days=2).rag == Rag.AMBER
+
+
+# ---- build_leadership_digest on real launches ------------------------------------------------
+
+
+def launch(session, actor, *specs, slug="acme-assistant", regions=("EU",), kick_off_at=KICKOFF):
+    created = make_launch(session, actor, slug=slug, regions=regions, items=list(specs))
+    if kick_off_at is not None:
+        with freeze_time(kick_off_at):
+            kick_off_launch(session=session, launch_id=created.id, actor=actor)
+    return created
+
+
+def item_id(session, launch_row, key, region_code="EU"):
+    found = session.execute(
+        select(ChecklistItem.id)
+        .join(RegionRollout, RegionRollout.id == ChecklistItem.rollout_id)
+        .join(Region, Region.id == RegionRollout.region_id)
+        .where(ChecklistItem.launch_id == launch_row.id, ChecklistItem.key == key, Region.code == region_code)
+    ).scalar_one()
+    session.commit()
+    return found
+
+
+def rollout_id(session, launch_row, region_code):
+    found = session.execute(
+        select(RegionRollout.id)
+        .join(Region, Region.id == RegionRollout.region_id)
+        .where(RegionRollout.launch_id == launch_row.id, Region.code == region_code)
+    ).scalar_one()
+    session.commit()
+    return found
+
+
+def digest_at(session, now):
+    built = build_leadership_digest(session=session, now=now)
+    session.commit()  # end the read (SQLite holds the write lock from BEGIN)
+    return built
+
+
+def only_launch(session, now):
+    (found,) = digest_at(session, now).launches
+    return found
+
+
+def test_a_launch_with_nothing_due_soon_is_green_with_its_regions(seeded, actor):
+    created = launch(seeded, actor, item("press_kit"), item("faq", team="support", offset=-3))
+
+    found = only_launch(seeded, KICKOFF + timedelta(hours=1))
+
+    assert (found.id, found.slug, found.name, found.tier, found.owner) == (
+        created.id,
+        "acme-assistant",
+        "Acme Assistant",
+        2,
+        "owner@example.com",
+    )
+    assert (found.rag, found.reason) == (Rag.GREEN, GREEN_REASON)
+    (eu,) = found.regions
+    assert eu == RegionDigest(
+        region="EU",
+        region_name="Europe",
+        state=RolloutState.GATED,
+        phase=Phase.INTERNAL,
+        percent=0,
+        open_blocking=2,
+        overdue_blocking=0,
+        blocked=0,
+        blocked_blocking=0,
+        next_blocking_due_at=DUE,
+        slip_days=0,
+        slip_phase=None,
+        next_gate_phase=Phase.INTERNAL,
+        next_gate_at=BASE,
+    )
+
+
+def test_an_overdue_blocking_item_makes_the_launch_red(seeded, actor):
+    launch(seeded, actor, item("press_kit"), item("faq", team="support", offset=-3))
+
+    found = only_launch(seeded, DUE + timedelta(hours=1))
+
+    assert (found.rag, found.reason) == (Rag.RED, "EU: 1 blocking item overdue")
+    (eu,) = found.regions
+    assert (eu.open_blocking, eu.overdue_blocking) == (2, 1)
+    assert eu.next_blocking_due_at == datetime(2027, 2, 26, 8, 0, tzinfo=UTC)  # faq, not yet late
+
+
+def test_a_blocked_blocking_item_makes_the_launch_red_but_an_advisory_one_does_not(seeded, actor):
+    created = launch(seeded, actor, item("press_kit"), item("briefing", blocking=False, offset=-15))
+    with freeze_time(KICKOFF + timedelta(days=1)):
+        block_item(session=seeded, item_id=item_id(seeded, created, "briefing"), actor=actor, reason="no slot")
+
+    advisory_only = only_launch(seeded, KICKOFF + timedelta(days=1, hours=1))
+    assert advisory_only.rag == Rag.GREEN  # the advisory item is blocked and overdue, yet green
+    (eu,) = advisory_only.regions
+    assert (eu.open_blocking, eu.overdue_blocking, eu.blocked, eu.blocked_blocking) == (1, 0, 1, 0)
+
+    with freeze_time(KICKOFF + timedelta(days=2)):
+        block_item(session=seeded, item_id=item_id(seeded, created, "press_kit"), actor=actor, reason="legal")
+    found = only_launch(seeded, KICKOFF + timedelta(days=2, hours=1))
+    assert (found.rag, found.reason) == (Rag.RED, "EU: 1 blocking item blocked")
+    assert (found.regions[0].blocked, found.regions[0].blocked_blocking) == (2, 1)
+
+
+@pytest.mark.parametrize(("brake", "words"), [(halt_region, "halted"), (roll_back_region, "rolled back")])
+def test_a_halted_or_rolled_back_region_makes_the_launch_red(seeded, actor, brake, words):
+    created = launch(seeded, actor, item("press_kit", region="EU"), regions=("EU", "NA"))
+    with freeze_time(KICKOFF + timedelta(days=1)):
+        brake(session=seeded, rollout_id=rollout_id(seeded, created, "NA"), actor=actor, reason="incident")
+
+    found = only_launch(seeded, KICKOFF + timedelta(days=1, hours=1))
+
+    assert (found.rag, found.reason) == (Rag.RED, f"NA: {words}")
+    assert [(r.region, r.state) for r in found.regions] == [
+        ("EU", RolloutState.GATED),
+        ("NA", RolloutState.HALTED if brake is halt_region else RolloutState.ROLLED_BACK),
+    ]
+
+
+def test_a_blocking_item_due_within_three_days_makes_the_launch_amber(seeded, actor):
+    launch(seeded, actor, item("press_kit"))
+
+    assert only_launch(seeded, DUE - timedelta(days=3, minutes=1)).rag == Rag.GREEN
+    found = only_launch(seeded, DUE - timedelta(days=2))
+    assert (found.rag, found.reason) == (Rag.AMBER, "EU: blocking item due 2027-02-22 08:00 UTC")
+
+
+def test_a_phase_that_slipped_more_than_a_week_makes_the_launch_amber(seeded, actor):
+    created = launch(seeded, actor)
+    rollout = rollout_id(seeded, created, "EU")
+    with freeze_time(KICKOFF + timedelta(days=1)):
+        reschedule_phase(
+            session=seeded,
+            rollout_id=rollout,
+            phase=Phase.INTERNAL,
+            new_at=BASE + timedelta(days=5),
+            actor=actor,
+            reason="waiting for the DPA",
+        )
+    five = only_launch(seeded, KICKOFF + timedelta(days=2))
+    assert (five.rag, five.regions[0].slip_days, five.regions[0].slip_phase) == (Rag.GREEN, 5, Phase.INTERNAL)
+    assert five.regions[0].next_gate_at == BASE + timedelta(days=5)
+
+    with freeze_time(KICKOFF + timedelta(days=2)):
+        reschedule_phase(
+            session=seeded,
+            rollout_id=rollout,
+            phase=Phase.INTERNAL,
+            new_at=BASE + timedelta(days=8),
+            actor=actor,
+            reason="DPA still unsigned",
+        )
+    found = only_launch(seeded, KICKOFF + timedelta(days=3))
+    assert (found.rag, found.reason) == (Rag.AMBER, "EU: internal slipped 8 days")
+    assert found.regions[0].slip_days == 8
+
+
+def test_slip_is_the_largest_over_the_current_and_later_phases(seeded, actor):
+    created = launch(seeded, actor)
+    with freeze_time(KICKOFF + timedelta(days=1)):
+        reschedule_phase(
+            session=seeded,
+            rollout_id=rollout_id(seeded, created, "EU"),
+            phase=Phase.GA,
+            new_at=BASE + timedelta(days=42 + 10),
+            actor=actor,
+            reason="pricing review",
+        )
+
+    (eu,) = only_launch(seeded, KICKOFF + timedelta(days=2)).regions
+
+    assert (eu.phase, eu.slip_phase, eu.slip_days) == (Phase.INTERNAL, Phase.GA, 10)
+
+
+def test_the_next_gate_moves_on_once_a_phase_passes_its_gates(seeded, actor):
+    launch(seeded, actor, kick_off_at=BASE + timedelta(hours=1))  # nothing to do, date reached
+
+    (eu,) = only_launch(seeded, BASE + timedelta(hours=2)).regions
+
+    assert (eu.state, eu.phase) == (RolloutState.READY, Phase.INTERNAL)
+    assert (eu.next_gate_phase, eu.next_gate_at) == (Phase.PRIVATE_BETA, BASE + timedelta(days=14))
+
+
+def test_only_active_launches_are_reported_red_first(seeded, actor):
+    launch(seeded, actor, slug="draft-launch", kick_off_at=None)
+    launch(seeded, actor, item("press_kit", offset=30), slug="a-green-launch")
+    launch(seeded, actor, item("press_kit"), slug="z-red-launch")
+
+    found = digest_at(seeded, DUE + timedelta(hours=1))
+
+    assert [(launch.slug, launch.rag) for launch in found.launches] == [
+        ("z-red-launch", Rag.RED),
+        ("a-green-launch", Rag.GREEN),
+    ]
+    assert (found.count(Rag.RED), found.count(Rag.AMBER), found.count(Rag.GREEN)) == (1, 0, 1)
+    assert found.generated_at == DUE + timedelta(hours=1)
+
+
+def test_a_long_lived_session_reports_what_another_session_changed(engine, seeded, actor):
+    created = launch(seeded, actor, item("press_kit"))
+    cached = seeded.get(RegionRollout, rollout_id(seeded, created, "EU"))  # held in `seeded`'s identity map
+    assert cached.state == RolloutState.GATED
+    seeded.commit()  # end the read; the object stays in the identity map while `cached` holds it
+    with Session(engine, expire_on_commit=False) as other, freeze_time(NOW):
+        halt_region(session=other, rollout_id=cached.id, actor=actor, reason="incident")
+
+    found = only_launch(seeded, NOW + timedelta(minutes=1))
+
+    assert (found.rag, found.regions[0].state) == (Rag.RED, RolloutState.HALTED)
+
+
+def test_no_active_launches_is_an_empty_digest(seeded, actor):
+    assert digest_at(seeded, NOW) == Digest(generated_at=NOW, launches=())
+
+
+def test_the_number_of_statements_does_not_grow_with_launches(engine, seeded, actor):
+    def statements_for_digest():
+        seen = []
+
+        def count(*_args):
+            seen.append(1)
+
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            found = digest_at(seeded, DUE + timedelta(hours=1))
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        return len(seen), len(found.launches)
+
+    def add(index):
+        launch(
+            seeded,
+            actor,
+            item("press_kit", region="EU"),
+            item("press_kit", region="NA"),
+            item("faq", region="NA", team="support", offset=20),
+            slug=f"launch-{index:02d}",
+            regions=("EU", "NA"),
+        )
+
+    for index in range(2):
+        add(index)
+    two, launches = statements_for_digest()
+    assert launches == 2
+    for index in range(2, 10):
+        add(index)
+    ten, launches = statements_for_digest()
+    assert launches == 10
+
+    assert two == ten
+
+
+def test_a_naive_now_is_refused(seeded):
+    with pytest.raises(InvalidInput, match="now"):
+        build_leadership_digest(session=seeded, now=datetime(2027, 2, 10, 9, 0))
+
+
+# ---- queue_leadership_digest -----------------------------------------------------------------
+
+
+def outbox(session):
+    found = list(session.execute(select(Outbox).where(Outbox.topic == DIGEST_TOPIC).order_by(Outbox.id)).scalars())
+    session.commit()
+    return found
+
+
+def test_the_digest_is_queued_once_per_utc_day(seeded, actor):
+    launch(seeded, actor, item("press_kit"))
+    morning = datetime(2027, 2, 23, 7, 0, tzinfo=UTC)
+
+    assert queue_leadership_digest(session=seeded, now=morning, actor=actor) is True
+    assert queue_leadership_digest(session=seeded, now=morning + timedelta(hours=16), actor=actor) is False
+    assert queue_leadership_digest(session=seeded, now=morning + timedelta(days=1), actor=actor) is True
+
+    first, second = outbox(seeded)
+    assert (first.key, second.key) == ("digest:daily:2027-02-23", "digest:daily:2027-02-24")
+    assert first.launch_id is None
+    assert first.payload == json.loads(json.dumps(digest_at(seeded, morning).to_payload()))
+    assert first.payload["counts"] == {"red": 1, "amber": 0, "green": 0}
+    (launch_payload,) = first.payload["launches"]
+    assert launch_payload["reason"] == "EU: 1 blocking item overdue"
+    assert launch_payload["regions"][0]["next_gate_at"] == BASE.isoformat()
+    events = list(seeded.execute(select(AuditEvent).where(AuditEvent.action == "digest.queued")).scalars())
+    seeded.commit()
+    assert [event.after["key"] for event in events] == ["digest:daily:2027-02-23", "digest:daily:2027-02-24"]
+    assert events[0].after == {"key": "digest:daily:2027-02-23", "launches": 1, "red": 1, "amber": 0, "green": 0}
+
+
+def test_a_digest_built_earlier_can_be_queued_as_is_but_not_for_another_time(seeded, actor):
+    launch(seeded, actor, item("press_kit"))
+    built = digest_at(seeded, NOW)
+
+    with pytest.raises(InvalidInput, match="digest"):
+        queue_leadership_digest(session=seeded, now=NOW + timedelta(minutes=1), actor=actor, digest=built)
+    assert queue_leadership_digest(session=seeded, now=NOW, actor=actor, digest=built) is True
+    (row,) = outbox(seeded)
+    assert row.payload == json.loads(json.dumps(built.to_payload()))
+
+
+# ---- digest_markdown (pure) ------------------------------------------------------------------
+
+
+def sample_digest():
+    eu = region(
+        "EU",
+        open_blocking=4,
+        overdue_blocking=1,
+        blocked=2,
+        blocked_blocking=1,
+        slip_days=3,
+        slip_phase=Phase.INTERNAL,
+        next_gate_at=datetime(2027, 3, 1, 8, 0, tzinfo=UTC),
+    )
+    na = region("NA", state=RolloutState.ROLLING_OUT, phase=Phase.GA, percent=25, next_gate_phase=None)
+    return Digest(
+        generated_at=NOW,
+        launches=(
+            LaunchDigest(
+                id=1,
+                slug="acme-assistant",
+                name="Acme | Assistant",
+                tier=1,
+                owner="owner@example.com",
+                exec_sponsor=None,
+                rag=Rag.RED,
+                reason="EU: 1 blocking item overdue,\n1 blocking item blocked",
+                regions=(eu, na),
+            ),
+            LaunchDigest(
+                id=2,
+                slug="quiet-launch",
+                name="Quiet",
+                tier=3,
+                owner="sam@example.com",
+                exec_sponsor="vp@example.com",
+                rag=Rag.GREEN,
+                reason="on track",
+                regions=(replace(eu, region="APAC", overdue_blocking=0, blocked_blocking=0),),
+            ),
+        ),
+    )
+
+
+def test_digest_markdown_renders_launches_and_regions_as_tables():
+    lines = digest_markdown(sample_digest()).splitlines()
+
+    assert lines[0] == "## Leadership digest, 2027-02-10"
+    assert lines[2] == "2 active launch(es): 1 red, 0 amber, 1 green. Generated 2027-02-10 09:00 UTC."
+    assert lines[4:8] == [
+        "| RAG | launch | tier | owner | why |",
+        "| --- | --- | --- | --- | --- |",
+        "| **RED** | acme-assistant (Acme / Assistant) | 1 | owner@example.com "
+        "| EU: 1 blocking item overdue, 1 blocking item blocked |",
+        "| **GREEN** | quiet-launch (Quiet) | 3 | sam@example.com | on track |",
+    ]
+    assert lines[9:] == [
+        "### Regions",
+        "",
+        "| launch | region | state | phase | exposure | open blocking | overdue blocking | blocked "
+        "| slipped (days) | next gate |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| acme-assistant | EU | gated | internal | 0% | 4 | 1 | 2 | 3 | internal 2027-03-01 |",
+        "| acme-assistant | NA | rolling_out | ga | 25% | 3 | 0 | 0 | 0 | - |",
+        "| quiet-launch | APAC | gated | internal | 0% | 4 | 0 | 2 | 3 | internal 2027-03-01 |",
+    ]
+    # user text with pipes or line breaks cannot add cells or rows
+    assert [line.count("|") for line in lines[4:8]] == [6, 6, 6, 6]
+    assert [line.count("|") for line in lines[11:]] == [11] * 5
+
+
+def test_digest_markdown_without_launches_says_so():
+    assert (
+        digest_markdown(Digest(generated_at=NOW, launches=()))
+        == "## Leadership digest, 2027-02-10\n\nNo active launches."
+    )
