@@ -20,6 +20,7 @@ from orchestrator.errors import IllegalTransition, StaleVersion
 from orchestrator.protocols import TargetUnavailable
 from orchestrator.services.delivery import deliver_exposures
 from orchestrator.services.progress import StepKind, load_snapshot, next_step, take_step
+from orchestrator.settings import get_settings
 
 MAX_STEPS_PER_RUN = 25
 
@@ -70,7 +71,9 @@ def take_next_step(rollout_id: int) -> StepTaken | None:
 @task(name="deliver-exposure", retries=3, retry_delay_seconds=[1, 5, 15], retry_condition_fn=transient)
 def deliver_pending_exposures() -> int:
     with session_scope(engine()) as session:
-        return deliver_exposures(session=session, target=target(), now=utcnow())
+        return deliver_exposures(
+            session=session, target=target(), now=utcnow(), claim_seconds=get_settings().worker_lease_seconds
+        )
 
 
 @task(name="publish-readiness")

@@ -51,7 +51,7 @@ class Worker:
             if self._run_region(rollout_id):
                 started += 1
         with session_scope(runtime.engine()) as session:
-            deliver_exposures(session=session, target=runtime.target(), now=utcnow())
+            deliver_exposures(session=session, target=runtime.target(), now=utcnow(), claim_seconds=self.lease_seconds)
             if self.publish_events:
                 publish_outbox_events(session)
         return started

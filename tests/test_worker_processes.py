@@ -40,12 +40,18 @@ EXPECTED_STEPS = [
 ]
 
 
+# The scale-out run: many launches, fewer steps each (internal, then GA ramped 10/50/100 at once).
+SCALE_PHASES = (Phase.INTERNAL, Phase.GA)
+SCALE_STEPS = [("internal", 100), ("ga", 10), ("ga", 50), ("ga", 100)]
+
+
 def start_worker(database_url: str, name: str, log: Path) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "LAUNCHDECK_DATABASE_URL": database_url,
         "LAUNCHDECK_WORKER_POLL_SECONDS": "0.1",
-        "LAUNCHDECK_WORKER_LEASE_SECONDS": "30",
+        # Short claims: a killed worker's leases and claimed deliveries come free within seconds.
+        "LAUNCHDECK_WORKER_LEASE_SECONDS": "5",
     }
     with log.open("ab") as sink:
         return subprocess.Popen([LAUNCHDECK, "worker", "--name", name], env=env, stdout=sink, stderr=subprocess.STDOUT)
@@ -82,7 +88,7 @@ def completed(session: Session, slugs: list[str]) -> bool:
     return all(status == LaunchStatus.COMPLETED for status in statuses)
 
 
-def assert_exactly_once(session, slugs, regions):
+def assert_exactly_once(session, slugs, regions, *, expected_steps=EXPECTED_STEPS, phases=tuple(Phase)):
     """Every exposure step once per region, every phase transition once, every target row sent;
     returns how many steps each process took."""
     for slug in slugs:
@@ -92,7 +98,7 @@ def assert_exactly_once(session, slugs, regions):
                 .where(ExposureChange.launch_slug == slug, ExposureChange.region == region)
                 .order_by(col(ExposureChange.id))
             ).all()
-            assert [(phase.value, percent) for phase, percent in steps] == EXPECTED_STEPS, (slug, region)
+            assert [(phase.value, percent) for phase, percent in steps] == expected_steps, (slug, region)
     launch_ids = session.exec(select(Launch.id).where(col(Launch.slug).in_(slugs))).all()
     events = session.exec(
         select(AuditEvent).where(col(AuditEvent.launch_id).in_(launch_ids), AuditEvent.entity == "rollout")
@@ -102,7 +108,7 @@ def assert_exactly_once(session, slugs, regions):
     assert not doubled, f"transitions recorded more than once: {doubled}"
     lives = Counter((event.entity_id, event.after["phase"]) for event in events if event.action == "rollout.live")
     assert set(lives.values()) == {1}
-    assert len(lives) == len(slugs) * len(regions) * len(Phase)
+    assert len(lives) == len(slugs) * len(regions) * len(phases)
     unsent = session.exec(
         select(Outbox).where(
             col(Outbox.launch_id).in_(launch_ids), Outbox.topic == "target.exposure", Outbox.status != OutboxStatus.SENT
@@ -155,7 +161,7 @@ def test_two_workers_share_many_launches_and_each_transition_happens_once(postgr
     with Session(engine, expire_on_commit=False) as session:
         apply_seed(session=session, config=load_seed(None), actor=actor)
         for slug in slugs:
-            launch = ready_launch(session, actor, slug=slug, regions=("EU", "NA"), ramp_plan=SLOW_RAMP)
+            launch = ready_launch(session, actor, slug=slug, regions=("EU", "NA"), phases=SCALE_PHASES)
             vote_go(session, actor, launch)
         workers = [start_worker(postgres_url, f"scale-{n}", tmp_path / f"worker-{n}.log") for n in (1, 2)]
         try:
@@ -163,6 +169,6 @@ def test_two_workers_share_many_launches_and_each_transition_happens_once(postgr
         finally:
             for worker in workers:
                 stop(worker)
-        by_process = assert_exactly_once(session, slugs, ("EU", "NA"))
+        by_process = assert_exactly_once(session, slugs, ("EU", "NA"), expected_steps=SCALE_STEPS, phases=SCALE_PHASES)
     engine.dispose()
     assert len(by_process) == 2, f"both workers should have taken steps: {by_process}"

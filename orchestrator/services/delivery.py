@@ -15,10 +15,16 @@ from orchestrator.services.dispatch import claim_outbox, mark_delivered, mark_fa
 from orchestrator.services.rollouts import TARGET_TOPIC
 
 
-def deliver_exposures(*, session: Session, target: RolloutTarget, now: datetime, limit: int = 50) -> int:
-    """Deliver due exposure changes; returns how many the target took."""
+def deliver_exposures(
+    *, session: Session, target: RolloutTarget, now: datetime, limit: int = 50, claim_seconds: int = 60
+) -> int:
+    """Deliver due exposure changes; returns how many the target took.
+
+    A crashed deliverer's claim expires after ``claim_seconds``; if a slow target outlives the
+    claim, another worker may deliver the same change too, which its idempotency key absorbs.
+    """
     delivered = 0
-    for row in claim_outbox(session, topics=[TARGET_TOPIC], now=now, limit=limit):
+    for row in claim_outbox(session, topics=[TARGET_TOPIC], now=now, limit=limit, claim_seconds=claim_seconds):
         assert row.id is not None
         rollout_id = int(row.payload["rollout_id"])
         found = session.exec(
