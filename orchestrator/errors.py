@@ -105,3 +105,15 @@ class SchemaTooNew(LaunchdeckError):
     """The database was migrated by a newer launchdeck than this one."""
 
     code = "schema_too_new"
+
+
+class Unauthenticated(LaunchdeckError):
+    """No credentials, or credentials that do not name a live token."""
+
+    code = "unauthenticated"
+
+
+class Forbidden(LaunchdeckError):
+    """The caller is known but its role (or team) may not do this."""
+
+    code = "forbidden"

@@ -9,7 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Dialect, String, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Dialect, String, Text, UniqueConstraint
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -295,3 +295,34 @@ class DeliveryCursor(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=60)
     last_outbox_id: int = Field(default=0)
     updated_at: datetime = _created()
+
+
+class ApiToken(SQLModel, table=True):
+    """A bearer token for the API. Only a SHA-256 of the secret is stored; the secret is shown once."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120)
+    prefix: str = Field(max_length=16, index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    role: Role = _enum(Role)
+    team_id: int | None = Field(default=None, foreign_key="team.id")
+    member_id: int | None = Field(default=None, foreign_key="member.id")
+    created_at: datetime = _created()
+    last_used_at: datetime | None = _when(nullable=True)
+    revoked_at: datetime | None = _when(nullable=True)
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """The first answer to a request sent with an Idempotency-Key, replayed to its retries."""
+
+    __table_args__ = (UniqueConstraint("token_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_id: int = Field(foreign_key="apitoken.id", index=True)
+    key: str = Field(max_length=200)
+    method: str = Field(max_length=10)
+    path: str = Field(max_length=500)
+    request_hash: str = Field(max_length=64)
+    status_code: int
+    response_body: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = _created()

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Install launchdeck into .venv and start it on the embedded defaults (SQLite in this directory).
+# Install launchdeck into .venv and start the embedded stack on this machine: a local Prefect
+# server (SQLite), a worker, and the sample launch walked forward by simulated GTM owners.
+# Everything lives in this directory (launchdeck.db, .launchdeck/). Ctrl-C stops it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/_venv.sh
 
 .venv/bin/launchdeck init
-.venv/bin/launchdeck launch list
+exec .venv/bin/launchdeck up --demo

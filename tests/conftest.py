@@ -170,3 +170,52 @@ def prefect_server() -> Iterator[str]:
     finally:
         server.stop()
         shutil.rmtree(_PREFECT_HOME, ignore_errors=True)
+
+
+@pytest.fixture
+def api_server(engine: Engine) -> Iterator[str]:
+    """The real FastAPI app served by uvicorn on a free loopback port, on the test database.
+    Yields the base URL; requests go over real HTTP."""
+    import threading
+    import time
+
+    import httpx
+    import uvicorn
+
+    from api.app import create_app
+    from flows.server import free_port
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(engine=engine), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError("the API server did not start within 30 s")
+        time.sleep(0.05)
+    try:
+        yield base
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+@pytest.fixture
+def tokens(seeded: Session, actor: Actor) -> dict[str, str]:
+    """One API token per role (the member token belongs to the marketing team)."""
+    from orchestrator.enums import Role
+    from orchestrator.services.tokens import create_token
+
+    made = {}
+    for role in Role:
+        team = "marketing" if role == Role.MEMBER else None
+        _token, secret = create_token(session=seeded, name=f"{role.value}-bot", role=role, team_key=team, actor=actor)
+        made[role.value] = secret
+    return made

@@ -53,8 +53,12 @@ def test_unmigrated_database_is_refused_with_the_fix(blank_database_url):
 def test_database_from_a_newer_launchdeck_is_refused(engine):
     with engine.begin() as connection:
         connection.execute(text("UPDATE alembic_version SET version_num = 'f00dcafe9999'"))
-    with pytest.raises(SchemaTooNew, match="newer than this launchdeck knows"):
-        ensure_schema_current(engine)
+    try:
+        with pytest.raises(SchemaTooNew, match="newer than this launchdeck knows"):
+            ensure_schema_current(engine)
+    finally:  # the PostgreSQL database is shared by the whole run: put the real revision back
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE alembic_version SET version_num = :head"), {"head": head_revision()})
 
 
 def test_upgrading_a_database_with_launches_keeps_them(blank_database_url):

@@ -57,6 +57,18 @@ def start_worker(database_url: str, name: str, log: Path) -> subprocess.Popen[by
         return subprocess.Popen([LAUNCHDECK, "worker", "--name", name], env=env, stdout=sink, stderr=subprocess.STDOUT)
 
 
+def while_alive(workers: list[subprocess.Popen[bytes]], logs: list[Path], condition):
+    """Wrap a wait condition so a worker that died fails the test at once, with its log."""
+
+    def check():
+        for worker, log in zip(workers, logs, strict=True):
+            if worker.poll() is not None:
+                raise AssertionError(f"worker exited with {worker.returncode}:\n{log.read_text()[-3000:]}")
+        return condition()
+
+    return check
+
+
 def stop(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is None:
         process.terminate()
@@ -131,13 +143,14 @@ def test_a_worker_killed_mid_rollout_and_restarted_finishes_it_exactly_once(engi
     for point in kill_points:
         worker = start_worker(database_url, "crash-worker", log)
         try:
-            wait_for(lambda point=point: count(seeded, select(ExposureChange.id)) >= point, timeout=120)
+            reached = lambda point=point: count(seeded, select(ExposureChange.id)) >= point  # noqa: E731
+            wait_for(while_alive([worker], [log], reached), timeout=120)
         finally:
             worker.send_signal(signal.SIGKILL)  # no cleanup, no lease release, mid-whatever it was doing
             worker.wait(timeout=30)
     worker = start_worker(database_url, "crash-worker", log)
     try:
-        wait_for(lambda: completed(seeded, ["crash"]), timeout=180)
+        wait_for(while_alive([worker], [log], lambda: completed(seeded, ["crash"])), timeout=180)
     finally:
         stop(worker)
 
@@ -163,9 +176,10 @@ def test_two_workers_share_many_launches_and_each_transition_happens_once(postgr
         for slug in slugs:
             launch = ready_launch(session, actor, slug=slug, regions=("EU", "NA"), phases=SCALE_PHASES)
             vote_go(session, actor, launch)
-        workers = [start_worker(postgres_url, f"scale-{n}", tmp_path / f"worker-{n}.log") for n in (1, 2)]
+        logs = [tmp_path / f"worker-{n}.log" for n in (1, 2)]
+        workers = [start_worker(postgres_url, f"scale-{n}", log) for n, log in zip((1, 2), logs, strict=True)]
         try:
-            wait_for(lambda: completed(session, slugs), timeout=300, interval=0.5)
+            wait_for(while_alive(workers, logs, lambda: completed(session, slugs)), timeout=300, interval=0.5)
         finally:
             for worker in workers:
                 stop(worker)

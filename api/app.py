@@ -1,0 +1,66 @@
+"""The FastAPI application: versioned routes under /api/v1, OpenAPI at /docs, health at /healthz
+and /readyz, every error as problem+json.
+
+The request path only commits (change + audit + outbox) and returns; workers react afterwards.
+"""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from sqlalchemy import Engine, text
+
+from api import problems
+from api.idempotency import IdempotencyMiddleware
+from api.routes import admin, decisions, items, launches
+from orchestrator.db import make_engine
+from orchestrator.migrate import ensure_schema_current
+from orchestrator.settings import get_settings
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(*, engine: Engine | None = None) -> FastAPI:
+    """Build the app; without an engine it makes one from settings (and checks the schema)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = engine is None
+        app.state.engine = engine or make_engine(get_settings().database_url)
+        ensure_schema_current(app.state.engine)
+        try:
+            yield
+        finally:
+            if owned:
+                app.state.engine.dispose()
+
+    app = FastAPI(
+        title="launchdeck",
+        version="1",
+        summary="Launch readiness and regional beta rollouts, gated and audited.",
+        lifespan=lifespan,
+    )
+    if engine is not None:
+        app.state.engine = engine
+    problems.install(app)
+    app.add_middleware(IdempotencyMiddleware)
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict[str, str]:
+        """The process is up (no database check: use /readyz for that)."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"], responses={503: {"description": "The database is unreachable."}})
+    def readyz() -> JSONResponse:
+        """Ready to serve: the database answers."""
+        try:
+            with app.state.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception as exc:  # noqa: BLE001 - any failure here means "not ready", which is the answer
+            return problems.problem(503, f"database unreachable: {type(exc).__name__}", code="not_ready")
+        return JSONResponse({"status": "ready"})
+
+    for router in (launches.router, items.router, decisions.router, admin.router):
+        app.include_router(router, prefix=API_PREFIX)
+    return app

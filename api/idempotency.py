@@ -1,0 +1,182 @@
+"""Idempotency-Key for every request that changes something: a retried request gets the first
+answer again (marked `Idempotent-Replayed: true`) and changes nothing twice.
+
+Keys are scoped to the API token. Reusing a key for a different request is refused (422); a
+duplicate that arrives while the first is still running is refused (409) rather than run twice.
+Answers of 5xx are not stored, so a retry after a server error runs again.
+"""
+
+import hashlib
+import json
+from typing import Any
+
+from anyio import to_thread
+from sqlalchemy import Engine
+from sqlmodel import Session
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from orchestrator.errors import Unauthenticated
+from orchestrator.services.idempotency import IN_PROGRESS, find_answer, release, reserve, store_answer
+from orchestrator.services.tokens import authenticate
+
+CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+MAX_KEY_LENGTH = 200
+
+
+BAD_KEY = f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} printable characters"
+REUSED = "this Idempotency-Key was used for a different request; use a new key"
+RUNNING = "a request with this Idempotency-Key is still running; retry shortly"
+
+
+def _problem(status: int, detail: str, code: str) -> tuple[int, bytes]:
+    body: dict[str, object] = {
+        "type": f"https://launchdeck.dev/problems/{code}",
+        "title": "Conflict" if status == 409 else "Invalid input",
+        "status": status,
+        "detail": detail,
+    }
+    return status, json.dumps(body).encode()
+
+
+class IdempotencyMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in CHANGING:
+            await self.app(scope, receive, send)
+            return
+        headers = {name.lower(): value for name, value in scope["headers"]}
+        raw_key = headers.get(b"idempotency-key")
+        if raw_key is None:
+            await self.app(scope, receive, send)
+            return
+        key = raw_key.decode("latin-1").strip()
+        if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+            await _send(
+                send,
+                *_problem(
+                    422, f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} printable characters", "invalid_idempotency_key"
+                ),
+            )
+            return
+        body = await _read_body(receive)
+        engine: Engine = scope["app"].state.engine
+        token_id = await to_thread.run_sync(_token_id, engine, headers.get(b"authorization", b"").decode("latin-1"))
+        if token_id is None:  # the route answers 401 itself
+            await self.app(scope, _replay(body), send)
+            return
+        path = scope["path"] + ("?" + scope["query_string"].decode("latin-1") if scope.get("query_string") else "")
+        request_hash = hashlib.sha256(scope["method"].encode() + b" " + path.encode() + b"\n" + body).hexdigest()
+
+        stored = await to_thread.run_sync(lambda: _with_session(engine, find_answer, token_id=token_id, key=key))
+        if stored is None:
+            reserved = await to_thread.run_sync(
+                lambda: _with_session(
+                    engine,
+                    reserve,
+                    token_id=token_id,
+                    key=key,
+                    method=scope["method"],
+                    path=path,
+                    request_hash=request_hash,
+                )
+            )
+            if not reserved:
+                stored = await to_thread.run_sync(
+                    lambda: _with_session(engine, find_answer, token_id=token_id, key=key)
+                )
+        if stored is not None:
+            if stored.request_hash != request_hash:
+                await _send(
+                    send,
+                    *_problem(
+                        422,
+                        "this Idempotency-Key was used for a different request; use a new key",
+                        "idempotency_key_reused",
+                    ),
+                )
+            elif stored.status_code == IN_PROGRESS:
+                await _send(
+                    send,
+                    *_problem(
+                        409,
+                        "a request with this Idempotency-Key is still running; retry shortly",
+                        "idempotency_in_progress",
+                    ),
+                )
+            else:
+                await _send(send, stored.status_code, stored.body.encode(), replayed=True)
+            return
+
+        captured: dict[str, Any] = {"status": 500, "body": b""}
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                captured["status"] = message["status"]
+            elif message["type"] == "http.response.body":
+                captured["body"] += message.get("body", b"")
+            await send(message)
+
+        try:
+            await self.app(scope, _replay(body), capture)
+        finally:
+            if captured["status"] < 500:
+                await to_thread.run_sync(
+                    lambda: _with_session(
+                        engine,
+                        store_answer,
+                        token_id=token_id,
+                        key=key,
+                        status_code=captured["status"],
+                        body=captured["body"].decode("utf-8", "replace"),
+                    )
+                )
+            else:
+                await to_thread.run_sync(lambda: _with_session(engine, release, token_id=token_id, key=key))
+
+
+def _with_session(engine: Engine, function: Any, **kwargs: Any) -> Any:
+    with Session(engine, expire_on_commit=False) as session:
+        return function(session=session, **kwargs)
+
+
+def _token_id(engine: Engine, authorization: str) -> int | None:
+    scheme, _, secret = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        return None
+    try:
+        return int(_with_session(engine, authenticate, secret=secret.strip()).token_id)
+    except Unauthenticated:
+        return None
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _replay(body: bytes) -> Receive:
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return {"type": "http.disconnect"}
+
+    return receive
+
+
+async def _send(send: Send, status: int, body: bytes, *, replayed: bool = False) -> None:
+    content_type = b"application/problem+json" if status >= 400 else b"application/json"
+    headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
+    if replayed:
+        headers.append((b"idempotent-replayed", b"true"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

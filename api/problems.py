@@ -1,0 +1,99 @@
+"""Errors as RFC 9457 problem details (application/problem+json), one mapping for every route.
+
+Domain errors carry their own message (what was wrong, what is allowed instead); validation
+errors name each bad field; nothing becomes a bare 500 without a correlation id the caller sees.
+"""
+
+import logging
+import uuid
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from orchestrator.errors import (
+    AlreadyExists,
+    ConfigError,
+    Forbidden,
+    IllegalTransition,
+    InvalidInput,
+    LaunchdeckError,
+    NotFound,
+    PreconditionFailed,
+    SchemaOutOfDate,
+    SchemaTooNew,
+    StaleVersion,
+    Unauthenticated,
+)
+
+log = logging.getLogger("launchdeck.api")
+PROBLEM_JSON = "application/problem+json"
+
+STATUS_FOR: list[tuple[type[LaunchdeckError], int]] = [
+    (Unauthenticated, 401),
+    (Forbidden, 403),
+    (NotFound, 404),
+    (AlreadyExists, 409),
+    (StaleVersion, 409),
+    (IllegalTransition, 409),
+    (PreconditionFailed, 409),
+    (InvalidInput, 422),
+    (ConfigError, 422),
+    (SchemaOutOfDate, 503),
+    (SchemaTooNew, 503),
+]
+TITLES = {401: "Unauthenticated", 403: "Forbidden", 404: "Not found", 409: "Conflict", 422: "Invalid input"}
+
+
+def problem(status: int, detail: str, *, code: str, extra: dict[str, Any] | None = None) -> JSONResponse:
+    body = {"type": f"https://launchdeck.dev/problems/{code}", "title": TITLES.get(status, "Error"), "status": status}
+    body["detail"] = detail
+    body.update(extra or {})
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _domain_extra(exc: LaunchdeckError) -> dict[str, Any]:
+    if isinstance(exc, IllegalTransition):
+        return {"current": exc.current, "allowed": exc.allowed}
+    if isinstance(exc, StaleVersion):
+        return {"expected_version": exc.expected, "current_version": exc.actual}
+    if isinstance(exc, InvalidInput):
+        return {"errors": [{"field": exc.field, "message": exc.problem}]}
+    if isinstance(exc, ConfigError):
+        return {"errors": [{"field": exc.source, "message": problem} for problem in exc.problems]}
+    return {}
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(LaunchdeckError)
+    async def domain_error(_request: Request, exc: LaunchdeckError) -> JSONResponse:
+        status = next((code for kind, code in STATUS_FOR if isinstance(exc, kind)), 400)
+        return problem(status, exc.message, code=exc.code, extra=_domain_extra(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {
+                "field": ".".join(str(part) for part in error["loc"] if part not in ("body",)) or "body",
+                "message": error["msg"].removeprefix("Value error, "),
+            }
+            for error in exc.errors()
+        ]
+        summary = "; ".join(f"{error['field']}: {error['message']}" for error in errors[:5])
+        return problem(422, f"the request is not valid: {summary}", code="invalid_request", extra={"errors": errors})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return problem(exc.status_code, str(exc.detail), code=code)
+
+    @app.exception_handler(Exception)
+    async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        incident = uuid.uuid4().hex[:12]
+        log.exception("unexpected error %s", incident, exc_info=exc)
+        return problem(
+            500, f"an unexpected error happened; quote incident {incident} to your admin", code="internal_error"
+        )
