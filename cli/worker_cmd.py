@@ -87,11 +87,12 @@ def worker(
 @friendly_errors
 def up(
     port: Annotated[int, typer.Option(help="Port of the local Prefect server (UI and API).")] = 4200,
+    api_port: Annotated[int, typer.Option(help="Port of the launchdeck API.")] = 8000,
     demo: Annotated[bool, typer.Option("--demo", help="Also create the sample launch and walk it forward.")] = False,
 ) -> None:
-    """Start the embedded stack on this machine: a local Prefect server (SQLite), a worker, and
-    (with --demo) the sample launch. Ctrl-C stops everything."""
-    from flows.server import LocalPrefectServer, api_healthy
+    """Start the embedded stack on this machine: a local Prefect server (SQLite), a worker, the
+    API, and (with --demo) the sample launch. Ctrl-C stops everything."""
+    from flows.server import LocalPrefectServer, api_healthy, wait_until_healthy
 
     engine = engine_from_settings()
     upgrade(engine)
@@ -108,7 +109,22 @@ def up(
     children: list[subprocess.Popen[bytes]] = []
     with (STATE_DIR / "worker.log").open("ab") as worker_log:
         children.append(subprocess.Popen([launchdeck, "worker"], env=env, stdout=worker_log, stderr=subprocess.STDOUT))
-    console.print(f"[green]up[/]  Prefect UI: {server.ui_url}   (flow runs: {server.ui_url}/runs)")
+    with (STATE_DIR / "api.log").open("ab") as api_log:
+        children.append(
+            subprocess.Popen(
+                [launchdeck, "serve", "--port", str(api_port)], env=env, stdout=api_log, stderr=subprocess.STDOUT
+            )
+        )
+    def _terminate(_signum: int, _frame: FrameType | None) -> None:
+        raise KeyboardInterrupt  # same orderly shutdown as Ctrl-C
+
+    signal.signal(signal.SIGTERM, _terminate)
+    api_url = f"http://127.0.0.1:{api_port}"
+    wait_until_healthy(api_url, deadline_seconds=60, process=children[-1], path="/healthz")
+    console.print(
+        f"[green]up[/]  API docs:   {api_url}/docs   (tokens: `launchdeck tokens create --role prodops --name you`)"
+    )
+    console.print(f"      Prefect UI: {server.ui_url}   (flow runs: {server.ui_url}/runs)")
     console.print(f"      database: {get_settings().database_url}   logs: {STATE_DIR}/")
     console.print("      worker: running; stop everything with Ctrl-C")
     try:

@@ -24,26 +24,30 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def api_healthy(api_url: str, *, timeout: float = 2.0) -> bool:
+def api_healthy(api_url: str, *, timeout: float = 2.0, path: str = "/health") -> bool:
     try:
-        return httpx.get(f"{api_url.rstrip('/')}/health", timeout=timeout).status_code == 200
+        return httpx.get(f"{api_url.rstrip('/')}{path}", timeout=timeout).status_code == 200
     except httpx.HTTPError:
         return False
 
 
 def wait_until_healthy(
-    api_url: str, *, deadline_seconds: float, process: subprocess.Popen[bytes] | None = None
+    api_url: str,
+    *,
+    deadline_seconds: float,
+    process: subprocess.Popen[bytes] | None = None,
+    path: str = "/health",
 ) -> None:
-    """Poll the health endpoint until it answers or the deadline passes (a fresh server migrates
-    its database first, which takes 10-20 s on two cores)."""
+    """Poll a health endpoint until it answers or the deadline passes (a fresh Prefect server
+    migrates its database first, which takes 10-20 s on two cores)."""
     deadline = time.monotonic() + deadline_seconds
     while time.monotonic() < deadline:
-        if api_healthy(api_url):
+        if api_healthy(api_url, path=path):
             return
         if process is not None and process.poll() is not None:
-            raise PrefectUnavailable(f"the Prefect server exited with code {process.returncode} before it was ready")
+            raise PrefectUnavailable(f"{process.args!r} exited with code {process.returncode} before it was ready")
         time.sleep(0.2)
-    raise PrefectUnavailable(f"no Prefect API answered at {api_url} within {deadline_seconds:.0f} s")
+    raise PrefectUnavailable(f"nothing answered at {api_url}{path} within {deadline_seconds:.0f} s")
 
 
 @dataclass
