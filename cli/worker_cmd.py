@@ -115,19 +115,19 @@ def up(
                 [launchdeck, "serve", "--port", str(api_port)], env=env, stdout=api_log, stderr=subprocess.STDOUT
             )
         )
+
     def _terminate(_signum: int, _frame: FrameType | None) -> None:
         raise KeyboardInterrupt  # same orderly shutdown as Ctrl-C
 
     signal.signal(signal.SIGTERM, _terminate)
     api_url = f"http://127.0.0.1:{api_port}"
-    wait_until_healthy(api_url, deadline_seconds=60, process=children[-1], path="/healthz")
-    console.print(
-        f"[green]up[/]  API docs:   {api_url}/docs   (tokens: `launchdeck tokens create --role prodops --name you`)"
-    )
-    console.print(f"      Prefect UI: {server.ui_url}   (flow runs: {server.ui_url}/runs)")
-    console.print(f"      database: {get_settings().database_url}   logs: {STATE_DIR}/")
-    console.print("      worker: running; stop everything with Ctrl-C")
     try:
+        wait_until_healthy(api_url, deadline_seconds=60, process=children[-1], path="/healthz")
+        console.print(f"[green]up[/]  API docs:   {api_url}/docs")
+        console.print("      API token:  `launchdeck tokens create --role prodops --name you`")
+        console.print(f"      Prefect UI: {server.ui_url}   (flow runs: {server.ui_url}/runs)")
+        console.print(f"      database: {get_settings().database_url}   logs: {STATE_DIR}/")
+        console.print("      worker: running; stop everything with Ctrl-C")
         if demo:
             subprocess.run([launchdeck, "demo"], env=env, check=False)
             console.print("demo finished; the stack keeps running until Ctrl-C")
