@@ -14,11 +14,16 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from sqlmodel import select
 
-from cli.context import engine_from_settings
+from cli.context import cli_actor, engine_from_settings
 from cli.errors import friendly_errors
+from orchestrator.db import session_scope
 from orchestrator.errors import ConfigError
 from orchestrator.migrate import ensure_schema_current, upgrade
+from orchestrator.models import Team
+from orchestrator.seed import load_seed
+from orchestrator.services.directory import apply_seed
 from orchestrator.settings import get_settings
 
 console = Console(soft_wrap=True)
@@ -96,6 +101,9 @@ def up(
 
     engine = engine_from_settings()
     upgrade(engine)
+    with session_scope(engine) as session:
+        if session.exec(select(Team.id)).first() is None:  # a fresh database: load the directory like init
+            apply_seed(session=session, config=load_seed(get_settings().seed_file), actor=cli_actor())
     engine.dispose()
     STATE_DIR.mkdir(exist_ok=True)
     server = LocalPrefectServer(home=STATE_DIR / "prefect", port=port, log_path=STATE_DIR / "prefect-server.log")

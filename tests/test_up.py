@@ -1,0 +1,61 @@
+"""`launchdeck up` on a fresh directory: Prefect server, worker and API come up, answer, and all
+stop together on SIGTERM (what README's run command starts)."""
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from flows.server import free_port
+from tests.flow_helpers import wait_for
+
+LAUNCHDECK = str(Path(sys.executable).parent / "launchdeck")
+
+
+def test_up_starts_prefect_worker_and_api_and_stops_them_all(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LAUNCHDECK_", "PREFECT_"))}
+    prefect_port, api_port = free_port(), free_port()
+    log = tmp_path / "up.log"
+    with log.open("wb") as sink:
+        up = subprocess.Popen(
+            [LAUNCHDECK, "up", "--port", str(prefect_port), "--api-port", str(api_port)],
+            cwd=tmp_path,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_for(lambda: "worker: running" in log.read_text() or up.poll() is not None, timeout=240)
+        assert up.poll() is None, log.read_text()
+        output = log.read_text()
+        assert f"http://127.0.0.1:{api_port}/docs" in output
+        assert f"http://127.0.0.1:{prefect_port}" in output
+        assert httpx.get(f"http://127.0.0.1:{api_port}/readyz").json() == {"status": "ready"}
+        assert httpx.get(f"http://127.0.0.1:{prefect_port}/api/health").status_code == 200
+        assert (tmp_path / "launchdeck.db").exists()
+        listed = subprocess.run(
+            [LAUNCHDECK, "checklists", "preview", "--tier", "2", "--regions", "EU", "--ga-date", "2027-04-01"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert listed.returncode == 0, listed.stderr
+    finally:
+        up.send_signal(signal.SIGTERM)
+        up.wait(timeout=90)
+
+    def everything_down():
+        for url in (f"http://127.0.0.1:{api_port}/healthz", f"http://127.0.0.1:{prefect_port}/api/health"):
+            try:
+                httpx.get(url, timeout=1)
+                return False
+            except httpx.HTTPError:
+                continue
+        return True
+
+    wait_for(everything_down, timeout=30)
