@@ -37,7 +37,22 @@ def test_up_starts_prefect_worker_and_api_and_stops_them_all(tmp_path):
         assert httpx.get(f"http://127.0.0.1:{prefect_port}/api/health").status_code == 200
         assert (tmp_path / "launchdeck.db").exists()
         listed = subprocess.run(
-            [LAUNCHDECK, "checklists", "preview", "--tier", "2", "--regions", "EU", "--ga-date", "2027-04-01"],
+            [
+                LAUNCHDECK,
+                "launch",
+                "create",
+                "seeded-check",
+                "--name",
+                "Seeded",
+                "--tier",
+                "3",
+                "--owner",
+                "o@x.io",
+                "--regions",
+                "EU",
+                "--ga",
+                "2027-04-01",
+            ],  # regions exist: up loaded the directory
             cwd=tmp_path,
             env=env,
             capture_output=True,
