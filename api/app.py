@@ -13,7 +13,7 @@ from sqlalchemy import Engine, text
 
 from api import problems
 from api.idempotency import IdempotencyMiddleware
-from api.routes import admin, decisions, items, launches
+from api.routes import admin, audit, decisions, items, launches, rollup
 from orchestrator.db import make_engine
 from orchestrator.migrate import ensure_schema_current
 from orchestrator.settings import get_settings
@@ -61,6 +61,6 @@ def create_app(*, engine: Engine | None = None) -> FastAPI:
             return problems.problem(503, f"database unreachable: {type(exc).__name__}", code="not_ready")
         return JSONResponse({"status": "ready"})
 
-    for router in (launches.router, items.router, decisions.router, admin.router):
+    for router in (launches.router, items.router, decisions.router, audit.router, rollup.router, admin.router):
         app.include_router(router, prefix=API_PREFIX)
     return app

@@ -6,11 +6,13 @@ errors name each bad field; nothing becomes a bare 500 without a correlation id 
 
 import logging
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from orchestrator.errors import (
@@ -55,6 +57,31 @@ def problem(status: int, detail: str, *, code: str, extra: dict[str, Any] | None
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+def _field_name(location: Sequence[Any], *, strip_body: bool) -> str:
+    parts = [str(part) for part in location]
+    if strip_body and len(parts) > 1 and parts[0] in ("query", "path"):
+        return ".".join(parts[1:])
+    if strip_body and len(parts) > 1 and parts[0] == "header":  # if-match -> If-Match, as clients send it
+        return "-".join(word.capitalize() for word in parts[1].split("-"))
+    if strip_body and parts and parts[0] == "body":
+        parts = parts[1:]
+        if not parts or all(part.isdigit() for part in parts):  # ("body", 8): a JSON syntax error
+            return "body"
+    return ".".join(parts) or "body"
+
+
+def _invalid(errors: Sequence[Any], *, strip_body: bool) -> JSONResponse:
+    listed = [
+        {
+            "field": _field_name(error["loc"], strip_body=strip_body),
+            "message": error["msg"].removeprefix("Value error, "),
+        }
+        for error in errors
+    ]
+    summary = "; ".join(f"{error['field']}: {error['message']}" for error in listed[:5])
+    return problem(422, f"the request is not valid: {summary}", code="invalid_request", extra={"errors": listed})
+
+
 def _domain_extra(exc: LaunchdeckError) -> dict[str, Any]:
     if isinstance(exc, IllegalTransition):
         return {"current": exc.current, "allowed": exc.allowed}
@@ -75,18 +102,22 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {
-                "field": ".".join(str(part) for part in error["loc"] if part not in ("body",)) or "body",
-                "message": error["msg"].removeprefix("Value error, "),
-            }
-            for error in exc.errors()
-        ]
-        summary = "; ".join(f"{error['field']}: {error['message']}" for error in errors[:5])
-        return problem(422, f"the request is not valid: {summary}", code="invalid_request", extra={"errors": errors})
+        return _invalid(exc.errors(), strip_body=True)
+
+    @app.exception_handler(ValidationError)
+    async def domain_validation_error(_request: Request, exc: ValidationError) -> JSONResponse:
+        # A domain spec (LaunchSpec, RegionPlan...) refusing what the request model let through.
+        return _invalid(exc.errors(), strip_body=False)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:  # FastAPI's own "error parsing the body" (e.g. not UTF-8)
+            return problem(
+                422,
+                "the request body could not be read: send UTF-8 JSON",
+                code="invalid_request",
+                extra={"errors": [{"field": "body", "message": str(exc.detail)}]},
+            )
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return problem(exc.status_code, str(exc.detail), code=code)
 
@@ -97,3 +128,31 @@ def install(app: FastAPI) -> None:
         return problem(
             500, f"an unexpected error happened; quote incident {incident} to your admin", code="internal_error"
         )
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, as every error of this API answers."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[dict[str, str]] | None = None
+    allowed: list[str] | None = None
+    current: str | None = None
+    expected_version: int | None = None
+    current_version: int | None = None
+
+
+def _described(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {PROBLEM_JSON: {"schema": Problem.model_json_schema()}}}
+
+
+# Declared on every router so clients (and schemathesis) see the errors the routes can answer.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: _described("No token, or a token that is unknown or revoked."),
+    403: _described("The token's role (or team) may not do this; the detail names who may."),
+    404: _described("The launch, region, item or gate does not exist."),
+    409: _described("A stale version, an illegal transition, an unmet precondition, or a duplicate."),
+    422: _described("Invalid input; `errors` names each field."),
+}

@@ -12,7 +12,7 @@ DUE_LOCAL_TIME = time(9, 0)
 def zone(name: str, *, field: str = "timezone") -> ZoneInfo:
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "Europe" is a directory, overlong names
         raise InvalidInput(field, f"{name!r} is not an IANA timezone (e.g. Europe/Berlin)") from None
 
 

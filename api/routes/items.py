@@ -1,5 +1,277 @@
-"""Placeholder router; filled in by the items routes."""
+"""Checklist items: list a launch's items with filters, read one, and every change an owner or
+product ops makes to one (check, uncheck, start, block, n/a, waive, assign, evidence, comment).
 
-from fastapi import APIRouter
+Routes stay thin: each reads the item for the team rule, calls one orchestrator service (which
+locks, compare-and-sets, audits and queues the notice in one transaction) and answers the item as
+it is now. A member token may change only its own team's items; the 403 names the owning team so
+the caller knows whom to ask.
+"""
 
-router = APIRouter(tags=["items"])
+from dataclasses import replace
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, status
+
+from api.deps import ITEM_EDITORS, READERS, WRITERS, PrincipalDep, SessionDep, allow
+from api.problems import ERROR_RESPONSES
+from api.routes.audit import audit_out
+from api.routes.launches import IfMatch, expected_version
+from api.schemas import (
+    MAX_DB_INT,
+    AssignIn,
+    AuditOut,
+    CheckIn,
+    CommentIn,
+    EvidenceIn,
+    ItemOut,
+    ItemReasonIn,
+    Page,
+    UncheckIn,
+    VersionIn,
+    WaiveIn,
+)
+from orchestrator.clock import as_utc, utcnow
+from orchestrator.enums import ItemStatus, Phase, Role
+from orchestrator.errors import Forbidden
+from orchestrator.models import ChecklistItem
+from orchestrator.queries import ItemFilters, ItemView, item_view, launch_id_for, list_items
+from orchestrator.seed import KEY_PATTERN, REGION_PATTERN
+from orchestrator.services import items as item_services
+from orchestrator.services.tokens import Principal
+
+router = APIRouter(responses=ERROR_RESPONSES, tags=["items"])
+ItemId = Annotated[int, Path(ge=1, le=MAX_DB_INT, description="A checklist item id.")]
+
+
+def item_out(view: ItemView) -> ItemOut:
+    item = view.item
+    assert item.id is not None
+    return ItemOut(
+        id=item.id,
+        launch_id=item.launch_id,
+        region=view.region,
+        phase=item.phase,
+        key=item.key,
+        title=item.title,
+        description=item.description,
+        owner_team=view.owner_team,
+        assignee_id=item.assignee_id,
+        due_at=as_utc(item.due_at) if item.due_at is not None else None,
+        blocking=item.blocking,
+        evidence_required=item.evidence_required,
+        depends_on=item.depends_on,
+        status=item.status,
+        evidence_url=item.evidence_url,
+        blocked_reason=item.blocked_reason,
+        checked_by=item.checked_by,
+        checked_at=as_utc(item.checked_at) if item.checked_at is not None else None,
+        overdue=view.overdue,
+        version=item.version,
+    )
+
+
+def _editable(session: SessionDep, principal: Principal, item_id: int) -> ItemView:
+    """The item, if this caller may change it: a member token only its own team's items."""
+    view = item_view(session=session, item_id=item_id)
+    if principal.role == Role.MEMBER and view.item.owner_team_id != principal.team_id:
+        raise Forbidden(
+            f"checklist item {item_id} ({view.item.key}) is owned by team {view.owner_team}; "
+            "a member token may change only its own team's items"
+        )
+    return view
+
+
+def _answer(view: ItemView, item: ChecklistItem) -> ItemOut:
+    """The changed item with the names read before the change (region and team never change)."""
+    due = as_utc(item.due_at) if item.due_at is not None else None
+    overdue = due is not None and due < utcnow() and not item.status.satisfies_gate
+    return item_out(replace(view, item=item, overdue=overdue))
+
+
+@router.get("/launches/{slug}/items", response_model=Page[ItemOut], dependencies=[Depends(allow(READERS))])
+def list_launch_items(
+    slug: str,
+    session: SessionDep,
+    region: Annotated[str | None, Query(max_length=40, pattern=REGION_PATTERN, examples=["EU"])] = None,
+    phase: Phase | None = None,
+    team: Annotated[str | None, Query(max_length=40, pattern=KEY_PATTERN, description="A team key.")] = None,
+    status_filter: Annotated[ItemStatus | None, Query(alias="status")] = None,
+    overdue: Annotated[bool | None, Query(description="Past due and not done, waived or n/a.")] = None,
+    blocking: bool | None = None,
+    assignee_id: Annotated[int | None, Query(ge=1, le=MAX_DB_INT)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=MAX_DB_INT)] = 0,
+) -> Page[ItemOut]:
+    """A launch's checklist items by region, phase and due date; every filter narrows further."""
+    filters = ItemFilters(
+        region=region,
+        phase=phase,
+        team=team,
+        status=status_filter,
+        overdue=overdue,
+        blocking=blocking,
+        assignee_id=assignee_id,
+    )
+    views, total = list_items(
+        session=session,
+        launch_id=launch_id_for(session=session, slug=slug),
+        filters=filters,
+        limit=limit,
+        offset=offset,
+    )
+    return Page(data=[item_out(view) for view in views], count=total, limit=limit, offset=offset)
+
+
+@router.get("/items/{item_id}", response_model=ItemOut, dependencies=[Depends(allow(READERS))])
+def read_item(item_id: ItemId, session: SessionDep) -> ItemOut:
+    """One checklist item, with its version (send it back as If-Match to change it safely)."""
+    return item_out(item_view(session=session, item_id=item_id))
+
+
+@router.post("/items/{item_id}/check", response_model=ItemOut, dependencies=[Depends(allow(ITEM_EDITORS))])
+def check(
+    item_id: ItemId, body: CheckIn, session: SessionDep, principal: PrincipalDep, if_match: IfMatch = None
+) -> ItemOut:
+    """Mark the item done. Items that need evidence refuse (409) without a link, and an item
+    waits for those it depends on; the check-off that completes a gate passes it."""
+    view = _editable(session, principal, item_id)
+    item = item_services.check_item(
+        session=session,
+        item_id=item_id,
+        actor=principal.actor,
+        evidence_url=body.evidence_url,
+        expected_version=expected_version(if_match, body.version),
+    )
+    return _answer(view, item)
+
+
+@router.post("/items/{item_id}/uncheck", response_model=ItemOut, dependencies=[Depends(allow(ITEM_EDITORS))])
+def uncheck(
+    item_id: ItemId, body: UncheckIn, session: SessionDep, principal: PrincipalDep, if_match: IfMatch = None
+) -> ItemOut:
+    """Reopen a done, waived or n/a item (its waivers are revoked). A gate it already passed
+    stays passed; the reopening is raised as an alert instead."""
+    view = _editable(session, principal, item_id)
+    item = item_services.reopen_item(
+        session=session,
+        item_id=item_id,
+        actor=principal.actor,
+        reason=body.reason,
+        expected_version=expected_version(if_match, body.version),
+    )
+    return _answer(view, item)
+
+
+@router.post("/items/{item_id}/start", response_model=ItemOut, dependencies=[Depends(allow(ITEM_EDITORS))])
+def start(
+    item_id: ItemId,
+    session: SessionDep,
+    principal: PrincipalDep,
+    body: VersionIn | None = None,
+    if_match: IfMatch = None,
+) -> ItemOut:
+    """Mark the item in progress (the body is optional: only a version)."""
+    view = _editable(session, principal, item_id)
+    item = item_services.start_item(
+        session=session,
+        item_id=item_id,
+        actor=principal.actor,
+        expected_version=expected_version(if_match, body.version if body else None),
+    )
+    return _answer(view, item)
+
+
+@router.post("/items/{item_id}/block", response_model=ItemOut, dependencies=[Depends(allow(ITEM_EDITORS))])
+def block(
+    item_id: ItemId, body: ItemReasonIn, session: SessionDep, principal: PrincipalDep, if_match: IfMatch = None
+) -> ItemOut:
+    """Mark the item blocked and say by what; a blocked blocking item turns the launch red."""
+    view = _editable(session, principal, item_id)
+    item = item_services.block_item(
+        session=session,
+        item_id=item_id,
+        actor=principal.actor,
+        reason=body.reason,
+        expected_version=expected_version(if_match, body.version),
+    )
+    return _answer(view, item)
+
+
+@router.post("/items/{item_id}/not-applicable", response_model=ItemOut, dependencies=[Depends(allow(ITEM_EDITORS))])
+def not_applicable(
+    item_id: ItemId, body: ItemReasonIn, session: SessionDep, principal: PrincipalDep, if_match: IfMatch = None
+) -> ItemOut:
+    """Mark the item as not applying to this launch, with the reason."""
+    view = _editable(session, principal, item_id)
+    item = item_services.mark_not_applicable(
+        session=session,
+        item_id=item_id,
+        actor=principal.actor,
+        reason=body.reason,
+        expected_version=expected_version(if_match, body.version),
+    )
+    return _answer(view, item)
+
+
+@router.post("/items/{item_id}/waive", response_model=ItemOut, dependencies=[Depends(allow(WRITERS))])
+def waive(
+    item_id: ItemId, body: WaiveIn, session: SessionDep, principal: PrincipalDep, if_match: IfMatch = None
+) -> ItemOut:
+    """Accept the risk of not doing the item. Product ops and admins only: a team asks for a
+    waiver (comment) but does not grant its own, since a waiver can open a gate."""
+    view = _editable(session, principal, item_id)
+    item = item_services.waive_item(
+        session=session,
+        item_id=item_id,
+        actor=principal.actor,
+        reason=body.reason,
+        expires_at=body.expires_at,
+        expected_version=expected_version(if_match, body.version),
+    )
+    return _answer(view, item)
+
+
+@router.post("/items/{item_id}/assign", response_model=ItemOut, dependencies=[Depends(allow(ITEM_EDITORS))])
+def assign(
+    item_id: ItemId, body: AssignIn, session: SessionDep, principal: PrincipalDep, if_match: IfMatch = None
+) -> ItemOut:
+    """Give the item to a member (by id), or take it back with null."""
+    view = _editable(session, principal, item_id)
+    item = item_services.assign_item(
+        session=session,
+        item_id=item_id,
+        assignee_id=body.assignee_id,
+        actor=principal.actor,
+        expected_version=expected_version(if_match, body.version),
+    )
+    return _answer(view, item)
+
+
+@router.post("/items/{item_id}/evidence", response_model=ItemOut, dependencies=[Depends(allow(ITEM_EDITORS))])
+def evidence(
+    item_id: ItemId, body: EvidenceIn, session: SessionDep, principal: PrincipalDep, if_match: IfMatch = None
+) -> ItemOut:
+    """Attach or replace the evidence link without changing the status (same link again: no-op)."""
+    view = _editable(session, principal, item_id)
+    item = item_services.attach_evidence(
+        session=session,
+        item_id=item_id,
+        url=body.url,
+        actor=principal.actor,
+        expected_version=expected_version(if_match, body.version),
+    )
+    return _answer(view, item)
+
+
+@router.post(
+    "/items/{item_id}/comment",
+    response_model=AuditOut,
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[Depends(allow(ITEM_EDITORS))],
+)
+def comment(item_id: ItemId, body: CommentIn, session: SessionDep, principal: PrincipalDep) -> AuditOut:
+    """Leave a note on the item; it is kept in the launch's audit trail (answered as that entry)
+    and the owning team is notified. The item itself, and its version, do not change."""
+    _editable(session, principal, item_id)
+    event = item_services.comment_on_item(session=session, item_id=item_id, text=body.text, actor=principal.actor)
+    return audit_out(event)

@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, status
 
 from api.deps import READERS, WRITERS, PrincipalDep, SessionDep, allow
+from api.problems import ERROR_RESPONSES
 from api.schemas import (
     GateOut,
     LaunchCreate,
@@ -27,9 +28,13 @@ from orchestrator.services.launches import LaunchSpec, RegionPlan, kick_off_laun
 from orchestrator.services.schedule import reschedule_phase
 from orchestrator.settings import get_settings
 
-router = APIRouter(prefix="/launches", tags=["launches"])
+router = APIRouter(responses=ERROR_RESPONSES, prefix="/launches", tags=["launches"])
 IfMatch = Annotated[
-    str | None, Header(description="The version you read (ETag); a newer one answers 409 instead of overwriting.")
+    str | None,
+    Header(
+        description='The version you read, e.g. "3"; a newer one answers 409 instead of overwriting.',
+        pattern=r'^(W/)?"?[0-9]{1,9}"?$',
+    ),
 ]
 
 

@@ -12,12 +12,14 @@ from orchestrator.clock import utcnow
 from orchestrator.enums import SATISFYING_STATUSES, GateKind, GateStatus, ItemStatus
 from orchestrator.errors import InvalidInput, NotFound, PreconditionFailed
 from orchestrator.ledger import enqueue, record, snapshot
-from orchestrator.models import ChecklistItem, Gate, Member, RegionRollout, Waiver
+from orchestrator.models import AuditEvent, ChecklistItem, Gate, Member, RegionRollout, Waiver
 from orchestrator.rules import check_item_transition
 from orchestrator.services._unit import compare_and_set, expect_version, lock, transaction
 from orchestrator.services.gates import GateCheck, evaluate_gates
 
 ENTITY = "checklist item"
+_EVIDENCE_URL_MAX = 2000  # ChecklistItem.evidence_url's column length
+_COMMENT_MAX = 1000  # AuditEvent.reason's column length: a comment is stored there
 _TRACKED = ("status", "evidence_url", "blocked_reason", "checked_by", "assignee_id")
 
 
@@ -254,6 +256,84 @@ def assign_item(
             payload={"item_id": item.id, "assignee_id": assignee_id},
         )
     return item
+
+
+def attach_evidence(
+    *,
+    session: Session,
+    item_id: int,
+    url: str,
+    actor: Actor,
+    expected_version: int | None = None,
+) -> ChecklistItem:
+    """Attach (or replace) an item's evidence link without touching its status.
+
+    Evidence often exists before the owner is ready to check the item off (a signed DPA, a
+    review doc), and a done item's link may need correcting; neither should reopen or complete
+    anything, so no gate is evaluated. Attaching the link it already has is a no-op (a retry).
+    """
+    cleaned = _valid_url(url)
+    if len(cleaned) > _EVIDENCE_URL_MAX:
+        raise InvalidInput("evidence_url", f"must be at most {_EVIDENCE_URL_MAX} characters")
+    with transaction(session):
+        item, _rollout = _lock_item(session, item_id)
+        expect_version(item, expected_version, ENTITY)
+        if item.evidence_url == cleaned:
+            return item
+        before = snapshot(item, "evidence_url")
+        compare_and_set(session, item, ENTITY, evidence_url=cleaned, updated_at=utcnow())
+        record(
+            session,
+            actor=actor,
+            entity="item",
+            entity_id=item.id,
+            action="item.evidence_attached",
+            launch_id=item.launch_id,
+            before=before,
+            after=snapshot(item, "evidence_url"),
+        )
+        enqueue(
+            session,
+            key=f"item:{item.id}:v{item.version}:item.evidence_attached",
+            topic="item.evidence_attached",
+            launch_id=item.launch_id,
+            payload={"item_id": item.id, "evidence_url": cleaned, "actor": actor.name},
+        )
+    return item
+
+
+def comment_on_item(*, session: Session, item_id: int, text: str, actor: Actor) -> AuditEvent:
+    """Leave a note on an item (a question, a status update, a waiver request).
+
+    A comment changes nothing about the item, so it is only a ledger entry (the audit trail is
+    where an item's history is read anyway) plus an Outbox row so the owning team hears of it;
+    the item's version stays, and nobody's pending check-off turns stale because of a note.
+    """
+    cleaned = _required(text, "text", "write the comment")
+    if len(cleaned) > _COMMENT_MAX:
+        raise InvalidInput("text", f"must be at most {_COMMENT_MAX} characters")
+    with transaction(session):
+        launch_id = session.exec(select(ChecklistItem.launch_id).where(ChecklistItem.id == item_id)).first()
+        if launch_id is None:
+            raise NotFound(ENTITY, item_id)
+        event = record(
+            session,
+            actor=actor,
+            entity="item",
+            entity_id=item_id,
+            action="item.commented",
+            launch_id=launch_id,
+            reason=cleaned,
+        )
+        session.flush()  # the event's id makes the Outbox key: every comment is its own notice
+        enqueue(
+            session,
+            key=f"item:{item_id}:comment:{event.id}",
+            topic="item.commented",
+            launch_id=launch_id,
+            payload={"item_id": item_id, "comment_id": event.id, "text": cleaned, "actor": actor.name},
+        )
+    return event
 
 
 def _unmet_dependencies(session: Session, item: ChecklistItem) -> list[str]:

@@ -1,0 +1,55 @@
+"""A launch's audit trail: every change with who, through which door, before -> after and why.
+
+Read-only and paginated newest first, since the question is usually "what happened lately";
+filters narrow by action (``item.checked``), entity (``item``) or actor.
+"""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from api.deps import READERS, SessionDep, allow
+from api.problems import ERROR_RESPONSES
+from api.schemas import MAX_DB_INT, NO_NUL, AuditOut, Page
+from orchestrator.clock import as_utc
+from orchestrator.models import AuditEvent
+from orchestrator.queries import AuditFilters, launch_id_for, list_audit
+
+router = APIRouter(responses=ERROR_RESPONSES, tags=["audit"])
+
+
+def audit_out(event: AuditEvent) -> AuditOut:
+    assert event.id is not None
+    return AuditOut(
+        id=event.id,
+        at=as_utc(event.at),
+        actor=event.actor,
+        source=event.source,
+        entity=event.entity,
+        entity_id=event.entity_id,
+        action=event.action,
+        before=event.before,
+        after=event.after,
+        reason=event.reason,
+    )
+
+
+@router.get("/launches/{slug}/audit", response_model=Page[AuditOut], dependencies=[Depends(allow(READERS))])
+def launch_audit(
+    slug: str,
+    session: SessionDep,
+    action: Annotated[str | None, Query(min_length=1, max_length=60, pattern=NO_NUL, examples=["item.checked"])] = None,
+    entity: Annotated[str | None, Query(min_length=1, max_length=40, pattern=NO_NUL, examples=["item"])] = None,
+    actor: Annotated[str | None, Query(min_length=1, max_length=254, pattern=NO_NUL)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=MAX_DB_INT)] = 0,
+) -> Page[AuditOut]:
+    """The launch's ledger entries, newest first."""
+    events, total = list_audit(
+        session=session,
+        launch_id=launch_id_for(session=session, slug=slug),
+        filters=AuditFilters(action=action, entity=entity, actor=actor),
+        limit=limit,
+        offset=offset,
+    )
+    return Page(data=[audit_out(event) for event in events], count=total, limit=limit, offset=offset)
