@@ -177,29 +177,27 @@ def api_server(engine: Engine) -> Iterator[str]:
     """The real FastAPI app served by uvicorn on a free loopback port, on the test database.
     Yields the base URL; requests go over real HTTP."""
     import threading
-    import time
 
     import httpx
     import uvicorn
 
     from api.app import create_app
     from flows.server import free_port
+    from tests.flow_helpers import wait_for
 
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(engine=engine), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
+
+    def answering() -> bool:
         try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                break
+            return httpx.get(f"{base}/healthz", timeout=1).status_code == 200
         except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError("the API server did not start within 30 s")
-        time.sleep(0.05)
+            return False
+
+    wait_for(answering, timeout=30, interval=0.05)
     try:
         yield base
     finally:
