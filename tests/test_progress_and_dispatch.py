@@ -806,3 +806,30 @@ def test_rolling_back_a_region_that_never_ramped_queues_no_target_row(seeded, ac
 
         assert fresh(seeded, rid).state is S.ROLLED_BACK
         assert target_rows(seeded) == []
+
+
+# ---- a No-Go's re-evaluation date wakes the region once ---------------------------------------------
+
+
+def test_a_no_go_wakes_the_region_on_its_reevaluation_date_and_says_so_once(seeded, actor):
+    launch = spec_launch(seeded, actor, regions={"EU": {Phase.GA: START}})
+    rid = rollout_id(seeded, launch)
+    later = START + timedelta(days=3)
+    with freeze_time(START + timedelta(hours=1)):
+        kick_off_launch(session=seeded, launch_id=launch.id, actor=actor)
+        gate = gate_of(seeded, rid, Phase.GA, GateKind.APPROVAL)
+        cast_vote(
+            session=seeded, gate_id=gate.id, voter="vp@example.com", vote=Vote.NO_GO, actor=actor, reevaluate_at=later
+        )
+        assert at(fresh(seeded, rid).next_check_at) == later
+        assert rid not in due_rollout_ids(seeded, now=now())
+    with freeze_time(later + timedelta(minutes=1)):
+        assert rid in due_rollout_ids(seeded, now=now())
+        assert step_now(seeded, actor, rid) == Step(StepKind.EVALUATE_GATES, Phase.GA)
+        step_now(seeded, actor, rid)  # nothing due any more: no second announcement
+        rows = seeded.exec(select(Outbox).where(Outbox.topic == "decision.reevaluation_due")).all()
+        seeded.commit()
+        assert len(rows) == 1
+        assert rows[0].payload["rollout_id"] == rid
+        assert fresh(seeded, rid).state == RolloutState.GATED  # still No-Go: the gate holds
+        assert rid not in due_rollout_ids(seeded, now=now())

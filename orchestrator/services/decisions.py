@@ -105,7 +105,14 @@ def cast_vote(
             payload={"gate_id": gate_id, "rollout_id": rollout_id, **after},
         )
         if vote == Vote.NO_GO:
-            compare_and_set(session, rollout, "region rollout", reevaluate_at=reevaluate_at, updated_at=now)
+            assert reevaluate_at is not None
+            wake = as_utc(reevaluate_at)
+            if rollout.next_check_at is not None and as_utc(rollout.next_check_at) < wake:
+                wake = as_utc(rollout.next_check_at)
+            # next_check_at: workers look at the region again on the re-evaluation date.
+            compare_and_set(
+                session, rollout, "region rollout", reevaluate_at=reevaluate_at, next_check_at=wake, updated_at=now
+            )
         else:
             no_go_left = session.exec(
                 select(Decision.id).where(Decision.gate_id == gate_id, Decision.vote == Vote.NO_GO)

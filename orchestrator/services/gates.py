@@ -132,6 +132,7 @@ def evaluate_gates(
     if rollout.state != RolloutState.GATED or rollout.phase is None:
         return False
     assert rollout.id is not None
+    _announce_reevaluation_due(session, rollout=rollout, now=now)
     # Fresh rows: a long-lived session may hold gates another session has since passed.
     gates = session.exec(
         select(Gate)
@@ -201,12 +202,34 @@ def evaluate_gates(
 
 
 def _schedule_time_check(session: Session, *, rollout: RegionRollout, gates: Sequence[Gate], now: datetime) -> None:
-    """Remember when the clock alone could open this region's time gate, so workers look again
-    then (and not before). Scheduling data, not domain state: no version bump, no audit."""
-    wake_at = None
+    """Remember when the clock alone could change something for this region (its time gate
+    opening, a No-Go's re-evaluation date), so workers look again then and not before.
+    Scheduling data, not domain state: no version bump, no audit."""
+    candidates = []
     for gate in gates:
         if gate.kind == GateKind.TIME and gate.status == GateStatus.OPEN:
-            wake_at = time_gate_opening(session, rollout=rollout, phase=gate.phase, now=now)
+            candidates.append(time_gate_opening(session, rollout=rollout, phase=gate.phase, now=now))
+    if rollout.reevaluate_at is not None and as_utc(rollout.reevaluate_at) > now:
+        candidates.append(as_utc(rollout.reevaluate_at))
+    wake_at = min((moment for moment in candidates if moment is not None), default=None)
     if rollout.next_check_at != wake_at:
         rollout.next_check_at = wake_at
         session.flush()
+
+
+def _announce_reevaluation_due(session: Session, *, rollout: RegionRollout, now: datetime) -> None:
+    """A No-Go set a date to look at the region again: when it comes, say so (once per date)."""
+    if rollout.reevaluate_at is None or as_utc(rollout.reevaluate_at) > now:
+        return
+    due = as_utc(rollout.reevaluate_at)
+    enqueue(
+        session,
+        key=f"rollout:{rollout.id}:reevaluate:{due.isoformat()}",
+        topic="decision.reevaluation_due",
+        launch_id=rollout.launch_id,
+        payload={
+            "rollout_id": rollout.id,
+            "phase": rollout.phase.value if rollout.phase else None,
+            "due": due.isoformat(),
+        },
+    )
