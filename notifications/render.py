@@ -1,0 +1,117 @@
+"""Jinja2 rendering of the human-readable parts of messages (section texts, headers, fallbacks).
+
+Wording lives in ``templates/*.j2`` so it can be changed without touching Block Kit structure.
+The environment is strict (a missing variable is an error, not an empty string, so a renamed
+snapshot field fails the tests instead of posting a blank) and does not autoescape: Slack's
+mrkdwn is not HTML. Every user-provided value in a mrkdwn template goes through the ``mrkdwn``
+filter, which escapes exactly the three characters Slack asks apps to escape (&, <, >); that
+also stops a title such as ``<!channel>`` from pinging a whole channel.
+"""
+
+import re
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from orchestrator.enums import Phase
+
+ELLIPSIS = "…"
+_PHASE_LABELS = {
+    Phase.INTERNAL: "Internal",
+    Phase.PRIVATE_BETA: "Private beta",
+    Phase.PUBLIC_BETA: "Public beta",
+    Phase.GA: "GA",
+}
+_SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
+def escape_mrkdwn(value: object) -> str:
+    """Slack's mrkdwn escaping: &, < and > become entities (docs: "Escaping text")."""
+    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def shorten(value: object, limit: int) -> str:
+    """Cut a raw value to ``limit`` characters with an ellipsis. Apply before ``mrkdwn`` so the
+    cut can never split an entity such as ``&amp;``."""
+    text = " ".join(str(value).split())  # newlines in a title would break the line layout
+    return text if len(text) <= limit else text[: max(limit - 1, 0)].rstrip() + ELLIPSIS
+
+
+def fit_mrkdwn(text: str, limit: int) -> str:
+    """Last-resort cut of rendered mrkdwn to ``limit`` characters that never leaves half an
+    entity (``&am``) or half a link/mention (``<https://…``) behind."""
+    if len(text) <= limit:
+        return text
+    cut = text[: max(limit - 1, 0)]
+    amp, semi = cut.rfind("&"), cut.rfind(";")
+    if amp > semi:
+        cut = cut[:amp]
+    opened, closed = cut.rfind("<"), cut.rfind(">")
+    if opened > closed:
+        cut = cut[:opened]
+    return cut.rstrip() + ELLIPSIS
+
+
+def mention(value: object) -> str:
+    """A Slack user id becomes a mention; anything else is shown as escaped text."""
+    text = str(value)
+    return f"<@{text}>" if _SLACK_USER_ID.match(text) else escape_mrkdwn(text)
+
+
+def link(url: object, label: object) -> str:
+    """A mrkdwn link whose URL cannot break out of ``<url|label>``."""
+    target = escape_mrkdwn(str(url).replace("|", "%7C"))
+    return f"<{target}|{escape_mrkdwn(shorten(label, 80))}>"
+
+
+def when(value: datetime | None, timezone: str = "UTC") -> str:
+    """A time as the region reads it, with the zone's abbreviation (``Tue 14 Oct 17:00 CEST``)."""
+    if value is None:
+        return "no date"
+    return value.astimezone(_zone(timezone)).strftime("%a %d %b %Y %H:%M %Z")
+
+
+def phase_label(value: Phase | str | None) -> str:
+    if value is None:
+        return "no phase"
+    try:
+        return _PHASE_LABELS[Phase(value)]
+    except ValueError:
+        return str(value)
+
+
+@lru_cache(maxsize=64)
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("notifications", "templates"),
+        undefined=StrictUndefined,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    env.filters.update(
+        mrkdwn=escape_mrkdwn,
+        shorten=shorten,
+        mention=mention,
+        link=link,
+        when=when,
+        phase=phase_label,
+    )
+    return env
+
+
+def render(name: str, **context: Any) -> str:
+    """Render ``templates/<name>.j2`` and strip surrounding whitespace."""
+    return environment().get_template(f"{name}.j2").render(**context).strip()
