@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from checklists.instantiate import create_launch_from_templates
-from cli import api_cmd, checklists_cmd, worker_cmd
+from cli import api_cmd, checklists_cmd, outbox_cmd, worker_cmd
 from cli import demo as demo_cmd
 from cli.context import cli_actor, engine_from_settings, open_session
 from cli.dates import parse_date
@@ -43,6 +43,7 @@ app.command("up")(worker_cmd.up)
 app.command("demo")(demo_cmd.demo)
 app.add_typer(api_cmd.tokens_app, name="tokens")
 app.command("serve")(api_cmd.serve)
+app.add_typer(outbox_cmd.app, name="outbox")
 
 console = Console(soft_wrap=True)
 

@@ -7,6 +7,8 @@ from functools import lru_cache
 from sqlalchemy import Engine
 
 from flows.targets import target_from_settings
+from notifications.factory import transport_from_settings
+from notifications.transport import Transport
 from orchestrator.actors import Actor
 from orchestrator.db import make_engine
 from orchestrator.enums import Source
@@ -28,9 +30,16 @@ def target() -> RolloutTarget:
     return target_from_settings(get_settings(), engine())
 
 
+@lru_cache(maxsize=1)
+def transport() -> Transport:
+    """Slack when LAUNCHDECK_SLACK_BOT_TOKEN and _SIGNING_SECRET are set, else the console."""
+    return transport_from_settings(get_settings())
+
+
 def reset() -> None:
     """Forget the cached engine and target (tests, or after settings change)."""
     if engine.cache_info().currsize:
         engine().dispose()
     engine.cache_clear()
     target.cache_clear()
+    transport.cache_clear()

@@ -19,11 +19,13 @@ from prefect.events.worker import EventsWorker
 from flows import runtime
 from flows.events import publish_outbox_events
 from flows.rollout import advance_region
+from notifications.dispatcher import dispatch_notifications
 from orchestrator.clock import utcnow
 from orchestrator.db import session_scope
 from orchestrator.services.delivery import deliver_exposures
 from orchestrator.services.dispatch import claim_rollout, due_rollout_ids, release_rollout
 from orchestrator.services.progress import load_snapshot, next_step
+from orchestrator.settings import get_settings
 
 log = logging.getLogger("launchdeck.worker")
 
@@ -52,6 +54,13 @@ class Worker:
                 started += 1
         with session_scope(runtime.engine()) as session:
             deliver_exposures(session=session, target=runtime.target(), now=utcnow(), claim_seconds=self.lease_seconds)
+            dispatch_notifications(
+                session=session,
+                transport=runtime.transport(),
+                now=utcnow(),
+                leadership_channel=get_settings().slack_leadership_channel,
+                claim_seconds=self.lease_seconds,
+            )
             if self.publish_events:
                 publish_outbox_events(session)
         return started

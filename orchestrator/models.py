@@ -326,3 +326,28 @@ class IdempotencyRecord(SQLModel, table=True):
     status_code: int
     response_body: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime = _created()
+
+
+class SlackMessage(SQLModel, table=True):
+    """A message launchdeck posted (or the console transport printed), one row per part, so a retry
+    updates it instead of posting again and an item's check-off edits the message that listed it."""
+
+    __table_args__ = (UniqueConstraint("outbox_id", "audience", "part"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    outbox_id: int = Field(foreign_key="outbox.id", index=True)
+    # One intent can reach several audiences (each owning team of a gate); each has its parts.
+    audience: str = Field(default="main", max_length=80)
+    part: int = Field(default=0)
+    kind: str = Field(max_length=60)
+    launch_id: int | None = Field(default=None, foreign_key="launch.id", index=True)
+    rollout_id: int | None = Field(default=None, foreign_key="regionrollout.id")
+    phase: Phase | None = _enum(Phase, None, nullable=True)
+    team_id: int | None = Field(default=None, foreign_key="team.id")
+    channel: str = Field(max_length=80)
+    ts: str = Field(max_length=40)
+    item_ids: list[int] = _json_list()
+    text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    blocks: list[dict[str, Any]] = _json_list()
+    created_at: datetime = _created()
+    updated_at: datetime = _created()

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     webhook_max_attempts: int = Field(default=5, ge=1, le=20)
     worker_poll_seconds: float = Field(default=0.5, gt=0, le=60, description="How often a worker looks for due work.")
     worker_lease_seconds: int = Field(default=120, ge=5, description="How long a worker's claim on a region lasts.")
+    slack_leadership_channel: str = Field(
+        default="#launch-leadership", description="Where the daily leadership digest is posted."
+    )
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"

@@ -25,6 +25,7 @@ from orchestrator.migrate import upgrade
 from orchestrator.seed import load_seed
 from orchestrator.services.directory import apply_seed
 from orchestrator.settings import reset_settings
+from tests.fake_slack import fake_slack  # noqa: F401  (fixture shared by the Slack tests)
 
 # The suite's own Prefect server: chosen before anything imports prefect, so every thread and
 # subprocess of the tests (workers included) talks to it and never to a developer's server.

@@ -12,7 +12,9 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, or_, update
 from sqlmodel import Session, col, select
 
+from orchestrator.actors import Actor
 from orchestrator.enums import LaunchStatus, OutboxStatus, RolloutState
+from orchestrator.ledger import record
 from orchestrator.models import Launch, Outbox, RegionRollout
 from orchestrator.services._unit import transaction
 
@@ -122,3 +124,36 @@ def mark_failed(
             row.next_attempt_at = now + timedelta(seconds=min(2**row.attempts, 300))
         status = row.status
     return status
+
+
+def retry_dead(session: Session, *, outbox_ids: list[int] | None, now: datetime, actor: Actor) -> int:
+    """Send parked intents again (all dead ones when ``outbox_ids`` is None); returns how many."""
+    with transaction(session):
+        statement = select(Outbox).where(Outbox.status == OutboxStatus.DEAD)
+        if outbox_ids is not None:
+            statement = statement.where(col(Outbox.id).in_(outbox_ids))
+        rows = session.exec(statement.with_for_update()).all()
+        for row in rows:
+            row.status = OutboxStatus.PENDING
+            row.attempts = 0
+            row.next_attempt_at = now
+        if rows:
+            record(
+                session,
+                actor=actor,
+                entity="outbox",
+                entity_id=None,
+                action="outbox.retried",
+                launch_id=None,
+                after={"ids": [row.id for row in rows]},
+            )
+    return len(rows)
+
+
+def list_outbox(session: Session, *, status: OutboxStatus | None, limit: int = 50) -> list[Outbox]:
+    statement = select(Outbox).order_by(col(Outbox.id).desc()).limit(limit)
+    if status is not None:
+        statement = statement.where(Outbox.status == status)
+    rows = list(session.exec(statement).all())
+    session.commit()
+    return rows

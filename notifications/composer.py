@@ -1,0 +1,217 @@
+"""From an outbox row to the Slack messages it stands for: read what the message shows from the
+database, build the snapshot, and let the pure builders lay it out.
+
+Each `Envelope` says where a message goes and which posted message it replaces (for updates).
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from notifications import blocks
+from notifications.blocks import Message
+from notifications.snapshots import (
+    DigestMessage,
+    GateOpenedMessage,
+    ItemLine,
+    OverdueReminderMessage,
+    RegionEventKind,
+    RegionEventMessage,
+)
+from orchestrator.clock import as_utc
+from orchestrator.enums import Phase
+from orchestrator.models import ChecklistItem, Launch, Member, Outbox, PhaseDate, Region, RegionRollout, Team
+from orchestrator.services.digest import Digest
+
+
+@dataclass(frozen=True)
+class Destination:
+    """A channel name or id, or a Slack user to reach by direct message."""
+
+    channel: str | None = None
+    dm_user: str | None = None
+
+
+@dataclass
+class Envelope:
+    destination: Destination
+    messages: list[Message]
+    kind: str
+    rollout_id: int | None = None
+    phase: Phase | None = None
+    team_id: int | None = None
+    item_ids: list[list[int]] = field(default_factory=list)  # per message part
+
+    @property
+    def audience(self) -> str:
+        return f"team:{self.team_id}" if self.team_id is not None else "main"
+
+
+EVENT_KINDS: dict[str, RegionEventKind] = {
+    "gate.passed": RegionEventKind.GATE_PASSED,
+    "rollout.resumed": RegionEventKind.RESUMED,
+    "rollout.live": RegionEventKind.LIVE,
+    "rollout.halted": RegionEventKind.HALTED,
+    "rollout.rolled_back": RegionEventKind.ROLLED_BACK,
+    "decision.no_go": RegionEventKind.NO_GO,
+}
+GATE_TOPICS = frozenset({"gate.opened", "rollout.gated"})
+REMINDER_TOPICS = frozenset({"reminder.overdue", "reminder.escalated"})
+UPDATE_TOPICS = frozenset({"item.checked", "item.reopened", "item.waived", "item.not_applicable", "item.blocked"})
+DIGEST_TOPIC = "digest.daily"
+TOPICS = frozenset(GATE_TOPICS | REMINDER_TOPICS | UPDATE_TOPICS | set(EVENT_KINDS) | {DIGEST_TOPIC})
+
+
+def item_lines(session: Session, *, rollout_id: int, phase: Phase, team_id: int | None = None) -> list[ItemLine]:
+    statement = (
+        select(ChecklistItem, Team.key, Member.slack_user_id, Member.name)
+        .join(Team, col(Team.id) == col(ChecklistItem.owner_team_id))
+        .join(Member, col(Member.id) == col(ChecklistItem.assignee_id), isouter=True)
+        .where(ChecklistItem.rollout_id == rollout_id, ChecklistItem.phase == phase)
+        .order_by(col(ChecklistItem.due_at), col(ChecklistItem.id))
+    )
+    if team_id is not None:
+        statement = statement.where(ChecklistItem.owner_team_id == team_id)
+    return [
+        ItemLine(
+            id=item.id,  # type: ignore[arg-type]
+            key=item.key,
+            title=item.title,
+            team=team,
+            due_at=as_utc(item.due_at) if item.due_at else None,
+            blocking=item.blocking,
+            status=item.status,
+            evidence_required=item.evidence_required,
+            checked_by=item.checked_by,
+            checked_at=as_utc(item.checked_at) if item.checked_at else None,
+            version=item.version,
+            evidence_url=item.evidence_url,
+            blocked_reason=item.blocked_reason,
+            assignee=slack_user or member_name,
+        )
+        for item, team, slack_user, member_name in session.exec(statement).all()
+    ]
+
+
+def _context(session: Session, rollout_id: int) -> tuple[RegionRollout, Launch, Region]:
+    rollout, launch, region = session.exec(
+        select(RegionRollout, Launch, Region)
+        .join(Launch, col(Launch.id) == col(RegionRollout.launch_id))
+        .join(Region, col(Region.id) == col(RegionRollout.region_id))
+        .where(RegionRollout.id == rollout_id)
+    ).one()
+    return rollout, launch, region
+
+
+def gate_envelopes(session: Session, *, rollout_id: int, phase: Phase) -> list[Envelope]:
+    """One message set per owning team, to the team's channel (or the region's when it has none)."""
+    _rollout, launch, region = _context(session, rollout_id)
+    gate_at = session.exec(
+        select(PhaseDate.current_at).where(PhaseDate.rollout_id == rollout_id, PhaseDate.phase == phase)
+    ).first()
+    owners = select(ChecklistItem.owner_team_id).where(
+        ChecklistItem.rollout_id == rollout_id, ChecklistItem.phase == phase
+    )
+    teams = session.exec(select(Team).where(col(Team.id).in_(owners)).order_by(col(Team.key))).all()
+    envelopes = []
+    for team in teams:
+        lines = item_lines(session, rollout_id=rollout_id, phase=phase, team_id=team.id)
+        message = GateOpenedMessage(
+            launch_slug=launch.slug,
+            launch_name=launch.name,
+            region_code=region.code,
+            region_name=region.name,
+            phase=phase,
+            team_key=team.key,
+            team_name=team.name,
+            items=lines,
+            gate_at=as_utc(gate_at) if gate_at else None,
+            timezone=region.timezone,
+        )
+        parts = blocks.gate_opened(message)
+        envelopes.append(
+            Envelope(
+                destination=Destination(channel=team.slack_channel or region.slack_channel),
+                messages=parts,
+                kind="gate.opened",
+                rollout_id=rollout_id,
+                phase=phase,
+                team_id=team.id,
+                item_ids=[_ids_in(part) for part in parts],
+            )
+        )
+    return envelopes
+
+
+def _ids_in(message: Message) -> list[int]:
+    """Item ids a built message shows, read from the block ids the builder gives item sections."""
+    found: list[int] = []
+    for block in message.blocks:
+        block_id = str(block.get("block_id", ""))
+        if block_id.startswith("item:"):
+            item_id = int(block_id.split(":")[1])
+            if item_id not in found:
+                found.append(item_id)
+    return found
+
+
+def event_envelope(session: Session, *, row: Outbox, kind: RegionEventKind) -> Envelope:
+    payload = row.payload
+    rollout, launch, region = _context(session, int(payload["rollout_id"]))
+    phase_value = payload.get("phase") or (rollout.phase.value if rollout.phase else None)
+    message = RegionEventMessage(
+        kind=kind,
+        launch_slug=launch.slug,
+        launch_name=launch.name,
+        region_code=region.code,
+        region_name=region.name,
+        phase=Phase(phase_value) if phase_value else None,
+        actor=str(payload.get("actor") or payload.get("voter") or "launchdeck"),
+        reason=payload.get("reason"),
+        percent=payload.get("percent"),
+        occurred_at=as_utc(row.created_at),
+        timezone=region.timezone,
+    )
+    return Envelope(
+        destination=Destination(channel=region.slack_channel), messages=[blocks.region_event(message)], kind=row.topic
+    )
+
+
+def reminder_envelope(session: Session, *, row: Outbox, now: datetime) -> Envelope | None:
+    payload: dict[str, Any] = row.payload
+    item = session.get(ChecklistItem, int(payload["item_id"]))
+    if item is None:
+        return None
+    _rollout, launch, region = _context(session, item.rollout_id)
+    (line,) = [
+        found for found in item_lines(session, rollout_id=item.rollout_id, phase=item.phase) if found.id == item.id
+    ]
+    message = OverdueReminderMessage(
+        launch_slug=launch.slug,
+        launch_name=launch.name,
+        region_code=region.code,
+        region_name=region.name,
+        phase=item.phase,
+        team_key=line.team,
+        item=line,
+        now=now,
+        escalated=row.topic == "reminder.escalated",
+        timezone=region.timezone,
+    )
+    to = payload.get("to") or {}
+    if to.get("kind") == "dm" and to.get("slack_user_id"):
+        destination = Destination(dm_user=str(to["slack_user_id"]))
+    else:
+        team = session.get(Team, item.owner_team_id)
+        destination = Destination(channel=(team.slack_channel if team else None) or region.slack_channel)
+    return Envelope(destination=destination, messages=[blocks.overdue_reminder(message)], kind=row.topic)
+
+
+def digest_envelope(*, digest: Digest, channel: str) -> Envelope:
+    return Envelope(
+        destination=Destination(channel=channel),
+        messages=blocks.leadership_digest(DigestMessage(digest=digest)),
+        kind=DIGEST_TOPIC,
+    )

@@ -1,0 +1,182 @@
+"""Delivering queued notification intents: each outbox row becomes its Slack messages once.
+
+Every message part is recorded (channel + ts) as soon as Slack accepts it, so a retry of the same
+intent updates what was already posted instead of posting twice; a check-off edits the gate
+message that listed the item. Failures back off and, after a number of attempts (or at once when
+retrying cannot help), the intent is parked as dead for `launchdeck outbox retry`.
+"""
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from notifications import composer
+from notifications.blocks import Message
+from notifications.composer import Envelope
+from notifications.transport import DeliveryFailed, MessageRef, Transport
+from orchestrator.enums import Phase
+from orchestrator.models import ChecklistItem, Outbox, SlackMessage
+from orchestrator.services._unit import transaction
+from orchestrator.services.digest import build_leadership_digest
+from orchestrator.services.dispatch import claim_outbox, mark_delivered, mark_failed
+
+log = logging.getLogger("launchdeck.notifications")
+
+
+@dataclass
+class DispatchRun:
+    delivered: int = 0
+    failed: int = 0
+    dead: int = 0
+    skipped: list[str] = field(default_factory=list)
+
+
+def dispatch_notifications(
+    *,
+    session: Session,
+    transport: Transport,
+    now: datetime,
+    leadership_channel: str,
+    limit: int = 50,
+    claim_seconds: int = 60,
+) -> DispatchRun:
+    run = DispatchRun()
+    for row in claim_outbox(session, topics=sorted(composer.TOPICS), now=now, limit=limit, claim_seconds=claim_seconds):
+        assert row.id is not None
+        try:
+            envelopes = _envelopes(session, row=row, now=now, leadership_channel=leadership_channel)
+            session.commit()
+            for envelope in envelopes:
+                _deliver(session, row=row, envelope=envelope, transport=transport)
+        except DeliveryFailed as exc:
+            status = mark_failed(
+                session,
+                outbox_id=row.id,
+                now=now,
+                error=f"{transport.name}: {exc.message}",
+                permanent=not exc.retryable,
+            )
+            run.failed += 1
+            run.dead += int(status.value == "dead")
+            continue
+        mark_delivered(session, outbox_id=row.id, now=now)
+        run.delivered += 1
+    return run
+
+
+def _envelopes(session: Session, *, row: Outbox, now: datetime, leadership_channel: str) -> list[Envelope]:
+    payload = row.payload
+    if row.topic in composer.GATE_TOPICS:
+        return composer.gate_envelopes(session, rollout_id=int(payload["rollout_id"]), phase=Phase(payload["phase"]))
+    if row.topic in composer.UPDATE_TOPICS:
+        return _item_update_envelopes(session, item_id=int(payload["item_id"]))
+    if row.topic in composer.REMINDER_TOPICS:
+        envelope = composer.reminder_envelope(session, row=row, now=now)
+        return [envelope] if envelope is not None else []
+    if row.topic == composer.DIGEST_TOPIC:
+        return [
+            composer.digest_envelope(
+                digest=build_leadership_digest(session=session, now=now), channel=leadership_channel
+            )
+        ]
+    return [composer.event_envelope(session, row=row, kind=composer.EVENT_KINDS[row.topic])]
+
+
+def _item_update_envelopes(session: Session, *, item_id: int) -> list[Envelope]:
+    """A changed item re-renders the gate messages of its team, region and phase (only if they were
+    posted: an item changed before its gate opened has no message to edit)."""
+    item = session.get(ChecklistItem, item_id)
+    if item is None:
+        return []
+    posted = session.exec(
+        select(SlackMessage.id).where(
+            SlackMessage.rollout_id == item.rollout_id,
+            SlackMessage.phase == item.phase,
+            SlackMessage.team_id == item.owner_team_id,
+        )
+    ).first()
+    if posted is None:
+        return []
+    return [
+        envelope
+        for envelope in composer.gate_envelopes(session, rollout_id=item.rollout_id, phase=item.phase)
+        if envelope.team_id == item.owner_team_id
+    ]
+
+
+def _deliver(session: Session, *, row: Outbox, envelope: Envelope, transport: Transport) -> None:
+    destination = envelope.destination
+    if destination.channel is None and destination.dm_user is None:
+        log.warning(
+            "no Slack channel configured for %s (outbox %s); set the team's or region's channel", row.topic, row.id
+        )
+        return
+    channel = destination.channel or transport.open_dm(user_id=destination.dm_user or "")
+    for part, message in enumerate(envelope.messages):
+        existing = _existing(session, row=row, envelope=envelope, part=part)
+        item_ids = envelope.item_ids[part] if part < len(envelope.item_ids) else []
+        if existing is not None:
+            ref = transport.update(
+                ref=MessageRef(channel=existing.channel, ts=existing.ts), text=message.text, blocks=message.blocks
+            )
+        else:
+            ref = transport.post(channel=channel, text=message.text, blocks=message.blocks)
+        _remember(session, row=row, envelope=envelope, part=part, ref=ref, message=message, item_ids=item_ids)
+
+
+def _existing(session: Session, *, row: Outbox, envelope: Envelope, part: int) -> SlackMessage | None:
+    """The message this part replaces: the same intent's earlier attempt, or, for item updates,
+    the gate message already posted for that team, region and phase."""
+    found = session.exec(
+        select(SlackMessage).where(
+            SlackMessage.outbox_id == row.id, SlackMessage.audience == envelope.audience, SlackMessage.part == part
+        )
+    ).first()
+    if found is None and envelope.kind == "gate.opened" and row.topic in composer.UPDATE_TOPICS:
+        found = session.exec(
+            select(SlackMessage)
+            .where(
+                SlackMessage.rollout_id == envelope.rollout_id,
+                SlackMessage.phase == envelope.phase,
+                SlackMessage.team_id == envelope.team_id,
+                SlackMessage.part == part,
+            )
+            .order_by(col(SlackMessage.id))
+        ).first()
+    session.commit()
+    return found
+
+
+def _remember(
+    session: Session,
+    *,
+    row: Outbox,
+    envelope: Envelope,
+    part: int,
+    ref: MessageRef,
+    message: Message,
+    item_ids: list[int],
+) -> None:
+    with transaction(session):
+        found = session.exec(
+            select(SlackMessage).where(SlackMessage.channel == ref.channel, SlackMessage.ts == ref.ts)
+        ).first()
+        if found is None:
+            found = SlackMessage(
+                outbox_id=row.id,  # type: ignore[arg-type]
+                audience=envelope.audience,
+                part=part,
+                kind=envelope.kind,
+                launch_id=row.launch_id,
+                rollout_id=envelope.rollout_id,
+                phase=envelope.phase,
+                team_id=envelope.team_id,
+                channel=ref.channel,
+                ts=ref.ts,
+            )
+            session.add(found)
+        found.item_ids = item_ids
+        found.text = message.text
+        found.blocks = message.blocks

@@ -1,0 +1,13 @@
+"""Which transport delivers: real Slack when a bot token and signing secret are set, otherwise the
+console, so the embedded default works with no Slack at all."""
+
+from notifications.console_transport import ConsoleTransport
+from notifications.slack_transport import SlackTransport
+from notifications.transport import Transport
+from orchestrator.settings import Settings
+
+
+def transport_from_settings(settings: Settings) -> Transport:
+    if settings.slack_bot_token is not None and settings.slack_signing_secret is not None:
+        return SlackTransport.from_settings(settings)
+    return ConsoleTransport()

@@ -1,0 +1,136 @@
+"""Notification intents delivered through the real WebClient to the fake Slack Web API: once per
+intent, updated in place on check-off, nothing lost or doubled through an outage."""
+
+from datetime import UTC, datetime, timedelta
+
+from sqlmodel import select
+
+from notifications.console_transport import ConsoleTransport
+from notifications.dispatcher import dispatch_notifications
+from notifications.slack_transport import SlackTransport
+from orchestrator.enums import OutboxStatus
+from orchestrator.models import ChecklistItem, Outbox, SlackMessage
+from orchestrator.services.items import check_item
+from orchestrator.services.launches import kick_off_launch
+from orchestrator.services.rollouts import halt_region
+from tests.factories import item, make_launch
+from tests.fake_slack import TOKEN, Reply
+
+NOW = datetime(2027, 2, 1, 12, 0, tzinfo=UTC)
+
+
+def transport(fake):
+    return SlackTransport(token=TOKEN, base_url=fake.base_url, timeout=2, pace_seconds=0, sleep=lambda _s: None)
+
+
+def dispatch(session, via, when=NOW):
+    return dispatch_notifications(session=session, transport=via, now=when, leadership_channel="#leaders")
+
+
+def launch_with_items(session, actor):
+    launch = make_launch(
+        session,
+        actor,
+        items=[item("press_kit", team="marketing"), item("faq", team="support"), item("macros", team="support")],
+    )
+    kick_off_launch(session=session, launch_id=launch.id, actor=actor)
+    return launch
+
+
+def posts(fake):
+    return fake.calls_to("chat.postMessage")
+
+
+def test_a_gate_opening_posts_one_message_per_team_once(seeded, actor, fake_slack):
+    launch_with_items(seeded, actor)
+    run = dispatch(seeded, transport(fake_slack))
+    assert run.delivered >= 1
+    channels = sorted(call.body["channel"] for call in posts(fake_slack))
+    assert channels == ["#launch-marketing", "#launch-support"]
+    assert dispatch(seeded, transport(fake_slack)).delivered == 0  # nothing queued twice
+    assert len(posts(fake_slack)) == 2
+
+
+def test_a_check_off_edits_the_gate_message_in_place(seeded, actor, fake_slack):
+    launch_with_items(seeded, actor)
+    dispatch(seeded, transport(fake_slack))
+    faq = seeded.exec(select(ChecklistItem).where(ChecklistItem.key == "faq")).one()
+    check_item(session=seeded, item_id=faq.id, actor=actor)
+    dispatch(seeded, transport(fake_slack))
+    assert len(posts(fake_slack)) == 2  # no new post
+    updates = fake_slack.calls_to("chat.update")
+    assert len(updates) == 1
+    (support,) = fake_slack.messages["CLAUNCHSUPP"]
+    assert support.edits == 1
+    assert actor.name in str(support.blocks)
+
+
+def test_slack_down_then_back_loses_nothing_and_doubles_nothing(seeded, actor, fake_slack):
+    launch_with_items(seeded, actor)
+    fake_slack.script("chat.postMessage", [Reply.server_error(500)] * 12)
+    first = dispatch(seeded, transport(fake_slack))
+    assert first.delivered == 0
+    pending = seeded.exec(select(Outbox).where(Outbox.topic == "gate.opened")).all()
+    seeded.commit()
+    assert {row.status for row in pending} == {OutboxStatus.PENDING}
+    assert all(row.attempts == 1 and row.last_error for row in pending)
+    # An hour later Slack answers again: every intent goes out once.
+    later = datetime(2027, 2, 1, 13, 0, tzinfo=UTC)
+    fake_slack.script("chat.postMessage", [])
+    for minute in range(6):  # backoff: each retry is due a little later
+        dispatch(seeded, transport(fake_slack), when=later + timedelta(minutes=minute))
+    delivered = [call for call in posts(fake_slack) if call.answered == "ok"]
+    assert sorted(call.body["channel"] for call in delivered) == ["#launch-marketing", "#launch-support"]
+    assert len(seeded.exec(select(SlackMessage)).all()) == 2
+
+
+def test_a_halt_is_announced_loudly_in_the_region_channel(seeded, actor, fake_slack):
+    launch = launch_with_items(seeded, actor)
+    dispatch(seeded, transport(fake_slack))
+    rollout_id = seeded.exec(select(ChecklistItem.rollout_id).where(ChecklistItem.launch_id == launch.id)).first()
+    halt_region(session=seeded, rollout_id=rollout_id, actor=actor, reason="Error budget burnt")
+    dispatch(seeded, transport(fake_slack))
+    halt_posts = [call for call in posts(fake_slack) if call.body["channel"] == "#launch-eu"]
+    assert len(halt_posts) == 1
+    assert "Error budget burnt" in str(halt_posts[0].body)
+    assert "rotating_light" in str(halt_posts[0].body)
+
+
+def test_a_channel_slack_does_not_know_parks_the_intent_as_dead(seeded, actor, fake_slack):
+    fake_slack.unknown_channels.add("#launch-marketing")
+    launch_with_items(seeded, actor)
+    run = dispatch(seeded, transport(fake_slack))
+    assert run.dead == 1
+    dead = seeded.exec(select(Outbox).where(Outbox.status == OutboxStatus.DEAD)).all()
+    assert len(dead) == 1
+    assert "#launch-marketing" in (dead[0].last_error or "")
+
+
+def test_the_console_transport_keeps_what_it_would_have_posted(seeded, actor):
+    launch_with_items(seeded, actor)
+    console = ConsoleTransport()
+    dispatch(seeded, console)
+    assert len(console.messages) == 2
+    assert {message.ref.channel for message in console.messages} == {"#launch-marketing", "#launch-support"}
+    assert all(message.text and message.blocks for message in console.messages)
+
+
+def test_dead_intents_are_listed_and_sent_again_by_the_cli(seeded, actor, fake_slack, workdir, engine):
+    from typer.testing import CliRunner
+
+    from cli.main import app
+    from orchestrator.settings import reset_settings
+
+    fake_slack.unknown_channels.add("#launch-marketing")
+    launch_with_items(seeded, actor)
+    assert dispatch(seeded, transport(fake_slack)).dead == 1
+    (workdir / ".env").write_text(f"LAUNCHDECK_DATABASE_URL={engine.url.render_as_string(hide_password=False)}\n")
+    reset_settings()
+    runner = CliRunner()
+    listed = runner.invoke(app, ["outbox", "list", "--status", "dead"], catch_exceptions=False)
+    assert "gate.opened" in listed.output
+    retried = runner.invoke(app, ["outbox", "retry", "--all-dead"], catch_exceptions=False)
+    assert "queued 1 dead row(s) again" in retried.output
+    fake_slack.unknown_channels.clear()
+    assert dispatch(seeded, transport(fake_slack), when=datetime.now(UTC)).delivered == 1
+    reset_settings()
