@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, text
 
-from api import problems
+from api import problems, slack
 from api.idempotency import IdempotencyMiddleware
 from api.routes import admin, audit, decisions, items, launches, rollup
 from orchestrator.db import make_engine
@@ -63,4 +63,5 @@ def create_app(*, engine: Engine | None = None) -> FastAPI:
 
     for router in (launches.router, items.router, decisions.router, audit.router, rollup.router, admin.router):
         app.include_router(router, prefix=API_PREFIX)
+    app.include_router(slack.router)  # Slack's own protocol, at the URLs the app manifest names
     return app

@@ -1,0 +1,461 @@
+"""Slack's endpoints over real HTTP (the ``api_server`` fixture, SQLite and PostgreSQL), with
+requests signed exactly the way Slack signs them: ``v0:<timestamp>:<raw body>``, HMAC-SHA256.
+
+What is proven: nothing is parsed or changed unless the signature and its timestamp hold; a Done
+click by the owning team checks the item once (audited as source "slack") however often it is
+clicked; other teams and unknown Slack users are refused with nothing changed; overflow choices
+open the right modal (through a recorder standing in for views.open) and submissions change the
+item; ``/launch`` answers. The pure parsing layer is tested on its own at the end.
+"""
+
+import json
+import threading
+import time
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+from sqlmodel import Session, select
+
+import api.app
+from api.slack import get_responder, get_view_opener
+from notifications.ids import ActionId, InputId, ItemChoice, ItemChoiceRef, ItemRef
+from notifications.interactions import (
+    CommandKind,
+    DoneClick,
+    ItemSubmission,
+    MalformedPayload,
+    OverflowChoice,
+    Unhandled,
+    parse_command,
+    parse_interaction,
+)
+from notifications.signing import slack_signature
+from orchestrator.enums import ItemStatus, Role, Source
+from orchestrator.models import AuditEvent, ChecklistItem, Waiver
+from orchestrator.seed import MemberSeed
+from orchestrator.services.directory import upsert_member
+from orchestrator.settings import reset_settings
+from tests.factories import item, make_launch
+
+SECRET = "test-signing-secret-0123456789"
+MARKETER, LAWYER, PRODOPS, STRANGER = "U0MARKET1", "U0LEGAL01", "U0PRODOPS", "U0NOBODY9"
+FORM = "application/x-www-form-urlencoded"
+CALLBACKS = {
+    ItemChoice.WAIVE: ActionId.WAIVE_SUBMIT,
+    ItemChoice.EVIDENCE: ActionId.EVIDENCE_SUBMIT,
+    ItemChoice.BLOCK: ActionId.BLOCK_SUBMIT,
+}
+INPUTS = {
+    ItemChoice.WAIVE: InputId.WAIVE_REASON,
+    ItemChoice.EVIDENCE: InputId.EVIDENCE_URL,
+    ItemChoice.BLOCK: InputId.BLOCKED_REASON,
+}
+WAIT = 5.0  # seconds a background Slack call may take to arrive (an Event wait, not a sleep)
+
+
+class Recorder:
+    """Stands in for views.open and response_url: records calls and lets a test wait for them."""
+
+    def __init__(self) -> None:
+        self.views: list[dict[str, Any]] = []
+        self.responses: list[dict[str, str]] = []
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+
+    def open_view(self, *, trigger_id: str, view: dict[str, Any]) -> None:
+        with self._changed:
+            self.views.append({"trigger_id": trigger_id, "view": view})
+            self._changed.notify_all()
+
+    def respond(self, *, response_url: str, text: str) -> None:
+        with self._changed:
+            self.responses.append({"response_url": response_url, "text": text})
+            self._changed.notify_all()
+
+    def wait_for_views(self, count: int) -> list[dict[str, Any]]:
+        with self._changed:
+            assert self._changed.wait_for(lambda: len(self.views) >= count, timeout=WAIT), self.views
+            return list(self.views)
+
+    def wait_for_responses(self, count: int) -> list[dict[str, str]]:
+        with self._changed:
+            assert self._changed.wait_for(lambda: len(self.responses) >= count, timeout=WAIT), self.responses
+            return list(self.responses)
+
+
+class SlackClient:
+    """Posts to the Slack endpoints the way Slack does: raw body, v0 signature, timestamp."""
+
+    def __init__(self, base: str, recorder: Recorder, items: dict[str, int], slug: str) -> None:
+        self.http = httpx.Client(base_url=base, timeout=30)
+        self.recorder = recorder
+        self.items = items
+        self.slug = slug
+
+    def post(
+        self,
+        path: str,
+        body: bytes,
+        *,
+        content_type: str = FORM,
+        secret: str = SECRET,
+        timestamp: int | None = None,
+        signature: str | None = None,
+    ) -> httpx.Response:
+        ts = str(int(time.time()) if timestamp is None else timestamp)
+        headers = {
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": ts,
+            "X-Slack-Signature": signature or slack_signature(secret=secret, timestamp=ts, body=body),
+        }
+        return self.http.post(path, content=body, headers=headers)
+
+    def interact(self, payload: dict[str, Any], **options: Any) -> httpx.Response:
+        return self.post("/slack/interactions", urlencode({"payload": json.dumps(payload)}).encode(), **options)
+
+    def command(self, text: str, user: str = MARKETER) -> httpx.Response:
+        form = {"command": "/launch", "text": text, "user_id": user, "team_id": "T0TEAM", "response_url": ""}
+        return self.post("/slack/commands", urlencode(form).encode())
+
+
+def block_action(user: str, action_id: str, *, value: str | None = None, option: str | None = None) -> dict[str, Any]:
+    action: dict[str, Any] = {"action_id": action_id, "block_id": "item:1:v1:actions", "action_ts": "1.2"}
+    if value is not None:
+        action |= {"type": "button", "value": value}
+    if option is not None:
+        action |= {"type": "overflow", "selected_option": {"value": option}}
+    return {
+        "type": "block_actions",
+        "user": {"id": user, "team_id": "T0TEAM"},
+        "trigger_id": f"trigger-{user}",
+        "response_url": "https://hooks.slack.com/actions/T0TEAM/1/abc",
+        "container": {"type": "message", "channel_id": "C0LAUNCH", "message_ts": "111.222"},
+        "actions": [action],
+    }
+
+
+def done(user: str, item_id: int, version: int = 1) -> dict[str, Any]:
+    return block_action(user, ActionId.ITEM_DONE, value=ItemRef(item_id=item_id, version=version).to_value())
+
+
+def submission(user: str, choice: ItemChoice, item_id: int, value: str, version: int = 1) -> dict[str, Any]:
+    field = INPUTS[choice].value
+    return {
+        "type": "view_submission",
+        "user": {"id": user},
+        "view": {
+            "callback_id": CALLBACKS[choice].value,
+            "private_metadata": ItemRef(item_id=item_id, version=version).to_value(),
+            "state": {"values": {field: {field: {"type": "plain_text_input", "value": value}}}},
+        },
+    }
+
+
+@pytest.fixture
+def slack(request, monkeypatch, seeded, actor):
+    """A launch with a marketing and a legal item, members linked to Slack users, and the live
+    server with its views.open / response_url seams replaced by one recorder."""
+    monkeypatch.setenv("LAUNCHDECK_SLACK_SIGNING_SECRET", SECRET)
+    reset_settings()
+    for email, team, role, slack_id in [
+        ("mia@example.com", "marketing", Role.MEMBER, MARKETER),
+        ("lee@example.com", "legal", Role.MEMBER, LAWYER),
+        ("pat@example.com", None, Role.PRODOPS, PRODOPS),
+    ]:
+        seed = MemberSeed(email=email, name=email.split("@")[0], team=team, role=role, slack_user_id=slack_id)
+        upsert_member(session=seeded, seed=seed, actor=actor)
+    launch = make_launch(seeded, actor, slug="acme-assistant", items=[item("press_kit"), item("dpa", team="legal")])
+    items = {row.key: row.id for row in seeded.exec(select(ChecklistItem).where(ChecklistItem.launch_id == launch.id))}
+
+    recorder = Recorder()
+    create_app = api.app.create_app
+
+    def create_app_with_recorder(**options):
+        app = create_app(**options)
+        app.dependency_overrides[get_view_opener] = lambda: recorder
+        app.dependency_overrides[get_responder] = lambda: recorder
+        return app
+
+    monkeypatch.setattr(api.app, "create_app", create_app_with_recorder)  # read by the api_server fixture
+    base = request.getfixturevalue("api_server")
+    yield SlackClient(base, recorder, items, launch.slug)
+    reset_settings()
+
+
+def fresh(engine, item_id) -> ChecklistItem:
+    with Session(engine) as session:
+        row = session.get(ChecklistItem, item_id)
+        assert row is not None
+        return row
+
+
+def audit(engine, item_id) -> list[AuditEvent]:
+    with Session(engine) as session:
+        return list(
+            session.exec(select(AuditEvent).where(AuditEvent.entity == "item", AuditEvent.entity_id == item_id)).all()
+        )
+
+
+# --- signature ------------------------------------------------------------------------------
+
+
+def test_a_bad_signature_is_refused_and_changes_nothing(slack, engine):
+    press_kit = slack.items["press_kit"]
+    for options in ({"secret": "not-the-secret"}, {"signature": "v0=" + "0" * 64}):
+        answer = slack.interact(done(MARKETER, press_kit), **options)
+        assert answer.status_code == 401, answer.text
+        assert answer.headers["content-type"].startswith("application/problem+json")
+        assert "signature" in answer.json()["detail"]
+    unsigned = slack.http.post("/slack/commands", content=b"command=%2Flaunch&text=help&user_id=U0MARKET1")
+    assert unsigned.status_code == 401
+    assert fresh(engine, press_kit).status == ItemStatus.TODO
+    assert audit(engine, press_kit) == []
+
+
+def test_a_stale_timestamp_is_refused_as_a_replay(slack, engine):
+    press_kit = slack.items["press_kit"]
+    answer = slack.interact(done(MARKETER, press_kit), timestamp=int(time.time()) - 301)
+    assert answer.status_code == 401
+    assert "old" in answer.json()["detail"]
+    future = slack.command("help")  # a fresh one still works
+    assert future.status_code == 200
+    assert fresh(engine, press_kit).status == ItemStatus.TODO
+
+
+def test_without_a_signing_secret_the_endpoints_say_what_to_set(slack, monkeypatch):
+    monkeypatch.delenv("LAUNCHDECK_SLACK_SIGNING_SECRET")
+    reset_settings()
+    answer = slack.command("help")
+    assert answer.status_code == 503
+    assert "LAUNCHDECK_SLACK_SIGNING_SECRET" in answer.json()["detail"]
+
+
+def test_url_verification_answers_the_challenge(slack):
+    body = json.dumps({"type": "url_verification", "token": "x", "challenge": "3eZbrw1aBm2rZgRN"}).encode()
+    answer = slack.post("/slack/events", body, content_type="application/json")
+    assert answer.status_code == 200
+    assert answer.text == "3eZbrw1aBm2rZgRN"
+    other = slack.post(
+        "/slack/events", json.dumps({"type": "event_callback"}).encode(), content_type="application/json"
+    )
+    assert other.status_code == 200
+
+
+# --- buttons ---------------------------------------------------------------------------------
+
+
+def test_done_by_the_owning_team_checks_the_item_once(slack, engine):
+    press_kit = slack.items["press_kit"]
+    first = slack.interact(done(MARKETER, press_kit))
+    assert first.status_code == 200
+    assert first.content == b""  # block_actions: an empty acknowledgement
+    checked = fresh(engine, press_kit)
+    assert checked.status == ItemStatus.DONE
+    assert checked.checked_by == "mia@example.com"
+    events = audit(engine, press_kit)
+    assert [(event.action, event.source, event.actor) for event in events] == [
+        ("item.checked", Source.SLACK, "mia@example.com")
+    ]
+
+    second = slack.interact(done(MARKETER, press_kit))  # the double click, with the old version
+    assert second.status_code == 200
+    assert "already done" in second.json()["text"]
+    assert fresh(engine, press_kit).version == checked.version
+    assert len(audit(engine, press_kit)) == 1
+
+
+def test_a_click_from_another_team_is_refused_and_changes_nothing(slack, engine):
+    press_kit = slack.items["press_kit"]
+    answer = slack.interact(done(LAWYER, press_kit))
+    assert answer.status_code == 200
+    reply = answer.json()
+    assert reply["response_type"] == "ephemeral"
+    assert "marketing team" in reply["text"]
+    assert "Nothing was changed" in reply["text"]
+    assert slack.recorder.wait_for_responses(1)[0]["text"] == reply["text"]  # also sent to response_url
+    unchanged = fresh(engine, press_kit)
+    assert (unchanged.status, unchanged.version) == (ItemStatus.TODO, 1)
+    assert audit(engine, press_kit) == []
+
+
+def test_an_unknown_slack_user_is_refused(slack, engine):
+    press_kit = slack.items["press_kit"]
+    answer = slack.interact(done(STRANGER, press_kit))
+    assert answer.status_code == 200
+    assert "does not know Slack user" in answer.json()["text"]
+    assert STRANGER in answer.json()["text"]
+    assert fresh(engine, press_kit).status == ItemStatus.TODO
+
+
+def test_a_domain_error_is_a_friendly_text(slack, engine):
+    answer = slack.interact(done(PRODOPS, 999_999))
+    assert answer.status_code == 200
+    assert "does not exist" in answer.json()["text"]
+
+
+def test_a_payload_we_did_not_render_is_a_400(slack):
+    answer = slack.interact(block_action(MARKETER, ActionId.ITEM_DONE, value='{"item_id": "x"}'))
+    assert answer.status_code == 400
+
+
+# --- overflow and modals ---------------------------------------------------------------------
+
+
+def test_overflow_waive_opens_the_waiver_modal(slack, engine):
+    press_kit = slack.items["press_kit"]
+    option = ItemChoiceRef(item_id=press_kit, version=1, choice=ItemChoice.WAIVE).to_value()
+    answer = slack.interact(block_action(MARKETER, ActionId.ITEM_OVERFLOW, option=option))
+    assert answer.status_code == 200
+    assert answer.content == b""
+    [opened] = slack.recorder.wait_for_views(1)
+    assert opened["trigger_id"] == f"trigger-{MARKETER}"
+    view = opened["view"]
+    assert view["type"] == "modal"
+    assert view["callback_id"] == ActionId.WAIVE_SUBMIT
+    assert ItemRef.from_value(view["private_metadata"]) == ItemRef(item_id=press_kit, version=1)
+    assert view["blocks"][1]["block_id"] == InputId.WAIVE_REASON
+    assert fresh(engine, press_kit).status == ItemStatus.TODO  # opening a modal changes nothing
+
+
+def test_overflow_from_another_team_opens_no_modal(slack):
+    option = ItemChoiceRef(item_id=slack.items["press_kit"], version=1, choice=ItemChoice.BLOCK).to_value()
+    answer = slack.interact(block_action(LAWYER, ActionId.ITEM_OVERFLOW, option=option))
+    assert "marketing team" in answer.json()["text"]
+    slack.recorder.wait_for_responses(1)
+    assert slack.recorder.views == []
+
+
+def test_a_waiver_submitted_by_prodops_waives_the_item(slack, engine):
+    press_kit = slack.items["press_kit"]
+    answer = slack.interact(submission(PRODOPS, ItemChoice.WAIVE, press_kit, "Covered by the EU press tour"))
+    assert answer.status_code == 200
+    assert answer.content == b""  # closes the modal
+    waived = fresh(engine, press_kit)
+    assert waived.status == ItemStatus.WAIVED
+    with Session(engine) as session:
+        waiver = session.exec(select(Waiver).where(Waiver.item_id == press_kit)).one()
+    assert (waiver.approver, waiver.reason) == ("pat@example.com", "Covered by the EU press tour")
+    assert [(e.action, e.source) for e in audit(engine, press_kit)] == [("item.waived", Source.SLACK)]
+
+
+def test_a_team_member_can_only_request_a_waiver(slack, engine):
+    press_kit = slack.items["press_kit"]
+    answer = slack.interact(submission(MARKETER, ItemChoice.WAIVE, press_kit, "Agency is late"))
+    assert answer.json()["response_action"] == "update"
+    assert fresh(engine, press_kit).status == ItemStatus.TODO
+    [event] = audit(engine, press_kit)
+    assert (event.action, event.reason) == ("item.commented", "Waiver requested: Agency is late")
+
+
+def test_a_bad_evidence_link_keeps_the_modal_open(slack, engine):
+    press_kit = slack.items["press_kit"]
+    answer = slack.interact(submission(MARKETER, ItemChoice.EVIDENCE, press_kit, "wiki/press-kit"))
+    reply = answer.json()
+    assert reply["response_action"] == "errors"
+    assert "http(s) link" in reply["errors"][InputId.EVIDENCE_URL]
+    good = slack.interact(submission(MARKETER, ItemChoice.EVIDENCE, press_kit, "https://wiki.example.com/kit"))
+    assert good.content == b""
+    assert fresh(engine, press_kit).evidence_url == "https://wiki.example.com/kit"
+
+
+def test_blocked_needs_a_reason(slack, engine):
+    dpa = slack.items["dpa"]
+    empty = slack.interact(submission(LAWYER, ItemChoice.BLOCK, dpa, "  "))
+    assert InputId.BLOCKED_REASON in empty.json()["errors"]
+    slack.interact(submission(LAWYER, ItemChoice.BLOCK, dpa, "Waiting for the DPA signature"))
+    assert fresh(engine, dpa).blocked_reason == "Waiting for the DPA signature"
+
+
+# --- /launch ---------------------------------------------------------------------------------
+
+
+def test_launch_status_summarises_the_launch(slack):
+    answer = slack.command(f"status {slack.slug}")
+    assert answer.status_code == 200
+    reply = answer.json()
+    assert reply["response_type"] == "ephemeral"
+    assert "Acme Assistant" in reply["text"]
+    assert "*EU* Europe" in reply["text"]
+    assert "2 open blocking of 2 items" in reply["text"]
+    missing = slack.command("status no-such-launch").json()["text"]
+    assert "does not exist" in missing
+
+
+def test_launch_help_and_unknown_subcommands_list_the_commands(slack):
+    for text in ("help", "", "frobnicate now"):
+        reply = slack.command(text).json()
+        assert "/launch status <launch-slug>" in reply["text"]
+        assert "/launch mine" in reply["text"]
+    assert "I don't know `/launch frobnicate now`" in slack.command("frobnicate now").json()["text"]
+
+
+def test_launch_mine_lists_my_teams_open_items(slack):
+    text = slack.command("mine", user=MARKETER).json()["text"]
+    assert "Press kit" in text
+    assert "Dpa" not in text
+    assert "does not know" in slack.command("mine", user=STRANGER).json()["text"]
+
+
+# --- parsing (pure) --------------------------------------------------------------------------
+
+
+def _form(payload: dict[str, Any]) -> bytes:
+    return urlencode({"payload": json.dumps(payload)}).encode()
+
+
+def test_parsing_turns_payloads_into_typed_requests():
+    click = parse_interaction(_form(done(MARKETER, 7, version=3)))
+    assert click == DoneClick(MARKETER, ItemRef(item_id=7, version=3), "https://hooks.slack.com/actions/T0TEAM/1/abc")
+    option = ItemChoiceRef(item_id=7, version=3, choice=ItemChoice.EVIDENCE).to_value()
+    choice = parse_interaction(_form(block_action(MARKETER, ActionId.ITEM_OVERFLOW, option=option)))
+    assert isinstance(choice, OverflowChoice)
+    assert (choice.ref.choice, choice.trigger_id) == (ItemChoice.EVIDENCE, f"trigger-{MARKETER}")
+    submitted = parse_interaction(_form(submission(LAWYER, ItemChoice.BLOCK, 7, "why")))
+    assert submitted == ItemSubmission(LAWYER, ItemChoice.BLOCK, ItemRef(item_id=7, version=1), "why")
+    assert isinstance(parse_interaction(_form({"type": "shortcut", "user": {"id": MARKETER}})), Unhandled)
+    assert isinstance(parse_interaction(_form(block_action(MARKETER, "something_else", value="1"))), Unhandled)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"payload=not-json",
+        b"payload=%5B%5D",
+        b"\xff\xfe",
+        _form({"type": "block_actions", "user": {"id": MARKETER}, "actions": []}),
+        _form(block_action(MARKETER, ActionId.ITEM_DONE, value='{"item_id": 1, "version": 1, "extra": 1}')),
+        _form(
+            block_action(MARKETER, ActionId.ITEM_OVERFLOW, option='{"item_id": 1, "version": 1, "choice": "delete"}')
+        ),
+    ],
+)
+def test_parsing_refuses_what_we_did_not_render(body):
+    with pytest.raises(MalformedPayload):
+        parse_interaction(body)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "argument", "unknown"),
+    [
+        ("status acme-assistant", CommandKind.STATUS, "acme-assistant", None),
+        ("  STATUS   Acme-Assistant ", CommandKind.STATUS, "acme-assistant", None),
+        ("mine", CommandKind.MINE, None, None),
+        ("help", CommandKind.HELP, None, None),
+        ("", CommandKind.HELP, None, None),
+        ("status", CommandKind.HELP, None, "status"),
+        ("delete everything", CommandKind.HELP, None, "delete everything"),
+    ],
+)
+def test_parsing_slash_commands(text, kind, argument, unknown):
+    command = parse_command(urlencode({"command": "/launch", "text": text, "user_id": MARKETER}).encode())
+    assert (command.kind, command.argument, command.unknown) == (kind, argument, unknown)
+
+
+def test_slacks_documented_example_parses_as_a_help_command():
+    from tests.test_slack_signing import BODY
+
+    command = parse_command(BODY)
+    assert (command.user_id, command.kind, command.command) == ("U2CERLKJA", CommandKind.HELP, "/webhook-collect")
