@@ -286,6 +286,10 @@ class SlackTransport:
         channel = response.get("channel") or {}
         return str(channel["id"])
 
+    def open_view(self, *, trigger_id: str, view: dict[str, Any]) -> None:
+        """``views.open`` for a modal (waive reason, evidence link); the trigger lives 3 seconds."""
+        self._call("views.open", lambda: self.client.views_open(trigger_id=trigger_id, view=view))
+
     def verify(self) -> str:
         """``auth.test`` at start-up, so a bad token shows up as one clear message, not per intent."""
         response = self._call("auth.test", self.client.auth_test)

@@ -231,6 +231,13 @@ class FakeSlack:
                 if "," in users:
                     return {"ok": True, "channel": {"id": "G" + users.replace(",", "")[:10].upper()}}
                 return {"ok": True, "channel": {"id": "D" + users.upper()}}
+            if method == "views.open":
+                if not body.get("trigger_id"):
+                    return {"ok": False, "error": "invalid_trigger_id"}
+                view = body.get("view")
+                if isinstance(view, str):
+                    view = json.loads(view)
+                return {"ok": True, "view": {"id": "V0FAKE", **(view or {})}}
         return {"ok": False, "error": "unknown_method"}
 
     def _channel_id(self, channel: str) -> str | None:

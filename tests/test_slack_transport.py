@@ -326,3 +326,20 @@ def test_console_returns_increasing_refs_and_keeps_messages(caplog):
     third = console.post(channel="#launch-eu", text="third", blocks=[])
     assert [m.ref for m in console.messages] == [second, third]  # only the last `keep` stay
     assert console.open_dm(user_id="U1") == "dm:U1"
+
+
+def test_open_view_sends_the_modal_to_views_open(fake_slack):  # noqa: F811
+    from notifications.interactions import ViewOpener
+
+    transport = SlackTransport(token=TOKEN, base_url=fake_slack.base_url, timeout=5, sleep=lambda _s: None)
+    assert isinstance(transport, ViewOpener)
+    modal = {
+        "type": "modal",
+        "callback_id": "waive_submit",
+        "title": {"type": "plain_text", "text": "Waive"},
+        "blocks": [],
+    }
+    transport.open_view(trigger_id="123.456.abc", view=modal)
+    (call,) = fake_slack.calls_to("views.open")
+    assert call.body["trigger_id"] == "123.456.abc"
+    assert "waive_submit" in str(call.body["view"])
