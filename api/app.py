@@ -13,7 +13,7 @@ from sqlalchemy import Engine, text
 
 from api import problems, slack
 from api.idempotency import IdempotencyMiddleware
-from api.routes import admin, audit, decisions, items, launches, rollup
+from api.routes import admin, audit, decisions, items, launches, outbox, rollup
 from orchestrator.db import make_engine
 from orchestrator.migrate import ensure_schema_current
 from orchestrator.settings import get_settings
@@ -61,7 +61,15 @@ def create_app(*, engine: Engine | None = None) -> FastAPI:
             return problems.problem(503, f"database unreachable: {type(exc).__name__}", code="not_ready")
         return JSONResponse({"status": "ready"})
 
-    for router in (launches.router, items.router, decisions.router, audit.router, rollup.router, admin.router):
+    for router in (
+        launches.router,
+        items.router,
+        decisions.router,
+        audit.router,
+        rollup.router,
+        admin.router,
+        outbox.router,
+    ):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(slack.router)  # Slack's own protocol, at the URLs the app manifest names
     return app

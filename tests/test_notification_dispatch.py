@@ -134,3 +134,20 @@ def test_dead_intents_are_listed_and_sent_again_by_the_cli(seeded, actor, fake_s
     fake_slack.unknown_channels.clear()
     assert dispatch(seeded, transport(fake_slack), when=datetime.now(UTC)).delivered == 1
     reset_settings()
+
+
+def test_dead_intents_are_visible_and_retryable_through_the_api(seeded, actor, fake_slack, api_server, tokens):
+    import httpx
+
+    fake_slack.unknown_channels.add("#launch-marketing")
+    launch_with_items(seeded, actor)
+    assert dispatch(seeded, transport(fake_slack)).dead == 1
+    headers = {"Authorization": f"Bearer {tokens['prodops']}"}
+    dead = httpx.get(f"{api_server}/api/v1/outbox", params={"status": "dead"}, headers=headers).json()
+    assert [row["topic"] for row in dead] == ["gate.opened"]
+    assert "#launch-marketing" in dead[0]["last_error"]
+    leadership = {"Authorization": f"Bearer {tokens['leadership']}"}
+    assert httpx.get(f"{api_server}/api/v1/outbox", headers=leadership).status_code == 403
+    answer = httpx.post(f"{api_server}/api/v1/outbox/retry", json={"ids": [dead[0]["id"]]}, headers=headers)
+    assert answer.json() == {"queued": 1}
+    assert httpx.get(f"{api_server}/api/v1/outbox", params={"status": "dead"}, headers=headers).json() == []

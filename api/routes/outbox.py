@@ -1,0 +1,66 @@
+"""The outbox as operators see it: what is queued, what was sent, what is parked as dead (with
+the last error), and a way to send dead intents again once the cause is fixed."""
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
+
+from api.deps import WRITERS, PrincipalDep, SessionDep, allow
+from api.problems import ERROR_RESPONSES
+from api.schemas import Body, DbId
+from orchestrator.clock import as_utc, utcnow
+from orchestrator.enums import OutboxStatus
+from orchestrator.services.dispatch import list_outbox, retry_dead
+
+router = APIRouter(responses=ERROR_RESPONSES, tags=["outbox"])
+
+
+class OutboxOut(BaseModel):
+    id: int
+    topic: str
+    status: OutboxStatus
+    attempts: int
+    launch_id: int | None
+    created_at: datetime
+    next_attempt_at: datetime
+    delivered_at: datetime | None
+    last_error: str | None
+
+
+class RetryIn(Body):
+    ids: list[DbId] | None = Field(default=None, max_length=500, description="Dead rows to retry; omit for all.")
+
+
+class RetryOut(BaseModel):
+    queued: int
+
+
+@router.get("/outbox", response_model=list[OutboxOut], dependencies=[Depends(allow(WRITERS))])
+def outbox(
+    session: SessionDep,
+    status: Annotated[OutboxStatus | None, Query(description="e.g. dead")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> list[OutboxOut]:
+    """Newest first: side effects queued by changes, with attempts and the last error."""
+    return [
+        OutboxOut(
+            id=row.id or 0,
+            topic=row.topic,
+            status=row.status,
+            attempts=row.attempts,
+            launch_id=row.launch_id,
+            created_at=as_utc(row.created_at),
+            next_attempt_at=as_utc(row.next_attempt_at),
+            delivered_at=as_utc(row.delivered_at) if row.delivered_at else None,
+            last_error=row.last_error,
+        )
+        for row in list_outbox(session, status=status, limit=limit)
+    ]
+
+
+@router.post("/outbox/retry", response_model=RetryOut, dependencies=[Depends(allow(WRITERS))])
+def retry(body: RetryIn, session: SessionDep, principal: PrincipalDep) -> RetryOut:
+    """Put dead intents back in the queue; workers deliver them on their next pass."""
+    return RetryOut(queued=retry_dead(session, outbox_ids=body.ids, now=utcnow(), actor=principal.actor))
