@@ -20,7 +20,7 @@ from orchestrator.db import session_scope
 from orchestrator.enums import LaunchStatus, Phase
 from orchestrator.errors import InvalidInput
 from orchestrator.migrate import current_revision, head_revision, upgrade
-from orchestrator.queries import launch_detail, list_launches
+from orchestrator.queries import launch_detail, list_launches, rollout_id_for
 from orchestrator.seed import load_seed
 from orchestrator.services.directory import apply_seed
 from orchestrator.services.launches import LaunchSpec, RegionPlan, kick_off_launch
@@ -206,12 +206,8 @@ def launch_reschedule(
     new_at = parse_date("--date", date)
     assert new_at is not None
     with open_session() as session:
-        detail = launch_detail(session=session, slug=slug)
-        rollout = next((r for r in detail.rollouts if r.region == region), None)
-        if rollout is None:
-            known = ", ".join(r.region for r in detail.rollouts)
-            raise InvalidInput("--region", f"{slug} does not roll out in {region}; its regions: {known}")
+        rollout_id = rollout_id_for(session=session, slug=slug, region=region)
         reschedule_phase(
-            session=session, rollout_id=rollout.id, phase=phase, new_at=new_at, actor=cli_actor(), reason=reason
+            session=session, rollout_id=rollout_id, phase=phase, new_at=new_at, actor=cli_actor(), reason=reason
         )
     console.print(f"[green]rescheduled[/] {slug} {region} {phase.value} to {new_at:%Y-%m-%d}")

@@ -208,6 +208,22 @@ def launch_id_for(*, session: Session, slug: str) -> int:
     return launch_id
 
 
+def rollout_id_for(*, session: Session, slug: str, region: str) -> int:
+    """The rollout of launch ``slug`` in ``region`` (one query); NotFound names the launch's regions."""
+    launch_id = launch_id_for(session=session, slug=slug)
+    rows = session.exec(
+        select(RegionRollout.id, Region.code)
+        .join(Region, col(Region.id) == col(RegionRollout.region_id))
+        .where(RegionRollout.launch_id == launch_id)
+    ).all()
+    session.commit()
+    found = next((rollout_id for rollout_id, code in rows if code == region), None)
+    if found is None:
+        known = ", ".join(sorted(code for _id, code in rows))
+        raise NotFound(f"region of launch {slug} (its regions: {known})", region)
+    return found
+
+
 @dataclass(frozen=True)
 class ItemView:
     """A checklist item with the names the API shows instead of ids (region code, team key)."""

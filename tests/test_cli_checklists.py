@@ -147,7 +147,7 @@ def test_reschedule_without_a_reason_or_in_a_foreign_region_is_refused(workdir):
         "launch", "reschedule", "acme-ai", "--region", "NA", "--phase", "ga", "--date", "2027-05-01", "--reason", "x"
     )
     assert code == 1
-    assert "does not roll out in NA" in output
+    assert "region of launch acme-ai (its regions: EU) 'NA' does not exist" in output
     code, output = invoke(
         "launch", "reschedule", "acme-ai", "--region", "EU", "--phase", "ga", "--date", "2027-05-01", "--reason", " "
     )

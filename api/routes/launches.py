@@ -21,8 +21,8 @@ from api.schemas import (
 )
 from checklists.instantiate import create_launch_from_templates, load_for_session
 from orchestrator.enums import LaunchStatus
-from orchestrator.errors import InvalidInput, NotFound
-from orchestrator.queries import LaunchDetail, RolloutView, launch_detail, list_launches
+from orchestrator.errors import InvalidInput
+from orchestrator.queries import LaunchDetail, RolloutView, launch_detail, list_launches, rollout_id_for
 from orchestrator.services import rollouts
 from orchestrator.services.launches import LaunchSpec, RegionPlan, kick_off_launch
 from orchestrator.services.schedule import reschedule_phase
@@ -90,14 +90,6 @@ def launch_out(detail: LaunchDetail) -> LaunchOut:
         version=launch.version,
         rollouts=[rollout_out(view) for view in detail.rollouts],
     )
-
-
-def _rollout(detail: LaunchDetail, region: str) -> RolloutView:
-    found = next((view for view in detail.rollouts if view.region == region), None)
-    if found is None:
-        known = ", ".join(view.region for view in detail.rollouts)
-        raise NotFound(f"region of launch {detail.launch.slug} (its regions: {known})", region)
-    return found
 
 
 @router.get("", response_model=Page[LaunchSummaryOut], dependencies=[Depends(allow(READERS))])
@@ -170,10 +162,10 @@ def reschedule(
 ) -> LaunchOut:
     """Move one region's phase date; the baseline stays, the change and its reason are kept, and
     the phase's open items move their due dates with it."""
-    view = _rollout(launch_detail(session=session, slug=slug), region)
+    rollout_id = rollout_id_for(session=session, slug=slug, region=region)
     reschedule_phase(
         session=session,
-        rollout_id=view.id,
+        rollout_id=rollout_id,
         phase=body.phase,
         new_at=body.date,
         actor=principal.actor,
@@ -188,10 +180,10 @@ def halt(
     slug: str, region: str, body: ReasonIn, session: SessionDep, principal: PrincipalDep, if_match: IfMatch = None
 ) -> LaunchOut:
     """Stop the region where it is; nothing moves until it is resumed."""
-    view = _rollout(launch_detail(session=session, slug=slug), region)
+    rollout_id = rollout_id_for(session=session, slug=slug, region=region)
     rollouts.halt_region(
         session=session,
-        rollout_id=view.id,
+        rollout_id=rollout_id,
         actor=principal.actor,
         reason=body.reason,
         expected_version=expected_version(if_match, body.version),
@@ -204,10 +196,10 @@ def resume(
     slug: str, region: str, body: ResumeIn, session: SessionDep, principal: PrincipalDep, if_match: IfMatch = None
 ) -> LaunchOut:
     """Resume a halted region where it stopped, or a rolled-back one from its first ramp step."""
-    view = _rollout(launch_detail(session=session, slug=slug), region)
+    rollout_id = rollout_id_for(session=session, slug=slug, region=region)
     rollouts.resume_region(
         session=session,
-        rollout_id=view.id,
+        rollout_id=rollout_id,
         actor=principal.actor,
         reason=body.reason,
         expected_version=expected_version(if_match, body.version),
@@ -220,10 +212,10 @@ def rollback(
     slug: str, region: str, body: ReasonIn, session: SessionDep, principal: PrincipalDep, if_match: IfMatch = None
 ) -> LaunchOut:
     """Take the region's exposure to 0%; the rollout target is told, and resume ramps again."""
-    view = _rollout(launch_detail(session=session, slug=slug), region)
+    rollout_id = rollout_id_for(session=session, slug=slug, region=region)
     rollouts.roll_back_region(
         session=session,
-        rollout_id=view.id,
+        rollout_id=rollout_id,
         actor=principal.actor,
         reason=body.reason,
         expected_version=expected_version(if_match, body.version),
