@@ -34,12 +34,16 @@ def transaction(session: Session) -> Iterator[None]:
 
 
 def lock(session: Session, model: type[RowT], row_id: int, entity: str) -> RowT:
-    """Load a row fresh and hold its write lock until commit (SELECT ... FOR UPDATE on PostgreSQL;
-    SQLite already holds the database write lock from BEGIN IMMEDIATE)."""
+    """Load a row fresh and hold its write lock until commit (SELECT ... FOR NO KEY UPDATE on
+    PostgreSQL; SQLite already holds the database write lock from BEGIN IMMEDIATE).
+
+    NO KEY UPDATE, not UPDATE: every audit and outbox insert takes a KEY SHARE lock on the launch
+    it references, and a plain FOR UPDATE waits on those, so two regions of one launch going live
+    together deadlocked. Keys never change here, so the weaker lock is exact."""
     statement = (
         select(model)
         .where(model.id == row_id)  # type: ignore[attr-defined]
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
     row = session.exec(statement).one_or_none()

@@ -215,7 +215,9 @@ def kick_off_launch(*, session: Session, launch_id: int, actor: Actor, expected_
             launch_id=launch.id,
             payload={"launch_id": launch.id},
         )
-        rollouts = session.exec(select(RegionRollout).where(RegionRollout.launch_id == launch.id).with_for_update())
+        rollouts = session.exec(
+            select(RegionRollout).where(RegionRollout.launch_id == launch.id).with_for_update(key_share=True)
+        )
         for rollout in rollouts:
             first = first_phase(session, rollout_id=rollout.id)  # type: ignore[arg-type]
             target = rollout_target(rollout.state, RolloutAction.KICK_OFF)

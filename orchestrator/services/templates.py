@@ -55,7 +55,7 @@ def sync_launch_items(
                 select(RegionRollout, Region)
                 .join(Region, col(Region.id) == col(RegionRollout.region_id))
                 .where(RegionRollout.launch_id == launch_id)
-                .with_for_update(of=RegionRollout)
+                .with_for_update(of=RegionRollout, key_share=True)
             )
         }
         by_rollout_id = {rollout.id: code for code, rollout in rollouts.items()}
