@@ -11,9 +11,10 @@ import logging
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from .transport import MessageRef
+from .transport import DeliveryMarker, MessageRef
 
 _MAX_LINE = 160
 
@@ -26,6 +27,7 @@ class ConsoleMessage:
     text: str
     blocks: list[dict[str, Any]]
     updates: int = 0
+    marker: DeliveryMarker | None = None
 
 
 class ConsoleTransport:
@@ -51,11 +53,13 @@ class ConsoleTransport:
         with self._lock:
             return list(self._messages.values())
 
-    def post(self, *, channel: str, text: str, blocks: list[dict[str, Any]]) -> MessageRef:
+    def post(
+        self, *, channel: str, text: str, blocks: list[dict[str, Any]], marker: DeliveryMarker | None = None
+    ) -> MessageRef:
         """Log the message and return the next synthetic ref."""
         with self._lock:
             ref = MessageRef(channel=channel, ts=f"console.{next(self._counter):06d}")
-            self._remember(ConsoleMessage(ref=ref, text=text, blocks=list(blocks)))
+            self._remember(ConsoleMessage(ref=ref, text=text, blocks=list(blocks), marker=marker))
         self._log.info("post to %s (%s):\n%s", channel, ref.ts, render(text, blocks))
         return ref
 
@@ -64,9 +68,18 @@ class ConsoleTransport:
         with self._lock:
             previous = self._messages.get(ref)
             updates = previous.updates + 1 if previous is not None else 1
-            self._remember(ConsoleMessage(ref=ref, text=text, blocks=list(blocks), updates=updates))
+            marker = previous.marker if previous is not None else None
+            self._remember(ConsoleMessage(ref=ref, text=text, blocks=list(blocks), updates=updates, marker=marker))
         self._log.info("update %s (%s):\n%s", ref.channel, ref.ts, render(text, blocks))
         return ref
+
+    def find_posted(self, *, channel: str, marker: DeliveryMarker, since: datetime) -> MessageRef | None:
+        """A kept message with this marker (``since`` does not matter: refs live only in this process)."""
+        with self._lock:
+            for message in self._messages.values():
+                if message.ref.channel == channel and message.marker == marker:
+                    return message.ref
+        return None
 
     def open_dm(self, *, user_id: str) -> str:
         """A readable pseudo channel id, so logs show who a DM was for."""

@@ -8,14 +8,15 @@ retrying cannot help), the intent is parked as dead for `launchdeck outbox retry
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
 from notifications import composer
 from notifications.blocks import Message
 from notifications.composer import Envelope
-from notifications.transport import DeliveryFailed, MessageRef, Transport
+from notifications.transport import DeliveryFailed, DeliveryMarker, MessageRef, Transport
+from orchestrator.clock import as_utc
 from orchestrator.enums import Phase
 from orchestrator.models import ChecklistItem, Outbox, SlackMessage
 from orchestrator.services._unit import transaction
@@ -23,6 +24,8 @@ from orchestrator.services.digest import build_leadership_digest
 from orchestrator.services.dispatch import claim_outbox, mark_delivered, mark_failed
 
 log = logging.getLogger("launchdeck.notifications")
+
+CLOCK_SKEW = timedelta(minutes=5)
 
 
 @dataclass
@@ -115,15 +118,26 @@ def _deliver(session: Session, *, row: Outbox, envelope: Envelope, transport: Tr
         return
     channel = destination.channel or transport.open_dm(user_id=destination.dm_user or "")
     for part, message in enumerate(envelope.messages):
-        existing = _existing(session, row=row, envelope=envelope, part=part)
+        assert row.id is not None
+        marker = DeliveryMarker(outbox_id=row.id, key=row.key, audience=envelope.audience, part=part)
+        known = _existing(session, row=row, envelope=envelope, part=part)
+        existing = MessageRef(channel=known.channel, ts=known.ts) if known is not None else None
+        if existing is None and row.claims > 1:
+            # An earlier attempt may have posted this part and died (or lost Slack's answer) before
+            # storing its ts: look for it rather than post a second copy.
+            existing = transport.find_posted(channel=channel, marker=marker, since=_posted_no_earlier_than(row))
         item_ids = envelope.item_ids[part] if part < len(envelope.item_ids) else []
         if existing is not None:
-            ref = transport.update(
-                ref=MessageRef(channel=existing.channel, ts=existing.ts), text=message.text, blocks=message.blocks
-            )
+            ref = transport.update(ref=existing, text=message.text, blocks=message.blocks)
         else:
-            ref = transport.post(channel=channel, text=message.text, blocks=message.blocks)
+            ref = transport.post(channel=channel, text=message.text, blocks=message.blocks, marker=marker)
         _remember(session, row=row, envelope=envelope, part=part, ref=ref, message=message, item_ids=item_ids)
+
+
+def _posted_no_earlier_than(row: Outbox) -> datetime:
+    """Where a history search can start: the intent's creation, less a margin for clock skew
+    between this machine and Slack's."""
+    return as_utc(row.created_at) - CLOCK_SKEW
 
 
 def _existing(session: Session, *, row: Outbox, envelope: Envelope, part: int) -> SlackMessage | None:

@@ -7,8 +7,10 @@ What this layer owns, and why it is here rather than in the dispatcher:
   and the Outbox retries it later, so one slow Slack never blocks the dispatcher for long.
 - **No duplicate posts.** ``chat.postMessage`` is not idempotent: if a request reached Slack and
   the answer was lost (read timeout, dropped connection), retrying could post twice. Such posts
-  are *not* retried here; they fail with ``maybe_delivered=True``. Updates and DM opens are
-  idempotent and are retried on those errors too.
+  are *not* retried here; they fail with ``maybe_delivered=True``. Every post carries its
+  ``DeliveryMarker`` as message metadata, and ``find_posted`` reads the channel's history for it,
+  so the dispatcher's next attempt finds the message Slack did post and updates it instead.
+  Updates, DM opens and history reads are idempotent and are retried on those errors too.
 - **Pacing**: Slack allows about one message per second per channel. We space writes to a channel
   by ``pace_seconds`` ourselves instead of running into 429s; other channels are not held up.
 - **Actionable errors**: Slack's error codes become reasons a product-ops person can act on.
@@ -18,9 +20,12 @@ tests run at full speed and can assert the waits.
 """
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
+from datetime import datetime
+from functools import partial
 from http.client import RemoteDisconnected
 from typing import Any
 from urllib.error import URLError
@@ -41,7 +46,7 @@ from slack_sdk.http_retry.state import RetryState
 from orchestrator.errors import ConfigError
 from orchestrator.settings import Settings
 
-from .transport import DeliveryFailed, MessageRef
+from .transport import DeliveryFailed, DeliveryMarker, MessageRef
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +55,15 @@ Clock = Callable[[], float]
 
 # Methods that are safe to send again after an ambiguous failure (the request may have been
 # processed): repeating them leaves Slack in the same state.
-IDEMPOTENT_METHODS = frozenset({"chat.update", "conversations.open", "auth.test"})
+IDEMPOTENT_METHODS = frozenset(
+    {"chat.update", "conversations.open", "auth.test", "conversations.history", "conversations.list"}
+)
+
+# Channel, private channel and DM ids as Slack writes them; anything else is a name to look up.
+_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
+# How far back ``find_posted`` reads: pages of 200 messages posted since the intent was created.
+HISTORY_PAGES = 20
+HISTORY_PAGE_SIZE = 200
 
 # Errors where the request certainly reached the server, so a non-idempotent call may have happened.
 AMBIGUOUS_ERRORS: tuple[type[BaseException], ...] = (TimeoutError, ConnectionResetError, RemoteDisconnected)
@@ -236,6 +249,7 @@ class SlackTransport:
         self._pace = pace_seconds
         self._next_slot: dict[str, float] = {}
         self._pace_lock = threading.Lock()
+        self._channel_ids: dict[str, str] = {}  # channel name without "#" -> id, learnt from answers
         self.client = WebClient(
             token=token,
             base_url=base_url,
@@ -257,17 +271,68 @@ class SlackTransport:
 
     # -- Transport ------------------------------------------------------------------------------
 
-    def post(self, *, channel: str, text: str, blocks: list[dict[str, Any]]) -> MessageRef:
+    def post(
+        self, *, channel: str, text: str, blocks: list[dict[str, Any]], marker: DeliveryMarker | None = None
+    ) -> MessageRef:
         """``chat.postMessage``; the returned ref carries the channel *id* Slack resolved."""
         self._pace_channel(channel)
         response = self._call(
             "chat.postMessage",
             lambda: self.client.chat_postMessage(
-                channel=channel, text=text, blocks=blocks, unfurl_links=False, unfurl_media=False
+                channel=channel,
+                text=text,
+                blocks=blocks,
+                unfurl_links=False,
+                unfurl_media=False,
+                metadata=marker.as_metadata() if marker is not None else None,
             ),
             channel=channel,
         )
-        return MessageRef(channel=str(response.get("channel") or channel), ts=str(response["ts"]))
+        channel_id = str(response.get("channel") or channel)
+        if not _CHANNEL_ID.match(channel):
+            self._channel_ids[channel.removeprefix("#")] = channel_id
+        return MessageRef(channel=channel_id, ts=str(response["ts"]))
+
+    def find_posted(self, *, channel: str, marker: DeliveryMarker, since: datetime) -> MessageRef | None:
+        """Read ``conversations.history`` since ``since`` for a message carrying ``marker``.
+
+        Needs the ``channels:history``, ``groups:history`` and ``im:history`` scopes (and
+        ``channels:read``/``groups:read`` to turn a ``#name`` into an id); without them Slack answers
+        ``missing_scope`` and the intent is parked with that advice rather than risking a second
+        post. A channel Slack does not know has no message to find.
+        """
+        channel_id = self._resolve_channel(channel)
+        if channel_id is None:
+            return None
+        oldest = f"{since.timestamp():.6f}"
+        cursor: str | None = None
+        for _page in range(HISTORY_PAGES):
+            response = self._call(
+                "conversations.history",
+                partial(
+                    self.client.conversations_history,
+                    channel=channel_id,
+                    oldest=oldest,
+                    include_all_metadata=True,
+                    limit=HISTORY_PAGE_SIZE,
+                    cursor=cursor,
+                ),
+                channel=channel,
+            )
+            for message in response.get("messages") or []:
+                if marker.matches(message.get("metadata")):
+                    return MessageRef(channel=channel_id, ts=str(message["ts"]))
+            cursor = str((response.get("response_metadata") or {}).get("next_cursor") or "") or None
+            if cursor is None:
+                return None
+        log.warning(
+            "%s has more than %d messages since %s; %s not found in them, posting it",
+            channel,
+            HISTORY_PAGES * HISTORY_PAGE_SIZE,
+            since.isoformat(),
+            marker.key,
+        )
+        return None
 
     def update(self, *, ref: MessageRef, text: str, blocks: list[dict[str, Any]]) -> MessageRef:
         """``chat.update`` in place; safe to repeat, so read timeouts are retried."""
@@ -296,6 +361,33 @@ class SlackTransport:
         return f"{response.get('user')} in {response.get('team')}"
 
     # -- internals ------------------------------------------------------------------------------
+
+    def _resolve_channel(self, channel: str) -> str | None:
+        """A channel id for ``conversations.history``, which takes no names: ids pass through,
+        names come from earlier answers or one walk over ``conversations.list``."""
+        if _CHANNEL_ID.match(channel):
+            return channel
+        name = channel.removeprefix("#")
+        if name not in self._channel_ids:
+            cursor: str | None = None
+            while True:
+                response = self._call(
+                    "conversations.list",
+                    partial(
+                        self.client.conversations_list,
+                        types="public_channel,private_channel",
+                        exclude_archived=True,
+                        limit=1000,
+                        cursor=cursor,
+                    ),
+                    channel=channel,
+                )
+                for found in response.get("channels") or []:
+                    self._channel_ids.setdefault(str(found.get("name")), str(found.get("id")))
+                cursor = str((response.get("response_metadata") or {}).get("next_cursor") or "") or None
+                if cursor is None or name in self._channel_ids:
+                    break
+        return self._channel_ids.get(name)
 
     def _pace_channel(self, channel: str) -> None:
         """Reserve the channel's next send slot and sleep only until it comes.

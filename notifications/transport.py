@@ -6,7 +6,9 @@ tests. A transport either returns a ``MessageRef`` or raises ``DeliveryFailed``:
 escapes, so the dispatcher has exactly one failure path to reason about (retry later, or park).
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 from orchestrator.errors import LaunchdeckError
@@ -23,6 +25,44 @@ class MessageRef:
 
     channel: str
     ts: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryMarker:
+    """Which message part of which intent a post carries, sent along as Slack message metadata.
+
+    ``chat.postMessage`` is not idempotent: when the answer to a post is lost (a read timeout, a
+    worker killed before it stored the ts), only Slack knows whether the message exists. The marker
+    lets a later attempt find that message in the channel's history and update it instead of
+    posting a second copy. ``key`` is the intent's unique Outbox key, so a marker can never match a
+    message of another intent, even after an Outbox id is reused by a new database.
+    """
+
+    outbox_id: int
+    key: str
+    audience: str
+    part: int
+
+    EVENT_TYPE = "launchdeck_delivery"
+
+    def as_metadata(self) -> dict[str, Any]:
+        """Slack's ``metadata`` argument: an event type and a flat payload of strings and numbers."""
+        return {
+            "event_type": self.EVENT_TYPE,
+            "event_payload": {
+                "outbox_id": self.outbox_id,
+                "key": self.key,
+                "audience": self.audience,
+                "part": self.part,
+            },
+        }
+
+    def matches(self, metadata: Any) -> bool:
+        """True when a message's metadata (as Slack returns it) is this marker's."""
+        if not isinstance(metadata, Mapping) or metadata.get("event_type") != self.EVENT_TYPE:
+            return False
+        payload = metadata.get("event_payload")
+        return isinstance(payload, Mapping) and dict(payload) == self.as_metadata()["event_payload"]
 
 
 class DeliveryFailed(LaunchdeckError):
@@ -77,8 +117,18 @@ class Transport(Protocol):
         """Short label for logs, the API and the dashboard ("slack", "console")."""
         ...
 
-    def post(self, *, channel: str, text: str, blocks: list[dict[str, Any]]) -> MessageRef:
-        """Post a new message; ``text`` is the notification/accessibility fallback for ``blocks``."""
+    def post(
+        self, *, channel: str, text: str, blocks: list[dict[str, Any]], marker: DeliveryMarker | None = None
+    ) -> MessageRef:
+        """Post a new message; ``text`` is the notification/accessibility fallback for ``blocks``.
+        ``marker`` travels with the message so ``find_posted`` can recognise it later."""
+        ...
+
+    def find_posted(self, *, channel: str, marker: DeliveryMarker, since: datetime) -> MessageRef | None:
+        """The message posted to ``channel`` with ``marker`` no earlier than ``since``, if any.
+
+        Asked before re-posting a part whose earlier attempt may have reached Slack unseen.
+        """
         ...
 
     def update(self, *, ref: MessageRef, text: str, blocks: list[dict[str, Any]]) -> MessageRef:

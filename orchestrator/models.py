@@ -269,6 +269,9 @@ class Outbox(SQLModel, table=True):
     payload: dict[str, Any] = _json_dict()
     status: OutboxStatus = _enum(OutboxStatus, OutboxStatus.PENDING, index=True)
     attempts: int = Field(default=0)
+    # Times a deliverer took the row. Above one, an earlier deliverer may have done part of the work
+    # unseen (killed, or its answer lost), so delivery checks before repeating a side effect.
+    claims: int = Field(default=0)
     next_attempt_at: datetime = _created()
     last_error: str | None = Field(default=None, max_length=2000)
     created_at: datetime = _created()

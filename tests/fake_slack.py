@@ -3,8 +3,10 @@
 Why a server and not mocks: slack_sdk's sync client speaks urllib, and what we need to prove
 (retry handlers, Retry-After, timeouts, what was actually sent) only happens on the wire.
 
-Implements ``auth.test``, ``chat.postMessage``, ``chat.update`` and ``conversations.open`` with
-Slack's JSON shapes, records every call, and takes a fault script per method::
+Implements ``auth.test``, ``chat.postMessage`` (keeping message ``metadata``), ``chat.update``,
+``conversations.open``, ``conversations.list`` and ``conversations.history`` (newest first, ``oldest``,
+``include_all_metadata``, cursor paging) with Slack's JSON shapes, records every call, and takes a
+fault script per method::
 
     fake_slack.script("chat.postMessage", [Reply.rate_limited(1), Reply.server_error(), Reply.ok()])
 
@@ -19,6 +21,7 @@ Use it through the ``fake_slack`` fixture (import it into the test module).
 import itertools
 import json
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -79,6 +82,7 @@ class FakeMessage:
     text: str
     blocks: list[dict[str, Any]]
     edits: int = 0
+    metadata: dict[str, Any] | None = None
 
 
 @dataclass
@@ -92,6 +96,7 @@ class FakeSlack:
     _calls: list[Call] = field(default_factory=list)
     _scripts: dict[str, list[Reply]] = field(default_factory=dict)
     _messages: dict[str, dict[str, FakeMessage]] = field(default_factory=dict)
+    _names: dict[str, str] = field(default_factory=dict)  # channel id -> name, as channels get used
     _ts: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _release: threading.Event = field(default_factory=threading.Event)
@@ -132,6 +137,9 @@ class FakeSlack:
             def do_POST(self) -> None:
                 fake._handle(self)
 
+            def do_GET(self) -> None:  # slack_sdk reads (conversations.history/list) with GET
+                fake._handle(self)
+
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
@@ -155,10 +163,12 @@ class FakeSlack:
     # -- request handling -------------------------------------------------------------------------
 
     def _handle(self, request: BaseHTTPRequestHandler) -> None:
-        method = request.path.split("?", 1)[0].rsplit("/", 1)[-1]
+        path, _, query = request.path.partition("?")
+        method = path.rsplit("/", 1)[-1]
         length = int(request.headers.get("Content-Length") or 0)
         raw = request.rfile.read(length).decode("utf-8") if length else ""
         body = self._decode(raw, request.headers.get("Content-Type") or "")
+        body.update({key: values[-1] for key, values in parse_qs(query).items()})
         with self._lock:
             queue = self._scripts.get(method) or []
             reply = queue.pop(0) if queue else Reply.ok()
@@ -185,9 +195,10 @@ class FakeSlack:
         if content_type.startswith("application/json"):
             decoded = json.loads(raw)
             return decoded if isinstance(decoded, dict) else {"_": decoded}
-        form = {key: values[-1] for key, values in parse_qs(raw).items()}
-        if isinstance(form.get("blocks"), str):  # form posts carry blocks as a JSON string
-            form["blocks"] = json.loads(form["blocks"])
+        form: dict[str, Any] = {key: values[-1] for key, values in parse_qs(raw).items()}
+        for key in ("blocks", "metadata"):  # form posts carry these as JSON strings
+            if isinstance(form.get(key), str):
+                form[key] = json.loads(form[key])
         return form
 
     @staticmethod
@@ -231,6 +242,12 @@ class FakeSlack:
                 if "," in users:
                     return {"ok": True, "channel": {"id": "G" + users.replace(",", "")[:10].upper()}}
                 return {"ok": True, "channel": {"id": "D" + users.upper()}}
+            if method == "conversations.list":
+                names = {**self._names, **{id_: name.lstrip("#") for name, id_ in self.channel_ids.items()}}
+                channels = [{"id": id_, "name": name, "is_archived": False} for id_, name in names.items()]
+                return {"ok": True, "channels": channels, "response_metadata": {"next_cursor": ""}}
+            if method == "conversations.history":
+                return self._history(body)
             if method == "views.open":
                 if not body.get("trigger_id"):
                     return {"ok": False, "error": "invalid_trigger_id"}
@@ -246,7 +263,9 @@ class FakeSlack:
         if channel in self.channel_ids:
             return self.channel_ids[channel]
         if channel.startswith("#"):
-            return "C" + "".join(ch for ch in channel[1:].upper() if ch.isalnum())[:10]
+            channel_id = "C" + "".join(ch for ch in channel[1:].upper() if ch.isalnum())[:10]
+            self._names[channel_id] = channel[1:]
+            return channel_id
         return channel
 
     def _post(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -256,10 +275,45 @@ class FakeSlack:
         if not body.get("text") and not body.get("blocks"):
             return {"ok": False, "error": "no_text"}
         n = next(self._ts)
-        ts = f"{1_700_000_000 + n}.{n:06d}"
-        message = FakeMessage(channel, ts, str(body.get("text") or ""), list(body.get("blocks") or []))
+        ts = f"{int(time.time())}.{n:06d}"  # wall-clock seconds, like Slack's, so ``oldest`` filters work
+        metadata = body.get("metadata")
+        message = FakeMessage(
+            channel,
+            ts,
+            str(body.get("text") or ""),
+            list(body.get("blocks") or []),
+            metadata=metadata if isinstance(metadata, dict) else None,
+        )
         self._messages.setdefault(channel, {})[ts] = message
         return {"ok": True, "channel": channel, "ts": ts, "message": {"type": "message", "text": message.text}}
+
+    def _history(self, body: dict[str, Any]) -> dict[str, Any]:
+        channel = str(body.get("channel") or "")
+        if not channel or channel.startswith("#"):
+            return {"ok": False, "error": "channel_not_found"}  # Slack takes ids only here
+        oldest = float(body.get("oldest") or 0)
+        limit = int(body.get("limit") or 100)
+        start = int(body.get("cursor") or 0)
+        with_metadata = str(body.get("include_all_metadata")).lower() in {"1", "true"}
+        newest_first = sorted(self._messages.get(channel, {}).values(), key=lambda m: float(m.ts), reverse=True)
+        matching = [m for m in newest_first if float(m.ts) > oldest]
+        page = matching[start : start + limit]
+        messages = [
+            {
+                "type": "message",
+                "ts": m.ts,
+                "text": m.text,
+                **({"metadata": m.metadata} if with_metadata and m.metadata else {}),
+            }
+            for m in page
+        ]
+        more = start + limit < len(matching)
+        return {
+            "ok": True,
+            "messages": messages,
+            "has_more": more,
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
 
     def _update(self, body: dict[str, Any]) -> dict[str, Any]:
         channel = self._channel_id(str(body.get("channel") or ""))

@@ -6,10 +6,12 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import select
 
 from notifications.console_transport import ConsoleTransport
-from notifications.dispatcher import dispatch_notifications
+from notifications.dispatcher import _envelopes, dispatch_notifications
 from notifications.slack_transport import SlackTransport
+from notifications.transport import DeliveryMarker
 from orchestrator.enums import OutboxStatus
 from orchestrator.models import ChecklistItem, Outbox, SlackMessage
+from orchestrator.services.dispatch import claim_outbox
 from orchestrator.services.items import check_item
 from orchestrator.services.launches import kick_off_launch
 from orchestrator.services.rollouts import halt_region
@@ -151,3 +153,75 @@ def test_dead_intents_are_visible_and_retryable_through_the_api(seeded, actor, f
     answer = httpx.post(f"{api_server}/api/v1/outbox/retry", json={"ids": [dead[0]["id"]]}, headers=headers)
     assert answer.json() == {"queued": 1}
     assert httpx.get(f"{api_server}/api/v1/outbox", params={"status": "dead"}, headers=headers).json() == []
+
+
+def impatient(fake):
+    """A client that gives up after 0.4 s, for the fake's held-back answers."""
+    return SlackTransport(token=TOKEN, base_url=fake.base_url, timeout=0.4, pace_seconds=0, sleep=lambda _s: None)
+
+
+def gate_rows(session):
+    rows = session.exec(select(Outbox).where(Outbox.topic == "gate.opened")).all()
+    session.commit()
+    return rows
+
+
+def test_a_post_whose_answer_was_lost_is_found_and_updated_not_posted_again(seeded, actor, fake_slack):
+    launch_with_items(seeded, actor)
+    fake_slack.script("chat.postMessage", [Reply.hang()])  # Slack posts the first one, the answer never comes
+    first = dispatch(seeded, impatient(fake_slack))
+    fake_slack.release_hangs()
+    assert first.failed == 1
+    (row,) = [row for row in gate_rows(seeded) if row.status == OutboxStatus.PENDING]
+    assert "may have posted" in (row.last_error or "")
+
+    for minute in range(1, 4):  # the retry comes after its backoff
+        dispatch(seeded, transport(fake_slack), when=NOW + timedelta(minutes=minute))
+
+    assert {row.status for row in gate_rows(seeded)} == {OutboxStatus.SENT}
+    by_channel = fake_slack.messages
+    assert sorted(len(messages) for messages in by_channel.values()) == [1, 1]  # one message per team, no copy
+    assert len(fake_slack.calls_to("conversations.history")) == 1
+    assert len(fake_slack.calls_to("chat.update")) == 1  # the found message brought up to date
+    assert len(seeded.exec(select(SlackMessage)).all()) == 2
+
+
+def test_a_worker_killed_between_posting_and_storing_the_ts_posts_nothing_twice(seeded, actor, fake_slack):
+    """The claim of a dead deliverer expires; the next one finds the message by its metadata."""
+    launch_with_items(seeded, actor)
+    (row,) = claim_outbox(seeded, topics=["gate.opened"], now=NOW, claim_seconds=60)
+    envelope = _envelopes(seeded, row=row, now=NOW, leadership_channel="#leaders")[0]
+    seeded.commit()
+    marker = DeliveryMarker(outbox_id=row.id, key=row.key, audience=envelope.audience, part=0)
+    message = envelope.messages[0]
+    transport(fake_slack).post(  # what the killed worker got done: Slack has the message, we have no ts
+        channel=envelope.destination.channel, text=message.text, blocks=message.blocks, marker=marker
+    )
+
+    dispatch(seeded, transport(fake_slack), when=NOW + timedelta(minutes=2))
+
+    assert {row.status for row in gate_rows(seeded)} == {OutboxStatus.SENT}
+    assert sorted(len(messages) for messages in fake_slack.messages.values()) == [1, 1]
+    assert len(posts(fake_slack)) == 2  # the killed worker's post and the other team's, nothing more
+
+
+def test_a_retry_after_a_clean_failure_looks_first_then_posts_once(seeded, actor, fake_slack):
+    fake_slack.channel_ids.update({"#launch-marketing": "CMARKETING", "#launch-support": "CSUPPORT"})
+    launch_with_items(seeded, actor)
+    fake_slack.script("chat.postMessage", [Reply.error("internal_error")] * 2)  # Slack said no: nothing posted
+    dispatch(seeded, transport(fake_slack))
+    for minute in range(1, 6):
+        dispatch(seeded, transport(fake_slack), when=NOW + timedelta(minutes=minute))
+
+    assert {row.status for row in gate_rows(seeded)} == {OutboxStatus.SENT}
+    assert sorted(len(messages) for messages in fake_slack.messages.values()) == [1, 1]
+    # Attempt 1 fails on the first team; attempt 2 looks for it and fails again; attempt 3 looks for
+    # both teams' messages, finds neither, and posts each once.
+    assert len(fake_slack.calls_to("conversations.history")) == 3
+
+
+def test_a_first_attempt_never_reads_history(seeded, actor, fake_slack):
+    launch_with_items(seeded, actor)
+    dispatch(seeded, transport(fake_slack))
+    assert fake_slack.calls_to("conversations.history") == []
+    assert all(call.body.get("metadata", {}).get("event_type") == "launchdeck_delivery" for call in posts(fake_slack))

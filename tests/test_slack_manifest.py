@@ -19,6 +19,8 @@ def test_the_request_urls_point_at_launchdecks_slack_routes():
 def test_the_bot_has_the_scopes_delivery_needs_and_fits_slacks_limits():
     scopes = set(MANIFEST["oauth_config"]["scopes"]["bot"])
     assert {"chat:write", "commands", "im:write", "users:read"} <= scopes
+    # find_posted: conversations.list (names -> ids) and conversations.history in every kind of channel
+    assert {"channels:read", "groups:read", "channels:history", "groups:history", "im:history"} <= scopes
     assert len(MANIFEST["display_information"]["name"]) <= 35
     assert len(MANIFEST["display_information"]["description"]) <= 140
     assert MANIFEST["settings"]["interactivity"]["is_enabled"] is True

@@ -7,12 +7,13 @@ only real waiting is the client timeout in the hang tests (0.4 s per attempt).
 
 import logging
 import socket
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from notifications.console_transport import ConsoleTransport
 from notifications.slack_transport import SlackTransport
-from notifications.transport import DeliveryFailed, MessageRef, Transport
+from notifications.transport import DeliveryFailed, DeliveryMarker, MessageRef, Transport
 from orchestrator.errors import ConfigError, LaunchdeckError
 from orchestrator.settings import Settings
 from tests.fake_slack import TOKEN, FakeSlack, Reply, fake_slack  # noqa: F401  (fixture)
@@ -343,3 +344,70 @@ def test_open_view_sends_the_modal_to_views_open(fake_slack):  # noqa: F811
     (call,) = fake_slack.calls_to("views.open")
     assert call.body["trigger_id"] == "123.456.abc"
     assert "waive_submit" in str(call.body["view"])
+
+
+# -- finding a post whose answer was lost -----------------------------------------------------------
+
+MARKER = DeliveryMarker(outbox_id=7, key="gate.opened:rollout:3:public_beta", audience="team:2", part=0)
+
+
+def test_a_post_carries_its_marker_and_is_found_again_by_channel_name(transport, fake_slack):  # noqa: F811
+    since = datetime.now(UTC) - timedelta(minutes=1)
+    posted = transport.post(channel="#launch-eu", text="hi", blocks=BLOCKS, marker=MARKER)
+    fresh = make_transport(fake_slack.base_url, FakeTime())  # knows no channel ids yet
+
+    found = fresh.find_posted(channel="#launch-eu", marker=MARKER, since=since)
+
+    assert found == posted
+    assert fake_slack.messages[posted.channel][0].metadata == MARKER.as_metadata()
+    assert len(fake_slack.calls_to("conversations.list")) == 1  # the name was looked up once
+    history = fake_slack.calls_to("conversations.history")
+    assert history[0].body["channel"] == posted.channel
+    assert history[0].body["include_all_metadata"] in {"1", "true", "True"}
+
+
+def test_a_marker_of_another_part_or_an_older_message_is_not_a_match(transport, fake_slack):  # noqa: F811
+    transport.post(channel="C0EU", text="part 0", blocks=BLOCKS, marker=MARKER)
+    other_part = DeliveryMarker(outbox_id=7, key=MARKER.key, audience="team:2", part=1)
+
+    assert (
+        transport.find_posted(channel="C0EU", marker=other_part, since=datetime.now(UTC) - timedelta(minutes=1)) is None
+    )
+    assert transport.find_posted(channel="C0EU", marker=MARKER, since=datetime.now(UTC) + timedelta(minutes=1)) is None
+
+
+def test_finding_pages_through_a_busy_channel(transport, fake_slack, monkeypatch):  # noqa: F811
+    import notifications.slack_transport as slack_transport
+
+    monkeypatch.setattr(slack_transport, "HISTORY_PAGE_SIZE", 2)
+    since = datetime.now(UTC) - timedelta(minutes=1)
+    transport.post(channel="C0EU", text="ours", blocks=BLOCKS, marker=MARKER)
+    for n in range(5):
+        transport.post(channel="C0EU", text=f"chatter {n}", blocks=BLOCKS)
+
+    assert transport.find_posted(channel="C0EU", marker=MARKER, since=since) is not None
+    assert len(fake_slack.calls_to("conversations.history")) == 3
+
+
+def test_a_channel_slack_does_not_know_has_nothing_to_find(transport, fake_slack):  # noqa: F811
+    assert transport.find_posted(channel="#nowhere", marker=MARKER, since=datetime.now(UTC)) is None
+    assert fake_slack.calls_to("conversations.history") == []
+
+
+def test_history_without_the_scope_is_a_permanent_failure_naming_it(transport, fake_slack):  # noqa: F811
+    fake_slack.script("conversations.history", [Reply.error("missing_scope")])
+
+    with pytest.raises(DeliveryFailed) as caught:
+        transport.find_posted(channel="C0EU", marker=MARKER, since=datetime.now(UTC))
+
+    assert not caught.value.retryable
+    assert "scope" in caught.value.reason
+
+
+def test_the_console_transport_finds_its_own_marked_messages():
+    console = ConsoleTransport()
+    ref = console.post(channel="#launch-eu", text="hi", blocks=BLOCKS, marker=MARKER)
+    console.update(ref=ref, text="edited", blocks=BLOCKS)
+
+    assert console.find_posted(channel="#launch-eu", marker=MARKER, since=datetime.now(UTC)) == ref
+    assert console.find_posted(channel="#launch-na", marker=MARKER, since=datetime.now(UTC)) is None

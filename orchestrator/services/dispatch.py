@@ -95,6 +95,7 @@ def claim_outbox(
         )
         for row in rows:
             row.next_attempt_at = now + timedelta(seconds=claim_seconds)
+            row.claims += 1
     return rows
 
 
