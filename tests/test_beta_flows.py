@@ -148,3 +148,16 @@ def test_severity_1_feedback_during_a_ramp_halts_the_flow_and_alerts(flow_db, se
         "EU",
         10,
     )
+
+
+def test_the_weekly_digest_flow_queues_once_per_week(flow_db, seeded, actor):
+    from flows.scheduled import beta_feedback_digest
+
+    launch = ready_launch(seeded, actor, slug="digest-flow", phases=BETAS)
+    report(seeded, actor, launch, severity=3, text="Slow search")
+
+    assert beta_feedback_digest() == {"queued": True}
+    assert beta_feedback_digest() == {"queued": False}
+    rows = seeded.exec(select(Outbox).where(Outbox.topic == "digest.beta_weekly")).all()
+    seeded.commit()
+    assert len(rows) == 1
