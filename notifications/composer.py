@@ -25,6 +25,7 @@ from orchestrator.clock import as_utc
 from orchestrator.enums import Phase
 from orchestrator.models import ChecklistItem, Launch, Member, Outbox, PhaseDate, Region, RegionRollout, Team
 from orchestrator.services.beta_digest import BetaDigest
+from orchestrator.services.beta_exit import beta_exit_status
 from orchestrator.services.digest import Digest
 
 
@@ -128,6 +129,7 @@ def gate_envelopes(session: Session, *, rollout_id: int, phase: Phase) -> list[E
         ChecklistItem.rollout_id == rollout_id, ChecklistItem.phase == phase
     )
     teams = session.exec(select(Team).where(col(Team.id).in_(owners)).order_by(col(Team.key))).all()
+    exit_criteria = [status.label for status in beta_exit_status(session=session, rollout_id=rollout_id, phase=phase)]
     envelopes = []
     for team in teams:
         lines = item_lines(session, rollout_id=rollout_id, phase=phase, team_id=team.id)
@@ -142,6 +144,7 @@ def gate_envelopes(session: Session, *, rollout_id: int, phase: Phase) -> list[E
             items=lines,
             gate_at=as_utc(gate_at) if gate_at else None,
             timezone=region.timezone,
+            exit_criteria=exit_criteria,
         )
         parts = blocks.gate_opened(message)
         envelopes.append(

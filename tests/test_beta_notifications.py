@@ -157,3 +157,30 @@ def test_the_guardrail_alert_survives_hostile_text():
     )
     assert "<!channel>" not in str(message.blocks)
     assert len(message.text) < 200
+
+
+def test_the_gate_message_shows_each_exit_criterion_with_value_and_threshold(seeded, actor):
+    from notifications.composer import gate_envelopes
+    from orchestrator.enums import ExitMetric
+    from orchestrator.models import RegionRollout
+    from orchestrator.services.launches import LaunchSpec, RegionPlan, create_launch
+    from tests.factories import item
+
+    spec = LaunchSpec(
+        slug="gated-beta",
+        name="Gated beta",
+        tier=3,
+        owner="owner@example.com",
+        regions=[RegionPlan(region="EU", dates=phase_dates())],
+        beta_exit_criteria={Phase.PRIVATE_BETA: {ExitMetric.OPEN_SEVERITY_1: 0, ExitMetric.ACTIVE_ACCOUNTS: 5}},
+    )
+    launch = create_launch(session=seeded, spec=spec, items=[item("launch_blog", phase=Phase.PUBLIC_BETA)], actor=actor)
+    report(seeded, actor, launch, severity=1, text="Crash on login")
+    rollout_id = seeded.exec(select(RegionRollout.id).where(RegionRollout.launch_id == launch.id)).one()
+
+    (envelope,) = gate_envelopes(seeded, rollout_id=rollout_id, phase=Phase.PUBLIC_BETA)
+
+    (criteria,) = [block for block in envelope.messages[0].blocks if block.get("block_id") == "gate:beta-exit"]
+    text = criteria["elements"][0]["text"]
+    assert "open_severity_1: 1 (needs &lt;= 0)" in text
+    assert "active_accounts: 0 (needs &gt;= 5)" in text
