@@ -474,3 +474,27 @@ def test_severity_1_outside_a_ramp_records_feedback_without_halting(seeded, acto
     feedback(seeded, actor, launch, severity=1, text="Crash")
     assert rollout(seeded, launch).state != RolloutState.HALTED
     assert seeded.exec(select(func.count()).where(Outbox.topic == "beta.guardrail_halted")).one() == 0
+
+
+def test_scoring_settings_come_from_the_environment_and_bad_ones_name_the_variable(monkeypatch):
+    from orchestrator.errors import ConfigError
+    from orchestrator.settings import get_settings, reset_settings
+
+    monkeypatch.setenv("LAUNCHDECK_BETA_SEVERITY_WEIGHTS", '{"1": 10, "2": 5, "3": 1, "4": 0}')
+    monkeypatch.setenv("LAUNCHDECK_BETA_FREQUENCY_EXPONENT", "1")
+    reset_settings()
+    try:
+        config = ScoringConfig.from_settings()
+        assert (dict(config.severity_weights), config.frequency_exponent, config.reach_exponent) == (
+            {1: 10, 2: 5, 3: 1, 4: 0},
+            1.0,
+            1.0,
+        )
+        monkeypatch.setenv("LAUNCHDECK_BETA_SEVERITY_WEIGHTS", '{"1": 10}')
+        reset_settings()
+        with pytest.raises(ConfigError, match="LAUNCHDECK_BETA_SEVERITY_WEIGHTS"):
+            get_settings()
+    finally:
+        monkeypatch.delenv("LAUNCHDECK_BETA_SEVERITY_WEIGHTS")
+        monkeypatch.delenv("LAUNCHDECK_BETA_FREQUENCY_EXPONENT")
+        reset_settings()
