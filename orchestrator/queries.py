@@ -171,7 +171,6 @@ def launch_detail(*, session: Session, slug: str, now: datetime | None = None) -
         views[phase_date.rollout_id].phases.append(
             PhaseView(phase_date.phase, as_utc(phase_date.baseline_at), as_utc(phase_date.current_at))
         )
-    now = utcnow()
     for gate in session.exec(select(Gate).where(col(Gate.rollout_id).in_(ids))):
         criteria: tuple[CriterionStatus, ...] = ()
         if gate.kind == GateKind.BETA_EXIT:
