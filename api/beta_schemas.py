@@ -1,12 +1,12 @@
 """Request and response bodies of the beta program routes."""
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
 from api.schemas import MAX_DB_INT, Body, Link
-from orchestrator.enums import EnrollmentStatus, EnrollmentVia, FeedbackStatus, FeedbackType, Phase
+from orchestrator.enums import EnrollmentStatus, EnrollmentVia, ExitMetric, FeedbackStatus, FeedbackType, Phase
 
 
 class CohortIn(Body):
@@ -116,3 +116,11 @@ class RankedOut(BaseModel):
     accounts: int
     text: str
     link: str | None
+
+
+class ExitCriteriaIn(Body):
+    phase: Phase = Field(description="The beta phase the criteria are for leaving.", examples=["private_beta"])
+    criteria: dict[ExitMetric, Annotated[int, Field(ge=0, le=MAX_DB_INT)]] = Field(
+        description="Thresholds by metric; an empty object clears the phase's criteria.",
+        examples=[{"open_severity_1": 0, "active_accounts": 20, "fix_weeks": 2}],
+    )

@@ -12,6 +12,7 @@ from orchestrator.enums import EnrollmentVia, ExitMetric, FeedbackType, Phase
 from orchestrator.errors import InvalidInput
 from orchestrator.queries import launch_id_for
 from orchestrator.services import beta_cohorts, beta_feedback
+from orchestrator.services.beta_criteria import set_exit_criteria
 from orchestrator.services.beta_scoring import ranked_feedback
 
 app = typer.Typer(help="Beta programs: cohorts, enrollment, feedback and its ranking.", no_args_is_help=True)
@@ -237,3 +238,29 @@ def ranked(
             row.text[:80],
         )
     console.print(table)
+
+
+@app.command("criteria")
+@friendly_errors
+def criteria(
+    slug: Slug,
+    values: Annotated[
+        list[str],
+        typer.Argument(
+            help="Per beta phase: private_beta:open_severity_1=0,active_accounts=20 (replaces that phase's)."
+        ),
+    ],
+) -> None:
+    """Set a running launch's beta exit criteria; they gate the phase after each beta."""
+    parsed = parse_exit_criteria(values)
+    with open_session() as session:
+        launch_id = launch_id_for(session=session, slug=slug)
+        for phase, thresholds in parsed.items():
+            set_exit_criteria(
+                session=session, launch_id=launch_id, phase=phase, thresholds=thresholds, actor=cli_actor()
+            )
+    summary = "; ".join(
+        f"{phase.value}: " + ", ".join(f"{metric.value}={value}" for metric, value in thresholds.items())
+        for phase, thresholds in parsed.items()
+    )
+    console.print(f"[green]set[/] exit criteria of {slug}: {summary}; see `launchdeck launch show {slug}`")

@@ -200,3 +200,21 @@ def test_bad_beta_input_names_the_field(client: httpx.Client, tokens: dict[str, 
     bad_criteria = {**BETA_LAUNCH, "slug": "bad-crit", "beta_exit_criteria": {"ga": {"open_severity_1": 0}}}
     refused(client.post("/api/v1/launches", json=bad_criteria, headers=prodops), 422)
     assert client.get("/api/v1/launches/bad-crit", headers=prodops).status_code == 404
+
+
+def test_exit_criteria_can_be_set_and_cleared_on_a_running_launch(client: httpx.Client, tokens: dict[str, str]) -> None:
+    prodops, member = auth(tokens["prodops"]), auth(tokens["member"])
+    plain = {key: value for key, value in BETA_LAUNCH.items() if key != "beta_exit_criteria"}
+    ok(client.post("/api/v1/launches", json=plain, headers=prodops), 201)
+    path = "/api/v1/launches/acme-beta/beta/exit-criteria"
+    body = {"phase": "private_beta", "criteria": {"fix_weeks": 2}}
+    refused(client.put(path, json=body, headers=member), 403)
+    detail = ok(client.put(path, json=body, headers=prodops))
+    (gate,) = [g for g in detail["rollouts"][0]["gates"] if g["kind"] == "beta_exit"]
+    assert (gate["phase"], gate["status"]) == ("public_beta", "pending")
+    assert [(c["metric"], c["threshold"], c["comparator"]) for c in gate["criteria"]] == [("fix_weeks", 2, ">=")]
+    answer = refused(client.put(path, json={"phase": "ga", "criteria": {}}, headers=prodops), 422)
+    assert "beta phase" in answer["detail"]
+    detail = ok(client.put(path, json={"phase": "private_beta", "criteria": {}}, headers=prodops))
+    (gate,) = [g for g in detail["rollouts"][0]["gates"] if g["kind"] == "beta_exit"]
+    assert gate["criteria"] == []

@@ -19,7 +19,7 @@ from orchestrator.enums import (
     RolloutState,
 )
 from orchestrator.errors import AlreadyExists, InvalidInput, NotFound, PreconditionFailed
-from orchestrator.models import AuditEvent, BetaEnrollment, BetaFeedback, Gate, Outbox, RegionRollout
+from orchestrator.models import AuditEvent, BetaEnrollment, BetaFeedback, ChecklistItem, Gate, Outbox, RegionRollout
 from orchestrator.services.beta_cohorts import accept_terms, create_cohort, enroll, opt_out, set_cap
 from orchestrator.services.beta_exit import beta_exit_status, fix_weeks
 from orchestrator.services.beta_feedback import merge_feedback, resolve_feedback, submit_feedback
@@ -498,3 +498,90 @@ def test_scoring_settings_come_from_the_environment_and_bad_ones_name_the_variab
         monkeypatch.delenv("LAUNCHDECK_BETA_SEVERITY_WEIGHTS")
         monkeypatch.delenv("LAUNCHDECK_BETA_FREQUENCY_EXPONENT")
         reset_settings()
+
+
+# ---- exit criteria on a running launch ----------------------------------------------------------
+
+
+def exit_gate(session, launch, phase):
+    gate = session.exec(
+        select(Gate)
+        .join(RegionRollout, col(RegionRollout.id) == col(Gate.rollout_id))
+        .where(RegionRollout.launch_id == launch.id, Gate.kind == GateKind.BETA_EXIT, Gate.phase == phase)
+        .execution_options(populate_existing=True)
+    ).first()
+    session.commit()
+    return gate
+
+
+def test_criteria_set_before_the_region_gets_there_add_a_pending_gate(seeded, actor):
+    from orchestrator.services.beta_criteria import set_exit_criteria
+
+    launch = beta_launch(seeded, actor)
+    rows = set_exit_criteria(
+        session=seeded,
+        launch_id=launch.id,
+        phase=Phase.PRIVATE_BETA,
+        thresholds={ExitMetric.ACTIVE_ACCOUNTS: 3},
+        actor=actor,
+    )
+    assert [(row.metric, row.threshold) for row in rows] == [(ExitMetric.ACTIVE_ACCOUNTS, 3)]
+    assert exit_gate(seeded, launch, Phase.PUBLIC_BETA).status == GateStatus.PENDING
+    assert exit_gate(seeded, launch, Phase.GA) is None
+    with pytest.raises(InvalidInput, match="not a beta phase"):
+        set_exit_criteria(session=seeded, launch_id=launch.id, phase=Phase.GA, thresholds={}, actor=actor)
+
+
+def test_criteria_set_while_a_region_waits_at_the_gate_hold_it_and_clearing_them_lets_it_go(seeded, actor):
+    from orchestrator.services.beta_criteria import set_exit_criteria
+    from orchestrator.services.items import check_item
+    from orchestrator.services.launches import ItemSpec
+
+    past = phase_dates(datetime.now(UTC).replace(microsecond=0) - timedelta(days=60), step_days=7)
+    spec = LaunchSpec(
+        slug="late-criteria",
+        name="Late criteria",
+        tier=3,
+        owner="owner@example.com",
+        regions=[RegionPlan(region="EU", dates=past)],
+    )
+    blocker = ItemSpec(region="EU", phase=Phase.PUBLIC_BETA, key="docs", title="Docs", owner_team="marketing")
+    launch = create_launch(session=seeded, spec=spec, items=[blocker], actor=actor)
+    region = live_in_private_beta(seeded, actor, launch)
+    advance_phase(session=seeded, rollout_id=region.id, from_phase=Phase.PRIVATE_BETA, actor=actor)
+    assert rollout(seeded, launch).state == RolloutState.GATED, "waiting on its checklist"
+
+    set_exit_criteria(
+        session=seeded,
+        launch_id=launch.id,
+        phase=Phase.PRIVATE_BETA,
+        thresholds={ExitMetric.ACTIVE_ACCOUNTS: 1},
+        actor=actor,
+    )
+    assert exit_gate(seeded, launch, Phase.PUBLIC_BETA).status == GateStatus.OPEN
+    item_id = seeded.exec(select(ChecklistItem.id).where(ChecklistItem.launch_id == launch.id)).one()
+    check_item(session=seeded, item_id=item_id, actor=actor)
+    assert rollout(seeded, launch).state == RolloutState.GATED, "now waiting on the exit criteria"
+
+    set_exit_criteria(session=seeded, launch_id=launch.id, phase=Phase.PRIVATE_BETA, thresholds={}, actor=actor)
+    assert rollout(seeded, launch).state == RolloutState.READY
+    assert exit_gate(seeded, launch, Phase.PUBLIC_BETA).status == GateStatus.PASSED
+
+
+def test_criteria_never_put_a_gate_in_front_of_a_region_that_passed_it(seeded, actor):
+    from orchestrator.services.beta_criteria import set_exit_criteria
+
+    past = phase_dates(datetime.now(UTC).replace(microsecond=0) - timedelta(days=60), step_days=7)
+    launch = beta_launch(seeded, actor, dates=past)
+    region = live_in_private_beta(seeded, actor, launch)
+    advance_phase(session=seeded, rollout_id=region.id, from_phase=Phase.PRIVATE_BETA, actor=actor)
+    assert rollout(seeded, launch).state == RolloutState.READY
+    set_exit_criteria(
+        session=seeded,
+        launch_id=launch.id,
+        phase=Phase.PRIVATE_BETA,
+        thresholds={ExitMetric.OPEN_SEVERITY_1: 0},
+        actor=actor,
+    )
+    assert exit_gate(seeded, launch, Phase.PUBLIC_BETA) is None
+    assert rollout(seeded, launch).state == RolloutState.READY

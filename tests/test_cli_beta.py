@@ -90,6 +90,13 @@ def test_a_beta_program_from_the_terminal(workdir):
     assert "open_severity_1 0 <= 0 yes" in shown
     assert "active_accounts 0 >= 1 no" in shown
 
+    changed = invoke("beta", "criteria", "acme-beta", "private_beta:active_accounts=3,fix_weeks=2")
+    assert changed.exit_code == 0, changed.output
+    shown = flat(invoke("launch", "show", "acme-beta").output)
+    assert "active_accounts 0 >= 3 no" in shown
+    assert "fix_weeks 0 >= 2 no" in shown
+    assert "open_severity_1" not in shown, "the phase's criteria are replaced, not merged"
+
 
 def test_bad_exit_criteria_are_named(workdir):
     assert invoke("init").exit_code == 0

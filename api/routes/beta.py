@@ -12,6 +12,7 @@ from api.beta_schemas import (
     CohortOut,
     EnrollIn,
     EnrollmentOut,
+    ExitCriteriaIn,
     FeedbackIn,
     FeedbackOut,
     MergeIn,
@@ -22,14 +23,16 @@ from api.beta_schemas import (
 )
 from api.deps import ITEM_EDITORS, READERS, WRITERS, PrincipalDep, SessionDep, allow
 from api.problems import ERROR_RESPONSES
-from api.schemas import MAX_DB_INT, NO_NUL
+from api.routes.launches import launch_out
+from api.schemas import MAX_DB_INT, NO_NUL, LaunchOut
 from orchestrator.clock import as_utc
 from orchestrator.enums import EnrollmentVia, Phase
 from orchestrator.errors import Forbidden
 from orchestrator.models import BetaEnrollment, BetaFeedback
-from orchestrator.queries import launch_id_for
+from orchestrator.queries import launch_detail, launch_id_for
 from orchestrator.services import beta_cohorts, beta_feedback
 from orchestrator.services.beta_cohorts import CohortView
+from orchestrator.services.beta_criteria import set_exit_criteria
 from orchestrator.services.beta_scoring import ranked_feedback
 
 router = APIRouter(responses=ERROR_RESPONSES, tags=["beta"])
@@ -263,3 +266,18 @@ def resolve(feedback_id: Id, body: ResolveIn, session: SessionDep, principal: Pr
         session=session, feedback_id=feedback_id, reason=body.reason, actor=principal.actor
     )
     return feedback_out(row)
+
+
+@router.put("/launches/{slug}/beta/exit-criteria", response_model=LaunchOut, dependencies=[Depends(allow(WRITERS))])
+def put_exit_criteria(slug: str, body: ExitCriteriaIn, session: SessionDep, principal: PrincipalDep) -> LaunchOut:
+    """Replace a beta phase's exit criteria on a running launch. Regions not yet past the next
+    phase's gate get a beta_exit gate; an empty object clears the criteria and lets waiting regions
+    through. Answers the launch, whose gates show each criterion's value and threshold."""
+    set_exit_criteria(
+        session=session,
+        launch_id=launch_id_for(session=session, slug=slug),
+        phase=body.phase,
+        thresholds=body.criteria,
+        actor=principal.actor,
+    )
+    return launch_out(launch_detail(session=session, slug=slug))
