@@ -152,11 +152,15 @@ def _check_eligible(session: Session, *, cohort: BetaCohort, plan: str, segment:
     plans: list[str] = cohort.eligibility.get("plans", [])
     segments: list[str] = cohort.eligibility.get("segments", [])
     if plans and plan not in plans:
-        raise InvalidInput("plan", f"{plan!r} is not eligible for this cohort; eligible plans: {', '.join(plans)}")
+        given = f"{plan!r} is not eligible for this cohort" if plan else "this cohort admits only some plans: give it"
+        raise InvalidInput("plan", f"{given}; eligible plans: {', '.join(plans)}")
     if segments and segment not in segments:
-        raise InvalidInput(
-            "segment", f"{segment!r} is not eligible for this cohort; eligible segments: {', '.join(segments)}"
+        given = (
+            f"{segment!r} is not eligible for this cohort"
+            if segment
+            else "this cohort admits only some segments: give it"
         )
+        raise InvalidInput("segment", f"{given}; eligible segments: {', '.join(segments)}")
     region = session.get(Region, cohort.region_id)
     assert region is not None
     if account_region != region.code and not account_region.startswith(f"{region.code}:"):
