@@ -13,7 +13,7 @@ from sqlalchemy import Engine, text
 
 from api import problems, slack
 from api.idempotency import IdempotencyMiddleware
-from api.routes import admin, audit, decisions, items, launches, outbox, rollup
+from api.routes import admin, audit, beta, decisions, items, launches, outbox, rollup
 from orchestrator.db import make_engine
 from orchestrator.migrate import ensure_schema_current
 from orchestrator.settings import get_settings
@@ -69,6 +69,7 @@ def create_app(*, engine: Engine | None = None) -> FastAPI:
         rollup.router,
         admin.router,
         outbox.router,
+        beta.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(slack.router)  # Slack's own protocol, at the URLs the app manifest names

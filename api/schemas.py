@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from orchestrator.enums import (
+    ExitMetric,
     GateKind,
     GateStatus,
     ItemStatus,
@@ -113,6 +114,11 @@ class LaunchCreate(Body):
     approvers: list[str] = Field(default_factory=list, max_length=50)
     wave_mode: WaveMode = WaveMode.PARALLEL
     ramp_plan: dict[str, list[dict[str, int | float]]] = Field(default_factory=dict)
+    beta_exit_criteria: dict[Phase, dict[ExitMetric, Annotated[int, Field(ge=0, le=MAX_DB_INT)]]] = Field(
+        default_factory=dict,
+        description="Per beta phase, thresholds for leaving it; they become a beta_exit gate on the next phase.",
+        examples=[{"private_beta": {"open_severity_1": 0, "active_accounts": 20}, "public_beta": {"fix_weeks": 2}}],
+    )
 
 
 class LaunchSummaryOut(BaseModel):
@@ -134,11 +140,22 @@ class PhaseDateOut(BaseModel):
     slip_days: float
 
 
+class CriterionOut(BaseModel):
+    metric: ExitMetric
+    comparator: str = Field(description="<= or >=: the value must be this compared with the threshold.")
+    threshold: int
+    value: int
+    met: bool
+
+
 class GateOut(BaseModel):
     id: int
     phase: Phase
     kind: GateKind
     status: GateStatus
+    criteria: list[CriterionOut] = Field(
+        default_factory=list, description="Beta-exit gates: each criterion's current value and threshold."
+    )
 
 
 class RolloutOut(BaseModel):

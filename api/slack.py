@@ -160,8 +160,11 @@ async def interactions(
 
 
 @router.post("/commands")
-async def commands(request: Request, engine: EngineDep, clock: ClockDep) -> Response:
-    """``/launch status <slug> | mine | help``, answered ephemerally in the acknowledgement."""
+async def commands(
+    request: Request, tasks: BackgroundTasks, engine: EngineDep, clock: ClockDep, opener: OpenerDep
+) -> Response:
+    """``/launch status <slug> | mine | help``, answered ephemerally in the acknowledgement;
+    ``/launch feedback`` opens the feedback modal after the acknowledgement."""
     verified = await _verified_body(request, clock)
     if isinstance(verified, Response):
         return verified
@@ -172,6 +175,14 @@ async def commands(request: Request, engine: EngineDep, clock: ClockDep) -> Resp
     reply = await run_in_threadpool(
         _with_session(engine, lambda session: handle_command(session=session, command=command))
     )
+    if reply.view is not None:
+        pending = reply.view
+        tasks.add_task(
+            run_quietly,
+            lambda: opener.open_view(trigger_id=pending.trigger_id, view=pending.view),
+            what=f"views.open {pending.view.get('callback_id')}",
+        )
+        return Response(status_code=200)
     body: dict[str, Any] = reply.body() or {"response_type": "ephemeral", "text": ""}
     return JSONResponse(body)
 

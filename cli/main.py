@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from checklists.instantiate import create_launch_from_templates
-from cli import api_cmd, checklists_cmd, outbox_cmd, worker_cmd
+from cli import api_cmd, beta_cmd, checklists_cmd, outbox_cmd, worker_cmd
 from cli import demo as demo_cmd
 from cli.context import cli_actor, engine_from_settings, open_session
 from cli.dates import parse_date
@@ -44,6 +44,7 @@ app.command("demo")(demo_cmd.demo)
 app.add_typer(api_cmd.tokens_app, name="tokens")
 app.command("serve")(api_cmd.serve)
 app.add_typer(outbox_cmd.app, name="outbox")
+app.add_typer(beta_cmd.app, name="beta")
 
 console = Console(soft_wrap=True)
 
@@ -151,6 +152,13 @@ def launch_create(
         str, typer.Option(help="Comma-separated launch flags that select checklist items, e.g. personal_data.")
     ] = "",
     exec_sponsor: Annotated[str | None, typer.Option(help="Executive sponsor (email).")] = None,
+    beta_exit: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Exit criteria of a beta phase, repeatable: "
+            "private_beta:open_severity_1=0,active_accounts=20 (metrics: open_severity_1, active_accounts, fix_weeks)."
+        ),
+    ] = None,
 ) -> None:
     """Create a launch (draft) with the same phase dates in every region, and its checklist items
     from the templates that apply to its tier, regions and flags."""
@@ -177,6 +185,7 @@ def launch_create(
             exec_sponsor=exec_sponsor,
             flags=[flag.strip() for flag in flags.split(",") if flag.strip()],
             regions=[RegionPlan(region=code, dates=dates) for code in codes],
+            beta_exit_criteria=beta_cmd.parse_exit_criteria(beta_exit or []),
         )
     except ValidationError as exc:
         first = exc.errors()[0]

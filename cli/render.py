@@ -6,7 +6,7 @@ from rich.console import Group
 from rich.panel import Panel
 from rich.table import Table
 
-from orchestrator.enums import GateStatus, LaunchStatus, Phase, RolloutState
+from orchestrator.enums import GateKind, GateStatus, LaunchStatus, Phase, RolloutState
 from orchestrator.queries import LaunchDetail, LaunchSummary, RolloutView
 
 STATE_STYLE = {
@@ -96,4 +96,35 @@ def launch_panel(detail: LaunchDetail) -> Group:
             str(rollout.items_total),
         )
         dates.add_row(rollout.region, *(_phase_cell(rollout, phase) for phase in Phase.ordered()))
-    return Group(Panel(header, expand=False), table, dates)
+    parts: list[Panel | Table] = [Panel(header, expand=False), table, dates]
+    criteria = beta_exit_table(detail)
+    if criteria is not None:
+        parts.append(criteria)
+    return Group(*parts)
+
+
+def beta_exit_table(detail: LaunchDetail) -> Table | None:
+    """Each beta-exit gate's criteria with their current value and threshold; None without any."""
+    rows = [
+        (rollout.region, gate, criterion)
+        for rollout in detail.rollouts
+        for gate in rollout.gates
+        if gate.kind == GateKind.BETA_EXIT
+        for criterion in gate.criteria
+    ]
+    if not rows:
+        return None
+    table = Table(title="Beta exit criteria (gate of the phase after the beta)", title_justify="left")
+    for column in ("Region", "Gate", "Status", "Criterion", "Value", "Needs", "Met"):
+        table.add_column(column, justify="right" if column == "Value" else "left")
+    for region, gate, criterion in rows:
+        table.add_row(
+            region,
+            gate.phase.value,
+            gate.status.value,
+            criterion.metric.value,
+            str(criterion.value),
+            f"{criterion.comparator} {criterion.threshold}",
+            "[green]yes[/]" if criterion.met else "[red]no[/]",
+        )
+    return table

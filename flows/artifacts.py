@@ -2,8 +2,9 @@
 
 from sqlmodel import Session, col, select
 
-from orchestrator.enums import SATISFYING_STATUSES, Phase
+from orchestrator.enums import SATISFYING_STATUSES, GateKind, Phase
 from orchestrator.models import ChecklistItem, Gate, Team
+from orchestrator.services.beta_exit import beta_exit_status
 
 
 def artifact_key(*parts: str) -> str:
@@ -28,6 +29,16 @@ def readiness_markdown(session: Session, *, rollout_id: int, title: str, phase: 
         "",
         f"{blocking_open} blocking item(s) open of {len(items)} item(s).",
         "",
+    ]
+    if any(gate.kind == GateKind.BETA_EXIT for gate in gates):
+        lines += ["| beta exit criterion | value | needs | met |", "| --- | --- | --- | --- |"]
+        for criterion in beta_exit_status(session=session, rollout_id=rollout_id, phase=phase):
+            needs = f"{criterion.comparator} {criterion.threshold}"
+            lines.append(
+                f"| {criterion.metric.value} | {criterion.value} | {needs} | {'yes' if criterion.met else 'no'} |"
+            )
+        lines.append("")
+    lines += [
         "| item | team | gate | status | due (UTC) |",
         "| --- | --- | --- | --- | --- |",
     ]

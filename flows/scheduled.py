@@ -1,4 +1,5 @@
-"""Scheduled flows: the overdue-reminder sweep and the daily leadership digest.
+"""Scheduled flows: the overdue-reminder sweep, the daily leadership digest and the weekly beta
+feedback digest.
 
 Both only queue notification intents (Outbox rows) through orchestrator services; posting them
 to Slack is the notifications side's job. Both are safe to run as often as a schedule or a retry
@@ -15,6 +16,7 @@ from flows.rollout import transient
 from flows.runtime import FLOW_ACTOR, engine
 from orchestrator.clock import utcnow
 from orchestrator.db import session_scope
+from orchestrator.services.beta_digest import queue_beta_digest
 from orchestrator.services.digest import (
     Digest,
     LaunchDigest,
@@ -48,6 +50,21 @@ def queue_todays_digest() -> tuple[Digest, bool]:
         digest = build_leadership_digest(session=session, now=now)
         queued = queue_leadership_digest(session=session, now=now, actor=FLOW_ACTOR, digest=digest)
     return digest, queued
+
+
+@task(name="queue-beta-digest", retries=3, retry_delay_seconds=[1, 5, 15], retry_condition_fn=transient)
+def queue_weekly_beta_digest() -> bool:
+    with session_scope(engine()) as session:
+        return queue_beta_digest(session=session, now=utcnow(), actor=FLOW_ACTOR)
+
+
+@flow(name="beta-feedback-digest", log_prints=False)
+def beta_feedback_digest() -> dict[str, bool]:
+    """Queue this week's ranked beta feedback for Slack (once per ISO week)."""
+    queued = queue_weekly_beta_digest()
+    if not queued:
+        get_run_logger().info("this week's beta digest was already queued, or no launch has open feedback")
+    return {"queued": queued}
 
 
 @flow(name="overdue-reminders", log_prints=False)

@@ -34,7 +34,7 @@ from slack_sdk.models.blocks import (
 )
 
 from notifications.ids import ActionId, ItemChoice, ItemChoiceRef, ItemRef
-from notifications.render import ELLIPSIS, fit_mrkdwn, phase_label, render, shorten
+from notifications.render import ELLIPSIS, escape_mrkdwn, fit_mrkdwn, phase_label, render, shorten
 from notifications.snapshots import (
     DigestMessage,
     GateOpenedMessage,
@@ -112,7 +112,7 @@ def gate_opened(msg: GateOpenedMessage) -> list[Message]:
     50-block and text-size limits need; the items keep their order and each appears once."""
     team = msg.team_name or msg.team_key
     groups = [item_blocks(item, timezone=msg.timezone) for item in msg.items]
-    chunks = _paginate(groups, reserved_blocks=2) if groups else [[]]
+    chunks = _paginate(groups, reserved_blocks=3 if msg.exit_criteria else 2) if groups else [[]]
     blocking = sum(1 for item in msg.items if item.blocking)
     messages: list[Message] = []
     first = 1
@@ -138,6 +138,9 @@ def gate_opened(msg: GateOpenedMessage) -> list[Message]:
             _header(render("gate_opened_header", **context)),
             _context(render("gate_opened_context", **context), block_id=f"gate:part:{index}"),
         ]
+        if msg.exit_criteria and index == 1:
+            criteria = " · ".join(escape_mrkdwn(label) for label in msg.exit_criteria)
+            head.append(_context(f":test_tube: Beta exit criteria: {criteria}", block_id="gate:beta-exit"))
         body = [block for group in chunk for block in group]
         if not msg.items:
             body = [_section("_No items for this team in this phase._")]

@@ -11,6 +11,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from notifications import blocks
+from notifications.beta_blocks import GuardrailAlert, beta_digest, guardrail_alert
 from notifications.blocks import Message
 from notifications.snapshots import (
     DigestMessage,
@@ -23,6 +24,8 @@ from notifications.snapshots import (
 from orchestrator.clock import as_utc
 from orchestrator.enums import Phase
 from orchestrator.models import ChecklistItem, Launch, Member, Outbox, PhaseDate, Region, RegionRollout, Team
+from orchestrator.services.beta_digest import BetaDigest
+from orchestrator.services.beta_exit import beta_exit_status
 from orchestrator.services.digest import Digest
 
 
@@ -43,9 +46,12 @@ class Envelope:
     phase: Phase | None = None
     team_id: int | None = None
     item_ids: list[list[int]] = field(default_factory=list)  # per message part
+    audience_key: str | None = None  # one intent, several recipients (a channel and a DM)
 
     @property
     def audience(self) -> str:
+        if self.audience_key is not None:
+            return self.audience_key
         return f"team:{self.team_id}" if self.team_id is not None else "main"
 
 
@@ -61,7 +67,15 @@ GATE_TOPICS = frozenset({"gate.opened", "rollout.gated"})
 REMINDER_TOPICS = frozenset({"reminder.overdue", "reminder.escalated"})
 UPDATE_TOPICS = frozenset({"item.checked", "item.reopened", "item.waived", "item.not_applicable", "item.blocked"})
 DIGEST_TOPIC = "digest.daily"
-TOPICS = frozenset(GATE_TOPICS | REMINDER_TOPICS | UPDATE_TOPICS | set(EVENT_KINDS) | {DIGEST_TOPIC})
+BETA_DIGEST_TOPIC = "digest.beta_weekly"
+GUARDRAIL_TOPIC = "beta.guardrail_halted"
+TOPICS = frozenset(
+    GATE_TOPICS
+    | REMINDER_TOPICS
+    | UPDATE_TOPICS
+    | set(EVENT_KINDS)
+    | {DIGEST_TOPIC, BETA_DIGEST_TOPIC, GUARDRAIL_TOPIC}
+)
 
 
 def item_lines(session: Session, *, rollout_id: int, phase: Phase, team_id: int | None = None) -> list[ItemLine]:
@@ -115,6 +129,7 @@ def gate_envelopes(session: Session, *, rollout_id: int, phase: Phase) -> list[E
         ChecklistItem.rollout_id == rollout_id, ChecklistItem.phase == phase
     )
     teams = session.exec(select(Team).where(col(Team.id).in_(owners)).order_by(col(Team.key))).all()
+    exit_criteria = [status.label for status in beta_exit_status(session=session, rollout_id=rollout_id, phase=phase)]
     envelopes = []
     for team in teams:
         lines = item_lines(session, rollout_id=rollout_id, phase=phase, team_id=team.id)
@@ -129,6 +144,7 @@ def gate_envelopes(session: Session, *, rollout_id: int, phase: Phase) -> list[E
             items=lines,
             gate_at=as_utc(gate_at) if gate_at else None,
             timezone=region.timezone,
+            exit_criteria=exit_criteria,
         )
         parts = blocks.gate_opened(message)
         envelopes.append(
@@ -215,3 +231,32 @@ def digest_envelope(*, digest: Digest, channel: str) -> Envelope:
         messages=blocks.leadership_digest(DigestMessage(digest=digest)),
         kind=DIGEST_TOPIC,
     )
+
+
+def guardrail_envelopes(session: Session, *, row: Outbox) -> list[Envelope]:
+    """The guardrail's alert to the region's launch channel and, by DM, to the launch owner
+    (when the owner is a member with a Slack user)."""
+    payload = row.payload
+    alert = GuardrailAlert(
+        launch=str(payload["launch"]),
+        region=str(payload["region"]),
+        phase=str(payload["phase"]),
+        percent=int(payload.get("percent") or 0),
+        account=str(payload["account"]),
+        text=str(payload.get("text") or ""),
+        link=payload.get("link"),
+        feedback_id=int(payload["feedback_id"]),
+        owner=str(payload["owner"]),
+    )
+    message = guardrail_alert(alert)
+    envelopes = [Envelope(destination=Destination(channel=payload.get("channel")), messages=[message], kind=row.topic)]
+    owner = session.exec(select(Member.slack_user_id).where(Member.email == alert.owner)).first()
+    if owner:
+        envelopes.append(
+            Envelope(destination=Destination(dm_user=owner), messages=[message], kind=row.topic, audience_key="owner")
+        )
+    return envelopes
+
+
+def beta_digest_envelope(*, digest: BetaDigest, channel: str) -> Envelope:
+    return Envelope(destination=Destination(channel=channel), messages=beta_digest(digest), kind=BETA_DIGEST_TOPIC)

@@ -20,8 +20,10 @@ from orchestrator.clock import as_utc
 from orchestrator.enums import Phase
 from orchestrator.models import ChecklistItem, Outbox, SlackMessage
 from orchestrator.services._unit import transaction
+from orchestrator.services.beta_digest import build_beta_digest
 from orchestrator.services.digest import build_leadership_digest
 from orchestrator.services.dispatch import claim_outbox, mark_delivered, mark_failed
+from orchestrator.settings import get_settings
 
 log = logging.getLogger("launchdeck.notifications")
 
@@ -78,6 +80,11 @@ def _envelopes(session: Session, *, row: Outbox, now: datetime, leadership_chann
     if row.topic in composer.REMINDER_TOPICS:
         envelope = composer.reminder_envelope(session, row=row, now=now)
         return [envelope] if envelope is not None else []
+    if row.topic == composer.GUARDRAIL_TOPIC:
+        return composer.guardrail_envelopes(session, row=row)
+    if row.topic == composer.BETA_DIGEST_TOPIC:
+        channel = get_settings().slack_beta_digest_channel or leadership_channel
+        return [composer.beta_digest_envelope(digest=build_beta_digest(session=session, now=now), channel=channel)]
     if row.topic == composer.DIGEST_TOPIC:
         return [
             composer.digest_envelope(

@@ -29,6 +29,8 @@ class ActionId(StrEnum):
     HALT_REGION = "halt_region"
     CONFIRM_HALT = "confirm_halt"
     OPEN_DASHBOARD = "open_dashboard"
+    BETA_FEEDBACK = "beta_feedback"  # the message shortcut's callback_id (manifest.yaml)
+    BETA_FEEDBACK_SUBMIT = "beta_feedback_submit"
 
 
 class ItemChoice(StrEnum):
@@ -48,6 +50,14 @@ class InputId(StrEnum):
     EVIDENCE_URL = "evidence_url"
     BLOCKED_REASON = "blocked_reason"
     HALT_REASON = "halt_reason"
+    FEEDBACK_LAUNCH = "feedback_launch"
+    FEEDBACK_REGION = "feedback_region"
+    FEEDBACK_PHASE = "feedback_phase"
+    FEEDBACK_ACCOUNT = "feedback_account"
+    FEEDBACK_TYPE = "feedback_type"
+    FEEDBACK_SEVERITY = "feedback_severity"
+    FEEDBACK_TEXT = "feedback_text"
+    FEEDBACK_LINK = "feedback_link"
 
 
 class _Ref(BaseModel):

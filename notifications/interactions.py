@@ -43,12 +43,20 @@ from slack_sdk.webhook import WebhookClient
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
+from notifications.beta_slack import (
+    FIELD_INPUTS,
+    FeedbackOpen,
+    FeedbackSubmission,
+    feedback_modal,
+    parse_shortcut,
+    parse_submission,
+)
 from notifications.ids import ActionId, InputId, ItemChoice, ItemChoiceRef, ItemRef
 from notifications.render import escape_mrkdwn as esc
 from notifications.render import fit_mrkdwn, mention, phase_label, shorten
 from orchestrator.actors import Actor
 from orchestrator.clock import as_utc
-from orchestrator.enums import SATISFYING_STATUSES, ItemStatus, LaunchStatus, Role, Source
+from orchestrator.enums import SATISFYING_STATUSES, FeedbackType, ItemStatus, LaunchStatus, Phase, Role, Source
 from orchestrator.errors import (
     IllegalTransition,
     InvalidInput,
@@ -58,8 +66,9 @@ from orchestrator.errors import (
     StaleVersion,
 )
 from orchestrator.models import ChecklistItem, Launch, Member, Region, RegionRollout, Team
-from orchestrator.queries import launch_detail
+from orchestrator.queries import launch_detail, launch_id_for
 from orchestrator.services import items as item_services
+from orchestrator.services.beta_feedback import submit_feedback
 from orchestrator.services.launches import SLUG_PATTERN
 from orchestrator.settings import Settings
 
@@ -138,12 +147,13 @@ class Unhandled:
     response_url: str | None = None
 
 
-Interaction = DoneClick | OverflowChoice | ItemSubmission | Unhandled
+Interaction = DoneClick | OverflowChoice | ItemSubmission | FeedbackOpen | FeedbackSubmission | Unhandled
 
 
 class CommandKind(StrEnum):
     STATUS = "status"
     MINE = "mine"
+    FEEDBACK = "feedback"
     HELP = "help"
 
 
@@ -157,6 +167,7 @@ class SlashCommand:
     argument: str | None = None
     unknown: str | None = None
     command: str = "/launch"
+    trigger_id: str | None = None  # opens a modal (``feedback``)
 
 
 @dataclass(frozen=True)
@@ -210,6 +221,11 @@ def parse_interaction(body: bytes) -> Interaction:
         if not user_id:
             raise MalformedPayload("view_submission without user.id")
         return _parse_view_submission(payload, user_id)
+    if kind == "message_action" and _text(payload, "callback_id") == ActionId.BETA_FEEDBACK:
+        trigger_id = _text(payload, "trigger_id")
+        if not user_id or not trigger_id:
+            raise MalformedPayload("a message shortcut without user.id or trigger_id")
+        return parse_shortcut(payload, user_id, trigger_id)
     return Unhandled(kind=str(kind))
 
 
@@ -247,6 +263,8 @@ def _parse_view_submission(payload: dict[str, Any], user_id: str) -> Interaction
     view = payload.get("view")
     if not isinstance(view, dict):
         raise MalformedPayload("view_submission without view")
+    if _text(view, "callback_id") == ActionId.BETA_FEEDBACK_SUBMIT:
+        return parse_submission(view, user_id)
     try:
         choice = _CHOICE_FOR_CALLBACK[ActionId(_text(view, "callback_id") or "")]
     except (ValueError, KeyError):
@@ -273,6 +291,15 @@ def parse_command(body: bytes) -> SlashCommand:
     head = words[0].lower()
     if head == CommandKind.STATUS and len(words) == 2:
         return SlashCommand(user_id=user_id, kind=CommandKind.STATUS, argument=words[1].lower(), command=command)
+    if head == CommandKind.FEEDBACK and len(words) <= 2:
+        argument = words[1].lower() if len(words) == 2 else None
+        return SlashCommand(
+            user_id=user_id,
+            kind=CommandKind.FEEDBACK,
+            argument=argument,
+            command=command,
+            trigger_id=form.get("trigger_id") or None,
+        )
     if head in (CommandKind.MINE, CommandKind.HELP) and len(words) == 1:
         return SlashCommand(user_id=user_id, kind=CommandKind(head), command=command)
     return SlashCommand(user_id=user_id, kind=CommandKind.HELP, unknown=" ".join(words), command=command)
@@ -400,14 +427,24 @@ def handle_interaction(*, session: Session, interaction: Interaction) -> Reply:
             return _overflow(session, interaction)
         if isinstance(interaction, ItemSubmission):
             return _submit(session, interaction)
+        if isinstance(interaction, FeedbackOpen):
+            member_for(session, interaction.user_id)  # an unknown user is told before typing anything
+            modal = feedback_modal(launch=interaction.launch, text=interaction.text, link=interaction.link)
+            return Reply(view=PendingView(trigger_id=interaction.trigger_id, view=modal))
+        if isinstance(interaction, FeedbackSubmission):
+            return _submit_feedback(session, interaction)
         return Reply(text=interaction.text, response_url=response_url)
     except LaunchdeckError as error:
         text = friendly(error)
+        if isinstance(interaction, FeedbackSubmission):
+            return Reply(errors={_feedback_input(error).value: shorten(text, _ERROR_TEXT_MAX)})
         if isinstance(interaction, ItemSubmission):
             return Reply(errors={_INPUT_FOR_CHOICE[interaction.choice].value: shorten(text, _ERROR_TEXT_MAX)})
         return Reply(text=text, response_url=response_url)
     except Exception as error:  # noqa: BLE001 - the one place unknown errors become an incident id
         text = incident_text(error)
+        if isinstance(interaction, FeedbackSubmission):
+            return Reply(errors={InputId.FEEDBACK_TEXT.value: shorten(text, _ERROR_TEXT_MAX)})
         if isinstance(interaction, ItemSubmission):
             return Reply(errors={_INPUT_FOR_CHOICE[interaction.choice].value: shorten(text, _ERROR_TEXT_MAX)})
         return Reply(text=text, response_url=response_url)
@@ -524,6 +561,60 @@ def _submit(session: Session, submission: ItemSubmission) -> Reply:
     return Reply(notice=notice_view("Waiver requested", asked))
 
 
+FEEDBACK_ROLES = frozenset({Role.MEMBER, Role.PRODOPS, Role.ADMIN})  # as the API's feedback route
+
+
+def _feedback_input(error: LaunchdeckError) -> InputId:
+    """The modal input a refused report's error belongs under (the text box when unclear)."""
+    if isinstance(error, InvalidInput):
+        return FIELD_INPUTS.get(error.field, InputId.FEEDBACK_TEXT)
+    if isinstance(error, NotFound):
+        return InputId.FEEDBACK_REGION if error.entity == "region" else InputId.FEEDBACK_LAUNCH
+    return InputId.FEEDBACK_TEXT
+
+
+def _phase(value: str) -> Phase:
+    try:
+        return Phase(value)
+    except ValueError:
+        raise InvalidInput("phase", f"choose one of {', '.join(phase.value for phase in Phase)}") from None
+
+
+def _feedback_type(value: str) -> FeedbackType:
+    try:
+        return FeedbackType(value)
+    except ValueError:
+        raise InvalidInput("type", f"choose one of {', '.join(kind.value for kind in FeedbackType)}") from None
+
+
+def _submit_feedback(session: Session, submission: FeedbackSubmission) -> Reply:
+    member = member_for(session, submission.user_id)
+    if member.role not in FEEDBACK_ROLES:
+        raise Refused(f"your launchdeck role ({member.role.value}) cannot log beta feedback; ask product ops")
+    if not submission.severity.isdigit():
+        raise InvalidInput("severity", "choose a severity from 1 to 4")
+    feedback = submit_feedback(
+        session=session,
+        launch_id=launch_id_for(session=session, slug=submission.launch),
+        region_code=submission.region,
+        phase=_phase(submission.phase),
+        account=submission.account,
+        type=_feedback_type(submission.type),
+        severity=int(submission.severity),
+        text=submission.text,
+        link=submission.link,
+        actor=_actor(member),
+    )
+    halted = session.get(RegionRollout, feedback.rollout_id)
+    note = ""
+    if halted is not None and halted.halt_reason and f"#{feedback.id} " in halted.halt_reason:
+        note = (
+            f"\n:octagonal_sign: Severity 1 during a ramp: *{esc(submission.region)}* was halted and the owner alerted."
+        )
+    logged = f"Logged as report #{feedback.id} for `{esc(submission.launch)}` {esc(submission.region)}.{note}"
+    return Reply(notice=notice_view("Beta feedback logged", logged))
+
+
 # --- modals ------------------------------------------------------------------------------------
 
 _MODAL_TEXT: dict[ItemChoice, tuple[str, str, str]] = {
@@ -585,6 +676,12 @@ def handle_command(*, session: Session, command: SlashCommand) -> Reply:
             return Reply(text=status_text(session, slug=command.argument or ""))
         if command.kind is CommandKind.MINE:
             return Reply(text=mine_text(session, member_for(session, command.user_id)))
+        if command.kind is CommandKind.FEEDBACK:
+            member_for(session, command.user_id)
+            if not command.trigger_id:
+                return Reply(text=":warning: Slack sent no trigger_id, so the feedback form cannot open; try again.")
+            modal = feedback_modal(launch=command.argument)
+            return Reply(view=PendingView(trigger_id=command.trigger_id, view=modal))
         return Reply(text=help_text(command.command, unknown=command.unknown))
     except LaunchdeckError as error:
         return Reply(text=friendly(error))
@@ -597,6 +694,7 @@ def help_text(command: str = "/launch", *, unknown: str | None = None) -> str:
     lines += [
         f"• `{command} status <launch-slug>`: every region's state, phase and open blocking items",
         f"• `{command} mine`: the open items of your team and the ones assigned to you",
+        f"• `{command} feedback [launch-slug]`: log beta feedback (or use *Log beta feedback* on a message)",
         f"• `{command} help`: this list",
         "Check items off with the *Done* button on their messages; the ⋯ menu blocks, waives or adds evidence.",
     ]

@@ -55,6 +55,8 @@ class GateOpenedMessage:
     gate_at: datetime | None
     timezone: str = "UTC"
     team_name: str | None = None
+    # The phase's beta exit criteria as "metric: value (needs <= threshold)", as of the render.
+    exit_criteria: Sequence[str] = ()
 
 
 @dataclass(frozen=True)

@@ -99,3 +99,41 @@ class OutboxStatus(StrEnum):
 class WaveMode(StrEnum):
     PARALLEL = "parallel"
     SEQUENTIAL = "sequential"
+
+
+BETA_PHASES = (Phase.PRIVATE_BETA, Phase.PUBLIC_BETA)
+
+
+class EnrollmentStatus(StrEnum):
+    ENROLLED = "enrolled"
+    WAITLISTED = "waitlisted"
+    OPTED_OUT = "opted_out"
+
+
+class EnrollmentVia(StrEnum):
+    """How an account came to a beta cohort (kept for the program's own reporting)."""
+
+    INVITE = "invite"
+    NOMINATION = "nomination"
+    SELF = "self"
+
+
+class FeedbackType(StrEnum):
+    BUG = "bug"
+    GAP = "gap"
+    PRAISE = "praise"
+    QUESTION = "question"
+
+
+class FeedbackStatus(StrEnum):
+    OPEN = "open"
+    RESOLVED = "resolved"
+    MERGED = "merged"
+
+
+class ExitMetric(StrEnum):
+    """Measurable beta exit criteria, each compared with its threshold by a fixed comparator."""
+
+    OPEN_SEVERITY_1 = "open_severity_1"  # open severity-1 feedback: value <= threshold
+    ACTIVE_ACCOUNTS = "active_accounts"  # enrolled accounts that accepted the terms: value >= threshold
+    FIX_WEEKS = "fix_weeks"  # trailing weeks in a row with fewer new bugs than fixes: value >= threshold

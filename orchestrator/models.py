@@ -15,6 +15,11 @@ from sqlmodel import Field, SQLModel
 
 from orchestrator.clock import utcnow
 from orchestrator.enums import (
+    EnrollmentStatus,
+    EnrollmentVia,
+    ExitMetric,
+    FeedbackStatus,
+    FeedbackType,
     GateKind,
     GateStatus,
     ItemStatus,
@@ -354,3 +359,77 @@ class SlackMessage(SQLModel, table=True):
     blocks: list[dict[str, Any]] = _json_list()
     created_at: datetime = _created()
     updated_at: datetime = _created()
+
+
+class BetaCohort(SQLModel, table=True):
+    """The accounts let into one beta phase of a launch in one region, up to a cap."""
+
+    __table_args__ = (UniqueConstraint("launch_id", "region_id", "phase"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    launch_id: int = Field(foreign_key="launch.id", index=True)
+    region_id: int = Field(foreign_key="region.id", index=True)
+    phase: Phase = _enum(Phase)
+    cap: int = Field(ge=1)
+    # Who may join: {"plans": [...], "segments": [...]}; an empty list admits any value.
+    eligibility: dict[str, Any] = _json_dict()
+    version: int = Field(default=1)
+    created_at: datetime = _created()
+
+
+class BetaEnrollment(SQLModel, table=True):
+    """One account in one cohort: enrolled (holds a seat), waitlisted, or opted out (final)."""
+
+    __table_args__ = (UniqueConstraint("cohort_id", "account"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    cohort_id: int = Field(foreign_key="betacohort.id", index=True)
+    launch_id: int = Field(foreign_key="launch.id", index=True)
+    account: str = Field(max_length=120, index=True)
+    status: EnrollmentStatus = _enum(EnrollmentStatus, EnrollmentStatus.ENROLLED, index=True)
+    via: EnrollmentVia = _enum(EnrollmentVia)
+    requested_by: str = Field(max_length=254)
+    # What the account looked like when it was let in (plan, segment, region): the rules may change.
+    eligibility_snapshot: dict[str, Any] = _json_dict()
+    terms_accepted_by: str | None = Field(default=None, max_length=254)
+    terms_accepted_at: datetime | None = _when(nullable=True)
+    requested_at: datetime = _created()
+    enrolled_at: datetime | None = _when(nullable=True)
+    opted_out_at: datetime | None = _when(nullable=True)
+    version: int = Field(default=1)
+
+
+class BetaFeedback(SQLModel, table=True):
+    """What a beta account hit; duplicates merge into one row that keeps their counts."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    launch_id: int = Field(foreign_key="launch.id", index=True)
+    rollout_id: int = Field(foreign_key="regionrollout.id", index=True)
+    phase: Phase = _enum(Phase)
+    account: str = Field(max_length=120)
+    type: FeedbackType = _enum(FeedbackType)
+    severity: int = Field(ge=1, le=4)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    link: str | None = Field(default=None, max_length=2000)
+    status: FeedbackStatus = _enum(FeedbackStatus, FeedbackStatus.OPEN, index=True)
+    merged_into_id: int | None = Field(default=None, foreign_key="betafeedback.id")
+    # Reports folded into this row (itself included) and the distinct accounts behind them.
+    reports: int = Field(default=1)
+    accounts: list[str] = _json_list()
+    submitted_by: str = Field(max_length=254)
+    created_at: datetime = _created()
+    resolved_at: datetime | None = _when(nullable=True)
+    version: int = Field(default=1)
+
+
+class BetaExitCriterion(SQLModel, table=True):
+    """A measurable condition for leaving a beta phase; together they make the next phase's
+    beta-exit gate in every region that plans both phases."""
+
+    __table_args__ = (UniqueConstraint("launch_id", "phase", "metric"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    launch_id: int = Field(foreign_key="launch.id", index=True)
+    phase: Phase = _enum(Phase)  # the beta phase being left
+    metric: ExitMetric = _enum(ExitMetric)
+    threshold: int = Field(ge=0)

@@ -38,6 +38,7 @@ from orchestrator.models import (
     Team,
     Waiver,
 )
+from orchestrator.services.beta_exit import CriterionStatus, beta_exit_status
 from orchestrator.services.launches import SLUG_PATTERN
 
 
@@ -71,6 +72,8 @@ class GateView:
     phase: Phase
     kind: GateKind
     status: GateStatus
+    # Beta-exit gates: each criterion with its current value and threshold.
+    criteria: tuple[CriterionStatus, ...] = ()
 
 
 @dataclass
@@ -169,7 +172,10 @@ def launch_detail(*, session: Session, slug: str, now: datetime | None = None) -
             PhaseView(phase_date.phase, as_utc(phase_date.baseline_at), as_utc(phase_date.current_at))
         )
     for gate in session.exec(select(Gate).where(col(Gate.rollout_id).in_(ids))):
-        views[gate.rollout_id].gates.append(GateView(gate.id, gate.phase, gate.kind, gate.status))  # type: ignore[arg-type]
+        criteria: tuple[CriterionStatus, ...] = ()
+        if gate.kind == GateKind.BETA_EXIT:
+            criteria = tuple(beta_exit_status(session=session, rollout_id=gate.rollout_id, phase=gate.phase, now=now))
+        views[gate.rollout_id].gates.append(GateView(gate.id, gate.phase, gate.kind, gate.status, criteria))  # type: ignore[arg-type]
     for rollout_id, phase, blocking, status, due in session.exec(
         select(  # type: ignore[call-overload]  # sqlmodel types select() for at most four columns
             ChecklistItem.rollout_id,

@@ -46,6 +46,19 @@ class Settings(BaseSettings):
     slack_leadership_channel: str = Field(
         default="#launch-leadership", description="Where the daily leadership digest is posted."
     )
+    beta_severity_weights: dict[int, float] = Field(
+        default_factory=lambda: {1: 8.0, 2: 4.0, 3: 2.0, 4: 1.0},
+        description='Beta feedback scoring: weight per severity, JSON, e.g. {"1": 8, "2": 4, "3": 2, "4": 1}.',
+    )
+    beta_frequency_exponent: float = Field(
+        default=0.5, ge=0, le=3, description="Beta feedback scoring: reports ** this (0.5 damps pile-ons)."
+    )
+    beta_reach_exponent: float = Field(
+        default=1.0, ge=0, le=3, description="Beta feedback scoring: distinct accounts ** this."
+    )
+    slack_beta_digest_channel: str | None = Field(
+        default=None, description="Where the weekly beta feedback digest goes (default: the leadership channel)."
+    )
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
@@ -61,6 +74,16 @@ class Settings(BaseSettings):
         if value.startswith("postgresql://"):
             return "postgresql+psycopg://" + value.removeprefix("postgresql://")
         return value
+
+    @field_validator("beta_severity_weights")
+    @classmethod
+    def _every_severity_weighed(cls, weights: dict[int, float]) -> dict[int, float]:
+        missing = [severity for severity in (1, 2, 3, 4) if severity not in weights]
+        if missing or set(weights) - {1, 2, 3, 4}:
+            raise ValueError('give a weight for each severity 1-4 and no other, e.g. {"1": 8, "2": 4, "3": 2, "4": 1}')
+        if any(weight < 0 for weight in weights.values()):
+            raise ValueError("weights must be 0 or more")
+        return weights
 
     @model_validator(mode="after")
     def _webhook_complete(self) -> "Settings":

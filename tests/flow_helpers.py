@@ -8,7 +8,7 @@ from typing import TypeVar
 from sqlmodel import Session, select
 
 from orchestrator.actors import Actor
-from orchestrator.enums import Phase, WaveMode
+from orchestrator.enums import ExitMetric, Phase, WaveMode
 from orchestrator.models import Launch
 from orchestrator.services.launches import ItemSpec, LaunchSpec, RegionPlan, create_launch, kick_off_launch
 
@@ -37,6 +37,7 @@ def ready_launch(
     wave_mode: WaveMode = WaveMode.PARALLEL,
     ramp_plan: dict[str, list[dict[str, int | float]]] | None = None,
     approvers: list[str] | None = None,
+    beta_exit_criteria: dict[Phase, dict[ExitMetric, int]] | None = None,
 ) -> Launch:
     """A kicked-off launch whose phase dates have all come."""
     dates = past_dates(phases)
@@ -49,6 +50,7 @@ def ready_launch(
         wave_mode=wave_mode,
         ramp_plan=FAST_RAMP if ramp_plan is None else ramp_plan,
         approvers=approvers or [],
+        beta_exit_criteria=beta_exit_criteria or {},
     )
     launch = create_launch(session=session, spec=spec, items=items or [], actor=actor)
     kick_off_launch(session=session, launch_id=launch.id, actor=actor)  # type: ignore[arg-type]

@@ -123,6 +123,35 @@ def test_out_of_range_numbers_and_unknown_enum_values_are_422s(client: httpx.Cli
         ("GET", f"/api/v1/launches?offset=-{HUGE}", None, "offset"),
         ("GET", "/api/v1/launches?limit=ten", None, "limit"),
         ("GET", "/api/v1/launches?status=launched", None, "status"),
+        ("GET", "/api/v1/launches/acme-api/beta/feedback/ranked?limit=0", None, "limit"),
+        ("GET", f"/api/v1/launches/acme-api/beta/feedback/ranked?limit={HUGE}", None, "limit"),
+        ("GET", "/api/v1/launches/acme-api/beta/feedback/ranked?phase=someday", None, "phase"),
+        (
+            "POST",
+            "/api/v1/launches/acme-api/beta/cohorts",
+            {"region": "EU", "phase": "private_beta", "cap": HUGE},
+            "cap",
+        ),
+        ("POST", "/api/v1/beta/cohorts/1/enrollments", {"account": "acme", "via": "carrier-pigeon"}, "via"),
+        ("POST", "/api/v1/beta/feedback/1/merge", {"into": HUGE}, "into"),
+        (
+            "POST",
+            "/api/v1/launches/acme-api/beta/feedback",
+            {"region": "EU", "phase": "private_beta", "account": "a", "type": "bug", "severity": HUGE, "text": "x"},
+            "severity",
+        ),
+        (
+            "POST",
+            "/api/v1/launches",
+            launch(beta_exit_criteria={"private_beta": {"open_severity_1": -1}}),
+            "open_severity_1",
+        ),
+        (
+            "POST",
+            "/api/v1/launches",
+            launch(beta_exit_criteria={"private_beta": {"happiness": 1}}),
+            "beta_exit_criteria",
+        ),
     ]
     failures = []
     for method, path, payload, field in cases:

@@ -24,3 +24,14 @@ def test_the_bot_has_the_scopes_delivery_needs_and_fits_slacks_limits():
     assert len(MANIFEST["display_information"]["name"]) <= 35
     assert len(MANIFEST["display_information"]["description"]) <= 140
     assert MANIFEST["settings"]["interactivity"]["is_enabled"] is True
+
+
+def test_the_beta_feedback_shortcut_is_a_message_shortcut_launchdeck_handles():
+    from notifications.ids import ActionId
+
+    (shortcut,) = MANIFEST["features"]["shortcuts"]
+    assert shortcut["type"] == "message"
+    assert shortcut["callback_id"] == ActionId.BETA_FEEDBACK.value
+    assert len(shortcut["name"]) <= 24
+    assert len(shortcut["description"]) <= 80
+    assert "feedback" in MANIFEST["features"]["slash_commands"][0]["usage_hint"]

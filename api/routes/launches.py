@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Header, Query, status
 from api.deps import READERS, WRITERS, PrincipalDep, SessionDep, allow
 from api.problems import ERROR_RESPONSES
 from api.schemas import (
+    CriterionOut,
     GateOut,
     LaunchCreate,
     LaunchOut,
@@ -66,7 +67,16 @@ def rollout_out(view: RolloutView) -> RolloutOut:
             PhaseDateOut(phase=p.phase, baseline_at=p.baseline_at, current_at=p.current_at, slip_days=p.slip_days)
             for p in view.phases
         ],
-        gates=[GateOut(id=g.id, phase=g.phase, kind=g.kind, status=g.status) for g in view.gates],
+        gates=[
+            GateOut(
+                id=g.id,
+                phase=g.phase,
+                kind=g.kind,
+                status=g.status,
+                criteria=[CriterionOut.model_validate(c, from_attributes=True) for c in g.criteria],
+            )
+            for g in view.gates
+        ],
         items_total=view.items_total,
         items_open_blocking=view.items_open_blocking,
         items_overdue=view.items_overdue,
@@ -129,6 +139,7 @@ def create(body: LaunchCreate, session: SessionDep, principal: PrincipalDep) -> 
         approvers=body.approvers,
         wave_mode=body.wave_mode,
         ramp_plan=body.ramp_plan,
+        beta_exit_criteria=body.beta_exit_criteria,
     )
     extra = [get_settings().checklists_dir] if get_settings().checklists_dir else []
     library = load_for_session(session, extra_dirs=[path for path in extra if path is not None])

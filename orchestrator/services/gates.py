@@ -4,8 +4,8 @@ completed its last condition; when every gate of the phase has passed the region
 Called from inside other services' transactions (never commits on its own).
 """
 
-from collections.abc import Callable, Sequence
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, func, update
@@ -17,10 +17,11 @@ from orchestrator.enums import SATISFYING_STATUSES, GateKind, GateStatus, Phase,
 from orchestrator.ledger import enqueue, record
 from orchestrator.models import ChecklistItem, Decision, Gate, Launch, PhaseDate, Region, RegionRollout
 from orchestrator.services._unit import compare_and_set
+from orchestrator.services.beta_exit import exit_gate_holds
 from orchestrator.windows import next_opening
 
-# A check for gate kinds whose rules live outside the core (beta exit criteria).
-GateCheck = Callable[[Session, RegionRollout, Gate], bool]
+# Beta exit criteria can change with the clock alone (bug/fix weeks): look again this often.
+BETA_EXIT_RECHECK = timedelta(hours=1)
 
 
 def open_phase_gates(session: Session, *, rollout: RegionRollout, phase: Phase, now: datetime) -> None:
@@ -77,9 +78,7 @@ def time_gate_opening(session: Session, *, rollout: RegionRollout, phase: Phase,
     return next_opening(max(now, start), timezone=region.timezone, window=region.rollout_window, freezes=region.freezes)
 
 
-def gate_holds(
-    session: Session, *, rollout: RegionRollout, gate: Gate, now: datetime, beta_exit: GateCheck | None
-) -> bool:
+def gate_holds(session: Session, *, rollout: RegionRollout, gate: Gate, now: datetime) -> bool:
     assert rollout.id is not None
     if gate.kind == GateKind.CHECKLIST:
         return open_blocking_items(session, rollout_id=rollout.id, phase=gate.phase) == 0
@@ -88,8 +87,7 @@ def gate_holds(
     if gate.kind == GateKind.TIME:
         opening = time_gate_opening(session, rollout=rollout, phase=gate.phase, now=now)
         return opening is not None and opening <= now
-    # Beta exit criteria are judged by the beta package; without it the gate stays closed.
-    return beta_exit is not None and beta_exit(session, rollout, gate)
+    return exit_gate_holds(session, rollout=rollout, gate=gate, now=now)
 
 
 def wave_blockers(session: Session, *, rollout: RegionRollout, phase: Phase) -> list[str]:
@@ -125,7 +123,6 @@ def evaluate_gates(
     rollout: RegionRollout,
     now: datetime,
     actor: Actor,
-    beta_exit: GateCheck | None = None,
 ) -> bool:
     """Pass every open gate of the rollout's phase whose condition holds; make the region ready
     when all have passed. Returns True when this call made the region ready."""
@@ -140,9 +137,7 @@ def evaluate_gates(
         .execution_options(populate_existing=True)
     ).all()
     for gate in gates:
-        if gate.status != GateStatus.OPEN or not gate_holds(
-            session, rollout=rollout, gate=gate, now=now, beta_exit=beta_exit
-        ):
+        if gate.status != GateStatus.OPEN or not gate_holds(session, rollout=rollout, gate=gate, now=now):
             continue
         passed = session.execute(
             update(Gate)
@@ -209,6 +204,8 @@ def _schedule_time_check(session: Session, *, rollout: RegionRollout, gates: Seq
     for gate in gates:
         if gate.kind == GateKind.TIME and gate.status == GateStatus.OPEN:
             candidates.append(time_gate_opening(session, rollout=rollout, phase=gate.phase, now=now))
+        if gate.kind == GateKind.BETA_EXIT and gate.status == GateStatus.OPEN:
+            candidates.append(now + BETA_EXIT_RECHECK)
     if rollout.reevaluate_at is not None and as_utc(rollout.reevaluate_at) > now:
         candidates.append(as_utc(rollout.reevaluate_at))
     wake_at = min((moment for moment in candidates if moment is not None), default=None)

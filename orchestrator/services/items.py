@@ -15,7 +15,7 @@ from orchestrator.ledger import enqueue, record, snapshot
 from orchestrator.models import AuditEvent, ChecklistItem, Gate, Member, RegionRollout, Waiver
 from orchestrator.rules import check_item_transition
 from orchestrator.services._unit import compare_and_set, expect_version, lock, transaction
-from orchestrator.services.gates import GateCheck, evaluate_gates
+from orchestrator.services.gates import evaluate_gates
 
 ENTITY = "checklist item"
 _EVIDENCE_URL_MAX = 2000  # ChecklistItem.evidence_url's column length
@@ -44,7 +44,6 @@ def _transition(
     values: dict[str, Any],
     reason: str | None,
     expected_version: int | None,
-    beta_exit: GateCheck | None = None,
     before_write: Any = None,
 ) -> ChecklistItem:
     now = utcnow()
@@ -77,7 +76,7 @@ def _transition(
             payload={"item_id": item.id, "status": target.value, "actor": actor.name, "reason": reason},
         )
         if target in SATISFYING_STATUSES:
-            evaluate_gates(session, rollout=rollout, now=now, actor=actor, beta_exit=beta_exit)
+            evaluate_gates(session, rollout=rollout, now=now, actor=actor)
         elif item.blocking:
             _alert_if_gate_already_passed(session, item=item, actor=actor)
     return item

@@ -10,10 +10,19 @@ from sqlmodel import Session, col, select
 
 from orchestrator.actors import Actor
 from orchestrator.clock import as_utc, utcnow
-from orchestrator.enums import GateKind, LaunchStatus, Phase, RolloutState, WaveMode
+from orchestrator.enums import BETA_PHASES, ExitMetric, GateKind, LaunchStatus, Phase, RolloutState, WaveMode
 from orchestrator.errors import AlreadyExists, IllegalTransition, InvalidInput, NotFound
 from orchestrator.ledger import enqueue, record, snapshot
-from orchestrator.models import ChecklistItem, Gate, Launch, PhaseDate, Region, RegionRollout, Team
+from orchestrator.models import (
+    BetaExitCriterion,
+    ChecklistItem,
+    Gate,
+    Launch,
+    PhaseDate,
+    Region,
+    RegionRollout,
+    Team,
+)
 from orchestrator.ramp import parse_ramp_plan
 from orchestrator.rules import RolloutAction, rollout_target
 from orchestrator.services._unit import compare_and_set, expect_version, lock, transaction
@@ -60,6 +69,24 @@ class LaunchSpec(BaseModel):
     ramp_plan: dict[str, list[dict[str, int | float]]] = Field(
         default_factory=dict, description="Exposure steps per phase; phases left out use the defaults."
     )
+    beta_exit_criteria: dict[Phase, dict[ExitMetric, int]] = Field(
+        default_factory=dict,
+        description="Per beta phase, the thresholds for leaving it, e.g. "
+        '{"private_beta": {"open_severity_1": 0, "active_accounts": 20}}; they gate the next phase.',
+    )
+
+    @field_validator("beta_exit_criteria")
+    @classmethod
+    def _beta_phases_only(cls, criteria: dict[Phase, dict[ExitMetric, int]]) -> dict[Phase, dict[ExitMetric, int]]:
+        for phase, thresholds in criteria.items():
+            if phase not in BETA_PHASES:
+                raise ValueError(
+                    f"{phase.value} is not a beta phase; exit criteria belong to private_beta or public_beta"
+                )
+            for metric, threshold in thresholds.items():
+                if threshold < 0:
+                    raise ValueError(f"{phase.value}.{metric.value}: threshold must be 0 or more, got {threshold}")
+        return criteria
 
     @field_validator("ramp_plan")
     @classmethod
@@ -104,6 +131,13 @@ def gate_kinds_for(*, tier: int, phase: Phase) -> list[GateKind]:
     return kinds
 
 
+def beta_exit_gate_phases(*, planned: Sequence[Phase], criteria: dict[Phase, dict[ExitMetric, int]]) -> list[Phase]:
+    """The phases a region enters only through a beta-exit gate: the planned phase right after
+    each beta that has criteria (public_beta after private_beta, ga after public_beta)."""
+    ordered = [phase for phase in Phase.ordered() if phase in planned]
+    return [following for beta, following in pairwise(ordered) if beta in BETA_PHASES and criteria.get(beta)]
+
+
 def create_launch(*, session: Session, spec: LaunchSpec, items: Sequence[ItemSpec] = (), actor: Actor) -> Launch:
     with transaction(session):
         if session.exec(select(Launch.id).where(Launch.slug == spec.slug)).first() is not None:
@@ -139,6 +173,13 @@ def create_launch(*, session: Session, spec: LaunchSpec, items: Sequence[ItemSpe
                 for kind in gate_kinds_for(tier=spec.tier, phase=phase):
                     approvers = list(spec.approvers) if kind == GateKind.APPROVAL else []
                     session.add(Gate(rollout_id=rollout.id, phase=phase, kind=kind, approvers=approvers))
+            for phase in beta_exit_gate_phases(planned=list(plan.dates), criteria=spec.beta_exit_criteria):
+                session.add(Gate(rollout_id=rollout.id, phase=phase, kind=GateKind.BETA_EXIT))
+        for beta_phase, thresholds in spec.beta_exit_criteria.items():
+            for metric, threshold in thresholds.items():
+                session.add(
+                    BetaExitCriterion(launch_id=launch.id, phase=beta_phase, metric=metric, threshold=threshold)
+                )
         for index, item in enumerate(items):
             where = f"items[{index}] ({item.key})"
             if item.region not in rollouts:
@@ -182,6 +223,11 @@ def create_launch(*, session: Session, spec: LaunchSpec, items: Sequence[ItemSpe
                 **snapshot(launch, "slug", "name", "tier", "owner", "flags", "template_version"),
                 "regions": [plan.region for plan in spec.regions],
                 "items": len(items),
+                **(
+                    {"beta_exit_criteria": spec.model_dump(mode="json")["beta_exit_criteria"]}
+                    if spec.beta_exit_criteria
+                    else {}
+                ),
             },
         )
     return launch

@@ -18,7 +18,6 @@ from orchestrator.models import Launch, Region, RegionRollout
 from orchestrator.ramp import RampStep, steps_for
 from orchestrator.ramp import next_step as next_ramp_step
 from orchestrator.services import rollouts
-from orchestrator.services.gates import GateCheck
 from orchestrator.services.launches import planned_phases
 
 
@@ -106,9 +105,7 @@ def next_step(snapshot: RolloutSnapshot, *, now: datetime) -> Step | None:
     return None
 
 
-def take_step(
-    session: Session, *, snapshot: RolloutSnapshot, step: Step, actor: Actor, beta_exit: GateCheck | None = None
-) -> RegionRollout:
+def take_step(session: Session, *, snapshot: RolloutSnapshot, step: Step, actor: Actor) -> RegionRollout:
     """Carry out ``step`` with the service for it; a step someone else already took is a no-op."""
     rollout_id = snapshot.rollout_id
     if step.kind == StepKind.RAMP:
@@ -119,7 +116,5 @@ def take_step(
     if step.kind == StepKind.GO_LIVE:
         return rollouts.mark_live(session=session, rollout_id=rollout_id, phase=step.phase, actor=actor)
     if step.kind == StepKind.ADVANCE:
-        return rollouts.advance_phase(
-            session=session, rollout_id=rollout_id, from_phase=step.phase, actor=actor, beta_exit=beta_exit
-        )
-    return rollouts.evaluate_rollout(session=session, rollout_id=rollout_id, actor=actor, beta_exit=beta_exit)
+        return rollouts.advance_phase(session=session, rollout_id=rollout_id, from_phase=step.phase, actor=actor)
+    return rollouts.evaluate_rollout(session=session, rollout_id=rollout_id, actor=actor)

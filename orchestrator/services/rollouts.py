@@ -21,7 +21,7 @@ from orchestrator.models import Launch, RegionRollout
 from orchestrator.ramp import hold_after, steps_for
 from orchestrator.rules import RolloutAction, resume_target, rollout_target
 from orchestrator.services._unit import compare_and_set, expect_version, lock, transaction
-from orchestrator.services.gates import GateCheck, evaluate_gates, open_phase_gates
+from orchestrator.services.gates import evaluate_gates, open_phase_gates
 from orchestrator.services.launches import planned_phases
 
 ENTITY = "region rollout"
@@ -137,7 +137,6 @@ def advance_phase(
     from_phase: Phase,
     actor: Actor,
     expected_version: int | None = None,
-    beta_exit: GateCheck | None = None,
 ) -> RegionRollout:
     """Leave a live phase for the next planned one and open its gates.
 
@@ -162,7 +161,7 @@ def advance_phase(
         compare_and_set(session, rollout, ENTITY, state=target, phase=following, percent=0, updated_at=now)
         open_phase_gates(session, rollout=rollout, phase=following, now=now)
         _announce(session, rollout=rollout, actor=actor, action="rollout.gated", before=before)
-        evaluate_gates(session, rollout=rollout, now=now, actor=actor, beta_exit=beta_exit)
+        evaluate_gates(session, rollout=rollout, now=now, actor=actor)
     return rollout
 
 
@@ -174,21 +173,27 @@ def halt_region(
     with transaction(session):
         rollout = lock(session, RegionRollout, rollout_id, ENTITY)
         expect_version(rollout, expected_version, ENTITY)
-        if rollout.state == RolloutState.HALTED:
-            return rollout
-        target = rollout_target(rollout.state, RolloutAction.HALT)
-        before = _state_view(rollout)
-        compare_and_set(
-            session,
-            rollout,
-            ENTITY,
-            state=target,
-            halted_from=rollout.state,
-            halt_reason=reason,
-            updated_at=utcnow(),
-        )
-        _announce(session, rollout=rollout, actor=actor, action="rollout.halted", before=before, reason=reason)
+        halt_locked(session, rollout=rollout, actor=actor, reason=reason)
     return rollout
+
+
+def halt_locked(session: Session, *, rollout: RegionRollout, actor: Actor, reason: str) -> None:
+    """Halt a rollout the caller has locked, inside the caller's transaction (a guardrail halts
+    in the same transaction as the report that tripped it)."""
+    if rollout.state == RolloutState.HALTED:
+        return
+    target = rollout_target(rollout.state, RolloutAction.HALT)
+    before = _state_view(rollout)
+    compare_and_set(
+        session,
+        rollout,
+        ENTITY,
+        state=target,
+        halted_from=rollout.state,
+        halt_reason=reason,
+        updated_at=utcnow(),
+    )
+    _announce(session, rollout=rollout, actor=actor, action="rollout.halted", before=before, reason=reason)
 
 
 def resume_region(
@@ -198,7 +203,6 @@ def resume_region(
     actor: Actor,
     reason: str | None = None,
     expected_version: int | None = None,
-    beta_exit: GateCheck | None = None,
 ) -> RegionRollout:
     now = utcnow()
     with transaction(session):
@@ -218,7 +222,7 @@ def resume_region(
             values["percent"] = 0
         compare_and_set(session, rollout, ENTITY, **values)
         _announce(session, rollout=rollout, actor=actor, action="rollout.resumed", before=before, reason=reason)
-        evaluate_gates(session, rollout=rollout, now=now, actor=actor, beta_exit=beta_exit)
+        evaluate_gates(session, rollout=rollout, now=now, actor=actor)
         if rollout.state == RolloutState.LIVE:
             _complete_launch_if_done(session, launch_id=rollout.launch_id, actor=actor)
     return rollout
@@ -260,12 +264,11 @@ def evaluate_rollout(
     rollout_id: int,
     actor: Actor,
     now: datetime | None = None,
-    beta_exit: GateCheck | None = None,
 ) -> RegionRollout:
     """Re-check a gated region's gates (time gates open with the clock): the sweep's entry point."""
     with transaction(session):
         rollout = lock(session, RegionRollout, rollout_id, ENTITY)
-        evaluate_gates(session, rollout=rollout, now=now or utcnow(), actor=actor, beta_exit=beta_exit)
+        evaluate_gates(session, rollout=rollout, now=now or utcnow(), actor=actor)
     return rollout
 
 

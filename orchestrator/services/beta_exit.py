@@ -1,0 +1,193 @@
+"""Beta exit criteria: measurable conditions for leaving a beta phase, judged per region.
+
+A launch that defines criteria for a beta phase gets a beta-exit gate on the phase after it in
+every region that plans both; the gate holds while any criterion is unmet. Each criterion reports
+its current value next to its threshold, so whoever looks at the gate (API, CLI, artifact, Slack,
+dashboard) sees why it is closed and how far off it is.
+
+Metrics (all counted in the gate's region):
+
+- ``open_severity_1``: open severity-1 feedback of the launch in the region, whatever phase it
+  was reported in (a blocker found in private beta still blocks public beta). Met when
+  value <= threshold.
+- ``active_accounts``: accounts enrolled in the region's cohort of the beta being left that have
+  accepted the terms. Met when value >= threshold.
+- ``fix_weeks``: trailing seven-day windows in a row, counted back from now, in which fewer bugs
+  were reported than fixed (a window without new bugs counts too), capped at the full weeks since
+  the beta began in the region. Met when value >= threshold ("new bugs slower than fixes for two
+  weeks" is ``fix_weeks >= 2``).
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from orchestrator.clock import as_utc, utcnow
+from orchestrator.enums import EnrollmentStatus, ExitMetric, FeedbackStatus, FeedbackType, Phase
+from orchestrator.errors import InvalidInput
+from orchestrator.models import (
+    BetaCohort,
+    BetaEnrollment,
+    BetaExitCriterion,
+    BetaFeedback,
+    Gate,
+    PhaseDate,
+    RegionRollout,
+)
+
+WEEK = timedelta(days=7)
+# Comparators per metric: "at most" for counts of problems, "at least" for everything else.
+AT_MOST = frozenset({ExitMetric.OPEN_SEVERITY_1})
+
+
+@dataclass(frozen=True)
+class CriterionStatus:
+    metric: ExitMetric
+    comparator: str  # "<=" or ">="
+    threshold: int
+    value: int
+    met: bool
+
+    @property
+    def label(self) -> str:
+        """One line for humans: ``open_severity_1: 2 (needs <= 0)``."""
+        return f"{self.metric.value}: {self.value} (needs {self.comparator} {self.threshold})"
+
+
+def comparator_for(metric: ExitMetric) -> str:
+    return "<=" if metric in AT_MOST else ">="
+
+
+def is_met(metric: ExitMetric, value: int, threshold: int) -> bool:
+    return value <= threshold if metric in AT_MOST else value >= threshold
+
+
+def exited_phase(session: Session, *, rollout_id: int, phase: Phase) -> Phase | None:
+    """The planned phase before ``phase`` in this region: the beta a gate on ``phase`` lets out of."""
+    planned = set(session.exec(select(PhaseDate.phase).where(PhaseDate.rollout_id == rollout_id)))
+    order = Phase.ordered()
+    earlier = [candidate for candidate in order[: order.index(phase)] if candidate in planned]
+    return earlier[-1] if earlier else None
+
+
+def criteria_for(session: Session, *, launch_id: int, phase: Phase) -> list[BetaExitCriterion]:
+    rows = session.exec(
+        select(BetaExitCriterion)
+        .where(BetaExitCriterion.launch_id == launch_id, BetaExitCriterion.phase == phase)
+        .order_by(col(BetaExitCriterion.id))
+    ).all()
+    return list(rows)
+
+
+def _open_severity_1(session: Session, *, rollout: RegionRollout) -> int:
+    statement = select(func.count()).where(
+        BetaFeedback.rollout_id == rollout.id,
+        BetaFeedback.severity == 1,
+        BetaFeedback.status == FeedbackStatus.OPEN,
+    )
+    return int(session.exec(statement).one())
+
+
+def _active_accounts(session: Session, *, rollout: RegionRollout, phase: Phase) -> int:
+    statement = (
+        select(func.count())
+        .select_from(BetaEnrollment)
+        .join(BetaCohort, col(BetaCohort.id) == col(BetaEnrollment.cohort_id))
+        .where(
+            BetaCohort.launch_id == rollout.launch_id,
+            BetaCohort.region_id == rollout.region_id,
+            BetaCohort.phase == phase,
+            BetaEnrollment.status == EnrollmentStatus.ENROLLED,
+            col(BetaEnrollment.terms_accepted_at).is_not(None),
+        )
+    )
+    return int(session.exec(statement).one())
+
+
+def fix_weeks(*, reported: Sequence[datetime], fixed: Sequence[datetime], since: datetime | None, now: datetime) -> int:
+    """Trailing weeks in a row in which fewer bugs were reported than fixed (or none reported),
+    capped at the full weeks since ``since`` (none before the beta began)."""
+    if since is None or since >= now:
+        return 0
+    full_weeks = int((now - since) / WEEK)
+    streak = 0
+    for week in range(full_weeks):
+        end = now - week * WEEK
+        start = end - WEEK
+        new = sum(1 for moment in reported if start <= moment < end)
+        done = sum(1 for moment in fixed if start <= moment < end)
+        if new and new >= done:
+            break
+        streak += 1
+    return streak
+
+
+def _fix_weeks(session: Session, *, rollout: RegionRollout, phase: Phase, now: datetime) -> int:
+    bugs = session.exec(
+        select(BetaFeedback.created_at, BetaFeedback.resolved_at).where(
+            BetaFeedback.rollout_id == rollout.id,
+            BetaFeedback.type == FeedbackType.BUG,
+            BetaFeedback.status != FeedbackStatus.MERGED,
+        )
+    ).all()
+    since = session.exec(
+        select(PhaseDate.current_at).where(PhaseDate.rollout_id == rollout.id, PhaseDate.phase == phase)
+    ).one_or_none()
+    return fix_weeks(
+        reported=[as_utc(created) for created, _ in bugs],
+        fixed=[as_utc(resolved) for _, resolved in bugs if resolved is not None],
+        since=as_utc(since) if since is not None else None,
+        now=now,
+    )
+
+
+def criterion_value(
+    session: Session, *, metric: ExitMetric, rollout: RegionRollout, phase: Phase, now: datetime
+) -> int:
+    if metric == ExitMetric.OPEN_SEVERITY_1:
+        return _open_severity_1(session, rollout=rollout)
+    if metric == ExitMetric.ACTIVE_ACCOUNTS:
+        return _active_accounts(session, rollout=rollout, phase=phase)
+    return _fix_weeks(session, rollout=rollout, phase=phase, now=now)
+
+
+def evaluate_criteria(
+    session: Session, *, rollout: RegionRollout, gate_phase: Phase, now: datetime
+) -> list[CriterionStatus]:
+    assert rollout.id is not None
+    left = exited_phase(session, rollout_id=rollout.id, phase=gate_phase)
+    if left is None:
+        return []
+    statuses = []
+    for criterion in criteria_for(session, launch_id=rollout.launch_id, phase=left):
+        value = criterion_value(session, metric=criterion.metric, rollout=rollout, phase=left, now=now)
+        statuses.append(
+            CriterionStatus(
+                metric=criterion.metric,
+                comparator=comparator_for(criterion.metric),
+                threshold=criterion.threshold,
+                value=value,
+                met=is_met(criterion.metric, value, criterion.threshold),
+            )
+        )
+    return statuses
+
+
+def beta_exit_status(
+    *, session: Session, rollout_id: int, phase: Phase, now: datetime | None = None
+) -> list[CriterionStatus]:
+    """The exit criteria guarding entry to ``phase`` in this region (the gate's phase, e.g.
+    ``public_beta`` for leaving private beta), each with its current value, threshold and whether
+    it is met. Read-only: for the API, the CLI, artifacts and the dashboard."""
+    rollout = session.get(RegionRollout, rollout_id)
+    if rollout is None:
+        raise InvalidInput("rollout_id", f"region rollout {rollout_id} does not exist")
+    return evaluate_criteria(session, rollout=rollout, gate_phase=phase, now=now or utcnow())
+
+
+def exit_gate_holds(session: Session, *, rollout: RegionRollout, gate: Gate, now: datetime) -> bool:
+    """Every criterion met. A gate whose launch lost its criteria holds (nothing left to wait for)."""
+    return all(status.met for status in evaluate_criteria(session, rollout=rollout, gate_phase=gate.phase, now=now))
