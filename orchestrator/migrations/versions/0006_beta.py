@@ -1,7 +1,7 @@
 """beta programs: cohorts, enrollments, feedback, exit criteria
 
-Revision ID: 0005_beta
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-11-28 06:13:41.953442
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005_beta"
-down_revision: str | None = "0004"
+revision: str = "0006"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
