@@ -4,7 +4,8 @@ one-line reason, and the Outbox row that asks for it to be posted once a day.
 Leadership asks "are we ready?" and "what slipped?" (research/domain.md §6); the digest answers
 from the database in a fixed number of queries however many launches are active, so the
 scheduled flow costs the same for two launches as for two hundred. The RAG rules live in one
-pure function, ``rag_for``, so the dashboard colours a launch exactly as the digest does.
+pure function, ``rag_for``, and their thresholds in one ``RagRules`` (read from settings), so the
+dashboard, the API rollup and the digest colour a launch exactly alike.
 """
 
 from collections import defaultdict
@@ -25,9 +26,11 @@ from orchestrator.errors import InvalidInput
 from orchestrator.ledger import enqueue, record
 from orchestrator.models import ChecklistItem, Gate, Launch, PhaseDate, Region, RegionRollout
 from orchestrator.services._unit import transaction
+from orchestrator.settings import get_settings
 
 DIGEST_TOPIC = "digest.daily"
 # RAG thresholds (research/domain.md §6 "Team RAG"): numbers, so every colour means the same.
+# Defaults only: deployments set LAUNCHDECK_RAG_DUE_SOON_DAYS / LAUNCHDECK_RAG_SLIP_AMBER_DAYS.
 DUE_SOON = timedelta(days=3)
 SLIP_AMBER_DAYS = 7
 _PHASE_ORDER = {phase: index for index, phase in enumerate(Phase.ordered())}
@@ -42,6 +45,20 @@ class Rag(StrEnum):
     def severity(self) -> int:
         """Sort key: red first, so the digest opens with what needs a decision."""
         return {Rag.RED: 0, Rag.AMBER: 1, Rag.GREEN: 2}[self]
+
+
+@dataclass(frozen=True)
+class RagRules:
+    """The RAG thresholds, in one place: the digest, the API rollup and the dashboard all take
+    theirs from ``RagRules.from_settings()``, so a colour means the same on every surface."""
+
+    due_soon: timedelta = DUE_SOON
+    slip_amber_days: int = SLIP_AMBER_DAYS
+
+    @classmethod
+    def from_settings(cls) -> "RagRules":
+        settings = get_settings()
+        return cls(due_soon=timedelta(days=settings.rag_due_soon_days), slip_amber_days=settings.rag_slip_amber_days)
 
 
 @dataclass(frozen=True)
@@ -118,8 +135,9 @@ def rag_for(
     regions: Sequence[RegionDigest],
     *,
     now: datetime,
-    due_soon: timedelta = DUE_SOON,
-    slip_amber_days: int = SLIP_AMBER_DAYS,
+    rules: RagRules | None = None,
+    due_soon: timedelta | None = None,
+    slip_amber_days: int | None = None,
 ) -> RagStatus:
     """A launch's RAG status and the one-line reason for it, from its regions.
 
@@ -131,7 +149,13 @@ def rag_for(
 
     The reason names every region that earned the colour, so no red or amber comes without its
     evidence (and a green says what was checked). Advisory items never change the colour.
+    ``rules`` defaults to the built-in thresholds; ``due_soon`` / ``slip_amber_days`` override one.
     """
+    rules = rules or RagRules()
+    if due_soon is None:
+        due_soon = rules.due_soon
+    if slip_amber_days is None:
+        slip_amber_days = rules.slip_amber_days
     red: list[str] = []
     amber: list[str] = []
     for region in regions:
@@ -166,21 +190,29 @@ def rag_for(
     )
 
 
-def build_leadership_digest(*, session: Session, now: datetime) -> Digest:
+def build_leadership_digest(
+    *, session: Session, now: datetime, rules: RagRules | None = None, launch_ids: Sequence[int] | None = None
+) -> Digest:
     """Read every active launch into a digest with five queries, whatever the launch count.
 
     A pure read: it writes nothing and leaves the transaction to the caller, who should end it
-    (on SQLite a read left open keeps reading the same snapshot).
+    (on SQLite a read left open keeps reading the same snapshot). ``rules`` defaults to the
+    configured thresholds (``RagRules.from_settings()``). ``launch_ids`` narrows it to those
+    launches whatever their status (the dashboard's launch page colours one launch the same way).
     """
     now = _aware(now)
+    rules = rules or RagRules.from_settings()
     # populate_existing: a long-lived session (the dashboard's) must not report what it cached.
     fresh = {"populate_existing": True}
-    launches = session.exec(select(Launch).where(Launch.status == LaunchStatus.ACTIVE).execution_options(**fresh)).all()
-    launch_ids = [launch.id for launch in launches]
+    which = (
+        col(Launch.id).in_(list(launch_ids)) if launch_ids is not None else col(Launch.status) == LaunchStatus.ACTIVE
+    )
+    launches = session.exec(select(Launch).where(which).execution_options(**fresh)).all()
+    found_ids = [launch.id for launch in launches]
     rollouts = session.exec(
         select(RegionRollout, Region)
         .join(Region, col(Region.id) == col(RegionRollout.region_id))
-        .where(col(RegionRollout.launch_id).in_(launch_ids))
+        .where(col(RegionRollout.launch_id).in_(found_ids))
         .order_by(col(Region.rollout_order), col(Region.code))
         .execution_options(**fresh)
     ).all()
@@ -228,7 +260,7 @@ def build_leadership_digest(*, session: Session, now: datetime) -> Digest:
     for launch in launches:
         assert launch.id is not None
         launch_regions = tuple(regions[launch.id])
-        status = rag_for(launch_regions, now=now)
+        status = rag_for(launch_regions, now=now, rules=rules)
         digests.append(
             LaunchDigest(
                 id=launch.id,
