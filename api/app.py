@@ -13,7 +13,8 @@ from sqlalchemy import Engine, text
 
 from api import problems, slack
 from api.idempotency import IdempotencyMiddleware
-from api.routes import admin, audit, decisions, items, launches, outbox, rollup
+from api.routes import admin, audit, dashboard, decisions, items, launches, outbox, rollup
+from api.web_session import NeedsLogin
 from orchestrator.db import make_engine
 from orchestrator.migrate import ensure_schema_current
 from orchestrator.settings import get_settings
@@ -72,4 +73,6 @@ def create_app(*, engine: Engine | None = None) -> FastAPI:
     ):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(slack.router)  # Slack's own protocol, at the URLs the app manifest names
+    app.include_router(dashboard.router)  # HTML pages for leadership: /login, /dashboard/...
+    app.add_exception_handler(NeedsLogin, dashboard.needs_login_redirect)
     return app
