@@ -74,8 +74,8 @@ def record_rag_snapshots(*, session: Session, digest: Digest, actor: Actor) -> i
         # Settings admit only SQLite and PostgreSQL; both speak ON CONFLICT DO NOTHING.
         dialect_insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
         statement = dialect_insert(RagSnapshot).values(rows).on_conflict_do_nothing(index_elements=["launch_id", "day"])
-        result = session.execute(statement)
-        added = max(int(getattr(result, "rowcount", 0) or 0), 0)
+        # RETURNING counts the rows really inserted (rowcount is -1 for this on some drivers).
+        added = len(session.execute(statement.returning(RagSnapshot.id)).all())
         if added:
             record(
                 session,
