@@ -66,9 +66,13 @@ def burndown_chart(data: Burndown) -> BurndownChart:
             projection = f"{x(data.now)},{y(data.open_now)} {x(target)},{y(left)}"
     elif data.gate_at is not None and data.gate_at > data.now:
         projection = f"{x(data.now)},{y(data.open_now)} {x(data.gate_at)},{y(data.open_now)}"
+    # Labels closer than ~70 px would print over each other: keep the later, more telling one.
     x_ticks = [Tick(x(start), HEIGHT - 8, f"{start:%b %d}"), Tick(x(data.now), HEIGHT - 8, "today")]
     if data.gate_at is not None:
         x_ticks.append(Tick(x(data.gate_at), HEIGHT - 8, f"gate {data.gate_at:%b %d}"))
+    x_ticks = [
+        tick for index, tick in enumerate(x_ticks) if all(later.x - tick.x >= 70 for later in x_ticks[index + 1 :])
+    ]
     y_ticks = (Tick(LEFT - 6, y(top_value) + 4, str(top_value)), Tick(LEFT - 6, y(0) + 4, "0"))
     return BurndownChart(
         width=WIDTH,
