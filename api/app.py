@@ -13,6 +13,7 @@ from sqlalchemy import Engine, text
 
 from api import problems, slack
 from api.idempotency import IdempotencyMiddleware
+from api.portfolio_cache import PortfolioCache
 from api.routes import admin, audit, dashboard, decisions, items, launches, outbox, rollup
 from api.web_session import NeedsLogin
 from orchestrator.db import make_engine
@@ -44,6 +45,7 @@ def create_app(*, engine: Engine | None = None) -> FastAPI:
     )
     if engine is not None:
         app.state.engine = engine
+    app.state.portfolio_cache = PortfolioCache()
     problems.install(app)
     app.add_middleware(IdempotencyMiddleware)
 

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import func
 from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
@@ -77,6 +78,14 @@ def portfolio(*, session: Session, now: datetime, rules: RagRules | None = None)
             )
         )
     return Portfolio(generated_at=digest.generated_at, rows=tuple(rows), rules=rules)
+
+
+def change_marker(*, session: Session) -> tuple[int, int]:
+    """How many audit events exist and the newest id: every domain change writes one in its own
+    transaction, so an unchanged marker means nothing the dashboard shows was changed. The count
+    catches a transaction that committed late with a lower id (PostgreSQL sequences)."""
+    count, newest = session.execute(select_columns(func.count(col(AuditEvent.id)), func.max(col(AuditEvent.id)))).one()
+    return int(count), int(newest or 0)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Date, DateTime, Dialect, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Date, DateTime, Dialect, Index, String, Text, UniqueConstraint
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -184,7 +184,12 @@ class Gate(SQLModel, table=True):
 
 
 class ChecklistItem(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("rollout_id", "phase", "key"),)
+    __table_args__ = (
+        UniqueConstraint("rollout_id", "phase", "key"),
+        # Covers the per-region open-item counts of the digest and the dashboard: the portfolio
+        # reads every active launch's items from this index without touching the table.
+        Index("ix_checklistitem_rollup", "launch_id", "rollout_id", "status", "blocking", "due_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     launch_id: int = Field(foreign_key="launch.id", index=True)

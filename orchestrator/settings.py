@@ -58,6 +58,12 @@ class Settings(BaseSettings):
         le=365,
         description="RAG: a launch is amber when its current or a later phase slipped more days than this.",
     )
+    dashboard_cache_seconds: int = Field(
+        default=60,
+        ge=0,
+        le=3600,
+        description="Longest the API reuses a computed portfolio while no change was recorded (0: never).",
+    )
     dashboard_session_secret: SecretStr | None = Field(
         default=None,
         description="Signs dashboard session cookies. Unset: a random key per API process "

@@ -30,7 +30,7 @@ from api.web_session import (
     safe_next,
 )
 from orchestrator.clock import utcnow
-from orchestrator.dashboard import LaunchPage, launch_page, portfolio
+from orchestrator.dashboard import LaunchPage, launch_page
 from orchestrator.errors import NotFound, Unauthenticated
 from orchestrator.services.digest import Rag
 from orchestrator.services.tokens import principal_for_token
@@ -84,8 +84,8 @@ def dashboard_root() -> RedirectResponse:
 
 
 @router.get(DASHBOARD_PREFIX + "/")
-def portfolio_page(principal: PagePrincipal, session: SessionDep) -> HTMLResponse:
-    data = portfolio(session=session, now=utcnow())
+def portfolio_page(request: Request, principal: PagePrincipal, session: SessionDep) -> HTMLResponse:
+    data = request.app.state.portfolio_cache.get(session=session, now=utcnow())
     session.commit()
     return HTMLResponse(render("portfolio.html", data=data, principal=principal, Rag=Rag))
 

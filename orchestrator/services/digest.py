@@ -13,11 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import and_, case, func
+from sqlalchemy import ColumnElement, and_, case, func
 from sqlalchemy import select as select_columns
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from orchestrator.actors import Actor
 from orchestrator.clock import as_utc
@@ -202,49 +202,71 @@ def build_leadership_digest(
     """
     now = _aware(now)
     rules = rules or RagRules.from_settings()
-    # populate_existing: a long-lived session (the dashboard's) must not report what it cached.
-    fresh = {"populate_existing": True}
+    # Plain columns, not ORM entities: nothing cached in a long-lived session can go stale, and
+    # two hundred launches' rows cost tuples, not thousands of tracked objects. Every statement
+    # filters through the launch (a join, not a list of ids), so its size stays the same too.
     which = (
         col(Launch.id).in_(list(launch_ids)) if launch_ids is not None else col(Launch.status) == LaunchStatus.ACTIVE
     )
-    launches = session.exec(select(Launch).where(which).execution_options(**fresh)).all()
-    found_ids = [launch.id for launch in launches]
-    rollouts = session.exec(
-        select(RegionRollout, Region)
-        .join(Region, col(Region.id) == col(RegionRollout.region_id))
-        .where(col(RegionRollout.launch_id).in_(found_ids))
-        .order_by(col(Region.rollout_order), col(Region.code))
-        .execution_options(**fresh)
+    launches = session.execute(
+        select_columns(
+            col(Launch.id),
+            col(Launch.slug),
+            col(Launch.name),
+            col(Launch.tier),
+            col(Launch.owner),
+            col(Launch.exec_sponsor),
+        ).where(which)
     ).all()
-    rollout_ids = [rollout.id for rollout, _region in rollouts]
-    dates: dict[int, dict[Phase, PhaseDate]] = defaultdict(dict)
-    for phase_date in session.exec(
-        select(PhaseDate).where(col(PhaseDate.rollout_id).in_(rollout_ids)).execution_options(**fresh)
+    rollouts = session.execute(
+        select_columns(
+            col(RegionRollout.id),
+            col(RegionRollout.launch_id),
+            col(RegionRollout.state),
+            col(RegionRollout.phase),
+            col(RegionRollout.percent),
+            col(Region.code),
+            col(Region.name),
+        )
+        .join(Region, col(Region.id) == col(RegionRollout.region_id))
+        .join(Launch, col(Launch.id) == col(RegionRollout.launch_id))
+        .where(which)
+        .order_by(col(Region.rollout_order), col(Region.code))
+    ).all()
+    dates: dict[int, dict[Phase, _Planned]] = defaultdict(dict)
+    for rollout_id, phase, baseline_at, current_at in session.execute(
+        select_columns(
+            col(PhaseDate.rollout_id), col(PhaseDate.phase), col(PhaseDate.baseline_at), col(PhaseDate.current_at)
+        )
+        .join(RegionRollout, col(RegionRollout.id) == col(PhaseDate.rollout_id))
+        .join(Launch, col(Launch.id) == col(RegionRollout.launch_id))
+        .where(which)
     ):
-        dates[phase_date.rollout_id][phase_date.phase] = phase_date
-    items = _item_counts(session, rollout_ids=rollout_ids, now=now)
+        dates[rollout_id][Phase(phase)] = _Planned(as_utc(baseline_at), as_utc(current_at))
+    items = _item_counts(session, which=which, now=now)
     waiting: dict[int, list[Phase]] = defaultdict(list)
-    for rollout_id, phase in session.exec(
-        select(Gate.rollout_id, Gate.phase)
-        .where(col(Gate.rollout_id).in_(rollout_ids), col(Gate.status) != GateStatus.PASSED)
+    for rollout_id, phase in session.execute(
+        select_columns(col(Gate.rollout_id), col(Gate.phase))
+        .join(RegionRollout, col(RegionRollout.id) == col(Gate.rollout_id))
+        .join(Launch, col(Launch.id) == col(RegionRollout.launch_id))
+        .where(which, col(Gate.status) != GateStatus.PASSED)
         .distinct()
     ):
         waiting[rollout_id].append(Phase(phase))
 
     regions: dict[int, list[RegionDigest]] = defaultdict(list)
-    for rollout, region in rollouts:
-        assert rollout.id is not None
-        counts = items.get(rollout.id, _Counts())
-        slip_phase, slip_days = _slip(rollout.phase, dates[rollout.id])
-        gate_phase = min(waiting[rollout.id], key=_PHASE_ORDER.__getitem__, default=None)
-        gate_date = dates[rollout.id].get(gate_phase) if gate_phase is not None else None
-        regions[rollout.launch_id].append(
+    for rollout_id, launch_id, state, current_phase, percent, code, region_name in rollouts:
+        counts = items.get(rollout_id, _Counts())
+        slip_phase, slip_days = _slip(current_phase, dates[rollout_id])
+        gate_phase = min(waiting[rollout_id], key=_PHASE_ORDER.__getitem__, default=None)
+        gate_date = dates[rollout_id].get(gate_phase) if gate_phase is not None else None
+        regions[launch_id].append(
             RegionDigest(
-                region=region.code,
-                region_name=region.name,
-                state=rollout.state,
-                phase=rollout.phase,
-                percent=rollout.percent,
+                region=code,
+                region_name=region_name,
+                state=state,
+                phase=current_phase,
+                percent=percent,
                 open_blocking=counts.open_blocking,
                 overdue_blocking=counts.overdue_blocking,
                 blocked=counts.blocked,
@@ -253,12 +275,11 @@ def build_leadership_digest(
                 slip_days=slip_days,
                 slip_phase=slip_phase,
                 next_gate_phase=gate_phase,
-                next_gate_at=as_utc(gate_date.current_at) if gate_date is not None else None,
+                next_gate_at=gate_date.current_at if gate_date is not None else None,
             )
         )
     digests = []
     for launch in launches:
-        assert launch.id is not None
         launch_regions = tuple(regions[launch.id])
         status = rag_for(launch_regions, now=now, rules=rules)
         digests.append(
@@ -320,7 +341,7 @@ class _Counts:
     next_blocking_due_at: datetime | None = None
 
 
-def _item_counts(session: Session, *, rollout_ids: list[int | None], now: datetime) -> dict[int, _Counts]:
+def _item_counts(session: Session, *, which: ColumnElement[bool], now: datetime) -> dict[int, _Counts]:
     """Open-item counts per region, aggregated in the database (one row per region)."""
     blocking = col(ChecklistItem.blocking).is_(True)
     blocked = col(ChecklistItem.status) == ItemStatus.BLOCKED
@@ -338,10 +359,8 @@ def _item_counts(session: Session, *, rollout_ids: list[int | None], now: dateti
             tally(and_(blocking, blocked)),
             func.min(case((and_(blocking, due >= now), due))),
         )
-        .where(
-            col(ChecklistItem.rollout_id).in_(rollout_ids),
-            col(ChecklistItem.status).not_in(SATISFYING_STATUSES),
-        )
+        .join(Launch, col(Launch.id) == col(ChecklistItem.launch_id))
+        .where(which, col(ChecklistItem.status).not_in(SATISFYING_STATUSES))
         .group_by(col(ChecklistItem.rollout_id))
     )
     counts = {}
@@ -356,7 +375,12 @@ def _item_counts(session: Session, *, rollout_ids: list[int | None], now: dateti
     return counts
 
 
-def _slip(current: Phase | None, dates: dict[Phase, PhaseDate]) -> tuple[Phase | None, int]:
+class _Planned(NamedTuple):
+    baseline_at: datetime
+    current_at: datetime
+
+
+def _slip(current: Phase | None, dates: dict[Phase, _Planned]) -> tuple[Phase | None, int]:
     """The largest slip (current date minus baseline, in whole days, rounded so a DST hour does
     not count) over the phase the region is in and every later one; phases already behind the
     region are history, not risk. A phase pulled in counts as no slip."""
@@ -366,7 +390,7 @@ def _slip(current: Phase | None, dates: dict[Phase, PhaseDate]) -> tuple[Phase |
         planned = dates.get(phase)
         if planned is None:
             continue
-        days = round((as_utc(planned.current_at) - as_utc(planned.baseline_at)) / timedelta(days=1))
+        days = round((planned.current_at - planned.baseline_at) / timedelta(days=1))
         if days > worst[1]:
             worst = (phase, days)
     return worst

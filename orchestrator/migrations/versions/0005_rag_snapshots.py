@@ -1,4 +1,5 @@
-"""rag snapshots: one RAG per launch and day, for the dashboard's trend since last week
+"""rag snapshots: one RAG per launch and day, for the dashboard's trend since last week; a
+covering index for the portfolio's per-region item counts
 
 Revision ID: 0005_rag_snapshots
 Revises: 0004
@@ -31,9 +32,17 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("ragsnapshot", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_ragsnapshot_launch_id"), ["launch_id"], unique=False)
+    # Covering index for the per-region open-item counts the portfolio reads for every launch.
+    op.create_index(
+        "ix_checklistitem_rollup",
+        "checklistitem",
+        ["launch_id", "rollout_id", "status", "blocking", "due_at"],
+        unique=False,
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_checklistitem_rollup", table_name="checklistitem")
     with op.batch_alter_table("ragsnapshot", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_ragsnapshot_launch_id"))
     op.drop_table("ragsnapshot")
