@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, and_, case, func
+from sqlalchemy import ColumnElement, and_, case, func, or_
 from sqlalchemy import select as select_columns
 from sqlmodel import Session, col
 
@@ -360,7 +360,8 @@ def _item_counts(session: Session, *, which: ColumnElement[bool], now: datetime)
             func.min(case((and_(blocking, due >= now), due))),
         )
         .join(Launch, col(Launch.id) == col(ChecklistItem.launch_id))
-        .where(which, col(ChecklistItem.status).not_in(SATISFYING_STATUSES))
+        # Open advisory items that are not blocked add nothing to any tally: leave them unread.
+        .where(which, col(ChecklistItem.status).not_in(SATISFYING_STATUSES), or_(blocking, blocked))
         .group_by(col(ChecklistItem.rollout_id))
     )
     counts = {}
