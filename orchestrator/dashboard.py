@@ -240,7 +240,10 @@ def launch_items(*, session: Session, launch_id: int) -> list[ItemRow]:
 
 
 def launch_page(*, session: Session, slug: str, now: datetime, rules: RagRules | None = None) -> LaunchPage:
-    """One launch as leadership reads it, in a fixed number of queries (about fifteen)."""
+    """One launch as leadership reads it, in a fixed number of queries (about fifteen).
+
+    A pure read that leaves the transaction to the caller, who ends it once the page is rendered
+    (the launch, votes and audit events are ORM rows a commit would expire)."""
     rules = rules or RagRules.from_settings()
     launch_id = launch_id_for(session=session, slug=slug)
     digest = build_leadership_digest(session=session, now=now, rules=rules, launch_ids=[launch_id])
@@ -268,7 +271,6 @@ def launch_page(*, session: Session, slug: str, now: datetime, rules: RagRules |
         session=session, launch_id=launch_id, filters=AuditFilters(), limit=AUDIT_SHOWN, offset=0
     )
     changes = _status_changes(session, launch_id=launch_id)
-    session.commit()  # end the read (on SQLite an open read pins its snapshot)
 
     by_cell: dict[tuple[str, Phase], list[ItemRow]] = defaultdict(list)
     for item in items:
