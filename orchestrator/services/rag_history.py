@@ -75,7 +75,7 @@ def record_rag_snapshots(*, session: Session, digest: Digest, actor: Actor) -> i
         dialect_insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
         statement = dialect_insert(RagSnapshot).values(rows).on_conflict_do_nothing(index_elements=["launch_id", "day"])
         # RETURNING counts the rows really inserted (rowcount is -1 for this on some drivers).
-        added = len(session.execute(statement.returning(RagSnapshot.id)).all())
+        added = len(session.execute(statement.returning(col(RagSnapshot.id))).all())
         if added:
             record(
                 session,
