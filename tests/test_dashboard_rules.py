@@ -171,3 +171,28 @@ def test_ical_calendar_has_crlf_lines_and_stable_uids():
     assert "DTSTART:20270401T090000Z" in text
     assert "Acme\\, the big one\\; really" in text
     assert "moved +7 days" in text.replace("\r\n ", "")
+
+
+def test_the_daily_digest_task_keeps_todays_rag_once(seeded, engine, monkeypatch):
+    """The scheduled digest flow's task writes the RAG history the dashboard's trend reads; a
+    second run the same day (retry, double schedule) adds nothing. Called as a plain function:
+    what it does to the database needs no Prefect server."""
+    from flows import runtime
+    from flows.scheduled import queue_todays_digest
+
+    launch = make_launch(seeded, ACTOR, dates=phase_dates(NOW + timedelta(days=30)), items=[item("legal", offset=-5)])
+    kick_off_launch(session=seeded, launch_id=launch.id, actor=ACTOR)
+    monkeypatch.setenv("LAUNCHDECK_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    reset_settings()
+    runtime.reset()
+    try:
+        _digest, queued = queue_todays_digest.fn()
+        assert queued
+        _digest, queued_again = queue_todays_digest.fn()
+        assert not queued_again
+    finally:
+        monkeypatch.undo()
+        reset_settings()
+        runtime.reset()
+    snapshots = seeded.exec(select(RagSnapshot)).all()
+    assert [(snapshot.launch_id, snapshot.rag) for snapshot in snapshots] == [(launch.id, Rag.GREEN.value)]
