@@ -41,7 +41,7 @@ MAX_FORM_BYTES = 8192
 
 
 @router.get("/login")
-def login_form(request: Request, next: str | None = None) -> HTMLResponse:
+def login_form(next: str | None = None) -> HTMLResponse:
     return HTMLResponse(render("login.html", next=safe_next(next), error=None, signed_out=False))
 
 
