@@ -43,6 +43,11 @@ def _sign(key: bytes, message: str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
+def _same(given: str, expected: str) -> bool:
+    """Constant-time comparison that also survives non-ASCII input (a str compare_digest raises)."""
+    return hmac.compare_digest(given.encode("utf-8", "surrogateescape"), expected.encode())
+
+
 def issue_cookie(token_id: int, *, now: float | None = None) -> str:
     issued = int(now if now is not None else time.time())
     body = f"{token_id}.{issued}"
@@ -52,10 +57,10 @@ def issue_cookie(token_id: int, *, now: float | None = None) -> str:
 def read_cookie(value: str, *, now: float | None = None) -> int | None:
     """The token id a valid, unexpired cookie names; None for anything else."""
     parts = value.split(".")
-    if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit():
+    if len(parts) != 3 or not (parts[0].isascii() and parts[0].isdigit() and parts[1].isascii() and parts[1].isdigit()):
         return None
     body = f"{parts[0]}.{parts[1]}"
-    if not hmac.compare_digest(parts[2], _sign(session_key(), body)):
+    if not _same(parts[2], _sign(session_key(), body)):
         return None
     age = (now if now is not None else time.time()) - int(parts[1])
     if age < 0 or age > SESSION_SECONDS:
@@ -78,7 +83,9 @@ def feed_key(token_id: int, slug: str) -> str:
 
 def read_feed_key(value: str, slug: str) -> int | None:
     token_id, _, signature = value.partition(".")
-    if not token_id.isdigit() or not hmac.compare_digest(signature, _sign(session_key(), f"ics:{slug}:{token_id}")):
+    if not (token_id.isascii() and token_id.isdigit()) or not _same(
+        signature, _sign(session_key(), f"ics:{slug}:{token_id}")
+    ):
         return None
     return int(token_id)
 

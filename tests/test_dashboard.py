@@ -93,6 +93,17 @@ def test_a_forged_cookie_or_a_revoked_token_sends_back_to_login(api_server, laun
         assert answer.headers["location"].startswith("/login")
 
 
+@pytest.mark.parametrize("cookie", ["\u0661.\u0662.x", "1.2.\u00e9", "1.2", "", "\u00e9" * 40])
+def test_odd_cookies_and_feed_keys_are_refused_not_crashed_on(api_server, launch, cookie):
+    raw = {"cookie": f"launchdeck_session={cookie}".encode()}  # bytes: httpx sends them as they are
+    with httpx.Client(base_url=api_server) as client:
+        assert client.get("/dashboard/", headers=raw).status_code == 303
+        assert client.get(f"/dashboard/launches/{launch.slug}/phases.ics", params={"feed": cookie}).status_code in (
+            303,
+            401,
+        )
+
+
 def test_logout_forgets_the_session(api_server, tokens):
     with signed_in(api_server, tokens["leadership"]) as client:
         out = client.post("/logout")
