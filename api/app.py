@@ -13,7 +13,9 @@ from sqlalchemy import Engine, text
 
 from api import problems, slack
 from api.idempotency import IdempotencyMiddleware
-from api.routes import admin, audit, beta, decisions, items, launches, outbox, rollup
+from api.portfolio_cache import PortfolioCache
+from api.routes import admin, audit, beta, dashboard, decisions, items, launches, outbox, rollup
+from api.web_session import NeedsLogin
 from orchestrator.db import make_engine
 from orchestrator.migrate import ensure_schema_current
 from orchestrator.settings import get_settings
@@ -43,6 +45,7 @@ def create_app(*, engine: Engine | None = None) -> FastAPI:
     )
     if engine is not None:
         app.state.engine = engine
+    app.state.portfolio_cache = PortfolioCache()
     problems.install(app)
     app.add_middleware(IdempotencyMiddleware)
 
@@ -73,4 +76,6 @@ def create_app(*, engine: Engine | None = None) -> FastAPI:
     ):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(slack.router)  # Slack's own protocol, at the URLs the app manifest names
+    app.include_router(dashboard.router)  # HTML pages for leadership: /login, /dashboard/...
+    app.add_exception_handler(NeedsLogin, dashboard.needs_login_redirect)
     return app

@@ -132,6 +132,7 @@ def up(
     try:
         wait_until_healthy(api_url, deadline_seconds=60, process=children[-1], path="/healthz")
         console.print(f"[green]up[/]  API docs:   {api_url}/docs")
+        console.print(f"      Dashboard:  {api_url}/dashboard/   (sign in with an API token)")
         console.print("      API token:  `launchdeck tokens create --role prodops --name you`")
         console.print(f"      Prefect UI: {server.ui_url}   (flow runs: {server.ui_url}/runs)")
         console.print(f"      database: {get_settings().database_url}   logs: {STATE_DIR}/")

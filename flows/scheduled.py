@@ -25,6 +25,7 @@ from orchestrator.services.digest import (
     build_leadership_digest,
     queue_leadership_digest,
 )
+from orchestrator.services.rag_history import record_rag_snapshots
 from orchestrator.services.reminders import ReminderRun, queue_overdue_reminders
 
 DIGEST_ARTIFACT_KEY = "leadership-digest"
@@ -49,6 +50,8 @@ def queue_todays_digest() -> tuple[Digest, bool]:
     with session_scope(engine()) as session:
         digest = build_leadership_digest(session=session, now=now)
         queued = queue_leadership_digest(session=session, now=now, actor=FLOW_ACTOR, digest=digest)
+        # The same digest becomes today's RAG history, so next week's dashboard can show the trend.
+        record_rag_snapshots(session=session, digest=digest, actor=FLOW_ACTOR)
     return digest, queued
 
 

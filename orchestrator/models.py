@@ -5,11 +5,11 @@ native database enums, so adding a value never needs a type migration); rows tha
 race on carry a ``version`` column that services compare-and-set.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Dialect, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Date, DateTime, Dialect, Index, String, Text, UniqueConstraint
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -189,7 +189,12 @@ class Gate(SQLModel, table=True):
 
 
 class ChecklistItem(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("rollout_id", "phase", "key"),)
+    __table_args__ = (
+        UniqueConstraint("rollout_id", "phase", "key"),
+        # Covers the per-region open-item counts of the digest and the dashboard: the portfolio
+        # reads every active launch's items from this index without touching the table.
+        Index("ix_checklistitem_rollup", "launch_id", "rollout_id", "status", "blocking", "due_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     launch_id: int = Field(foreign_key="launch.id", index=True)
@@ -217,6 +222,20 @@ class ChecklistItem(SQLModel, table=True):
     escalated_at: datetime | None = _when(nullable=True)
     version: int = Field(default=1)
     updated_at: datetime = _created()
+
+
+class RagSnapshot(SQLModel, table=True):
+    """A launch's RAG as the daily digest saw it, one row per launch and UTC day, so the
+    dashboard can show the trend against last week without recomputing history."""
+
+    __table_args__ = (UniqueConstraint("launch_id", "day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    launch_id: int = Field(foreign_key="launch.id", index=True)
+    day: date = Field(sa_type=Date, nullable=False)
+    rag: str = Field(max_length=16)
+    reason: str = Field(max_length=2000)
+    taken_at: datetime = _created()
 
 
 class Waiver(SQLModel, table=True):

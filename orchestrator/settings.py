@@ -59,6 +59,29 @@ class Settings(BaseSettings):
     slack_beta_digest_channel: str | None = Field(
         default=None, description="Where the weekly beta feedback digest goes (default: the leadership channel)."
     )
+    rag_due_soon_days: float = Field(
+        default=3,
+        gt=0,
+        le=60,
+        description="RAG: a launch is amber when an open blocking item is due within this many days.",
+    )
+    rag_slip_amber_days: int = Field(
+        default=7,
+        ge=0,
+        le=365,
+        description="RAG: a launch is amber when its current or a later phase slipped more days than this.",
+    )
+    dashboard_cache_seconds: int = Field(
+        default=60,
+        ge=0,
+        le=3600,
+        description="Longest the API reuses a computed portfolio while no change was recorded (0: never).",
+    )
+    dashboard_session_secret: SecretStr | None = Field(
+        default=None,
+        description="Signs dashboard session cookies. Unset: a random key per API process "
+        "(sessions end when the API restarts).",
+    )
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"

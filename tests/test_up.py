@@ -32,6 +32,13 @@ def test_up_starts_prefect_worker_and_api_and_stops_them_all(tmp_path):
         assert up.poll() is None, log.read_text()
         output = log.read_text()
         assert f"http://127.0.0.1:{api_port}/docs" in output
+        dashboard = f"http://127.0.0.1:{api_port}/dashboard/"
+        assert dashboard in output
+        # The printed dashboard URL answers: without a session it leads to the sign-in form.
+        signed_out = httpx.get(dashboard, follow_redirects=True)
+        assert signed_out.status_code == 200
+        assert str(signed_out.url) == f"http://127.0.0.1:{api_port}/login?next=/dashboard/"
+        assert 'name="token"' in signed_out.text
         assert f"http://127.0.0.1:{prefect_port}" in output
         assert httpx.get(f"http://127.0.0.1:{api_port}/readyz").json() == {"status": "ready"}
         assert httpx.get(f"http://127.0.0.1:{prefect_port}/api/health").status_code == 200

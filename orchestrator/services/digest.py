@@ -4,7 +4,8 @@ one-line reason, and the Outbox row that asks for it to be posted once a day.
 Leadership asks "are we ready?" and "what slipped?" (research/domain.md §6); the digest answers
 from the database in a fixed number of queries however many launches are active, so the
 scheduled flow costs the same for two launches as for two hundred. The RAG rules live in one
-pure function, ``rag_for``, so the dashboard colours a launch exactly as the digest does.
+pure function, ``rag_for``, and their thresholds in one ``RagRules`` (read from settings), so the
+dashboard, the API rollup and the digest colour a launch exactly alike.
 """
 
 from collections import defaultdict
@@ -12,11 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import and_, case, func
+from sqlalchemy import ColumnElement, and_, case, func, or_
 from sqlalchemy import select as select_columns
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from orchestrator.actors import Actor
 from orchestrator.clock import as_utc
@@ -25,9 +26,11 @@ from orchestrator.errors import InvalidInput
 from orchestrator.ledger import enqueue, record
 from orchestrator.models import ChecklistItem, Gate, Launch, PhaseDate, Region, RegionRollout
 from orchestrator.services._unit import transaction
+from orchestrator.settings import get_settings
 
 DIGEST_TOPIC = "digest.daily"
 # RAG thresholds (research/domain.md §6 "Team RAG"): numbers, so every colour means the same.
+# Defaults only: deployments set LAUNCHDECK_RAG_DUE_SOON_DAYS / LAUNCHDECK_RAG_SLIP_AMBER_DAYS.
 DUE_SOON = timedelta(days=3)
 SLIP_AMBER_DAYS = 7
 _PHASE_ORDER = {phase: index for index, phase in enumerate(Phase.ordered())}
@@ -42,6 +45,20 @@ class Rag(StrEnum):
     def severity(self) -> int:
         """Sort key: red first, so the digest opens with what needs a decision."""
         return {Rag.RED: 0, Rag.AMBER: 1, Rag.GREEN: 2}[self]
+
+
+@dataclass(frozen=True)
+class RagRules:
+    """The RAG thresholds, in one place: the digest, the API rollup and the dashboard all take
+    theirs from ``RagRules.from_settings()``, so a colour means the same on every surface."""
+
+    due_soon: timedelta = DUE_SOON
+    slip_amber_days: int = SLIP_AMBER_DAYS
+
+    @classmethod
+    def from_settings(cls) -> "RagRules":
+        settings = get_settings()
+        return cls(due_soon=timedelta(days=settings.rag_due_soon_days), slip_amber_days=settings.rag_slip_amber_days)
 
 
 @dataclass(frozen=True)
@@ -118,8 +135,9 @@ def rag_for(
     regions: Sequence[RegionDigest],
     *,
     now: datetime,
-    due_soon: timedelta = DUE_SOON,
-    slip_amber_days: int = SLIP_AMBER_DAYS,
+    rules: RagRules | None = None,
+    due_soon: timedelta | None = None,
+    slip_amber_days: int | None = None,
 ) -> RagStatus:
     """A launch's RAG status and the one-line reason for it, from its regions.
 
@@ -131,7 +149,13 @@ def rag_for(
 
     The reason names every region that earned the colour, so no red or amber comes without its
     evidence (and a green says what was checked). Advisory items never change the colour.
+    ``rules`` defaults to the built-in thresholds; ``due_soon`` / ``slip_amber_days`` override one.
     """
+    rules = rules or RagRules()
+    if due_soon is None:
+        due_soon = rules.due_soon
+    if slip_amber_days is None:
+        slip_amber_days = rules.slip_amber_days
     red: list[str] = []
     amber: list[str] = []
     for region in regions:
@@ -166,53 +190,83 @@ def rag_for(
     )
 
 
-def build_leadership_digest(*, session: Session, now: datetime) -> Digest:
+def build_leadership_digest(
+    *, session: Session, now: datetime, rules: RagRules | None = None, launch_ids: Sequence[int] | None = None
+) -> Digest:
     """Read every active launch into a digest with five queries, whatever the launch count.
 
     A pure read: it writes nothing and leaves the transaction to the caller, who should end it
-    (on SQLite a read left open keeps reading the same snapshot).
+    (on SQLite a read left open keeps reading the same snapshot). ``rules`` defaults to the
+    configured thresholds (``RagRules.from_settings()``). ``launch_ids`` narrows it to those
+    launches whatever their status (the dashboard's launch page colours one launch the same way).
     """
     now = _aware(now)
-    # populate_existing: a long-lived session (the dashboard's) must not report what it cached.
-    fresh = {"populate_existing": True}
-    launches = session.exec(select(Launch).where(Launch.status == LaunchStatus.ACTIVE).execution_options(**fresh)).all()
-    launch_ids = [launch.id for launch in launches]
-    rollouts = session.exec(
-        select(RegionRollout, Region)
-        .join(Region, col(Region.id) == col(RegionRollout.region_id))
-        .where(col(RegionRollout.launch_id).in_(launch_ids))
-        .order_by(col(Region.rollout_order), col(Region.code))
-        .execution_options(**fresh)
+    rules = rules or RagRules.from_settings()
+    # Plain columns, not ORM entities: nothing cached in a long-lived session can go stale, and
+    # two hundred launches' rows cost tuples, not thousands of tracked objects. Every statement
+    # filters through the launch (a join, not a list of ids), so its size stays the same too.
+    which = (
+        col(Launch.id).in_(list(launch_ids)) if launch_ids is not None else col(Launch.status) == LaunchStatus.ACTIVE
+    )
+    launches = session.execute(
+        select_columns(
+            col(Launch.id),
+            col(Launch.slug),
+            col(Launch.name),
+            col(Launch.tier),
+            col(Launch.owner),
+            col(Launch.exec_sponsor),
+        ).where(which)
     ).all()
-    rollout_ids = [rollout.id for rollout, _region in rollouts]
-    dates: dict[int, dict[Phase, PhaseDate]] = defaultdict(dict)
-    for phase_date in session.exec(
-        select(PhaseDate).where(col(PhaseDate.rollout_id).in_(rollout_ids)).execution_options(**fresh)
+    rollouts = session.execute(
+        select_columns(
+            col(RegionRollout.id),
+            col(RegionRollout.launch_id),
+            col(RegionRollout.state),
+            col(RegionRollout.phase),
+            col(RegionRollout.percent),
+            col(Region.code),
+            col(Region.name),
+        )
+        .join(Region, col(Region.id) == col(RegionRollout.region_id))
+        .join(Launch, col(Launch.id) == col(RegionRollout.launch_id))
+        .where(which)
+        .order_by(col(Region.rollout_order), col(Region.code))
+    ).all()
+    dates: dict[int, dict[Phase, _Planned]] = defaultdict(dict)
+    for rollout_id, phase, baseline_at, current_at in session.execute(
+        select_columns(
+            col(PhaseDate.rollout_id), col(PhaseDate.phase), col(PhaseDate.baseline_at), col(PhaseDate.current_at)
+        )
+        .join(RegionRollout, col(RegionRollout.id) == col(PhaseDate.rollout_id))
+        .join(Launch, col(Launch.id) == col(RegionRollout.launch_id))
+        .where(which)
     ):
-        dates[phase_date.rollout_id][phase_date.phase] = phase_date
-    items = _item_counts(session, rollout_ids=rollout_ids, now=now)
+        dates[rollout_id][Phase(phase)] = _Planned(as_utc(baseline_at), as_utc(current_at))
+    items = _item_counts(session, which=which, now=now)
     waiting: dict[int, list[Phase]] = defaultdict(list)
-    for rollout_id, phase in session.exec(
-        select(Gate.rollout_id, Gate.phase)
-        .where(col(Gate.rollout_id).in_(rollout_ids), col(Gate.status) != GateStatus.PASSED)
+    for rollout_id, phase in session.execute(
+        select_columns(col(Gate.rollout_id), col(Gate.phase))
+        .join(RegionRollout, col(RegionRollout.id) == col(Gate.rollout_id))
+        .join(Launch, col(Launch.id) == col(RegionRollout.launch_id))
+        .where(which, col(Gate.status) != GateStatus.PASSED)
         .distinct()
     ):
         waiting[rollout_id].append(Phase(phase))
 
     regions: dict[int, list[RegionDigest]] = defaultdict(list)
-    for rollout, region in rollouts:
-        assert rollout.id is not None
-        counts = items.get(rollout.id, _Counts())
-        slip_phase, slip_days = _slip(rollout.phase, dates[rollout.id])
-        gate_phase = min(waiting[rollout.id], key=_PHASE_ORDER.__getitem__, default=None)
-        gate_date = dates[rollout.id].get(gate_phase) if gate_phase is not None else None
-        regions[rollout.launch_id].append(
+    for rollout_id, launch_id, state, current_phase, percent, code, region_name in rollouts:
+        counts = items.get(rollout_id, _Counts())
+        slip_phase, slip_days = _slip(current_phase, dates[rollout_id])
+        gate_phase = min(waiting[rollout_id], key=_PHASE_ORDER.__getitem__, default=None)
+        gate_date = dates[rollout_id].get(gate_phase) if gate_phase is not None else None
+        regions[launch_id].append(
             RegionDigest(
-                region=region.code,
-                region_name=region.name,
-                state=rollout.state,
-                phase=rollout.phase,
-                percent=rollout.percent,
+                region=code,
+                region_name=region_name,
+                state=state,
+                phase=current_phase,
+                percent=percent,
                 open_blocking=counts.open_blocking,
                 overdue_blocking=counts.overdue_blocking,
                 blocked=counts.blocked,
@@ -221,14 +275,13 @@ def build_leadership_digest(*, session: Session, now: datetime) -> Digest:
                 slip_days=slip_days,
                 slip_phase=slip_phase,
                 next_gate_phase=gate_phase,
-                next_gate_at=as_utc(gate_date.current_at) if gate_date is not None else None,
+                next_gate_at=gate_date.current_at if gate_date is not None else None,
             )
         )
     digests = []
     for launch in launches:
-        assert launch.id is not None
         launch_regions = tuple(regions[launch.id])
-        status = rag_for(launch_regions, now=now)
+        status = rag_for(launch_regions, now=now, rules=rules)
         digests.append(
             LaunchDigest(
                 id=launch.id,
@@ -288,7 +341,7 @@ class _Counts:
     next_blocking_due_at: datetime | None = None
 
 
-def _item_counts(session: Session, *, rollout_ids: list[int | None], now: datetime) -> dict[int, _Counts]:
+def _item_counts(session: Session, *, which: ColumnElement[bool], now: datetime) -> dict[int, _Counts]:
     """Open-item counts per region, aggregated in the database (one row per region)."""
     blocking = col(ChecklistItem.blocking).is_(True)
     blocked = col(ChecklistItem.status) == ItemStatus.BLOCKED
@@ -306,10 +359,9 @@ def _item_counts(session: Session, *, rollout_ids: list[int | None], now: dateti
             tally(and_(blocking, blocked)),
             func.min(case((and_(blocking, due >= now), due))),
         )
-        .where(
-            col(ChecklistItem.rollout_id).in_(rollout_ids),
-            col(ChecklistItem.status).not_in(SATISFYING_STATUSES),
-        )
+        .join(Launch, col(Launch.id) == col(ChecklistItem.launch_id))
+        # Open advisory items that are not blocked add nothing to any tally: leave them unread.
+        .where(which, col(ChecklistItem.status).not_in(SATISFYING_STATUSES), or_(blocking, blocked))
         .group_by(col(ChecklistItem.rollout_id))
     )
     counts = {}
@@ -324,7 +376,12 @@ def _item_counts(session: Session, *, rollout_ids: list[int | None], now: dateti
     return counts
 
 
-def _slip(current: Phase | None, dates: dict[Phase, PhaseDate]) -> tuple[Phase | None, int]:
+class _Planned(NamedTuple):
+    baseline_at: datetime
+    current_at: datetime
+
+
+def _slip(current: Phase | None, dates: dict[Phase, _Planned]) -> tuple[Phase | None, int]:
     """The largest slip (current date minus baseline, in whole days, rounded so a DST hour does
     not count) over the phase the region is in and every later one; phases already behind the
     region are history, not risk. A phase pulled in counts as no slip."""
@@ -334,7 +391,7 @@ def _slip(current: Phase | None, dates: dict[Phase, PhaseDate]) -> tuple[Phase |
         planned = dates.get(phase)
         if planned is None:
             continue
-        days = round((as_utc(planned.current_at) - as_utc(planned.baseline_at)) / timedelta(days=1))
+        days = round((planned.current_at - planned.baseline_at) / timedelta(days=1))
         if days > worst[1]:
             worst = (phase, days)
     return worst

@@ -101,6 +101,19 @@ def authenticate(*, session: Session, secret: str) -> Principal:
     )
 
 
+def principal_for_token(*, session: Session, token_id: int) -> Principal:
+    """The principal of a token already proven once (the dashboard's signed session cookie names
+    it by id); a revoked or deleted token is Unauthenticated, so revoking ends those sessions."""
+    token = session.get(ApiToken, token_id, populate_existing=True)
+    session.commit()
+    if token is None or token.revoked_at is not None:
+        raise Unauthenticated("the session's token is unknown or revoked; sign in again with a current token")
+    assert token.id is not None
+    return Principal(
+        token_id=token.id, name=f"token:{token.name}", role=token.role, team_id=token.team_id, member_id=token.member_id
+    )
+
+
 def revoke_token(*, session: Session, token_id: int, actor: Actor, now: datetime) -> ApiToken:
     with transaction(session):
         token = session.get(ApiToken, token_id, with_for_update=True)

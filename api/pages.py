@@ -1,0 +1,58 @@
+"""The Jinja2 environment of the dashboard pages: autoescaped, loaded from the package, with the
+few filters the templates share (dates in UTC, RAG words)."""
+
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from api.charts import burndown_chart
+from orchestrator.models import AuditEvent
+
+
+def _when(value: datetime | None, pattern: str = "%Y-%m-%d %H:%M") -> str:
+    return "—" if value is None else f"{value:{pattern}}"
+
+
+def _day(value: datetime | None) -> str:
+    return _when(value, "%Y-%m-%d")
+
+
+def _signed(value: int) -> str:
+    return f"{value:+d}" if value else "0"
+
+
+def _changes(event: AuditEvent) -> str:
+    """An audit event's before -> after as one line: only the fields that changed."""
+    before = event.before or {}
+    after = event.after or {}
+    parts = []
+    for key in after:
+        old, new = before.get(key), after[key]
+        if key in before and old != new:
+            parts.append(f"{key}: {old} → {new}")
+        elif key not in before and new not in (None, "", [], {}):
+            parts.append(f"{key}: {new}")
+    return "; ".join(parts[:6])
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("api", "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,  # a misspelt name fails the page test instead of rendering blank
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["when"] = _when
+    env.filters["day"] = _day
+    env.filters["signed"] = _signed
+    env.filters["changes"] = _changes
+    env.globals["burndown_chart"] = burndown_chart
+    return env
+
+
+def render(template: str, **context: Any) -> str:
+    return environment().get_template(template).render(**context)

@@ -1,0 +1,217 @@
+"""The leadership dashboard: read-only pages behind a token sign-in, so a Slack link opens them.
+
+Pages: the portfolio (every active launch) and one launch (region x phase matrix, readiness per
+team, blockers, decisions, audit timeline, burndown). Exports: the launch's items as CSV and its
+phase dates as an iCalendar feed. Nothing here writes to the database.
+"""
+
+import csv
+import io
+from datetime import datetime
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from api.deps import SessionDep
+from api.ical import PhaseEvent, calendar
+from api.pages import render
+from api.web_session import (
+    COOKIE,
+    DASHBOARD_PREFIX,
+    SESSION_SECONDS,
+    NeedsLogin,
+    PagePrincipal,
+    feed_key,
+    issue_cookie,
+    login,
+    page_principal,
+    read_feed_key,
+    safe_next,
+)
+from orchestrator.clock import utcnow
+from orchestrator.dashboard import LaunchPage, launch_page
+from orchestrator.errors import NotFound, Unauthenticated
+from orchestrator.services.digest import Rag
+from orchestrator.services.tokens import principal_for_token
+
+router = APIRouter(include_in_schema=False)
+HTML = "text/html; charset=utf-8"
+MAX_FORM_BYTES = 8192
+
+
+@router.get("/login")
+def login_form(next: str | None = None) -> HTMLResponse:
+    return HTMLResponse(render("login.html", next=safe_next(next), error=None, signed_out=False))
+
+
+@router.post("/login")
+async def login_submit(request: Request, session: SessionDep) -> Response:
+    """Exchange a pasted API token for a session cookie; a bad token re-shows the form with why."""
+    body = await request.body()
+    fields = parse_qs(body[:MAX_FORM_BYTES].decode("utf-8", errors="replace"))
+    target = safe_next(next(iter(fields.get("next", [])), None))
+    try:
+        principal = login(session, (fields.get("token") or [""])[0])
+    except Unauthenticated as exc:
+        return HTMLResponse(
+            render("login.html", next=target, error=str(exc.message), signed_out=False), status_code=401
+        )
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(
+        COOKIE,
+        issue_cookie(principal.token_id),
+        max_age=SESSION_SECONDS,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
+    return response
+
+
+@router.api_route("/logout", methods=["GET", "POST"])
+def logout() -> HTMLResponse:
+    """Forget the cookie (the token itself stays valid; revoke it with `launchdeck tokens revoke`)."""
+    response = HTMLResponse(render("login.html", next=DASHBOARD_PREFIX + "/", error=None, signed_out=True))
+    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="lax")
+    return response
+
+
+@router.get(DASHBOARD_PREFIX)
+def dashboard_root() -> RedirectResponse:
+    return RedirectResponse(DASHBOARD_PREFIX + "/", status_code=307)
+
+
+@router.get(DASHBOARD_PREFIX + "/")
+def portfolio_page(request: Request, principal: PagePrincipal, session: SessionDep) -> HTMLResponse:
+    data = request.app.state.portfolio_cache.get(session=session, now=utcnow())
+    session.commit()
+    return HTMLResponse(render("portfolio.html", data=data, principal=principal, Rag=Rag))
+
+
+@router.get(DASHBOARD_PREFIX + "/launches/{slug}")
+def launch_view(slug: str, request: Request, principal: PagePrincipal, session: SessionDep) -> HTMLResponse:
+    try:
+        page = launch_page(session=session, slug=slug, now=utcnow())
+    except NotFound as exc:
+        session.rollback()
+        return HTMLResponse(render("not_found.html", message=str(exc.message), principal=principal), status_code=404)
+    feed = str(request.url_for("phases_feed", slug=slug).include_query_params(feed=feed_key(principal.token_id, slug)))
+    return HTMLResponse(render("launch.html", page=page, principal=principal, feed_url=feed, Rag=Rag))
+
+
+@router.get(DASHBOARD_PREFIX + "/launches/{slug}/items.csv")
+def items_csv(slug: str, principal: PagePrincipal, session: SessionDep) -> Response:
+    now = utcnow()
+    try:
+        page = launch_page(session=session, slug=slug, now=now)
+    except NotFound as exc:
+        session.rollback()
+        return Response(str(exc.message) + "\n", status_code=404, media_type="text/plain; charset=utf-8")
+    return Response(
+        items_csv_text(page, now),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{slug}-items.csv"'},
+    )
+
+
+@router.get(DASHBOARD_PREFIX + "/launches/{slug}/phases.ics", name="phases_feed")
+def phases_feed(slug: str, request: Request, session: SessionDep, feed: str | None = None) -> Response:
+    """The launch's phase dates for calendar apps. A browser signed in sends its cookie; a
+    calendar client sends the ``feed`` key shown on the launch page (bound to the token and the
+    launch, so revoking the token ends the subscription)."""
+    if feed is None:
+        page_principal(request, session)  # redirects to /login without a session
+    else:
+        token_id = read_feed_key(feed, slug)
+        try:
+            if token_id is None:
+                raise Unauthenticated("the feed key is not valid for this launch; copy the link from the launch page")
+            principal_for_token(session=session, token_id=token_id)
+        except Unauthenticated as exc:
+            return Response(str(exc.message) + "\n", status_code=401, media_type="text/plain; charset=utf-8")
+    now = utcnow()
+    try:
+        page = launch_page(session=session, slug=slug, now=now)
+    except NotFound as exc:
+        session.rollback()
+        return Response(str(exc.message) + "\n", status_code=404, media_type="text/plain; charset=utf-8")
+    page_url = str(request.url_for("launch_view", slug=slug))
+    events = [
+        PhaseEvent(
+            slug=slug,
+            launch_name=page.launch.name,
+            region=row.code,
+            phase=cell.phase.value,
+            at=cell.current_at,
+            baseline_at=cell.baseline_at or cell.current_at,
+            status=cell.status,
+            url=page_url,
+        )
+        for row in page.matrix
+        for cell in row.cells
+        if cell.current_at is not None
+    ]
+    return Response(
+        calendar(name=f"{page.launch.name} phases", events=events, now=now),
+        media_type="text/calendar; charset=utf-8",
+        headers={"Content-Disposition": f'inline; filename="{slug}-phases.ics"'},
+    )
+
+
+CSV_COLUMNS = (
+    "id",
+    "region",
+    "phase",
+    "key",
+    "title",
+    "team",
+    "assignee",
+    "blocking",
+    "status",
+    "due_at",
+    "days_late",
+    "evidence_url",
+    "blocked_reason",
+    "checked_by",
+    "checked_at",
+)
+
+
+def items_csv_text(page: LaunchPage, now: datetime) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for item in page.items:
+        late = item.days_late(now)
+        writer.writerow(
+            [
+                item.id,
+                item.region,
+                item.phase.value,
+                _cell(item.key),
+                _cell(item.title),
+                _cell(item.team),
+                _cell(item.assignee or ""),
+                "yes" if item.blocking else "no",
+                item.status.value,
+                item.due_at.isoformat() if item.due_at else "",
+                "" if late is None else late,
+                _cell(item.evidence_url or ""),
+                _cell(item.blocked_reason or ""),
+                _cell(item.checked_by or ""),
+                item.checked_at.isoformat() if item.checked_at else "",
+            ]
+        )
+    return out.getvalue()
+
+
+def _cell(text: str) -> str:
+    """Neutralise spreadsheet formulas (CSV injection): a cell starting with = + - @ is text."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def needs_login_redirect(_request: Request, exc: Exception) -> RedirectResponse:
+    assert isinstance(exc, NeedsLogin)
+    return RedirectResponse(exc.location, status_code=303)

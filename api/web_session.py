@@ -1,0 +1,124 @@
+"""Dashboard sign-in: an API token, typed once on /login, becomes a signed session cookie.
+
+The cookie holds only the token's id, when it was issued and an HMAC over both; the token itself
+is never stored in the browser. Every page re-checks the token row, so revoking the token ends
+its dashboard sessions too. Calendar clients cannot carry cookies, so the iCalendar feed takes a
+signed per-launch ``feed`` key instead (see ``feed_key``), bound to the same token.
+"""
+
+import base64
+import hashlib
+import hmac
+import secrets
+import time
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import Depends, Request
+from sqlmodel import Session
+
+from api.deps import SessionDep
+from orchestrator.errors import Unauthenticated
+from orchestrator.services.tokens import Principal, authenticate, principal_for_token
+from orchestrator.settings import get_settings
+
+COOKIE = "launchdeck_session"
+SESSION_SECONDS = 12 * 3600  # a working day: a Slack link opened tomorrow asks for the token again
+DASHBOARD_PREFIX = "/dashboard"
+
+
+def session_key() -> bytes:
+    """The configured secret, or one random key per process (sessions then end on restart)."""
+    configured = get_settings().dashboard_session_secret
+    if configured is not None:
+        return configured.get_secret_value().encode()
+    return _PROCESS_KEY
+
+
+_PROCESS_KEY = secrets.token_bytes(32)
+
+
+def _sign(key: bytes, message: str) -> str:
+    digest = hmac.new(key, message.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def _same(given: str, expected: str) -> bool:
+    """Constant-time comparison that also survives non-ASCII input (a str compare_digest raises)."""
+    return hmac.compare_digest(given.encode("utf-8", "surrogateescape"), expected.encode())
+
+
+def issue_cookie(token_id: int, *, now: float | None = None) -> str:
+    issued = int(now if now is not None else time.time())
+    body = f"{token_id}.{issued}"
+    return f"{body}.{_sign(session_key(), body)}"
+
+
+def read_cookie(value: str, *, now: float | None = None) -> int | None:
+    """The token id a valid, unexpired cookie names; None for anything else."""
+    parts = value.split(".")
+    if len(parts) != 3 or not (parts[0].isascii() and parts[0].isdigit() and parts[1].isascii() and parts[1].isdigit()):
+        return None
+    body = f"{parts[0]}.{parts[1]}"
+    if not _same(parts[2], _sign(session_key(), body)):
+        return None
+    age = (now if now is not None else time.time()) - int(parts[1])
+    if age < 0 or age > SESSION_SECONDS:
+        return None
+    return int(parts[0])
+
+
+def login(session: Session, secret: str) -> Principal:
+    """A token typed on the login form; Unauthenticated with a message meant for that form."""
+    secret = secret.strip()
+    if not secret:
+        raise Unauthenticated("paste an API token (create one with `launchdeck tokens create --role leadership`)")
+    return authenticate(session=session, secret=secret)
+
+
+def feed_key(token_id: int, slug: str) -> str:
+    """A calendar subscription key for one launch: the token id and an HMAC over it and the slug."""
+    return f"{token_id}.{_sign(session_key(), f'ics:{slug}:{token_id}')}"
+
+
+def read_feed_key(value: str, slug: str) -> int | None:
+    token_id, _, signature = value.partition(".")
+    if not (token_id.isascii() and token_id.isdigit()) or not _same(
+        signature, _sign(session_key(), f"ics:{slug}:{token_id}")
+    ):
+        return None
+    return int(token_id)
+
+
+def safe_next(target: str | None) -> str:
+    """Where to go after signing in: only a dashboard path on this site (no open redirect)."""
+    if target and target.startswith(DASHBOARD_PREFIX) and not target.startswith("//") and "\\" not in target:
+        return target
+    return DASHBOARD_PREFIX + "/"
+
+
+class NeedsLogin(Exception):
+    """Raised by the page dependency; the app turns it into a redirect to /login?next=..."""
+
+    def __init__(self, next_path: str) -> None:
+        super().__init__(next_path)
+        self.next_path = next_path
+
+    @property
+    def location(self) -> str:
+        return f"/login?next={quote(self.next_path, safe='/')}"
+
+
+def page_principal(request: Request, session: SessionDep) -> Principal:
+    """The signed-in reader of a dashboard page, or a redirect to the login form."""
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    token_id = read_cookie(request.cookies.get(COOKIE, ""))
+    if token_id is None:
+        raise NeedsLogin(target)
+    try:
+        return principal_for_token(session=session, token_id=token_id)
+    except Unauthenticated:
+        raise NeedsLogin(target) from None
+
+
+PagePrincipal = Annotated[Principal, Depends(page_principal)]
