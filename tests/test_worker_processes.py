@@ -155,7 +155,7 @@ def launch_record(session: Session, slug: str) -> dict[str, object]:
     session.commit()
     return {
         "status": launch.status,
-        "steps": {code: [(p.value, n) for r, p, n in steps if r == code] for code in sorted(regions.values())},
+        "steps": {code: [(p, n) for r, p, n in steps if r == code] for code in sorted(regions.values())},
         "transitions": {
             code: [
                 (e.action, e.after["state"], e.after.get("phase"), e.after.get("percent"))
@@ -165,7 +165,7 @@ def launch_record(session: Session, slug: str) -> dict[str, object]:
             for rollout_id, code in regions.items()
         },
         "audit": Counter(event.action for event in events),
-        "intents": Counter((topic, status.value) for topic, status in intents),
+        "intents": Counter((topic, status) for topic, status in intents),
     }
 
 
