@@ -11,6 +11,8 @@ fault script per method::
     fake_slack.script("chat.postMessage", [Reply.rate_limited(1), Reply.server_error(), Reply.ok()])
 
 Scripted replies are used one per call, in order; afterwards the method behaves normally.
+``fake_slack.flaky(rate=0.3, seed=7)`` makes a seeded share of the unscripted calls fail (429,
+500, or no answer at all) until ``recover()``; the seed makes a failing run repeatable.
 ``Reply.hang()`` *performs* the call and then holds the answer back until ``release_hangs()`` (or
 the fixture's teardown): the worst case for a client, where Slack did the work but the answer
 never arrived. The wait is server-side on a ``threading.Event``; tests never sleep.
@@ -20,6 +22,7 @@ Use it through the ``fake_slack`` fixture (import it into the test module).
 
 import itertools
 import json
+import random
 import threading
 import time
 from collections.abc import Iterator
@@ -38,7 +41,7 @@ _MAX_HANG_SECONDS = 10.0
 class Reply:
     """One scripted answer. Build with the class methods."""
 
-    kind: Literal["ok", "rate_limited", "server_error", "hang", "error"]
+    kind: Literal["ok", "rate_limited", "server_error", "hang", "lost", "error"]
     status: int = 200
     retry_after: int = 0
     code: str = ""
@@ -58,6 +61,12 @@ class Reply:
     @classmethod
     def hang(cls) -> "Reply":
         return cls("hang")
+
+    @classmethod
+    def lost(cls) -> "Reply":
+        """No answer and nothing done: the request was lost before Slack acted on it (a client
+        timeout where retrying is safe even for a post)."""
+        return cls("lost")
 
     @classmethod
     def error(cls, code: str) -> "Reply":
@@ -100,6 +109,7 @@ class FakeSlack:
     _ts: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _release: threading.Event = field(default_factory=threading.Event)
+    _flaky: tuple[float, random.Random] | None = None
     _server: ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None
 
@@ -124,6 +134,18 @@ class FakeSlack:
             return {
                 channel: [by_ts[ts] for ts in sorted(by_ts, key=float)] for channel, by_ts in self._messages.items()
             }
+
+    def flaky(self, *, rate: float, seed: int) -> None:
+        """From now on fail ``rate`` of the unscripted calls, chosen by a seeded RNG: a 429 (Retry-After
+        0), a 500, or no answer. Posts that get no answer were not performed (``lost``): a post whose
+        answer is lost after Slack acted cannot be told from a lost request, so it is not injected
+        here; updates and other idempotent calls may also ``hang`` after performing the call."""
+        with self._lock:
+            self._flaky = (rate, random.Random(seed))
+
+    def recover(self) -> None:
+        with self._lock:
+            self._flaky = None
 
     def release_hangs(self) -> None:
         self._release.set()
@@ -171,7 +193,7 @@ class FakeSlack:
         body.update({key: values[-1] for key, values in parse_qs(query).items()})
         with self._lock:
             queue = self._scripts.get(method) or []
-            reply = queue.pop(0) if queue else Reply.ok()
+            reply = queue.pop(0) if queue else self._unscripted(method)
             self._calls.append(Call(method, body, dict(request.headers.items()), reply.kind))
         status, headers, payload = 200, {}, {"ok": False, "error": reply.code}
         if reply.kind == "rate_limited":
@@ -184,9 +206,19 @@ class FakeSlack:
             status, payload = reply.status, {"ok": False, "error": "internal_error"}
         elif reply.kind in {"ok", "hang"}:
             payload = self._perform(method, body, request.headers.get("Authorization") or "")
-        if reply.kind == "hang":
+        if reply.kind in {"hang", "lost"}:
             self._release.wait(_MAX_HANG_SECONDS)
         self._answer(request, status, headers, payload)
+
+    def _unscripted(self, method: str) -> Reply:
+        """The reply to a call with no script: ok, unless the fake is flaky and the RNG says fail."""
+        if self._flaky is None:
+            return Reply.ok()
+        rate, rng = self._flaky
+        if rng.random() >= rate:
+            return Reply.ok()
+        no_answer = Reply.lost() if method == "chat.postMessage" else Reply.hang()
+        return rng.choice([Reply.rate_limited(0), Reply.server_error(500), no_answer])
 
     @staticmethod
     def _decode(raw: str, content_type: str) -> dict[str, Any]:

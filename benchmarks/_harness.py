@@ -1,0 +1,166 @@
+"""What the benchmark scripts share: a throwaway PostgreSQL database, uvicorn in its own process,
+a bounded async load generator, and percentiles.
+
+Servers run in a child process so the load generator never shares the server's GIL; the baseline
+app and the real app are started by the same function, so they get the same uvicorn settings.
+"""
+
+import asyncio
+import math
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import psycopg
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parent.parent
+ADMIN_URL = os.environ.get("LAUNCHDECK_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+def machine() -> str:
+    cores = os.cpu_count()
+    load = os.getloadavg()[0]
+    return f"{cores} cores, Python {sys.version.split()[0]}, 1-min load average at start {load:.1f}"
+
+
+@contextmanager
+def throwaway_postgres() -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database, dropped afterwards."""
+    from orchestrator.db import make_engine
+    from orchestrator.migrate import upgrade
+
+    admin = make_url(ADMIN_URL)
+    conninfo = admin.set(drivername="postgresql").render_as_string(hide_password=False)
+    name = f"launchdeck_bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(conninfo, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    url = admin.set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    try:
+        yield url
+    finally:
+        with psycopg.connect(conninfo, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def free_port() -> int:
+    from flows.server import free_port as pick
+
+    return pick()
+
+
+@contextmanager
+def uvicorn_process(factory: str, *, env: dict[str, str], log: Path) -> Iterator[str]:
+    """``uvicorn --factory <factory>`` on a free loopback port with the settings `launchdeck serve`
+    uses (one process, default loop and HTTP parser); yields the base URL once /healthz answers."""
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        factory,
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--app-dir",
+        str(ROOT),
+    ]
+    with log.open("ab") as sink:
+        process = subprocess.Popen(command, env={**os.environ, **env}, stdout=sink, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"{factory} exited with {process.returncode}; see {log}")
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{factory} did not answer /healthz within 60 s; see {log}")
+            time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    elapsed: float
+    latencies: list[float]
+    statuses: dict[int, int]
+
+    @property
+    def per_second(self) -> float:
+        return len(self.latencies) / self.elapsed
+
+    def percentile(self, p: float) -> float:
+        return percentile(self.latencies, p)
+
+
+Request = Callable[[httpx.AsyncClient], Awaitable[httpx.Response]]
+
+
+async def _load(base: str, requests: Sequence[Request], concurrency: int) -> LoadResult:
+    """Send ``requests`` through ``concurrency`` kept-alive connections, ``concurrency`` at a time."""
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    queue: asyncio.Queue[Request] = asyncio.Queue()
+    for request in requests:
+        queue.put_nowait(request)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+        # Open every connection before the clock starts: the figure is the server's, not TCP's.
+        await asyncio.gather(*(client.get("/healthz") for _ in range(concurrency)))
+
+        async def drain() -> None:
+            while not queue.empty():
+                request = queue.get_nowait()
+                started = time.perf_counter()
+                response = await request(client)
+                latencies.append(time.perf_counter() - started)
+                statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(drain() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    return LoadResult(elapsed=elapsed, latencies=latencies, statuses=statuses)
+
+
+def load(base: str, requests: Sequence[Request], *, concurrency: int) -> LoadResult:
+    return asyncio.run(_load(base, requests, concurrency))
+
+
+def percentile(values: Sequence[float], p: float) -> float:
+    """Nearest-rank percentile (p in 0..100)."""
+    ordered = sorted(values)
+    rank = max(1, math.ceil(p / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A Markdown table, ready to paste into BENCHMARKS.md."""
+    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join("---" for _ in header) + " |"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)

@@ -1,0 +1,200 @@
+"""Gate propagation, end to end: from the HTTP request that checks the last blocking item of a
+region's gate to the rollout target receiving that region's first exposure step.
+
+The path measured: the API commits the check-off (the gate passes in that transaction), a running
+`launchdeck worker` sees the region due on its next poll, runs the `advance-region` flow in-process
+against the local Prefect server, and the recording target writes the step to `exposurechange`
+(polled here every 10 ms). Goal: median under 2 s.
+
+Baselines in the same run, against the same Prefect server: one minimal async Prefect flow run in
+process (one task), and a `run_deployment` start (asked for until its flow run is RUNNING) of a
+served one-task flow at Prefect's default runner poll.
+
+    .venv/bin/python -m benchmarks.gate_propagation [--runs 9] [--deployment-runs 3]
+
+Needs PostgreSQL on 127.0.0.1:5432 (LAUNCHDECK_BENCH_POSTGRES_URL); starts a throwaway local
+Prefect server (about 20 s), the API (uvicorn) and one worker at its default poll (0.5 s).
+"""
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from uuid import UUID
+
+import httpx
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from benchmarks._harness import machine, percentile, table, throwaway_postgres, uvicorn_process
+from benchmarks._seed import gated_launch, seed_directory
+from orchestrator.models import ExposureChange
+
+DEADLINE = 60.0  # seconds one propagation may take before the run is called broken
+
+
+def first_step_seen(engine: Engine, slug: str) -> bool:
+    with Session(engine) as session:
+        return (
+            session.exec(select(ExposureChange.id).where(col(ExposureChange.launch_slug) == slug)).first() is not None
+        )
+
+
+def propagation(client: httpx.Client, engine: Engine, slug: str, item_id: int) -> float:
+    started = time.perf_counter()
+    answer = client.post(f"/api/v1/items/{item_id}/check", json={})
+    if answer.status_code != 200:
+        raise SystemExit(f"check-off answered {answer.status_code}: {answer.text}")
+    while not first_step_seen(engine, slug):
+        if time.perf_counter() - started > DEADLINE:
+            raise SystemExit(f"{slug}: no exposure step within {DEADLINE:.0f} s; is the worker running?")
+        time.sleep(0.01)
+    return time.perf_counter() - started
+
+
+def minimal_flow_runs(runs: int) -> list[float]:
+    from benchmarks._served_flow import minimal_async
+
+    asyncio.run(minimal_async(0))  # registers the flow; not measured
+    times = []
+    for index in range(runs):
+        started = time.perf_counter()
+        asyncio.run(minimal_async(index))
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def deployment_starts(runs: int, log: Path) -> list[float]:
+    """`run_deployment` of a served flow, timed until Prefect reports its run RUNNING (or done)."""
+    from prefect.client.orchestration import get_client
+    from prefect.deployments import run_deployment
+    from prefect.exceptions import ObjectNotFound
+
+    from benchmarks._served_flow import DEPLOYMENT
+
+    with log.open("ab") as sink:
+        serving = subprocess.Popen([sys.executable, "-m", "benchmarks._served_flow"], stdout=sink, stderr=sink)
+
+    async def started_after(flow_run_id: UUID, began: float) -> float:
+        async with get_client() as client:
+            while True:
+                state = (await client.read_flow_run(flow_run_id)).state
+                if state is not None and state.type.value in ("RUNNING", "COMPLETED"):
+                    return time.perf_counter() - began
+                if time.perf_counter() - began > DEADLINE:
+                    raise SystemExit(f"deployment run not started within {DEADLINE:.0f} s; see {log}")
+                await asyncio.sleep(0.02)
+
+    async def wait_for_deployment() -> None:
+        async with get_client() as client:
+            deadline = time.perf_counter() + DEADLINE
+            while True:
+                try:
+                    await client.read_deployment_by_name(DEPLOYMENT)
+                    return
+                except ObjectNotFound:  # until the runner has registered it
+                    if time.perf_counter() > deadline or serving.poll() is not None:
+                        raise SystemExit(f"the served flow never registered; see {log}") from None
+                    await asyncio.sleep(0.2)
+
+    try:
+        asyncio.run(wait_for_deployment())
+        times = []
+        for _ in range(runs + 1):  # the first start warms the runner up; not measured
+            began = time.perf_counter()
+            flow_run = run_deployment(DEPLOYMENT, timeout=0)
+            times.append(asyncio.run(started_after(flow_run.id, began)))  # type: ignore[union-attr]
+        return times[1:]
+    finally:
+        serving.terminate()
+        serving.wait(timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=9)
+    parser.add_argument("--deployment-runs", type=int, default=3)
+    args = parser.parse_args()
+    print(f"machine: {machine()}")
+    home = Path(tempfile.mkdtemp(prefix="bench-propagation-"))
+    server = None
+    if not os.environ.get("PREFECT_API_URL"):
+        from flows.server import LocalPrefectServer, free_port
+
+        server = LocalPrefectServer(home=home / "prefect", port=free_port(), log_path=home / "server.log")
+        server.start()
+        os.environ.update(PREFECT_API_URL=server.api_url, PREFECT_HOME=str(server.home))
+        os.environ["PREFECT_LOGGING_LEVEL"] = "WARNING"
+    worker = None
+    try:
+        with throwaway_postgres() as url:
+            from orchestrator.db import make_engine
+
+            engine = make_engine(url)
+            with Session(engine, expire_on_commit=False) as session:
+                token = seed_directory(session)
+                # One last blocking item per launch; the phase date has come, so only it holds the gate.
+                waiting = [
+                    (f"gate-{n}", gated_launch(session, slug=f"gate-{n}", items=1)[0]) for n in range(args.runs + 1)
+                ]
+            env = {"LAUNCHDECK_DATABASE_URL": url}
+            with (home / "worker.log").open("ab") as log:
+                worker = subprocess.Popen(
+                    [str(Path(sys.executable).parent / "launchdeck"), "worker", "--name", "bench"],
+                    env={**os.environ, **env},
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            propagations = []
+            with (
+                uvicorn_process("api.app:create_app", env=env, log=home / "api.log") as base,
+                httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client,
+            ):
+                for index, (slug, item_id) in enumerate(waiting):  # the first warms the worker up
+                    if worker.poll() is not None:
+                        raise SystemExit(f"the worker exited; see {home / 'worker.log'}")
+                    seconds = propagation(client, engine, slug, item_id)
+                    if index > 0:
+                        propagations.append(seconds)
+            worker.terminate()
+            worker.wait(timeout=30)
+            worker = None
+            engine.dispose()
+        flows = minimal_flow_runs(args.runs)
+        starts = deployment_starts(args.deployment_runs, home / "served.log")
+    finally:
+        if worker is not None:
+            worker.terminate()
+            worker.wait(timeout=30)
+        if server is not None:
+            server.stop()
+    base_median = statistics.median(flows)
+    rows = []
+    for label, values in (
+        ("minimal Prefect flow run, in process (baseline)", flows),
+        ("`run_deployment` start, served flow, default poll", starts),
+        ("check-off of the last item -> first exposure step", propagations),
+    ):
+        median = statistics.median(values)
+        rows.append(
+            [
+                label,
+                str(len(values)),
+                f"{median * 1000:.0f} ms",
+                f"{percentile(values, 95) * 1000:.0f} ms",
+                f"{median / base_median:.1f}",
+            ]
+        )
+    print("local Prefect server (SQLite), PostgreSQL for launchdeck, one worker polling every 0.5 s")
+    print(table(["measured", "runs", "median", "p95", "median ratio"], rows))
+    met = statistics.median(propagations) < 2
+    print(f"goal: propagation median under 2 s: {'met' if met else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()
