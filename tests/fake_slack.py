@@ -137,9 +137,8 @@ class FakeSlack:
 
     def flaky(self, *, rate: float, seed: int) -> None:
         """From now on fail ``rate`` of the unscripted calls, chosen by a seeded RNG: a 429 (Retry-After
-        0), a 500, or no answer. Posts that get no answer were not performed (``lost``): a post whose
-        answer is lost after Slack acted cannot be told from a lost request, so it is not injected
-        here; updates and other idempotent calls may also ``hang`` after performing the call."""
+        0), a 500, a request lost before Slack acted (``lost``), or an answer lost after it did
+        (``hang``: the worst case for a post, which the dispatcher must find again, not repeat)."""
         with self._lock:
             self._flaky = (rate, random.Random(seed))
 
@@ -217,8 +216,7 @@ class FakeSlack:
         rate, rng = self._flaky
         if rng.random() >= rate:
             return Reply.ok()
-        no_answer = Reply.lost() if method == "chat.postMessage" else Reply.hang()
-        return rng.choice([Reply.rate_limited(0), Reply.server_error(500), no_answer])
+        return rng.choice([Reply.rate_limited(0), Reply.server_error(500), Reply.lost(), Reply.hang()])
 
     @staticmethod
     def _decode(raw: str, content_type: str) -> dict[str, Any]:

@@ -254,8 +254,9 @@ def test_slack_failing_30_percent_of_calls_then_recovering_delivers_every_notifi
             items=[item("press_kit", team="marketing"), item("faq", team="support"), item("macros", team="support")],
         )
         kick_off_launch(session=seeded, launch_id=launch.id, actor=actor)
-    # A 2 s client timeout: long enough that a loaded machine never times out a post Slack answered.
-    via = SlackTransport(token=TOKEN, base_url=fake_slack.base_url, timeout=2, pace_seconds=0, sleep=lambda _s: None)
+    # A 1 s client timeout keeps the injected silences short. A loaded machine that times out an
+    # answered call only adds a "lost answer" the dispatcher must handle anyway.
+    via = SlackTransport(token=TOKEN, base_url=fake_slack.base_url, timeout=1, pace_seconds=0, sleep=lambda _s: None)
     fake_slack.flaky(rate=0.3, seed=seed)
     when = NOW
     dispatch(seeded, via, when)
@@ -275,12 +276,13 @@ def test_slack_failing_30_percent_of_calls_then_recovering_delivers_every_notifi
     print(sorted((c.method, c.answered) for c in failed), len(fake_slack.calls))
     # What the test names must have happened: rate limits, errors and lost answers, on posts too.
     assert {"rate_limited", "server_error"} <= {call.answered for call in failed}
-    assert {"lost", "hang"} & {call.answered for call in failed}
-    assert any(call.method == "chat.postMessage" for call in failed)
+    assert {"lost", "hang"} <= {call.answered for call in failed}
+    # Posts Slack carried out whose answer never came: the dispatcher must find them, not repeat them.
+    assert any(call.method == "chat.postMessage" and call.answered == "hang" for call in failed)
     assert failed, "the fault injection never fired; the test proves nothing"
     assert unsent(seeded, composer.TOPICS) == []
     assert len(seeded.exec(select(Outbox).where(col(Outbox.topic) == "item.checked")).all()) == 3 * LAUNCHES
-    posted = [call for call in posts(fake_slack) if call.answered == "ok"]  # "lost" posts did nothing
+    posted = [call for call in posts(fake_slack) if call.answered in {"ok", "hang"}]  # "lost" posts did nothing
     stored = [message for messages in fake_slack.messages.values() for message in messages]
     remembered = seeded.exec(select(SlackMessage)).all()
     # Per launch: each team's gate message, and the region's "checklist gate passed" once.
