@@ -85,7 +85,7 @@ def get_responder() -> Responder:
 class Deferrer(Protocol):
     """Takes a click's work to run after the acknowledgement; False means "do it yourself now"."""
 
-    def defer(self, job: Callable[[], None], *, key: int) -> bool: ...
+    def defer(self, job: Callable[[], None], *, key: int, urgent: bool = False) -> bool: ...
 
 
 def get_deferrer(request: Request) -> Deferrer | None:
@@ -207,7 +207,11 @@ async def interactions(
     if (
         isinstance(interaction, DoneClick | OverflowChoice)
         and deferrer is not None
-        and deferrer.defer(_click_job(engine, interaction, opener, responder), key=interaction.ref.item_id)
+        and deferrer.defer(
+            _click_job(engine, interaction, opener, responder),
+            key=interaction.ref.item_id,
+            urgent=isinstance(interaction, OverflowChoice),  # its trigger_id expires 3 s after the click
+        )
     ):
         return Response(status_code=200)
     # A submission, or a click no worker could take (stopping, or full): slower, nothing lost.

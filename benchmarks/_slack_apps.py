@@ -16,7 +16,7 @@ class _BackgroundTasksDeferrer:
     def __init__(self, tasks: BackgroundTasks) -> None:
         self.tasks = tasks
 
-    def defer(self, job: Callable[[], None], *, key: int) -> bool:
+    def defer(self, job: Callable[[], None], *, key: int, urgent: bool = False) -> bool:
         self.tasks.add_task(job)
         return True
 
@@ -32,11 +32,20 @@ def background_tasks_app() -> FastAPI:
     return app
 
 
+def _with_workers(count: int) -> FastAPI:
+    app = create_app()
+    app.state.slack_work = SlackWork(workers=count)
+    return app
+
+
 def one_worker_app() -> FastAPI:
     """The app's worker threads, but only one of them."""
-    app = create_app()
-    app.state.slack_work = SlackWork(workers=1)
-    return app
+    return _with_workers(1)
+
+
+def two_workers_app() -> FastAPI:
+    """The app's worker threads, two of them."""
+    return _with_workers(2)
 
 
 def inline_app() -> FastAPI:

@@ -108,3 +108,23 @@ def test_before_start_and_after_stop_nothing_is_accepted():
 def test_nonsense_sizes_are_refused(options):
     with pytest.raises(ValueError, match="at least one"):
         SlackWork(**options)
+
+
+def test_urgent_jobs_go_ahead_of_waiting_ones():
+    work = SlackWork(workers=1, drain_seconds=WAIT)
+    work.start()
+    release, started = threading.Event(), threading.Event()
+    order: list[str] = []
+
+    def busy() -> None:
+        started.set()
+        assert release.wait(WAIT)
+
+    assert work.defer(busy, key=1)
+    assert started.wait(WAIT)
+    assert work.defer(lambda: order.append("check-off"), key=1)
+    assert work.defer(lambda: order.append("another check-off"), key=1)
+    assert work.defer(lambda: order.append("modal"), key=1, urgent=True)  # its trigger_id is ticking
+    release.set()
+    assert work.stop() == 0
+    assert order == ["modal", "check-off", "another check-off"]
