@@ -17,7 +17,7 @@ A job's Slack calls come after its transaction on the same thread, so a slow Sla
 worker for at most the call's timeout (5 s for response_url). Jobs that open a modal are queued
 ``urgent``: their ``trigger_id`` dies three seconds after the click, so they go ahead of the
 check-offs waiting on their worker (which can add up to seconds: the benchmark's "all applied"
-figure is about 1 to 2.5 s for 50 simultaneous clicks on a machine at load 7 to 10).
+figure is 1.2 to 2.9 s for 50 simultaneous clicks on a machine at load 6 to 11).
 
 What a hard crash loses: clicks acknowledged but still queued or running (at most ``capacity``
 per worker, in practice the few milliseconds' worth in flight). Slack has been told 200 and will not
