@@ -3,11 +3,12 @@ requests signed exactly the way Slack signs them: ``v0:<timestamp>:<raw body>``,
 
 What is proven: nothing is parsed or changed unless the signature and its timestamp hold; a click
 is acknowledged with an empty 200 before its work is done (the work is held back by a database
-lock the test controls, and the answer still comes), and the work follows: a Done click by the
-owning team checks the item once (audited as source "slack") however often it is clicked; other
-teams and unknown Slack users are refused through response_url with nothing changed; overflow
-choices open the right modal (through a recorder standing in for views.open) and submissions change
-the item, answering in the body; ``/launch`` answers. The pure parsing layer is tested at the end.
+lock the test controls, and the answer still comes; a graceful stop waits for it), and the work
+follows: a Done click by the owning team checks the item once (audited as source "slack") however
+often it is clicked; other teams and unknown Slack users are refused through response_url with
+nothing changed; overflow choices open the right modal (through a recorder standing in for
+views.open) and submissions change the item, answering in the body; ``/launch`` answers. The pure
+parsing layer is tested at the end.
 Clicks' effects are awaited by polling with a deadline (or the recorder's condition), never slept.
 """
 
@@ -317,6 +318,36 @@ def test_a_click_is_acknowledged_before_its_work_is_done(slack, engine):
         assert fresh(engine, press_kit).status == ItemStatus.TODO  # the work is still held back
         assert audit(engine, press_kit) == []
     done_soon(engine, press_kit)  # and it is carried out once the lock is gone
+    assert [event.action for event in audit(engine, press_kit)] == ["item.checked"]
+
+
+def test_a_graceful_stop_carries_out_the_clicks_it_acknowledged(slack, engine):
+    """A server of its own, stopped while an acknowledged click is still held back by the lock:
+    the stop waits for the click to be applied instead of dropping it."""
+    import uvicorn
+
+    from flows.server import free_port
+
+    app = api.app.create_app(engine=engine)
+    app.dependency_overrides[get_responder] = lambda: slack.recorder
+    app.dependency_overrides[get_view_opener] = lambda: slack.recorder
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    serving = threading.Thread(target=server.run, daemon=True)
+    serving.start()
+    wait_for(lambda: server.started, timeout=30, interval=0.05)
+    own = SlackClient(f"http://127.0.0.1:{port}", slack.recorder, slack.items, slack.slug)
+    press_kit = slack.items["press_kit"]
+    with write_lock_on(engine, press_kit):
+        answer = own.interact(done(MARKETER, press_kit), timeout=WAIT)
+        assert (answer.status_code, answer.content) == (200, b"")
+        own.http.close()
+        server.should_exit = True
+        wait_for(lambda: not app.state.slack_work.accepting, timeout=30, interval=0.01)  # stopping began
+        assert fresh(engine, press_kit).status == ItemStatus.TODO
+    serving.join(timeout=30)
+    assert not serving.is_alive()
+    assert fresh(engine, press_kit).status == ItemStatus.DONE  # applied before the server was gone
     assert [event.action for event in audit(engine, press_kit)] == ["item.checked"]
 
 
