@@ -2,6 +2,8 @@
 and /readyz, every error as problem+json.
 
 The request path only commits (change + audit + outbox) and returns; workers react afterwards.
+Slack clicks are acknowledged before even that: the app's ``SlackWork`` threads (started and
+drained here, in the lifespan) carry them out after the answer (api/slack_work.py).
 """
 
 from collections.abc import AsyncIterator
@@ -15,6 +17,7 @@ from api import problems, slack
 from api.idempotency import IdempotencyMiddleware
 from api.portfolio_cache import PortfolioCache
 from api.routes import admin, audit, beta, dashboard, decisions, items, launches, outbox, rollup
+from api.slack_work import SlackWork
 from api.web_session import NeedsLogin
 from orchestrator.db import make_engine
 from orchestrator.migrate import ensure_schema_current
@@ -31,9 +34,11 @@ def create_app(*, engine: Engine | None = None) -> FastAPI:
         owned = engine is None
         app.state.engine = engine or make_engine(get_settings().database_url)
         ensure_schema_current(app.state.engine)
+        app.state.slack_work.start()
         try:
             yield
         finally:
+            app.state.slack_work.stop()  # finish acknowledged clicks before the engine goes
             if owned:
                 app.state.engine.dispose()
 
@@ -46,6 +51,7 @@ def create_app(*, engine: Engine | None = None) -> FastAPI:
     if engine is not None:
         app.state.engine = engine
     app.state.portfolio_cache = PortfolioCache()
+    app.state.slack_work = SlackWork()
     problems.install(app)
     app.add_middleware(IdempotencyMiddleware)
 

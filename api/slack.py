@@ -7,10 +7,15 @@ Order of work in every endpoint, and why:
    ``LAUNCHDECK_SLACK_SIGNING_SECRET``, *before* anything is parsed: a forged or replayed request
    (401) never reaches a parser or a service. Without a secret nothing can be verified, so the
    endpoints answer 503 naming the variable to set instead of trusting anyone.
-2. Parse into a typed request and carry it out (``notifications.interactions``). The domain work
-   is one short database transaction, done in a worker thread so the event loop stays free.
-3. Answer within Slack's three seconds. Anything that calls Slack (opening a modal, posting a
-   refusal to ``response_url``) runs as a background task after the answer has been sent.
+2. Parse into a typed request (``notifications.interactions``); a body we did not render is a 400.
+3. Answer within Slack's three seconds (issue #6). Clicks (``block_actions``: the Done button, an
+   overflow choice) are answered with an empty 200 right here, because Slack ignores the body of
+   that answer anyway: their work (the check-off transaction, then the ephemeral refusal or
+   "already done" to ``response_url``, or ``views.open`` for the overflow's modal) is handed to the
+   app's ``SlackWork`` threads (api/slack_work.py says why those and what a crash can lose). Modal
+   submissions stay synchronous: their validation errors must come back in the answer
+   (``response_action: errors``), so their one short transaction runs in a worker thread before
+   answering and only their Slack calls come after. Slash commands answer in the body too.
 
 These routes are outside ``/api/v1`` (Slack is configured with their URLs in the manifest) and
 outside the OpenAPI schema: they are Slack's protocol, not launchdeck's API. This module may not
@@ -20,7 +25,7 @@ import slack_sdk (tests/test_import_direction.py); everything Slack-shaped lives
 import logging
 import time
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
@@ -31,7 +36,10 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import get_engine
 from api.problems import problem
 from notifications.interactions import (
+    DoneClick,
+    Interaction,
     MalformedPayload,
+    OverflowChoice,
     Reply,
     Responder,
     ViewOpener,
@@ -74,10 +82,24 @@ def get_responder() -> Responder:
     return WebhookResponder()
 
 
+class Deferrer(Protocol):
+    """Takes a click's work to run after the acknowledgement; False means "do it yourself now"."""
+
+    def defer(self, job: Callable[[], None], *, key: int, urgent: bool = False) -> bool: ...
+
+
+def get_deferrer(request: Request) -> Deferrer | None:
+    """The app's ``SlackWork`` (started in its lifespan); None when the app runs without one, and
+    then clicks are carried out before answering."""
+    deferrer: Deferrer | None = getattr(request.app.state, "slack_work", None)
+    return deferrer
+
+
 EngineDep = Annotated[Engine, Depends(get_engine)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 OpenerDep = Annotated[ViewOpener, Depends(get_view_opener)]
 ResponderDep = Annotated[Responder, Depends(get_responder)]
+DeferrerDep = Annotated[Deferrer | None, Depends(get_deferrer)]
 
 
 async def _verified_body(request: Request, clock: Clock) -> bytes | JSONResponse:
@@ -109,18 +131,25 @@ def _malformed(error: MalformedPayload) -> JSONResponse:
     return problem(400, f"not a Slack request this endpoint understands: {error.message}", code=error.code)
 
 
-def _answer(reply: Reply, tasks: BackgroundTasks, opener: ViewOpener, responder: Responder) -> Response:
-    """Turn a decided ``Reply`` into the HTTP answer, queueing Slack calls for after it is sent."""
+def _follow_ups(reply: Reply, opener: ViewOpener, responder: Responder) -> list[Callable[[], None]]:
+    """The Slack calls a decided ``Reply`` needs, each already wrapped so a failure is only logged."""
+    calls: list[Callable[[], None]] = []
     if reply.view is not None:
         pending = reply.view
-        tasks.add_task(
-            run_quietly,
-            lambda: opener.open_view(trigger_id=pending.trigger_id, view=pending.view),
-            what=f"views.open {pending.view.get('callback_id')}",
+        what = f"views.open {pending.view.get('callback_id')}"
+        calls.append(
+            lambda: run_quietly(lambda: opener.open_view(trigger_id=pending.trigger_id, view=pending.view), what=what)
         )
     if reply.text is not None and reply.response_url:
         url, text = reply.response_url, reply.text
-        tasks.add_task(run_quietly, lambda: responder.respond(response_url=url, text=text), what="response_url")
+        calls.append(lambda: run_quietly(lambda: responder.respond(response_url=url, text=text), what="response_url"))
+    return calls
+
+
+def _answer(reply: Reply, tasks: BackgroundTasks, opener: ViewOpener, responder: Responder) -> Response:
+    """Turn a decided ``Reply`` into the HTTP answer, queueing Slack calls for after it is sent."""
+    for call in _follow_ups(reply, opener, responder):
+        tasks.add_task(call)
     body = reply.body()
     if body is None:
         return Response(status_code=200)
@@ -135,6 +164,24 @@ def _with_session(engine: Engine, work: Callable[[Session], Reply]) -> Callable[
     return run
 
 
+def _handle(engine: Engine, interaction: Interaction) -> Callable[[], Reply]:
+    return _with_session(engine, lambda session: handle_interaction(session=session, interaction=interaction))
+
+
+def _click_job(
+    engine: Engine, click: DoneClick | OverflowChoice, opener: ViewOpener, responder: Responder
+) -> Callable[[], None]:
+    """A click's whole work after its acknowledgement: the transaction, then its Slack calls (the
+    modal first: its trigger_id expires three seconds after the click)."""
+
+    def run() -> None:
+        reply = _handle(engine, click)()
+        for call in _follow_ups(reply, opener, responder):
+            call()
+
+    return run
+
+
 @router.post("/interactions")
 async def interactions(
     request: Request,
@@ -143,9 +190,12 @@ async def interactions(
     clock: ClockDep,
     opener: OpenerDep,
     responder: ResponderDep,
+    deferrer: DeferrerDep,
 ) -> Response:
-    """Buttons, overflow choices and modal submissions. An empty 200 acknowledges a click whose
-    effect shows in the updated message; refusals and errors come back as ephemeral text."""
+    """Buttons, overflow choices and modal submissions. A click is acknowledged with an empty 200
+    at once and carried out afterwards; its effect shows in the updated message, and refusals
+    reach the person as ephemeral text through ``response_url``. A modal submission is carried out
+    before answering, so its errors can keep the modal open."""
     verified = await _verified_body(request, clock)
     if isinstance(verified, Response):
         return verified
@@ -153,10 +203,21 @@ async def interactions(
         interaction = parse_interaction(verified)
     except MalformedPayload as error:
         return _malformed(error)
-    reply = await run_in_threadpool(
-        _with_session(engine, lambda session: handle_interaction(session=session, interaction=interaction))
-    )
-    return _answer(reply, tasks, opener, responder)
+    click = isinstance(interaction, DoneClick | OverflowChoice)
+    if (
+        isinstance(interaction, DoneClick | OverflowChoice)
+        and deferrer is not None
+        and deferrer.defer(
+            _click_job(engine, interaction, opener, responder),
+            key=interaction.ref.item_id,
+            urgent=isinstance(interaction, OverflowChoice),  # its trigger_id expires 3 s after the click
+        )
+    ):
+        return Response(status_code=200)
+    # A submission, or a click no worker could take (stopping, or full): slower, nothing lost.
+    reply = await run_in_threadpool(_handle(engine, interaction))
+    answer = _answer(reply, tasks, opener, responder)
+    return Response(status_code=200) if click else answer  # a click's text went to response_url
 
 
 @router.post("/commands")

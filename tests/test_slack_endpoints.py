@@ -1,16 +1,22 @@
 """Slack's endpoints over real HTTP (the ``api_server`` fixture, SQLite and PostgreSQL), with
 requests signed exactly the way Slack signs them: ``v0:<timestamp>:<raw body>``, HMAC-SHA256.
 
-What is proven: nothing is parsed or changed unless the signature and its timestamp hold; a Done
-click by the owning team checks the item once (audited as source "slack") however often it is
-clicked; other teams and unknown Slack users are refused with nothing changed; overflow choices
-open the right modal (through a recorder standing in for views.open) and submissions change the
-item; ``/launch`` answers. The pure parsing layer is tested on its own at the end.
+What is proven: nothing is parsed or changed unless the signature and its timestamp hold; a click
+is acknowledged with an empty 200 before its work is done (the work is held back by a database
+lock the test controls, and the answer still comes; a graceful stop waits for it), and the work
+follows: a Done click by the owning team checks the item once (audited as source "slack") however
+often it is clicked; other teams and unknown Slack users are refused through response_url with
+nothing changed; overflow choices open the right modal (through a recorder standing in for
+views.open) and submissions change the item, answering in the body; ``/launch`` answers. The pure
+parsing layer is tested at the end.
+Clicks' effects are awaited by polling with a deadline (or the recorder's condition), never slept.
 """
 
 import json
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlencode
 
@@ -32,12 +38,14 @@ from notifications.interactions import (
     parse_interaction,
 )
 from notifications.signing import slack_signature
+from orchestrator.db import WRITE_INTENT, is_sqlite
 from orchestrator.enums import ItemStatus, Role, Source
 from orchestrator.models import AuditEvent, ChecklistItem, Waiver
 from orchestrator.seed import MemberSeed
 from orchestrator.services.directory import upsert_member
 from orchestrator.settings import reset_settings
 from tests.factories import item, make_launch
+from tests.flow_helpers import wait_for
 
 SECRET = "test-signing-secret-0123456789"
 MARKETER, LAWYER, PRODOPS, STRANGER = "U0MARKET1", "U0LEGAL01", "U0PRODOPS", "U0NOBODY9"
@@ -52,7 +60,7 @@ INPUTS = {
     ItemChoice.EVIDENCE: InputId.EVIDENCE_URL,
     ItemChoice.BLOCK: InputId.BLOCKED_REASON,
 }
-WAIT = 5.0  # seconds a background Slack call may take to arrive (an Event wait, not a sleep)
+WAIT = 5.0  # seconds a click's deferred work may take to show (a deadline for polling, not a sleep)
 
 
 class Recorder:
@@ -103,6 +111,7 @@ class SlackClient:
         secret: str = SECRET,
         timestamp: int | None = None,
         signature: str | None = None,
+        timeout: float | None = None,
     ) -> httpx.Response:
         ts = str(int(time.time()) if timestamp is None else timestamp)
         headers = {
@@ -110,7 +119,9 @@ class SlackClient:
             "X-Slack-Request-Timestamp": ts,
             "X-Slack-Signature": signature or slack_signature(secret=secret, timestamp=ts, body=body),
         }
-        return self.http.post(path, content=body, headers=headers)
+        if timeout is None:
+            return self.http.post(path, content=body, headers=headers)
+        return self.http.post(path, content=body, headers=headers, timeout=timeout)
 
     def interact(self, payload: dict[str, Any], **options: Any) -> httpx.Response:
         return self.post("/slack/interactions", urlencode({"payload": json.dumps(payload)}).encode(), **options)
@@ -198,6 +209,28 @@ def audit(engine, item_id) -> list[AuditEvent]:
         )
 
 
+def done_soon(engine, item_id) -> ChecklistItem:
+    """The item once a deferred check-off has been applied (polled, with a deadline)."""
+
+    def applied() -> ChecklistItem | None:
+        row = fresh(engine, item_id)
+        return row if row.status == ItemStatus.DONE else None
+
+    return wait_for(applied, timeout=WAIT)
+
+
+@contextmanager
+def write_lock_on(engine, item_id) -> Iterator[None]:
+    """Hold what a check-off of the item must wait for, until the block ends: the database's write
+    lock on SQLite (``BEGIN IMMEDIATE``), the item's row (``FOR UPDATE``) on PostgreSQL."""
+    with engine.connect() as connection:
+        connection.execution_options(**{WRITE_INTENT: True})
+        with connection.begin():
+            if not is_sqlite(engine):
+                connection.execute(select(ChecklistItem.id).where(ChecklistItem.id == item_id).with_for_update())
+            yield
+
+
 # --- signature ------------------------------------------------------------------------------
 
 
@@ -251,30 +284,81 @@ def test_done_by_the_owning_team_checks_the_item_once(slack, engine):
     first = slack.interact(done(MARKETER, press_kit))
     assert first.status_code == 200
     assert first.content == b""  # block_actions: an empty acknowledgement
-    checked = fresh(engine, press_kit)
-    assert checked.status == ItemStatus.DONE
+    checked = done_soon(engine, press_kit)
     assert checked.checked_by == "mia@example.com"
     events = audit(engine, press_kit)
     assert [(event.action, event.source, event.actor) for event in events] == [
         ("item.checked", Source.SLACK, "mia@example.com")
     ]
 
-    second = slack.interact(done(MARKETER, press_kit))  # the double click, with the old version
-    assert second.status_code == 200
-    assert "already done" in second.json()["text"]
+    second = slack.interact(done(MARKETER, press_kit))  # a later click, with the old version
+    assert (second.status_code, second.content) == (200, b"")
+    [told] = slack.recorder.wait_for_responses(1)  # after its (no-op) work, so the checks below see it
+    assert "already done" in told["text"]
     assert fresh(engine, press_kit).version == checked.version
     assert len(audit(engine, press_kit)) == 1
+
+
+def test_a_double_click_changes_nothing_twice(slack, engine):
+    press_kit = slack.items["press_kit"]
+    answers = [slack.interact(done(MARKETER, press_kit)) for _ in range(2)]  # both acknowledged at once
+    assert [(answer.status_code, answer.content) for answer in answers] == [(200, b""), (200, b"")]
+    [told] = slack.recorder.wait_for_responses(1)
+    assert "already done" in told["text"]  # the second click, applied after the first, not racing it
+    assert done_soon(engine, press_kit).version == 2
+    assert [event.action for event in audit(engine, press_kit)] == ["item.checked"]
+
+
+def test_a_click_is_acknowledged_before_its_work_is_done(slack, engine):
+    press_kit = slack.items["press_kit"]
+    with write_lock_on(engine, press_kit):
+        # Answering after the check-off would wait for this lock and time out here.
+        answer = slack.interact(done(MARKETER, press_kit), timeout=WAIT)
+        assert (answer.status_code, answer.content) == (200, b"")
+        assert fresh(engine, press_kit).status == ItemStatus.TODO  # the work is still held back
+        assert audit(engine, press_kit) == []
+    done_soon(engine, press_kit)  # and it is carried out once the lock is gone
+    assert [event.action for event in audit(engine, press_kit)] == ["item.checked"]
+
+
+def test_a_graceful_stop_carries_out_the_clicks_it_acknowledged(slack, engine):
+    """A server of its own, stopped while an acknowledged click is still held back by the lock:
+    the stop waits for the click to be applied instead of dropping it."""
+    import uvicorn
+
+    from flows.server import free_port
+
+    app = api.app.create_app(engine=engine)
+    app.dependency_overrides[get_responder] = lambda: slack.recorder
+    app.dependency_overrides[get_view_opener] = lambda: slack.recorder
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    serving = threading.Thread(target=server.run, daemon=True)
+    serving.start()
+    wait_for(lambda: server.started, timeout=30, interval=0.05)
+    own = SlackClient(f"http://127.0.0.1:{port}", slack.recorder, slack.items, slack.slug)
+    press_kit = slack.items["press_kit"]
+    with write_lock_on(engine, press_kit):
+        answer = own.interact(done(MARKETER, press_kit), timeout=WAIT)
+        assert (answer.status_code, answer.content) == (200, b"")
+        own.http.close()
+        server.should_exit = True
+        wait_for(lambda: not app.state.slack_work.accepting, timeout=30, interval=0.01)  # stopping began
+        assert fresh(engine, press_kit).status == ItemStatus.TODO
+    serving.join(timeout=30)
+    assert not serving.is_alive()
+    assert fresh(engine, press_kit).status == ItemStatus.DONE  # applied before the server was gone
+    assert [event.action for event in audit(engine, press_kit)] == ["item.checked"]
 
 
 def test_a_click_from_another_team_is_refused_and_changes_nothing(slack, engine):
     press_kit = slack.items["press_kit"]
     answer = slack.interact(done(LAWYER, press_kit))
-    assert answer.status_code == 200
-    reply = answer.json()
-    assert reply["response_type"] == "ephemeral"
-    assert "marketing team" in reply["text"]
-    assert "Nothing was changed" in reply["text"]
-    assert slack.recorder.wait_for_responses(1)[0]["text"] == reply["text"]  # also sent to response_url
+    assert (answer.status_code, answer.content) == (200, b"")
+    [told] = slack.recorder.wait_for_responses(1)  # ephemeral, through response_url
+    assert told["response_url"] == "https://hooks.slack.com/actions/T0TEAM/1/abc"
+    assert "marketing team" in told["text"]
+    assert "Nothing was changed" in told["text"]
     unchanged = fresh(engine, press_kit)
     assert (unchanged.status, unchanged.version) == (ItemStatus.TODO, 1)
     assert audit(engine, press_kit) == []
@@ -283,16 +367,19 @@ def test_a_click_from_another_team_is_refused_and_changes_nothing(slack, engine)
 def test_an_unknown_slack_user_is_refused(slack, engine):
     press_kit = slack.items["press_kit"]
     answer = slack.interact(done(STRANGER, press_kit))
-    assert answer.status_code == 200
-    assert "does not know Slack user" in answer.json()["text"]
-    assert STRANGER in answer.json()["text"]
+    assert (answer.status_code, answer.content) == (200, b"")
+    [told] = slack.recorder.wait_for_responses(1)
+    assert "does not know Slack user" in told["text"]
+    assert STRANGER in told["text"]
     assert fresh(engine, press_kit).status == ItemStatus.TODO
+    assert audit(engine, press_kit) == []
 
 
 def test_a_domain_error_is_a_friendly_text(slack, engine):
     answer = slack.interact(done(PRODOPS, 999_999))
-    assert answer.status_code == 200
-    assert "does not exist" in answer.json()["text"]
+    assert (answer.status_code, answer.content) == (200, b"")
+    [told] = slack.recorder.wait_for_responses(1)
+    assert "does not exist" in told["text"]
 
 
 def test_a_payload_we_did_not_render_is_a_400(slack):
@@ -322,9 +409,10 @@ def test_overflow_waive_opens_the_waiver_modal(slack, engine):
 def test_overflow_from_another_team_opens_no_modal(slack):
     option = ItemChoiceRef(item_id=slack.items["press_kit"], version=1, choice=ItemChoice.BLOCK).to_value()
     answer = slack.interact(block_action(LAWYER, ActionId.ITEM_OVERFLOW, option=option))
-    assert "marketing team" in answer.json()["text"]
-    slack.recorder.wait_for_responses(1)
-    assert slack.recorder.views == []
+    assert (answer.status_code, answer.content) == (200, b"")
+    [told] = slack.recorder.wait_for_responses(1)
+    assert "marketing team" in told["text"]
+    assert slack.recorder.views == []  # the refusal is sent after the decision, so no modal follows
 
 
 def test_a_waiver_submitted_by_prodops_waives_the_item(slack, engine):
