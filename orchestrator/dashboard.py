@@ -225,14 +225,14 @@ def launch_items(*, session: Session, launch_id: int) -> list[ItemRow]:
         ItemRow(
             id=row[0],
             region=row[1],
-            phase=Phase(row[2]),
+            phase=row[2],  # already the enum (EnumText): no per-row conversion
             key=row[3],
             title=row[4],
             team=row[5],
             team_name=row[6],
             assignee=row[7],
             blocking=bool(row[8]),
-            status=ItemStatus(row[9]),
+            status=row[9],
             due_at=as_utc(row[10]) if row[10] is not None else None,
             evidence_url=row[11],
             blocked_reason=row[12],
