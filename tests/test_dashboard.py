@@ -12,16 +12,27 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from sqlalchemy import event, func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from orchestrator.actors import Actor
 from orchestrator.enums import ExitMetric, FeedbackType, GateKind, Phase, Source
-from orchestrator.models import ApiToken, AuditEvent, ChecklistItem, Gate, Launch, RagSnapshot, RegionRollout
+from orchestrator.models import (
+    ApiToken,
+    AuditEvent,
+    ChecklistItem,
+    Gate,
+    Launch,
+    PhaseDate,
+    RagSnapshot,
+    RegionRollout,
+)
 from orchestrator.services.beta_criteria import set_exit_criteria
 from orchestrator.services.beta_exit import beta_exit_status, launch_exit_statuses
 from orchestrator.services.beta_feedback import submit_feedback
 from orchestrator.services.launches import kick_off_launch
 from orchestrator.services.tokens import revoke_token
+from orchestrator.sqltime import seconds_between
 from tests.api_helpers import API_PREFIX, LAUNCH, auth, create_kicked_off_launch
 from tests.factories import item, make_launch, phase_dates
 
@@ -450,3 +461,32 @@ def test_queries_per_page_are_the_same_for_2_and_10_launches(api_server, tokens,
     assert few == many
     assert few[0] <= 10
     assert few[1] <= 25
+
+
+# ---- Time arithmetic in SQL (the portfolio's slips) ---------------------------------------------
+
+
+def test_seconds_between_matches_python_on_both_databases(seeded):
+    """The slip the portfolio reads from the database equals the Python difference: a slip, a
+    date pulled in, a slip with an extra hour (what a DST change looks like in UTC) and none."""
+    launch = make_launch(seeded, ACTOR, slug="slips")
+    rollout_id = seeded.exec(select(RegionRollout.id).where(RegionRollout.launch_id == launch.id)).one()
+    moves = {
+        Phase.INTERNAL: timedelta(days=3),
+        Phase.PRIVATE_BETA: -timedelta(days=2, hours=5),
+        Phase.PUBLIC_BETA: timedelta(days=9, hours=1),
+        Phase.GA: timedelta(0),
+    }
+    dates = seeded.exec(select(PhaseDate).where(PhaseDate.rollout_id == rollout_id)).all()
+    for planned in dates:
+        planned.current_at = planned.baseline_at + moves[planned.phase]
+        seeded.add(planned)
+    seeded.commit()
+    read = dict(
+        seeded.execute(
+            sa_select(
+                col(PhaseDate.phase), seconds_between(col(PhaseDate.current_at), col(PhaseDate.baseline_at))
+            ).where(col(PhaseDate.rollout_id) == rollout_id)
+        ).all()
+    )
+    assert read == {phase: int(move.total_seconds()) for phase, move in moves.items()}

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, case, func, text
+from sqlalchemy import ColumnElement, String, case, func, text, type_coerce
 from sqlalchemy import select as select_columns
 from sqlmodel import Session, col
 
@@ -27,6 +27,7 @@ from orchestrator.ledger import enqueue, record
 from orchestrator.models import OPEN_BLOCKING_ITEM, ChecklistItem, Gate, Launch, PhaseDate, Region, RegionRollout
 from orchestrator.services._unit import transaction
 from orchestrator.settings import get_settings
+from orchestrator.sqltime import read_when, seconds_between
 
 DIGEST_TOPIC = "digest.daily"
 # RAG thresholds (research/domain.md §6 "Team RAG"): numbers, so every colour means the same.
@@ -34,7 +35,7 @@ DIGEST_TOPIC = "digest.daily"
 DUE_SOON = timedelta(days=3)
 SLIP_AMBER_DAYS = 7
 _PHASE_ORDER = {phase: index for index, phase in enumerate(Phase.ordered())}
-_DAY = timedelta(days=1)
+_DAY_SECONDS = 86400
 
 
 class Rag(StrEnum):
@@ -234,27 +235,29 @@ def build_leadership_digest(
         .where(which)
         .order_by(col(Region.rollout_order), col(Region.code))
     ).all()
+    # The slip per phase as whole seconds from the database and the date as text: thousands of
+    # rows, and SQLite's datetimes would otherwise be parsed in Python twice per row.
+    ordered = Phase.ordered()
     dates: dict[int, dict[Phase, _Planned]] = defaultdict(dict)
-    for rollout_id, phase, baseline_at, current_at in session.execute(
+    for rollout_id, rank, slip_seconds, current_at in session.execute(
         select_columns(
-            col(PhaseDate.rollout_id), col(PhaseDate.phase), col(PhaseDate.baseline_at), col(PhaseDate.current_at)
+            col(PhaseDate.rollout_id),
+            _rank(col(PhaseDate.phase)),
+            seconds_between(col(PhaseDate.current_at), col(PhaseDate.baseline_at)),
+            type_coerce(col(PhaseDate.current_at), String),
         )
         .join(RegionRollout, col(RegionRollout.id) == col(PhaseDate.rollout_id))
         .join(Launch, col(Launch.id) == col(RegionRollout.launch_id))
         .where(which)
     ):
-        # The slip in whole days now, the date as read (converted only for the one shown): both
-        # databases subtract alike, and thousands of rows skip the timezone work.
-        dates[rollout_id][phase] = _Planned(round((current_at - baseline_at) / _DAY), current_at)
+        dates[rollout_id][ordered[rank]] = _Planned(round(int(slip_seconds) / _DAY_SECONDS), current_at)
     items = _item_counts(session, which=which, now=now)
     # The earliest phase per region with a gate not yet passed, ranked in SQL: one row per region
     # instead of one per gate.
-    ordered = Phase.ordered()
-    rank = case({phase.value: index for index, phase in enumerate(ordered)}, value=col(Gate.phase))
     waiting: dict[int, Phase] = {
         rollout_id: ordered[first]
         for rollout_id, first in session.execute(
-            select_columns(col(Gate.rollout_id), func.min(rank))
+            select_columns(col(Gate.rollout_id), func.min(_rank(col(Gate.phase))))
             .join(RegionRollout, col(RegionRollout.id) == col(Gate.rollout_id))
             .join(Launch, col(Launch.id) == col(RegionRollout.launch_id))
             .where(which, col(Gate.status) != GateStatus.PASSED)
@@ -283,7 +286,7 @@ def build_leadership_digest(
                 slip_days=slip_days,
                 slip_phase=slip_phase,
                 next_gate_phase=gate_phase,
-                next_gate_at=as_utc(gate_date.current_at) if gate_date is not None else None,
+                next_gate_at=read_when(gate_date.current_at) if gate_date is not None else None,
             )
         )
     digests = []
@@ -399,7 +402,12 @@ def _item_counts(session: Session, *, which: ColumnElement[bool], now: datetime)
 
 class _Planned(NamedTuple):
     slip_days: int  # current date minus baseline, whole days rounded (a DST hour does not count)
-    current_at: datetime  # as the database returned it (naive UTC on SQLite)
+    current_at: datetime | str  # as read (text on SQLite); read_when() turns it into aware UTC
+
+
+def _rank(column: Any) -> Any:
+    """A phase column as its position in Phase.ordered(), in SQL (an int, no enum per row)."""
+    return case({phase.value: index for index, phase in enumerate(Phase.ordered())}, value=column)
 
 
 def _slip(current: Phase | None, dates: dict[Phase, _Planned]) -> tuple[Phase | None, int]:
