@@ -45,7 +45,9 @@ def _created() -> Any:
 
 
 # An open blocking checklist item, as SQL both databases read alike (booleans as IS TRUE, the
-# satisfying statuses as literals): the predicate of ix_checklistitem_open_blocking.
+# satisfying statuses as literals): the predicate of ix_checklistitem_open_blocking. Its column
+# names are unqualified, so use it only where checklistitem is the one table in scope (a subquery
+# over it): next to launch, "status" is ambiguous.
 OPEN_BLOCKING_ITEM = "blocking IS TRUE AND status NOT IN ({})".format(
     ", ".join(f"'{status.value}'" for status in sorted(SATISFYING_STATUSES))
 )
