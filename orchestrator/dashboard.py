@@ -16,10 +16,12 @@ from sqlmodel import Session, col, select
 
 from orchestrator.burndown import Burndown, StatusChange, burndown
 from orchestrator.clock import as_utc
-from orchestrator.enums import SATISFYING_STATUSES, GateStatus, ItemStatus, Phase, RolloutState
+from orchestrator.enums import SATISFYING_STATUSES, GateKind, GateStatus, ItemStatus, Phase, RolloutState
 from orchestrator.errors import NotFound
 from orchestrator.models import AuditEvent, ChecklistItem, Gate, Launch, Member, PhaseDate, Region, RegionRollout, Team
 from orchestrator.queries import AuditFilters, DecisionLog, decision_log, launch_id_for, list_audit
+from orchestrator.services.beta_exit import CriterionStatus, launch_exit_statuses
+from orchestrator.services.beta_scoring import RankedFeedback, ranked_feedback
 from orchestrator.services.digest import (
     LaunchDigest,
     Rag,
@@ -34,6 +36,7 @@ from orchestrator.services.rag_history import Trend, rag_trends
 PHASES = Phase.ordered()
 _ORDER = {phase: index for index, phase in enumerate(PHASES)}
 AUDIT_SHOWN = 50
+FEEDBACK_SHOWN = 50
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,7 @@ class Cell:
     open_blocking: int
     blocking_total: int
     rag: RagStatus
+    criteria: tuple[CriterionStatus, ...] = ()  # of the cell's beta-exit gate, if it has one
 
 
 @dataclass(frozen=True)
@@ -183,6 +187,10 @@ class LaunchPage:
     rules: RagRules
     generated_at: datetime
     items: tuple[ItemRow, ...] = field(repr=False)
+    feedback: tuple[RankedFeedback, ...] = ()  # the top FEEDBACK_SHOWN, ranked
+    feedback_total: int = 0
+    feedback_region: str | None = None  # the region the feedback is narrowed to, if any
+    feedback_problem: str | None = None  # why a requested region filter was not applied
 
 
 def launch_items(*, session: Session, launch_id: int) -> list[ItemRow]:
@@ -217,14 +225,14 @@ def launch_items(*, session: Session, launch_id: int) -> list[ItemRow]:
         ItemRow(
             id=row[0],
             region=row[1],
-            phase=Phase(row[2]),
+            phase=row[2],  # already the enum (EnumText): no per-row conversion
             key=row[3],
             title=row[4],
             team=row[5],
             team_name=row[6],
             assignee=row[7],
             blocking=bool(row[8]),
-            status=ItemStatus(row[9]),
+            status=row[9],
             due_at=as_utc(row[10]) if row[10] is not None else None,
             evidence_url=row[11],
             blocked_reason=row[12],
@@ -239,9 +247,15 @@ def launch_items(*, session: Session, launch_id: int) -> list[ItemRow]:
     return items
 
 
-def launch_page(*, session: Session, slug: str, now: datetime, rules: RagRules | None = None) -> LaunchPage:
-    """One launch as leadership reads it, in a fixed number of queries (about fifteen).
+def launch_page(
+    *, session: Session, slug: str, now: datetime, rules: RagRules | None = None, feedback_region: str | None = None
+) -> LaunchPage:
+    """One launch as leadership reads it, in a fixed number of queries (about twenty-five, the
+    beta-exit criteria of every gate and the ranked feedback included).
 
+    ``feedback_region`` narrows the ranked beta feedback to one of the launch's regions; for a
+    code the launch does not roll out to, the page shows every region and says why in
+    ``feedback_problem`` (a mistyped link still opens the page).
     A pure read that leaves the transaction to the caller, who ends it once the page is rendered
     (the launch, votes and audit events are ORM rows a commit would expire)."""
     rules = rules or RagRules.from_settings()
@@ -271,6 +285,13 @@ def launch_page(*, session: Session, slug: str, now: datetime, rules: RagRules |
         session=session, launch_id=launch_id, filters=AuditFilters(), limit=AUDIT_SHOWN, offset=0
     )
     changes = _status_changes(session, launch_id=launch_id)
+    feedback_problem = None
+    if feedback_region is not None and feedback_region not in {region.code for _rollout, region in rollouts}:
+        codes = ", ".join(region.code for _rollout, region in rollouts) or "none"
+        feedback_problem = f"{feedback_region!r} is not a region of this launch (it has: {codes}); showing every region"
+        feedback_region = None
+    criteria = launch_exit_statuses(session=session, launch_id=launch_id, now=now)
+    feedback = ranked_feedback(session=session, launch_id=launch_id, region=feedback_region)
 
     by_cell: dict[tuple[str, Phase], list[ItemRow]] = defaultdict(list)
     for item in items:
@@ -290,6 +311,9 @@ def launch_page(*, session: Session, slug: str, now: datetime, rules: RagRules |
                 items=by_cell[(region.code, phase)],
                 now=now,
                 rules=rules,
+                criteria=criteria.get((rollout.id, phase), [])
+                if any(gate.kind == GateKind.BETA_EXIT for gate in gates[(rollout.id, phase)])
+                else [],
             )
             for phase in PHASES
         )
@@ -325,6 +349,10 @@ def launch_page(*, session: Session, slug: str, now: datetime, rules: RagRules |
         rules=rules,
         generated_at=now,
         items=tuple(items),
+        feedback=tuple(feedback[:FEEDBACK_SHOWN]),
+        feedback_total=len(feedback),
+        feedback_region=feedback_region,
+        feedback_problem=feedback_problem,
     )
 
 
@@ -356,6 +384,7 @@ def _cell(
     items: Sequence[ItemRow],
     now: datetime,
     rules: RagRules,
+    criteria: Sequence[CriterionStatus],
 ) -> Cell:
     current = _ORDER[rollout.phase] if rollout.phase is not None else -1
     here = _ORDER[phase]
@@ -397,6 +426,7 @@ def _cell(
         open_blocking=len(open_blocking),
         blocking_total=sum(1 for item in items if item.blocking),
         rag=rag_for([counts], now=now, rules=rules),
+        criteria=tuple(criteria),
     )
 
 

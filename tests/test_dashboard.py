@@ -12,14 +12,28 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from sqlalchemy import event, func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from orchestrator.actors import Actor
-from orchestrator.enums import Source
-from orchestrator.models import ApiToken, AuditEvent, ChecklistItem, Launch, RagSnapshot
+from orchestrator.enums import ExitMetric, FeedbackType, GateKind, Phase, Source
+from orchestrator.models import (
+    ApiToken,
+    AuditEvent,
+    ChecklistItem,
+    Gate,
+    Launch,
+    PhaseDate,
+    RagSnapshot,
+    RegionRollout,
+)
+from orchestrator.services.beta_criteria import set_exit_criteria
+from orchestrator.services.beta_exit import beta_exit_status, launch_exit_statuses
+from orchestrator.services.beta_feedback import submit_feedback
 from orchestrator.services.launches import kick_off_launch
 from orchestrator.services.tokens import revoke_token
-from tests.api_helpers import API_PREFIX, auth, create_kicked_off_launch
+from orchestrator.sqltime import seconds_between
+from tests.api_helpers import API_PREFIX, LAUNCH, auth, create_kicked_off_launch
 from tests.factories import item, make_launch, phase_dates
 
 ACTOR = Actor(name="pat@example.com", source=Source.CLI)
@@ -165,7 +179,145 @@ def test_launch_page_changes_after_an_item_is_checked_through_the_api(api_server
     assert "<svg" in page
     assert 'role="img"' in page
     assert "Show the numbers" in page  # the burndown's table alternative
-    assert 'id="beta-feedback"' in page  # the place issue #8 fills
+    assert 'id="beta-feedback"' in page  # ranked beta feedback, or a note that there is none
+
+
+# ---- Beta programs on the launch page (issue #8) -----------------------------------------------
+
+BETA_LAUNCH = {
+    **LAUNCH,
+    "slug": "acme-beta",
+    "regions": [
+        {
+            "region": region,
+            "dates": {
+                "private_beta": "2027-01-10T09:00:00+00:00",
+                "public_beta": "2027-02-10T09:00:00+00:00",
+                "ga": "2027-04-01T09:00:00+00:00",
+            },
+        }
+        for region in ("EU", "NA")
+    ],
+    "beta_exit_criteria": {"private_beta": {"open_severity_1": 0, "active_accounts": 2}},
+}
+
+
+def _criteria(page: str, region: str, phase: str) -> dict[str, str]:
+    """A matrix cell's criteria as metric -> its line of text (value, threshold, met or not)."""
+    cell = re.search(rf'<tr data-region="{region}">.*?<td data-phase="{phase}">(.*?)</td>', page, re.S)
+    assert cell is not None, page
+    return {
+        metric: re.sub(r"<[^>]+>", "", line).strip()
+        for metric, line in re.findall(r'<li data-metric="([a-z_0-9]+)">(.*?)</li>', cell.group(1), re.S)
+    }
+
+
+def _ranked(page: str) -> list[tuple[str, str, str]]:
+    """The ranked feedback table as (rank, feedback text, region · phase) rows."""
+    table = re.search(r'<table id="beta-feedback">(.*?)</table>', page, re.S)
+    if table is None:
+        return []
+    return [
+        (rank, text, region)
+        for rank, text, region in re.findall(
+            r'<tr data-feedback="\d+">\s*<td class="num">(\d+)</td>.*?<th scope="row"[^>]*>(.*?)</th>'
+            r".*?<td>[^<]*</td>\s*<td>(\w+) · ",
+            table.group(1),
+            re.S,
+        )
+    ]
+
+
+def test_beta_exit_criteria_and_ranked_feedback_show_and_change(api_server, tokens):
+    with httpx.Client(base_url=api_server) as api:
+        created = api.post(f"{API_PREFIX}/launches", json=BETA_LAUNCH, headers=auth(tokens["prodops"]))
+        assert created.status_code == 201, created.text
+    path = "/dashboard/launches/acme-beta"
+    with signed_in(api_server, tokens["leadership"]) as client:
+        page = client.get(path).text
+        assert _criteria(page, "EU", "public_beta") == {
+            "open_severity_1": "open severity 1: 0 (needs at most 0) — met",
+            "active_accounts": "active accounts: 0 (needs at least 2) — not met",
+        }
+        assert _criteria(page, "EU", "ga") == {}  # no criteria for leaving public beta
+        assert "No open beta feedback." in page
+
+        report = {"region": "EU", "phase": "private_beta", "account": "acme", "type": "bug", "text": "Export fails"}
+        with httpx.Client(base_url=api_server) as api:
+            for body in (
+                {**report, "severity": 3, "text": "Typo on the billing page"},
+                {**report, "severity": 1, "text": "Export loses data " + "x" * 200, "link": "https://t.example/1"},
+                {**report, "region": "NA", "severity": 2, "text": "Slow search"},
+            ):
+                answer = api.post(
+                    f"{API_PREFIX}/launches/acme-beta/beta/feedback", json=body, headers=auth(tokens["member"])
+                )
+                assert answer.status_code == 201, answer.text
+        page = client.get(path).text
+        assert (
+            _criteria(page, "EU", "public_beta")["open_severity_1"] == "open severity 1: 1 (needs at most 0) — not met"
+        )
+        assert _criteria(page, "NA", "public_beta")["open_severity_1"] == "open severity 1: 0 (needs at most 0) — met"
+        ranked = _ranked(page)
+        assert [(rank, region) for rank, _text, region in ranked] == [("1", "EU"), ("2", "NA"), ("3", "EU")]
+        assert ranked[0][1].startswith("Export loses data")
+        assert ranked[0][1].endswith("…")
+        assert len(ranked[0][1]) <= 121  # shortened; the full text is in the title
+        assert 'href="https://t.example/1"' in page
+
+        only_na = client.get(path, params={"region": "NA"})
+        assert only_na.status_code == 200
+        assert [(rank, region) for rank, _text, region in _ranked(only_na.text)] == [("1", "NA")]
+        assert '<option value="NA" selected>' in only_na.text
+
+        unknown = client.get(path, params={"region": "MARS"})
+        assert unknown.status_code == 422
+        assert "&#39;MARS&#39; is not a region of this launch (it has: EU, NA)" in unknown.text
+        assert len(_ranked(unknown.text)) == 3  # the page still shows every region
+
+
+@pytest.fixture
+def beta_launch(seeded):
+    launch = make_launch(seeded, ACTOR, slug="beta-sets", regions=("EU", "NA", "APAC"))
+    assert launch.id is not None
+    set_exit_criteria(
+        session=seeded,
+        launch_id=launch.id,
+        phase=Phase.PRIVATE_BETA,
+        thresholds={ExitMetric.OPEN_SEVERITY_1: 0, ExitMetric.ACTIVE_ACCOUNTS: 1, ExitMetric.FIX_WEEKS: 1},
+        actor=ACTOR,
+    )
+    for region, severity in (("EU", 1), ("EU", 1), ("NA", 2), ("APAC", 1)):
+        submit_feedback(
+            session=seeded,
+            launch_id=launch.id,
+            region_code=region,
+            phase=Phase.PRIVATE_BETA,
+            account=f"acct-{region}-{severity}",
+            type=FeedbackType.BUG,
+            severity=severity,
+            text="Broken",
+            actor=ACTOR,
+        )
+    return launch
+
+
+def test_launch_exit_statuses_equal_beta_exit_status_for_every_gate(seeded, beta_launch):
+    """The dashboard's set-based read gives exactly what the per-gate read gives."""
+    now = datetime(2027, 3, 1, tzinfo=UTC)
+    together = launch_exit_statuses(session=seeded, launch_id=beta_launch.id, now=now)
+    gates = seeded.exec(
+        select(Gate)
+        .join(RegionRollout)
+        .where(RegionRollout.launch_id == beta_launch.id, Gate.kind == GateKind.BETA_EXIT)
+    ).all()
+    assert gates
+    for gate in gates:
+        one = beta_exit_status(session=seeded, rollout_id=gate.rollout_id, phase=gate.phase, now=now)
+        assert one, "every beta-exit gate of this launch has criteria"
+        assert together[(gate.rollout_id, gate.phase)] == one
+    values = {status.metric: status.value for status in together[(gates[0].rollout_id, gates[0].phase)]}
+    assert set(values) == {ExitMetric.OPEN_SEVERITY_1, ExitMetric.ACTIVE_ACCOUNTS, ExitMetric.FIX_WEEKS}
 
 
 def test_unknown_launch_is_a_404_page(api_server, tokens):
@@ -253,6 +405,7 @@ def counting(engine):
 
 
 def _add_launches(session: Session, count: int, start: int) -> None:
+    """Launches with items, beta exit criteria and beta feedback in both regions."""
     for number in range(start, start + count):
         launch = make_launch(
             session,
@@ -269,6 +422,25 @@ def _add_launches(session: Session, count: int, start: int) -> None:
         )
         assert launch.id is not None
         kick_off_launch(session=session, launch_id=launch.id, actor=ACTOR)
+        set_exit_criteria(
+            session=session,
+            launch_id=launch.id,
+            phase=Phase.PRIVATE_BETA,
+            thresholds={ExitMetric.OPEN_SEVERITY_1: 0, ExitMetric.ACTIVE_ACCOUNTS: 5, ExitMetric.FIX_WEEKS: 2},
+            actor=ACTOR,
+        )
+        for region in ("EU", "NA"):
+            submit_feedback(
+                session=session,
+                launch_id=launch.id,
+                region_code=region,
+                phase=Phase.PRIVATE_BETA,
+                account=f"acct-{number}",
+                type=FeedbackType.BUG,
+                severity=1 + number % 4,
+                text=f"Feedback {number} in {region}",
+                actor=ACTOR,
+            )
 
 
 def test_queries_per_page_are_the_same_for_2_and_10_launches(api_server, tokens, engine, seeded):
@@ -283,8 +455,38 @@ def test_queries_per_page_are_the_same_for_2_and_10_launches(api_server, tokens,
             return len(portfolio), len(launch_page)
 
         few = measure()
+        assert "Feedback 1 in EU" in client.get("/dashboard/launches/bulk-1").text
         _add_launches(seeded, 8, 2)
         many = measure()
     assert few == many
     assert few[0] <= 10
     assert few[1] <= 25
+
+
+# ---- Time arithmetic in SQL (the portfolio's slips) ---------------------------------------------
+
+
+def test_seconds_between_matches_python_on_both_databases(seeded):
+    """The slip the portfolio reads from the database equals the Python difference: a slip, a
+    date pulled in, a slip with an extra hour (what a DST change looks like in UTC) and none."""
+    launch = make_launch(seeded, ACTOR, slug="slips")
+    rollout_id = seeded.exec(select(RegionRollout.id).where(RegionRollout.launch_id == launch.id)).one()
+    moves = {
+        Phase.INTERNAL: timedelta(days=3),
+        Phase.PRIVATE_BETA: -timedelta(days=2, hours=5),
+        Phase.PUBLIC_BETA: timedelta(days=9, hours=1),
+        Phase.GA: timedelta(0),
+    }
+    dates = seeded.exec(select(PhaseDate).where(PhaseDate.rollout_id == rollout_id)).all()
+    for planned in dates:
+        planned.current_at = planned.baseline_at + moves[planned.phase]
+        seeded.add(planned)
+    seeded.commit()
+    read = dict(
+        seeded.execute(
+            sa_select(
+                col(PhaseDate.phase), seconds_between(col(PhaseDate.current_at), col(PhaseDate.baseline_at))
+            ).where(col(PhaseDate.rollout_id) == rollout_id)
+        ).all()
+    )
+    assert read == {phase: int(move.total_seconds()) for phase, move in moves.items()}

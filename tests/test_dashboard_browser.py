@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from tests.api_helpers import API_PREFIX, auth, create_kicked_off_launch
+from tests.test_dashboard import BETA_LAUNCH
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 CHROMIUM_ARGS = [
@@ -76,9 +77,49 @@ def test_sign_in_open_pages_and_see_a_check_off(browser, api_server, tokens, eng
     assert page.locator("#audit").get_by_text("item.checked").count() >= 1
     page.screenshot(path=str(ARTIFACTS / "launch-after-check-desktop.png"), full_page=True)
 
+    # Beta: a criterion's value and the ranked feedback change after feedback is logged over HTTP.
+    with httpx.Client(base_url=api_server) as client:
+        created = client.post(f"{API_PREFIX}/launches", json=BETA_LAUNCH, headers=auth(tokens["prodops"]))
+        assert created.status_code == 201, created.text
+    beta = f"{api_server}/dashboard/launches/{BETA_LAUNCH['slug']}"
+    page.goto(beta)
+    severity_1 = page.locator('tr[data-region="EU"] td[data-phase="public_beta"] li[data-metric="open_severity_1"]')
+    assert severity_1.inner_text() == "open severity 1: 0 (needs at most 0) — met"
+    assert page.locator("#beta-feedback").inner_text() == "No open beta feedback."
+    with httpx.Client(base_url=api_server) as client:
+        for severity, text in ((3, "Typo in the invite email"), (1, "Export loses rows")):
+            answer = client.post(
+                f"{API_PREFIX}/launches/{BETA_LAUNCH['slug']}/beta/feedback",
+                json={
+                    "region": "EU",
+                    "phase": "private_beta",
+                    "account": "acme",
+                    "type": "bug",
+                    "severity": severity,
+                    "text": text,
+                },
+                headers=auth(tokens["member"]),
+            )
+            assert answer.status_code == 201, answer.text
+    page.reload()
+    assert severity_1.inner_text() == "open severity 1: 1 (needs at most 0) — not met"
+    rows = page.locator("#beta-feedback tbody tr")
+    assert rows.count() == 2
+    assert rows.nth(0).locator("th").inner_text() == "Export loses rows"
+    assert rows.nth(0).locator("td").first.inner_text() == "1"
+    page.select_option("#feedback-region", "NA")
+    page.click("form.filter button[type=submit]")
+    page.wait_for_url(re.compile(r".*region=NA.*"))
+    assert page.locator("#beta-feedback").inner_text() == "No open beta feedback in NA."
+    page.screenshot(path=str(ARTIFACTS / "launch-beta-desktop.png"), full_page=True)
+
     phone = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
     phone.context.add_cookies(page.context.cookies())
-    for name, path in (("portfolio", "/dashboard/"), ("launch", f"/dashboard/launches/{fixtures.slug}")):
+    for name, path in (
+        ("portfolio", "/dashboard/"),
+        ("launch", f"/dashboard/launches/{fixtures.slug}"),
+        ("launch-beta", f"/dashboard/launches/{BETA_LAUNCH['slug']}"),
+    ):
         phone.goto(f"{api_server}{path}")
         # Nothing but the scrollable table boxes may be wider than the screen.
         overflow = phone.evaluate("document.documentElement.scrollWidth")

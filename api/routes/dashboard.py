@@ -91,14 +91,23 @@ def portfolio_page(request: Request, principal: PagePrincipal, session: SessionD
 
 
 @router.get(DASHBOARD_PREFIX + "/launches/{slug}")
-def launch_view(slug: str, request: Request, principal: PagePrincipal, session: SessionDep) -> HTMLResponse:
+def launch_view(
+    slug: str, request: Request, principal: PagePrincipal, session: SessionDep, region: str | None = None
+) -> HTMLResponse:
+    """One launch; ``?region=EU`` narrows its ranked beta feedback (an unknown region still shows
+    the page, with every region's feedback and a 422 status saying why)."""
     try:
-        page = launch_page(session=session, slug=slug, now=utcnow())
+        page = launch_page(
+            session=session, slug=slug, now=utcnow(), feedback_region=region.strip() or None if region else None
+        )
     except NotFound as exc:
         session.rollback()
         return HTMLResponse(render("not_found.html", message=str(exc.message), principal=principal), status_code=404)
     feed = str(request.url_for("phases_feed", slug=slug).include_query_params(feed=feed_key(principal.token_id, slug)))
-    return HTMLResponse(render("launch.html", page=page, principal=principal, feed_url=feed, Rag=Rag))
+    return HTMLResponse(
+        render("launch.html", page=page, principal=principal, feed_url=feed, Rag=Rag),
+        status_code=422 if page.feedback_problem else 200,
+    )
 
 
 @router.get(DASHBOARD_PREFIX + "/launches/{slug}/items.csv")

@@ -18,11 +18,13 @@ Metrics (all counted in the gate's region):
   weeks" is ``fix_weeks >= 2``).
 """
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func
+from sqlalchemy import and_, func, or_
+from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
 from orchestrator.clock import as_utc, utcnow
@@ -191,3 +193,98 @@ def beta_exit_status(
 def exit_gate_holds(session: Session, *, rollout: RegionRollout, gate: Gate, now: datetime) -> bool:
     """Every criterion met. A gate whose launch lost its criteria holds (nothing left to wait for)."""
     return all(status.met for status in evaluate_criteria(session, rollout=rollout, gate_phase=gate.phase, now=now))
+
+
+def launch_exit_statuses(
+    *, session: Session, launch_id: int, now: datetime | None = None
+) -> dict[tuple[int, Phase], list[CriterionStatus]]:
+    """``beta_exit_status`` for every region and phase of one launch at once, keyed by (rollout
+    id, gate phase): the same values, in at most four statements however many regions and gates the
+    launch has, for pages that show every gate (the dashboard's region x phase matrix)."""
+    now = now or utcnow()
+    criteria = session.exec(
+        select(BetaExitCriterion).where(BetaExitCriterion.launch_id == launch_id).order_by(col(BetaExitCriterion.id))
+    ).all()
+    if not criteria:
+        return {}
+    by_phase: dict[Phase, list[BetaExitCriterion]] = {}
+    for criterion in criteria:
+        by_phase.setdefault(criterion.phase, []).append(criterion)
+    rollouts: dict[int, int] = {}  # rollout id -> region id, for regions with planned phases
+    planned: dict[int, dict[Phase, datetime]] = {}
+    for rollout_id, region_id, phase, current_at in session.exec(
+        select(PhaseDate.rollout_id, RegionRollout.region_id, PhaseDate.phase, PhaseDate.current_at)
+        .join(RegionRollout, col(RegionRollout.id) == col(PhaseDate.rollout_id))
+        .where(RegionRollout.launch_id == launch_id)
+    ):
+        rollouts[rollout_id] = region_id
+        planned.setdefault(rollout_id, {})[Phase(phase)] = as_utc(current_at)
+    active: dict[tuple[int, Phase], int] = {
+        (region_id, Phase(phase)): int(count)
+        for region_id, phase, count in session.exec(
+            select(BetaCohort.region_id, BetaCohort.phase, func.count())
+            .select_from(BetaEnrollment)
+            .join(BetaCohort, col(BetaCohort.id) == col(BetaEnrollment.cohort_id))
+            .where(
+                BetaCohort.launch_id == launch_id,
+                BetaEnrollment.status == EnrollmentStatus.ENROLLED,
+                col(BetaEnrollment.terms_accepted_at).is_not(None),
+            )
+            .group_by(col(BetaCohort.region_id), col(BetaCohort.phase))
+        )
+    }
+    # One read for both feedback metrics: open severity-1 reports and every unmerged bug.
+    severity_1: dict[int, int] = {}
+    bugs: dict[int, list[tuple[datetime, datetime | None]]] = {}
+    for rollout_id, severity, kind, status, created_at, resolved_at in session.execute(
+        select_columns(
+            col(BetaFeedback.rollout_id),
+            col(BetaFeedback.severity),
+            col(BetaFeedback.type),
+            col(BetaFeedback.status),
+            col(BetaFeedback.created_at),
+            col(BetaFeedback.resolved_at),
+        ).where(
+            col(BetaFeedback.launch_id) == launch_id,
+            or_(
+                and_(col(BetaFeedback.severity) == 1, col(BetaFeedback.status) == FeedbackStatus.OPEN),
+                and_(col(BetaFeedback.type) == FeedbackType.BUG, col(BetaFeedback.status) != FeedbackStatus.MERGED),
+            ),
+        )
+    ):
+        if severity == 1 and status == FeedbackStatus.OPEN:
+            severity_1[rollout_id] = severity_1.get(rollout_id, 0) + 1
+        if kind == FeedbackType.BUG and status != FeedbackStatus.MERGED:
+            bugs.setdefault(rollout_id, []).append(
+                (as_utc(created_at), as_utc(resolved_at) if resolved_at is not None else None)
+            )
+
+    def value(metric: ExitMetric, rollout_id: int, left: Phase) -> int:
+        if metric == ExitMetric.OPEN_SEVERITY_1:
+            return severity_1.get(rollout_id, 0)
+        if metric == ExitMetric.ACTIVE_ACCOUNTS:
+            return active.get((rollouts[rollout_id], left), 0)
+        reported = bugs.get(rollout_id, [])
+        return fix_weeks(
+            reported=[created for created, _ in reported],
+            fixed=[resolved for _, resolved in reported if resolved is not None],
+            since=planned[rollout_id].get(left),
+            now=now,
+        )
+
+    statuses: dict[tuple[int, Phase], list[CriterionStatus]] = {}
+    order = Phase.ordered()
+    for rollout_id, phases in planned.items():
+        ordered = [phase for phase in order if phase in phases]
+        for left, gate_phase in itertools.pairwise(ordered):
+            statuses[(rollout_id, gate_phase)] = [
+                CriterionStatus(
+                    metric=criterion.metric,
+                    comparator=comparator_for(criterion.metric),
+                    threshold=criterion.threshold,
+                    value=(found := value(criterion.metric, rollout_id, left)),
+                    met=is_met(criterion.metric, found, criterion.threshold),
+                )
+                for criterion in by_phase.get(left, [])
+            ]
+    return statuses

@@ -15,18 +15,19 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, and_, case, func, or_
+from sqlalchemy import ColumnElement, String, case, func, text, type_coerce
 from sqlalchemy import select as select_columns
 from sqlmodel import Session, col
 
 from orchestrator.actors import Actor
 from orchestrator.clock import as_utc
-from orchestrator.enums import SATISFYING_STATUSES, GateStatus, ItemStatus, LaunchStatus, Phase, RolloutState
+from orchestrator.enums import GateStatus, ItemStatus, LaunchStatus, Phase, RolloutState
 from orchestrator.errors import InvalidInput
 from orchestrator.ledger import enqueue, record
-from orchestrator.models import ChecklistItem, Gate, Launch, PhaseDate, Region, RegionRollout
+from orchestrator.models import OPEN_BLOCKING_ITEM, ChecklistItem, Gate, Launch, PhaseDate, Region, RegionRollout
 from orchestrator.services._unit import transaction
 from orchestrator.settings import get_settings
+from orchestrator.sqltime import read_when, seconds_between
 
 DIGEST_TOPIC = "digest.daily"
 # RAG thresholds (research/domain.md §6 "Team RAG"): numbers, so every colour means the same.
@@ -34,6 +35,7 @@ DIGEST_TOPIC = "digest.daily"
 DUE_SOON = timedelta(days=3)
 SLIP_AMBER_DAYS = 7
 _PHASE_ORDER = {phase: index for index, phase in enumerate(Phase.ordered())}
+_DAY_SECONDS = 86400
 
 
 class Rag(StrEnum):
@@ -233,32 +235,41 @@ def build_leadership_digest(
         .where(which)
         .order_by(col(Region.rollout_order), col(Region.code))
     ).all()
+    # The slip per phase as whole seconds from the database and the date as text: thousands of
+    # rows, and SQLite's datetimes would otherwise be parsed in Python twice per row.
+    ordered = Phase.ordered()
     dates: dict[int, dict[Phase, _Planned]] = defaultdict(dict)
-    for rollout_id, phase, baseline_at, current_at in session.execute(
+    for rollout_id, rank, slip_seconds, current_at in session.execute(
         select_columns(
-            col(PhaseDate.rollout_id), col(PhaseDate.phase), col(PhaseDate.baseline_at), col(PhaseDate.current_at)
+            col(PhaseDate.rollout_id),
+            _rank(col(PhaseDate.phase)),
+            seconds_between(col(PhaseDate.current_at), col(PhaseDate.baseline_at)),
+            type_coerce(col(PhaseDate.current_at), String),
         )
         .join(RegionRollout, col(RegionRollout.id) == col(PhaseDate.rollout_id))
         .join(Launch, col(Launch.id) == col(RegionRollout.launch_id))
         .where(which)
     ):
-        dates[rollout_id][Phase(phase)] = _Planned(as_utc(baseline_at), as_utc(current_at))
+        dates[rollout_id][ordered[rank]] = _Planned(round(int(slip_seconds) / _DAY_SECONDS), current_at)
     items = _item_counts(session, which=which, now=now)
-    waiting: dict[int, list[Phase]] = defaultdict(list)
-    for rollout_id, phase in session.execute(
-        select_columns(col(Gate.rollout_id), col(Gate.phase))
-        .join(RegionRollout, col(RegionRollout.id) == col(Gate.rollout_id))
-        .join(Launch, col(Launch.id) == col(RegionRollout.launch_id))
-        .where(which, col(Gate.status) != GateStatus.PASSED)
-        .distinct()
-    ):
-        waiting[rollout_id].append(Phase(phase))
+    # The earliest phase per region with a gate not yet passed, ranked in SQL: one row per region
+    # instead of one per gate.
+    waiting: dict[int, Phase] = {
+        rollout_id: ordered[first]
+        for rollout_id, first in session.execute(
+            select_columns(col(Gate.rollout_id), func.min(_rank(col(Gate.phase))))
+            .join(RegionRollout, col(RegionRollout.id) == col(Gate.rollout_id))
+            .join(Launch, col(Launch.id) == col(RegionRollout.launch_id))
+            .where(which, col(Gate.status) != GateStatus.PASSED)
+            .group_by(col(Gate.rollout_id))
+        )
+    }
 
     regions: dict[int, list[RegionDigest]] = defaultdict(list)
     for rollout_id, launch_id, state, current_phase, percent, code, region_name in rollouts:
         counts = items.get(rollout_id, _Counts())
         slip_phase, slip_days = _slip(current_phase, dates[rollout_id])
-        gate_phase = min(waiting[rollout_id], key=_PHASE_ORDER.__getitem__, default=None)
+        gate_phase = waiting.get(rollout_id)
         gate_date = dates[rollout_id].get(gate_phase) if gate_phase is not None else None
         regions[launch_id].append(
             RegionDigest(
@@ -275,7 +286,7 @@ def build_leadership_digest(
                 slip_days=slip_days,
                 slip_phase=slip_phase,
                 next_gate_phase=gate_phase,
-                next_gate_at=gate_date.current_at if gate_date is not None else None,
+                next_gate_at=read_when(gate_date.current_at) if gate_date is not None else None,
             )
         )
     digests = []
@@ -342,32 +353,45 @@ class _Counts:
 
 
 def _item_counts(session: Session, *, which: ColumnElement[bool], now: datetime) -> dict[int, _Counts]:
-    """Open-item counts per region, aggregated in the database (one row per region)."""
-    blocking = col(ChecklistItem.blocking).is_(True)
-    blocked = col(ChecklistItem.status) == ItemStatus.BLOCKED
+    """Open-item counts per region: one row per region of the chosen launches, each figure a
+    correlated subquery answered from an index (the open blocking items from the partial index
+    ix_checklistitem_open_blocking: a count, a range count of the overdue ones and a seek for the
+    next due; the few blocked items from ix_checklistitem_rollup). Grouping every open item of
+    every active launch instead cost 100-150 ms at 200 launches on SQLite."""
     due = col(ChecklistItem.due_at)
+    open_blocking = text(OPEN_BLOCKING_ITEM)  # word for word, or SQLite ignores the partial index
+    same_region = col(ChecklistItem.rollout_id) == col(RegionRollout.id)
+    blocked = [
+        col(ChecklistItem.launch_id) == col(RegionRollout.launch_id),
+        same_region,
+        col(ChecklistItem.status) == ItemStatus.BLOCKED,
+    ]
 
-    def tally(condition: Any) -> Any:
-        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+    def per_region(aggregate: Any, *conditions: Any) -> Any:
+        return (
+            select_columns(aggregate)
+            .select_from(ChecklistItem)
+            .where(same_region, *conditions)
+            .correlate(RegionRollout)
+            .scalar_subquery()
+        )
 
     statement = (
         select_columns(
-            col(ChecklistItem.rollout_id),
-            tally(blocking),
-            tally(and_(blocking, due < now)),
-            tally(blocked),
-            tally(and_(blocking, blocked)),
-            func.min(case((and_(blocking, due >= now), due))),
+            col(RegionRollout.id),
+            per_region(func.count(), open_blocking),
+            per_region(func.count(), open_blocking, due < now),
+            per_region(func.min(due), open_blocking, due >= now),
+            per_region(func.count(), *blocked),
+            per_region(func.count(), *blocked, col(ChecklistItem.blocking).is_(True)),
         )
-        .join(Launch, col(Launch.id) == col(ChecklistItem.launch_id))
-        # Open advisory items that are not blocked add nothing to any tally: leave them unread.
-        .where(which, col(ChecklistItem.status).not_in(SATISFYING_STATUSES), or_(blocking, blocked))
-        .group_by(col(ChecklistItem.rollout_id))
+        .join(Launch, col(Launch.id) == col(RegionRollout.launch_id))
+        .where(which)
     )
     counts = {}
-    for rollout_id, open_blocking, overdue, blocked_count, blocked_blocking, next_due in session.execute(statement):
+    for rollout_id, open_count, overdue, next_due, blocked_count, blocked_blocking in session.execute(statement):
         counts[rollout_id] = _Counts(
-            open_blocking=int(open_blocking),
+            open_blocking=int(open_count),
             overdue_blocking=int(overdue),
             blocked=int(blocked_count),
             blocked_blocking=int(blocked_blocking),
@@ -377,8 +401,13 @@ def _item_counts(session: Session, *, which: ColumnElement[bool], now: datetime)
 
 
 class _Planned(NamedTuple):
-    baseline_at: datetime
-    current_at: datetime
+    slip_days: int  # current date minus baseline, whole days rounded (a DST hour does not count)
+    current_at: datetime | str  # as read (text on SQLite); read_when() turns it into aware UTC
+
+
+def _rank(column: Any) -> Any:
+    """A phase column as its position in Phase.ordered(), in SQL (an int, no enum per row)."""
+    return case({phase.value: index for index, phase in enumerate(Phase.ordered())}, value=column)
 
 
 def _slip(current: Phase | None, dates: dict[Phase, _Planned]) -> tuple[Phase | None, int]:
@@ -391,9 +420,8 @@ def _slip(current: Phase | None, dates: dict[Phase, _Planned]) -> tuple[Phase | 
         planned = dates.get(phase)
         if planned is None:
             continue
-        days = round((planned.current_at - planned.baseline_at) / timedelta(days=1))
-        if days > worst[1]:
-            worst = (phase, days)
+        if planned.slip_days > worst[1]:
+            worst = (phase, planned.slip_days)
     return worst
 
 
