@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, func, update
+from sqlalchemy import CursorResult, bindparam, func, update
 from sqlmodel import Session, col, select
 
 from orchestrator.actors import Actor
@@ -36,14 +36,17 @@ def open_phase_gates(session: Session, *, rollout: RegionRollout, phase: Phase, 
     )
 
 
+# Built once (every check-off that may complete a gate runs it): compiled and cache-keyed once.
+_OPEN_BLOCKING_ITEMS = select(func.count()).where(
+    col(ChecklistItem.rollout_id) == bindparam("rollout_id"),
+    col(ChecklistItem.phase) == bindparam("phase"),
+    col(ChecklistItem.blocking).is_(True),
+    col(ChecklistItem.status).not_in(SATISFYING_STATUSES),
+)
+
+
 def open_blocking_items(session: Session, *, rollout_id: int, phase: Phase) -> int:
-    statement = select(func.count()).where(
-        ChecklistItem.rollout_id == rollout_id,
-        ChecklistItem.phase == phase,
-        col(ChecklistItem.blocking).is_(True),
-        col(ChecklistItem.status).not_in(SATISFYING_STATUSES),
-    )
-    return int(session.exec(statement).one())
+    return int(session.execute(_OPEN_BLOCKING_ITEMS, {"rollout_id": rollout_id, "phase": phase}).scalar_one())
 
 
 def approval_holds(session: Session, gate: Gate) -> bool:
