@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from orchestrator.actors import Actor
 from orchestrator.clock import as_utc
 from orchestrator.enums import SATISFYING_STATUSES, GateKind, GateStatus, Phase, RolloutState, Vote, WaveMode
-from orchestrator.ledger import enqueue, record
+from orchestrator.ledger import enqueue, record_and_enqueue
 from orchestrator.models import ChecklistItem, Decision, Gate, Launch, PhaseDate, Region, RegionRollout
 from orchestrator.services._unit import compare_and_set
 from orchestrator.services.beta_exit import exit_gate_holds
@@ -150,7 +150,7 @@ def evaluate_gates(
         if cast(CursorResult[Any], passed).rowcount != 1:
             continue  # someone else passed it first
         session.refresh(gate)
-        record(
+        record_and_enqueue(
             session,
             actor=actor,
             entity="gate",
@@ -159,12 +159,8 @@ def evaluate_gates(
             launch_id=rollout.launch_id,
             before={"status": GateStatus.OPEN.value},
             after={"status": GateStatus.PASSED.value, "kind": gate.kind.value, "phase": gate.phase.value},
-        )
-        enqueue(
-            session,
             key=f"gate:{gate.id}:passed",
             topic="gate.passed",
-            launch_id=rollout.launch_id,
             payload={
                 "gate_id": gate.id,
                 "rollout_id": rollout.id,
@@ -179,7 +175,7 @@ def evaluate_gates(
         return False
     before = {"state": rollout.state.value, "phase": rollout.phase.value}
     compare_and_set(session, rollout, "region rollout", state=RolloutState.READY, next_check_at=None, updated_at=now)
-    record(
+    record_and_enqueue(
         session,
         actor=actor,
         entity="rollout",
@@ -188,12 +184,8 @@ def evaluate_gates(
         launch_id=rollout.launch_id,
         before=before,
         after={"state": RolloutState.READY.value, "phase": rollout.phase.value},
-    )
-    enqueue(
-        session,
         key=f"rollout:{rollout.id}:{rollout.phase.value}:ready:v{rollout.version}",
         topic="rollout.ready",
-        launch_id=rollout.launch_id,
         payload={"rollout_id": rollout.id, "phase": rollout.phase.value},
     )
     return True
