@@ -356,7 +356,8 @@ _ITEM_OWNER = (
 
 
 def item_owner(*, session: Session, item_id: int) -> ItemOwner:
-    row = session.execute(_ITEM_OWNER, {"item_id": item_id}).first()
+    # Core, on the session's connection: a columns-only read needs no ORM execution context.
+    row = session.connection().execute(_ITEM_OWNER, {"item_id": item_id}).first()
     if row is None:
         raise NotFound("checklist item", item_id)
     key, owner_team_id, owner_team, region = row

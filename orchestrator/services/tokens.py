@@ -107,7 +107,8 @@ def authenticate(*, session: Session, secret: str) -> Principal:
     """Every request looks its token up afresh (one indexed statement, nothing cached), so a
     revoked token stops working at once. The read is left open for the request's own statements:
     a service continues or ends it (see `_unit.transaction`) and the session's close ends it."""
-    token = session.execute(_BY_HASH, {"token_hash": _digest(secret)}).first()
+    # Core, on the session's connection: a columns-only read needs no ORM execution context.
+    token = session.connection().execute(_BY_HASH, {"token_hash": _digest(secret)}).first()
     if token is None or token.revoked_at is not None:
         raise Unauthenticated("the bearer token is unknown or revoked; create one with `launchdeck tokens create`")
     return Principal(
