@@ -26,13 +26,18 @@ from orchestrator.settings import get_settings
 API_PREFIX = "/api/v1"
 
 
+def _engine_from_settings() -> Engine:
+    settings = get_settings()
+    return make_engine(settings.database_url, echo=settings.database_echo)  # LAUNCHDECK_DATABASE_ECHO logs SQL
+
+
 def create_app(*, engine: Engine | None = None) -> FastAPI:
     """Build the app; without an engine it makes one from settings (and checks the schema)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = engine is None
-        app.state.engine = engine or make_engine(get_settings().database_url)
+        app.state.engine = engine or _engine_from_settings()
         ensure_schema_current(app.state.engine)
         app.state.slack_work.start()
         try:

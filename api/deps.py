@@ -1,10 +1,11 @@
 """Dependencies every route declares: a database session, the authenticated principal, and the
 roles allowed. `app.dependency_overrides` swaps them in tests instead of patching modules."""
 
-from collections.abc import Callable, Iterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Engine
 from sqlmodel import Session
 
@@ -12,15 +13,27 @@ from orchestrator.enums import Role
 from orchestrator.errors import Forbidden, Unauthenticated
 from orchestrator.services.tokens import Principal, authenticate
 
+# Dependencies that do no I/O are `async def`: FastAPI runs a plain `def` dependency in the
+# thread pool, and a hop there per dependency costs more than the dependency itself.
 
-def get_engine(request: Request) -> Engine:
+
+async def get_engine(request: Request) -> Engine:
     engine: Engine = request.app.state.engine
     return engine
 
 
-def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Session]:
-    with Session(engine, expire_on_commit=False) as session:
+async def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> AsyncIterator[Session]:
+    """Opening a session touches no database. Closing one does only if it still holds a
+    connection (a read, or a failed request); then the close (a ROLLBACK) runs in the thread
+    pool, since it may wait on the network. A service that committed left nothing to close."""
+    session = Session(engine, expire_on_commit=False)
+    try:
         yield session
+    finally:
+        if session.in_transaction():
+            await run_in_threadpool(session.close)
+        else:
+            session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
@@ -52,10 +65,10 @@ VOTERS = frozenset({Role.ADMIN, Role.PRODOPS, Role.APPROVER})
 ADMINS = frozenset({Role.ADMIN})
 
 
-def allow(roles: frozenset[Role]) -> Callable[[Principal], Principal]:
+def allow(roles: frozenset[Role]) -> Callable[[Principal], Coroutine[Any, Any, Principal]]:
     """A dependency that lets only ``roles`` through (403 names the roles that may)."""
 
-    def check(principal: PrincipalDep) -> Principal:
+    async def check(principal: PrincipalDep) -> Principal:
         if principal.role not in roles:
             names = ", ".join(sorted(role.value for role in roles))
             raise Forbidden(f"role {principal.role.value} may not do this; allowed roles: {names}")

@@ -59,6 +59,18 @@ def free_port() -> int:
     return pick()
 
 
+_SERVER_PIDS: dict[str, int] = {}
+
+
+def server_cpu_seconds(base: str) -> float:
+    """CPU time (user + system) the server at ``base`` has used so far, from /proc (Linux).
+
+    Requests per second move with whatever else the shared machine runs; the server's CPU time
+    per request moves much less, so it says where a difference comes from."""
+    fields = Path(f"/proc/{_SERVER_PIDS[base]}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
 def uvicorn_process(factory: str, *, env: dict[str, str], log: Path) -> Iterator[str]:
     """``uvicorn --factory <factory>`` on a free loopback port with the settings `launchdeck serve`
@@ -82,6 +94,7 @@ def uvicorn_process(factory: str, *, env: dict[str, str], log: Path) -> Iterator
     with log.open("ab") as sink:
         process = subprocess.Popen(command, env={**os.environ, **env}, stdout=sink, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
+    _SERVER_PIDS[base] = process.pid
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -97,6 +110,7 @@ def uvicorn_process(factory: str, *, env: dict[str, str], log: Path) -> Iterator
             time.sleep(0.1)
         yield base
     finally:
+        _SERVER_PIDS.pop(base, None)
         process.terminate()
         try:
             process.wait(timeout=20)

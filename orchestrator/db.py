@@ -12,16 +12,21 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, create_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# PostgreSQL connections kept open: as many as the API's request threads that can hold one at a
+# time under a normal load, so a busy minute reuses connections instead of opening (and closing)
+# one per request past the pool; the overflow covers anyio's default 40 worker threads.
+POSTGRES_POOL_SIZE = 20
+POSTGRES_MAX_OVERFLOW = 20
 # Execution option a write transaction is begun with (see ``services._unit.transaction``).
 WRITE_INTENT = "launchdeck_write_intent"
 
 
-def is_sqlite(engine: Engine) -> bool:
+def is_sqlite(engine: Engine | Connection) -> bool:
     return engine.dialect.name == "sqlite"
 
 
@@ -36,7 +41,9 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         )
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(
+        url, echo=echo, pool_pre_ping=True, pool_size=POSTGRES_POOL_SIZE, max_overflow=POSTGRES_MAX_OVERFLOW
+    )
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -7,9 +7,14 @@ never queue the same side effect twice.
 from enum import Enum
 from typing import Any
 
+from sqlalchemy import bindparam, insert
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from orchestrator.actors import Actor
+from orchestrator.clock import utcnow
+from orchestrator.db import is_sqlite
+from orchestrator.enums import OutboxStatus
 from orchestrator.models import AuditEvent, Outbox
 
 
@@ -61,3 +66,88 @@ def enqueue(session: Session, *, key: str, topic: str, launch_id: int | None, pa
     row = Outbox(key=key, topic=topic, launch_id=launch_id, payload=payload)
     session.add(row)
     return row
+
+
+def _bound(model: Any, prefix: str, names: tuple[str, ...]) -> dict[str, Any]:
+    columns = model.__table__.c
+    return {name: bindparam(prefix + name, type_=columns[name].type) for name in names}
+
+
+# Built once: a statement object is compiled and cache-keyed once, not per request.
+_AUDIT_COLUMNS = ("launch_id", "entity", "entity_id", "action", "actor", "source", "before", "after", "reason", "at")
+_AUDIT_ROW = insert(AuditEvent).values(_bound(AuditEvent, "audit_", _AUDIT_COLUMNS))
+_OUTBOX_COLUMNS = (
+    "key",
+    "topic",
+    "launch_id",
+    "payload",
+    "status",
+    "attempts",
+    "claims",
+    "next_attempt_at",
+    "created_at",
+)
+_OUTBOX_ROW_SQLITE = (
+    sqlite.insert(Outbox)
+    .values(_bound(Outbox, "outbox_", _OUTBOX_COLUMNS))
+    .on_conflict_do_nothing(index_elements=["key"])
+)
+_AUDIT_AND_OUTBOX_POSTGRES = (
+    postgresql.insert(Outbox)
+    .values(_bound(Outbox, "outbox_", _OUTBOX_COLUMNS))
+    .on_conflict_do_nothing(index_elements=["key"])
+    .add_cte(_AUDIT_ROW.cte("audit"))
+)
+
+
+def record_and_enqueue(
+    session: Session,
+    *,
+    actor: Actor,
+    entity: str,
+    entity_id: int | None,
+    action: str,
+    launch_id: int | None,
+    key: str,
+    topic: str,
+    payload: dict[str, Any],
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    reason: str | None = None,
+) -> None:
+    """`record` and `enqueue` for the request paths people use all day (a check-off): the same
+    rows, written without ORM objects, in one round trip on PostgreSQL (the audit insert rides in
+    a data-modifying CTE of the Outbox insert, which PostgreSQL always runs to completion), and
+    an already-queued key skipped by ON CONFLICT DO NOTHING instead of a lookup first, which
+    also makes a concurrent duplicate wait and skip rather than fail on the unique key."""
+    now = utcnow()
+    audit = {
+        "audit_launch_id": launch_id,
+        "audit_entity": entity,
+        "audit_entity_id": entity_id,
+        "audit_action": action,
+        "audit_actor": actor.name,
+        "audit_source": actor.source,
+        "audit_before": before,
+        "audit_after": after,
+        "audit_reason": reason,
+        "audit_at": now,
+    }
+    outbox = {
+        "outbox_key": key,
+        "outbox_topic": topic,
+        "outbox_launch_id": launch_id,
+        "outbox_payload": payload,
+        "outbox_status": OutboxStatus.PENDING,
+        "outbox_attempts": 0,
+        "outbox_claims": 0,
+        "outbox_next_attempt_at": now,
+        "outbox_created_at": now,
+    }
+    session.flush()  # ORM changes the caller made go first, as with `record` and `enqueue`
+    connection = session.connection()
+    if is_sqlite(connection):  # in-process: a second statement costs no round trip
+        connection.execute(_AUDIT_ROW, audit)
+        connection.execute(_OUTBOX_ROW_SQLITE, outbox)
+        return
+    connection.execute(_AUDIT_AND_OUTBOX_POSTGRES, audit | outbox)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, not_
+from sqlalchemy import ColumnElement, and_, bindparam, case, func, not_
 from sqlalchemy import select as select_columns
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
@@ -332,6 +332,36 @@ def item_view(*, session: Session, item_id: int, now: datetime | None = None) ->
         raise NotFound("checklist item", item_id)
     item, code, team = row
     return ItemView(item, code, team, _is_overdue(item, now or utcnow()))
+
+
+@dataclass(frozen=True)
+class ItemOwner:
+    """What a change request needs to know of an item before the change: its owning team (a
+    member may change only its own team's items) and the names the answer shows, which no
+    change alters. Columns only, so the service's locked read is the one that loads the row."""
+
+    key: str
+    owner_team_id: int
+    owner_team: str
+    region: str
+
+
+_ITEM_OWNER = (
+    select_columns(col(ChecklistItem.key), col(ChecklistItem.owner_team_id), col(Team.key), col(Region.code))
+    .join(RegionRollout, col(RegionRollout.id) == col(ChecklistItem.rollout_id))
+    .join(Region, col(Region.id) == col(RegionRollout.region_id))
+    .join(Team, col(Team.id) == col(ChecklistItem.owner_team_id))
+    .where(col(ChecklistItem.id) == bindparam("item_id"))
+)
+
+
+def item_owner(*, session: Session, item_id: int) -> ItemOwner:
+    # Core, on the session's connection: a columns-only read needs no ORM execution context.
+    row = session.connection().execute(_ITEM_OWNER, {"item_id": item_id}).first()
+    if row is None:
+        raise NotFound("checklist item", item_id)
+    key, owner_team_id, owner_team, region = row
+    return ItemOwner(key=key, owner_team_id=owner_team_id, owner_team=owner_team, region=region)
 
 
 @dataclass(frozen=True)

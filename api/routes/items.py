@@ -7,10 +7,9 @@ it is now. A member token may change only its own team's items; the 403 names th
 the caller knows whom to ask.
 """
 
-from dataclasses import replace
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, status
+from fastapi import APIRouter, Depends, Path, Query, Response, status
 
 from api.deps import ITEM_EDITORS, READERS, WRITERS, PrincipalDep, SessionDep, allow
 from api.problems import ERROR_RESPONSES
@@ -34,7 +33,7 @@ from orchestrator.clock import as_utc, utcnow
 from orchestrator.enums import ItemStatus, Phase, Role
 from orchestrator.errors import Forbidden
 from orchestrator.models import ChecklistItem
-from orchestrator.queries import ItemFilters, ItemView, item_view, launch_id_for, list_items
+from orchestrator.queries import ItemFilters, ItemOwner, ItemView, item_owner, item_view, launch_id_for, list_items
 from orchestrator.seed import KEY_PATTERN, REGION_PATTERN
 from orchestrator.services import items as item_services
 from orchestrator.services.tokens import Principal
@@ -70,22 +69,27 @@ def item_out(view: ItemView) -> ItemOut:
     )
 
 
-def _editable(session: SessionDep, principal: Principal, item_id: int) -> ItemView:
-    """The item, if this caller may change it: a member token only its own team's items."""
-    view = item_view(session=session, item_id=item_id)
-    if principal.role == Role.MEMBER and view.item.owner_team_id != principal.team_id:
+def _editable(session: SessionDep, principal: Principal, item_id: int) -> ItemOwner:
+    """The item's owner and names, if this caller may change it: a member token only its own
+    team's items."""
+    owner = item_owner(session=session, item_id=item_id)
+    if principal.role == Role.MEMBER and owner.owner_team_id != principal.team_id:
         raise Forbidden(
-            f"checklist item {item_id} ({view.item.key}) is owned by team {view.owner_team}; "
+            f"checklist item {item_id} ({owner.key}) is owned by team {owner.owner_team}; "
             "a member token may change only its own team's items"
         )
-    return view
+    return owner
 
 
-def _answer(view: ItemView, item: ChecklistItem) -> ItemOut:
-    """The changed item with the names read before the change (region and team never change)."""
+def _answer(owner: ItemOwner, item: ChecklistItem) -> Response:
+    """The changed item as the service left it (no re-read), with the names read before the change.
+
+    Answered as JSON bytes, ready: an `ItemOut` is valid once built, and a plain `def` route's
+    return value would be validated again in one more thread-pool hop before being serialised."""
     due = as_utc(item.due_at) if item.due_at is not None else None
     overdue = due is not None and due < utcnow() and not item.status.satisfies_gate
-    return item_out(replace(view, item=item, overdue=overdue))
+    out = item_out(ItemView(item=item, region=owner.region, owner_team=owner.owner_team, overdue=overdue))
+    return Response(out.model_dump_json(), media_type="application/json")
 
 
 @router.get("/launches/{slug}/items", response_model=Page[ItemOut], dependencies=[Depends(allow(READERS))])
@@ -131,10 +135,10 @@ def read_item(item_id: ItemId, session: SessionDep) -> ItemOut:
 @router.post("/items/{item_id}/check", response_model=ItemOut, dependencies=[Depends(allow(ITEM_EDITORS))])
 def check(
     item_id: ItemId, body: CheckIn, session: SessionDep, principal: PrincipalDep, if_match: IfMatch = None
-) -> ItemOut:
+) -> Response:
     """Mark the item done. Items that need evidence refuse (409) without a link, and an item
     waits for those it depends on; the check-off that completes a gate passes it."""
-    view = _editable(session, principal, item_id)
+    owner = _editable(session, principal, item_id)
     item = item_services.check_item(
         session=session,
         item_id=item_id,
@@ -142,16 +146,16 @@ def check(
         evidence_url=body.evidence_url,
         expected_version=expected_version(if_match, body.version),
     )
-    return _answer(view, item)
+    return _answer(owner, item)
 
 
 @router.post("/items/{item_id}/uncheck", response_model=ItemOut, dependencies=[Depends(allow(ITEM_EDITORS))])
 def uncheck(
     item_id: ItemId, body: UncheckIn, session: SessionDep, principal: PrincipalDep, if_match: IfMatch = None
-) -> ItemOut:
+) -> Response:
     """Reopen a done, waived or n/a item (its waivers are revoked). A gate it already passed
     stays passed; the reopening is raised as an alert instead."""
-    view = _editable(session, principal, item_id)
+    owner = _editable(session, principal, item_id)
     item = item_services.reopen_item(
         session=session,
         item_id=item_id,
@@ -159,7 +163,7 @@ def uncheck(
         reason=body.reason,
         expected_version=expected_version(if_match, body.version),
     )
-    return _answer(view, item)
+    return _answer(owner, item)
 
 
 @router.post("/items/{item_id}/start", response_model=ItemOut, dependencies=[Depends(allow(ITEM_EDITORS))])
@@ -169,24 +173,24 @@ def start(
     principal: PrincipalDep,
     body: VersionIn | None = None,
     if_match: IfMatch = None,
-) -> ItemOut:
+) -> Response:
     """Mark the item in progress (the body is optional: only a version)."""
-    view = _editable(session, principal, item_id)
+    owner = _editable(session, principal, item_id)
     item = item_services.start_item(
         session=session,
         item_id=item_id,
         actor=principal.actor,
         expected_version=expected_version(if_match, body.version if body else None),
     )
-    return _answer(view, item)
+    return _answer(owner, item)
 
 
 @router.post("/items/{item_id}/block", response_model=ItemOut, dependencies=[Depends(allow(ITEM_EDITORS))])
 def block(
     item_id: ItemId, body: ItemReasonIn, session: SessionDep, principal: PrincipalDep, if_match: IfMatch = None
-) -> ItemOut:
+) -> Response:
     """Mark the item blocked and say by what; a blocked blocking item turns the launch red."""
-    view = _editable(session, principal, item_id)
+    owner = _editable(session, principal, item_id)
     item = item_services.block_item(
         session=session,
         item_id=item_id,
@@ -194,15 +198,15 @@ def block(
         reason=body.reason,
         expected_version=expected_version(if_match, body.version),
     )
-    return _answer(view, item)
+    return _answer(owner, item)
 
 
 @router.post("/items/{item_id}/not-applicable", response_model=ItemOut, dependencies=[Depends(allow(ITEM_EDITORS))])
 def not_applicable(
     item_id: ItemId, body: ItemReasonIn, session: SessionDep, principal: PrincipalDep, if_match: IfMatch = None
-) -> ItemOut:
+) -> Response:
     """Mark the item as not applying to this launch, with the reason."""
-    view = _editable(session, principal, item_id)
+    owner = _editable(session, principal, item_id)
     item = item_services.mark_not_applicable(
         session=session,
         item_id=item_id,
@@ -210,16 +214,16 @@ def not_applicable(
         reason=body.reason,
         expected_version=expected_version(if_match, body.version),
     )
-    return _answer(view, item)
+    return _answer(owner, item)
 
 
 @router.post("/items/{item_id}/waive", response_model=ItemOut, dependencies=[Depends(allow(WRITERS))])
 def waive(
     item_id: ItemId, body: WaiveIn, session: SessionDep, principal: PrincipalDep, if_match: IfMatch = None
-) -> ItemOut:
+) -> Response:
     """Accept the risk of not doing the item. Product ops and admins only: a team asks for a
     waiver (comment) but does not grant its own, since a waiver can open a gate."""
-    view = _editable(session, principal, item_id)
+    owner = _editable(session, principal, item_id)
     item = item_services.waive_item(
         session=session,
         item_id=item_id,
@@ -228,15 +232,15 @@ def waive(
         expires_at=body.expires_at,
         expected_version=expected_version(if_match, body.version),
     )
-    return _answer(view, item)
+    return _answer(owner, item)
 
 
 @router.post("/items/{item_id}/assign", response_model=ItemOut, dependencies=[Depends(allow(ITEM_EDITORS))])
 def assign(
     item_id: ItemId, body: AssignIn, session: SessionDep, principal: PrincipalDep, if_match: IfMatch = None
-) -> ItemOut:
+) -> Response:
     """Give the item to a member (by id), or take it back with null."""
-    view = _editable(session, principal, item_id)
+    owner = _editable(session, principal, item_id)
     item = item_services.assign_item(
         session=session,
         item_id=item_id,
@@ -244,15 +248,15 @@ def assign(
         actor=principal.actor,
         expected_version=expected_version(if_match, body.version),
     )
-    return _answer(view, item)
+    return _answer(owner, item)
 
 
 @router.post("/items/{item_id}/evidence", response_model=ItemOut, dependencies=[Depends(allow(ITEM_EDITORS))])
 def evidence(
     item_id: ItemId, body: EvidenceIn, session: SessionDep, principal: PrincipalDep, if_match: IfMatch = None
-) -> ItemOut:
+) -> Response:
     """Attach or replace the evidence link without changing the status (same link again: no-op)."""
-    view = _editable(session, principal, item_id)
+    owner = _editable(session, principal, item_id)
     item = item_services.attach_evidence(
         session=session,
         item_id=item_id,
@@ -260,7 +264,7 @@ def evidence(
         actor=principal.actor,
         expected_version=expected_version(if_match, body.version),
     )
-    return _answer(view, item)
+    return _answer(owner, item)
 
 
 @router.post(

@@ -8,7 +8,7 @@ from sqlalchemy import CursorResult, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, SQLModel, select
 
-from orchestrator.db import WRITE_INTENT
+from orchestrator.db import WRITE_INTENT, is_sqlite
 from orchestrator.errors import NotFound, StaleVersion
 
 RowT = TypeVar("RowT", bound=SQLModel)
@@ -19,12 +19,17 @@ def transaction(session: Session) -> Iterator[None]:
     """Commit everything the block wrote, or nothing: a half-written change never lands.
 
     The transaction begins as a write (SQLite: BEGIN IMMEDIATE, so writers queue instead of
-    racing); a read the caller left open is ended first, since the service re-reads what it
-    changes under its own lock anyway.
+    racing). A read the caller left open (an API request's token lookup) is ended first on SQLite,
+    where the write must begin IMMEDIATE. On PostgreSQL it is continued: under READ COMMITTED each
+    statement reads fresh rows and the service re-reads what it changes under its row locks, so
+    ending it would only cost a COMMIT, a pool checkout and a ping per request. Changes the caller
+    left pending are committed first on both, as before, so a refused change never takes them along.
     """
-    if session.in_transaction():
+    pending = session.new or session.dirty or session.deleted
+    if session.in_transaction() and (pending or is_sqlite(session.get_bind())):
         session.commit()
-    session.connection(execution_options={WRITE_INTENT: True})
+    if not session.in_transaction():
+        session.connection(execution_options={WRITE_INTENT: True})
     try:
         yield
         session.commit()
@@ -62,7 +67,11 @@ def compare_and_set(session: Session, row: Any, entity: str, **values: Any) -> N
     model = type(row)
     values["version"] = row.version + 1
     session.flush()
-    result = session.execute(update(model).where(model.id == row.id, model.version == row.version).values(**values))
+    # A Core UPDATE of the table on the session's connection: no ORM pass over the identity map,
+    # since the only object this can change is ``row``, updated below.
+    table = model.__table__
+    statement = update(table).where(table.c.id == row.id, table.c.version == row.version).values(**values)
+    result = session.connection().execute(statement)
     if cast(CursorResult[Any], result).rowcount != 1:
         actual = session.exec(select(model.version).where(model.id == row.id)).one()
         raise StaleVersion(entity, row.id, row.version, actual)

@@ -8,13 +8,13 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, func, update
+from sqlalchemy import CursorResult, bindparam, func, update
 from sqlmodel import Session, col, select
 
 from orchestrator.actors import Actor
 from orchestrator.clock import as_utc
 from orchestrator.enums import SATISFYING_STATUSES, GateKind, GateStatus, Phase, RolloutState, Vote, WaveMode
-from orchestrator.ledger import enqueue, record
+from orchestrator.ledger import enqueue, record_and_enqueue
 from orchestrator.models import ChecklistItem, Decision, Gate, Launch, PhaseDate, Region, RegionRollout
 from orchestrator.services._unit import compare_and_set
 from orchestrator.services.beta_exit import exit_gate_holds
@@ -36,14 +36,17 @@ def open_phase_gates(session: Session, *, rollout: RegionRollout, phase: Phase, 
     )
 
 
+# Built once (every check-off that may complete a gate runs it): compiled and cache-keyed once.
+_OPEN_BLOCKING_ITEMS = select(func.count()).where(
+    col(ChecklistItem.rollout_id) == bindparam("rollout_id"),
+    col(ChecklistItem.phase) == bindparam("phase"),
+    col(ChecklistItem.blocking).is_(True),
+    col(ChecklistItem.status).not_in(SATISFYING_STATUSES),
+)
+
+
 def open_blocking_items(session: Session, *, rollout_id: int, phase: Phase) -> int:
-    statement = select(func.count()).where(
-        ChecklistItem.rollout_id == rollout_id,
-        ChecklistItem.phase == phase,
-        col(ChecklistItem.blocking).is_(True),
-        col(ChecklistItem.status).not_in(SATISFYING_STATUSES),
-    )
-    return int(session.exec(statement).one())
+    return int(session.execute(_OPEN_BLOCKING_ITEMS, {"rollout_id": rollout_id, "phase": phase}).scalar_one())
 
 
 def approval_holds(session: Session, gate: Gate) -> bool:
@@ -147,7 +150,7 @@ def evaluate_gates(
         if cast(CursorResult[Any], passed).rowcount != 1:
             continue  # someone else passed it first
         session.refresh(gate)
-        record(
+        record_and_enqueue(
             session,
             actor=actor,
             entity="gate",
@@ -156,12 +159,8 @@ def evaluate_gates(
             launch_id=rollout.launch_id,
             before={"status": GateStatus.OPEN.value},
             after={"status": GateStatus.PASSED.value, "kind": gate.kind.value, "phase": gate.phase.value},
-        )
-        enqueue(
-            session,
             key=f"gate:{gate.id}:passed",
             topic="gate.passed",
-            launch_id=rollout.launch_id,
             payload={
                 "gate_id": gate.id,
                 "rollout_id": rollout.id,
@@ -176,7 +175,7 @@ def evaluate_gates(
         return False
     before = {"state": rollout.state.value, "phase": rollout.phase.value}
     compare_and_set(session, rollout, "region rollout", state=RolloutState.READY, next_check_at=None, updated_at=now)
-    record(
+    record_and_enqueue(
         session,
         actor=actor,
         entity="rollout",
@@ -185,12 +184,8 @@ def evaluate_gates(
         launch_id=rollout.launch_id,
         before=before,
         after={"state": RolloutState.READY.value, "phase": rollout.phase.value},
-    )
-    enqueue(
-        session,
         key=f"rollout:{rollout.id}:{rollout.phase.value}:ready:v{rollout.version}",
         topic="rollout.ready",
-        launch_id=rollout.launch_id,
         payload={"rollout_id": rollout.id, "phase": rollout.phase.value},
     )
     return True

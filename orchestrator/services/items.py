@@ -5,17 +5,18 @@ consequences of each: the check-off that completes a gate passes it in the same 
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from orchestrator.actors import Actor
 from orchestrator.clock import utcnow
-from orchestrator.enums import SATISFYING_STATUSES, GateKind, GateStatus, ItemStatus
+from orchestrator.enums import SATISFYING_STATUSES, GateKind, GateStatus, ItemStatus, RolloutState
 from orchestrator.errors import InvalidInput, NotFound, PreconditionFailed
-from orchestrator.ledger import enqueue, record, snapshot
+from orchestrator.ledger import enqueue, record, record_and_enqueue, snapshot
 from orchestrator.models import AuditEvent, ChecklistItem, Gate, Member, RegionRollout, Waiver
 from orchestrator.rules import check_item_transition
-from orchestrator.services._unit import compare_and_set, expect_version, lock, transaction
-from orchestrator.services.gates import evaluate_gates
+from orchestrator.services._unit import compare_and_set, expect_version, transaction
+from orchestrator.services.gates import evaluate_gates, open_blocking_items
 
 ENTITY = "checklist item"
 _EVIDENCE_URL_MAX = 2000  # ChecklistItem.evidence_url's column length
@@ -25,13 +26,24 @@ _TRACKED = ("status", "evidence_url", "blocked_reason", "checked_by", "assignee_
 
 def _lock_item(session: Session, item_id: int) -> tuple[ChecklistItem, RegionRollout]:
     """Lock the item's rollout first: every change in one region is serialised, so two check-offs
-    can never each see the other's item open and leave a finished gate unpassed."""
-    rollout_id = session.exec(select(ChecklistItem.rollout_id).where(ChecklistItem.id == item_id)).first()
-    if rollout_id is None:
+    can never each see the other's item open and leave a finished gate unpassed.
+
+    One statement: PostgreSQL takes the row locks of ``FOR NO KEY UPDATE OF regionrollout,
+    checklistitem`` in that order (the rollout before the item, as every other service does)."""
+    row = session.execute(_LOCK_ITEM_WITH_ROLLOUT, {"item_id": item_id}).first()
+    if row is None:
         raise NotFound(ENTITY, item_id)
-    rollout = lock(session, RegionRollout, rollout_id, "region rollout")
-    item = lock(session, ChecklistItem, item_id, ENTITY)
+    item, rollout = row
     return item, rollout
+
+
+_LOCK_ITEM_WITH_ROLLOUT = (
+    select(ChecklistItem, RegionRollout)
+    .join(RegionRollout, col(RegionRollout.id) == col(ChecklistItem.rollout_id))
+    .where(col(ChecklistItem.id) == bindparam("item_id"))
+    .with_for_update(of=[RegionRollout, ChecklistItem], key_share=True)
+    .execution_options(populate_existing=True)
+)
 
 
 def _transition(
@@ -57,7 +69,7 @@ def _transition(
             before_write(session, item)
         before = snapshot(item, *_TRACKED)
         compare_and_set(session, item, ENTITY, status=target, updated_at=now, **values)
-        record(
+        record_and_enqueue(
             session,
             actor=actor,
             entity="item",
@@ -67,19 +79,31 @@ def _transition(
             before=before,
             after=snapshot(item, *_TRACKED),
             reason=reason,
-        )
-        enqueue(
-            session,
             key=f"item:{item.id}:v{item.version}:{action}",
             topic=action,
-            launch_id=item.launch_id,
             payload={"item_id": item.id, "status": target.value, "actor": actor.name, "reason": reason},
         )
         if target in SATISFYING_STATUSES:
-            evaluate_gates(session, rollout=rollout, now=now, actor=actor)
+            if _may_complete_checklist_gate(session, item=item, rollout=rollout):
+                evaluate_gates(session, rollout=rollout, now=now, actor=actor)
         elif item.blocking:
             _alert_if_gate_already_passed(session, item=item, actor=actor)
     return item
+
+
+def _may_complete_checklist_gate(session: Session, *, item: ChecklistItem, rollout: RegionRollout) -> bool:
+    """Whether closing ``item`` can have completed a gate, so the gates need evaluating.
+
+    Only the checklist gate of the phase the region is gated at depends on items, and only on its
+    blocking ones; it completes when the last of them closes. Closing an advisory item, an item of
+    another phase, or one that leaves others open completes nothing: the other gate kinds are
+    completed by their own events (a vote, the clock through the sweep, beta feedback), which
+    evaluate the gates themselves. Runs under the rollout lock, so of two racing check-offs of
+    the last two items the second sees the first's and passes the gate."""
+    if not item.blocking or rollout.state != RolloutState.GATED or item.phase != rollout.phase:
+        return False
+    assert rollout.id is not None
+    return open_blocking_items(session, rollout_id=rollout.id, phase=item.phase) == 0
 
 
 def check_item(

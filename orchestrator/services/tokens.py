@@ -9,6 +9,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import bindparam
+from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
 from orchestrator.actors import Actor
@@ -90,12 +92,25 @@ def create_token(
     return token, secret
 
 
+# The columns a principal needs, not the ORM row: nothing to track, nothing to refresh.
+_BY_HASH = select_columns(
+    col(ApiToken.id),
+    col(ApiToken.name),
+    col(ApiToken.role),
+    col(ApiToken.team_id),
+    col(ApiToken.member_id),
+    col(ApiToken.revoked_at),
+).where(col(ApiToken.token_hash) == bindparam("token_hash"))
+
+
 def authenticate(*, session: Session, secret: str) -> Principal:
-    token = session.exec(select(ApiToken).where(ApiToken.token_hash == _digest(secret))).first()
-    session.commit()
+    """Every request looks its token up afresh (one indexed statement, nothing cached), so a
+    revoked token stops working at once. The read is left open for the request's own statements:
+    a service continues or ends it (see `_unit.transaction`) and the session's close ends it."""
+    # Core, on the session's connection: a columns-only read needs no ORM execution context.
+    token = session.connection().execute(_BY_HASH, {"token_hash": _digest(secret)}).first()
     if token is None or token.revoked_at is not None:
         raise Unauthenticated("the bearer token is unknown or revoked; create one with `launchdeck tokens create`")
-    assert token.id is not None
     return Principal(
         token_id=token.id, name=f"token:{token.name}", role=token.role, team_id=token.team_id, member_id=token.member_id
     )

@@ -1,0 +1,83 @@
+"""What a check-off over HTTP asks of the database stays what BENCHMARKS.md reports, so a change
+that adds a statement or a transaction to the request people make all day fails here, not in a
+benchmark nobody reran. Counted with SQLAlchemy events on the engine the real app serves.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import Engine, event
+from sqlmodel import Session, col, select
+
+from orchestrator.actors import Actor
+from orchestrator.enums import RolloutState
+from orchestrator.models import ChecklistItem, RegionRollout
+from orchestrator.services.launches import kick_off_launch
+from tests.api_helpers import API_PREFIX, auth
+from tests.factories import item, make_launch, phase_dates
+
+# PostgreSQL: token, owner and names, item + rollout locked, UPDATE, audit + outbox (one CTE), open
+# items. SQLite: the same with audit and outbox as two statements, plus each transaction's BEGIN
+# (the token read's, then BEGIN IMMEDIATE for the change), which SQLite sends as statements.
+EXPECTED = {"postgresql": {"statements": 6, "commits": 1}, "sqlite": {"statements": 9, "commits": 2}}
+
+
+@contextmanager
+def counting(engine: Engine) -> Iterator[dict[str, int]]:
+    counts = {"statements": 0, "commits": 0, "checkouts": 0}
+
+    def statement(*_args: Any) -> None:
+        counts["statements"] += 1
+
+    def commit(*_args: Any) -> None:
+        counts["commits"] += 1
+
+    def checkout(*_args: Any) -> None:
+        counts["checkouts"] += 1
+
+    event.listen(engine, "before_cursor_execute", statement)
+    event.listen(engine, "commit", commit)
+    event.listen(engine.pool, "checkout", checkout)
+    try:
+        yield counts
+    finally:
+        event.remove(engine, "before_cursor_execute", statement)
+        event.remove(engine, "commit", commit)
+        event.remove(engine.pool, "checkout", checkout)
+
+
+def test_a_check_off_is_one_transaction_of_a_fixed_few_statements(
+    engine: Engine, api_server: str, seeded: Session, tokens: dict[str, str], actor: Actor
+) -> None:
+    past = phase_dates(datetime.now(UTC) - timedelta(days=60), step_days=7)  # only the checklist holds
+    launch = make_launch(seeded, actor, dates=past, items=[item(f"task_{n}") for n in range(4)])
+    kick_off_launch(session=seeded, launch_id=launch.id, actor=actor)  # type: ignore[arg-type]
+    item_ids = list(
+        seeded.exec(
+            select(ChecklistItem.id).where(ChecklistItem.launch_id == launch.id).order_by(col(ChecklistItem.id))
+        )
+    )
+    seeded.commit()
+    expected = EXPECTED[engine.dialect.name]
+
+    costs = []
+    with httpx.Client(base_url=api_server, timeout=30) as client:
+        for item_id in item_ids:
+            with counting(engine) as counts:
+                answer = client.post(f"{API_PREFIX}/items/{item_id}/check", json={}, headers=auth(tokens["prodops"]))
+            assert answer.status_code == 200, answer.text
+            assert answer.json()["status"] == "done"
+            costs.append(dict(counts))
+
+    *typical, last = costs
+    for cost in typical:
+        assert cost["statements"] == expected["statements"], costs
+        assert cost["commits"] == expected["commits"], costs
+        assert cost["checkouts"] <= expected["commits"], costs
+    # The last blocking item closed: the gates were evaluated and passed in the same request.
+    assert last["statements"] > expected["statements"], costs
+    state = seeded.exec(select(RegionRollout.state).where(RegionRollout.launch_id == launch.id)).one()
+    assert state is RolloutState.READY
