@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, text
 
-from api import problems, slack
+from api import gc_tuning, problems, slack
 from api.idempotency import IdempotencyMiddleware
 from api.portfolio_cache import PortfolioCache
 from api.routes import admin, audit, beta, dashboard, decisions, items, launches, outbox, rollup
@@ -31,8 +31,9 @@ def _engine_from_settings() -> Engine:
     return make_engine(settings.database_url, echo=settings.database_echo)  # LAUNCHDECK_DATABASE_ECHO logs SQL
 
 
-def create_app(*, engine: Engine | None = None) -> FastAPI:
-    """Build the app; without an engine it makes one from settings (and checks the schema)."""
+def create_app(*, engine: Engine | None = None, tune_gc: bool = False) -> FastAPI:
+    """Build the app; without an engine it makes one from settings (and checks the schema).
+    ``tune_gc`` is for the serving process only (see api/gc_tuning.py)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -40,6 +41,8 @@ def create_app(*, engine: Engine | None = None) -> FastAPI:
         app.state.engine = engine or _engine_from_settings()
         ensure_schema_current(app.state.engine)
         app.state.slack_work.start()
+        if tune_gc:
+            gc_tuning.settle_for_serving()
         try:
             yield
         finally:
@@ -90,3 +93,8 @@ def create_app(*, engine: Engine | None = None) -> FastAPI:
     app.include_router(dashboard.router)  # HTML pages for leadership: /login, /dashboard/...
     app.add_exception_handler(NeedsLogin, dashboard.needs_login_redirect)
     return app
+
+
+def serving_app() -> FastAPI:
+    """The app as `launchdeck serve` runs it (uvicorn's factory, in every worker process)."""
+    return create_app(tune_gc=True)

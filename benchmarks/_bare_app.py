@@ -1,12 +1,13 @@
 """The baseline for the HTTP benchmarks: FastAPI endpoints that do (almost) nothing, served by the
-same uvicorn settings as the real app. Routes are sync like the real ones, so both pay the same
-thread-pool hop."""
+same uvicorn settings and garbage-collector settings as the real app (``api.app:serving_app``).
+Routes are sync like the real ones, so both pay the same thread-pool hop."""
 
 import os
 
 from fastapi import FastAPI
 from sqlalchemy import text
 
+from api.gc_tuning import settle_for_serving
 from orchestrator.db import make_engine
 
 
@@ -28,4 +29,5 @@ def create_app() -> FastAPI:
             value = connection.execute(text("SELECT :id"), {"id": item_id}).scalar_one()
         return {"id": value, "status": "done"}
 
+    settle_for_serving()
     return app

@@ -23,7 +23,7 @@ class _BackgroundTasksDeferrer:
 
 def background_tasks_app() -> FastAPI:
     """Deferred work on Starlette ``BackgroundTasks`` instead of the app's worker threads."""
-    app = create_app()
+    app = create_app(tune_gc=True)
 
     def deferrer(tasks: BackgroundTasks) -> Deferrer:
         return _BackgroundTasksDeferrer(tasks)
@@ -33,7 +33,7 @@ def background_tasks_app() -> FastAPI:
 
 
 def _with_workers(count: int) -> FastAPI:
-    app = create_app()
+    app = create_app(tune_gc=True)
     app.state.slack_work = SlackWork(workers=count)
     return app
 
@@ -50,6 +50,6 @@ def two_workers_app() -> FastAPI:
 
 def inline_app() -> FastAPI:
     """No deferral: every click is carried out before it is answered (the behaviour before #6)."""
-    app = create_app()
+    app = create_app(tune_gc=True)
     app.dependency_overrides[get_deferrer] = lambda: None
     return app

@@ -153,7 +153,7 @@ def main() -> None:
         auth = {"Authorization": f"Bearer {token}"}
         with (
             uvicorn_process("benchmarks._bare_app:create_app", env=env, log=logs / "bare.log") as bare,
-            uvicorn_process("api.app:create_app", env=env, log=logs / "api.log") as real,
+            uvicorn_process("api.app:serving_app", env=env, log=logs / "api.log") as real,
         ):
             figures: dict[str, list[float]] = {"bare": [], "read": [], "real": []}
             cpu: dict[str, list[float]] = {"bare": [], "read": [], "real": []}

@@ -152,7 +152,7 @@ def main() -> None:
                 )
             propagations = []
             with (
-                uvicorn_process("api.app:create_app", env=env, log=home / "api.log") as base,
+                uvicorn_process("api.app:serving_app", env=env, log=home / "api.log") as base,
                 httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client,
             ):
                 for index, (slug, item_id) in enumerate(waiting):  # the first warms the worker up

@@ -49,7 +49,7 @@ SECRET = "bench-signing-secret-0123456789"
 CLICKER = "U0BENCH01"
 SPREAD = 10
 APPLIED_TIMEOUT = 120.0
-APP = "api.app:create_app"
+APP = "api.app:serving_app"
 
 
 def click(item_id: int) -> Request:

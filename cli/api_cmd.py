@@ -83,4 +83,4 @@ def serve(
     ensure_schema_current(engine)
     engine.dispose()
     console.print(f"API on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
+    uvicorn.run("api.app:serving_app", factory=True, host=host, port=port, workers=workers, log_level="info")
