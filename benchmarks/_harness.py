@@ -67,14 +67,28 @@ def server_cpu_seconds(base: str) -> float:
 
     Requests per second move with whatever else the shared machine runs; the server's CPU time
     per request moves much less, so it says where a difference comes from."""
-    fields = Path(f"/proc/{_SERVER_PIDS[base]}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return sum(_cpu_ticks(pid) for pid in _with_children(_SERVER_PIDS[base])) / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_ticks(pid: int) -> int:
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def _with_children(pid: int) -> list[int]:
+    """The server and its worker processes (``--workers N``), from /proc's children lists."""
+    found = [pid]
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            found.extend(_with_children(int(child)))
+    return found
 
 
 @contextmanager
-def uvicorn_process(factory: str, *, env: dict[str, str], log: Path) -> Iterator[str]:
+def uvicorn_process(factory: str, *, env: dict[str, str], log: Path, workers: int = 1) -> Iterator[str]:
     """``uvicorn --factory <factory>`` on a free loopback port with the settings `launchdeck serve`
-    uses (one process, default loop and HTTP parser); yields the base URL once /healthz answers."""
+    uses (default loop and HTTP parser; one process unless ``workers``, like `serve --workers`);
+    yields the base URL once /healthz answers."""
     port = free_port()
     command = [
         sys.executable,
@@ -90,6 +104,8 @@ def uvicorn_process(factory: str, *, env: dict[str, str], log: Path) -> Iterator
         "warning",
         "--app-dir",
         str(ROOT),
+        "--workers",
+        str(workers),
     ]
     with log.open("ab") as sink:
         process = subprocess.Popen(command, env={**os.environ, **env}, stdout=sink, stderr=subprocess.STDOUT)

@@ -131,6 +131,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=600, help="check-offs per round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=20)
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes for both servers")
     args = parser.parse_args()
     print(f"machine: {machine()}")
     logs = Path(tempfile.mkdtemp(prefix="bench-checkoff-"))
@@ -152,8 +153,10 @@ def main() -> None:
         env = {"LAUNCHDECK_DATABASE_URL": url}
         auth = {"Authorization": f"Bearer {token}"}
         with (
-            uvicorn_process("benchmarks._bare_app:create_app", env=env, log=logs / "bare.log") as bare,
-            uvicorn_process("api.app:serving_app", env=env, log=logs / "api.log") as real,
+            uvicorn_process(
+                "benchmarks._bare_app:create_app", env=env, log=logs / "bare.log", workers=args.workers
+            ) as bare,
+            uvicorn_process("api.app:serving_app", env=env, log=logs / "api.log", workers=args.workers) as real,
         ):
             figures: dict[str, list[float]] = {"bare": [], "read": [], "real": []}
             cpu: dict[str, list[float]] = {"bare": [], "read": [], "real": []}
@@ -188,7 +191,7 @@ def main() -> None:
     ]
     print(
         f"{args.rounds} rounds x {len(rounds[-1])} POSTs, {args.concurrency} connections, "
-        "uvicorn (1 process) on loopback, PostgreSQL; medians of the rounds"
+        f"uvicorn ({args.workers} process(es) each) on loopback, PostgreSQL; medians of the rounds"
     )
     print(table(["endpoint", "req/s", "ratio", "server CPU ms per request"], rows))
     print(
