@@ -31,7 +31,7 @@ import httpx
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from benchmarks._harness import machine, percentile, table, throwaway_postgres, uvicorn_process
+from benchmarks._harness import local_prefect, machine, percentile, table, throwaway_postgres, uvicorn_process
 from benchmarks._seed import gated_launch, seed_directory
 from orchestrator.models import ExposureChange
 
@@ -122,57 +122,48 @@ def main() -> None:
     args = parser.parse_args()
     print(f"machine: {machine()}")
     home = Path(tempfile.mkdtemp(prefix="bench-propagation-"))
-    server = None
-    if not os.environ.get("PREFECT_API_URL"):
-        from flows.server import LocalPrefectServer, free_port
-
-        server = LocalPrefectServer(home=home / "prefect", port=free_port(), log_path=home / "server.log")
-        server.start()
-        os.environ.update(PREFECT_API_URL=server.api_url, PREFECT_HOME=str(server.home))
-        os.environ["PREFECT_LOGGING_LEVEL"] = "WARNING"
     worker = None
-    try:
-        with throwaway_postgres() as url:
-            from orchestrator.db import make_engine
+    with local_prefect(home):
+        try:
+            with throwaway_postgres() as url:
+                from orchestrator.db import make_engine
 
-            engine = make_engine(url)
-            with Session(engine, expire_on_commit=False) as session:
-                token = seed_directory(session)
-                # One last blocking item per launch; the phase date has come, so only it holds the gate.
-                waiting = [
-                    (f"gate-{n}", gated_launch(session, slug=f"gate-{n}", items=1)[0]) for n in range(args.runs + 1)
-                ]
-            env = {"LAUNCHDECK_DATABASE_URL": url}
-            with (home / "worker.log").open("ab") as log:
-                worker = subprocess.Popen(
-                    [str(Path(sys.executable).parent / "launchdeck"), "worker", "--name", "bench"],
-                    env={**os.environ, **env},
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )
-            propagations = []
-            with (
-                uvicorn_process("api.app:serving_app", env=env, log=home / "api.log") as base,
-                httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client,
-            ):
-                for index, (slug, item_id) in enumerate(waiting):  # the first warms the worker up
-                    if worker.poll() is not None:
-                        raise SystemExit(f"the worker exited; see {home / 'worker.log'}")
-                    seconds = propagation(client, engine, slug, item_id)
-                    if index > 0:
-                        propagations.append(seconds)
-            worker.terminate()
-            worker.wait(timeout=30)
-            worker = None
-            engine.dispose()
-        flows = minimal_flow_runs(args.runs)
-        starts = deployment_starts(args.deployment_runs, home / "served.log")
-    finally:
-        if worker is not None:
-            worker.terminate()
-            worker.wait(timeout=30)
-        if server is not None:
-            server.stop()
+                engine = make_engine(url)
+                with Session(engine, expire_on_commit=False) as session:
+                    token = seed_directory(session)
+                    # One last blocking item per launch; the phase date has come, so only it holds the gate.
+                    waiting = [
+                        (f"gate-{n}", gated_launch(session, slug=f"gate-{n}", items=1)[0]) for n in range(args.runs + 1)
+                    ]
+                env = {"LAUNCHDECK_DATABASE_URL": url}
+                with (home / "worker.log").open("ab") as log:
+                    worker = subprocess.Popen(
+                        [str(Path(sys.executable).parent / "launchdeck"), "worker", "--name", "bench"],
+                        env={**os.environ, **env},
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                    )
+                propagations = []
+                with (
+                    uvicorn_process("api.app:serving_app", env=env, log=home / "api.log") as base,
+                    httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client,
+                ):
+                    for index, (slug, item_id) in enumerate(waiting):  # the first warms the worker up
+                        if worker.poll() is not None:
+                            raise SystemExit(f"the worker exited; see {home / 'worker.log'}")
+                        seconds = propagation(client, engine, slug, item_id)
+                        if index > 0:
+                            propagations.append(seconds)
+                worker.terminate()
+                worker.wait(timeout=30)
+                worker = None
+                engine.dispose()
+            flows = minimal_flow_runs(args.runs)
+            starts = deployment_starts(args.deployment_runs, home / "served.log")
+        finally:
+            if worker is not None:
+                worker.terminate()
+                worker.wait(timeout=30)
     base_median = statistics.median(flows)
     rows = []
     for label, values in (

@@ -30,7 +30,7 @@ from pathlib import Path
 from sqlalchemy import Engine, func, text
 from sqlmodel import Session, SQLModel, select
 
-from benchmarks._harness import machine, table, throwaway_postgres
+from benchmarks._harness import local_prefect, machine, table, throwaway_postgres
 from benchmarks._seed import ACTOR, gated_launch, seed_directory
 
 # Tables holding one launch's rows, copied with it; directory tables (teams, regions) are shared.
@@ -163,74 +163,65 @@ def main() -> None:
     sizes = [int(size) for size in args.sizes.split(",")]
     print(f"machine: {machine()}")
     home = Path(tempfile.mkdtemp(prefix="bench-waiting-"))
-    server = None
-    if not os.environ.get("PREFECT_API_URL"):
-        from flows.server import LocalPrefectServer, free_port
-
-        server = LocalPrefectServer(home=home / "prefect", port=free_port(), log_path=home / "server.log")
-        server.start()
-        os.environ.update(PREFECT_API_URL=server.api_url, PREFECT_HOME=str(server.home))
-        os.environ["PREFECT_LOGGING_LEVEL"] = "WARNING"
     worker = None
-    try:
-        with throwaway_postgres() as url:
-            os.environ["LAUNCHDECK_DATABASE_URL"] = url
-            from orchestrator.db import make_engine
-            from orchestrator.settings import reset_settings
+    with local_prefect(home):
+        try:
+            with throwaway_postgres() as url:
+                os.environ["LAUNCHDECK_DATABASE_URL"] = url
+                from orchestrator.db import make_engine
+                from orchestrator.settings import reset_settings
 
-            reset_settings()
-            engine = make_engine(url)
-            with Session(engine, expire_on_commit=False) as session:
-                seed_directory(session)
-                gated_launch(session, slug="waiting", items=3, internal_in_days=30)
-            strides = template_strides(engine)
-            copy_launches(engine, strides, 1, 0)  # no copies yet; marks the template's intents delivered
-            with (home / "worker.log").open("ab") as log:
-                worker = subprocess.Popen(
-                    [str(Path(sys.executable).parent / "launchdeck"), "worker", "--name", "bench"],
-                    env={**os.environ, "LAUNCHDECK_WORKER_POLL_SECONDS": "0.5"},
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )
-            runs_before = flow_runs()
-            have = 1
-            rows: list[list[str]] = []
-            baseline: float | None = None
-            for size in sizes:
-                if size > have:
-                    copy_launches(engine, strides, have, size - 1)
-                    have = size
-                with Session(engine) as session:
-                    launches = session.exec(select(func.count()).select_from(text("launch"))).one()
-                for _ in range(2):  # warm: first use of each statement, the events client
-                    sweep_once(engine)
-                passes = [sweep_once(engine) for _ in range(args.passes)]
-                worker_pass = statistics.median(p[0] for p in passes)
-                reminders = statistics.median(p[1] for p in passes)
-                total = worker_pass + reminders
-                baseline = baseline or total
-                if worker.poll() is not None:
-                    raise SystemExit(f"the worker exited; see {home / 'worker.log'}")
-                rows.append(
-                    [
-                        f"{launches:,}",
-                        f"{worker_pass * 1000:.0f} ms",
-                        f"{reminders * 1000:.0f} ms",
-                        f"{total * 1000:.0f} ms",
-                        f"{total / baseline:.2f}",
-                        f"{rss_mb(worker.pid):.0f} MB",
-                        str(children(worker.pid)),
-                        str(flow_runs() - runs_before),
-                    ]
-                )
-                print(f"  {launches} launches: sweep {total * 1000:.0f} ms", flush=True)
-            engine.dispose()
-    finally:
-        if worker is not None:
-            worker.terminate()
-            worker.wait(timeout=30)
-        if server is not None:
-            server.stop()
+                reset_settings()
+                engine = make_engine(url)
+                with Session(engine, expire_on_commit=False) as session:
+                    seed_directory(session)
+                    gated_launch(session, slug="waiting", items=3, internal_in_days=30)
+                strides = template_strides(engine)
+                copy_launches(engine, strides, 1, 0)  # no copies yet; marks the template's intents delivered
+                with (home / "worker.log").open("ab") as log:
+                    worker = subprocess.Popen(
+                        [str(Path(sys.executable).parent / "launchdeck"), "worker", "--name", "bench"],
+                        env={**os.environ, "LAUNCHDECK_WORKER_POLL_SECONDS": "0.5"},
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                    )
+                runs_before = flow_runs()
+                have = 1
+                rows: list[list[str]] = []
+                baseline: float | None = None
+                for size in sizes:
+                    if size > have:
+                        copy_launches(engine, strides, have, size - 1)
+                        have = size
+                    with Session(engine) as session:
+                        launches = session.exec(select(func.count()).select_from(text("launch"))).one()
+                    for _ in range(2):  # warm: first use of each statement, the events client
+                        sweep_once(engine)
+                    passes = [sweep_once(engine) for _ in range(args.passes)]
+                    worker_pass = statistics.median(p[0] for p in passes)
+                    reminders = statistics.median(p[1] for p in passes)
+                    total = worker_pass + reminders
+                    baseline = baseline or total
+                    if worker.poll() is not None:
+                        raise SystemExit(f"the worker exited; see {home / 'worker.log'}")
+                    rows.append(
+                        [
+                            f"{launches:,}",
+                            f"{worker_pass * 1000:.0f} ms",
+                            f"{reminders * 1000:.0f} ms",
+                            f"{total * 1000:.0f} ms",
+                            f"{total / baseline:.2f}",
+                            f"{rss_mb(worker.pid):.0f} MB",
+                            str(children(worker.pid)),
+                            str(flow_runs() - runs_before),
+                        ]
+                    )
+                    print(f"  {launches} launches: sweep {total * 1000:.0f} ms", flush=True)
+                engine.dispose()
+        finally:
+            if worker is not None:
+                worker.terminate()
+                worker.wait(timeout=30)
     print(f"median of {args.passes} sweeps per size; one `launchdeck worker` polling every 0.5 s meanwhile")
     header = [
         "launches waiting",

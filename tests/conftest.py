@@ -113,6 +113,19 @@ def sqlite_engine(tmp_path: Path, sqlite_template: Path) -> Iterator[Engine]:
 
 
 @pytest.fixture
+def flow_db(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    """Point the flows' own engine (flows.runtime, built from settings) at the test database."""
+    from flows import runtime  # imported here: most tests never load Prefect
+
+    monkeypatch.setenv("LAUNCHDECK_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    reset_settings()
+    runtime.reset()
+    yield engine
+    runtime.reset()
+    reset_settings()
+
+
+@pytest.fixture
 def session(engine: Engine) -> Iterator[Session]:
     with Session(engine, expire_on_commit=False) as opened:
         yield opened

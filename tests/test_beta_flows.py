@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import col, select
 
-from flows import runtime
 from flows.artifacts import readiness_markdown
 from flows.worker import Worker
 from orchestrator.enums import EnrollmentVia, ExitMetric, FeedbackType, LaunchStatus, Phase, RolloutState
@@ -14,22 +13,11 @@ from orchestrator.models import ExposureChange, Launch, Outbox, Region, RegionRo
 from orchestrator.services.beta_cohorts import create_cohort, enroll
 from orchestrator.services.beta_exit import beta_exit_status
 from orchestrator.services.beta_feedback import resolve_feedback, submit_feedback
-from orchestrator.settings import reset_settings
 from tests.flow_helpers import ready_launch
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
 BETAS = (Phase.PRIVATE_BETA, Phase.PUBLIC_BETA)
-
-
-@pytest.fixture
-def flow_db(engine, monkeypatch):
-    monkeypatch.setenv("LAUNCHDECK_DATABASE_URL", engine.url.render_as_string(hide_password=False))
-    reset_settings()
-    runtime.reset()
-    yield engine
-    runtime.reset()
-    reset_settings()
 
 
 def exposures(session, slug):

@@ -14,29 +14,16 @@ from prefect.client.schemas.filters import (
 from prefect.client.schemas.sorting import FlowRunSort
 from sqlmodel import col, select
 
-from flows import runtime
 from flows.worker import Worker
 from orchestrator.enums import GateKind, LaunchStatus, Phase, RolloutState, Vote
 from orchestrator.models import AuditEvent, ChecklistItem, DeliveryCursor, ExposureChange, Gate, Launch, RegionRollout
 from orchestrator.services.decisions import cast_vote
 from orchestrator.services.items import check_item
 from orchestrator.services.rollouts import halt_region, resume_region, roll_back_region
-from orchestrator.settings import reset_settings
 from tests.factories import item
 from tests.flow_helpers import ready_launch, wait_for
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
-
-
-@pytest.fixture
-def flow_db(engine, monkeypatch):
-    """Point the flows' own engine at the test database."""
-    monkeypatch.setenv("LAUNCHDECK_DATABASE_URL", engine.url.render_as_string(hide_password=False))
-    reset_settings()
-    runtime.reset()
-    yield engine
-    runtime.reset()
-    reset_settings()
 
 
 def exposures(session, slug):
