@@ -19,7 +19,13 @@ from orchestrator.protocols import ExposureRequest, TargetRejected, TargetUnavai
 from orchestrator.ramp import MAX_HOLD_MINUTES
 from orchestrator.services.decisions import cast_vote
 from orchestrator.services.delivery import deliver_exposures
-from orchestrator.services.dispatch import MAX_DELIVERY_ATTEMPTS, claim_rollout, due_rollout_ids, release_rollout
+from orchestrator.services.dispatch import (
+    MAX_DELIVERY_ATTEMPTS,
+    claim_outbox,
+    claim_rollout,
+    due_rollout_ids,
+    release_rollout,
+)
 from orchestrator.services.gates import time_gate_opening, wave_blockers
 from orchestrator.services.launches import LaunchSpec, RegionPlan, create_launch, kick_off_launch
 from orchestrator.services.progress import Step, StepKind, load_snapshot, next_step, take_step
@@ -715,6 +721,21 @@ def test_a_row_delivered_again_after_a_crash_is_recorded_once(engine, seeded, ac
 
         assert [(c.rollout_id, c.percent) for c in exposure_changes(seeded)] == [(rid, 10)]
         assert [r.status for r in target_rows(seeded)] == [OutboxStatus.SENT]
+
+
+def test_a_change_held_by_a_killed_worker_is_not_overtaken_by_a_later_one(engine, seeded, actor):
+    """The 10% step is claimed by a worker that dies; the 50% and 100% steps wait for it, so the
+    target sees 10, 50, 100 in order once the claim runs out, never a stale 10% last."""
+    with freeze_time(START):
+        _, rid = ramped_launch(seeded, actor)
+        target = RecordingTarget(engine)
+        claim_outbox(seeded, topics=[TARGET_TOPIC], now=now(), limit=1, claim_seconds=60)  # then killed
+
+        assert deliver_exposures(session=seeded, target=target, now=now() + timedelta(seconds=1)) == 0
+        assert exposure_changes(seeded) == []
+
+        assert deliver_exposures(session=seeded, target=target, now=now() + timedelta(seconds=61)) == 3
+        assert [(c.rollout_id, c.percent) for c in exposure_changes(seeded)] == [(rid, 10), (rid, 50), (rid, 100)]
 
 
 def test_an_unavailable_target_leaves_the_row_pending_with_backoff_until_it_is_dead(seeded, actor):

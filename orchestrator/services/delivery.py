@@ -2,16 +2,21 @@
 
 A change is marked delivered only after the target took it; a crash in between means the target
 sees it again, with the same idempotency key, which targets treat as one change.
+
+A region's changes reach the target in the order they were made: a change waits while an earlier
+one of the same region is still pending. Otherwise a worker killed holding the claim on a 5% step
+lets its successor send 25% first and the stale 5% after it, when the claim runs out, and the
+feature flag would end a ramp step behind.
 """
 
 from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from orchestrator.enums import Phase
-from orchestrator.models import Launch, Region, RegionRollout
+from orchestrator.enums import OutboxStatus, Phase
+from orchestrator.models import Launch, Outbox, Region, RegionRollout
 from orchestrator.protocols import ExposureRequest, RolloutTarget, TargetRejected, TargetUnavailable
-from orchestrator.services.dispatch import claim_outbox, mark_delivered, mark_failed
+from orchestrator.services.dispatch import claim_outbox, mark_delivered, mark_failed, release_claim
 from orchestrator.services.rollouts import TARGET_TOPIC
 
 
@@ -27,6 +32,9 @@ def deliver_exposures(
     for row in claim_outbox(session, topics=[TARGET_TOPIC], now=now, limit=limit, claim_seconds=claim_seconds):
         assert row.id is not None
         rollout_id = int(row.payload["rollout_id"])
+        if _earlier_change_pending(session, row=row, rollout_id=rollout_id):
+            release_claim(session, outbox_id=row.id, now=now)
+            continue
         found = session.exec(
             select(Launch.slug, Region.code)
             .join(RegionRollout, col(RegionRollout.launch_id) == col(Launch.id))
@@ -55,3 +63,18 @@ def deliver_exposures(
         mark_delivered(session, outbox_id=row.id, now=now)
         delivered += 1
     return delivered
+
+
+def _earlier_change_pending(session: Session, *, row: Outbox, rollout_id: int) -> bool:
+    """Whether an older change of the same region is still undelivered (claimed elsewhere, or
+    backing off). A dead one does not hold the newer ones back: they supersede it."""
+    earlier = session.exec(
+        select(Outbox.payload).where(
+            Outbox.topic == row.topic,
+            Outbox.launch_id == row.launch_id,
+            Outbox.status == OutboxStatus.PENDING,
+            col(Outbox.id) < row.id,
+        )
+    ).all()
+    session.commit()
+    return any(int(payload["rollout_id"]) == rollout_id for payload in earlier)

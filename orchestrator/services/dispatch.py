@@ -99,6 +99,16 @@ def claim_outbox(
     return rows
 
 
+def release_claim(session: Session, *, outbox_id: int, now: datetime) -> None:
+    """Give a claimed row back without counting an attempt: it was not tried, only put off."""
+    with transaction(session):
+        session.execute(
+            update(Outbox)
+            .where(col(Outbox.id) == outbox_id, col(Outbox.status) == OutboxStatus.PENDING)
+            .values(next_attempt_at=now)
+        )
+
+
 def mark_delivered(session: Session, *, outbox_id: int, now: datetime) -> None:
     with transaction(session):
         session.execute(
