@@ -3,9 +3,16 @@ app owns, each with a bounded queue, started and stopped with the app (its lifes
 
 Why not Starlette's ``BackgroundTasks``: those run on the same threadpool as every sync route (up
 to 40 threads), so 50 simultaneous clicks became up to 40 threads of check-offs contending for the
-GIL with the event loop that is trying to send the acknowledgements. A handful of dedicated
+GIL with the event loop that is trying to send the acknowledgements. A couple of dedicated
 threads does the same work with less contention; ``benchmarks/slack_ack.py`` measures both
 (``--app benchmarks._slack_apps:background_tasks_app``) and BENCHMARKS.md has the figures.
+
+Why two workers: a check-off is mostly Python (GIL-bound) work, so threads beyond two do not apply
+a burst sooner, they only take the GIL from the event loop more often. Measured with 50
+simultaneous clicks (benchmarks/slack_ack.py with ``--app benchmarks._slack_apps:four_workers_app``
+and ``one_worker_app``, same run): 4 workers gave an acknowledgement p99 of
+70-85 ms and all clicks applied in 245-250 ms; 2 workers 48-50 ms and 236-264 ms; 1 worker
+45-53 ms and 257-282 ms (one region's clicks then wait on each other's lock in a single queue).
 
 Jobs are sharded by a key (the item id): clicks on one item run in the order they arrived, one at
 a time, so a double click is applied once and its second click is told "already done" (not "someone
@@ -40,7 +47,7 @@ from collections.abc import Callable
 log = logging.getLogger("launchdeck.api.slack_work")
 
 Job = Callable[[], None]
-WORKERS = 4  # parallel check-offs on PostgreSQL; few enough to leave the event loop the GIL
+WORKERS = 2  # see "Why two workers" above
 CAPACITY = 1000  # queued jobs per worker before clicks are handled inline again
 DRAIN_SECONDS = 30.0
 
