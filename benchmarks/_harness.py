@@ -1,20 +1,18 @@
 """What the benchmark scripts share: a throwaway PostgreSQL database, uvicorn in its own process,
-a bounded async load generator, and percentiles.
+server CPU time, and percentiles (the load generators are in `_rawload` and `_wrk`).
 
 Servers run in a child process so the load generator never shares the server's GIL; the baseline
 app and the real app are started by the same function, so they get the same uvicorn settings.
 """
 
-import asyncio
 import math
 import os
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -152,53 +150,6 @@ def uvicorn_process(factory: str, *, env: dict[str, str], log: Path, workers: in
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
-
-
-@dataclass(frozen=True)
-class LoadResult:
-    elapsed: float
-    latencies: list[float]
-    statuses: dict[int, int]
-
-    @property
-    def per_second(self) -> float:
-        return len(self.latencies) / self.elapsed
-
-    def percentile(self, p: float) -> float:
-        return percentile(self.latencies, p)
-
-
-Request = Callable[[httpx.AsyncClient], Awaitable[httpx.Response]]
-
-
-async def _load(base: str, requests: Sequence[Request], concurrency: int) -> LoadResult:
-    """Send ``requests`` through ``concurrency`` kept-alive connections, ``concurrency`` at a time."""
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    latencies: list[float] = []
-    statuses: dict[int, int] = {}
-    queue: asyncio.Queue[Request] = asyncio.Queue()
-    for request in requests:
-        queue.put_nowait(request)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
-        # Open every connection before the clock starts: the figure is the server's, not TCP's.
-        await asyncio.gather(*(client.get("/healthz") for _ in range(concurrency)))
-
-        async def drain() -> None:
-            while not queue.empty():
-                request = queue.get_nowait()
-                started = time.perf_counter()
-                response = await request(client)
-                latencies.append(time.perf_counter() - started)
-                statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
-
-        started = time.perf_counter()
-        await asyncio.gather(*(drain() for _ in range(concurrency)))
-        elapsed = time.perf_counter() - started
-    return LoadResult(elapsed=elapsed, latencies=latencies, statuses=statuses)
-
-
-def load(base: str, requests: Sequence[Request], *, concurrency: int) -> LoadResult:
-    return asyncio.run(_load(base, requests, concurrency))
 
 
 def percentile(values: Sequence[float], p: float) -> float:

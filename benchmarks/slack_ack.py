@@ -6,6 +6,9 @@ checks the item off (change + audit + outbox in one PostgreSQL transaction). Sla
 3,000 ms; the goal is p99 under 100 ms. Baseline: GET /healthz of the same server at the same
 concurrency, in the same run.
 
+Requests go out through `benchmarks/_rawload.py` (raw HTTP/1.1 on kept-alive connections, every
+request of a round written at once): an httpx client pool was slower than the server it measured.
+
 Two figures per click round: the acknowledgement latency (what Slack waits for), and how long from
 the round's first request until all of its check-offs are in the database (polled every 5 ms), so
 an acknowledgement that is fast only because the work piles up behind it shows.
@@ -22,20 +25,11 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-import httpx
 from sqlalchemy import Engine
 from sqlmodel import Session, col, func, select
 
-from benchmarks._harness import (
-    LoadResult,
-    Request,
-    load,
-    machine,
-    percentile,
-    table,
-    throwaway_postgres,
-    uvicorn_process,
-)
+from benchmarks._harness import machine, percentile, table, throwaway_postgres, uvicorn_process
+from benchmarks._rawload import HttpRequest, LoadResult, RequestFactory, load
 from benchmarks._seed import ACTOR, gated_launch, seed_directory
 from notifications.ids import ActionId, ItemRef
 from notifications.signing import slack_signature
@@ -52,7 +46,7 @@ APPLIED_TIMEOUT = 120.0
 APP = "api.app:serving_app"
 
 
-def click(item_id: int) -> Request:
+def click(item_id: int) -> RequestFactory:
     """One Done click as Slack sends it; signed when sent, so its timestamp is fresh."""
     payload = {
         "type": "block_actions",
@@ -72,23 +66,20 @@ def click(item_id: int) -> Request:
     }
     body = urlencode({"payload": json.dumps(payload)}).encode()
 
-    async def send(client: httpx.AsyncClient) -> httpx.Response:
+    def signed() -> HttpRequest:
         timestamp = str(int(time.time()))
         headers = {
             "Content-Type": "application/x-www-form-urlencoded",
             "X-Slack-Request-Timestamp": timestamp,
             "X-Slack-Signature": slack_signature(secret=SECRET, timestamp=timestamp, body=body),
         }
-        return await client.post("/slack/interactions", content=body, headers=headers)
+        return HttpRequest("POST", "/slack/interactions", headers, body)
 
-    return send
+    return signed
 
 
-def health(_index: int) -> Request:
-    async def send(client: httpx.AsyncClient) -> httpx.Response:
-        return await client.get("/healthz")
-
-    return send
+def health(_index: int) -> RequestFactory:
+    return lambda: HttpRequest("GET", "/healthz")
 
 
 def merged(results: list[LoadResult]) -> list[float]:
