@@ -42,6 +42,12 @@ from orchestrator.models import AuditEvent, ChecklistItem
 
 LAUNCHES_PER_ROUND = 20
 WRK_THREADS = 2
+LABELS = {
+    "bare": "bare FastAPI endpoint (baseline)",
+    "read": "reference: bare endpoint + one PostgreSQL read (SQLAlchemy, sync route)",
+    "writes": "reference: a check-off's three writes in raw SQL (asyncpg, async route, no rules)",
+    "real": "check-off (change + audit + outbox)",
+}
 
 
 @dataclass(frozen=True)
@@ -220,11 +226,12 @@ def main() -> None:
             ) as bare,
             uvicorn_process("api.app:serving_app", env=env, log=logs / "api.log", workers=args.workers) as real,
         ):
-            figures: dict[str, list[Measured]] = {"bare": [], "read": [], "real": []}
+            figures: dict[str, list[Measured]] = {kind: [] for kind in LABELS}
             for round_index, ids in enumerate(rounds):
                 for kind, base, path, auth in (
                     ("bare", bare, "/items/{}/check", ""),
                     ("read", bare, "/items/{}/read", ""),
+                    ("writes", bare, "/items/{}/writes", ""),
                     ("real", real, "/api/v1/items/{}/check", authorization),
                 ):
                     measured = drive(base, path=path, ids=ids, authorization=auth, fresh=kind == "real", args=args)
@@ -234,13 +241,8 @@ def main() -> None:
                         figures[kind].append(measured)
         engine.dispose()
     bare_rate = statistics.median(m.per_second for m in figures["bare"])
-    labels = {
-        "bare": "bare FastAPI endpoint (baseline)",
-        "read": "bare endpoint + one PostgreSQL read",
-        "real": "check-off (change + audit + outbox)",
-    }
     rows = []
-    for kind, label in labels.items():
+    for kind, label in LABELS.items():
         rate = statistics.median(m.per_second for m in figures[kind])
         cpu = statistics.median(m.cpu_ms for m in figures[kind])
         rows.append([label, f"{rate:.0f}", f"{rate / bare_rate:.2f}", f"{cpu:.2f}"])
