@@ -11,7 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response, status
 
-from api.deps import ITEM_EDITORS, READERS, WRITERS, PrincipalDep, SessionDep, allow
+from api.deps import ITEM_EDITORS, READERS, WRITERS, Credentials, PrincipalDep, SessionDep, allow, credentials_for
 from api.problems import ERROR_RESPONSES
 from api.routes.audit import audit_out
 from api.routes.launches import IfMatch, expected_version
@@ -157,12 +157,17 @@ def read_item(item_id: ItemId, session: SessionDep) -> ItemOut:
     return item_out(item_view(session=session, item_id=item_id))
 
 
-@router.post("/items/{item_id}/check", response_model=ItemOut, dependencies=[Depends(allow(ITEM_EDITORS))])
+@router.post("/items/{item_id}/check", response_model=ItemOut)
 def check(
-    item_id: ItemId, body: CheckIn, session: SessionDep, principal: PrincipalDep, if_match: IfMatch = None
+    item_id: ItemId,
+    body: CheckIn,
+    session: SessionDep,
+    credentials: Annotated[Credentials, Depends(credentials_for(ITEM_EDITORS))],
+    if_match: IfMatch = None,
 ) -> Response:
     """Mark the item done. Items that need evidence refuse (409) without a link, and an item
     waits for those it depends on; the check-off that completes a gate passes it."""
+    principal = credentials.principal(session)  # in this route's own thread-pool hop
     rule = _TeamRule(principal, item_id)
     item = item_services.check_item(
         session=session,
