@@ -4,14 +4,15 @@ consequences of each: the check-off that completes a gate passes it in the same 
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam
+from sqlalchemy import select as select_rows
 from sqlmodel import Session, col, select
 
 from orchestrator.actors import Actor
 from orchestrator.clock import utcnow
-from orchestrator.enums import SATISFYING_STATUSES, GateKind, GateStatus, ItemStatus, RolloutState
+from orchestrator.enums import SATISFYING_STATUSES, GateKind, GateStatus, ItemStatus, Phase, RolloutState
 from orchestrator.errors import InvalidInput, NotFound, PreconditionFailed
 from orchestrator.ledger import enqueue, record, record_and_enqueue, snapshot
 from orchestrator.models import AuditEvent, ChecklistItem, Gate, Member, Region, RegionRollout, Team, Waiver
@@ -31,9 +32,19 @@ raises (e.g. Forbidden) to refuse the change. The API's member-team rule, and ho
 names its answer shows, without a read of its own before the service's."""
 
 
+class _LockedRollout(NamedTuple):
+    """What a change needs of the locked item's rollout to know whether a gate may have completed.
+    Two columns, not the row: the whole rollout is read (under the lock already held) only by the
+    rare change that may have completed a gate."""
+
+    id: int
+    state: RolloutState
+    phase: Phase | None
+
+
 def _lock_item(
     session: Session, item_id: int, authorize: Authorize | None = None
-) -> tuple[ChecklistItem, RegionRollout]:
+) -> tuple[ChecklistItem, _LockedRollout]:
     """Lock the item's rollout first: every change in one region is serialised, so two check-offs
     can never each see the other's item open and leave a finished gate unpassed.
 
@@ -44,14 +55,14 @@ def _lock_item(
     row = session.execute(_LOCK_ITEM_WITH_ROLLOUT, {"item_id": item_id}).first()
     if row is None:
         raise NotFound(ENTITY, item_id)
-    item, rollout, team, region = row
+    item, state, phase, team, region = row
     if authorize is not None:
         authorize(ItemOwner(key=item.key, owner_team_id=item.owner_team_id, owner_team=team, region=region))
-    return item, rollout
+    return item, _LockedRollout(id=item.rollout_id, state=state, phase=phase)
 
 
 _LOCK_ITEM_WITH_ROLLOUT = (
-    select(ChecklistItem, RegionRollout, col(Team.key), col(Region.code))
+    select_rows(ChecklistItem, col(RegionRollout.state), col(RegionRollout.phase), col(Team.key), col(Region.code))
     .join(RegionRollout, col(RegionRollout.id) == col(ChecklistItem.rollout_id))
     .join(Region, col(Region.id) == col(RegionRollout.region_id))
     .join(Team, col(Team.id) == col(ChecklistItem.owner_team_id))
@@ -101,13 +112,16 @@ def _transition(
         )
         if target in SATISFYING_STATUSES:
             if _may_complete_checklist_gate(session, item=item, rollout=rollout):
-                evaluate_gates(session, rollout=rollout, now=now, actor=actor)
+                # Fresh, under the lock taken above: a long-lived session may hold an older copy.
+                whole = session.get(RegionRollout, rollout.id, populate_existing=True)
+                assert whole is not None  # locked above, and a rollout is never deleted
+                evaluate_gates(session, rollout=whole, now=now, actor=actor)
         elif item.blocking:
             _alert_if_gate_already_passed(session, item=item, actor=actor)
     return item
 
 
-def _may_complete_checklist_gate(session: Session, *, item: ChecklistItem, rollout: RegionRollout) -> bool:
+def _may_complete_checklist_gate(session: Session, *, item: ChecklistItem, rollout: _LockedRollout) -> bool:
     """Whether closing ``item`` can have completed a gate, so the gates need evaluating.
 
     Only the checklist gate of the phase the region is gated at depends on items, and only on its
@@ -118,7 +132,6 @@ def _may_complete_checklist_gate(session: Session, *, item: ChecklistItem, rollo
     the last two items the second sees the first's and passes the gate."""
     if not item.blocking or rollout.state != RolloutState.GATED or item.phase != rollout.phase:
         return False
-    assert rollout.id is not None
     return open_blocking_items(session, rollout_id=rollout.id, phase=item.phase) == 0
 
 
