@@ -1,17 +1,17 @@
 """Checklist items: list a launch's items with filters, read one, and every change an owner or
 product ops makes to one (check, uncheck, start, block, n/a, waive, assign, evidence, comment).
 
-Routes stay thin: each reads the item for the team rule, calls one orchestrator service (which
-locks, compare-and-sets, audits and queues the notice in one transaction) and answers the item as
-it is now. A member token may change only its own team's items; the 403 names the owning team so
-the caller knows whom to ask.
+Routes stay thin: each calls one orchestrator service (which locks, compare-and-sets, audits and
+queues the notice in one transaction) and answers the item as it is now. A member token may change
+only its own team's items; the 403 names the owning team so the caller knows whom to ask. The rule
+is checked on the service's locked read (`_TeamRule`), so a change costs no read of its own first.
 """
 
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response, status
 
-from api.deps import ITEM_EDITORS, READERS, WRITERS, PrincipalDep, SessionDep, allow
+from api.deps import ITEM_EDITORS, READERS, WRITERS, Credentials, PrincipalDep, SessionDep, allow, credentials_for
 from api.problems import ERROR_RESPONSES
 from api.routes.audit import audit_out
 from api.routes.launches import IfMatch, expected_version
@@ -69,20 +69,45 @@ def item_out(view: ItemView) -> ItemOut:
     )
 
 
-def _editable(session: SessionDep, principal: Principal, item_id: int) -> ItemOwner:
-    """The item's owner and names, if this caller may change it: a member token only its own
-    team's items."""
-    owner = item_owner(session=session, item_id=item_id)
+def _forbidden_unless_own_team(principal: Principal, item_id: int, owner: ItemOwner) -> None:
+    """A member token may change only its own team's items."""
     if principal.role == Role.MEMBER and owner.owner_team_id != principal.team_id:
         raise Forbidden(
             f"checklist item {item_id} ({owner.key}) is owned by team {owner.owner_team}; "
             "a member token may change only its own team's items"
         )
+
+
+def _editable(session: SessionDep, principal: Principal, item_id: int) -> ItemOwner:
+    """The item's owner and names, if this caller may change it (for a service that takes no
+    ``authorize``)."""
+    owner = item_owner(session=session, item_id=item_id)
+    _forbidden_unless_own_team(principal, item_id, owner)
     return owner
 
 
+class _TeamRule:
+    """The team rule as a service's ``authorize``: the service calls it with the item's owner
+    under its row lock, before it checks anything of the item (so a 404 still comes before the
+    403, and the 403 before a stale version's 409); it keeps the names the answer shows."""
+
+    def __init__(self, principal: Principal, item_id: int) -> None:
+        self._principal = principal
+        self._item_id = item_id
+        self._owner: ItemOwner | None = None
+
+    def __call__(self, owner: ItemOwner) -> None:
+        _forbidden_unless_own_team(self._principal, self._item_id, owner)
+        self._owner = owner
+
+    @property
+    def owner(self) -> ItemOwner:
+        assert self._owner is not None, "the service returned without locking the item"
+        return self._owner
+
+
 def _answer(owner: ItemOwner, item: ChecklistItem) -> Response:
-    """The changed item as the service left it (no re-read), with the names read before the change.
+    """The changed item as the service left it (no re-read), with the names its locked read brought.
 
     Answered as JSON bytes, ready: an `ItemOut` is valid once built, and a plain `def` route's
     return value would be validated again in one more thread-pool hop before being serialised."""
@@ -132,21 +157,27 @@ def read_item(item_id: ItemId, session: SessionDep) -> ItemOut:
     return item_out(item_view(session=session, item_id=item_id))
 
 
-@router.post("/items/{item_id}/check", response_model=ItemOut, dependencies=[Depends(allow(ITEM_EDITORS))])
+@router.post("/items/{item_id}/check", response_model=ItemOut)
 def check(
-    item_id: ItemId, body: CheckIn, session: SessionDep, principal: PrincipalDep, if_match: IfMatch = None
+    item_id: ItemId,
+    body: CheckIn,
+    session: SessionDep,
+    credentials: Annotated[Credentials, Depends(credentials_for(ITEM_EDITORS))],
+    if_match: IfMatch = None,
 ) -> Response:
     """Mark the item done. Items that need evidence refuse (409) without a link, and an item
     waits for those it depends on; the check-off that completes a gate passes it."""
-    owner = _editable(session, principal, item_id)
+    principal = credentials.principal(session)  # in this route's own thread-pool hop
+    rule = _TeamRule(principal, item_id)
     item = item_services.check_item(
         session=session,
         item_id=item_id,
         actor=principal.actor,
         evidence_url=body.evidence_url,
         expected_version=expected_version(if_match, body.version),
+        authorize=rule,
     )
-    return _answer(owner, item)
+    return _answer(rule.owner, item)
 
 
 @router.post("/items/{item_id}/uncheck", response_model=ItemOut, dependencies=[Depends(allow(ITEM_EDITORS))])
@@ -155,15 +186,16 @@ def uncheck(
 ) -> Response:
     """Reopen a done, waived or n/a item (its waivers are revoked). A gate it already passed
     stays passed; the reopening is raised as an alert instead."""
-    owner = _editable(session, principal, item_id)
+    rule = _TeamRule(principal, item_id)
     item = item_services.reopen_item(
         session=session,
         item_id=item_id,
         actor=principal.actor,
         reason=body.reason,
         expected_version=expected_version(if_match, body.version),
+        authorize=rule,
     )
-    return _answer(owner, item)
+    return _answer(rule.owner, item)
 
 
 @router.post("/items/{item_id}/start", response_model=ItemOut, dependencies=[Depends(allow(ITEM_EDITORS))])
@@ -175,14 +207,15 @@ def start(
     if_match: IfMatch = None,
 ) -> Response:
     """Mark the item in progress (the body is optional: only a version)."""
-    owner = _editable(session, principal, item_id)
+    rule = _TeamRule(principal, item_id)
     item = item_services.start_item(
         session=session,
         item_id=item_id,
         actor=principal.actor,
         expected_version=expected_version(if_match, body.version if body else None),
+        authorize=rule,
     )
-    return _answer(owner, item)
+    return _answer(rule.owner, item)
 
 
 @router.post("/items/{item_id}/block", response_model=ItemOut, dependencies=[Depends(allow(ITEM_EDITORS))])
@@ -190,15 +223,16 @@ def block(
     item_id: ItemId, body: ItemReasonIn, session: SessionDep, principal: PrincipalDep, if_match: IfMatch = None
 ) -> Response:
     """Mark the item blocked and say by what; a blocked blocking item turns the launch red."""
-    owner = _editable(session, principal, item_id)
+    rule = _TeamRule(principal, item_id)
     item = item_services.block_item(
         session=session,
         item_id=item_id,
         actor=principal.actor,
         reason=body.reason,
         expected_version=expected_version(if_match, body.version),
+        authorize=rule,
     )
-    return _answer(owner, item)
+    return _answer(rule.owner, item)
 
 
 @router.post("/items/{item_id}/not-applicable", response_model=ItemOut, dependencies=[Depends(allow(ITEM_EDITORS))])
@@ -206,15 +240,16 @@ def not_applicable(
     item_id: ItemId, body: ItemReasonIn, session: SessionDep, principal: PrincipalDep, if_match: IfMatch = None
 ) -> Response:
     """Mark the item as not applying to this launch, with the reason."""
-    owner = _editable(session, principal, item_id)
+    rule = _TeamRule(principal, item_id)
     item = item_services.mark_not_applicable(
         session=session,
         item_id=item_id,
         actor=principal.actor,
         reason=body.reason,
         expected_version=expected_version(if_match, body.version),
+        authorize=rule,
     )
-    return _answer(owner, item)
+    return _answer(rule.owner, item)
 
 
 @router.post("/items/{item_id}/waive", response_model=ItemOut, dependencies=[Depends(allow(WRITERS))])
@@ -223,7 +258,7 @@ def waive(
 ) -> Response:
     """Accept the risk of not doing the item. Product ops and admins only: a team asks for a
     waiver (comment) but does not grant its own, since a waiver can open a gate."""
-    owner = _editable(session, principal, item_id)
+    rule = _TeamRule(principal, item_id)
     item = item_services.waive_item(
         session=session,
         item_id=item_id,
@@ -231,8 +266,9 @@ def waive(
         reason=body.reason,
         expires_at=body.expires_at,
         expected_version=expected_version(if_match, body.version),
+        authorize=rule,
     )
-    return _answer(owner, item)
+    return _answer(rule.owner, item)
 
 
 @router.post("/items/{item_id}/assign", response_model=ItemOut, dependencies=[Depends(allow(ITEM_EDITORS))])
@@ -240,15 +276,16 @@ def assign(
     item_id: ItemId, body: AssignIn, session: SessionDep, principal: PrincipalDep, if_match: IfMatch = None
 ) -> Response:
     """Give the item to a member (by id), or take it back with null."""
-    owner = _editable(session, principal, item_id)
+    rule = _TeamRule(principal, item_id)
     item = item_services.assign_item(
         session=session,
         item_id=item_id,
         assignee_id=body.assignee_id,
         actor=principal.actor,
         expected_version=expected_version(if_match, body.version),
+        authorize=rule,
     )
-    return _answer(owner, item)
+    return _answer(rule.owner, item)
 
 
 @router.post("/items/{item_id}/evidence", response_model=ItemOut, dependencies=[Depends(allow(ITEM_EDITORS))])
@@ -256,15 +293,16 @@ def evidence(
     item_id: ItemId, body: EvidenceIn, session: SessionDep, principal: PrincipalDep, if_match: IfMatch = None
 ) -> Response:
     """Attach or replace the evidence link without changing the status (same link again: no-op)."""
-    owner = _editable(session, principal, item_id)
+    rule = _TeamRule(principal, item_id)
     item = item_services.attach_evidence(
         session=session,
         item_id=item_id,
         url=body.url,
         actor=principal.actor,
         expected_version=expected_version(if_match, body.version),
+        authorize=rule,
     )
-    return _answer(owner, item)
+    return _answer(rule.owner, item)
 
 
 @router.post(

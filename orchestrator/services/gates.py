@@ -8,14 +8,23 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, bindparam, func, update
+from sqlalchemy import CursorResult, bindparam, func, text, update
 from sqlmodel import Session, col, select
 
 from orchestrator.actors import Actor
 from orchestrator.clock import as_utc
-from orchestrator.enums import SATISFYING_STATUSES, GateKind, GateStatus, Phase, RolloutState, Vote, WaveMode
+from orchestrator.enums import GateKind, GateStatus, Phase, RolloutState, Vote, WaveMode
 from orchestrator.ledger import enqueue, record_and_enqueue
-from orchestrator.models import ChecklistItem, Decision, Gate, Launch, PhaseDate, Region, RegionRollout
+from orchestrator.models import (
+    OPEN_BLOCKING_ITEM,
+    ChecklistItem,
+    Decision,
+    Gate,
+    Launch,
+    PhaseDate,
+    Region,
+    RegionRollout,
+)
 from orchestrator.services._unit import compare_and_set
 from orchestrator.services.beta_exit import exit_gate_holds
 from orchestrator.windows import next_opening
@@ -37,16 +46,27 @@ def open_phase_gates(session: Session, *, rollout: RegionRollout, phase: Phase, 
 
 
 # Built once (every check-off that may complete a gate runs it): compiled and cache-keyed once.
-_OPEN_BLOCKING_ITEMS = select(func.count()).where(
-    col(ChecklistItem.rollout_id) == bindparam("rollout_id"),
-    col(ChecklistItem.phase) == bindparam("phase"),
-    col(ChecklistItem.blocking).is_(True),
-    col(ChecklistItem.status).not_in(SATISFYING_STATUSES),
+# The open-blocking predicate is OPEN_BLOCKING_ITEM (the partial index's text, the satisfying
+# statuses as literals): no IN list to expand per execution. SQLite's plan is unchanged by it (a
+# search of the unique index by rollout_id and phase).
+_OPEN_BLOCKING_ITEMS = (
+    select(func.count())
+    .select_from(ChecklistItem)
+    .where(
+        col(ChecklistItem.rollout_id) == bindparam("rollout_id"),
+        col(ChecklistItem.phase) == bindparam("phase"),
+        text(OPEN_BLOCKING_ITEM),
+    )
 )
 
 
 def open_blocking_items(session: Session, *, rollout_id: int, phase: Phase) -> int:
-    return int(session.execute(_OPEN_BLOCKING_ITEMS, {"rollout_id": rollout_id, "phase": phase}).scalar_one())
+    """Blocking items of the phase not done, waived or n/a. Core, on the session's connection
+    (a count needs no ORM execution context), after flushing what the caller changed, as the
+    ORM's autoflush would."""
+    session.flush()
+    result = session.connection().execute(_OPEN_BLOCKING_ITEMS, {"rollout_id": rollout_id, "phase": phase})
+    return int(result.scalar_one())
 
 
 def approval_holds(session: Session, gate: Gate) -> bool:

@@ -2,18 +2,21 @@
 consequences of each: the check-off that completes a gate passes it in the same transaction.
 """
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam
+from sqlalchemy import select as select_rows
 from sqlmodel import Session, col, select
 
 from orchestrator.actors import Actor
 from orchestrator.clock import utcnow
-from orchestrator.enums import SATISFYING_STATUSES, GateKind, GateStatus, ItemStatus, RolloutState
+from orchestrator.enums import SATISFYING_STATUSES, GateKind, GateStatus, ItemStatus, Phase, RolloutState
 from orchestrator.errors import InvalidInput, NotFound, PreconditionFailed
 from orchestrator.ledger import enqueue, record, record_and_enqueue, snapshot
-from orchestrator.models import AuditEvent, ChecklistItem, Gate, Member, RegionRollout, Waiver
+from orchestrator.models import AuditEvent, ChecklistItem, Gate, Member, Region, RegionRollout, Team, Waiver
+from orchestrator.queries import ItemOwner
 from orchestrator.rules import check_item_transition
 from orchestrator.services._unit import compare_and_set, expect_version, transaction
 from orchestrator.services.gates import evaluate_gates, open_blocking_items
@@ -23,23 +26,46 @@ _EVIDENCE_URL_MAX = 2000  # ChecklistItem.evidence_url's column length
 _COMMENT_MAX = 1000  # AuditEvent.reason's column length: a comment is stored there
 _TRACKED = ("status", "evidence_url", "blocked_reason", "checked_by", "assignee_id")
 
+Authorize = Callable[[ItemOwner], None]
+"""Told the item's owning team and names under the lock, before anything is checked or changed;
+raises (e.g. Forbidden) to refuse the change. The API's member-team rule, and how it learns the
+names its answer shows, without a read of its own before the service's."""
 
-def _lock_item(session: Session, item_id: int) -> tuple[ChecklistItem, RegionRollout]:
+
+class _LockedRollout(NamedTuple):
+    """What a change needs of the locked item's rollout to know whether a gate may have completed.
+    Two columns, not the row: the whole rollout is read (under the lock already held) only by the
+    rare change that may have completed a gate."""
+
+    id: int
+    state: RolloutState
+    phase: Phase | None
+
+
+def _lock_item(
+    session: Session, item_id: int, authorize: Authorize | None = None
+) -> tuple[ChecklistItem, _LockedRollout]:
     """Lock the item's rollout first: every change in one region is serialised, so two check-offs
     can never each see the other's item open and leave a finished gate unpassed.
 
     One statement: PostgreSQL takes the row locks of ``FOR NO KEY UPDATE OF regionrollout,
-    checklistitem`` in that order (the rollout before the item, as every other service does)."""
+    checklistitem`` in that order (the rollout before the item, as every other service does).
+    The owning team's key and the region's code ride along unlocked (they never change with the
+    item), for ``authorize``."""
     row = session.execute(_LOCK_ITEM_WITH_ROLLOUT, {"item_id": item_id}).first()
     if row is None:
         raise NotFound(ENTITY, item_id)
-    item, rollout = row
-    return item, rollout
+    item, state, phase, team, region = row
+    if authorize is not None:
+        authorize(ItemOwner(key=item.key, owner_team_id=item.owner_team_id, owner_team=team, region=region))
+    return item, _LockedRollout(id=item.rollout_id, state=state, phase=phase)
 
 
 _LOCK_ITEM_WITH_ROLLOUT = (
-    select(ChecklistItem, RegionRollout)
+    select_rows(ChecklistItem, col(RegionRollout.state), col(RegionRollout.phase), col(Team.key), col(Region.code))
     .join(RegionRollout, col(RegionRollout.id) == col(ChecklistItem.rollout_id))
+    .join(Region, col(Region.id) == col(RegionRollout.region_id))
+    .join(Team, col(Team.id) == col(ChecklistItem.owner_team_id))
     .where(col(ChecklistItem.id) == bindparam("item_id"))
     .with_for_update(of=[RegionRollout, ChecklistItem], key_share=True)
     .execution_options(populate_existing=True)
@@ -57,10 +83,11 @@ def _transition(
     reason: str | None,
     expected_version: int | None,
     before_write: Any = None,
+    authorize: Authorize | None = None,
 ) -> ChecklistItem:
     now = utcnow()
     with transaction(session):
-        item, rollout = _lock_item(session, item_id)
+        item, rollout = _lock_item(session, item_id, authorize)
         expect_version(item, expected_version, ENTITY)
         if item.status == target:
             return item  # double click, Slack retry: nothing changes twice
@@ -85,13 +112,16 @@ def _transition(
         )
         if target in SATISFYING_STATUSES:
             if _may_complete_checklist_gate(session, item=item, rollout=rollout):
-                evaluate_gates(session, rollout=rollout, now=now, actor=actor)
+                # Fresh, under the lock taken above: a long-lived session may hold an older copy.
+                whole = session.get(RegionRollout, rollout.id, populate_existing=True)
+                assert whole is not None  # locked above, and a rollout is never deleted
+                evaluate_gates(session, rollout=whole, now=now, actor=actor)
         elif item.blocking:
             _alert_if_gate_already_passed(session, item=item, actor=actor)
     return item
 
 
-def _may_complete_checklist_gate(session: Session, *, item: ChecklistItem, rollout: RegionRollout) -> bool:
+def _may_complete_checklist_gate(session: Session, *, item: ChecklistItem, rollout: _LockedRollout) -> bool:
     """Whether closing ``item`` can have completed a gate, so the gates need evaluating.
 
     Only the checklist gate of the phase the region is gated at depends on items, and only on its
@@ -102,7 +132,6 @@ def _may_complete_checklist_gate(session: Session, *, item: ChecklistItem, rollo
     the last two items the second sees the first's and passes the gate."""
     if not item.blocking or rollout.state != RolloutState.GATED or item.phase != rollout.phase:
         return False
-    assert rollout.id is not None
     return open_blocking_items(session, rollout_id=rollout.id, phase=item.phase) == 0
 
 
@@ -113,6 +142,7 @@ def check_item(
     actor: Actor,
     evidence_url: str | None = None,
     expected_version: int | None = None,
+    authorize: Authorize | None = None,
 ) -> ChecklistItem:
     """Mark an item done. Items that need evidence refuse a check without a link, and an item
     waits for the items it depends on."""
@@ -137,6 +167,7 @@ def check_item(
         reason=None,
         expected_version=expected_version,
         before_write=guard,
+        authorize=authorize,
     )
 
 
@@ -147,6 +178,7 @@ def reopen_item(
     actor: Actor,
     reason: str | None = None,
     expected_version: int | None = None,
+    authorize: Authorize | None = None,
 ) -> ChecklistItem:
     """Uncheck a done item (or undo a waiver / n/a). A gate that already passed stays passed; the
     reopening is raised as an alert instead."""
@@ -166,10 +198,18 @@ def reopen_item(
         reason=reason,
         expected_version=expected_version,
         before_write=revoke_waivers,
+        authorize=authorize,
     )
 
 
-def start_item(*, session: Session, item_id: int, actor: Actor, expected_version: int | None = None) -> ChecklistItem:
+def start_item(
+    *,
+    session: Session,
+    item_id: int,
+    actor: Actor,
+    expected_version: int | None = None,
+    authorize: Authorize | None = None,
+) -> ChecklistItem:
     return _transition(
         session=session,
         item_id=item_id,
@@ -179,11 +219,18 @@ def start_item(*, session: Session, item_id: int, actor: Actor, expected_version
         values={"blocked_reason": None},
         reason=None,
         expected_version=expected_version,
+        authorize=authorize,
     )
 
 
 def block_item(
-    *, session: Session, item_id: int, actor: Actor, reason: str, expected_version: int | None = None
+    *,
+    session: Session,
+    item_id: int,
+    actor: Actor,
+    reason: str,
+    expected_version: int | None = None,
+    authorize: Authorize | None = None,
 ) -> ChecklistItem:
     reason = _required(reason, "reason", "say what blocks it, so its owner and prodops can act")
     return _transition(
@@ -195,11 +242,18 @@ def block_item(
         values={"blocked_reason": reason},
         reason=reason,
         expected_version=expected_version,
+        authorize=authorize,
     )
 
 
 def mark_not_applicable(
-    *, session: Session, item_id: int, actor: Actor, reason: str, expected_version: int | None = None
+    *,
+    session: Session,
+    item_id: int,
+    actor: Actor,
+    reason: str,
+    expected_version: int | None = None,
+    authorize: Authorize | None = None,
 ) -> ChecklistItem:
     reason = _required(reason, "reason", "say why this item does not apply to the launch")
     return _transition(
@@ -211,6 +265,7 @@ def mark_not_applicable(
         values={"checked_by": actor.name, "checked_at": utcnow()},
         reason=reason,
         expected_version=expected_version,
+        authorize=authorize,
     )
 
 
@@ -222,6 +277,7 @@ def waive_item(
     reason: str,
     expires_at: datetime | None = None,
     expected_version: int | None = None,
+    authorize: Authorize | None = None,
 ) -> ChecklistItem:
     """Accept the risk of not doing an item; the waiver names who accepted it and why."""
     reason = _required(reason, "reason", "a waiver needs the risk accepted and why")
@@ -241,6 +297,7 @@ def waive_item(
         reason=reason,
         expected_version=expected_version,
         before_write=add_waiver,
+        authorize=authorize,
     )
 
 
@@ -251,9 +308,10 @@ def assign_item(
     assignee_id: int | None,
     actor: Actor,
     expected_version: int | None = None,
+    authorize: Authorize | None = None,
 ) -> ChecklistItem:
     with transaction(session):
-        item, _rollout = _lock_item(session, item_id)
+        item, _rollout = _lock_item(session, item_id, authorize)
         expect_version(item, expected_version, ENTITY)
         if item.assignee_id == assignee_id:
             return item
@@ -288,6 +346,7 @@ def attach_evidence(
     url: str,
     actor: Actor,
     expected_version: int | None = None,
+    authorize: Authorize | None = None,
 ) -> ChecklistItem:
     """Attach (or replace) an item's evidence link without touching its status.
 
@@ -299,7 +358,7 @@ def attach_evidence(
     if len(cleaned) > _EVIDENCE_URL_MAX:
         raise InvalidInput("evidence_url", f"must be at most {_EVIDENCE_URL_MAX} characters")
     with transaction(session):
-        item, _rollout = _lock_item(session, item_id)
+        item, _rollout = _lock_item(session, item_id, authorize)
         expect_version(item, expected_version, ENTITY)
         if item.evidence_url == cleaned:
             return item
