@@ -103,29 +103,26 @@ def _with_children(pid: int) -> list[int]:
 
 @contextmanager
 def uvicorn_process(factory: str, *, env: dict[str, str], log: Path, workers: int = 1) -> Iterator[str]:
-    """``uvicorn --factory <factory>`` on a free loopback port with the settings `launchdeck serve`
-    uses (default loop and HTTP parser; one process unless ``workers``, like `serve --workers`);
-    yields the base URL once /healthz answers."""
+    """``factory`` served on a free loopback port the way `launchdeck serve` serves the API
+    (`cli/serving.py`: uvicorn, default loop and HTTP parser, TCP_NODELAY; one process unless
+    ``workers``, like `serve --workers`); yields the base URL once /healthz answers."""
     port = free_port()
     command = [
         sys.executable,
         "-m",
-        "uvicorn",
+        "cli.serving",
         factory,
-        "--factory",
         "--host",
         "127.0.0.1",
         "--port",
         str(port),
         "--log-level",
         "warning",
-        "--app-dir",
-        str(ROOT),
         "--workers",
         str(workers),
     ]
     with log.open("ab") as sink:
-        process = subprocess.Popen(command, env={**os.environ, **env}, stdout=sink, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=sink, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     _SERVER_PIDS[base] = process.pid
     try:

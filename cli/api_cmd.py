@@ -74,13 +74,12 @@ def serve(
 ) -> None:
     """Run the HTTP API alone (uvicorn), e.g. behind a load balancer; replicas may share one
     PostgreSQL safely."""
-    import uvicorn
-
     from cli.context import engine_from_settings
+    from cli.serving import serve_factory
     from orchestrator.migrate import ensure_schema_current
 
     engine = engine_from_settings()
     ensure_schema_current(engine)
     engine.dispose()
     console.print(f"API on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
-    uvicorn.run("api.app:serving_app", factory=True, host=host, port=port, workers=workers, log_level="info")
+    serve_factory("api.app:serving_app", host=host, port=port, workers=workers)
