@@ -44,7 +44,7 @@ def create_app() -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-        pools["asyncpg"] = await asyncpg.create_pool(dsn, min_size=20, max_size=20)
+        pools["asyncpg"] = await asyncpg.create_pool(dsn, min_size=1, max_size=10)
         try:
             yield
         finally:
