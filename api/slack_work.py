@@ -8,11 +8,12 @@ threads does the same work with less contention; ``benchmarks/slack_ack.py`` mea
 (``--app benchmarks._slack_apps:background_tasks_app``) and BENCHMARKS.md has the figures.
 
 Why two workers: a check-off is mostly Python (GIL-bound) work, so threads beyond two do not apply
-a burst sooner, they only take the GIL from the event loop more often. Measured with 50
-simultaneous clicks (benchmarks/slack_ack.py with ``--app benchmarks._slack_apps:four_workers_app``
-and ``one_worker_app``, same run): 4 workers gave an acknowledgement p99 of
-70-85 ms and all clicks applied in 245-250 ms; 2 workers 48-50 ms and 236-264 ms; 1 worker
-45-53 ms and 257-282 ms (one region's clicks then wait on each other's lock in a single queue).
+a burst sooner, they only take the GIL from the event loop more often. 50 simultaneous clicks
+(benchmarks/slack_ack.py, with ``--app benchmarks._slack_apps:four_workers_app`` and
+``one_worker_app`` for the others): with other work on the machine, 4 workers gave an
+acknowledgement p99 of 70-85 ms against 48-50 ms for 2 and 45-53 ms for 1, all clicks applied in
+about the same 240-280 ms; on a quiet machine all three were within a few ms of each other (p99
+55-66 ms, applied in 280-343 ms). One worker would put each region's clicks in a single queue.
 
 Jobs are sharded by a key (the item id): clicks on one item run in the order they arrived, one at
 a time, so a double click is applied once and its second click is told "already done" (not "someone
@@ -23,8 +24,9 @@ the caller then does the work before answering, as before this existed: slower, 
 A job's Slack calls come after its transaction on the same thread, so a slow Slack holds one
 worker for at most the call's timeout (5 s for response_url). Jobs that open a modal are queued
 ``urgent``: their ``trigger_id`` dies three seconds after the click, so they go ahead of the
-check-offs waiting on their worker (which can add up to seconds: the benchmark's "all applied"
-figure is 1.2 to 2.9 s for 50 simultaneous clicks on a machine at load 6 to 11).
+check-offs waiting on their worker (which can add up to seconds on a busy machine: the benchmark's
+"all applied" figure for 50 simultaneous clicks is about 0.3 s quiet and was 1.2 to 2.9 s at a
+load of 6 to 11).
 
 What a hard crash loses: clicks acknowledged but still queued or running (at most ``capacity``
 per worker, in practice the few milliseconds' worth in flight). Slack has been told 200 and will not
