@@ -23,9 +23,7 @@ class WrkResult:
     seconds: float
     non_2xx: int
     socket_errors: int
-    exhausted: int  # requests sent after the script ran out of fresh ids
-    p50_ms: float
-    p99_ms: float
+    exhausted: int  # times a thread ran out of fresh ids and started over
 
     @property
     def per_second(self) -> float:
@@ -61,6 +59,4 @@ def run_wrk(
         non_2xx=figures["non_2xx"],
         socket_errors=figures["socket_errors"],
         exhausted=figures["exhausted"],
-        p50_ms=figures["p50_us"] / 1000,
-        p99_ms=figures["p99_us"] / 1000,
     )
