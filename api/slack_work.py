@@ -11,9 +11,10 @@ Why two workers: a check-off is mostly Python (GIL-bound) work, so threads beyon
 a burst sooner, they only take the GIL from the event loop more often. 50 simultaneous clicks
 (benchmarks/slack_ack.py, with ``--app benchmarks._slack_apps:four_workers_app`` and
 ``one_worker_app`` for the others): with other work on the machine, 4 workers gave an
-acknowledgement p99 of 70-85 ms against 48-50 ms for 2 and 45-53 ms for 1, all clicks applied in
-about the same 240-280 ms; on a quiet machine all three were within a few ms of each other (p99
-55-66 ms, applied in 280-343 ms). One worker would put each region's clicks in a single queue.
+acknowledgement p99 of 70-85 ms for clicks spread over launches (53-63 ms on one region) against
+48-50 ms for 2 and 45-53 ms for 1, all clicks applied in about the same time (medians 236-282
+ms); on a quiet machine all three were within a few ms of each other (p99 55-66 ms, medians
+270-326 ms). One worker would put each region's clicks in a single queue.
 
 Jobs are sharded by a key (the item id): clicks on one item run in the order they arrived, one at
 a time, so a double click is applied once and its second click is told "already done" (not "someone

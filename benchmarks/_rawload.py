@@ -2,12 +2,12 @@
 written as bytes, answers read by Content-Length.
 
 Why not httpx: on this 2-core machine an httpx async client costs more CPU per request than the
-endpoints it measures. Driving a bare FastAPI endpoint, it topped out near 400 requests/s while
-wrk reached 2,300 against the same server, and 50 concurrent GET /healthz took a p99 of 400 ms, so
-both figures described the load generator rather than the server (BENCHMARKS.md, "Load
-generators"). This one does the minimum per request (format the bytes, one write, read the head
-and the body) and stays within a few percent of wrk; ``--check-generator`` in the check-off
-benchmark compares the two when wrk is installed.
+endpoints it measures. In one run against a bare FastAPI endpoint it reached a quarter of wrk's
+rate, and bursts of 50 GET /healthz took a p99 of 243 ms against 22 ms sent this way, so its
+figures described the load generator rather than the server. This one does the minimum per
+request (format the bytes, one write, read the head and the body) and kept pace with wrk (0.88 to
+1.08 of its rate). `benchmarks/load_generators.py` measures the three side by side; the figures
+are in BENCHMARKS.md, "Load generators".
 """
 
 import asyncio
