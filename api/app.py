@@ -2,6 +2,9 @@
 and /readyz, every error as problem+json.
 
 The request path only commits (change + audit + outbox) and returns; workers react afterwards.
+Routes run in the thread pool on the sync engine, except the check-off, which people call all
+day: it runs on the event loop through an async twin of the engine (`make_async_engine`), made
+here per serving loop because async connections belong to the loop that opened them.
 Slack clicks are acknowledged before even that: the app's ``SlackWork`` threads (started and
 drained here, in the lifespan) carry them out after the answer (api/slack_work.py).
 """
@@ -19,7 +22,7 @@ from api.portfolio_cache import PortfolioCache
 from api.routes import admin, audit, beta, dashboard, decisions, items, launches, outbox, rollup
 from api.slack_work import SlackWork
 from api.web_session import NeedsLogin
-from orchestrator.db import make_engine
+from orchestrator.db import make_async_engine, make_engine
 from orchestrator.migrate import ensure_schema_current
 from orchestrator.settings import get_settings
 
@@ -40,6 +43,7 @@ def create_app(*, engine: Engine | None = None, tune_gc: bool = False) -> FastAP
         owned = engine is None
         app.state.engine = engine or _engine_from_settings()
         ensure_schema_current(app.state.engine)
+        app.state.async_engine = make_async_engine(app.state.engine)
         app.state.slack_work.start()
         if tune_gc:
             gc_tuning.settle_for_serving()
@@ -47,6 +51,7 @@ def create_app(*, engine: Engine | None = None, tune_gc: bool = False) -> FastAP
             yield
         finally:
             app.state.slack_work.stop()  # finish acknowledged clicks before the engine goes
+            await app.state.async_engine.dispose()
             if owned:
                 app.state.engine.dispose()
 

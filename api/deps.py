@@ -3,16 +3,19 @@ roles allowed. `app.dependency_overrides` swaps them in tests instead of patchin
 
 from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import Engine
+from sqlalchemy import Engine, orm
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlmodel import Session
 
 from orchestrator.enums import Role
 from orchestrator.errors import Forbidden, Unauthenticated
 from orchestrator.services.tokens import Principal, authenticate
+
+WorkT = TypeVar("WorkT")
 
 # Dependencies that do no I/O are `async def`: FastAPI runs a plain `def` dependency in the
 # thread pool, and a hop there per dependency costs more than the dependency itself.
@@ -38,6 +41,31 @@ async def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> AsyncIt
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+async def get_async_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """A session for a route served on the event loop (the check-off): ``await
+    session.run_sync(work, ...)`` hands ``work`` an ordinary ``Session`` on the async engine, so
+    it calls the same services as every other route. Closing returns the connection (a ROLLBACK
+    first only if a failure left a transaction open)."""
+    engine: AsyncEngine = request.app.state.async_engine
+    async with AsyncSession(engine, sync_session_class=Session, expire_on_commit=False) as session:
+        yield session
+
+
+AsyncSessionDep = Annotated[AsyncSession, Depends(get_async_session)]
+
+
+async def run_work(session: AsyncSession, work: Callable[[Session], WorkT]) -> WorkT:
+    """``work(sync_session)`` on the event loop, typed for the services' SQLModel ``Session``
+    (what ``get_async_session`` makes its sync side), which ``AsyncSession.run_sync``'s
+    signature cannot say."""
+
+    def bridge(sync_session: orm.Session) -> WorkT:
+        assert isinstance(sync_session, Session)
+        return work(sync_session)
+
+    return await session.run_sync(bridge)
 
 
 def bearer_secret(request: Request) -> str:
@@ -92,17 +120,18 @@ class Credentials:
 
     def principal(self, session: Session) -> Principal:
         """The caller, if its token is known, unrevoked and of an allowed role (401, then 403).
-        Call it first thing in the route, on the route's session."""
+        Call it first thing in the route's work, on the route's session."""
         return _require_role(authenticate(session=session, secret=self.secret), self.roles)
 
 
 def credentials_for(roles: frozenset[Role]) -> Callable[[Request], Coroutine[Any, Any, Credentials]]:
     """`allow` for the routes people call all day (a check-off): the dependency only reads the
     header (a missing one is a 401 at once); the route looks the token up and checks the role in
-    its own thread-pool hop, with ``Credentials.principal``. `get_principal` is a plain `def` (its
-    lookup waits on the database), so `allow` costs a hop of its own: about a tenth of a
-    check-off's server CPU. The price: FastAPI's 422 for a malformed path, header or body comes
-    before the 401 of an unknown token and the 403 of a role that may not call the route."""
+    the same unit of work as its change, with ``Credentials.principal``. `get_principal` is a
+    plain `def` (its lookup waits on the database), so `allow` costs a thread-pool hop of its own:
+    about a tenth of a check-off's server CPU when it was served in the pool. The price: FastAPI's
+    422 for a malformed path, header or body comes before the 401 of an unknown token and the 403
+    of a role that may not call the route."""
 
     async def credentials(request: Request) -> Credentials:
         return Credentials(secret=bearer_secret(request), roles=roles)

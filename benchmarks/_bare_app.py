@@ -1,6 +1,8 @@
 """The baseline for the HTTP benchmarks: FastAPI endpoints that do (almost) nothing, served by the
 same uvicorn settings and garbage-collector settings as the real app (``api.app:serving_app``).
-The baseline routes are sync like the real ones, so both pay the same thread-pool hop.
+Each comes as a plain `def` route, like most of the real ones (a thread-pool hop each), and as an
+`async def` route, like the check-off (served on the event loop), so each real route is compared
+with a baseline of its own kind.
 
 Two reference points bracket what any check-off could cost in this stack (rows of
 `checkoff_throughput.py`, not baselines):
@@ -58,6 +60,10 @@ def create_app() -> FastAPI:
 
     @app.post("/items/{item_id}/check")
     def check(item_id: int) -> dict[str, object]:
+        return {"id": item_id, "status": "done"}
+
+    @app.post("/items/{item_id}/check-async")
+    async def check_async(item_id: int) -> dict[str, object]:
         return {"id": item_id, "status": "done"}
 
     @app.post("/items/{item_id}/read")

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel import Session, create_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -22,6 +23,13 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 # one per request past the pool; the overflow covers anyio's default 40 worker threads.
 POSTGRES_POOL_SIZE = 20
 POSTGRES_MAX_OVERFLOW = 20
+# The async twin's pool (``make_async_engine``): requests on the event loop wait for a connection
+# without holding a thread, so fewer connections serve the same load.
+POSTGRES_ASYNC_POOL_SIZE = 10
+POSTGRES_ASYNC_MAX_OVERFLOW = 10
+# Async drivers for the same databases: asyncpg speaks PostgreSQL's binary protocol from C on the
+# event loop; aiosqlite runs sqlite3 in a thread of its own per connection.
+_ASYNC_DRIVERS = {"postgresql": "postgresql+asyncpg", "sqlite": "sqlite+aiosqlite"}
 # Execution option a write transaction is begun with (see ``services._unit.transaction``).
 WRITE_INTENT = "launchdeck_write_intent"
 
@@ -43,6 +51,32 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         return engine
     return create_engine(
         url, echo=echo, pool_pre_ping=True, pool_size=POSTGRES_POOL_SIZE, max_overflow=POSTGRES_MAX_OVERFLOW
+    )
+
+
+def make_async_engine(engine: Engine) -> AsyncEngine:
+    """An async engine on ``engine``'s database, with the same connection rules.
+
+    Why: a request served on the event loop (``AsyncSession.run_sync`` runs the same sync
+    services, switching to the loop at each statement) skips the thread-pool hop and the GIL
+    hand-offs of a driver blocking in threads; the check-off costs about half the CPU that way
+    (BENCHMARKS.md). The services see an ordinary ``Session``, so their rules, locks and
+    transactions are the same on both engines."""
+    backend = engine.url.get_backend_name()
+    if backend not in _ASYNC_DRIVERS:
+        raise ValueError(f"no async driver for a {backend} database; use PostgreSQL or SQLite")
+    url = engine.url.set(drivername=_ASYNC_DRIVERS[backend])
+    if backend == "sqlite":
+        timeout = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+        async_engine = create_async_engine(url, echo=engine.echo, connect_args=timeout)
+        _configure_sqlite(async_engine.sync_engine)
+        return async_engine
+    return create_async_engine(
+        url,
+        echo=engine.echo,
+        pool_pre_ping=True,
+        pool_size=POSTGRES_ASYNC_POOL_SIZE,
+        max_overflow=POSTGRES_ASYNC_MAX_OVERFLOW,
     )
 
 

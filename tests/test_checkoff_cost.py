@@ -1,6 +1,8 @@
 """What a check-off over HTTP asks of the database stays what BENCHMARKS.md reports, so a change
 that adds a statement or a transaction to the request people make all day fails here, not in a
-benchmark nobody reran. Counted with SQLAlchemy events on the engine the real app serves.
+benchmark nobody reran. Counted with SQLAlchemy events on every engine and pool of this process:
+the route runs on the app's async twin of the test's engine (orchestrator/db.py), made in the
+app's lifespan, and nothing else in the process talks to the database while a request is counted.
 """
 
 from collections.abc import Iterator
@@ -9,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, Pool, event
 from sqlmodel import Session, col, select
 
 from orchestrator.actors import Actor
@@ -26,7 +28,7 @@ EXPECTED = {"postgresql": {"statements": 5, "commits": 1}, "sqlite": {"statement
 
 
 @contextmanager
-def counting(engine: Engine) -> Iterator[dict[str, int]]:
+def counting() -> Iterator[dict[str, int]]:
     counts = {"statements": 0, "commits": 0, "checkouts": 0}
 
     def statement(*_args: Any) -> None:
@@ -38,15 +40,18 @@ def counting(engine: Engine) -> Iterator[dict[str, int]]:
     def checkout(*_args: Any) -> None:
         counts["checkouts"] += 1
 
-    event.listen(engine, "before_cursor_execute", statement)
-    event.listen(engine, "commit", commit)
-    event.listen(engine.pool, "checkout", checkout)
+    hooks: list[tuple[Any, str, Any]] = [
+        (Engine, "before_cursor_execute", statement),
+        (Engine, "commit", commit),
+        (Pool, "checkout", checkout),
+    ]
+    for target, name, hook in hooks:
+        event.listen(target, name, hook)
     try:
         yield counts
     finally:
-        event.remove(engine, "before_cursor_execute", statement)
-        event.remove(engine, "commit", commit)
-        event.remove(engine.pool, "checkout", checkout)
+        for target, name, hook in hooks:
+            event.remove(target, name, hook)
 
 
 def test_a_check_off_is_one_transaction_of_a_fixed_few_statements(
@@ -66,7 +71,7 @@ def test_a_check_off_is_one_transaction_of_a_fixed_few_statements(
     costs = []
     with httpx.Client(base_url=api_server, timeout=30) as client:
         for item_id in item_ids:
-            with counting(engine) as counts:
+            with counting() as counts:
                 answer = client.post(f"{API_PREFIX}/items/{item_id}/check", json={}, headers=auth(tokens["prodops"]))
             assert answer.status_code == 200, answer.text
             assert answer.json()["status"] == "done"

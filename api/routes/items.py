@@ -10,8 +10,20 @@ is checked on the service's locked read (`_TeamRule`), so a change costs no read
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response, status
+from sqlmodel import Session
 
-from api.deps import ITEM_EDITORS, READERS, WRITERS, Credentials, PrincipalDep, SessionDep, allow, credentials_for
+from api.deps import (
+    ITEM_EDITORS,
+    READERS,
+    WRITERS,
+    AsyncSessionDep,
+    Credentials,
+    PrincipalDep,
+    SessionDep,
+    allow,
+    credentials_for,
+    run_work,
+)
 from api.problems import ERROR_RESPONSES
 from api.routes.audit import audit_out
 from api.routes.launches import IfMatch, expected_version
@@ -109,8 +121,9 @@ class _TeamRule:
 def _answer(owner: ItemOwner, item: ChecklistItem) -> Response:
     """The changed item as the service left it (no re-read), with the names its locked read brought.
 
-    Answered as JSON bytes, ready: an `ItemOut` is valid once built, and a plain `def` route's
-    return value would be validated again in one more thread-pool hop before being serialised."""
+    Answered as JSON bytes, ready: an `ItemOut` is valid once built, and a route's return value
+    would be validated again (for a plain `def` route, in one more thread-pool hop) before being
+    serialised."""
     due = as_utc(item.due_at) if item.due_at is not None else None
     overdue = due is not None and due < utcnow() and not item.status.satisfies_gate
     out = item_out(ItemView(item=item, region=owner.region, owner_team=owner.owner_team, overdue=overdue))
@@ -158,16 +171,28 @@ def read_item(item_id: ItemId, session: SessionDep) -> ItemOut:
 
 
 @router.post("/items/{item_id}/check", response_model=ItemOut)
-def check(
+async def check(
     item_id: ItemId,
     body: CheckIn,
-    session: SessionDep,
+    session: AsyncSessionDep,
     credentials: Annotated[Credentials, Depends(credentials_for(ITEM_EDITORS))],
     if_match: IfMatch = None,
 ) -> Response:
     """Mark the item done. Items that need evidence refuse (409) without a link, and an item
     waits for those it depends on; the check-off that completes a gate passes it."""
-    principal = credentials.principal(session)  # in this route's own thread-pool hop
+    return await run_work(
+        session,
+        lambda sync: _check_off(sync, item_id=item_id, body=body, credentials=credentials, if_match=if_match),
+    )
+
+
+def _check_off(
+    session: Session, *, item_id: int, body: CheckIn, credentials: Credentials, if_match: str | None
+) -> Response:
+    """The check-off's one unit of work, on the event loop (`run_work`): the token,
+    then the service, on one session. It is served there, not in the thread pool like the other
+    routes, because it is the request people make all day and costs about half as much this way."""
+    principal = credentials.principal(session)
     rule = _TeamRule(principal, item_id)
     item = item_services.check_item(
         session=session,
