@@ -178,20 +178,24 @@ def drive(
 def nothing_lost(engine: Engine, ids: list[int], answered: int, in_flight: int) -> None:
     """Every 2xx check-off is in the database as a done item with exactly one audit event. wrk stops
     counting at its deadline with up to one request per connection still in flight, which the
-    server completes: up to ``in_flight`` more items may be done than were counted."""
+    server completes: up to ``in_flight`` more items may be done than were counted. Both counts
+    come from one statement (one snapshot): those check-offs may commit between two reads."""
+    done = (
+        select(func.count())
+        .select_from(ChecklistItem)
+        .where(col(ChecklistItem.id).in_(ids), ChecklistItem.status == ItemStatus.DONE)
+        .scalar_subquery()
+    )
+    events = (
+        select(func.count())
+        .select_from(AuditEvent)
+        .where(col(AuditEvent.entity_id).in_(ids), AuditEvent.entity == "item", AuditEvent.action == "item.checked")
+        .scalar_subquery()
+    )
     with Session(engine) as session:
-        done = session.exec(
-            select(func.count())
-            .select_from(ChecklistItem)
-            .where(col(ChecklistItem.id).in_(ids), ChecklistItem.status == ItemStatus.DONE)
-        ).one()
-        events = session.exec(
-            select(func.count())
-            .select_from(AuditEvent)
-            .where(col(AuditEvent.entity_id).in_(ids), AuditEvent.entity == "item", AuditEvent.action == "item.checked")
-        ).one()
-    if done != events or not answered <= done <= answered + in_flight:
-        raise SystemExit(f"{answered} check-offs answered 2xx, {done} items done, {events} audit events")
+        done_count, event_count = session.exec(select(done, events)).one()
+    if done_count != event_count or not answered <= done_count <= answered + in_flight:
+        raise SystemExit(f"{answered} check-offs answered 2xx, {done_count} items done, {event_count} audit events")
 
 
 def main() -> None:

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel import Session, create_engine
 
@@ -30,6 +30,53 @@ POSTGRES_ASYNC_MAX_OVERFLOW = 10
 # Async drivers for the same databases: asyncpg speaks PostgreSQL's binary protocol from C on the
 # event loop; aiosqlite runs sqlite3 in a thread of its own per connection.
 _ASYNC_DRIVERS = {"postgresql": "postgresql+asyncpg", "sqlite": "sqlite+aiosqlite"}
+# The PostgreSQL URL's query is libpq's (psycopg passes it on); asyncpg takes only these of its
+# parameters, some under other names. ``host`` and ``port`` (a socket directory, several hosts)
+# stay in the URL, which SQLAlchemy's asyncpg dialect reads.
+_IN_URL = frozenset({"host", "port"})
+_AS_CONNECT_ARGUMENT = {"sslmode": "ssl", "connect_timeout": "timeout", "application_name": "server_settings"}
+SUPPORTED_POSTGRES_PARAMETERS = tuple(sorted(_IN_URL | set(_AS_CONNECT_ARGUMENT)))
+
+
+class UnsupportedDatabaseParameter(ValueError):
+    """A PostgreSQL URL parameter one of launchdeck's two drivers would not understand."""
+
+    def __init__(self, name: str, problem: str | None = None) -> None:
+        if problem is None:
+            supported = ", ".join(SUPPORTED_POSTGRES_PARAMETERS)
+            problem = (
+                f"is not supported (supported: {supported}); remove it, or set it on the server or the "
+                "role (ALTER ROLE ... SET ...)"
+            )
+        super().__init__(f"the database URL parameter {name!r} {problem}")
+
+
+def postgres_async_url(url: URL) -> tuple[URL, dict[str, Any]]:
+    """``url`` for asyncpg, and the connect arguments its libpq parameters become. Raises
+    ``UnsupportedDatabaseParameter`` for one it would drop or refuse, so a setting such as
+    sslmode never holds on one engine and not on the other."""
+    connect_args: dict[str, Any] = {}
+    for name, value in url.query.items():
+        if isinstance(value, tuple):
+            if name not in _IN_URL:
+                raise UnsupportedDatabaseParameter(name)
+            continue
+        if name in _IN_URL:
+            continue
+        if name not in _AS_CONNECT_ARGUMENT:
+            raise UnsupportedDatabaseParameter(name)
+        if name == "connect_timeout":
+            if not value.isdigit():
+                raise UnsupportedDatabaseParameter(name, f"must be a whole number of seconds, not {value!r}")
+            connect_args["timeout"] = float(value)
+        elif name == "application_name":
+            connect_args["server_settings"] = {"application_name": value}
+        else:
+            connect_args[_AS_CONNECT_ARGUMENT[name]] = value
+    kept = {name: value for name, value in url.query.items() if name in _IN_URL}
+    return url.set(drivername=_ASYNC_DRIVERS["postgresql"], query=kept), connect_args
+
+
 # Execution option a write transaction is begun with (see ``services._unit.transaction``).
 WRITE_INTENT = "launchdeck_write_intent"
 
@@ -65,15 +112,17 @@ def make_async_engine(engine: Engine) -> AsyncEngine:
     backend = engine.url.get_backend_name()
     if backend not in _ASYNC_DRIVERS:
         raise ValueError(f"no async driver for a {backend} database; use PostgreSQL or SQLite")
-    url = engine.url.set(drivername=_ASYNC_DRIVERS[backend])
     if backend == "sqlite":
         timeout = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+        url = engine.url.set(drivername=_ASYNC_DRIVERS[backend])
         async_engine = create_async_engine(url, echo=engine.echo, connect_args=timeout)
         _configure_sqlite(async_engine.sync_engine)
         return async_engine
+    url, connect_args = postgres_async_url(engine.url)
     return create_async_engine(
         url,
         echo=engine.echo,
+        connect_args=connect_args,
         pool_pre_ping=True,
         pool_size=POSTGRES_ASYNC_POOL_SIZE,
         max_overflow=POSTGRES_ASYNC_MAX_OVERFLOW,

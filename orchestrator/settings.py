@@ -10,7 +10,10 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
+from orchestrator.db import postgres_async_url
 from orchestrator.errors import ConfigError
 
 DEFAULT_DATABASE_FILE = "launchdeck.db"
@@ -95,7 +98,13 @@ class Settings(BaseSettings):
                 "(e.g. sqlite:///launchdeck.db or postgresql+psycopg://user@localhost/launchdeck)"
             )
         if value.startswith("postgresql://"):
-            return "postgresql+psycopg://" + value.removeprefix("postgresql://")
+            value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
+        try:
+            url = make_url(value)
+        except (ArgumentError, ValueError) as exc:
+            raise ValueError(f"is not a database URL ({exc})") from exc
+        if url.get_backend_name() == "postgresql":
+            postgres_async_url(url)  # both drivers must understand its parameters
         return value
 
     @field_validator("beta_severity_weights")

@@ -1,0 +1,121 @@
+"""The async twin of an engine (the check-off route's, orchestrator/db.py) keeps the sync engine's
+connection rules on both backends, and a PostgreSQL URL means the same to both drivers: its
+parameters carry over to asyncpg, or the URL is refused at start-up naming the parameter."""
+
+import asyncio
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+
+from orchestrator.db import (
+    WRITE_INTENT,
+    UnsupportedDatabaseParameter,
+    make_async_engine,
+    make_engine,
+    postgres_async_url,
+)
+from orchestrator.errors import ConfigError
+from orchestrator.settings import get_settings, reset_settings
+
+
+async def _settings_seen(engine: Engine) -> dict[str, str]:
+    async_engine = make_async_engine(engine)
+    try:
+        async with async_engine.connect() as connection:
+            if engine.dialect.name == "sqlite":
+                names = ("foreign_keys", "journal_mode", "busy_timeout")
+                return {name: str((await connection.exec_driver_sql(f"PRAGMA {name}")).scalar()) for name in names}
+            value = (await connection.execute(text("SELECT current_setting('application_name')"))).scalar_one()
+            return {"application_name": str(value)}
+    finally:
+        await async_engine.dispose()
+
+
+def test_sqlite_twin_applies_the_same_pragmas(sqlite_engine: Engine) -> None:
+    assert asyncio.run(_settings_seen(sqlite_engine)) == {
+        "foreign_keys": "1",
+        "journal_mode": "wal",
+        "busy_timeout": "30000",
+    }
+
+
+def test_sqlite_twin_begins_writes_immediate(sqlite_engine: Engine) -> None:
+    """A write transaction on the twin takes SQLite's write lock at BEGIN, as on the sync engine:
+    a second writer is refused while it is open (here at once, with no busy timeout)."""
+
+    async def hold_write_lock() -> str:
+        async_engine = make_async_engine(sqlite_engine)
+        try:
+            async with async_engine.connect() as connection:
+                await (await connection.execution_options(**{WRITE_INTENT: True})).begin()
+                other = make_engine(str(sqlite_engine.url))
+                try:
+                    with other.connect() as blocked:
+                        blocked.exec_driver_sql("PRAGMA busy_timeout=0")
+                        try:
+                            blocked.exec_driver_sql("BEGIN IMMEDIATE")
+                        except OperationalError as exc:
+                            return str(exc)
+                        return "second writer got the lock"
+                finally:
+                    other.dispose()
+        finally:
+            await async_engine.dispose()
+
+    assert "database is locked" in asyncio.run(hold_write_lock())
+
+
+@pytest.mark.postgres
+def test_postgres_url_parameters_reach_asyncpg(postgres_url: str) -> None:
+    parameters = {"application_name": "launchdeck-twin", "connect_timeout": "5", "sslmode": "disable"}
+    engine = make_engine(make_url(postgres_url).update_query_dict(parameters).render_as_string(hide_password=False))
+    try:
+        assert asyncio.run(_settings_seen(engine)) == {"application_name": "launchdeck-twin"}
+    finally:
+        engine.dispose()
+
+
+def test_libpq_names_become_asyncpg_arguments() -> None:
+    url, arguments = postgres_async_url(
+        make_url("postgresql+psycopg://ops@/launchdeck?host=/var/run/postgresql&sslmode=require&connect_timeout=7")
+    )
+    assert url.drivername == "postgresql+asyncpg"
+    assert dict(url.query) == {"host": "/var/run/postgresql"}
+    assert arguments == {"ssl": "require", "timeout": 7.0}
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("options=-csearch_path%3Dx", "'options' is not supported (supported: application_name, connect_timeout"),
+        ("connect_timeout=soon", "'connect_timeout' must be a whole number of seconds, not 'soon'"),
+    ],
+)
+def test_parameters_asyncpg_cannot_take_are_refused(query: str, message: str) -> None:
+    with pytest.raises(UnsupportedDatabaseParameter, match="database URL parameter") as caught:
+        postgres_async_url(make_url(f"postgresql+psycopg://ops@db.internal/launchdeck?{query}"))
+    assert message in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("postgresql://ops@db.internal/launchdeck?options=-csearch_path%3Dx", "'options' is not supported"),
+        ("postgresql+psycopg://ops@db.internal:port/launchdeck", "is not a database URL"),
+    ],
+)
+def test_settings_refuse_such_a_url_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: object, url: str, message: str
+) -> None:
+    monkeypatch.chdir(str(tmp_path))  # no stray .env
+    monkeypatch.setenv("LAUNCHDECK_DATABASE_URL", url)
+    reset_settings()
+    try:
+        with pytest.raises(ConfigError) as caught:
+            get_settings()
+    finally:
+        reset_settings()
+    assert "LAUNCHDECK_DATABASE_URL" in caught.value.message
+    assert message in caught.value.message
