@@ -26,6 +26,8 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 # cost 5.1 ms of server CPU instead of 3.6.
 POSTGRES_POOL_SIZE = 20
 POSTGRES_MAX_OVERFLOW = 20
+# Execution option a write transaction is begun with (see ``services._unit.transaction``).
+WRITE_INTENT = "launchdeck_write_intent"
 # Async drivers for the same databases: asyncpg speaks PostgreSQL's binary protocol from C on the
 # event loop; aiosqlite runs sqlite3 in a thread of its own per connection.
 _ASYNC_DRIVERS = {"postgresql": "postgresql+asyncpg", "sqlite": "sqlite+aiosqlite"}
@@ -74,10 +76,6 @@ def postgres_async_url(url: URL) -> tuple[URL, dict[str, Any]]:
             connect_args[_AS_CONNECT_ARGUMENT[name]] = value
     kept = {name: value for name, value in url.query.items() if name in _IN_URL}
     return url.set(drivername=_ASYNC_DRIVERS["postgresql"], query=kept), connect_args
-
-
-# Execution option a write transaction is begun with (see ``services._unit.transaction``).
-WRITE_INTENT = "launchdeck_write_intent"
 
 
 def is_sqlite(engine: Engine | Connection) -> bool:
