@@ -22,21 +22,19 @@ import shutil
 import statistics
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 import uvicorn
-from sqlalchemy import Engine, Pool, event
+from sqlalchemy import Engine
 from sqlmodel import Session, col, func, select
 
 from api.app import create_app
 from benchmarks._harness import free_port, machine, server_cpu_seconds, table, throwaway_postgres, uvicorn_process
 from benchmarks._rawload import HttpRequest, load
 from benchmarks._seed import gated_launch, seed_directory
+from benchmarks._sql_cost import SqlCost, counting
 from benchmarks._wrk import WrkMissing, run_wrk
 from orchestrator.db import make_engine
 from orchestrator.enums import ItemStatus
@@ -44,7 +42,6 @@ from orchestrator.models import AuditEvent, ChecklistItem
 
 LAUNCHES_PER_ROUND = 20
 WRK_THREADS = 2
-ASYNCPG_PING_ROUND_TRIPS = 3
 BASELINE = "bare_async"
 LABELS = {
     "bare_async": "bare FastAPI endpoint, async route (baseline)",
@@ -53,53 +50,6 @@ LABELS = {
     "writes": "reference: a check-off's three writes in raw SQL (asyncpg, async route, no rules)",
     "real": "check-off (change + audit + outbox)",
 }
-
-
-@dataclass(frozen=True)
-class SqlCost:
-    """What one request asked of the database. Round trips on PostgreSQL = statements + BEGIN and
-    COMMIT per transaction (the driver sends BEGIN on its own) + the ping of each pool checkout,
-    which on asyncpg (the check-off's driver) is three: SQLAlchemy pings inside a transaction of
-    its own (BEGIN, an empty query, ROLLBACK) so that it works through PgBouncer."""
-
-    statements: int
-    transactions: int
-    checkouts: int
-
-    @property
-    def round_trips(self) -> int:
-        return self.statements + ASYNCPG_PING_ROUND_TRIPS * self.checkouts + 2 * self.transactions
-
-
-@contextmanager
-def counting() -> Iterator[list[str]]:
-    """Every statement, COMMIT/ROLLBACK and pool checkout of every engine in this process while
-    open (SQLAlchemy events; sign-in included), as a list of markers: the check-off runs on the
-    app's async twin of the engine (orchestrator/db.py), made in the app's lifespan."""
-    seen: list[str] = []
-
-    def statement(*_args: Any) -> None:
-        seen.append("statement")
-
-    def commit(*_args: Any) -> None:
-        seen.append("transaction")
-
-    def checkout(*_args: Any) -> None:
-        seen.append("checkout")
-
-    hooks: list[tuple[Any, str, Callable[..., None]]] = [
-        (Engine, "before_cursor_execute", statement),
-        (Engine, "commit", commit),
-        (Engine, "rollback", commit),
-        (Pool, "checkout", checkout),
-    ]
-    for target, name, hook in hooks:
-        event.listen(target, name, hook)
-    try:
-        yield seen
-    finally:
-        for target, name, hook in hooks:
-            event.remove(target, name, hook)
 
 
 def sql_per_checkoff(engine: Engine, secret: str, items: list[int]) -> list[SqlCost]:
@@ -117,13 +67,13 @@ def sql_per_checkoff(engine: Engine, secret: str, items: list[int]) -> list[SqlC
                     raise SystemExit("the in-process server did not start")
                 thread.join(timeout=0.1)
             for item_id in items:
-                with counting() as seen:
+                with counting() as counted:
                     answer = client.post(
                         f"/api/v1/items/{item_id}/check", json={}, headers={"Authorization": f"Bearer {secret}"}
                     )
                 if answer.status_code != 200:
                     raise SystemExit(f"check-off answered {answer.status_code}: {answer.text[:300]}")
-                costs.append(SqlCost(*(seen.count(kind) for kind in ("statement", "transaction", "checkout"))))
+                costs.append(counted.cost)
     finally:
         server.should_exit = True
         thread.join(timeout=30)

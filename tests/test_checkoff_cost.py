@@ -1,19 +1,17 @@
 """What a check-off over HTTP asks of the database stays what BENCHMARKS.md reports, so a change
 that adds a statement or a transaction to the request people make all day fails here, not in a
-benchmark nobody reran. Counted with SQLAlchemy events on every engine and pool of this process:
-the route runs on the app's async twin of the test's engine (orchestrator/db.py), made in the
-app's lifespan, and nothing else in the process talks to the database while a request is counted.
+benchmark nobody reran. Counted as the benchmark counts (`benchmarks/_sql_cost.py`: events on
+every engine and pool of this process, since the route runs on the app's async twin of the test's
+engine); nothing else in the process talks to the database while a request is counted.
 """
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import httpx
-from sqlalchemy import Engine, Pool, event
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from benchmarks._sql_cost import counting
 from orchestrator.actors import Actor
 from orchestrator.enums import RolloutState
 from orchestrator.models import ChecklistItem, RegionRollout
@@ -24,34 +22,7 @@ from tests.factories import item, make_launch, phase_dates
 # PostgreSQL: token, item + rollout locked (with the owner and names for the team rule), UPDATE,
 # audit + outbox (one CTE), open items. SQLite: the same with audit and outbox as two statements, plus each transaction's BEGIN
 # (the token read's, then BEGIN IMMEDIATE for the change), which SQLite sends as statements.
-EXPECTED = {"postgresql": {"statements": 5, "commits": 1}, "sqlite": {"statements": 8, "commits": 2}}
-
-
-@contextmanager
-def counting() -> Iterator[dict[str, int]]:
-    counts = {"statements": 0, "commits": 0, "checkouts": 0}
-
-    def statement(*_args: Any) -> None:
-        counts["statements"] += 1
-
-    def commit(*_args: Any) -> None:
-        counts["commits"] += 1
-
-    def checkout(*_args: Any) -> None:
-        counts["checkouts"] += 1
-
-    hooks: list[tuple[Any, str, Any]] = [
-        (Engine, "before_cursor_execute", statement),
-        (Engine, "commit", commit),
-        (Pool, "checkout", checkout),
-    ]
-    for target, name, hook in hooks:
-        event.listen(target, name, hook)
-    try:
-        yield counts
-    finally:
-        for target, name, hook in hooks:
-            event.remove(target, name, hook)
+EXPECTED = {"postgresql": {"statements": 5, "transactions": 1}, "sqlite": {"statements": 8, "transactions": 2}}
 
 
 def test_a_check_off_is_one_transaction_of_a_fixed_few_statements(
@@ -71,18 +42,18 @@ def test_a_check_off_is_one_transaction_of_a_fixed_few_statements(
     costs = []
     with httpx.Client(base_url=api_server, timeout=30) as client:
         for item_id in item_ids:
-            with counting() as counts:
+            with counting() as counted:
                 answer = client.post(f"{API_PREFIX}/items/{item_id}/check", json={}, headers=auth(tokens["prodops"]))
             assert answer.status_code == 200, answer.text
             assert answer.json()["status"] == "done"
-            costs.append(dict(counts))
+            costs.append(counted.cost)
 
     *typical, last = costs
     for cost in typical:
-        assert cost["statements"] == expected["statements"], costs
-        assert cost["commits"] == expected["commits"], costs
-        assert cost["checkouts"] <= expected["commits"], costs
+        assert cost.statements == expected["statements"], costs
+        assert cost.transactions == expected["transactions"], costs
+        assert cost.checkouts <= expected["transactions"], costs
     # The last blocking item closed: the gates were evaluated and passed in the same request.
-    assert last["statements"] > expected["statements"], costs
+    assert last.statements > expected["statements"], costs
     state = seeded.exec(select(RegionRollout.state).where(RegionRollout.launch_id == launch.id)).one()
     assert state is RolloutState.READY

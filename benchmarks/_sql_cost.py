@@ -1,0 +1,72 @@
+"""What a request asks of the database, counted with SQLAlchemy events on every engine and pool
+of the process: the check-off runs on the app's async twin of the engine (orchestrator/db.py),
+made in the app's lifespan, so hooks on one engine object would miss it. Shared by
+`checkoff_throughput.py` (which prints it) and `tests/test_checkoff_cost.py` (which holds it)."""
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, Pool, event
+
+# SQLAlchemy's asyncpg pre-ping runs inside a transaction of its own (BEGIN, an empty query,
+# ROLLBACK) so that it works through PgBouncer.
+ASYNCPG_PING_ROUND_TRIPS = 3
+
+
+@dataclass(frozen=True)
+class SqlCost:
+    """Round trips on PostgreSQL = statements + BEGIN and COMMIT per transaction (the driver sends
+    BEGIN on its own) + the ping of each pool checkout, three on asyncpg (the check-off's driver)."""
+
+    statements: int
+    transactions: int  # COMMITs and ROLLBACKs
+    checkouts: int
+
+    @property
+    def round_trips(self) -> int:
+        return self.statements + ASYNCPG_PING_ROUND_TRIPS * self.checkouts + 2 * self.transactions
+
+
+class SqlCounter:
+    """Filled while ``counting()`` is open; read ``cost`` after."""
+
+    def __init__(self) -> None:
+        self.statements = 0
+        self.transactions = 0
+        self.checkouts = 0
+
+    @property
+    def cost(self) -> SqlCost:
+        return SqlCost(statements=self.statements, transactions=self.transactions, checkouts=self.checkouts)
+
+
+@contextmanager
+def counting() -> Iterator[SqlCounter]:
+    """Every statement, COMMIT/ROLLBACK and pool checkout in this process while open (sign-in
+    included); nothing else may talk to the database meanwhile."""
+    counter = SqlCounter()
+
+    def statement(*_args: Any) -> None:
+        counter.statements += 1
+
+    def transaction(*_args: Any) -> None:
+        counter.transactions += 1
+
+    def checkout(*_args: Any) -> None:
+        counter.checkouts += 1
+
+    hooks: list[tuple[Any, str, Callable[..., None]]] = [
+        (Engine, "before_cursor_execute", statement),
+        (Engine, "commit", transaction),
+        (Engine, "rollback", transaction),
+        (Pool, "checkout", checkout),
+    ]
+    for target, name, hook in hooks:
+        event.listen(target, name, hook)
+    try:
+        yield counter
+    finally:
+        for target, name, hook in hooks:
+            event.remove(target, name, hook)
