@@ -8,7 +8,7 @@ holding a read open never blocks a writer.
 PostgreSQL serialises writers per rollout with ``SELECT ... FOR UPDATE`` in the services instead.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -32,10 +32,14 @@ WRITE_INTENT = "launchdeck_write_intent"
 # event loop; aiosqlite runs sqlite3 in a thread of its own per connection.
 _ASYNC_DRIVERS = {"postgresql": "postgresql+asyncpg", "sqlite": "sqlite+aiosqlite"}
 # The PostgreSQL URL's query is libpq's (psycopg passes it on); asyncpg takes only these of its
-# parameters, some under other names. ``host`` and ``port`` (a socket directory, several hosts)
-# stay in the URL, which SQLAlchemy's asyncpg dialect reads.
+# parameters, as connect arguments of its own. ``host`` and ``port`` (a socket directory, several
+# hosts) stay in the URL, which SQLAlchemy's asyncpg dialect reads.
 _IN_URL = frozenset({"host", "port"})
-_AS_CONNECT_ARGUMENT = {"sslmode": "ssl", "connect_timeout": "timeout", "application_name": "server_settings"}
+_AS_CONNECT_ARGUMENT: dict[str, Callable[[str], tuple[str, Any]]] = {
+    "sslmode": lambda value: ("ssl", value),  # the same mode names
+    "connect_timeout": lambda value: ("timeout", float(value)),
+    "application_name": lambda value: ("server_settings", {"application_name": value}),
+}
 SUPPORTED_POSTGRES_PARAMETERS = tuple(sorted(_IN_URL | set(_AS_CONNECT_ARGUMENT)))
 
 
@@ -58,22 +62,14 @@ def postgres_async_url(url: URL) -> tuple[URL, dict[str, Any]]:
     sslmode never holds on one engine and not on the other."""
     connect_args: dict[str, Any] = {}
     for name, value in url.query.items():
-        if isinstance(value, tuple):
-            if name not in _IN_URL:
-                raise UnsupportedDatabaseParameter(name)
-            continue
         if name in _IN_URL:
             continue
-        if name not in _AS_CONNECT_ARGUMENT:
+        if isinstance(value, tuple) or name not in _AS_CONNECT_ARGUMENT:  # a tuple: given twice
             raise UnsupportedDatabaseParameter(name)
-        if name == "connect_timeout":
-            if not value.isdigit():
-                raise UnsupportedDatabaseParameter(name, f"must be a whole number of seconds, not {value!r}")
-            connect_args["timeout"] = float(value)
-        elif name == "application_name":
-            connect_args["server_settings"] = {"application_name": value}
-        else:
-            connect_args[_AS_CONNECT_ARGUMENT[name]] = value
+        if name == "connect_timeout" and not value.isdigit():
+            raise UnsupportedDatabaseParameter(name, f"must be a whole number of seconds, not {value!r}")
+        argument, converted = _AS_CONNECT_ARGUMENT[name](value)
+        connect_args[argument] = converted
     kept = {name: value for name, value in url.query.items() if name in _IN_URL}
     return url.set(drivername=_ASYNC_DRIVERS["postgresql"], query=kept), connect_args
 
