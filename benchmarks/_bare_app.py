@@ -1,12 +1,12 @@
 """The baseline for the HTTP benchmarks: FastAPI endpoints that do (almost) nothing, served by the
 same uvicorn settings and garbage-collector settings as the real app (``api.app:serving_app``).
-Each comes as a plain `def` route, like most of the real ones (a thread-pool hop each), and as an
-`async def` route, like the check-off (served on the event loop), so each real route is compared
-with a baseline of its own kind.
+The bare endpoint comes as an `async def` route, like the check-off (served on the event loop):
+the check-off's baseline; and as a plain `def` route, like the other real routes (a thread-pool
+hop each).
 
 Two reference points bracket what any check-off could cost in this stack (rows of
 `checkoff_throughput.py`, not baselines):
-- ``/items/{id}/read``: one PostgreSQL read through SQLAlchemy in a sync route, the way every
+- ``/items/{id}/read``: one PostgreSQL read through SQLAlchemy in a sync route, the way every other
   launchdeck route reaches the database;
 - ``/items/{id}/writes``: a check-off's three writes (bump the item's version, insert an audit
   event, queue an outbox row) in one transaction as raw SQL through asyncpg in an async route, with

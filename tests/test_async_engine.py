@@ -3,6 +3,7 @@ connection rules on both backends, and a PostgreSQL URL means the same to both d
 parameters carry over to asyncpg, or the URL is refused at start-up naming the parameter."""
 
 import asyncio
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
@@ -107,9 +108,9 @@ def test_parameters_asyncpg_cannot_take_are_refused(query: str, message: str) ->
     ],
 )
 def test_settings_refuse_such_a_url_naming_the_variable(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: object, url: str, message: str
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, url: str, message: str
 ) -> None:
-    monkeypatch.chdir(str(tmp_path))  # no stray .env
+    monkeypatch.chdir(tmp_path)  # no stray .env
     monkeypatch.setenv("LAUNCHDECK_DATABASE_URL", url)
     reset_settings()
     try:
