@@ -4,13 +4,19 @@ The bare endpoint comes as an `async def` route, like the check-off (served on t
 the check-off's baseline; and as a plain `def` route, like the other real routes (a thread-pool
 hop each).
 
-Two reference points bracket what any check-off could cost in this stack (rows of
-`checkoff_throughput.py`, not baselines):
-- ``/items/{id}/read``: one PostgreSQL read through SQLAlchemy in a sync route, the way every other
-  launchdeck route reaches the database;
+Reference points for what any check-off could cost in this stack (rows of
+`checkoff_throughput.py`, not baselines). The asyncpg ones run on a pool that skips asyncpg's reset
+query on release, so each makes exactly the round trips named:
+- ``/items/{id}/read``: one PostgreSQL read through SQLAlchemy in a sync route, the way most
+  launchdeck routes reach the database;
+- ``/items/{id}/one-round-trip``: ``SELECT $1`` through asyncpg in an async route: the least a
+  request that touches the database can cost;
 - ``/items/{id}/writes``: a check-off's three writes (bump the item's version, insert an audit
-  event, queue an outbox row) in one transaction as raw SQL through asyncpg in an async route, with
-  no token, no row lock, no rules and no ORM: the floor of a check-off that writes what ours writes.
+  event, queue an outbox row) as one raw SQL statement, atomic on its own: one round trip, with no
+  token, no row lock, no rules and no ORM;
+- ``/items/{id}/writes-in-transaction``: the same statement between BEGIN and COMMIT: three round
+  trips. A check-off that decides in Python between reading and writing needs at least this many
+  (BEGIN and a locked read, the writes, COMMIT), so this row is its floor.
 """
 
 import os
@@ -38,6 +44,11 @@ FROM item
 """
 
 
+async def _keep_as_is(_connection: asyncpg.Connection) -> None:
+    """asyncpg resets a connection on release with a query of its own (a second round trip); the
+    one-round-trip row runs no transaction and sets nothing, so there is nothing to reset."""
+
+
 def create_app() -> FastAPI:
     url = os.environ["LAUNCHDECK_DATABASE_URL"]
     engine = make_engine(url)
@@ -46,11 +57,11 @@ def create_app() -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-        pools["asyncpg"] = await asyncpg.create_pool(dsn, min_size=1, max_size=10)
+        pools["unreset"] = await asyncpg.create_pool(dsn, min_size=1, max_size=10, reset=_keep_as_is)
         try:
             yield
         finally:
-            await pools["asyncpg"].close()
+            await pools["unreset"].close()
 
     app = FastAPI(lifespan=lifespan)
 
@@ -72,9 +83,21 @@ def create_app() -> FastAPI:
             value = connection.execute(text("SELECT :id"), {"id": item_id}).scalar_one()
         return {"id": value, "status": "done"}
 
+    @app.post("/items/{item_id}/one-round-trip")
+    async def one_round_trip(item_id: int) -> dict[str, object]:
+        async with pools["unreset"].acquire() as connection:
+            value = await connection.fetchval("SELECT $1::bigint", item_id)
+        return {"id": value, "status": "done"}
+
     @app.post("/items/{item_id}/writes")
     async def writes(item_id: int) -> dict[str, object]:
-        async with pools["asyncpg"].acquire() as connection, connection.transaction():
+        async with pools["unreset"].acquire() as connection:  # one statement: atomic on its own
+            await connection.execute(_THREE_WRITES, item_id)
+        return {"id": item_id, "status": "done"}
+
+    @app.post("/items/{item_id}/writes-in-transaction")
+    async def writes_in_transaction(item_id: int) -> dict[str, object]:
+        async with pools["unreset"].acquire() as connection, connection.transaction():
             await connection.execute(_THREE_WRITES, item_id)
         return {"id": item_id, "status": "done"}
 

@@ -47,7 +47,9 @@ LABELS = {
     "bare_async": "bare FastAPI endpoint, async route (baseline)",
     "bare": "bare FastAPI endpoint, sync route",
     "read": "reference: bare endpoint + one PostgreSQL read (SQLAlchemy, sync route)",
-    "writes": "reference: a check-off's three writes in raw SQL (asyncpg, async route, no rules)",
+    "one_trip": "reference: one PostgreSQL round trip (asyncpg, async route)",
+    "writes": "reference: a check-off's three writes as one raw SQL statement (asyncpg, 1 round trip, no rules)",
+    "writes_tx": "reference: the same statement between BEGIN and COMMIT (3 round trips)",
     "real": "check-off (change + audit + outbox)",
 }
 
@@ -194,7 +196,9 @@ def main() -> None:
                     ("bare_async", bare, "/items/{}/check-async", ""),
                     ("bare", bare, "/items/{}/check", ""),
                     ("read", bare, "/items/{}/read", ""),
+                    ("one_trip", bare, "/items/{}/one-round-trip", ""),
                     ("writes", bare, "/items/{}/writes", ""),
+                    ("writes_tx", bare, "/items/{}/writes-in-transaction", ""),
                     ("real", real, "/api/v1/items/{}/check", authorization),
                 ):
                     measured = drive(base, path=path, ids=ids, authorization=auth, fresh=kind == "real", args=args)
