@@ -10,15 +10,14 @@ from typing import Any
 
 from sqlalchemy import Engine, Pool, event
 
-# SQLAlchemy's asyncpg pre-ping runs inside a transaction of its own (BEGIN, an empty query,
-# ROLLBACK) so that it works through PgBouncer.
-ASYNCPG_PING_ROUND_TRIPS = 3
+# The async twin's pre-ping is one empty query (orchestrator/db.py, ``_ping_in_one_round_trip``).
+ASYNCPG_PING_ROUND_TRIPS = 1
 
 
 @dataclass(frozen=True)
 class SqlCost:
     """Round trips on PostgreSQL = statements + BEGIN and COMMIT per transaction (the driver sends
-    BEGIN on its own) + the ping of each pool checkout, three on asyncpg (the check-off's driver)."""
+    BEGIN on its own) + the ping of each pool checkout."""
 
     statements: int
     transactions: int  # COMMITs and ROLLBACKs

@@ -12,9 +12,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import asyncpg
 from sqlalchemy import Connection, Engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.util import await_
 from sqlmodel import Session, create_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -41,6 +43,9 @@ _AS_CONNECT_ARGUMENT: dict[str, Callable[[str], tuple[str, Any]]] = {
     "application_name": lambda value: ("server_settings", {"application_name": value}),
 }
 SUPPORTED_POSTGRES_PARAMETERS = tuple(sorted(_IN_URL | set(_AS_CONNECT_ARGUMENT)))
+# What an asyncpg connection raises once its server has gone (restarted, or the backend was
+# terminated): the pool's pre-ping answers "disconnected" for these, and the pool reconnects.
+_CONNECTION_GONE = (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError, asyncpg.OperatorInterventionError)
 
 
 class UnsupportedDatabaseParameter(ValueError):
@@ -112,7 +117,7 @@ def make_async_engine(engine: Engine) -> AsyncEngine:
         _configure_sqlite(async_engine.sync_engine)
         return async_engine
     url, connect_args = postgres_async_url(engine.url)
-    return create_async_engine(
+    async_engine = create_async_engine(
         url,
         echo=engine.echo,
         connect_args=connect_args,
@@ -120,6 +125,22 @@ def make_async_engine(engine: Engine) -> AsyncEngine:
         pool_size=POSTGRES_POOL_SIZE,
         max_overflow=POSTGRES_MAX_OVERFLOW,
     )
+    async_engine.sync_engine.dialect.do_ping = _ping_in_one_round_trip  # type: ignore[method-assign]
+    return async_engine
+
+
+def _ping_in_one_round_trip(dbapi_connection: Any) -> bool:
+    """The pre-ping of the async twin's pool: an empty query, one round trip.
+
+    Why not SQLAlchemy's own asyncpg ping: it wraps the empty query in BEGIN and ROLLBACK (for
+    PgBouncer in transaction mode, which launchdeck does not use), three round trips on every
+    checkout, about 6% of a check-off's server CPU on loopback (BENCHMARKS.md). It still
+    catches a connection whose server has gone, so the pool reconnects instead of failing."""
+    try:
+        await_(dbapi_connection.driver_connection.fetchrow(";"))
+    except _CONNECTION_GONE:
+        return False
+    return True
 
 
 def _configure_sqlite(engine: Engine) -> None:

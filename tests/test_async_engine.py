@@ -3,8 +3,10 @@ connection rules on both backends, and a PostgreSQL URL means the same to both d
 parameters carry over to asyncpg, or the URL is refused at start-up naming the parameter."""
 
 import asyncio
+import uuid
 from pathlib import Path
 
+import psycopg
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
@@ -76,6 +78,42 @@ def test_postgres_url_parameters_reach_asyncpg(postgres_url: str) -> None:
         assert asyncio.run(_settings_seen(engine)) == {"application_name": "launchdeck-twin"}
     finally:
         engine.dispose()
+
+
+@pytest.mark.postgres
+def test_postgres_twin_pings_keeps_live_connections_and_replaces_killed_ones(postgres_url: str) -> None:
+    """The twin's one-round-trip pre-ping runs on every checkout of a pooled connection. A live one
+    passes and is reused (the same server process answers); one whose server side is gone (a
+    PostgreSQL restart, a failover, an idle-session kill) fails it, and the pool reconnects, so the
+    request after it still succeeds."""
+    name = f"launchdeck-ping-{uuid.uuid4().hex[:8]}"
+    engine = make_engine(make_url(postgres_url).update_query_dict({"application_name": name}).render_as_string(False))
+
+    async def backend_pids_around_a_kill() -> tuple[list[int], int]:
+        async_engine = make_async_engine(engine)
+
+        async def backend_pid() -> int:
+            async with async_engine.connect() as connection:
+                return int((await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one())
+
+        try:
+            pids = [await backend_pid(), await backend_pid()]  # the second checkout is pinged
+            admin_url = make_url(postgres_url).set(drivername="postgresql").render_as_string(False)
+            with psycopg.connect(admin_url, autocommit=True) as admin:
+                ours = admin.execute("SELECT pid FROM pg_stat_activity WHERE application_name = %s", (name,))
+                killed = sum(bool(admin.execute("SELECT pg_terminate_backend(%s)", row).fetchone()) for row in ours)
+            pids.append(await backend_pid())
+            return pids, killed
+        finally:
+            await async_engine.dispose()
+
+    try:
+        (first, second, after_kill), killed = asyncio.run(backend_pids_around_a_kill())
+    finally:
+        engine.dispose()
+    assert second == first
+    assert killed == 1
+    assert after_kill != first
 
 
 def test_libpq_names_become_asyncpg_arguments() -> None:
