@@ -12,6 +12,7 @@ drained here, in the lifespan) carry them out after the answer (api/slack_work.p
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, text
@@ -32,6 +33,11 @@ API_PREFIX = "/api/v1"
 def _engine_from_settings() -> Engine:
     settings = get_settings()
     return make_engine(settings.database_url, echo=settings.database_echo)  # LAUNCHDECK_DATABASE_ECHO logs SQL
+
+
+def _select_one(engine: Engine) -> None:
+    with engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
 
 
 def create_app(*, engine: Engine | None = None, tune_gc: bool = False) -> FastAPI:
@@ -74,13 +80,18 @@ def create_app(*, engine: Engine | None = None, tune_gc: bool = False) -> FastAP
         return {"status": "ok"}
 
     @app.get("/readyz", tags=["health"], responses={503: {"description": "The database is unreachable."}})
-    def readyz() -> JSONResponse:
-        """Ready to serve: the database answers."""
+    async def readyz() -> JSONResponse:
+        """Ready to serve: the database answers on both of the app's connection pools, the
+        check-off's (async) and the other routes' (each can fail alone: a driver setting, a pool
+        that cannot open a connection while the other still holds one)."""
+        pool = "the routes' pool"
         try:
-            with app.state.engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
+            await to_thread.run_sync(_select_one, app.state.engine)
+            pool = "the check-off's pool"
+            async with app.state.async_engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
         except Exception as exc:  # noqa: BLE001 - any failure here means "not ready", which is the answer
-            return problems.problem(503, f"database unreachable: {type(exc).__name__}", code="not_ready")
+            return problems.problem(503, f"database unreachable from {pool}: {type(exc).__name__}", code="not_ready")
         return JSONResponse({"status": "ready"})
 
     for router in (

@@ -1,21 +1,27 @@
-"""Helpers shared by the API tests that go over real HTTP: routes discovered from the app, a
-kicked-off launch to fill path parameters with, and the problem+json shape every error must have."""
+"""Helpers shared by the API tests that go over real HTTP: an app served on a loopback port, routes
+discovered from the app, a kicked-off launch to fill path parameters with, and the problem+json
+shape every error must have."""
 
 import re
+import threading
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import fastapi.routing
 import httpx
+import uvicorn
 from fastapi import FastAPI, params
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from flows.server import free_port
 from orchestrator.enums import Role
 from orchestrator.models import ChecklistItem, Launch, Team
+from tests.flow_helpers import wait_for
 
 API_PREFIX = "/api/v1"
 PROBLEM_JSON = "application/problem+json"
@@ -31,6 +37,30 @@ LAUNCH: dict[str, Any] = {
         {"region": "EU", "dates": {"internal": "2027-01-10T09:00:00+00:00", "ga": "2027-04-01T09:00:00+00:00"}}
     ],
 }
+
+
+@contextmanager
+def served(app: FastAPI) -> Iterator[str]:
+    """``app`` served by uvicorn on a free loopback port, lifespan and all, in a thread; yields the
+    base URL once /healthz answers and stops the server (running the lifespan's shutdown) after."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+
+    def answering() -> bool:
+        try:
+            return httpx.get(f"{base}/healthz", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    wait_for(answering, timeout=30, interval=0.05)
+    try:
+        yield base
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
 
 
 def auth(token: str) -> dict[str, str]:

@@ -190,33 +190,11 @@ def prefect_server() -> Iterator[str]:
 def api_server(engine: Engine) -> Iterator[str]:
     """The real FastAPI app served by uvicorn on a free loopback port, on the test database.
     Yields the base URL; requests go over real HTTP."""
-    import threading
-
-    import httpx
-    import uvicorn
-
     from api.app import create_app
-    from flows.server import free_port
-    from tests.flow_helpers import wait_for
+    from tests.api_helpers import served
 
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(engine=engine), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-
-    def answering() -> bool:
-        try:
-            return httpx.get(f"{base}/healthz", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    wait_for(answering, timeout=30, interval=0.05)
-    try:
+    with served(create_app(engine=engine)) as base:
         yield base
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
 
 
 @pytest.fixture

@@ -6,12 +6,14 @@ import asyncio
 import uuid
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+from api.app import create_app
 from orchestrator.db import (
     WRITE_INTENT,
     UnsupportedDatabaseParameter,
@@ -20,7 +22,9 @@ from orchestrator.db import (
     postgres_async_url,
 )
 from orchestrator.errors import ConfigError
+from orchestrator.migrate import upgrade
 from orchestrator.settings import get_settings, reset_settings
+from tests.api_helpers import served
 
 
 async def _settings_seen(engine: Engine) -> dict[str, str]:
@@ -158,3 +162,29 @@ def test_settings_refuse_such_a_url_naming_the_variable(
         reset_settings()
     assert "LAUNCHDECK_DATABASE_URL" in caught.value.message
     assert message in caught.value.message
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("blank_database_url", ["postgres"], indirect=True)
+def test_readyz_fails_when_the_check_off_pool_cannot_connect(blank_database_url: str) -> None:
+    """/readyz checks both of the app's pools. Here the database stops taking new connections
+    while the routes' pool still holds one from start-up: the check-off's pool, which has none yet,
+    cannot connect, so the app is not ready; it is again once connections are allowed."""
+    database = make_url(blank_database_url).database
+    engine = make_engine(blank_database_url)
+    upgrade(engine)
+    admin_url = make_url(blank_database_url).set(drivername="postgresql", database="postgres")
+    try:
+        with (
+            served(create_app(engine=engine)) as base,
+            psycopg.connect(admin_url.render_as_string(False), autocommit=True) as admin,
+        ):
+            admin.execute(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS false')
+            refused = httpx.get(f"{base}/readyz")
+            admin.execute(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS true')
+            ready = httpx.get(f"{base}/readyz")
+    finally:
+        engine.dispose()
+    assert refused.status_code == 503
+    assert refused.json()["detail"].startswith("database unreachable from the check-off's pool:")
+    assert (ready.status_code, ready.json()) == (200, {"status": "ready"})
