@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import ColumnElement, and_, func, or_
 from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
@@ -36,6 +36,7 @@ from orchestrator.models import (
     BetaExitCriterion,
     BetaFeedback,
     Gate,
+    Launch,
     PhaseDate,
     RegionRollout,
 )
@@ -201,36 +202,56 @@ def launch_exit_statuses(
     """``beta_exit_status`` for every region and phase of one launch at once, keyed by (rollout
     id, gate phase): the same values, in at most four statements however many regions and gates the
     launch has, for pages that show every gate (the dashboard's region x phase matrix)."""
+    return exit_statuses_where(session=session, launches=col(Launch.id) == launch_id, now=now)
+
+
+def exit_statuses_where(
+    *, session: Session, launches: ColumnElement[bool], now: datetime | None = None
+) -> dict[tuple[int, Phase], list[CriterionStatus]]:
+    """``launch_exit_statuses`` for every launch matching ``launches`` (a condition on ``Launch``)
+    at once, in the same four statements however many launches match: for the leadership digest,
+    which shows each region's next gate across the portfolio."""
     now = now or utcnow()
     criteria = session.exec(
-        select(BetaExitCriterion).where(BetaExitCriterion.launch_id == launch_id).order_by(col(BetaExitCriterion.id))
+        select(BetaExitCriterion)
+        .join(Launch, col(Launch.id) == col(BetaExitCriterion.launch_id))
+        .where(launches)
+        .order_by(col(BetaExitCriterion.id))
     ).all()
     if not criteria:
         return {}
-    by_phase: dict[Phase, list[BetaExitCriterion]] = {}
+    by_phase: dict[tuple[int, Phase], list[BetaExitCriterion]] = {}
     for criterion in criteria:
-        by_phase.setdefault(criterion.phase, []).append(criterion)
-    rollouts: dict[int, int] = {}  # rollout id -> region id, for regions with planned phases
+        by_phase.setdefault((criterion.launch_id, criterion.phase), []).append(criterion)
+    rollouts: dict[int, tuple[int, int]] = {}  # rollout id -> (launch id, region id), planned regions
     planned: dict[int, dict[Phase, datetime]] = {}
-    for rollout_id, region_id, phase, current_at in session.exec(
-        select(PhaseDate.rollout_id, RegionRollout.region_id, PhaseDate.phase, PhaseDate.current_at)
+    for rollout_id, launch_id, region_id, phase, current_at in session.execute(
+        select_columns(
+            col(PhaseDate.rollout_id),
+            col(RegionRollout.launch_id),
+            col(RegionRollout.region_id),
+            col(PhaseDate.phase),
+            col(PhaseDate.current_at),
+        )
         .join(RegionRollout, col(RegionRollout.id) == col(PhaseDate.rollout_id))
-        .where(RegionRollout.launch_id == launch_id)
+        .join(Launch, col(Launch.id) == col(RegionRollout.launch_id))
+        .where(launches)
     ):
-        rollouts[rollout_id] = region_id
+        rollouts[rollout_id] = (launch_id, region_id)
         planned.setdefault(rollout_id, {})[Phase(phase)] = as_utc(current_at)
-    active: dict[tuple[int, Phase], int] = {
-        (region_id, Phase(phase)): int(count)
-        for region_id, phase, count in session.exec(
-            select(BetaCohort.region_id, BetaCohort.phase, func.count())
+    active: dict[tuple[int, int, Phase], int] = {
+        (launch_id, region_id, Phase(phase)): int(count)
+        for launch_id, region_id, phase, count in session.exec(
+            select(BetaCohort.launch_id, BetaCohort.region_id, BetaCohort.phase, func.count())
             .select_from(BetaEnrollment)
             .join(BetaCohort, col(BetaCohort.id) == col(BetaEnrollment.cohort_id))
+            .join(Launch, col(Launch.id) == col(BetaCohort.launch_id))
             .where(
-                BetaCohort.launch_id == launch_id,
+                launches,
                 BetaEnrollment.status == EnrollmentStatus.ENROLLED,
                 col(BetaEnrollment.terms_accepted_at).is_not(None),
             )
-            .group_by(col(BetaCohort.region_id), col(BetaCohort.phase))
+            .group_by(col(BetaCohort.launch_id), col(BetaCohort.region_id), col(BetaCohort.phase))
         )
     }
     # One read for both feedback metrics: open severity-1 reports and every unmerged bug.
@@ -244,8 +265,10 @@ def launch_exit_statuses(
             col(BetaFeedback.status),
             col(BetaFeedback.created_at),
             col(BetaFeedback.resolved_at),
-        ).where(
-            col(BetaFeedback.launch_id) == launch_id,
+        )
+        .join(Launch, col(Launch.id) == col(BetaFeedback.launch_id))
+        .where(
+            launches,
             or_(
                 and_(col(BetaFeedback.severity) == 1, col(BetaFeedback.status) == FeedbackStatus.OPEN),
                 and_(col(BetaFeedback.type) == FeedbackType.BUG, col(BetaFeedback.status) != FeedbackStatus.MERGED),
@@ -263,7 +286,7 @@ def launch_exit_statuses(
         if metric == ExitMetric.OPEN_SEVERITY_1:
             return severity_1.get(rollout_id, 0)
         if metric == ExitMetric.ACTIVE_ACCOUNTS:
-            return active.get((rollouts[rollout_id], left), 0)
+            return active.get((*rollouts[rollout_id], left), 0)
         reported = bugs.get(rollout_id, [])
         return fix_weeks(
             reported=[created for created, _ in reported],
@@ -285,6 +308,6 @@ def launch_exit_statuses(
                     value=(found := value(criterion.metric, rollout_id, left)),
                     met=is_met(criterion.metric, found, criterion.threshold),
                 )
-                for criterion in by_phase.get(left, [])
+                for criterion in by_phase.get((rollouts[rollout_id][0], left), [])
             ]
     return statuses
