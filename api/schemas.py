@@ -354,6 +354,9 @@ class RegionRollupOut(BaseModel):
     slip_phase: Phase | None
     next_gate_phase: Phase | None
     next_gate_at: datetime | None
+    next_gate_criteria: list[CriterionOut] = Field(
+        description="The next gate's beta exit criteria, each with its current value and threshold (empty: none)."
+    )
 
 
 class TeamReadinessOut(BaseModel):

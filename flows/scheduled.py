@@ -142,6 +142,9 @@ def _region_row(launch: LaunchDigest, region: RegionDigest) -> str:
         next_gate = region.next_gate_phase.value
     else:
         next_gate = f"{region.next_gate_phase.value} {region.next_gate_at:%Y-%m-%d}"
+    if region.next_gate_criteria:
+        shown = "; ".join(f"{status.label} {'✓' if status.met else '✗'}" for status in region.next_gate_criteria)
+        next_gate += f" ({shown})"
     cells = [
         _cell(launch.slug),
         _cell(region.region),
@@ -152,7 +155,7 @@ def _region_row(launch: LaunchDigest, region: RegionDigest) -> str:
         str(region.overdue_blocking),
         str(region.blocked),
         str(region.slip_days),
-        next_gate,
+        _cell(next_gate),
     ]
     return "| " + " | ".join(cells) + " |"
 

@@ -56,7 +56,16 @@ from notifications.render import escape_mrkdwn as esc
 from notifications.render import fit_mrkdwn, mention, phase_label, shorten
 from orchestrator.actors import Actor
 from orchestrator.clock import as_utc
-from orchestrator.enums import SATISFYING_STATUSES, FeedbackType, ItemStatus, LaunchStatus, Phase, Role, Source
+from orchestrator.enums import (
+    SATISFYING_STATUSES,
+    FeedbackType,
+    GateStatus,
+    ItemStatus,
+    LaunchStatus,
+    Phase,
+    Role,
+    Source,
+)
 from orchestrator.errors import (
     IllegalTransition,
     InvalidInput,
@@ -66,7 +75,7 @@ from orchestrator.errors import (
     StaleVersion,
 )
 from orchestrator.models import ChecklistItem, Launch, Member, Region, RegionRollout, Team
-from orchestrator.queries import launch_detail, launch_id_for
+from orchestrator.queries import RolloutView, launch_detail, launch_id_for
 from orchestrator.services import items as item_services
 from orchestrator.services.beta_feedback import submit_feedback
 from orchestrator.services.launches import SLUG_PATTERN
@@ -717,10 +726,23 @@ def status_text(session: Session, *, slug: str) -> str:
             line += f" · :warning: {view.items_overdue} overdue"
         if view.halt_reason:
             line += f" · halted: {esc(view.halt_reason)}"
-        lines.append(line)
+        lines.append(line + _exit_criteria(view))
     if not detail.rollouts:
         lines.append("_No regions planned yet._")
     return fit_mrkdwn("\n".join(lines), TEXT_MAX)
+
+
+def _exit_criteria(view: RolloutView) -> str:
+    """The region's nearest beta exit gate not yet passed, with each criterion's value, threshold
+    and whether it holds: why the region is (or will be) waiting there."""
+    order = Phase.ordered()
+    waiting = [gate for gate in view.gates if gate.status != GateStatus.PASSED and gate.criteria]
+    if not waiting:
+        return ""
+    gate = min(waiting, key=lambda gate: order.index(gate.phase))
+    marks = {True: ":white_check_mark:", False: ":x:"}
+    shown = ", ".join(f"{marks[status.met]} {esc(status.label)}" for status in gate.criteria)
+    return f" · exit criteria for {phase_label(gate.phase)}: {shown}"
 
 
 def mine_text(session: Session, member: Member) -> str:

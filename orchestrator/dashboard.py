@@ -46,6 +46,7 @@ class PortfolioRow:
     next_gate_region: str | None
     next_gate_phase: Phase | None
     next_gate_at: datetime | None
+    next_gate_criteria: tuple[CriterionStatus, ...]  # that gate's beta exit criteria, if it has any
     slip_days: int  # the worst region's slip of its current or a later phase
 
 
@@ -60,7 +61,8 @@ class Portfolio:
 
 
 def portfolio(*, session: Session, now: datetime, rules: RagRules | None = None) -> Portfolio:
-    """Every active launch, red first: six queries (the digest's five and the RAG history)."""
+    """Every active launch, red first: seven queries (the digest's six and the RAG history), and
+    three more when any launch has beta exit criteria."""
     rules = rules or RagRules.from_settings()
     digest = build_leadership_digest(session=session, now=now, rules=rules)
     trends = rag_trends(
@@ -77,6 +79,7 @@ def portfolio(*, session: Session, now: datetime, rules: RagRules | None = None)
                 next_gate_region=first.region if first else None,
                 next_gate_phase=first.next_gate_phase if first else None,
                 next_gate_at=first.next_gate_at if first else None,
+                next_gate_criteria=first.next_gate_criteria if first else (),
                 slip_days=max((region.slip_days for region in launch.regions), default=0),
             )
         )
@@ -260,7 +263,10 @@ def launch_page(
     (the launch, votes and audit events are ORM rows a commit would expire)."""
     rules = rules or RagRules.from_settings()
     launch_id = launch_id_for(session=session, slug=slug)
-    digest = build_leadership_digest(session=session, now=now, rules=rules, launch_ids=[launch_id])
+    criteria = launch_exit_statuses(session=session, launch_id=launch_id, now=now)
+    digest = build_leadership_digest(
+        session=session, now=now, rules=rules, launch_ids=[launch_id], exit_statuses=criteria
+    )
     if not digest.launches:
         raise NotFound("launch", slug)
     summary = digest.launches[0]
@@ -290,7 +296,6 @@ def launch_page(
         codes = ", ".join(region.code for _rollout, region in rollouts) or "none"
         feedback_problem = f"{feedback_region!r} is not a region of this launch (it has: {codes}); showing every region"
         feedback_region = None
-    criteria = launch_exit_statuses(session=session, launch_id=launch_id, now=now)
     feedback = ranked_feedback(session=session, launch_id=launch_id, region=feedback_region)
 
     by_cell: dict[tuple[str, Phase], list[ItemRow]] = defaultdict(list)

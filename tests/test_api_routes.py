@@ -425,6 +425,7 @@ def test_rollup_colours_launches_with_reasons_readiness_and_slips(api):
     assert green["rag"] == "green"
     assert green["reason"].startswith("on track")
     assert green["regions"][0]["next_gate_phase"] == "internal"
+    assert green["regions"][0]["next_gate_criteria"] == []  # no beta exit gate there
 
 
 # ---- directory ---------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from orchestrator.actors import Actor
-from orchestrator.enums import ExitMetric, FeedbackType, GateKind, Phase, Source
+from orchestrator.enums import ExitMetric, FeedbackType, GateKind, GateStatus, Phase, Source
 from orchestrator.models import (
     ApiToken,
     AuditEvent,
@@ -320,6 +320,25 @@ def test_launch_exit_statuses_equal_beta_exit_status_for_every_gate(seeded, beta
     assert set(values) == {ExitMetric.OPEN_SEVERITY_1, ExitMetric.ACTIVE_ACCOUNTS, ExitMetric.FIX_WEEKS}
 
 
+def test_portfolio_next_gate_says_how_many_exit_criteria_are_met(api_server, tokens, seeded, beta_launch):
+    """Every region got as far as private beta, so each waits at its beta exit gate: the portfolio's
+    next-gate cell counts the criteria met and names each one's value and threshold."""
+    assert beta_launch.id is not None
+    kick_off_launch(session=seeded, launch_id=beta_launch.id, actor=ACTOR)
+    order = Phase.ordered()
+    for gate in seeded.exec(select(Gate).join(RegionRollout).where(RegionRollout.launch_id == beta_launch.id)):
+        if order.index(gate.phase) < order.index(Phase.PUBLIC_BETA):
+            gate.status = GateStatus.PASSED
+    seeded.commit()
+    with signed_in(api_server, tokens["leadership"]) as client:
+        page = client.get("/dashboard/")
+    row = re.search(r'<tr data-slug="beta-sets">(.*?)</tr>', page.text, re.S)
+    assert row is not None, page.text
+    assert re.search(r"public beta, .*exit criteria: [0-3] of 3 met", row.group(1), re.S), row.group(1)
+    assert "open_severity_1: " in row.group(1)
+    assert "(needs &gt;= 1)" in row.group(1)  # active_accounts and fix_weeks, escaped in the title
+
+
 def test_unknown_launch_is_a_404_page(api_server, tokens):
     with signed_in(api_server, tokens["leadership"]) as client:
         answer = client.get("/dashboard/launches/no-such-launch")
@@ -459,7 +478,7 @@ def test_queries_per_page_are_the_same_for_2_and_10_launches(api_server, tokens,
         _add_launches(seeded, 8, 2)
         many = measure()
     assert few == many
-    assert few[0] <= 10
+    assert few[0] <= 14  # 10, and the next gates' beta exit criteria (4, these launches have them)
     assert few[1] <= 25
 
 

@@ -11,10 +11,16 @@ from freezegun import freeze_time
 from sqlalchemy import event, select
 from sqlmodel import Session
 
+from api.schemas import RegionRollupOut
 from flows.scheduled import digest_markdown
-from orchestrator.enums import Phase, RolloutState
+from notifications.blocks import leadership_digest
+from notifications.snapshots import DigestMessage
+from orchestrator.enums import ExitMetric, FeedbackType, GateStatus, Phase, RolloutState
 from orchestrator.errors import InvalidInput
-from orchestrator.models import AuditEvent, ChecklistItem, Outbox, Region, RegionRollout
+from orchestrator.models import AuditEvent, ChecklistItem, Gate, Outbox, Region, RegionRollout
+from orchestrator.services.beta_criteria import set_exit_criteria
+from orchestrator.services.beta_exit import beta_exit_status
+from orchestrator.services.beta_feedback import submit_feedback
 from orchestrator.services.digest import (
     DIGEST_TOPIC,
     Digest,
@@ -378,6 +384,60 @@ def test_the_number_of_statements_does_not_grow_with_launches(engine, seeded, ac
     assert launches == 10
 
     assert two == ten
+
+
+def test_the_next_gate_shows_its_beta_exit_criteria_wherever_the_digest_goes(seeded, actor):
+    """A region waiting at a beta exit gate: the digest carries each criterion's value, threshold
+    and verdict (the same as the gate's own read), and the Slack message, the Markdown artifact and
+    the Outbox payload all show them."""
+    created = launch(seeded, actor, item("press_kit"))
+    with freeze_time(KICKOFF):
+        set_exit_criteria(
+            session=seeded,
+            launch_id=created.id,
+            phase=Phase.PRIVATE_BETA,
+            thresholds={ExitMetric.OPEN_SEVERITY_1: 0, ExitMetric.ACTIVE_ACCOUNTS: 1},
+            actor=actor,
+        )
+        submit_feedback(
+            session=seeded,
+            launch_id=created.id,
+            region_code="EU",
+            phase=Phase.PRIVATE_BETA,
+            account="acct-1",
+            type=FeedbackType.BUG,
+            severity=1,
+            text="Export loses rows",
+            actor=actor,
+        )
+    eu = rollout_id(seeded, created, "EU")
+    order = Phase.ordered()
+    for gate in seeded.execute(select(Gate).where(Gate.rollout_id == eu)).scalars():
+        if order.index(gate.phase) < order.index(Phase.PUBLIC_BETA):
+            gate.status = GateStatus.PASSED  # the region got as far as private beta
+    seeded.commit()
+
+    digest = digest_at(seeded, NOW)
+    (region_digest,) = digest.launches[0].regions
+
+    assert region_digest.next_gate_phase == Phase.PUBLIC_BETA
+    expected = tuple(beta_exit_status(session=seeded, rollout_id=eu, phase=Phase.PUBLIC_BETA, now=NOW))
+    seeded.commit()
+    assert region_digest.next_gate_criteria == expected
+    assert [(status.metric, status.value, status.met) for status in expected] == [
+        (ExitMetric.OPEN_SEVERITY_1, 1, False),
+        (ExitMetric.ACTIVE_ACCOUNTS, 0, False),
+    ]
+    slack_text = json.dumps([message.blocks for message in leadership_digest(DigestMessage(digest=digest))])
+    assert ":x: open_severity_1: 1 (needs &lt;= 0), :x: active_accounts: 0 (needs &gt;= 1)" in slack_text
+    assert "(open_severity_1: 1 (needs <= 0) ✗; active_accounts: 0 (needs >= 1) ✗)" in digest_markdown(digest)
+    shown = [
+        {"metric": "open_severity_1", "comparator": "<=", "threshold": 0, "value": 1, "met": False},
+        {"metric": "active_accounts", "comparator": ">=", "threshold": 1, "value": 0, "met": False},
+    ]
+    assert digest.to_payload()["launches"][0]["regions"][0]["next_gate_criteria"] == shown
+    rollup = RegionRollupOut.model_validate(region_digest, from_attributes=True)  # GET /api/v1/rollup
+    assert rollup.model_dump(mode="json")["next_gate_criteria"] == shown
 
 
 def test_a_naive_now_is_refused(seeded):

@@ -39,9 +39,11 @@ from notifications.interactions import (
 )
 from notifications.signing import slack_signature
 from orchestrator.db import WRITE_INTENT, is_sqlite
-from orchestrator.enums import ItemStatus, Role, Source
-from orchestrator.models import AuditEvent, ChecklistItem, Waiver
+from orchestrator.enums import ExitMetric, FeedbackType, ItemStatus, Phase, Role, Source
+from orchestrator.models import AuditEvent, ChecklistItem, Launch, Waiver
 from orchestrator.seed import MemberSeed
+from orchestrator.services.beta_criteria import set_exit_criteria
+from orchestrator.services.beta_feedback import submit_feedback
 from orchestrator.services.directory import upsert_member
 from orchestrator.settings import reset_settings
 from tests.factories import item, make_launch
@@ -469,6 +471,34 @@ def test_launch_status_summarises_the_launch(slack):
     assert "2 open blocking of 2 items" in reply["text"]
     missing = slack.command("status no-such-launch").json()["text"]
     assert "does not exist" in missing
+
+
+def test_launch_status_shows_the_beta_exit_criteria_a_region_waits_on(slack, seeded, actor):
+    launch_id = seeded.exec(select(Launch.id).where(Launch.slug == slack.slug)).one()
+    set_exit_criteria(
+        session=seeded,
+        launch_id=launch_id,
+        phase=Phase.PRIVATE_BETA,
+        thresholds={ExitMetric.OPEN_SEVERITY_1: 0, ExitMetric.ACTIVE_ACCOUNTS: 0},
+        actor=actor,
+    )
+    submit_feedback(
+        session=seeded,
+        launch_id=launch_id,
+        region_code="EU",
+        phase=Phase.PRIVATE_BETA,
+        account="acct-1",
+        type=FeedbackType.BUG,
+        severity=1,
+        text="Export loses rows",
+        actor=actor,
+    )
+    seeded.commit()
+    text = slack.command(f"status {slack.slug}").json()["text"]
+    assert (
+        "exit criteria for Public beta: :x: open_severity_1: 1 (needs &lt;= 0), "
+        ":white_check_mark: active_accounts: 0 (needs &gt;= 0)"
+    ) in text
 
 
 def test_launch_help_and_unknown_subcommands_list_the_commands(slack):

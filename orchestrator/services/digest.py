@@ -9,7 +9,7 @@ dashboard, the API rollup and the digest colour a launch exactly alike.
 """
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -26,6 +26,7 @@ from orchestrator.errors import InvalidInput
 from orchestrator.ledger import enqueue, record
 from orchestrator.models import OPEN_BLOCKING_ITEM, ChecklistItem, Gate, Launch, PhaseDate, Region, RegionRollout
 from orchestrator.services._unit import transaction
+from orchestrator.services.beta_exit import CriterionStatus, exit_statuses_where
 from orchestrator.settings import get_settings
 from orchestrator.sqltime import read_when, seconds_between
 
@@ -87,6 +88,9 @@ class RegionDigest:
     slip_phase: Phase | None  # the phase that slipped most
     next_gate_phase: Phase | None  # earliest phase with a gate not yet passed
     next_gate_at: datetime | None  # that phase's current date
+    # That gate's beta exit criteria, each with its current value and threshold (none: no beta
+    # exit gate there).
+    next_gate_criteria: tuple[CriterionStatus, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -193,14 +197,22 @@ def rag_for(
 
 
 def build_leadership_digest(
-    *, session: Session, now: datetime, rules: RagRules | None = None, launch_ids: Sequence[int] | None = None
+    *,
+    session: Session,
+    now: datetime,
+    rules: RagRules | None = None,
+    launch_ids: Sequence[int] | None = None,
+    exit_statuses: Mapping[tuple[int, Phase], Sequence[CriterionStatus]] | None = None,
 ) -> Digest:
-    """Read every active launch into a digest with five queries, whatever the launch count.
+    """Read every active launch into a digest with six queries (nine when any launch has beta exit
+    criteria), whatever the launch count.
 
     A pure read: it writes nothing and leaves the transaction to the caller, who should end it
     (on SQLite a read left open keeps reading the same snapshot). ``rules`` defaults to the
     configured thresholds (``RagRules.from_settings()``). ``launch_ids`` narrows it to those
     launches whatever their status (the dashboard's launch page colours one launch the same way).
+    ``exit_statuses`` are the beta exit criteria of these launches' gates when the caller has
+    already read them (the launch page shows every gate's), so they are not read twice.
     """
     now = _aware(now)
     rules = rules or RagRules.from_settings()
@@ -252,6 +264,9 @@ def build_leadership_digest(
     ):
         dates[rollout_id][ordered[rank]] = _Planned(round(int(slip_seconds) / _DAY_SECONDS), current_at)
     items = _item_counts(session, which=which, now=now)
+    criteria = exit_statuses
+    if criteria is None:
+        criteria = exit_statuses_where(session=session, launches=which, now=now)
     # The earliest phase per region with a gate not yet passed, ranked in SQL: one row per region
     # instead of one per gate.
     waiting: dict[int, Phase] = {
@@ -287,6 +302,7 @@ def build_leadership_digest(
                 slip_phase=slip_phase,
                 next_gate_phase=gate_phase,
                 next_gate_at=read_when(gate_date.current_at) if gate_date is not None else None,
+                next_gate_criteria=tuple(criteria.get((rollout_id, gate_phase), ())) if gate_phase else (),
             )
         )
     digests = []
@@ -448,6 +464,16 @@ def _region_payload(region: RegionDigest) -> dict[str, Any]:
         "slip_phase": region.slip_phase.value if region.slip_phase else None,
         "next_gate_phase": region.next_gate_phase.value if region.next_gate_phase else None,
         "next_gate_at": when(region.next_gate_at),
+        "next_gate_criteria": [
+            {
+                "metric": status.metric.value,
+                "comparator": status.comparator,
+                "threshold": status.threshold,
+                "value": status.value,
+                "met": status.met,
+            }
+            for status in region.next_gate_criteria
+        ],
     }
 
 
