@@ -5,8 +5,9 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import Session
 
 from orchestrator.actors import Actor
-from orchestrator.enums import Phase
+from orchestrator.enums import FeedbackType, Phase
 from orchestrator.models import Launch
+from orchestrator.services.beta_feedback import submit_feedback
 from orchestrator.services.launches import ItemSpec, LaunchSpec, RegionPlan, create_launch
 
 BASE = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
@@ -59,4 +60,20 @@ def item(
         blocking=blocking,
         evidence_required=evidence,
         depends_on=depends_on,
+    )
+
+
+def severity_1_bug(session: Session, actor: Actor, *, launch_id: int, region: str = "EU") -> None:
+    """An open severity-1 bug reported in private beta: it holds any ``open_severity_1 <= 0``
+    exit criterion of the region closed."""
+    submit_feedback(
+        session=session,
+        launch_id=launch_id,
+        region_code=region,
+        phase=Phase.PRIVATE_BETA,
+        account="acct-1",
+        type=FeedbackType.BUG,
+        severity=1,
+        text="Export loses rows",
+        actor=actor,
     )

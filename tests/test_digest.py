@@ -15,12 +15,11 @@ from api.schemas import RegionRollupOut
 from flows.scheduled import digest_markdown
 from notifications.blocks import leadership_digest
 from notifications.snapshots import DigestMessage
-from orchestrator.enums import ExitMetric, FeedbackType, GateStatus, Phase, RolloutState
+from orchestrator.enums import ExitMetric, GateStatus, Phase, RolloutState
 from orchestrator.errors import InvalidInput
 from orchestrator.models import AuditEvent, ChecklistItem, Gate, Outbox, Region, RegionRollout
 from orchestrator.services.beta_criteria import set_exit_criteria
 from orchestrator.services.beta_exit import beta_exit_status
-from orchestrator.services.beta_feedback import submit_feedback
 from orchestrator.services.digest import (
     DIGEST_TOPIC,
     Digest,
@@ -36,7 +35,7 @@ from orchestrator.services.items import block_item
 from orchestrator.services.launches import kick_off_launch
 from orchestrator.services.rollouts import halt_region, roll_back_region
 from orchestrator.services.schedule import reschedule_phase
-from tests.factories import BASE, item, make_launch
+from tests.factories import BASE, item, make_launch, severity_1_bug
 
 NOW = datetime(2027, 2, 10, 9, 0, tzinfo=UTC)
 KICKOFF = BASE - timedelta(days=20)
@@ -399,17 +398,7 @@ def test_the_next_gate_shows_its_beta_exit_criteria_wherever_the_digest_goes(see
             thresholds={ExitMetric.OPEN_SEVERITY_1: 0, ExitMetric.ACTIVE_ACCOUNTS: 1},
             actor=actor,
         )
-        submit_feedback(
-            session=seeded,
-            launch_id=created.id,
-            region_code="EU",
-            phase=Phase.PRIVATE_BETA,
-            account="acct-1",
-            type=FeedbackType.BUG,
-            severity=1,
-            text="Export loses rows",
-            actor=actor,
-        )
+        severity_1_bug(seeded, actor, launch_id=created.id)
     eu = rollout_id(seeded, created, "EU")
     order = Phase.ordered()
     for gate in seeded.execute(select(Gate).where(Gate.rollout_id == eu)).scalars():

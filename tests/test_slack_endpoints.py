@@ -39,14 +39,13 @@ from notifications.interactions import (
 )
 from notifications.signing import slack_signature
 from orchestrator.db import WRITE_INTENT, is_sqlite
-from orchestrator.enums import ExitMetric, FeedbackType, ItemStatus, Phase, Role, Source
+from orchestrator.enums import ExitMetric, ItemStatus, Phase, Role, Source
 from orchestrator.models import AuditEvent, ChecklistItem, Launch, Waiver
 from orchestrator.seed import MemberSeed
 from orchestrator.services.beta_criteria import set_exit_criteria
-from orchestrator.services.beta_feedback import submit_feedback
 from orchestrator.services.directory import upsert_member
 from orchestrator.settings import reset_settings
-from tests.factories import item, make_launch
+from tests.factories import item, make_launch, severity_1_bug
 from tests.flow_helpers import wait_for
 
 SECRET = "test-signing-secret-0123456789"
@@ -482,17 +481,7 @@ def test_launch_status_shows_the_beta_exit_criteria_a_region_waits_on(slack, see
         thresholds={ExitMetric.OPEN_SEVERITY_1: 0, ExitMetric.ACTIVE_ACCOUNTS: 0},
         actor=actor,
     )
-    submit_feedback(
-        session=seeded,
-        launch_id=launch_id,
-        region_code="EU",
-        phase=Phase.PRIVATE_BETA,
-        account="acct-1",
-        type=FeedbackType.BUG,
-        severity=1,
-        text="Export loses rows",
-        actor=actor,
-    )
+    severity_1_bug(seeded, actor, launch_id=launch_id)
     seeded.commit()
     text = slack.command(f"status {slack.slug}").json()["text"]
     assert (
