@@ -3,10 +3,11 @@ which costs a few hundred milliseconds at two hundred launches on SQLite, while 
 it far more often than anything changes.
 
 An entry is reused only while (a) no audit event was written since (every domain change writes
-one in its own transaction, see ``change_marker``), (b) it is younger than
-``LAUNCHDECK_DASHBOARD_CACHE_SECONDS`` (60 by default: time alone turns items overdue, so a
-reused page is at most that far behind the clock, never behind a recorded change), and (c) the
-RAG rules are the same. 0 turns it off. One cache per app (per database), kept in app.state.
+one in its own transaction, see ``change_marker``, which looks at the newest ten thousand ids),
+(b) it is younger than ``LAUNCHDECK_DASHBOARD_CACHE_SECONDS`` (60 by default: time alone turns
+items overdue, so a reused page is at most that far behind the clock, and behind a recorded change
+only if that change committed after ten thousand newer ones), and (c) the RAG rules are the same.
+0 turns it off. One cache per app (per database), kept in app.state.
 """
 
 import threading

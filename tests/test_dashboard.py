@@ -11,11 +11,12 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from sqlalchemy import event, func
+from sqlalchemy import Engine, event, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from orchestrator.actors import Actor
+from orchestrator.dashboard import MARKER_WINDOW, change_marker
 from orchestrator.enums import ExitMetric, FeedbackType, GateKind, GateStatus, Phase, Source
 from orchestrator.models import (
     ApiToken,
@@ -478,8 +479,80 @@ def test_queries_per_page_are_the_same_for_2_and_10_launches(api_server, tokens,
         _add_launches(seeded, 8, 2)
         many = measure()
     assert few == many
-    assert few[0] <= 14  # 10, and the next gates' beta exit criteria (4, these launches have them)
+    assert few[0] <= 15  # 10, the next gates' beta exit criteria (4: these launches have some), the marker's 2nd
     assert few[1] <= 25
+
+
+# ---- the change marker the portfolio cache trusts ------------------------------------------------
+
+
+def test_the_portfolio_shows_a_change_at_once_though_it_is_reused_between_changes(api_server, launch, tokens, engine):
+    """The portfolio is computed once and reused (api/portfolio_cache.py); the change marker is
+    what makes the next page show a change recorded in between, well inside the reuse time."""
+    with Session(engine) as session:
+        blocking = session.exec(
+            select(ChecklistItem.id)
+            .join(Launch, col(Launch.id) == col(ChecklistItem.launch_id))
+            .where(Launch.slug == launch.slug, col(ChecklistItem.blocking).is_(True))
+            .order_by(col(ChecklistItem.id))
+        ).first()
+    assert blocking is not None
+
+    def portfolio_row(client: httpx.Client) -> str:
+        page = client.get("/dashboard/")
+        row = re.search(rf'<tr data-slug="{launch.slug}">(.*?)</tr>', page.text, re.S)
+        assert row is not None, page.text
+        return row.group(1)
+
+    with signed_in(api_server, tokens["leadership"]) as client:
+        before = portfolio_row(client)
+        assert portfolio_row(client) == before  # reused, or recomputed the same
+        answer = httpx.post(
+            f"{api_server}{API_PREFIX}/items/{blocking}/block",
+            json={"reason": "vendor contract unsigned"},
+            headers=auth(tokens["prodops"]),
+        )
+        assert answer.status_code == 200, answer.text
+        after = portfolio_row(client)
+    assert "1 blocking item blocked" not in before
+    assert "1 blocking item blocked" in after
+
+
+def _event_with_id(engine: Engine, event_id: int) -> None:
+    """An audit event with a chosen id: how a transaction that took its id early and committed late
+    looks to a reader."""
+    with Session(engine) as session:
+        session.add(AuditEvent(id=event_id, entity="item", action="item.checked", actor="x", source=Source.API))
+        session.commit()
+
+
+def _marker(engine: Engine) -> tuple[int, int]:
+    with Session(engine) as session:
+        return change_marker(session=session)
+
+
+def test_change_marker_moves_with_every_recent_event_even_one_committed_late(engine, seeded):
+    base = 100_000
+    _event_with_id(engine, base)
+    first = _marker(engine)
+    assert _marker(engine) == first  # nothing written, nothing changed
+    _event_with_id(engine, base + 10)
+    newer = _marker(engine)
+    assert newer != first
+    _event_with_id(engine, base + 5)  # a lower id, committed after the higher one was seen
+    late = _marker(engine)
+    assert late != newer
+    assert late[0] == newer[0] == base + 10
+
+
+def test_change_marker_looks_back_a_bounded_window(engine, seeded):
+    """The documented bound: only an event committed after ``MARKER_WINDOW`` newer ones goes
+    unseen (the cache's age limit covers it); counting every event cost time per event."""
+    base = 100_000
+    _event_with_id(engine, base + MARKER_WINDOW + 10)
+    before = _marker(engine)
+    _event_with_id(engine, base)  # more than a window below the newest
+    assert _marker(engine) == before
 
 
 # ---- Time arithmetic in SQL (the portfolio's slips) ---------------------------------------------
