@@ -53,7 +53,7 @@ from notifications.beta_slack import (
 )
 from notifications.ids import ActionId, InputId, ItemChoice, ItemChoiceRef, ItemRef
 from notifications.render import escape_mrkdwn as esc
-from notifications.render import fit_mrkdwn, mention, phase_label, shorten
+from notifications.render import exit_criteria_mrkdwn, fit_mrkdwn, mention, phase_label, shorten
 from orchestrator.actors import Actor
 from orchestrator.clock import as_utc
 from orchestrator.enums import (
@@ -740,9 +740,7 @@ def _exit_criteria(view: RolloutView) -> str:
     if not waiting:
         return ""
     gate = min(waiting, key=lambda gate: order.index(gate.phase))
-    marks = {True: ":white_check_mark:", False: ":x:"}
-    shown = ", ".join(f"{marks[status.met]} {esc(status.label)}" for status in gate.criteria)
-    return f" · exit criteria for {phase_label(gate.phase)}: {shown}"
+    return f" · exit criteria for {phase_label(gate.phase)}: {exit_criteria_mrkdwn(gate.criteria)}"
 
 
 def mine_text(session: Session, member: Member) -> str:

@@ -9,6 +9,7 @@ also stops a title such as ``<!channel>`` from pinging a whole channel.
 """
 
 import re
+from collections.abc import Iterable
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -17,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from orchestrator.enums import Phase
+from orchestrator.services.beta_exit import CriterionStatus
 
 ELLIPSIS = "…"
 _PHASE_LABELS = {
@@ -92,6 +94,13 @@ def _zone(name: str) -> ZoneInfo:
 
 
 @lru_cache(maxsize=1)
+def exit_criteria_mrkdwn(statuses: Iterable[CriterionStatus]) -> str:
+    """Beta exit criteria for Slack, each marked met or not, with its value and threshold: the one
+    way the digest and ``/launch status`` show why a region waits at its gate."""
+    marks = {True: ":white_check_mark:", False: ":x:"}
+    return ", ".join(f"{marks[status.met]} {escape_mrkdwn(status.label)}" for status in statuses)
+
+
 def environment() -> Environment:
     env = Environment(
         loader=PackageLoader("notifications", "templates"),
@@ -108,6 +117,7 @@ def environment() -> Environment:
         link=link,
         when=when,
         phase=phase_label,
+        exit_criteria=exit_criteria_mrkdwn,
     )
     return env
 
