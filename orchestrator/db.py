@@ -134,7 +134,7 @@ def _ping_in_one_round_trip(dbapi_connection: Any) -> bool:
 
     Why not SQLAlchemy's own asyncpg ping: it wraps the empty query in BEGIN and ROLLBACK (for
     PgBouncer in transaction mode, which launchdeck does not use), three round trips on every
-    checkout, about 6% of a check-off's server CPU on loopback (BENCHMARKS.md). It still
+    checkout, 4-6% of a check-off's server CPU on loopback (BENCHMARKS.md). It still
     catches a connection whose server has gone, so the pool reconnects instead of failing."""
     try:
         await_(dbapi_connection.driver_connection.fetchrow(";"))
