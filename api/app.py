@@ -23,9 +23,9 @@ from api.portfolio_cache import PortfolioCache
 from api.routes import admin, audit, beta, dashboard, decisions, items, launches, outbox, rollup
 from api.slack_work import SlackWork
 from api.web_session import NeedsLogin
-from orchestrator.db import make_async_engine, make_engine
-from orchestrator.migrate import ensure_schema_current
-from orchestrator.settings import get_settings
+from orchestrator.core.db import make_async_engine, make_engine
+from orchestrator.core.migrate import ensure_schema_current
+from orchestrator.core.settings import get_settings
 
 API_PREFIX = "/api/v1"
 

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field
 
 from api.schemas import MAX_DB_INT, Body, Link
-from orchestrator.enums import EnrollmentStatus, EnrollmentVia, ExitMetric, FeedbackStatus, FeedbackType, Phase
+from orchestrator.core.enums import EnrollmentStatus, EnrollmentVia, ExitMetric, FeedbackStatus, FeedbackType, Phase
 
 
 class CohortIn(Body):

@@ -4,7 +4,7 @@ the picture needs no JavaScript and the numbers it shows are the ones the table 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from orchestrator.burndown import Burndown
+from orchestrator.reporting.burndown import Burndown
 
 WIDTH = 560
 HEIGHT = 200

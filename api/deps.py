@@ -11,9 +11,9 @@ from sqlalchemy import Engine, orm
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlmodel import Session
 
-from orchestrator.enums import Role
-from orchestrator.errors import Forbidden, Unauthenticated
-from orchestrator.services.tokens import Principal, authenticate
+from orchestrator.core.enums import Role
+from orchestrator.core.errors import Forbidden, Unauthenticated
+from orchestrator.directory.tokens import Principal, authenticate
 
 WorkT = TypeVar("WorkT")
 

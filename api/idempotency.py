@@ -15,9 +15,9 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from orchestrator.errors import Unauthenticated
-from orchestrator.services.idempotency import IN_PROGRESS, find_answer, release, reserve, store_answer
-from orchestrator.services.tokens import authenticate
+from orchestrator.core.errors import Unauthenticated
+from orchestrator.core.replays import IN_PROGRESS, find_answer, release, reserve, store_answer
+from orchestrator.directory.tokens import authenticate
 
 CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 MAX_KEY_LENGTH = 200

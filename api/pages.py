@@ -8,7 +8,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from api.charts import burndown_chart
-from orchestrator.models import AuditEvent
+from orchestrator.core.models import AuditEvent
 
 
 def _when(value: datetime | None, pattern: str = "%Y-%m-%d %H:%M") -> str:

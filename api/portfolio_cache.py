@@ -17,9 +17,9 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from orchestrator.dashboard import Portfolio, change_marker, portfolio
-from orchestrator.services.digest import RagRules
-from orchestrator.settings import get_settings
+from orchestrator.core.settings import get_settings
+from orchestrator.reporting.dashboard import Portfolio, change_marker, portfolio
+from orchestrator.reporting.digest import RagRules
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from orchestrator.errors import (
+from orchestrator.core.errors import (
     AlreadyExists,
     ConfigError,
     Forbidden,

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from orchestrator.enums import (
+from orchestrator.core.enums import (
     ExitMetric,
     GateKind,
     GateStatus,
@@ -19,9 +19,9 @@ from orchestrator.enums import (
     Vote,
     WaveMode,
 )
-from orchestrator.seed import MemberSeed, RegionSeed, TeamSeed
-from orchestrator.services.digest import Rag
-from orchestrator.services.launches import SLUG_PATTERN
+from orchestrator.directory.seed import MemberSeed, RegionSeed, TeamSeed
+from orchestrator.launches.spec import SLUG_PATTERN
+from orchestrator.reporting.digest import Rag
 
 T = TypeVar("T")
 

@@ -53,7 +53,7 @@ from notifications.interactions import (
     view_opener_from_settings,
 )
 from notifications.signing import BadSignature, verify_slack_request
-from orchestrator.settings import get_settings
+from orchestrator.core.settings import get_settings
 
 log = logging.getLogger("launchdeck.api.slack")
 

@@ -18,9 +18,9 @@ from fastapi import Depends, Request
 from sqlmodel import Session
 
 from api.deps import SessionDep
-from orchestrator.errors import Unauthenticated
-from orchestrator.services.tokens import Principal, authenticate, principal_for_token
-from orchestrator.settings import get_settings
+from orchestrator.core.errors import Unauthenticated
+from orchestrator.core.settings import get_settings
+from orchestrator.directory.tokens import Principal, authenticate, principal_for_token
 
 COOKIE = "launchdeck_session"
 SESSION_SECONDS = 12 * 3600  # a working day: a Slack link opened tomorrow asks for the token again

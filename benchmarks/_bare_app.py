@@ -29,7 +29,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from api.gc_tuning import settle_for_serving
-from orchestrator.db import make_engine
+from orchestrator.core.db import make_engine
 
 _THREE_WRITES = """
 WITH item AS (

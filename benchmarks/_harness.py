@@ -32,8 +32,8 @@ def machine() -> str:
 @contextmanager
 def throwaway_postgres() -> Iterator[str]:
     """A fresh, migrated PostgreSQL database, dropped afterwards."""
-    from orchestrator.db import make_engine
-    from orchestrator.migrate import upgrade
+    from orchestrator.core.db import make_engine
+    from orchestrator.core.migrate import upgrade
 
     admin = make_url(ADMIN_URL)
     conninfo = admin.set(drivername="postgresql").render_as_string(hide_password=False)

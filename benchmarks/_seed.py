@@ -4,13 +4,14 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from orchestrator.actors import Actor
-from orchestrator.enums import Phase, Role, Source
-from orchestrator.models import ChecklistItem, Launch
-from orchestrator.seed import load_seed
-from orchestrator.services.directory import apply_seed
-from orchestrator.services.launches import ItemSpec, LaunchSpec, RegionPlan, create_launch, kick_off_launch
-from orchestrator.services.tokens import create_token
+from orchestrator.core.actors import Actor
+from orchestrator.core.enums import Phase, Role, Source
+from orchestrator.core.models import ChecklistItem, Launch
+from orchestrator.directory.seed import load_seed
+from orchestrator.directory.service import apply_seed
+from orchestrator.directory.tokens import create_token
+from orchestrator.launches.service import create_launch, kick_off_launch
+from orchestrator.launches.spec import ItemSpec, LaunchSpec, RegionPlan
 
 ACTOR = Actor(name="bench@example.com", source=Source.CLI)
 

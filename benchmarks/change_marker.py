@@ -24,10 +24,10 @@ from sqlalchemy import select as select_columns
 from sqlmodel import Session, col
 
 from benchmarks._harness import machine, table, throwaway_postgres
-from orchestrator.dashboard import change_marker
-from orchestrator.db import make_engine
-from orchestrator.migrate import upgrade
-from orchestrator.models import AuditEvent
+from orchestrator.core.db import make_engine
+from orchestrator.core.migrate import upgrade
+from orchestrator.core.models import AuditEvent
+from orchestrator.reporting.dashboard import change_marker
 
 _NUMBERS = {
     "sqlite": "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < :count) SELECT x FROM n",

@@ -36,9 +36,9 @@ from benchmarks._rawload import HttpRequest, load
 from benchmarks._seed import gated_launch, seed_directory
 from benchmarks._sql_cost import SqlCost, counting
 from benchmarks._wrk import WrkMissing, run_wrk
-from orchestrator.db import make_engine
-from orchestrator.enums import ItemStatus
-from orchestrator.models import AuditEvent, ChecklistItem
+from orchestrator.core.db import make_engine
+from orchestrator.core.enums import ItemStatus
+from orchestrator.core.models import AuditEvent, ChecklistItem
 
 LAUNCHES_PER_ROUND = 20
 WRK_THREADS = 2

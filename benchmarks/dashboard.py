@@ -38,14 +38,14 @@ from sqlmodel import Session, col
 
 from api.app import create_app
 from flows.server import free_port
-from orchestrator.actors import Actor
-from orchestrator.db import make_engine
-from orchestrator.enums import GateKind, GateStatus, ItemStatus, LaunchStatus, Phase, Role, RolloutState, Source
-from orchestrator.migrate import upgrade
-from orchestrator.models import AuditEvent, ChecklistItem, Gate, Launch, PhaseDate, Region, RegionRollout, Team
-from orchestrator.seed import load_seed
-from orchestrator.services.directory import apply_seed
-from orchestrator.services.tokens import create_token
+from orchestrator.core.actors import Actor
+from orchestrator.core.db import make_engine
+from orchestrator.core.enums import GateKind, GateStatus, ItemStatus, LaunchStatus, Phase, Role, RolloutState, Source
+from orchestrator.core.migrate import upgrade
+from orchestrator.core.models import AuditEvent, ChecklistItem, Gate, Launch, PhaseDate, Region, RegionRollout, Team
+from orchestrator.directory.seed import load_seed
+from orchestrator.directory.service import apply_seed
+from orchestrator.directory.tokens import create_token
 
 REGIONS = ("APAC", "EU", "LATAM", "NA")
 ITEMS_PER_PHASE = 40  # per region and phase: 160 per region, 640 per launch

@@ -33,7 +33,7 @@ from sqlmodel import Session, col, select
 
 from benchmarks._harness import local_prefect, machine, percentile, table, throwaway_postgres, uvicorn_process
 from benchmarks._seed import gated_launch, seed_directory
-from orchestrator.models import ExposureChange
+from orchestrator.core.models import ExposureChange
 
 DEADLINE = 60.0  # seconds one propagation may take before the run is called broken
 
@@ -126,7 +126,7 @@ def main() -> None:
     with local_prefect(home):
         try:
             with throwaway_postgres() as url:
-                from orchestrator.db import make_engine
+                from orchestrator.core.db import make_engine
 
                 engine = make_engine(url)
                 with Session(engine, expire_on_commit=False) as session:

@@ -33,11 +33,11 @@ from benchmarks._rawload import HttpRequest, LoadResult, RequestFactory, load
 from benchmarks._seed import ACTOR, gated_launch, seed_directory
 from notifications.ids import ActionId, ItemRef
 from notifications.signing import slack_signature
-from orchestrator.db import make_engine
-from orchestrator.enums import ItemStatus, Role
-from orchestrator.models import ChecklistItem
-from orchestrator.seed import MemberSeed
-from orchestrator.services.directory import upsert_member
+from orchestrator.core.db import make_engine
+from orchestrator.core.enums import ItemStatus, Role
+from orchestrator.core.models import ChecklistItem
+from orchestrator.directory.seed import MemberSeed
+from orchestrator.directory.service import upsert_member
 
 SECRET = "bench-signing-secret-0123456789"
 CLICKER = "U0BENCH01"

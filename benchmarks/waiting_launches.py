@@ -138,8 +138,8 @@ def flow_runs() -> int:
 def sweep_once(engine: Engine) -> tuple[float, float]:
     """One full sweep in this process; returns (worker pass, reminder scan) in seconds."""
     from flows.worker import Worker
-    from orchestrator.clock import utcnow
-    from orchestrator.services.reminders import queue_overdue_reminders
+    from orchestrator.core.clock import utcnow
+    from orchestrator.items.reminders import queue_overdue_reminders
 
     started = time.perf_counter()
     Worker(name="bench-sweep", publish_events=True).run_once()
@@ -168,8 +168,8 @@ def main() -> None:
         try:
             with throwaway_postgres() as url:
                 os.environ["LAUNCHDECK_DATABASE_URL"] = url
-                from orchestrator.db import make_engine
-                from orchestrator.settings import reset_settings
+                from orchestrator.core.db import make_engine
+                from orchestrator.core.settings import reset_settings
 
                 reset_settings()
                 engine = make_engine(url)

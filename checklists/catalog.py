@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, field
 
-from orchestrator.seed import SeedConfig
+from orchestrator.directory.seed import SeedConfig
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,13 @@ from checklists.catalog import Directory, RegionInfo
 from checklists.loader import Library, load_library
 from checklists.planning import RolloutPlan, plan_for_spec, plan_items, unknown_flags
 from checklists.rendering import LaunchFacts
-from orchestrator.actors import Actor
-from orchestrator.enums import Phase
-from orchestrator.errors import InvalidInput, NotFound
-from orchestrator.models import Launch, PhaseDate, Region, RegionRollout, Team
-from orchestrator.services.launches import LaunchSpec, create_launch
-from orchestrator.services.templates import TemplateSync, sync_launch_items
+from orchestrator.core.actors import Actor
+from orchestrator.core.enums import Phase
+from orchestrator.core.errors import InvalidInput, NotFound
+from orchestrator.core.models import Launch, PhaseDate, Region, RegionRollout, Team
+from orchestrator.launches.service import create_launch
+from orchestrator.launches.spec import LaunchSpec
+from orchestrator.launches.template_sync import TemplateSync, sync_launch_items
 
 
 def directory_from_db(session: Session) -> Directory:

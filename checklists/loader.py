@@ -16,9 +16,9 @@ from pydantic import ValidationError
 from checklists.catalog import Directory
 from checklists.rendering import check_text
 from checklists.schema import DisabledItem, ItemFile, Manifest, TemplateItem
-from orchestrator.enums import Phase
-from orchestrator.errors import ConfigError
-from orchestrator.yaml_source import YamlDocument, read_yaml, validation_problems
+from orchestrator.core.enums import Phase
+from orchestrator.core.errors import ConfigError
+from orchestrator.core.yaml_source import YamlDocument, read_yaml, validation_problems
 
 MANIFEST_NAME = "library.yaml"
 

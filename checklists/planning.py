@@ -9,9 +9,9 @@ from checklists.catalog import RegionInfo
 from checklists.loader import Library
 from checklists.rendering import LaunchFacts, context, render_description, render_title
 from checklists.schema import TemplateItem
-from orchestrator.enums import Phase
-from orchestrator.errors import InvalidInput
-from orchestrator.services.launches import ItemSpec, LaunchSpec
+from orchestrator.core.enums import Phase
+from orchestrator.core.errors import InvalidInput
+from orchestrator.launches.spec import ItemSpec, LaunchSpec
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from typing import Any
 import jinja2
 
 from checklists.catalog import RegionInfo
-from orchestrator.enums import Phase
+from orchestrator.core.enums import Phase
 
 PHASE_LABELS = {
     Phase.INTERNAL: "internal",

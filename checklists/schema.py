@@ -4,7 +4,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from orchestrator.enums import Phase
+from orchestrator.core.enums import Phase
 
 KEY_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
 Gate = Literal["blocking", "advisory"]

@@ -8,9 +8,9 @@ from rich.table import Table
 
 from cli.context import cli_actor, open_session
 from cli.errors import friendly_errors
-from orchestrator.clock import utcnow
-from orchestrator.enums import Role
-from orchestrator.services.tokens import create_token, list_tokens, revoke_token
+from orchestrator.core.clock import utcnow
+from orchestrator.core.enums import Role
+from orchestrator.directory.tokens import create_token, list_tokens, revoke_token
 
 tokens_app = typer.Typer(help="API tokens: create (printed once), list, revoke.", no_args_is_help=True)
 console = Console(soft_wrap=True)
@@ -76,7 +76,7 @@ def serve(
     PostgreSQL safely."""
     from cli.context import engine_from_settings
     from cli.serving import serve_factory
-    from orchestrator.migrate import ensure_schema_current
+    from orchestrator.core.migrate import ensure_schema_current
 
     engine = engine_from_settings()
     ensure_schema_current(engine)

@@ -8,12 +8,13 @@ from rich.table import Table
 
 from cli.context import cli_actor, open_session
 from cli.errors import friendly_errors
-from orchestrator.enums import EnrollmentVia, ExitMetric, FeedbackType, Phase
-from orchestrator.errors import InvalidInput
-from orchestrator.queries import launch_id_for
-from orchestrator.services import beta_cohorts, beta_feedback
-from orchestrator.services.beta_criteria import set_exit_criteria
-from orchestrator.services.beta_scoring import ranked_feedback
+from orchestrator.beta import cohorts as beta_cohorts
+from orchestrator.beta import feedback as beta_feedback
+from orchestrator.beta.criteria import set_exit_criteria
+from orchestrator.beta.scoring import ranked_feedback
+from orchestrator.core.enums import EnrollmentVia, ExitMetric, FeedbackType, Phase
+from orchestrator.core.errors import InvalidInput
+from orchestrator.launches.queries import launch_id_for
 
 app = typer.Typer(help="Beta programs: cohorts, enrollment, feedback and its ranking.", no_args_is_help=True)
 console = Console(soft_wrap=True)

@@ -18,12 +18,11 @@ from cli.context import cli_actor, open_session
 from cli.dates import parse_date
 from cli.errors import friendly_errors
 from cli.library import library_for, library_from_seed
-from orchestrator.clock import as_utc
-from orchestrator.enums import Phase
-from orchestrator.errors import InvalidInput
-from orchestrator.seed import load_seed
-from orchestrator.settings import get_settings
-from orchestrator.timing import due_at, zone
+from orchestrator.core.clock import as_utc, due_at, zone
+from orchestrator.core.enums import Phase
+from orchestrator.core.errors import InvalidInput
+from orchestrator.core.settings import get_settings
+from orchestrator.directory.seed import load_seed
 
 app = typer.Typer(help="Checklist templates: validate, preview, apply.", no_args_is_help=True)
 console = Console(soft_wrap=True)

@@ -7,11 +7,11 @@ from contextlib import contextmanager
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from orchestrator.actors import Actor
-from orchestrator.db import make_engine, session_scope
-from orchestrator.enums import Source
-from orchestrator.migrate import ensure_schema_current
-from orchestrator.settings import get_settings
+from orchestrator.core.actors import Actor
+from orchestrator.core.db import make_engine, session_scope
+from orchestrator.core.enums import Source
+from orchestrator.core.migrate import ensure_schema_current
+from orchestrator.core.settings import get_settings
 
 
 def cli_actor() -> Actor:

@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from orchestrator.errors import InvalidInput
+from orchestrator.core.errors import InvalidInput
 
 
 def parse_date(option: str, value: str | None) -> datetime | None:

@@ -20,9 +20,9 @@ from checklists.instantiate import create_launch_from_templates
 from cli.context import open_session
 from cli.errors import friendly_errors
 from cli.library import library_for
-from orchestrator.actors import Actor
-from orchestrator.clock import utcnow
-from orchestrator.enums import (
+from orchestrator.core.actors import Actor
+from orchestrator.core.clock import utcnow
+from orchestrator.core.enums import (
     SATISFYING_STATUSES,
     GateKind,
     GateStatus,
@@ -33,11 +33,12 @@ from orchestrator.enums import (
     Vote,
     WaveMode,
 )
-from orchestrator.models import ChecklistItem, Gate, RegionRollout, Team
-from orchestrator.queries import launch_detail
-from orchestrator.services.decisions import cast_vote
-from orchestrator.services.items import check_item
-from orchestrator.services.launches import LaunchSpec, RegionPlan, kick_off_launch
+from orchestrator.core.models import ChecklistItem, Gate, RegionRollout, Team
+from orchestrator.gates.approvals import cast_vote
+from orchestrator.items.service import check_item
+from orchestrator.launches.queries import launch_detail
+from orchestrator.launches.service import kick_off_launch
+from orchestrator.launches.spec import LaunchSpec, RegionPlan
 
 console = Console()
 REGIONS = ("APAC", "EU", "NA")

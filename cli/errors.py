@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from sqlalchemy.exc import OperationalError
 
-from orchestrator.errors import ConfigError, LaunchdeckError
+from orchestrator.core.errors import ConfigError, LaunchdeckError
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -7,8 +7,8 @@ from sqlmodel import Session
 from checklists.catalog import Directory
 from checklists.instantiate import load_for_session
 from checklists.loader import Library, load_library
-from orchestrator.seed import load_seed
-from orchestrator.settings import get_settings
+from orchestrator.core.settings import get_settings
+from orchestrator.directory.seed import load_seed
 
 
 def extra_dirs(path: Path | None = None) -> list[Path]:

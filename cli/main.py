@@ -16,16 +16,17 @@ from cli.dates import parse_date
 from cli.errors import friendly_errors
 from cli.library import library_for
 from cli.render import launch_panel, launches_table
-from orchestrator.db import session_scope
-from orchestrator.enums import LaunchStatus, Phase
-from orchestrator.errors import InvalidInput
-from orchestrator.migrate import current_revision, head_revision, upgrade
-from orchestrator.queries import launch_detail, list_launches, rollout_id_for
-from orchestrator.seed import load_seed
-from orchestrator.services.directory import apply_seed
-from orchestrator.services.launches import LaunchSpec, RegionPlan, kick_off_launch
-from orchestrator.services.schedule import reschedule_phase
-from orchestrator.settings import get_settings
+from orchestrator.core.db import session_scope
+from orchestrator.core.enums import LaunchStatus, Phase
+from orchestrator.core.errors import InvalidInput
+from orchestrator.core.migrate import current_revision, head_revision, upgrade
+from orchestrator.core.settings import get_settings
+from orchestrator.directory.seed import load_seed
+from orchestrator.directory.service import apply_seed
+from orchestrator.launches.queries import launch_detail, list_launches, rollout_id_for
+from orchestrator.launches.schedule import reschedule_phase
+from orchestrator.launches.service import kick_off_launch
+from orchestrator.launches.spec import LaunchSpec, RegionPlan
 
 app = typer.Typer(
     help="launchdeck: launch readiness and regional beta rollouts, gated and audited.",

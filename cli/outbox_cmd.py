@@ -8,10 +8,10 @@ from rich.table import Table
 
 from cli.context import cli_actor, open_session
 from cli.errors import friendly_errors
-from orchestrator.clock import utcnow
-from orchestrator.enums import OutboxStatus
-from orchestrator.errors import InvalidInput
-from orchestrator.services.dispatch import list_outbox, retry_dead
+from orchestrator.core.clock import utcnow
+from orchestrator.core.enums import OutboxStatus
+from orchestrator.core.errors import InvalidInput
+from orchestrator.core.outbox import list_outbox, retry_dead
 
 app = typer.Typer(
     help="The outbox: side effects queued by changes (Slack messages, rollout steps).", no_args_is_help=True

@@ -6,8 +6,8 @@ from rich.console import Group
 from rich.panel import Panel
 from rich.table import Table
 
-from orchestrator.enums import GateKind, GateStatus, LaunchStatus, Phase, RolloutState
-from orchestrator.queries import LaunchDetail, LaunchSummary, RolloutView
+from orchestrator.core.enums import GateKind, GateStatus, LaunchStatus, Phase, RolloutState
+from orchestrator.launches.queries import LaunchDetail, LaunchSummary, RolloutView
 
 STATE_STYLE = {
     RolloutState.PLANNED: "dim",

@@ -18,13 +18,13 @@ from sqlmodel import select
 
 from cli.context import cli_actor, engine_from_settings
 from cli.errors import friendly_errors
-from orchestrator.db import session_scope
-from orchestrator.errors import ConfigError
-from orchestrator.migrate import ensure_schema_current, upgrade
-from orchestrator.models import Team
-from orchestrator.seed import load_seed
-from orchestrator.services.directory import apply_seed
-from orchestrator.settings import get_settings
+from orchestrator.core.db import session_scope
+from orchestrator.core.errors import ConfigError
+from orchestrator.core.migrate import ensure_schema_current, upgrade
+from orchestrator.core.models import Team
+from orchestrator.core.settings import get_settings
+from orchestrator.directory.seed import load_seed
+from orchestrator.directory.service import apply_seed
 
 console = Console(soft_wrap=True)
 STATE_DIR = Path(".launchdeck")

@@ -2,9 +2,9 @@
 
 from sqlmodel import Session, col, select
 
-from orchestrator.enums import SATISFYING_STATUSES, GateKind, Phase
-from orchestrator.models import ChecklistItem, Gate, Team
-from orchestrator.services.beta_exit import beta_exit_status
+from orchestrator.core.enums import SATISFYING_STATUSES, GateKind, Phase
+from orchestrator.core.models import ChecklistItem, Gate, Team
+from orchestrator.gates.beta_exit import beta_exit_status
 
 
 def artifact_key(*parts: str) -> str:

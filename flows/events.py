@@ -11,8 +11,8 @@ from typing import Any
 from prefect.events import emit_event
 from sqlmodel import Session, col, select
 
-from orchestrator.models import DeliveryCursor, Launch, Outbox, Region, RegionRollout
-from orchestrator.services._unit import transaction
+from orchestrator.core.models import DeliveryCursor, Launch, Outbox, Region, RegionRollout
+from orchestrator.core.unit import transaction
 
 CURSOR = "prefect-events"
 PUBLISHED_TOPICS = frozenset(

@@ -15,13 +15,13 @@ from sqlalchemy.exc import OperationalError
 
 from flows.artifacts import artifact_key, readiness_markdown
 from flows.runtime import FLOW_ACTOR, engine, target
-from orchestrator.clock import utcnow
-from orchestrator.db import session_scope
-from orchestrator.errors import IllegalTransition, StaleVersion
-from orchestrator.protocols import TargetUnavailable
-from orchestrator.services.delivery import deliver_exposures
-from orchestrator.services.progress import StepKind, load_snapshot, next_step, take_step
-from orchestrator.settings import get_settings
+from orchestrator.core.clock import utcnow
+from orchestrator.core.db import session_scope
+from orchestrator.core.errors import IllegalTransition, StaleVersion
+from orchestrator.core.settings import get_settings
+from orchestrator.rollouts.exposure import deliver_exposures
+from orchestrator.rollouts.steps import StepKind, load_snapshot, next_step, take_step
+from orchestrator.rollouts.target import TargetUnavailable
 
 MAX_STEPS_PER_RUN = 25
 

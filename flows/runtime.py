@@ -9,11 +9,11 @@ from sqlalchemy import Engine
 from flows.targets import target_from_settings
 from notifications.factory import transport_from_settings
 from notifications.transport import Transport
-from orchestrator.actors import Actor
-from orchestrator.db import make_engine
-from orchestrator.enums import Source
-from orchestrator.protocols import RolloutTarget
-from orchestrator.settings import get_settings
+from orchestrator.core.actors import Actor
+from orchestrator.core.db import make_engine
+from orchestrator.core.enums import Source
+from orchestrator.core.settings import get_settings
+from orchestrator.rollouts.target import RolloutTarget
 
 # The audit ledger names the process that took each step, so scale-out and restarts can be traced.
 FLOW_ACTOR = Actor(name=f"flow@{socket.gethostname()}-{os.getpid()}", source=Source.FLOW)

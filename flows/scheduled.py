@@ -14,10 +14,11 @@ from prefect.artifacts import create_markdown_artifact
 
 from flows.rollout import transient
 from flows.runtime import FLOW_ACTOR, engine
-from orchestrator.clock import utcnow
-from orchestrator.db import session_scope
-from orchestrator.services.beta_digest import queue_beta_digest
-from orchestrator.services.digest import (
+from orchestrator.beta.digest import queue_beta_digest
+from orchestrator.core.clock import utcnow
+from orchestrator.core.db import session_scope
+from orchestrator.items.reminders import ReminderRun, queue_overdue_reminders
+from orchestrator.reporting.digest import (
     Digest,
     LaunchDigest,
     Rag,
@@ -25,8 +26,7 @@ from orchestrator.services.digest import (
     build_leadership_digest,
     queue_leadership_digest,
 )
-from orchestrator.services.rag_history import record_rag_snapshots
-from orchestrator.services.reminders import ReminderRun, queue_overdue_reminders
+from orchestrator.reporting.rag_history import record_rag_snapshots
 
 DIGEST_ARTIFACT_KEY = "leadership-digest"
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from orchestrator.errors import LaunchdeckError
+from orchestrator.core.errors import LaunchdeckError
 
 
 class PrefectUnavailable(LaunchdeckError):

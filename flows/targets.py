@@ -1,6 +1,6 @@
 """The built-in rollout targets: where a region's exposure changes go.
 
-Two implementations of ``orchestrator.protocols.RolloutTarget``:
+Two implementations of ``orchestrator.rollouts.target.RolloutTarget``:
 
 - ``RecordingTarget`` writes each change to the ``exposurechange`` table. It is the default, so a
   company can run launchdeck before wiring it to a feature-flag system, and it is what tests and
@@ -50,11 +50,11 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from orchestrator.clock import as_utc, utcnow
-from orchestrator.errors import ConfigError
-from orchestrator.protocols import ExposureRequest, RolloutTarget, TargetRejected, TargetUnavailable
-from orchestrator.services.exposure import record_exposure
-from orchestrator.settings import Settings
+from orchestrator.core.clock import as_utc, utcnow
+from orchestrator.core.errors import ConfigError
+from orchestrator.core.settings import Settings
+from orchestrator.rollouts.recording import record_exposure
+from orchestrator.rollouts.target import ExposureRequest, RolloutTarget, TargetRejected, TargetUnavailable
 
 SIGNATURE_VERSION = "v1"
 SIGNATURE_HEADER = "X-Launchdeck-Signature"

@@ -21,12 +21,12 @@ from flows import runtime
 from flows.events import publish_outbox_events
 from flows.rollout import advance_region
 from notifications.dispatcher import dispatch_notifications
-from orchestrator.clock import utcnow
-from orchestrator.db import session_scope
-from orchestrator.services.delivery import deliver_exposures
-from orchestrator.services.dispatch import claim_rollout, due_rollout_ids, release_rollout
-from orchestrator.services.progress import load_snapshot, next_step
-from orchestrator.settings import get_settings
+from orchestrator.core.clock import utcnow
+from orchestrator.core.db import session_scope
+from orchestrator.core.settings import get_settings
+from orchestrator.rollouts.exposure import deliver_exposures
+from orchestrator.rollouts.leases import claim_rollout, due_rollout_ids, release_rollout
+from orchestrator.rollouts.steps import load_snapshot, next_step
 
 log = logging.getLogger("launchdeck.worker")
 

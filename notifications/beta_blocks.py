@@ -18,8 +18,8 @@ from notifications.blocks import (
 )
 from notifications.render import escape_mrkdwn as esc
 from notifications.render import link, phase_label, shorten
-from orchestrator.services.beta_digest import BetaDigest, BetaLaunchDigest
-from orchestrator.services.beta_scoring import RankedFeedback
+from orchestrator.beta.digest import BetaDigest, BetaLaunchDigest
+from orchestrator.beta.scoring import RankedFeedback
 
 _SEVERITY_ICONS = {1: ":red_circle:", 2: ":large_orange_circle:", 3: ":large_yellow_circle:", 4: ":white_circle:"}
 SECTION_TEXT_MAX = 3000

@@ -44,8 +44,8 @@ from notifications.snapshots import (
     RegionEventKind,
     RegionEventMessage,
 )
-from orchestrator.enums import ItemStatus
-from orchestrator.services.digest import LaunchDigest, Rag
+from orchestrator.core.enums import ItemStatus
+from orchestrator.reporting.digest import LaunchDigest, Rag
 
 # Slack's limits (research/slack.md §3.1).
 MAX_BLOCKS = 50

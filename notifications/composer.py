@@ -21,12 +21,12 @@ from notifications.snapshots import (
     RegionEventKind,
     RegionEventMessage,
 )
-from orchestrator.clock import as_utc
-from orchestrator.enums import Phase
-from orchestrator.models import ChecklistItem, Launch, Member, Outbox, PhaseDate, Region, RegionRollout, Team
-from orchestrator.services.beta_digest import BetaDigest
-from orchestrator.services.beta_exit import beta_exit_status
-from orchestrator.services.digest import Digest
+from orchestrator.beta.digest import BetaDigest
+from orchestrator.core.clock import as_utc
+from orchestrator.core.enums import Phase
+from orchestrator.core.models import ChecklistItem, Launch, Member, Outbox, PhaseDate, Region, RegionRollout, Team
+from orchestrator.gates.beta_exit import beta_exit_status
+from orchestrator.reporting.digest import Digest
 
 
 @dataclass(frozen=True)

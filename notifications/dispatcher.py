@@ -16,14 +16,14 @@ from notifications import composer
 from notifications.blocks import Message
 from notifications.composer import Envelope
 from notifications.transport import DeliveryFailed, DeliveryMarker, MessageRef, Transport
-from orchestrator.clock import as_utc
-from orchestrator.enums import Phase
-from orchestrator.models import ChecklistItem, Outbox, SlackMessage
-from orchestrator.services._unit import transaction
-from orchestrator.services.beta_digest import build_beta_digest
-from orchestrator.services.digest import build_leadership_digest
-from orchestrator.services.dispatch import claim_outbox, mark_delivered, mark_failed
-from orchestrator.settings import get_settings
+from orchestrator.beta.digest import build_beta_digest
+from orchestrator.core.clock import as_utc
+from orchestrator.core.enums import Phase
+from orchestrator.core.models import ChecklistItem, Outbox, SlackMessage
+from orchestrator.core.outbox import claim_outbox, mark_delivered, mark_failed
+from orchestrator.core.settings import get_settings
+from orchestrator.core.unit import transaction
+from orchestrator.reporting.digest import build_leadership_digest
 
 log = logging.getLogger("launchdeck.notifications")
 

@@ -4,7 +4,7 @@ console, so the embedded default works with no Slack at all."""
 from notifications.console_transport import ConsoleTransport
 from notifications.slack_transport import SlackTransport
 from notifications.transport import Transport
-from orchestrator.settings import Settings
+from orchestrator.core.settings import Settings
 
 
 def transport_from_settings(settings: Settings) -> Transport:

@@ -54,9 +54,10 @@ from notifications.beta_slack import (
 from notifications.ids import ActionId, InputId, ItemChoice, ItemChoiceRef, ItemRef
 from notifications.render import escape_mrkdwn as esc
 from notifications.render import exit_criteria_mrkdwn, fit_mrkdwn, mention, phase_label, shorten
-from orchestrator.actors import Actor
-from orchestrator.clock import as_utc
-from orchestrator.enums import (
+from orchestrator.beta.feedback import submit_feedback
+from orchestrator.core.actors import Actor
+from orchestrator.core.clock import as_utc
+from orchestrator.core.enums import (
     SATISFYING_STATUSES,
     FeedbackType,
     GateStatus,
@@ -66,7 +67,7 @@ from orchestrator.enums import (
     Role,
     Source,
 )
-from orchestrator.errors import (
+from orchestrator.core.errors import (
     IllegalTransition,
     InvalidInput,
     LaunchdeckError,
@@ -74,12 +75,11 @@ from orchestrator.errors import (
     PreconditionFailed,
     StaleVersion,
 )
-from orchestrator.models import ChecklistItem, Launch, Member, Region, RegionRollout, Team
-from orchestrator.queries import RolloutView, launch_detail, launch_id_for
-from orchestrator.services import items as item_services
-from orchestrator.services.beta_feedback import submit_feedback
-from orchestrator.services.launches import SLUG_PATTERN
-from orchestrator.settings import Settings
+from orchestrator.core.models import ChecklistItem, Launch, Member, Region, RegionRollout, Team
+from orchestrator.core.settings import Settings
+from orchestrator.items import service as item_services
+from orchestrator.launches.queries import RolloutView, launch_detail, launch_id_for
+from orchestrator.launches.spec import SLUG_PATTERN
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from orchestrator.enums import Phase
-from orchestrator.services.beta_exit import CriterionStatus
+from orchestrator.core.enums import Phase
+from orchestrator.gates.beta_exit import CriterionStatus
 
 ELLIPSIS = "…"
 _PHASE_LABELS = {

@@ -17,7 +17,7 @@ import hashlib
 import hmac
 import re
 
-from orchestrator.errors import LaunchdeckError
+from orchestrator.core.errors import LaunchdeckError
 
 VERSION = "v0"
 DEFAULT_TOLERANCE_SECONDS = 300  # Slack's documented replay window: five minutes either way

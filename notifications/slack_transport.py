@@ -43,8 +43,8 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
-from orchestrator.errors import ConfigError
-from orchestrator.settings import Settings
+from orchestrator.core.errors import ConfigError
+from orchestrator.core.settings import Settings
 
 from .transport import DeliveryFailed, DeliveryMarker, MessageRef
 

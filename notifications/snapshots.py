@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from orchestrator.enums import ItemStatus, Phase
-from orchestrator.services.digest import Digest
+from orchestrator.core.enums import ItemStatus, Phase
+from orchestrator.reporting.digest import Digest
 
 
 @dataclass(frozen=True)

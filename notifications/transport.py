@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
-from orchestrator.errors import LaunchdeckError
+from orchestrator.core.errors import LaunchdeckError
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,11 +11,11 @@ from sqlalchemy import bindparam, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
-from orchestrator.actors import Actor
-from orchestrator.clock import utcnow
-from orchestrator.db import is_sqlite
-from orchestrator.enums import OutboxStatus
-from orchestrator.models import AuditEvent, Outbox
+from orchestrator.core.actors import Actor
+from orchestrator.core.clock import utcnow
+from orchestrator.core.db import is_sqlite
+from orchestrator.core.enums import OutboxStatus
+from orchestrator.core.models import AuditEvent, Outbox
 
 
 def snapshot(row: Any, *fields: str) -> dict[str, Any]:

@@ -19,8 +19,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from flows.server import free_port
-from orchestrator.enums import Role
-from orchestrator.models import ChecklistItem, Launch, Team
+from orchestrator.core.enums import Role
+from orchestrator.core.models import ChecklistItem, Launch, Team
 from tests.flow_helpers import wait_for
 
 API_PREFIX = "/api/v1"

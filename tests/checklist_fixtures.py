@@ -6,7 +6,7 @@ from textwrap import dedent
 
 from checklists.catalog import Directory
 from checklists.loader import Library, load_library
-from orchestrator.seed import load_seed
+from orchestrator.directory.seed import load_seed
 
 LIBRARY = """\
 version: "test-1"

@@ -18,13 +18,13 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel
 
-from orchestrator.actors import Actor
-from orchestrator.db import make_engine
-from orchestrator.enums import Source
-from orchestrator.migrate import upgrade
-from orchestrator.seed import load_seed
-from orchestrator.services.directory import apply_seed
-from orchestrator.settings import reset_settings
+from orchestrator.core.actors import Actor
+from orchestrator.core.db import make_engine
+from orchestrator.core.enums import Source
+from orchestrator.core.migrate import upgrade
+from orchestrator.core.settings import reset_settings
+from orchestrator.directory.seed import load_seed
+from orchestrator.directory.service import apply_seed
 from tests.fake_slack import fake_slack  # noqa: F401  (fixture shared by the Slack tests)
 
 # The suite's own Prefect server: chosen before anything imports prefect, so every thread and
@@ -200,8 +200,8 @@ def api_server(engine: Engine) -> Iterator[str]:
 @pytest.fixture
 def tokens(seeded: Session, actor: Actor) -> dict[str, str]:
     """One API token per role (the member token belongs to the marketing team)."""
-    from orchestrator.enums import Role
-    from orchestrator.services.tokens import create_token
+    from orchestrator.core.enums import Role
+    from orchestrator.directory.tokens import create_token
 
     made = {}
     for role in Role:

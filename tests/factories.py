@@ -4,11 +4,12 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session
 
-from orchestrator.actors import Actor
-from orchestrator.enums import FeedbackType, Phase
-from orchestrator.models import Launch
-from orchestrator.services.beta_feedback import submit_feedback
-from orchestrator.services.launches import ItemSpec, LaunchSpec, RegionPlan, create_launch
+from orchestrator.beta.feedback import submit_feedback
+from orchestrator.core.actors import Actor
+from orchestrator.core.enums import FeedbackType, Phase
+from orchestrator.core.models import Launch
+from orchestrator.launches.service import create_launch
+from orchestrator.launches.spec import ItemSpec, LaunchSpec, RegionPlan
 
 BASE = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 

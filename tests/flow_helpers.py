@@ -7,10 +7,11 @@ from typing import TypeVar
 
 from sqlmodel import Session, select
 
-from orchestrator.actors import Actor
-from orchestrator.enums import ExitMetric, Phase, WaveMode
-from orchestrator.models import Launch
-from orchestrator.services.launches import ItemSpec, LaunchSpec, RegionPlan, create_launch, kick_off_launch
+from orchestrator.core.actors import Actor
+from orchestrator.core.enums import ExitMetric, Phase, WaveMode
+from orchestrator.core.models import Launch
+from orchestrator.launches.service import create_launch, kick_off_launch
+from orchestrator.launches.spec import ItemSpec, LaunchSpec, RegionPlan
 
 T = TypeVar("T")
 

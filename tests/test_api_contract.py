@@ -16,7 +16,7 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
 from api.app import create_app
-from orchestrator.models import Launch
+from orchestrator.core.models import Launch
 from tests.api_helpers import (
     LAUNCH,
     api_operations,

@@ -17,9 +17,9 @@ from sqlmodel import Session
 
 from api.app import create_app
 from api.deps import ADMINS, WRITERS, allow
-from orchestrator.actors import Actor
-from orchestrator.enums import Role
-from orchestrator.services.tokens import create_token, revoke_token
+from orchestrator.core.actors import Actor
+from orchestrator.core.enums import Role
+from orchestrator.directory.tokens import create_token, revoke_token
 from tests.api_helpers import (
     Fixtures,
     Operation,

@@ -14,16 +14,16 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from api.app import create_app
-from orchestrator.db import (
+from orchestrator.core.db import (
     WRITE_INTENT,
     UnsupportedDatabaseParameter,
     make_async_engine,
     make_engine,
     postgres_async_url,
 )
-from orchestrator.errors import ConfigError
-from orchestrator.migrate import upgrade
-from orchestrator.settings import get_settings, reset_settings
+from orchestrator.core.errors import ConfigError
+from orchestrator.core.migrate import upgrade
+from orchestrator.core.settings import get_settings, reset_settings
 from tests.api_helpers import served
 
 

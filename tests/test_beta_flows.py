@@ -8,11 +8,11 @@ from sqlmodel import col, select
 
 from flows.artifacts import readiness_markdown
 from flows.worker import Worker
-from orchestrator.enums import EnrollmentVia, ExitMetric, FeedbackType, LaunchStatus, Phase, RolloutState
-from orchestrator.models import ExposureChange, Launch, Outbox, Region, RegionRollout
-from orchestrator.services.beta_cohorts import create_cohort, enroll
-from orchestrator.services.beta_exit import beta_exit_status
-from orchestrator.services.beta_feedback import resolve_feedback, submit_feedback
+from orchestrator.beta.cohorts import create_cohort, enroll
+from orchestrator.beta.feedback import resolve_feedback, submit_feedback
+from orchestrator.core.enums import EnrollmentVia, ExitMetric, FeedbackType, LaunchStatus, Phase, RolloutState
+from orchestrator.core.models import ExposureChange, Launch, Outbox, Region, RegionRollout
+from orchestrator.gates.beta_exit import beta_exit_status
 from tests.flow_helpers import ready_launch
 
 pytestmark = pytest.mark.usefixtures("prefect_server")

@@ -11,15 +11,15 @@ from notifications.beta_blocks import GuardrailAlert, beta_digest, guardrail_ale
 from notifications.blocks import MAX_BLOCKS
 from notifications.dispatcher import dispatch_notifications
 from notifications.slack_transport import SlackTransport
-from orchestrator.enums import FeedbackType, OutboxStatus, Phase, Role
-from orchestrator.models import Outbox
-from orchestrator.seed import MemberSeed
-from orchestrator.services.beta_digest import BetaDigest, BetaLaunchDigest, build_beta_digest, queue_beta_digest
-from orchestrator.services.beta_feedback import submit_feedback
-from orchestrator.services.beta_scoring import RankedFeedback
-from orchestrator.services.directory import upsert_member
-from orchestrator.services.launches import kick_off_launch
-from orchestrator.services.rollouts import set_exposure
+from orchestrator.beta.digest import BetaDigest, BetaLaunchDigest, build_beta_digest, queue_beta_digest
+from orchestrator.beta.feedback import submit_feedback
+from orchestrator.beta.scoring import RankedFeedback
+from orchestrator.core.enums import FeedbackType, OutboxStatus, Phase, Role
+from orchestrator.core.models import Outbox
+from orchestrator.directory.seed import MemberSeed
+from orchestrator.directory.service import upsert_member
+from orchestrator.launches.service import kick_off_launch
+from orchestrator.rollouts.service import set_exposure
 from tests.factories import make_launch, phase_dates
 from tests.fake_slack import TOKEN
 
@@ -161,9 +161,10 @@ def test_the_guardrail_alert_survives_hostile_text():
 
 def test_the_gate_message_shows_each_exit_criterion_with_value_and_threshold(seeded, actor):
     from notifications.composer import gate_envelopes
-    from orchestrator.enums import ExitMetric
-    from orchestrator.models import RegionRollout
-    from orchestrator.services.launches import LaunchSpec, RegionPlan, create_launch
+    from orchestrator.core.enums import ExitMetric
+    from orchestrator.core.models import RegionRollout
+    from orchestrator.launches.service import create_launch
+    from orchestrator.launches.spec import LaunchSpec, RegionPlan
     from tests.factories import item
 
     spec = LaunchSpec(

@@ -7,7 +7,10 @@ import pytest
 from freezegun import freeze_time
 from sqlmodel import Session, col, func, select
 
-from orchestrator.enums import (
+from orchestrator.beta.cohorts import accept_terms, create_cohort, enroll, opt_out, set_cap
+from orchestrator.beta.feedback import merge_feedback, resolve_feedback, submit_feedback
+from orchestrator.beta.scoring import ScoringConfig, ranked_feedback, score
+from orchestrator.core.enums import (
     EnrollmentStatus,
     EnrollmentVia,
     ExitMetric,
@@ -18,14 +21,20 @@ from orchestrator.enums import (
     Phase,
     RolloutState,
 )
-from orchestrator.errors import AlreadyExists, InvalidInput, NotFound, PreconditionFailed
-from orchestrator.models import AuditEvent, BetaEnrollment, BetaFeedback, ChecklistItem, Gate, Outbox, RegionRollout
-from orchestrator.services.beta_cohorts import accept_terms, create_cohort, enroll, opt_out, set_cap
-from orchestrator.services.beta_exit import beta_exit_status, fix_weeks
-from orchestrator.services.beta_feedback import merge_feedback, resolve_feedback, submit_feedback
-from orchestrator.services.beta_scoring import ScoringConfig, ranked_feedback, score
-from orchestrator.services.launches import LaunchSpec, RegionPlan, create_launch, kick_off_launch
-from orchestrator.services.rollouts import advance_phase, mark_live, set_exposure
+from orchestrator.core.errors import AlreadyExists, InvalidInput, NotFound, PreconditionFailed
+from orchestrator.core.models import (
+    AuditEvent,
+    BetaEnrollment,
+    BetaFeedback,
+    ChecklistItem,
+    Gate,
+    Outbox,
+    RegionRollout,
+)
+from orchestrator.gates.beta_exit import beta_exit_status, fix_weeks
+from orchestrator.launches.service import create_launch, kick_off_launch
+from orchestrator.launches.spec import LaunchSpec, RegionPlan
+from orchestrator.rollouts.service import advance_phase, mark_live, set_exposure
 from tests.factories import phase_dates
 
 TIMEOUT = 30
@@ -477,8 +486,8 @@ def test_severity_1_outside_a_ramp_records_feedback_without_halting(seeded, acto
 
 
 def test_scoring_settings_come_from_the_environment_and_bad_ones_name_the_variable(monkeypatch):
-    from orchestrator.errors import ConfigError
-    from orchestrator.settings import get_settings, reset_settings
+    from orchestrator.core.errors import ConfigError
+    from orchestrator.core.settings import get_settings, reset_settings
 
     monkeypatch.setenv("LAUNCHDECK_BETA_SEVERITY_WEIGHTS", '{"1": 10, "2": 5, "3": 1, "4": 0}')
     monkeypatch.setenv("LAUNCHDECK_BETA_FREQUENCY_EXPONENT", "1")
@@ -515,7 +524,7 @@ def exit_gate(session, launch, phase):
 
 
 def test_criteria_set_before_the_region_gets_there_add_a_pending_gate(seeded, actor):
-    from orchestrator.services.beta_criteria import set_exit_criteria
+    from orchestrator.beta.criteria import set_exit_criteria
 
     launch = beta_launch(seeded, actor)
     rows = set_exit_criteria(
@@ -533,9 +542,9 @@ def test_criteria_set_before_the_region_gets_there_add_a_pending_gate(seeded, ac
 
 
 def test_criteria_set_while_a_region_waits_at_the_gate_hold_it_and_clearing_them_lets_it_go(seeded, actor):
-    from orchestrator.services.beta_criteria import set_exit_criteria
-    from orchestrator.services.items import check_item
-    from orchestrator.services.launches import ItemSpec
+    from orchestrator.beta.criteria import set_exit_criteria
+    from orchestrator.items.service import check_item
+    from orchestrator.launches.spec import ItemSpec
 
     past = phase_dates(datetime.now(UTC).replace(microsecond=0) - timedelta(days=60), step_days=7)
     spec = LaunchSpec(
@@ -569,7 +578,7 @@ def test_criteria_set_while_a_region_waits_at_the_gate_hold_it_and_clearing_them
 
 
 def test_criteria_never_put_a_gate_in_front_of_a_region_that_passed_it(seeded, actor):
-    from orchestrator.services.beta_criteria import set_exit_criteria
+    from orchestrator.beta.criteria import set_exit_criteria
 
     past = phase_dates(datetime.now(UTC).replace(microsecond=0) - timedelta(days=60), step_days=7)
     launch = beta_launch(seeded, actor, dates=past)

@@ -14,11 +14,11 @@ from api.slack import get_responder, get_view_opener
 from notifications.beta_slack import FeedbackOpen, FeedbackSubmission, feedback_modal
 from notifications.ids import ActionId, InputId
 from notifications.interactions import CommandKind, parse_command, parse_interaction
-from orchestrator.enums import FeedbackType, Role, Source
-from orchestrator.models import AuditEvent, BetaFeedback
-from orchestrator.seed import MemberSeed
-from orchestrator.services.directory import upsert_member
-from orchestrator.settings import reset_settings
+from orchestrator.core.enums import FeedbackType, Role, Source
+from orchestrator.core.models import AuditEvent, BetaFeedback
+from orchestrator.core.settings import reset_settings
+from orchestrator.directory.seed import MemberSeed
+from orchestrator.directory.service import upsert_member
 from tests.factories import make_launch
 from tests.test_slack_endpoints import SECRET, Recorder, SlackClient
 

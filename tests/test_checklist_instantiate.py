@@ -8,14 +8,14 @@ from freezegun import freeze_time
 from sqlmodel import select
 
 from checklists.instantiate import apply_library, create_launch_from_templates, load_for_session
-from orchestrator.clock import as_utc
-from orchestrator.enums import ItemStatus, Phase
-from orchestrator.errors import InvalidInput
-from orchestrator.models import AuditEvent, ChecklistItem, Launch
-from orchestrator.queries import launch_detail
-from orchestrator.services.items import check_item
-from orchestrator.services.launches import LaunchSpec, RegionPlan
-from orchestrator.services.schedule import reschedule_phase
+from orchestrator.core.clock import as_utc
+from orchestrator.core.enums import ItemStatus, Phase
+from orchestrator.core.errors import InvalidInput
+from orchestrator.core.models import AuditEvent, ChecklistItem, Launch
+from orchestrator.items.service import check_item
+from orchestrator.launches.queries import launch_detail
+from orchestrator.launches.schedule import reschedule_phase
+from orchestrator.launches.spec import LaunchSpec, RegionPlan
 from tests.checklist_fixtures import make_library
 
 # EU leaves summer time on Sunday 2026-10-25; NA on Sunday 2026-11-01 (a week apart in autumn).

@@ -4,8 +4,8 @@ line and the fix, all at once."""
 import pytest
 
 from checklists.loader import default_templates_dir, load_library
-from orchestrator.enums import Phase
-from orchestrator.errors import ConfigError
+from orchestrator.core.enums import Phase
+from orchestrator.core.errors import ConfigError
 from tests.checklist_fixtures import ITEMS, LIBRARY, make_library, seed_directory, write_templates
 
 

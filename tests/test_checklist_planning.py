@@ -7,8 +7,8 @@ import pytest
 
 from checklists.planning import RolloutPlan, fill_phase_dates, plan_items, target_regions
 from checklists.rendering import LaunchFacts
-from orchestrator.enums import Phase
-from orchestrator.errors import InvalidInput
+from orchestrator.core.enums import Phase
+from orchestrator.core.errors import InvalidInput
 from tests.checklist_fixtures import make_library, seed_directory
 
 ALL_PHASES = frozenset(Phase)

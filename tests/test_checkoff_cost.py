@@ -12,10 +12,10 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from benchmarks._sql_cost import counting
-from orchestrator.actors import Actor
-from orchestrator.enums import RolloutState
-from orchestrator.models import ChecklistItem, RegionRollout
-from orchestrator.services.launches import kick_off_launch
+from orchestrator.core.actors import Actor
+from orchestrator.core.enums import RolloutState
+from orchestrator.core.models import ChecklistItem, RegionRollout
+from orchestrator.launches.service import kick_off_launch
 from tests.api_helpers import API_PREFIX, auth
 from tests.factories import item, make_launch, phase_dates
 

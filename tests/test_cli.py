@@ -13,7 +13,7 @@ import typer
 from typer.testing import CliRunner
 
 from cli.main import app
-from orchestrator.settings import reset_settings
+from orchestrator.core.settings import reset_settings
 
 runner = CliRunner()
 

@@ -3,7 +3,7 @@
 from typer.testing import CliRunner
 
 from cli.main import app
-from orchestrator.settings import reset_settings
+from orchestrator.core.settings import reset_settings
 
 runner = CliRunner()
 

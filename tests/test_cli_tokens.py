@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 from sqlmodel import Session, select
 
-from orchestrator.models import ApiToken
+from orchestrator.core.models import ApiToken
 
 LAUNCHDECK = str(Path(sys.executable).parent / "launchdeck")
 

@@ -11,13 +11,13 @@ import pytest
 from sqlalchemy import event, func, select
 from sqlmodel import Session
 
-from orchestrator.enums import GateKind, GateStatus, ItemStatus, LaunchStatus, Phase, RolloutState, Vote
-from orchestrator.errors import StaleVersion
-from orchestrator.models import AuditEvent, ChecklistItem, Gate, Launch, Outbox, Region, RegionRollout
-from orchestrator.services.decisions import cast_vote
-from orchestrator.services.items import check_item
-from orchestrator.services.launches import kick_off_launch
-from orchestrator.services.rollouts import advance_phase, mark_live, set_exposure
+from orchestrator.core.enums import GateKind, GateStatus, ItemStatus, LaunchStatus, Phase, RolloutState, Vote
+from orchestrator.core.errors import StaleVersion
+from orchestrator.core.models import AuditEvent, ChecklistItem, Gate, Launch, Outbox, Region, RegionRollout
+from orchestrator.gates.approvals import cast_vote
+from orchestrator.items.service import check_item
+from orchestrator.launches.service import kick_off_launch
+from orchestrator.rollouts.service import advance_phase, mark_live, set_exposure
 from tests.factories import item, make_launch, phase_dates
 
 TIMEOUT = 30  # seconds; SQLite writers queue on its 30 s busy timeout, so never wait less
@@ -217,7 +217,7 @@ def test_locking_a_launch_does_not_wait_for_inserts_that_reference_it(engine, se
         pytest.skip("SQLite has no row locks; BEGIN IMMEDIATE serialises writers instead")
     from sqlalchemy import text
 
-    from orchestrator.services._unit import lock
+    from orchestrator.core.unit import lock
 
     launch = make_launch(seeded, actor, regions=("EU",), dates=past_dates(phases={Phase.GA}))
     with Session(engine) as inserting, Session(engine) as locking:

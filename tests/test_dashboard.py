@@ -15,10 +15,11 @@ from sqlalchemy import Engine, event, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from orchestrator.actors import Actor
-from orchestrator.dashboard import MARKER_WINDOW, change_marker
-from orchestrator.enums import ExitMetric, FeedbackType, GateKind, GateStatus, Phase, Source
-from orchestrator.models import (
+from orchestrator.beta.criteria import set_exit_criteria
+from orchestrator.beta.feedback import submit_feedback
+from orchestrator.core.actors import Actor
+from orchestrator.core.enums import ExitMetric, FeedbackType, GateKind, GateStatus, Phase, Source
+from orchestrator.core.models import (
     ApiToken,
     AuditEvent,
     ChecklistItem,
@@ -28,12 +29,11 @@ from orchestrator.models import (
     RagSnapshot,
     RegionRollout,
 )
-from orchestrator.services.beta_criteria import set_exit_criteria
-from orchestrator.services.beta_exit import beta_exit_status, launch_exit_statuses
-from orchestrator.services.beta_feedback import submit_feedback
-from orchestrator.services.launches import kick_off_launch
-from orchestrator.services.tokens import revoke_token
-from orchestrator.sqltime import seconds_between
+from orchestrator.core.sqltime import seconds_between
+from orchestrator.directory.tokens import revoke_token
+from orchestrator.gates.beta_exit import beta_exit_status, launch_exit_statuses
+from orchestrator.launches.service import kick_off_launch
+from orchestrator.reporting.dashboard import MARKER_WINDOW, change_marker
 from tests.api_helpers import API_PREFIX, LAUNCH, auth, create_kicked_off_launch
 from tests.factories import item, make_launch, phase_dates
 

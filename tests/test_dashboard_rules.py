@@ -8,14 +8,14 @@ from freezegun import freeze_time
 from sqlmodel import func, select
 
 from api.ical import PhaseEvent, calendar, escape_text, fold
-from orchestrator.actors import Actor
-from orchestrator.burndown import StatusChange, burndown
-from orchestrator.enums import Phase, RolloutState, Source
-from orchestrator.models import AuditEvent, RagSnapshot
-from orchestrator.services.digest import Rag, RagRules, RegionDigest, build_leadership_digest, rag_for
-from orchestrator.services.launches import kick_off_launch
-from orchestrator.services.rag_history import rag_trends, record_rag_snapshots
-from orchestrator.settings import reset_settings
+from orchestrator.core.actors import Actor
+from orchestrator.core.enums import Phase, RolloutState, Source
+from orchestrator.core.models import AuditEvent, RagSnapshot
+from orchestrator.core.settings import reset_settings
+from orchestrator.launches.service import kick_off_launch
+from orchestrator.reporting.burndown import StatusChange, burndown
+from orchestrator.reporting.digest import Rag, RagRules, RegionDigest, build_leadership_digest, rag_for
+from orchestrator.reporting.rag_history import rag_trends, record_rag_snapshots
 from tests.factories import item, make_launch, phase_dates
 
 ACTOR = Actor(name="flow@test", source=Source.FLOW)
@@ -71,8 +71,8 @@ def test_the_digest_uses_the_configured_rules(rag_env, seeded):
 
 
 def test_rag_settings_are_validated(monkeypatch):
-    from orchestrator.errors import ConfigError
-    from orchestrator.settings import get_settings
+    from orchestrator.core.errors import ConfigError
+    from orchestrator.core.settings import get_settings
 
     monkeypatch.setenv("LAUNCHDECK_RAG_DUE_SOON_DAYS", "0")
     reset_settings()

@@ -15,12 +15,15 @@ from api.schemas import RegionRollupOut
 from flows.scheduled import digest_markdown
 from notifications.blocks import leadership_digest
 from notifications.snapshots import DigestMessage
-from orchestrator.enums import ExitMetric, GateStatus, Phase, RolloutState
-from orchestrator.errors import InvalidInput
-from orchestrator.models import AuditEvent, ChecklistItem, Gate, Outbox, Region, RegionRollout
-from orchestrator.services.beta_criteria import set_exit_criteria
-from orchestrator.services.beta_exit import beta_exit_status
-from orchestrator.services.digest import (
+from orchestrator.beta.criteria import set_exit_criteria
+from orchestrator.core.enums import ExitMetric, GateStatus, Phase, RolloutState
+from orchestrator.core.errors import InvalidInput
+from orchestrator.core.models import AuditEvent, ChecklistItem, Gate, Outbox, Region, RegionRollout
+from orchestrator.gates.beta_exit import beta_exit_status
+from orchestrator.items.service import block_item
+from orchestrator.launches.schedule import reschedule_phase
+from orchestrator.launches.service import kick_off_launch
+from orchestrator.reporting.digest import (
     DIGEST_TOPIC,
     Digest,
     LaunchDigest,
@@ -31,10 +34,7 @@ from orchestrator.services.digest import (
     queue_leadership_digest,
     rag_for,
 )
-from orchestrator.services.items import block_item
-from orchestrator.services.launches import kick_off_launch
-from orchestrator.services.rollouts import halt_region, roll_back_region
-from orchestrator.services.schedule import reschedule_phase
+from orchestrator.rollouts.service import halt_region, roll_back_region
 from tests.factories import BASE, item, make_launch, severity_1_bug
 
 NOW = datetime(2027, 2, 10, 9, 0, tzinfo=UTC)

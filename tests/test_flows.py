@@ -15,11 +15,19 @@ from prefect.client.schemas.sorting import FlowRunSort
 from sqlmodel import col, select
 
 from flows.worker import Worker
-from orchestrator.enums import GateKind, LaunchStatus, Phase, RolloutState, Vote
-from orchestrator.models import AuditEvent, ChecklistItem, DeliveryCursor, ExposureChange, Gate, Launch, RegionRollout
-from orchestrator.services.decisions import cast_vote
-from orchestrator.services.items import check_item
-from orchestrator.services.rollouts import halt_region, resume_region, roll_back_region
+from orchestrator.core.enums import GateKind, LaunchStatus, Phase, RolloutState, Vote
+from orchestrator.core.models import (
+    AuditEvent,
+    ChecklistItem,
+    DeliveryCursor,
+    ExposureChange,
+    Gate,
+    Launch,
+    RegionRollout,
+)
+from orchestrator.gates.approvals import cast_vote
+from orchestrator.items.service import check_item
+from orchestrator.rollouts.service import halt_region, resume_region, roll_back_region
 from tests.factories import item
 from tests.flow_helpers import ready_launch, wait_for
 
@@ -37,7 +45,7 @@ def exposures(session, slug):
 
 
 def rollout_of(session, launch, region="EU"):
-    from orchestrator.models import Region
+    from orchestrator.core.models import Region
 
     found = session.exec(
         select(RegionRollout)

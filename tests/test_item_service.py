@@ -6,13 +6,13 @@ import pytest
 from freezegun import freeze_time
 from sqlalchemy import func, select
 
-from orchestrator.clock import as_utc
-from orchestrator.enums import GateKind, GateStatus, ItemStatus, Phase, RolloutState
-from orchestrator.errors import IllegalTransition, InvalidInput, NotFound, PreconditionFailed, StaleVersion
-from orchestrator.models import AuditEvent, ChecklistItem, Gate, Member, Outbox, RegionRollout, Waiver
-from orchestrator.seed import MemberSeed, SeedConfig
-from orchestrator.services.directory import apply_seed
-from orchestrator.services.items import (
+from orchestrator.core.clock import as_utc
+from orchestrator.core.enums import GateKind, GateStatus, ItemStatus, Phase, RolloutState
+from orchestrator.core.errors import IllegalTransition, InvalidInput, NotFound, PreconditionFailed, StaleVersion
+from orchestrator.core.models import AuditEvent, ChecklistItem, Gate, Member, Outbox, RegionRollout, Waiver
+from orchestrator.directory.seed import MemberSeed, SeedConfig
+from orchestrator.directory.service import apply_seed
+from orchestrator.items.service import (
     assign_item,
     block_item,
     check_item,
@@ -21,7 +21,7 @@ from orchestrator.services.items import (
     start_item,
     waive_item,
 )
-from orchestrator.services.launches import kick_off_launch
+from orchestrator.launches.service import kick_off_launch
 from tests.factories import BASE, item, make_launch
 
 AFTER_INTERNAL = BASE + timedelta(hours=1)  # the internal phase date has passed

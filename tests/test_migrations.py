@@ -7,9 +7,9 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlmodel import SQLModel
 
-from orchestrator.db import make_engine
-from orchestrator.errors import SchemaOutOfDate, SchemaTooNew
-from orchestrator.migrate import current_revision, ensure_schema_current, head_revision, upgrade
+from orchestrator.core.db import make_engine
+from orchestrator.core.errors import SchemaOutOfDate, SchemaTooNew
+from orchestrator.core.migrate import current_revision, ensure_schema_current, head_revision, upgrade
 
 
 def test_upgrade_builds_every_table_and_reaches_head(blank_database_url):

@@ -10,12 +10,12 @@ from notifications.console_transport import ConsoleTransport
 from notifications.dispatcher import _envelopes, dispatch_notifications
 from notifications.slack_transport import SlackTransport
 from notifications.transport import DeliveryMarker
-from orchestrator.enums import OutboxStatus
-from orchestrator.models import ChecklistItem, Outbox, SlackMessage
-from orchestrator.services.dispatch import claim_outbox
-from orchestrator.services.items import check_item
-from orchestrator.services.launches import kick_off_launch
-from orchestrator.services.rollouts import halt_region
+from orchestrator.core.enums import OutboxStatus
+from orchestrator.core.models import ChecklistItem, Outbox, SlackMessage
+from orchestrator.core.outbox import claim_outbox
+from orchestrator.items.service import check_item
+from orchestrator.launches.service import kick_off_launch
+from orchestrator.rollouts.service import halt_region
 from tests.factories import item, make_launch
 from tests.fake_slack import TOKEN, Reply
 
@@ -132,7 +132,7 @@ def test_dead_intents_are_listed_and_sent_again_by_the_cli(seeded, actor, fake_s
     from typer.testing import CliRunner
 
     from cli.main import app
-    from orchestrator.settings import reset_settings
+    from orchestrator.core.settings import reset_settings
 
     fake_slack.unknown_channels.add("#launch-marketing")
     launch_with_items(seeded, actor)

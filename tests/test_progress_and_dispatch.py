@@ -13,23 +13,26 @@ from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from flows.targets import RecordingTarget
-from orchestrator.enums import GateKind, GateStatus, LaunchStatus, OutboxStatus, Phase, RolloutState, Vote, WaveMode
-from orchestrator.models import ExposureChange, Gate, Launch, Outbox, Region, RegionRollout
-from orchestrator.protocols import ExposureRequest, TargetRejected, TargetUnavailable
-from orchestrator.ramp import MAX_HOLD_MINUTES
-from orchestrator.services.decisions import cast_vote
-from orchestrator.services.delivery import deliver_exposures
-from orchestrator.services.dispatch import (
-    MAX_DELIVERY_ATTEMPTS,
-    claim_outbox,
-    claim_rollout,
-    due_rollout_ids,
-    release_rollout,
+from orchestrator.core.enums import (
+    GateKind,
+    GateStatus,
+    LaunchStatus,
+    OutboxStatus,
+    Phase,
+    RolloutState,
+    Vote,
+    WaveMode,
 )
-from orchestrator.services.gates import time_gate_opening, wave_blockers
-from orchestrator.services.launches import LaunchSpec, RegionPlan, create_launch, kick_off_launch
-from orchestrator.services.progress import Step, StepKind, load_snapshot, next_step, take_step
-from orchestrator.services.rollouts import (
+from orchestrator.core.models import ExposureChange, Gate, Launch, Outbox, Region, RegionRollout
+from orchestrator.core.outbox import MAX_DELIVERY_ATTEMPTS, claim_outbox
+from orchestrator.gates.approvals import cast_vote
+from orchestrator.gates.service import time_gate_opening, wave_blockers
+from orchestrator.launches.service import create_launch, kick_off_launch
+from orchestrator.launches.spec import LaunchSpec, RegionPlan
+from orchestrator.rollouts.exposure import deliver_exposures
+from orchestrator.rollouts.leases import claim_rollout, due_rollout_ids, release_rollout
+from orchestrator.rollouts.ramp import MAX_HOLD_MINUTES
+from orchestrator.rollouts.service import (
     TARGET_TOPIC,
     evaluate_rollout,
     halt_region,
@@ -38,6 +41,8 @@ from orchestrator.services.rollouts import (
     roll_back_region,
     set_exposure,
 )
+from orchestrator.rollouts.steps import Step, StepKind, load_snapshot, next_step, take_step
+from orchestrator.rollouts.target import ExposureRequest, TargetRejected, TargetUnavailable
 from tests.factories import make_launch
 
 S = RolloutState

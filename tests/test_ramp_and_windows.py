@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from orchestrator.enums import Phase
-from orchestrator.errors import InvalidInput
-from orchestrator.ramp import DEFAULT_RAMPS, RampStep, hold_after, next_step, parse_ramp_plan, steps_for
-from orchestrator.windows import is_open, next_opening, validate_freezes, validate_window
+from orchestrator.core.enums import Phase
+from orchestrator.core.errors import InvalidInput
+from orchestrator.gates.windows import is_open, next_opening, validate_freezes, validate_window
+from orchestrator.rollouts.ramp import DEFAULT_RAMPS, RampStep, hold_after, next_step, parse_ramp_plan, steps_for
 
 BERLIN = "Europe/Berlin"
 NEW_YORK = "America/New_York"

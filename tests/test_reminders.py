@@ -7,14 +7,14 @@ import pytest
 from freezegun import freeze_time
 from sqlalchemy import event, func, select, update
 
-from orchestrator.clock import as_utc
-from orchestrator.enums import OutboxStatus
-from orchestrator.errors import InvalidInput
-from orchestrator.models import AuditEvent, ChecklistItem, Member, Outbox, Region, RegionRollout, Team
-from orchestrator.services.items import assign_item, block_item, check_item, mark_not_applicable, waive_item
-from orchestrator.services.launches import kick_off_launch
-from orchestrator.services.reminders import ESCALATION_TOPIC, REMINDER_TOPIC, ReminderRun, queue_overdue_reminders
-from orchestrator.services.rollouts import halt_region, roll_back_region
+from orchestrator.core.clock import as_utc
+from orchestrator.core.enums import OutboxStatus
+from orchestrator.core.errors import InvalidInput
+from orchestrator.core.models import AuditEvent, ChecklistItem, Member, Outbox, Region, RegionRollout, Team
+from orchestrator.items.reminders import ESCALATION_TOPIC, REMINDER_TOPIC, ReminderRun, queue_overdue_reminders
+from orchestrator.items.service import assign_item, block_item, check_item, mark_not_applicable, waive_item
+from orchestrator.launches.service import kick_off_launch
+from orchestrator.rollouts.service import halt_region, roll_back_region
 from tests.factories import BASE, item, make_launch
 
 KICKOFF = BASE - timedelta(days=20)

@@ -10,13 +10,13 @@ import pytest
 from freezegun import freeze_time
 from sqlalchemy import func, select
 
-from orchestrator.enums import GateKind, GateStatus, LaunchStatus, Phase, RolloutState, Vote
-from orchestrator.errors import IllegalTransition, InvalidInput, StaleVersion
-from orchestrator.models import AuditEvent, ChecklistItem, Gate, Launch, Outbox, Region, RegionRollout
-from orchestrator.services.decisions import cast_vote
-from orchestrator.services.items import check_item
-from orchestrator.services.launches import kick_off_launch
-from orchestrator.services.rollouts import (
+from orchestrator.core.enums import GateKind, GateStatus, LaunchStatus, Phase, RolloutState, Vote
+from orchestrator.core.errors import IllegalTransition, InvalidInput, StaleVersion
+from orchestrator.core.models import AuditEvent, ChecklistItem, Gate, Launch, Outbox, Region, RegionRollout
+from orchestrator.gates.approvals import cast_vote
+from orchestrator.items.service import check_item
+from orchestrator.launches.service import kick_off_launch
+from orchestrator.rollouts.service import (
     advance_phase,
     evaluate_rollout,
     halt_region,

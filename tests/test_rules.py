@@ -8,16 +8,10 @@ import itertools
 
 import pytest
 
-from orchestrator.enums import ItemStatus, Phase, RolloutState
-from orchestrator.errors import IllegalTransition
-from orchestrator.rules import (
-    ITEM_TRANSITIONS,
-    ROLLOUT_TRANSITIONS,
-    RolloutAction,
-    check_item_transition,
-    resume_target,
-    rollout_target,
-)
+from orchestrator.core.enums import ItemStatus, Phase, RolloutState
+from orchestrator.core.errors import IllegalTransition
+from orchestrator.items.rules import ITEM_TRANSITIONS, check_item_transition
+from orchestrator.rollouts.rules import ROLLOUT_TRANSITIONS, RolloutAction, resume_target, rollout_target
 
 S = RolloutState
 A = RolloutAction

@@ -7,10 +7,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from orchestrator.clock import as_utc
-from orchestrator.enums import GateKind, GateStatus, Phase, RolloutState, Vote
-from orchestrator.errors import IllegalTransition, InvalidInput, NotFound, StaleVersion
-from orchestrator.models import (
+from orchestrator.core.clock import as_utc
+from orchestrator.core.enums import GateKind, GateStatus, Phase, RolloutState, Vote
+from orchestrator.core.errors import IllegalTransition, InvalidInput, NotFound, StaleVersion
+from orchestrator.core.models import (
     AuditEvent,
     ChecklistItem,
     Decision,
@@ -20,10 +20,10 @@ from orchestrator.models import (
     PhaseDateChange,
     RegionRollout,
 )
-from orchestrator.services.decisions import cast_vote
-from orchestrator.services.items import check_item
-from orchestrator.services.launches import kick_off_launch
-from orchestrator.services.schedule import reschedule_phase
+from orchestrator.gates.approvals import cast_vote
+from orchestrator.items.service import check_item
+from orchestrator.launches.schedule import reschedule_phase
+from orchestrator.launches.service import kick_off_launch
 from tests.factories import BASE, item, make_launch, phase_dates
 
 BERLIN = ZoneInfo("Europe/Berlin")

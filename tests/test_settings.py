@@ -3,8 +3,8 @@ stops start-up naming the variable."""
 
 import pytest
 
-from orchestrator.errors import ConfigError
-from orchestrator.settings import get_settings, reset_settings
+from orchestrator.core.errors import ConfigError
+from orchestrator.core.settings import get_settings, reset_settings
 
 
 @pytest.fixture(autouse=True)

@@ -31,8 +31,8 @@ from notifications.snapshots import (
     RegionEventKind,
     RegionEventMessage,
 )
-from orchestrator.enums import ItemStatus, Phase, RolloutState
-from orchestrator.services.digest import Digest, LaunchDigest, Rag, RegionDigest
+from orchestrator.core.enums import ItemStatus, Phase, RolloutState
+from orchestrator.reporting.digest import Digest, LaunchDigest, Rag, RegionDigest
 
 NOW = datetime(2025, 10, 14, 9, 30, tzinfo=UTC)
 

@@ -38,13 +38,13 @@ from notifications.interactions import (
     parse_interaction,
 )
 from notifications.signing import slack_signature
-from orchestrator.db import WRITE_INTENT, is_sqlite
-from orchestrator.enums import ExitMetric, ItemStatus, Phase, Role, Source
-from orchestrator.models import AuditEvent, ChecklistItem, Launch, Waiver
-from orchestrator.seed import MemberSeed
-from orchestrator.services.beta_criteria import set_exit_criteria
-from orchestrator.services.directory import upsert_member
-from orchestrator.settings import reset_settings
+from orchestrator.beta.criteria import set_exit_criteria
+from orchestrator.core.db import WRITE_INTENT, is_sqlite
+from orchestrator.core.enums import ExitMetric, ItemStatus, Phase, Role, Source
+from orchestrator.core.models import AuditEvent, ChecklistItem, Launch, Waiver
+from orchestrator.core.settings import reset_settings
+from orchestrator.directory.seed import MemberSeed
+from orchestrator.directory.service import upsert_member
 from tests.factories import item, make_launch, severity_1_bug
 from tests.flow_helpers import wait_for
 

@@ -6,7 +6,7 @@ import pytest
 from slack_sdk.signature import SignatureVerifier
 
 from notifications.signing import BadSignature, slack_signature, verify_slack_request
-from orchestrator.errors import LaunchdeckError
+from orchestrator.core.errors import LaunchdeckError
 
 # Slack's documented example ("Verifying requests from Slack"), byte for byte.
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"

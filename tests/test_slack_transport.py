@@ -14,8 +14,8 @@ import pytest
 from notifications.console_transport import ConsoleTransport
 from notifications.slack_transport import SlackTransport
 from notifications.transport import DeliveryFailed, DeliveryMarker, MessageRef, Transport
-from orchestrator.errors import ConfigError, LaunchdeckError
-from orchestrator.settings import Settings
+from orchestrator.core.errors import ConfigError, LaunchdeckError
+from orchestrator.core.settings import Settings
 from tests.fake_slack import TOKEN, FakeSlack, Reply, fake_slack  # noqa: F401  (fixture)
 
 BLOCKS = [

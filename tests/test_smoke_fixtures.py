@@ -1,6 +1,6 @@
 from sqlmodel import select
 
-from orchestrator.models import Region
+from orchestrator.core.models import Region
 
 
 def test_seeded_database_has_builtin_regions(seeded):

@@ -30,11 +30,11 @@ from flows.targets import (
     target_from_settings,
     verify,
 )
-from orchestrator.enums import Phase
-from orchestrator.errors import ConfigError, LaunchdeckError
-from orchestrator.models import ExposureChange, Region, RegionRollout
-from orchestrator.protocols import ExposureRequest, RolloutTarget, TargetUnavailable
-from orchestrator.settings import Settings, get_settings, reset_settings
+from orchestrator.core.enums import Phase
+from orchestrator.core.errors import ConfigError, LaunchdeckError
+from orchestrator.core.models import ExposureChange, Region, RegionRollout
+from orchestrator.core.settings import Settings, get_settings, reset_settings
+from orchestrator.rollouts.target import ExposureRequest, RolloutTarget, TargetUnavailable
 from tests.factories import make_launch
 
 SECRET = "s3cret-signing-key"

@@ -4,8 +4,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from orchestrator.errors import InvalidInput
-from orchestrator.timing import due_at
+from orchestrator.core.clock import due_at
+from orchestrator.core.errors import InvalidInput
 
 
 @pytest.mark.parametrize(

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, col, select
 
-from orchestrator.enums import GateKind, LaunchStatus, OutboxStatus, Phase, Vote
-from orchestrator.models import AuditEvent, ExposureChange, Gate, Launch, Outbox, Region, RegionRollout
-from orchestrator.services.decisions import cast_vote
+from orchestrator.core.enums import GateKind, LaunchStatus, OutboxStatus, Phase, Vote
+from orchestrator.core.models import AuditEvent, ExposureChange, Gate, Launch, Outbox, Region, RegionRollout
+from orchestrator.gates.approvals import cast_vote
 from tests.flow_helpers import ready_launch, wait_for
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
@@ -228,9 +228,9 @@ def test_two_workers_share_many_launches_and_each_transition_happens_once(postgr
     from sqlalchemy import text
     from sqlmodel import SQLModel
 
-    from orchestrator.db import make_engine
-    from orchestrator.seed import load_seed
-    from orchestrator.services.directory import apply_seed
+    from orchestrator.core.db import make_engine
+    from orchestrator.directory.seed import load_seed
+    from orchestrator.directory.service import apply_seed
 
     engine = make_engine(postgres_url)
     tables = ", ".join(f'"{table.name}"' for table in SQLModel.metadata.sorted_tables)

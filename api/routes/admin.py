@@ -10,9 +10,9 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from api.deps import ADMINS, READERS, PrincipalDep, SessionDep, allow
 from api.problems import ERROR_RESPONSES
 from api.schemas import MAX_DB_INT, MemberIn, MemberOut, Page, RegionIn, RegionOut, TeamIn, TeamOut
-from orchestrator.models import Member, Region, Team
-from orchestrator.queries import list_members, list_regions, list_teams
-from orchestrator.services import directory
+from orchestrator.core.models import Member, Region, Team
+from orchestrator.directory import service as directory
+from orchestrator.directory.queries import list_members, list_regions, list_teams
 
 router = APIRouter(responses=ERROR_RESPONSES, tags=["admin"])
 Limit = Annotated[int, Query(ge=1, le=500)]

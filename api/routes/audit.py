@@ -11,9 +11,10 @@ from fastapi import APIRouter, Depends, Query
 from api.deps import READERS, SessionDep, allow
 from api.problems import ERROR_RESPONSES
 from api.schemas import MAX_DB_INT, NO_NUL, AuditOut, Page
-from orchestrator.clock import as_utc
-from orchestrator.models import AuditEvent
-from orchestrator.queries import AuditFilters, launch_id_for, list_audit
+from orchestrator.core.clock import as_utc
+from orchestrator.core.models import AuditEvent
+from orchestrator.launches.queries import launch_id_for
+from orchestrator.reporting.audit import AuditFilters, list_audit
 
 router = APIRouter(responses=ERROR_RESPONSES, tags=["audit"])
 

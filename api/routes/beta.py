@@ -25,15 +25,16 @@ from api.deps import ITEM_EDITORS, READERS, WRITERS, PrincipalDep, SessionDep, a
 from api.problems import ERROR_RESPONSES
 from api.routes.launches import launch_out
 from api.schemas import MAX_DB_INT, NO_NUL, LaunchOut
-from orchestrator.clock import as_utc
-from orchestrator.enums import EnrollmentVia, Phase
-from orchestrator.errors import Forbidden
-from orchestrator.models import BetaEnrollment, BetaFeedback
-from orchestrator.queries import launch_detail, launch_id_for
-from orchestrator.services import beta_cohorts, beta_feedback
-from orchestrator.services.beta_cohorts import CohortView
-from orchestrator.services.beta_criteria import set_exit_criteria
-from orchestrator.services.beta_scoring import ranked_feedback
+from orchestrator.beta import cohorts as beta_cohorts
+from orchestrator.beta import feedback as beta_feedback
+from orchestrator.beta.cohorts import CohortView
+from orchestrator.beta.criteria import set_exit_criteria
+from orchestrator.beta.scoring import ranked_feedback
+from orchestrator.core.clock import as_utc
+from orchestrator.core.enums import EnrollmentVia, Phase
+from orchestrator.core.errors import Forbidden
+from orchestrator.core.models import BetaEnrollment, BetaFeedback
+from orchestrator.launches.queries import launch_detail, launch_id_for
 
 router = APIRouter(responses=ERROR_RESPONSES, tags=["beta"])
 Id = Annotated[int, Path(ge=1, le=MAX_DB_INT)]

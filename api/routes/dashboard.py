@@ -29,11 +29,11 @@ from api.web_session import (
     read_feed_key,
     safe_next,
 )
-from orchestrator.clock import utcnow
-from orchestrator.dashboard import LaunchPage, launch_page
-from orchestrator.errors import NotFound, Unauthenticated
-from orchestrator.services.digest import Rag
-from orchestrator.services.tokens import principal_for_token
+from orchestrator.core.clock import utcnow
+from orchestrator.core.errors import NotFound, Unauthenticated
+from orchestrator.directory.tokens import principal_for_token
+from orchestrator.reporting.dashboard import LaunchPage, launch_page
+from orchestrator.reporting.digest import Rag
 
 router = APIRouter(include_in_schema=False)
 HTML = "text/html; charset=utf-8"

@@ -9,11 +9,12 @@ from sqlmodel import Session
 from api.deps import READERS, VOTERS, PrincipalDep, SessionDep, allow
 from api.problems import ERROR_RESPONSES
 from api.schemas import MAX_DB_INT, DecisionLogOut, DecisionOut, VoteIn, WaiverOut
-from orchestrator.clock import as_utc
-from orchestrator.models import Member
-from orchestrator.queries import VoteView, WaiverView, decision_log, launch_id_for, vote_view
-from orchestrator.services.decisions import cast_vote
-from orchestrator.services.tokens import Principal
+from orchestrator.core.clock import as_utc
+from orchestrator.core.models import Member
+from orchestrator.directory.tokens import Principal
+from orchestrator.gates.approvals import cast_vote
+from orchestrator.launches.queries import launch_id_for
+from orchestrator.reporting.decisions import VoteView, WaiverView, decision_log, vote_view
 
 router = APIRouter(responses=ERROR_RESPONSES, tags=["decisions"])
 

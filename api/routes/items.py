@@ -41,14 +41,15 @@ from api.schemas import (
     VersionIn,
     WaiveIn,
 )
-from orchestrator.clock import as_utc, utcnow
-from orchestrator.enums import ItemStatus, Phase, Role
-from orchestrator.errors import Forbidden
-from orchestrator.models import ChecklistItem
-from orchestrator.queries import ItemFilters, ItemOwner, ItemView, item_owner, item_view, launch_id_for, list_items
-from orchestrator.seed import KEY_PATTERN, REGION_PATTERN
-from orchestrator.services import items as item_services
-from orchestrator.services.tokens import Principal
+from orchestrator.core.clock import as_utc, utcnow
+from orchestrator.core.enums import ItemStatus, Phase, Role
+from orchestrator.core.errors import Forbidden
+from orchestrator.core.models import ChecklistItem
+from orchestrator.directory.seed import KEY_PATTERN, REGION_PATTERN
+from orchestrator.directory.tokens import Principal
+from orchestrator.items import service as item_services
+from orchestrator.items.queries import ItemFilters, ItemOwner, ItemView, item_owner, item_view, list_items
+from orchestrator.launches.queries import launch_id_for
 
 router = APIRouter(responses=ERROR_RESPONSES, tags=["items"])
 ItemId = Annotated[int, Path(ge=1, le=MAX_DB_INT, description="A checklist item id.")]

@@ -21,13 +21,14 @@ from api.schemas import (
     RolloutOut,
 )
 from checklists.instantiate import create_launch_from_templates, load_for_session
-from orchestrator.enums import LaunchStatus
-from orchestrator.errors import InvalidInput
-from orchestrator.queries import LaunchDetail, RolloutView, launch_detail, list_launches, rollout_id_for
-from orchestrator.services import rollouts
-from orchestrator.services.launches import LaunchSpec, RegionPlan, kick_off_launch
-from orchestrator.services.schedule import reschedule_phase
-from orchestrator.settings import get_settings
+from orchestrator.core.enums import LaunchStatus
+from orchestrator.core.errors import InvalidInput
+from orchestrator.core.settings import get_settings
+from orchestrator.launches.queries import LaunchDetail, RolloutView, launch_detail, list_launches, rollout_id_for
+from orchestrator.launches.schedule import reschedule_phase
+from orchestrator.launches.service import kick_off_launch
+from orchestrator.launches.spec import LaunchSpec, RegionPlan
+from orchestrator.rollouts import service as rollouts
 
 router = APIRouter(responses=ERROR_RESPONSES, prefix="/launches", tags=["launches"])
 IfMatch = Annotated[

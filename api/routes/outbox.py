@@ -10,9 +10,9 @@ from pydantic import BaseModel, Field
 from api.deps import WRITERS, PrincipalDep, SessionDep, allow
 from api.problems import ERROR_RESPONSES
 from api.schemas import Body, DbId
-from orchestrator.clock import as_utc, utcnow
-from orchestrator.enums import OutboxStatus
-from orchestrator.services.dispatch import list_outbox, retry_dead
+from orchestrator.core.clock import as_utc, utcnow
+from orchestrator.core.enums import OutboxStatus
+from orchestrator.core.outbox import list_outbox, retry_dead
 
 router = APIRouter(responses=ERROR_RESPONSES, tags=["outbox"])
 

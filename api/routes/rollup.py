@@ -7,9 +7,9 @@ from fastapi import APIRouter, Depends
 from api.deps import READERS, SessionDep, allow
 from api.problems import ERROR_RESPONSES
 from api.schemas import LaunchRollupOut, RegionRollupOut, RollupOut, SlipOut, TeamReadinessOut
-from orchestrator.clock import utcnow
-from orchestrator.queries import phase_slips, team_readiness
-from orchestrator.services.digest import Rag, build_leadership_digest
+from orchestrator.core.clock import utcnow
+from orchestrator.reporting.digest import Rag, build_leadership_digest
+from orchestrator.reporting.readiness import phase_slips, team_readiness
 
 router = APIRouter(responses=ERROR_RESPONSES, tags=["rollup"])
 

@@ -6,8 +6,7 @@ from alembic import context
 from alembic.autogenerate.api import AutogenContext
 from sqlmodel import SQLModel
 
-import orchestrator.models  # noqa: F401  (registers every table on SQLModel.metadata)
-from orchestrator.models import EnumText
+from orchestrator.core.models import EnumText
 
 target_metadata = SQLModel.metadata
 connection = context.config.attributes.get("connection")

@@ -16,7 +16,7 @@ down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# Frozen copy of orchestrator.models.OPEN_BLOCKING_ITEM as of this revision.
+# Frozen copy of orchestrator.core.models.OPEN_BLOCKING_ITEM as of this revision.
 OPEN_BLOCKING_ITEM = "blocking IS TRUE AND status NOT IN ('done', 'n_a', 'waived')"
 
 

@@ -1,0 +1,116 @@
+"""The outbox's delivery bookkeeping: claiming due rows for a deliverer, marking them delivered
+or failed (parked as dead after too many attempts), and retrying dead ones by hand.
+
+Claims are scheduling data, not domain state: they bump no version and write no audit event
+(but a hand retry does). Correctness never depends on them; they keep duplicate deliveries rare.
+"""
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from orchestrator.core.actors import Actor
+from orchestrator.core.enums import OutboxStatus
+from orchestrator.core.models import Outbox
+from orchestrator.core.unit import transaction
+from orchestrator.ledger import record
+
+# Attempts before an outbox row is parked as dead (visible, retryable by hand).
+MAX_DELIVERY_ATTEMPTS = 8
+
+
+def claim_outbox(
+    session: Session, *, topics: list[str], now: datetime, claim_seconds: int = 60, limit: int = 50
+) -> list[Outbox]:
+    """Pending rows of these topics whose time has come, claimed by pushing their next attempt
+    out by ``claim_seconds`` (a crashed worker's claim simply expires)."""
+    with transaction(session):
+        rows = list(
+            session.exec(
+                select(Outbox)
+                .where(
+                    col(Outbox.topic).in_(topics),
+                    Outbox.status == OutboxStatus.PENDING,
+                    col(Outbox.next_attempt_at) <= now,
+                )
+                .order_by(col(Outbox.id))
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        )
+        for row in rows:
+            row.next_attempt_at = now + timedelta(seconds=claim_seconds)
+            row.claims += 1
+    return rows
+
+
+def release_claim(session: Session, *, outbox_id: int, now: datetime) -> None:
+    """Give a claimed row back without counting an attempt: it was not tried, only put off."""
+    with transaction(session):
+        session.execute(
+            update(Outbox)
+            .where(col(Outbox.id) == outbox_id, col(Outbox.status) == OutboxStatus.PENDING)
+            .values(next_attempt_at=now)
+        )
+
+
+def mark_delivered(session: Session, *, outbox_id: int, now: datetime) -> None:
+    with transaction(session):
+        session.execute(
+            update(Outbox)
+            .where(col(Outbox.id) == outbox_id, col(Outbox.status) == OutboxStatus.PENDING)
+            .values(status=OutboxStatus.SENT, delivered_at=now)
+        )
+
+
+def mark_failed(
+    session: Session, *, outbox_id: int, now: datetime, error: str, permanent: bool = False
+) -> OutboxStatus:
+    """Count a failed attempt; retry with exponential backoff, or park the row as dead (at once
+    when the failure is ``permanent``)."""
+    with transaction(session):
+        row = session.get(Outbox, outbox_id, with_for_update=True)
+        if row is None or row.status != OutboxStatus.PENDING:
+            return row.status if row is not None else OutboxStatus.DEAD
+        row.attempts += 1
+        row.last_error = error[:2000]
+        if permanent or row.attempts >= MAX_DELIVERY_ATTEMPTS:
+            row.status = OutboxStatus.DEAD
+        else:
+            row.next_attempt_at = now + timedelta(seconds=min(2**row.attempts, 300))
+        status = row.status
+    return status
+
+
+def retry_dead(session: Session, *, outbox_ids: list[int] | None, now: datetime, actor: Actor) -> int:
+    """Send parked intents again (all dead ones when ``outbox_ids`` is None); returns how many."""
+    with transaction(session):
+        statement = select(Outbox).where(Outbox.status == OutboxStatus.DEAD)
+        if outbox_ids is not None:
+            statement = statement.where(col(Outbox.id).in_(outbox_ids))
+        rows = session.exec(statement.with_for_update()).all()
+        for row in rows:
+            row.status = OutboxStatus.PENDING
+            row.attempts = 0
+            row.next_attempt_at = now
+        if rows:
+            record(
+                session,
+                actor=actor,
+                entity="outbox",
+                entity_id=None,
+                action="outbox.retried",
+                launch_id=None,
+                after={"ids": [row.id for row in rows]},
+            )
+    return len(rows)
+
+
+def list_outbox(session: Session, *, status: OutboxStatus | None, limit: int = 50) -> list[Outbox]:
+    statement = select(Outbox).order_by(col(Outbox.id).desc()).limit(limit)
+    if status is not None:
+        statement = statement.where(Outbox.status == status)
+    rows = list(session.exec(statement).all())
+    session.commit()
+    return rows

@@ -1,0 +1,148 @@
+"""All configuration in one validated class, read from ``LAUNCHDECK_*`` variables and ``.env``.
+
+``get_settings()`` is cached so every layer sees the same values; tests call ``reset_settings()``
+after changing the environment instead of patching modules.
+"""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from orchestrator.core.db import postgres_async_url
+from orchestrator.core.errors import ConfigError
+
+DEFAULT_DATABASE_FILE = "launchdeck.db"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="LAUNCHDECK_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    database_url: str = Field(
+        default=f"sqlite:///{DEFAULT_DATABASE_FILE}",
+        description="SQLAlchemy URL. SQLite file in the working directory by default; "
+        "postgresql+psycopg://user@host/db for production.",
+    )
+    database_echo: bool = Field(default=False, description="Log every SQL statement (debugging only).")
+    seed_file: Path | None = Field(
+        default=None, description="Teams, regions and members loaded by `launchdeck init` (YAML)."
+    )
+    checklists_dir: Path | None = Field(
+        default=None, description="A company's own checklist templates; items override the defaults by key."
+    )
+    rollout_target: Literal["recording", "webhook"] = Field(
+        default="recording",
+        description="Where exposure changes go: the built-in recorder (a table) or your webhook.",
+    )
+    webhook_url: str | None = Field(default=None, description="Rollout webhook: POST target for exposure changes.")
+    webhook_secret: SecretStr | None = Field(default=None, description="Rollout webhook: HMAC-SHA256 signing key.")
+    webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    webhook_max_attempts: int = Field(default=5, ge=1, le=20)
+    worker_poll_seconds: float = Field(default=0.5, gt=0, le=60, description="How often a worker looks for due work.")
+    worker_lease_seconds: int = Field(default=120, ge=5, description="How long a worker's claim on a region lasts.")
+    slack_leadership_channel: str = Field(
+        default="#launch-leadership", description="Where the daily leadership digest is posted."
+    )
+    beta_severity_weights: dict[int, float] = Field(
+        default_factory=lambda: {1: 8.0, 2: 4.0, 3: 2.0, 4: 1.0},
+        description='Beta feedback scoring: weight per severity, JSON, e.g. {"1": 8, "2": 4, "3": 2, "4": 1}.',
+    )
+    beta_frequency_exponent: float = Field(
+        default=0.5, ge=0, le=3, description="Beta feedback scoring: reports ** this (0.5 damps pile-ons)."
+    )
+    beta_reach_exponent: float = Field(
+        default=1.0, ge=0, le=3, description="Beta feedback scoring: distinct accounts ** this."
+    )
+    slack_beta_digest_channel: str | None = Field(
+        default=None, description="Where the weekly beta feedback digest goes (default: the leadership channel)."
+    )
+    rag_due_soon_days: float = Field(
+        default=3,
+        gt=0,
+        le=60,
+        description="RAG: a launch is amber when an open blocking item is due within this many days.",
+    )
+    rag_slip_amber_days: int = Field(
+        default=7,
+        ge=0,
+        le=365,
+        description="RAG: a launch is amber when its current or a later phase slipped more days than this.",
+    )
+    dashboard_cache_seconds: int = Field(
+        default=60,
+        ge=0,
+        le=3600,
+        description="Longest the API reuses a computed portfolio while no change was recorded (0: never).",
+    )
+    dashboard_session_secret: SecretStr | None = Field(
+        default=None,
+        description="Signs dashboard session cookies. Unset: a random key per API process "
+        "(sessions end when the API restarts).",
+    )
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        if not value.startswith(("sqlite://", "postgresql://", "postgresql+psycopg://")):
+            raise ValueError(
+                "must start with sqlite:// or postgresql+psycopg:// "
+                "(e.g. sqlite:///launchdeck.db or postgresql+psycopg://user@localhost/launchdeck)"
+            )
+        if value.startswith("postgresql://"):
+            value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
+        try:
+            url = make_url(value)
+        except (ArgumentError, ValueError) as exc:
+            raise ValueError(f"is not a database URL ({exc})") from exc
+        if url.get_backend_name() == "postgresql":
+            postgres_async_url(url)  # both drivers must understand its parameters
+        return value
+
+    @field_validator("beta_severity_weights")
+    @classmethod
+    def _every_severity_weighed(cls, weights: dict[int, float]) -> dict[int, float]:
+        missing = [severity for severity in (1, 2, 3, 4) if severity not in weights]
+        if missing or set(weights) - {1, 2, 3, 4}:
+            raise ValueError('give a weight for each severity 1-4 and no other, e.g. {"1": 8, "2": 4, "3": 2, "4": 1}')
+        if any(weight < 0 for weight in weights.values()):
+            raise ValueError("weights must be 0 or more")
+        return weights
+
+    @model_validator(mode="after")
+    def _webhook_complete(self) -> "Settings":
+        if self.rollout_target == "webhook" and not (self.webhook_url and self.webhook_secret):
+            raise ValueError(
+                "LAUNCHDECK_ROLLOUT_TARGET=webhook needs LAUNCHDECK_WEBHOOK_URL and LAUNCHDECK_WEBHOOK_SECRET"
+            )
+        if self.webhook_url is not None and not self.webhook_url.startswith(("https://", "http://")):
+            raise ValueError("LAUNCHDECK_WEBHOOK_URL must be an http(s) URL")
+        return self
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings validated once; a bad variable stops start-up with its name and the fix."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            message = error["msg"].removeprefix("Value error, ")
+            if error["loc"]:
+                message = f"LAUNCHDECK_{'_'.join(str(part) for part in error['loc']).upper()}: {message}"
+            problems.append(message)
+        raise ConfigError("environment", problems) from None
+
+
+def reset_settings() -> None:
+    """Forget cached settings so the next ``get_settings()`` re-reads the environment."""
+    get_settings.cache_clear()

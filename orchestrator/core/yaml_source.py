@@ -1,0 +1,88 @@
+"""YAML loading that remembers where every value came from, so config errors can say
+"file:line: field: problem: fix" instead of a traceback. Shared by the seed and checklist loaders.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from orchestrator.core.errors import ConfigError
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class YamlDocument:
+    source: str
+    data: Any
+    root: yaml.Node | None
+
+    def line_of(self, path: Sequence[str | int]) -> int | None:
+        """1-based line of the deepest node on ``path`` that exists."""
+        node = self.root
+        line = node.start_mark.line + 1 if node is not None else None
+        for part in path:
+            if isinstance(node, yaml.MappingNode):
+                match = next((value for key, value in node.value if key.value == part), None)
+            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+                match = node.value[part]
+            else:
+                match = None
+            if match is None:
+                break
+            node = match
+            line = node.start_mark.line + 1
+        return line
+
+    def where(self, path: Sequence[str | int]) -> str:
+        line = self.line_of(path)
+        return f"{self.source}:{line}" if line else self.source
+
+
+def parse_yaml(text: str, *, source: str) -> YamlDocument:
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        line = f":{mark.line + 1}" if mark is not None else ""
+        raise ConfigError(
+            source, [f"{source}{line}: not valid YAML: {exc.problem} (check indentation and quoting)"]
+        ) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(source, [f"{source}: not valid YAML: {exc}"]) from None
+    return YamlDocument(source=source, data=data, root=root)
+
+
+def read_yaml(path: Path) -> YamlDocument:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(str(path), [f"{path}: no such file"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(str(path), [f"{path}: cannot be read ({exc})"]) from None
+    return parse_yaml(text, source=str(path))
+
+
+def validation_problems(document: YamlDocument, error: ValidationError) -> list[str]:
+    """One line per pydantic error, located in the file."""
+    problems = []
+    for item in error.errors():
+        path = [part for part in item["loc"] if isinstance(part, str | int)]
+        field = ".".join(str(part) for part in path) or "(top level)"
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            message = "unknown key; remove it or check its spelling"
+        problems.append(f"{document.where(path)}: {field}: {message}")
+    return problems
+
+
+def load_model(document: YamlDocument, model: type[ModelT]) -> ModelT:
+    try:
+        return model.model_validate(document.data if document.data is not None else {})
+    except ValidationError as exc:
+        raise ConfigError(document.source, validation_problems(document, exc)) from None

@@ -1,0 +1,109 @@
+"""The directory file `launchdeck init` loads: teams, regions and members, validated with the
+line of every problem."""
+
+from importlib import resources
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from orchestrator.core.clock import zone
+from orchestrator.core.enums import Role
+from orchestrator.core.errors import ConfigError, InvalidInput
+from orchestrator.core.yaml_source import YamlDocument, load_model, parse_yaml, read_yaml
+
+KEY_PATTERN = r"^[a-z][a-z0-9_]*$"
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+REGION_PATTERN = r"^[A-Z]{2,10}(:[A-Z]{2}(-[A-Z0-9]{1,3})?)?$"
+
+
+class TeamSeed(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    key: str = Field(pattern=KEY_PATTERN, max_length=40)
+    name: str = Field(min_length=1, max_length=120)
+    slack_channel: str | None = Field(default=None, max_length=80)
+
+
+class RegionSeed(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(pattern=REGION_PATTERN, description="e.g. EU, or a sub-region such as NA:CA-QC")
+    name: str = Field(min_length=1, max_length=120)
+    timezone: str
+    slack_channel: str | None = Field(default=None, max_length=80)
+    rollout_order: int = 100
+    parent: str | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _iana(cls, value: str) -> str:
+        try:
+            zone(value)
+        except InvalidInput as exc:
+            raise ValueError(exc.problem) from None
+        return value
+
+
+class MemberSeed(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    email: str = Field(pattern=EMAIL_PATTERN, max_length=254)
+    name: str = Field(min_length=1, max_length=120)
+    team: str | None = None
+    role: Role = Role.MEMBER
+    slack_user_id: str | None = Field(default=None, pattern=r"^[UW][A-Z0-9]{2,}$")
+
+
+class SeedConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    teams: list[TeamSeed] = Field(default_factory=list)
+    regions: list[RegionSeed] = Field(default_factory=list)
+    members: list[MemberSeed] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_keys(self) -> "SeedConfig":
+        for label, keys in (
+            ("teams", [team.key for team in self.teams]),
+            ("regions", [region.code for region in self.regions]),
+            ("members", [str(member.email) for member in self.members]),
+        ):
+            repeated = sorted({key for key in keys if keys.count(key) > 1})
+            if repeated:
+                raise ValueError(f"{label} listed twice: {', '.join(repeated)}")
+        return self
+
+
+def cross_check(config: SeedConfig, document: YamlDocument) -> None:
+    """References between sections (parent regions, member teams), reported all at once."""
+    problems: list[str] = []
+    codes = {region.code for region in config.regions}
+    for index, region in enumerate(config.regions):
+        if region.parent is not None and region.parent not in codes:
+            problems.append(
+                f"{document.where(['regions', index, 'parent'])}: regions.{index}.parent: "
+                f"unknown region {region.parent!r}; define it in regions first"
+            )
+        elif region.parent is None and ":" in region.code:
+            problems.append(
+                f"{document.where(['regions', index, 'code'])}: regions.{index}: sub-region {region.code} "
+                f"needs parent: {region.code.split(':')[0]}"
+            )
+    team_keys = {team.key for team in config.teams}
+    for index, member in enumerate(config.members):
+        if member.team is not None and member.team not in team_keys:
+            problems.append(
+                f"{document.where(['members', index, 'team'])}: members.{index}.team: "
+                f"unknown team {member.team!r}; "
+                f"known: {', '.join(sorted(team_keys))}"
+            )
+    if problems:
+        raise ConfigError(document.source, problems)
+
+
+def load_seed(path: Path | None) -> SeedConfig:
+    """Read a seed file, or launchdeck's built-in directory when ``path`` is None."""
+    if path is None:
+        text = resources.files("orchestrator").joinpath("defaults/seed.yaml").read_text(encoding="utf-8")
+        document = parse_yaml(text, source="built-in seed.yaml")
+    else:
+        document = read_yaml(path)
+    config = load_model(document, SeedConfig)
+    cross_check(config, document)
+    return config

@@ -1,0 +1,164 @@
+"""Teams, regions and members: created or updated by key, never deleted by a seed, audited."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from orchestrator.core.actors import Actor
+from orchestrator.core.errors import AlreadyExists, InvalidInput
+from orchestrator.core.models import Member, Region, Team
+from orchestrator.core.unit import transaction
+from orchestrator.directory.seed import MemberSeed, RegionSeed, SeedConfig, TeamSeed
+from orchestrator.ledger import record, snapshot
+
+
+@dataclass(frozen=True)
+class SeedResult:
+    created: int
+    updated: int
+    unchanged: int
+
+
+def apply_seed(*, session: Session, config: SeedConfig, actor: Actor) -> SeedResult:
+    """Upsert the whole directory in one transaction: a bad row leaves the database as it was."""
+    counts = {"created": 0, "updated": 0, "unchanged": 0}
+    with transaction(session):
+        teams: dict[str, Team] = {team.key: team for team in session.exec(select(Team))}
+        for seed in config.teams:
+            outcome, team = _upsert(
+                session,
+                teams.get(seed.key),
+                Team,
+                {"key": seed.key, **seed.model_dump(exclude={"key"})},
+                actor,
+                "team",
+            )
+            teams[seed.key] = team
+            counts[outcome] += 1
+        regions: dict[str, Region] = {region.code: region for region in session.exec(select(Region))}
+        # Parents first, so a sub-region can point at a parent created in this same run.
+        for region_seed in sorted(config.regions, key=lambda region: region.parent is not None):
+            values = region_seed.model_dump(exclude={"parent"})
+            values["parent_id"] = regions[region_seed.parent].id if region_seed.parent else None
+            outcome, region = _upsert(session, regions.get(region_seed.code), Region, values, actor, "region")
+            regions[region_seed.code] = region
+            counts[outcome] += 1
+        members = {member.email: member for member in session.exec(select(Member))}
+        for member_seed in config.members:
+            values = member_seed.model_dump(exclude={"team"})
+            values["team_id"] = teams[member_seed.team].id if member_seed.team else None
+            outcome, _member = _upsert(session, members.get(member_seed.email), Member, values, actor, "member")
+            counts[outcome] += 1
+    return SeedResult(**counts)
+
+
+def upsert_team(*, session: Session, seed: TeamSeed, actor: Actor) -> tuple[str, Team]:
+    """Create or update one team by key; returns the outcome ("created", "updated",
+    "unchanged") and the row, so an API can answer 201 only when something new exists."""
+    with _one_row(session, "team", seed.key):
+        existing = session.exec(select(Team).where(Team.key == seed.key).with_for_update()).first()
+        outcome, team = _upsert(session, existing, Team, seed.model_dump(), actor, "team")
+    return outcome, team
+
+
+def upsert_region(*, session: Session, seed: RegionSeed, actor: Actor) -> tuple[str, Region]:
+    """Create or update one region by code. The parent must exist already (one row at a time
+    has no "later in the same file"), and a sub-region (``NA:CA-QC``) must name one."""
+    with _one_row(session, "region", seed.code):
+        parent_id = None
+        if seed.parent is not None:
+            if seed.parent == seed.code:
+                raise InvalidInput("parent", f"region {seed.code} cannot be its own parent")
+            parent = session.exec(select(Region).where(Region.code == seed.parent)).first()
+            if parent is None:
+                known = ", ".join(session.exec(select(Region.code).order_by(col(Region.code))).all()) or "none"
+                raise InvalidInput("parent", f"unknown region {seed.parent!r}; known regions: {known}")
+            if parent.parent_id is not None:  # one level only, as codes are (NA:CA-QC); no cycles
+                raise InvalidInput("parent", f"{seed.parent} is itself a sub-region; name a top-level region")
+            parent_id = parent.id
+        elif ":" in seed.code:
+            raise InvalidInput("parent", f"sub-region {seed.code} needs parent: {seed.code.split(':')[0]}")
+        existing = session.exec(select(Region).where(Region.code == seed.code).with_for_update()).first()
+        if existing is not None and parent_id is not None:
+            child = session.exec(select(Region.code).where(Region.parent_id == existing.id)).first()
+            if child is not None:
+                raise InvalidInput("parent", f"{seed.code} has sub-regions (e.g. {child}); it cannot become one")
+        values = {**seed.model_dump(exclude={"parent"}), "parent_id": parent_id}
+        outcome, region = _upsert(session, existing, Region, values, actor, "region")
+    return outcome, region
+
+
+def upsert_member(*, session: Session, seed: MemberSeed, actor: Actor) -> tuple[str, Member]:
+    """Create or update one member by email. Their team must exist; a Slack user id already
+    linked to someone else is refused (it identifies who clicked a Slack button)."""
+    with _one_row(session, "member", seed.email):
+        team_id = None
+        if seed.team is not None:
+            team_id = session.exec(select(Team.id).where(Team.key == seed.team)).first()
+            if team_id is None:
+                known = ", ".join(session.exec(select(Team.key).order_by(col(Team.key))).all()) or "none"
+                raise InvalidInput("team", f"unknown team {seed.team!r}; known teams: {known}")
+        if seed.slack_user_id is not None:
+            holder = session.exec(
+                select(Member.email).where(Member.slack_user_id == seed.slack_user_id, Member.email != seed.email)
+            ).first()
+            if holder is not None:
+                raise AlreadyExists("member with slack_user_id", f"{seed.slack_user_id} ({holder})")
+        existing = session.exec(select(Member).where(Member.email == seed.email).with_for_update()).first()
+        values = {**seed.model_dump(exclude={"team"}), "team_id": team_id}
+        outcome, member = _upsert(session, existing, Member, values, actor, "member")
+    return outcome, member
+
+
+@contextmanager
+def _one_row(session: Session, entity: str, key: str) -> Iterator[None]:
+    """One upsert's transaction. Two callers creating the same new key at once both find no
+    row (there is nothing to lock yet); the unique index stops the second, answered as a 409
+    (a retry then updates) instead of a server error."""
+    try:
+        with transaction(session):
+            yield
+    except IntegrityError:
+        raise AlreadyExists(entity, key) from None
+
+
+def _upsert(
+    session: Session, existing: Any, model: type[Any], values: dict[str, Any], actor: Actor, entity: str
+) -> tuple[str, Any]:
+    fields = tuple(values)
+    if existing is None:
+        row = model(**values)
+        session.add(row)
+        session.flush()
+        record(
+            session,
+            actor=actor,
+            entity=entity,
+            entity_id=row.id,
+            action=f"{entity}.created",
+            launch_id=None,
+            after=snapshot(row, *fields),
+        )
+        return "created", row
+    before = snapshot(existing, *fields)
+    for name, value in values.items():
+        setattr(existing, name, value)
+    after = snapshot(existing, *fields)
+    if after == before:
+        return "unchanged", existing
+    session.flush()
+    record(
+        session,
+        actor=actor,
+        entity=entity,
+        entity_id=existing.id,
+        action=f"{entity}.updated",
+        launch_id=None,
+        before=before,
+        after=after,
+    )
+    return "updated", existing

@@ -1,0 +1,115 @@
+"""Rescheduling a region's phase: the current date moves, the baseline stays, every change is
+kept, and the phase's open items move their due dates with it (09:00 local, DST-safe)."""
+
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from orchestrator.core.actors import Actor
+from orchestrator.core.clock import as_utc, due_at, utcnow
+from orchestrator.core.enums import SATISFYING_STATUSES, Phase
+from orchestrator.core.errors import InvalidInput, NotFound
+from orchestrator.core.models import ChecklistItem, PhaseDate, PhaseDateChange, Region, RegionRollout
+from orchestrator.core.unit import compare_and_set, expect_version, lock, transaction
+from orchestrator.ledger import enqueue, record
+
+
+def reschedule_phase(
+    *,
+    session: Session,
+    rollout_id: int,
+    phase: Phase,
+    new_at: datetime,
+    actor: Actor,
+    reason: str,
+    expected_version: int | None = None,
+) -> PhaseDate:
+    cleaned_reason = (reason or "").strip()
+    if not cleaned_reason:
+        raise InvalidInput("reason", "a reschedule needs a reason; it is shown wherever the slip is")
+    if new_at.tzinfo is None:
+        raise InvalidInput("new_at", "needs a timezone offset (e.g. 2027-03-01T09:00:00+00:00)")
+    new_at = as_utc(new_at)
+    now = utcnow()
+    with transaction(session):
+        rollout = lock(session, RegionRollout, rollout_id, "region rollout")
+        expect_version(rollout, expected_version, "region rollout")
+        dates = {row.phase: row for row in session.exec(select(PhaseDate).where(PhaseDate.rollout_id == rollout_id))}
+        target = dates.get(phase)
+        if target is None:
+            raise NotFound(f"{phase.value} date of rollout", rollout_id)
+        old_at = as_utc(target.current_at)
+        if old_at == new_at:
+            return target
+        _check_order(dates, phase, new_at)
+        target.current_at = new_at
+        session.add(
+            PhaseDateChange(
+                phase_date_id=target.id,  # type: ignore[arg-type]
+                old_at=old_at,
+                new_at=new_at,
+                actor=actor.name,
+                reason=cleaned_reason,
+            )
+        )
+        region = session.get(Region, rollout.region_id)
+        assert region is not None
+        moved = 0
+        for item in session.exec(
+            select(ChecklistItem).where(
+                ChecklistItem.rollout_id == rollout_id,
+                ChecklistItem.phase == phase,
+                col(ChecklistItem.due_offset_days).is_not(None),
+                col(ChecklistItem.status).not_in(SATISFYING_STATUSES),
+            )
+        ):
+            item.due_at = due_at(phase_at=new_at, offset_days=item.due_offset_days or 0, timezone=region.timezone)
+            item.version += 1
+            moved += 1
+        # The rollout's version moves too, so a stale editor of the region is told to reload.
+        compare_and_set(session, rollout, "region rollout", updated_at=now)
+        slip_days = (new_at - as_utc(target.baseline_at)).total_seconds() / 86400
+        record(
+            session,
+            actor=actor,
+            entity="phase_date",
+            entity_id=target.id,
+            action="phase.rescheduled",
+            launch_id=rollout.launch_id,
+            before={"phase": phase.value, "at": old_at.isoformat()},
+            after={"phase": phase.value, "at": new_at.isoformat(), "items_moved": moved},
+            reason=cleaned_reason,
+        )
+        enqueue(
+            session,
+            key=f"phase_date:{target.id}:rescheduled:{new_at.isoformat()}:v{rollout.version}",
+            topic="phase.rescheduled",
+            launch_id=rollout.launch_id,
+            payload={
+                "rollout_id": rollout_id,
+                "phase": phase.value,
+                "old_at": old_at.isoformat(),
+                "new_at": new_at.isoformat(),
+                "slip_days": round(slip_days, 2),
+                "reason": cleaned_reason,
+                "actor": actor.name,
+            },
+        )
+    return target
+
+
+def _check_order(dates: dict[Phase, PhaseDate], phase: Phase, new_at: datetime) -> None:
+    ordered = [p for p in Phase.ordered() if p in dates]
+    index = ordered.index(phase)
+    neighbours = []
+    if index > 0:
+        neighbours.append(("before", ordered[index - 1]))
+    if index + 1 < len(ordered):
+        neighbours.append(("after", ordered[index + 1]))
+    for relation, other in neighbours:
+        other_at = as_utc(dates[other].current_at)
+        if (relation == "before" and new_at < other_at) or (relation == "after" and new_at > other_at):
+            raise InvalidInput(
+                "new_at",
+                f"{phase.value} cannot be {relation} {other.value} ({other_at:%Y-%m-%d}); move that first",
+            )

@@ -1,0 +1,198 @@
+"""Creating a launch (its regions, phase dates, gates and items) and kicking it off."""
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from orchestrator.core.actors import Actor
+from orchestrator.core.clock import due_at, utcnow
+from orchestrator.core.enums import GateKind, LaunchStatus, Phase, RolloutState
+from orchestrator.core.errors import AlreadyExists, IllegalTransition, InvalidInput, NotFound
+from orchestrator.core.models import (
+    BetaExitCriterion,
+    ChecklistItem,
+    Gate,
+    Launch,
+    PhaseDate,
+    Region,
+    RegionRollout,
+    Team,
+)
+from orchestrator.core.unit import compare_and_set, expect_version, lock, transaction
+from orchestrator.gates.service import evaluate_gates, open_phase_gates
+from orchestrator.launches.spec import ItemSpec, LaunchSpec, beta_exit_gate_phases, gate_kinds_for
+from orchestrator.ledger import enqueue, record, snapshot
+from orchestrator.rollouts.phases import first_phase
+from orchestrator.rollouts.rules import RolloutAction, rollout_target
+
+
+def create_launch(*, session: Session, spec: LaunchSpec, items: Sequence[ItemSpec] = (), actor: Actor) -> Launch:
+    with transaction(session):
+        if session.exec(select(Launch.id).where(Launch.slug == spec.slug)).first() is not None:
+            raise AlreadyExists("launch", spec.slug)
+        regions = _regions_by_code(session, [plan.region for plan in spec.regions])
+        teams = teams_by_key(session, sorted({item.owner_team for item in items}))
+        launch = Launch(
+            slug=spec.slug,
+            name=spec.name,
+            tier=spec.tier,
+            owner=spec.owner,
+            exec_sponsor=spec.exec_sponsor,
+            flags=sorted(set(spec.flags)),
+            template_version=spec.template_version,
+            wave_mode=spec.wave_mode,
+            ramp_plan=spec.ramp_plan,
+        )
+        session.add(launch)
+        session.flush()
+        assert launch.id is not None
+        rollouts: dict[str, RegionRollout] = {}
+        phase_dates: dict[tuple[str, Phase], datetime] = {}
+        for plan in spec.regions:
+            region = regions[plan.region]
+            rollout = RegionRollout(launch_id=launch.id, region_id=region.id)  # type: ignore[arg-type]
+            session.add(rollout)
+            session.flush()
+            assert rollout.id is not None
+            rollouts[plan.region] = rollout
+            for phase, when in plan.dates.items():
+                phase_dates[(plan.region, phase)] = when
+                session.add(PhaseDate(rollout_id=rollout.id, phase=phase, baseline_at=when, current_at=when))
+                for kind in gate_kinds_for(tier=spec.tier, phase=phase):
+                    approvers = list(spec.approvers) if kind == GateKind.APPROVAL else []
+                    session.add(Gate(rollout_id=rollout.id, phase=phase, kind=kind, approvers=approvers))
+            for phase in beta_exit_gate_phases(planned=list(plan.dates), criteria=spec.beta_exit_criteria):
+                session.add(Gate(rollout_id=rollout.id, phase=phase, kind=GateKind.BETA_EXIT))
+        for beta_phase, thresholds in spec.beta_exit_criteria.items():
+            for metric, threshold in thresholds.items():
+                session.add(
+                    BetaExitCriterion(launch_id=launch.id, phase=beta_phase, metric=metric, threshold=threshold)
+                )
+        for index, item in enumerate(items):
+            where = f"items[{index}] ({item.key})"
+            if item.region not in rollouts:
+                raise InvalidInput(where, f"region {item.region} is not one of this launch's regions")
+            phase_at = phase_dates.get((item.region, item.phase))
+            if phase_at is None:
+                raise InvalidInput(where, f"region {item.region} has no {item.phase.value} date")
+            due = (
+                None
+                if item.due_offset_days is None
+                else due_at(
+                    phase_at=phase_at,
+                    offset_days=item.due_offset_days,
+                    timezone=regions[item.region].timezone,
+                )
+            )
+            session.add(
+                ChecklistItem(
+                    launch_id=launch.id,
+                    rollout_id=rollouts[item.region].id,  # type: ignore[arg-type]
+                    phase=item.phase,
+                    key=item.key,
+                    title=item.title,
+                    description=item.description,
+                    owner_team_id=teams[item.owner_team].id,  # type: ignore[arg-type]
+                    due_at=due,
+                    due_offset_days=item.due_offset_days,
+                    blocking=item.blocking,
+                    evidence_required=item.evidence_required,
+                    depends_on=list(item.depends_on),
+                )
+            )
+        record(
+            session,
+            actor=actor,
+            entity="launch",
+            entity_id=launch.id,
+            action="launch.created",
+            launch_id=launch.id,
+            after={
+                **snapshot(launch, "slug", "name", "tier", "owner", "flags", "template_version"),
+                "regions": [plan.region for plan in spec.regions],
+                "items": len(items),
+                **(
+                    {"beta_exit_criteria": spec.model_dump(mode="json")["beta_exit_criteria"]}
+                    if spec.beta_exit_criteria
+                    else {}
+                ),
+            },
+        )
+    return launch
+
+
+def kick_off_launch(*, session: Session, launch_id: int, actor: Actor, expected_version: int | None = None) -> Launch:
+    """Start the launch: every planned region opens the gates of its first phase."""
+    now = utcnow()
+    with transaction(session):
+        launch = lock(session, Launch, launch_id, "launch")
+        expect_version(launch, expected_version, "launch")
+        if launch.status == LaunchStatus.ACTIVE:
+            return launch  # a retried kickoff changes nothing
+        if launch.status != LaunchStatus.DRAFT:
+            raise IllegalTransition("launch", launch.status.value, "kick off", ["kick off (from draft)"])
+        compare_and_set(session, launch, "launch", status=LaunchStatus.ACTIVE, updated_at=now)
+        record(
+            session,
+            actor=actor,
+            entity="launch",
+            entity_id=launch.id,
+            action="launch.kicked_off",
+            launch_id=launch.id,
+            before={"status": LaunchStatus.DRAFT.value},
+            after={"status": LaunchStatus.ACTIVE.value},
+        )
+        enqueue(
+            session,
+            key=f"launch:{launch.id}:kicked_off",
+            topic="launch.kicked_off",
+            launch_id=launch.id,
+            payload={"launch_id": launch.id},
+        )
+        rollouts = session.exec(
+            select(RegionRollout).where(RegionRollout.launch_id == launch.id).with_for_update(key_share=True)
+        )
+        for rollout in rollouts:
+            first = first_phase(session, rollout_id=rollout.id)  # type: ignore[arg-type]
+            target = rollout_target(rollout.state, RolloutAction.KICK_OFF)
+            compare_and_set(session, rollout, "region rollout", state=target, phase=first, updated_at=now)
+            open_phase_gates(session, rollout=rollout, phase=first, now=now)
+            record(
+                session,
+                actor=actor,
+                entity="rollout",
+                entity_id=rollout.id,
+                action="rollout.gated",
+                launch_id=launch.id,
+                before={"state": RolloutState.PLANNED.value},
+                after={"state": target.value, "phase": first.value},
+            )
+            enqueue(
+                session,
+                key=f"rollout:{rollout.id}:{first.value}:gate_opened",
+                topic="gate.opened",
+                launch_id=launch.id,
+                payload={"rollout_id": rollout.id, "phase": first.value},
+            )
+            evaluate_gates(session, rollout=rollout, now=now, actor=actor)
+    return launch
+
+
+def _regions_by_code(session: Session, codes: list[str]) -> dict[str, Region]:
+    found = {region.code: region for region in session.exec(select(Region).where(col(Region.code).in_(codes)))}
+    missing = [code for code in codes if code not in found]
+    if missing:
+        known = ", ".join(session.exec(select(Region.code).order_by(col(Region.rollout_order)))) or "none"
+        raise InvalidInput("regions", f"unknown region(s) {', '.join(missing)}; known regions: {known}")
+    return found
+
+
+def teams_by_key(session: Session, keys: list[str]) -> dict[str, Team]:
+    if not keys:
+        return {}
+    found = {team.key: team for team in session.exec(select(Team).where(col(Team.key).in_(keys)))}
+    missing = [key for key in keys if key not in found]
+    if missing:
+        raise NotFound("team", ", ".join(missing))
+    return found

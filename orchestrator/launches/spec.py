@@ -1,0 +1,122 @@
+"""What a launch is created from: its regions' phase dates, tier, flags, ramp plan and beta exit
+criteria (validated as one pydantic model), its items, and the gates each phase gets."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import pairwise
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from orchestrator.core.clock import as_utc
+from orchestrator.core.enums import BETA_PHASES, ExitMetric, GateKind, Phase, WaveMode
+from orchestrator.core.errors import InvalidInput
+from orchestrator.rollouts.ramp import parse_ramp_plan
+
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{1,78}[a-z0-9]$"
+
+
+class RegionPlan(BaseModel):
+    """A region's phase dates; phases left out are skipped in that region."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    region: str = Field(min_length=1, max_length=40)
+    dates: dict[Phase, datetime] = Field(min_length=1)
+
+    @field_validator("dates")
+    @classmethod
+    def _aware_and_ordered(cls, dates: dict[Phase, datetime]) -> dict[Phase, datetime]:
+        ordered = [phase for phase in Phase.ordered() if phase in dates]
+        for phase in ordered:
+            if dates[phase].tzinfo is None:
+                raise ValueError(f"{phase.value} date needs a timezone offset (e.g. 2027-03-01T09:00:00+00:00)")
+        for earlier, later in pairwise(ordered):
+            if dates[later] < dates[earlier]:
+                raise ValueError(f"{later.value} ({dates[later].isoformat()}) is before {earlier.value}")
+        return {phase: as_utc(dates[phase]) for phase in ordered}
+
+
+class LaunchSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    slug: str = Field(pattern=SLUG_PATTERN, description="lowercase letters, digits and dashes, 3-80 characters")
+    name: str = Field(min_length=1, max_length=200)
+    tier: int = Field(ge=1, le=3)
+    owner: str = Field(min_length=1, max_length=254)
+    exec_sponsor: str | None = Field(default=None, max_length=254)
+    flags: list[str] = Field(default_factory=list)
+    regions: list[RegionPlan] = Field(min_length=1)
+    approvers: list[str] = Field(default_factory=list)
+    template_version: str | None = None
+    wave_mode: WaveMode = WaveMode.PARALLEL
+    ramp_plan: dict[str, list[dict[str, int | float]]] = Field(
+        default_factory=dict, description="Exposure steps per phase; phases left out use the defaults."
+    )
+    beta_exit_criteria: dict[Phase, dict[ExitMetric, int]] = Field(
+        default_factory=dict,
+        description="Per beta phase, the thresholds for leaving it, e.g. "
+        '{"private_beta": {"open_severity_1": 0, "active_accounts": 20}}; they gate the next phase.',
+    )
+
+    @field_validator("beta_exit_criteria")
+    @classmethod
+    def _beta_phases_only(cls, criteria: dict[Phase, dict[ExitMetric, int]]) -> dict[Phase, dict[ExitMetric, int]]:
+        for phase, thresholds in criteria.items():
+            if phase not in BETA_PHASES:
+                raise ValueError(
+                    f"{phase.value} is not a beta phase; exit criteria belong to private_beta or public_beta"
+                )
+            for metric, threshold in thresholds.items():
+                if threshold < 0:
+                    raise ValueError(f"{phase.value}.{metric.value}: threshold must be 0 or more, got {threshold}")
+        return criteria
+
+    @field_validator("ramp_plan")
+    @classmethod
+    def _valid_ramp(cls, plan: dict[str, list[dict[str, int | float]]]) -> dict[str, list[dict[str, int | float]]]:
+        try:
+            parse_ramp_plan(plan)
+        except InvalidInput as exc:
+            raise ValueError(exc.message) from None
+        return plan
+
+    @model_validator(mode="after")
+    def _regions_once(self) -> "LaunchSpec":
+        codes = [plan.region for plan in self.regions]
+        duplicates = sorted({code for code in codes if codes.count(code) > 1})
+        if duplicates:
+            raise ValueError(f"regions listed more than once: {', '.join(duplicates)}")
+        return self
+
+
+@dataclass(frozen=True)
+class ItemSpec:
+    """One checklist item to create, as produced by the checklists package."""
+
+    region: str
+    phase: Phase
+    key: str
+    title: str
+    owner_team: str
+    description: str = ""
+    due_offset_days: int | None = None
+    blocking: bool = True
+    evidence_required: bool = False
+    depends_on: tuple[str, ...] = field(default_factory=tuple)
+
+
+def gate_kinds_for(*, tier: int, phase: Phase) -> list[GateKind]:
+    """Every phase waits for its checklist and its date; GA (and public beta of a Tier 1) also
+    needs a go/no-go vote, as go/no-go practice scales with tier."""
+    kinds = [GateKind.CHECKLIST, GateKind.TIME]
+    if phase == Phase.GA or (tier == 1 and phase == Phase.PUBLIC_BETA):
+        kinds.append(GateKind.APPROVAL)
+    return kinds
+
+
+def beta_exit_gate_phases(*, planned: Sequence[Phase], criteria: dict[Phase, dict[ExitMetric, int]]) -> list[Phase]:
+    """The phases a region enters only through a beta-exit gate: the planned phase right after
+    each beta that has criteria (public_beta after private_beta, ga after public_beta)."""
+    ordered = [phase for phase in Phase.ordered() if phase in planned]
+    return [following for beta, following in pairwise(ordered) if beta in BETA_PHASES and criteria.get(beta)]

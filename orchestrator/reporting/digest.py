@@ -1,0 +1,483 @@
+"""The daily leadership digest: every active launch, region by region, with a RAG status and a
+one-line reason, and the Outbox row that asks for it to be posted once a day.
+
+Leadership asks "are we ready?" and "what slipped?" (research/domain.md §6); the digest answers
+from the database in a fixed number of queries however many launches are active, so the
+scheduled flow costs the same for two launches as for two hundred. The RAG rules live in one
+pure function, ``rag_for``, and their thresholds in one ``RagRules`` (read from settings), so the
+dashboard, the API rollup and the digest colour a launch exactly alike.
+"""
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any, NamedTuple
+
+from sqlalchemy import ColumnElement, String, case, func, text, type_coerce
+from sqlalchemy import select as select_columns
+from sqlmodel import Session, col
+
+from orchestrator.core.actors import Actor
+from orchestrator.core.clock import as_utc
+from orchestrator.core.enums import GateStatus, ItemStatus, LaunchStatus, Phase, RolloutState
+from orchestrator.core.errors import InvalidInput
+from orchestrator.core.models import OPEN_BLOCKING_ITEM, ChecklistItem, Gate, Launch, PhaseDate, Region, RegionRollout
+from orchestrator.core.settings import get_settings
+from orchestrator.core.sqltime import read_when, seconds_between
+from orchestrator.core.unit import transaction
+from orchestrator.gates.beta_exit import CriterionStatus, exit_statuses_where
+from orchestrator.ledger import enqueue, record
+
+DIGEST_TOPIC = "digest.daily"
+# RAG thresholds (research/domain.md §6 "Team RAG"): numbers, so every colour means the same.
+# Defaults only: deployments set LAUNCHDECK_RAG_DUE_SOON_DAYS / LAUNCHDECK_RAG_SLIP_AMBER_DAYS.
+DUE_SOON = timedelta(days=3)
+SLIP_AMBER_DAYS = 7
+_PHASE_ORDER = {phase: index for index, phase in enumerate(Phase.ordered())}
+_DAY_SECONDS = 86400
+
+
+class Rag(StrEnum):
+    RED = "red"
+    AMBER = "amber"
+    GREEN = "green"
+
+    @property
+    def severity(self) -> int:
+        """Sort key: red first, so the digest opens with what needs a decision."""
+        return {Rag.RED: 0, Rag.AMBER: 1, Rag.GREEN: 2}[self]
+
+
+@dataclass(frozen=True)
+class RagRules:
+    """The RAG thresholds, in one place: the digest, the API rollup and the dashboard all take
+    theirs from ``RagRules.from_settings()``, so a colour means the same on every surface."""
+
+    due_soon: timedelta = DUE_SOON
+    slip_amber_days: int = SLIP_AMBER_DAYS
+
+    @classmethod
+    def from_settings(cls) -> "RagRules":
+        settings = get_settings()
+        return cls(due_soon=timedelta(days=settings.rag_due_soon_days), slip_amber_days=settings.rag_slip_amber_days)
+
+
+@dataclass(frozen=True)
+class RagStatus:
+    rag: Rag
+    reason: str
+
+
+@dataclass(frozen=True)
+class RegionDigest:
+    """One region of a launch as leadership reads it. Counts are of items not done/waived/n/a."""
+
+    region: str
+    region_name: str
+    state: RolloutState
+    phase: Phase | None
+    percent: int
+    open_blocking: int
+    overdue_blocking: int
+    blocked: int  # items marked blocked, blocking or advisory
+    blocked_blocking: int
+    next_blocking_due_at: datetime | None  # earliest open blocking item not yet overdue
+    slip_days: int  # whole days the current or a later phase is behind its baseline (0 if none)
+    slip_phase: Phase | None  # the phase that slipped most
+    next_gate_phase: Phase | None  # earliest phase with a gate not yet passed
+    next_gate_at: datetime | None  # that phase's current date
+    # That gate's beta exit criteria, each with its current value and threshold (none: no beta
+    # exit gate there).
+    next_gate_criteria: tuple[CriterionStatus, ...] = ()
+
+
+@dataclass(frozen=True)
+class LaunchDigest:
+    id: int
+    slug: str
+    name: str
+    tier: int
+    owner: str
+    exec_sponsor: str | None
+    rag: Rag
+    reason: str
+    regions: tuple[RegionDigest, ...]
+
+
+@dataclass(frozen=True)
+class Digest:
+    generated_at: datetime
+    launches: tuple[LaunchDigest, ...]
+
+    def count(self, rag: Rag) -> int:
+        return sum(1 for launch in self.launches if launch.rag == rag)
+
+    def to_payload(self) -> dict[str, Any]:
+        """JSON-safe form for the Outbox (enums as values, times as ISO 8601 UTC)."""
+        return {
+            "generated_at": self.generated_at.isoformat(),
+            "date": self.generated_at.date().isoformat(),
+            "counts": {rag.value: self.count(rag) for rag in Rag},
+            "launches": [
+                {
+                    "id": launch.id,
+                    "slug": launch.slug,
+                    "name": launch.name,
+                    "tier": launch.tier,
+                    "owner": launch.owner,
+                    "exec_sponsor": launch.exec_sponsor,
+                    "rag": launch.rag.value,
+                    "reason": launch.reason,
+                    "regions": [_region_payload(region) for region in launch.regions],
+                }
+                for launch in self.launches
+            ],
+        }
+
+
+def rag_for(
+    regions: Sequence[RegionDigest],
+    *,
+    now: datetime,
+    rules: RagRules | None = None,
+    due_soon: timedelta | None = None,
+    slip_amber_days: int | None = None,
+) -> RagStatus:
+    """A launch's RAG status and the one-line reason for it, from its regions.
+
+    - RED when any region is halted or rolled back, or has a blocking item that is overdue or
+      marked blocked: the plan does not hold without a decision.
+    - AMBER when a blocking item is due within ``due_soon`` (3 days), or the current or a later
+      phase slipped more than ``slip_amber_days`` (7) whole days behind its baseline.
+    - GREEN otherwise.
+
+    The reason names every region that earned the colour, so no red or amber comes without its
+    evidence (and a green says what was checked). Advisory items never change the colour.
+    ``rules`` defaults to the built-in thresholds; ``due_soon`` / ``slip_amber_days`` override one.
+    """
+    rules = rules or RagRules()
+    if due_soon is None:
+        due_soon = rules.due_soon
+    if slip_amber_days is None:
+        slip_amber_days = rules.slip_amber_days
+    red: list[str] = []
+    amber: list[str] = []
+    for region in regions:
+        alarms: list[str] = []
+        if region.state == RolloutState.HALTED:
+            alarms.append("halted")
+        elif region.state == RolloutState.ROLLED_BACK:
+            alarms.append("rolled back")
+        if region.overdue_blocking:
+            alarms.append(f"{_items(region.overdue_blocking)} overdue")
+        if region.blocked_blocking:
+            alarms.append(f"{_items(region.blocked_blocking)} blocked")
+        if alarms:
+            red.append(f"{region.region}: {', '.join(alarms)}")
+            continue
+        warnings: list[str] = []
+        if region.next_blocking_due_at is not None and region.next_blocking_due_at <= now + due_soon:
+            warnings.append(f"blocking item due {region.next_blocking_due_at:%Y-%m-%d %H:%M} UTC")
+        if region.slip_days > slip_amber_days and region.slip_phase is not None:
+            warnings.append(f"{region.slip_phase.value} slipped {region.slip_days} days")
+        if warnings:
+            amber.append(f"{region.region}: {', '.join(warnings)}")
+    if red:
+        return RagStatus(Rag.RED, "; ".join(red))
+    if amber:
+        return RagStatus(Rag.AMBER, "; ".join(amber))
+    window = due_soon / timedelta(days=1)
+    return RagStatus(
+        Rag.GREEN,
+        f"on track: no blocking item overdue, blocked or due within {window:g} days; "
+        f"no phase slipped more than {slip_amber_days} days",
+    )
+
+
+def build_leadership_digest(
+    *,
+    session: Session,
+    now: datetime,
+    rules: RagRules | None = None,
+    launch_ids: Sequence[int] | None = None,
+    exit_statuses: Mapping[tuple[int, Phase], Sequence[CriterionStatus]] | None = None,
+) -> Digest:
+    """Read every active launch into a digest with six queries (nine when any launch has beta exit
+    criteria), whatever the launch count.
+
+    A pure read: it writes nothing and leaves the transaction to the caller, who should end it
+    (on SQLite a read left open keeps reading the same snapshot). ``rules`` defaults to the
+    configured thresholds (``RagRules.from_settings()``). ``launch_ids`` narrows it to those
+    launches whatever their status (the dashboard's launch page colours one launch the same way).
+    ``exit_statuses`` are the beta exit criteria of these launches' gates when the caller has
+    already read them (the launch page shows every gate's), so they are not read twice.
+    """
+    now = _aware(now)
+    rules = rules or RagRules.from_settings()
+    # Plain columns, not ORM entities: nothing cached in a long-lived session can go stale, and
+    # two hundred launches' rows cost tuples, not thousands of tracked objects. Every statement
+    # filters through the launch (a join, not a list of ids), so its size stays the same too.
+    which = (
+        col(Launch.id).in_(list(launch_ids)) if launch_ids is not None else col(Launch.status) == LaunchStatus.ACTIVE
+    )
+    launches = session.execute(
+        select_columns(
+            col(Launch.id),
+            col(Launch.slug),
+            col(Launch.name),
+            col(Launch.tier),
+            col(Launch.owner),
+            col(Launch.exec_sponsor),
+        ).where(which)
+    ).all()
+    rollouts = session.execute(
+        select_columns(
+            col(RegionRollout.id),
+            col(RegionRollout.launch_id),
+            col(RegionRollout.state),
+            col(RegionRollout.phase),
+            col(RegionRollout.percent),
+            col(Region.code),
+            col(Region.name),
+        )
+        .join(Region, col(Region.id) == col(RegionRollout.region_id))
+        .join(Launch, col(Launch.id) == col(RegionRollout.launch_id))
+        .where(which)
+        .order_by(col(Region.rollout_order), col(Region.code))
+    ).all()
+    # The slip per phase as whole seconds from the database and the date as text: thousands of
+    # rows, and SQLite's datetimes would otherwise be parsed in Python twice per row.
+    ordered = Phase.ordered()
+    dates: dict[int, dict[Phase, _Planned]] = defaultdict(dict)
+    for rollout_id, rank, slip_seconds, current_at in session.execute(
+        select_columns(
+            col(PhaseDate.rollout_id),
+            _rank(col(PhaseDate.phase)),
+            seconds_between(col(PhaseDate.current_at), col(PhaseDate.baseline_at)),
+            type_coerce(col(PhaseDate.current_at), String),
+        )
+        .join(RegionRollout, col(RegionRollout.id) == col(PhaseDate.rollout_id))
+        .join(Launch, col(Launch.id) == col(RegionRollout.launch_id))
+        .where(which)
+    ):
+        dates[rollout_id][ordered[rank]] = _Planned(round(int(slip_seconds) / _DAY_SECONDS), current_at)
+    items = _item_counts(session, which=which, now=now)
+    criteria = exit_statuses
+    if criteria is None:
+        criteria = exit_statuses_where(session=session, launches=which, now=now)
+    # The earliest phase per region with a gate not yet passed, ranked in SQL: one row per region
+    # instead of one per gate.
+    waiting: dict[int, Phase] = {
+        rollout_id: ordered[first]
+        for rollout_id, first in session.execute(
+            select_columns(col(Gate.rollout_id), func.min(_rank(col(Gate.phase))))
+            .join(RegionRollout, col(RegionRollout.id) == col(Gate.rollout_id))
+            .join(Launch, col(Launch.id) == col(RegionRollout.launch_id))
+            .where(which, col(Gate.status) != GateStatus.PASSED)
+            .group_by(col(Gate.rollout_id))
+        )
+    }
+
+    regions: dict[int, list[RegionDigest]] = defaultdict(list)
+    for rollout_id, launch_id, state, current_phase, percent, code, region_name in rollouts:
+        counts = items.get(rollout_id, _Counts())
+        slip_phase, slip_days = _slip(current_phase, dates[rollout_id])
+        gate_phase = waiting.get(rollout_id)
+        gate_date = dates[rollout_id].get(gate_phase) if gate_phase is not None else None
+        regions[launch_id].append(
+            RegionDigest(
+                region=code,
+                region_name=region_name,
+                state=state,
+                phase=current_phase,
+                percent=percent,
+                open_blocking=counts.open_blocking,
+                overdue_blocking=counts.overdue_blocking,
+                blocked=counts.blocked,
+                blocked_blocking=counts.blocked_blocking,
+                next_blocking_due_at=counts.next_blocking_due_at,
+                slip_days=slip_days,
+                slip_phase=slip_phase,
+                next_gate_phase=gate_phase,
+                next_gate_at=read_when(gate_date.current_at) if gate_date is not None else None,
+                next_gate_criteria=tuple(criteria.get((rollout_id, gate_phase), ())) if gate_phase else (),
+            )
+        )
+    digests = []
+    for launch in launches:
+        launch_regions = tuple(regions[launch.id])
+        status = rag_for(launch_regions, now=now, rules=rules)
+        digests.append(
+            LaunchDigest(
+                id=launch.id,
+                slug=launch.slug,
+                name=launch.name,
+                tier=launch.tier,
+                owner=launch.owner,
+                exec_sponsor=launch.exec_sponsor,
+                rag=status.rag,
+                reason=status.reason,
+                regions=launch_regions,
+            )
+        )
+    digests.sort(key=lambda launch: (launch.rag.severity, launch.slug))
+    return Digest(generated_at=now, launches=tuple(digests))
+
+
+def digest_key(now: datetime) -> str:
+    """One digest per UTC day: a second run that day finds its key taken and queues nothing."""
+    return f"digest:daily:{_aware(now).astimezone(UTC).date().isoformat()}"
+
+
+def queue_leadership_digest(*, session: Session, now: datetime, actor: Actor, digest: Digest | None = None) -> bool:
+    """Queue today's digest for posting; False when today's is already queued.
+
+    Pass ``digest`` when the caller built it already (the flow renders the same one as an
+    artifact) so both show the same numbers; it must have been built at ``now``.
+    """
+    now = _aware(now)
+    key = digest_key(now)
+    if digest is not None and digest.generated_at != now:
+        raise InvalidInput("digest", f"was built at {digest.generated_at.isoformat()}, not at now={now.isoformat()}")
+    with transaction(session):
+        if digest is None:
+            digest = build_leadership_digest(session=session, now=now)
+        row = enqueue(session, key=key, topic=DIGEST_TOPIC, launch_id=None, payload=digest.to_payload())
+        if row is None:
+            return False
+        record(
+            session,
+            actor=actor,
+            entity="digest",
+            entity_id=None,
+            action="digest.queued",
+            launch_id=None,
+            after={"key": key, "launches": len(digest.launches), **{rag.value: digest.count(rag) for rag in Rag}},
+        )
+    return True
+
+
+@dataclass(frozen=True)
+class _Counts:
+    open_blocking: int = 0
+    overdue_blocking: int = 0
+    blocked: int = 0
+    blocked_blocking: int = 0
+    next_blocking_due_at: datetime | None = None
+
+
+def _item_counts(session: Session, *, which: ColumnElement[bool], now: datetime) -> dict[int, _Counts]:
+    """Open-item counts per region: one row per region of the chosen launches, each figure a
+    correlated subquery answered from an index (the open blocking items from the partial index
+    ix_checklistitem_open_blocking: a count, a range count of the overdue ones and a seek for the
+    next due; the few blocked items from ix_checklistitem_rollup). Grouping every open item of
+    every active launch instead cost 100-150 ms at 200 launches on SQLite."""
+    due = col(ChecklistItem.due_at)
+    open_blocking = text(OPEN_BLOCKING_ITEM)  # word for word, or SQLite ignores the partial index
+    same_region = col(ChecklistItem.rollout_id) == col(RegionRollout.id)
+    blocked = [
+        col(ChecklistItem.launch_id) == col(RegionRollout.launch_id),
+        same_region,
+        col(ChecklistItem.status) == ItemStatus.BLOCKED,
+    ]
+
+    def per_region(aggregate: Any, *conditions: Any) -> Any:
+        return (
+            select_columns(aggregate)
+            .select_from(ChecklistItem)
+            .where(same_region, *conditions)
+            .correlate(RegionRollout)
+            .scalar_subquery()
+        )
+
+    statement = (
+        select_columns(
+            col(RegionRollout.id),
+            per_region(func.count(), open_blocking),
+            per_region(func.count(), open_blocking, due < now),
+            per_region(func.min(due), open_blocking, due >= now),
+            per_region(func.count(), *blocked),
+            per_region(func.count(), *blocked, col(ChecklistItem.blocking).is_(True)),
+        )
+        .join(Launch, col(Launch.id) == col(RegionRollout.launch_id))
+        .where(which)
+    )
+    counts = {}
+    for rollout_id, open_count, overdue, next_due, blocked_count, blocked_blocking in session.execute(statement):
+        counts[rollout_id] = _Counts(
+            open_blocking=int(open_count),
+            overdue_blocking=int(overdue),
+            blocked=int(blocked_count),
+            blocked_blocking=int(blocked_blocking),
+            next_blocking_due_at=as_utc(next_due) if next_due is not None else None,
+        )
+    return counts
+
+
+class _Planned(NamedTuple):
+    slip_days: int  # current date minus baseline, whole days rounded (a DST hour does not count)
+    current_at: datetime | str  # as read (text on SQLite); read_when() turns it into aware UTC
+
+
+def _rank(column: Any) -> Any:
+    """A phase column as its position in Phase.ordered(), in SQL (an int, no enum per row)."""
+    return case({phase.value: index for index, phase in enumerate(Phase.ordered())}, value=column)
+
+
+def _slip(current: Phase | None, dates: dict[Phase, _Planned]) -> tuple[Phase | None, int]:
+    """The largest slip (current date minus baseline, in whole days, rounded so a DST hour does
+    not count) over the phase the region is in and every later one; phases already behind the
+    region are history, not risk. A phase pulled in counts as no slip."""
+    start = _PHASE_ORDER[current] if current is not None else 0
+    worst: tuple[Phase | None, int] = (None, 0)
+    for phase in Phase.ordered()[start:]:
+        planned = dates.get(phase)
+        if planned is None:
+            continue
+        if planned.slip_days > worst[1]:
+            worst = (phase, planned.slip_days)
+    return worst
+
+
+def _items(count: int) -> str:
+    return f"{count} blocking item{'s' if count != 1 else ''}"
+
+
+def _region_payload(region: RegionDigest) -> dict[str, Any]:
+    def when(value: datetime | None) -> str | None:
+        return value.isoformat() if value is not None else None
+
+    return {
+        "region": region.region,
+        "region_name": region.region_name,
+        "state": region.state.value,
+        "phase": region.phase.value if region.phase else None,
+        "percent": region.percent,
+        "open_blocking": region.open_blocking,
+        "overdue_blocking": region.overdue_blocking,
+        "blocked": region.blocked,
+        "blocked_blocking": region.blocked_blocking,
+        "next_blocking_due_at": when(region.next_blocking_due_at),
+        "slip_days": region.slip_days,
+        "slip_phase": region.slip_phase.value if region.slip_phase else None,
+        "next_gate_phase": region.next_gate_phase.value if region.next_gate_phase else None,
+        "next_gate_at": when(region.next_gate_at),
+        "next_gate_criteria": [
+            {
+                "metric": status.metric.value,
+                "comparator": status.comparator,
+                "threshold": status.threshold,
+                "value": status.value,
+                "met": status.met,
+            }
+            for status in region.next_gate_criteria
+        ],
+    }
+
+
+def _aware(now: datetime) -> datetime:
+    if now.tzinfo is None:
+        raise InvalidInput("now", "needs a timezone (launchdeck works in aware UTC)")
+    return as_utc(now)

@@ -1,0 +1,80 @@
+"""Handing queued exposure changes to the rollout target, each once.
+
+A change is marked delivered only after the target took it; a crash in between means the target
+sees it again, with the same idempotency key, which targets treat as one change.
+
+A region's changes reach the target in the order they were made: a change waits while an earlier
+one of the same region is still pending. Otherwise a worker killed holding the claim on a 5% step
+lets its successor send 25% first and the stale 5% after it, when the claim runs out, and the
+feature flag would end a ramp step behind.
+"""
+
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from orchestrator.core.enums import OutboxStatus, Phase
+from orchestrator.core.models import Launch, Outbox, Region, RegionRollout
+from orchestrator.core.outbox import claim_outbox, mark_delivered, mark_failed, release_claim
+from orchestrator.rollouts.service import TARGET_TOPIC
+from orchestrator.rollouts.target import ExposureRequest, RolloutTarget, TargetRejected, TargetUnavailable
+
+
+def deliver_exposures(
+    *, session: Session, target: RolloutTarget, now: datetime, limit: int = 50, claim_seconds: int = 60
+) -> int:
+    """Deliver due exposure changes; returns how many the target took.
+
+    A crashed deliverer's claim expires after ``claim_seconds``; if a slow target outlives the
+    claim, another worker may deliver the same change too, which its idempotency key absorbs.
+    """
+    delivered = 0
+    for row in claim_outbox(session, topics=[TARGET_TOPIC], now=now, limit=limit, claim_seconds=claim_seconds):
+        assert row.id is not None
+        rollout_id = int(row.payload["rollout_id"])
+        if _earlier_change_pending(session, row=row, rollout_id=rollout_id):
+            release_claim(session, outbox_id=row.id, now=now)
+            continue
+        found = session.exec(
+            select(Launch.slug, Region.code)
+            .join(RegionRollout, col(RegionRollout.launch_id) == col(Launch.id))
+            .join(Region, col(Region.id) == col(RegionRollout.region_id))
+            .where(RegionRollout.id == rollout_id)
+        ).one()
+        session.commit()
+        request = ExposureRequest(
+            launch_id=row.launch_id or 0,
+            launch_slug=found[0],
+            rollout_id=rollout_id,
+            region=found[1],
+            phase=Phase(row.payload["phase"]),
+            percent=int(row.payload["percent"]),
+            idempotency_key=row.key,
+            requested_at=row.created_at,
+        )
+        try:
+            target.apply(request)
+        except TargetUnavailable as exc:
+            mark_failed(session, outbox_id=row.id, now=now, error=f"{target.name}: {exc}")
+            continue
+        except TargetRejected as exc:
+            mark_failed(session, outbox_id=row.id, now=now, error=f"{target.name}: {exc.message}", permanent=True)
+            continue
+        mark_delivered(session, outbox_id=row.id, now=now)
+        delivered += 1
+    return delivered
+
+
+def _earlier_change_pending(session: Session, *, row: Outbox, rollout_id: int) -> bool:
+    """Whether an older change of the same region is still undelivered (claimed elsewhere, or
+    backing off). A dead one does not hold the newer ones back: they supersede it."""
+    earlier = session.exec(
+        select(Outbox.payload).where(
+            Outbox.topic == row.topic,
+            Outbox.launch_id == row.launch_id,
+            Outbox.status == OutboxStatus.PENDING,
+            col(Outbox.id) < row.id,
+        )
+    ).all()
+    session.commit()
+    return any(int(payload["rollout_id"]) == rollout_id for payload in earlier)

@@ -1,0 +1,46 @@
+"""What the domain core needs from the outside world, as Protocols the outer packages implement."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from orchestrator.core.enums import Phase
+from orchestrator.core.errors import LaunchdeckError
+
+
+@dataclass(frozen=True)
+class ExposureRequest:
+    """ "Set region R of launch L to P%", with a key that is the same every time this step is sent."""
+
+    launch_id: int
+    launch_slug: str
+    rollout_id: int
+    region: str
+    phase: Phase
+    percent: int
+    idempotency_key: str
+    requested_at: datetime
+
+
+class RolloutTarget(Protocol):
+    """Where exposure changes go: a feature-flag system, a webhook, or the built-in recorder.
+
+    ``apply`` may be called more than once for the same request (a retry after a crash between the
+    call and its bookkeeping); a target must treat a repeated ``idempotency_key`` as one change.
+    Raise ``TargetUnavailable`` for failures worth retrying and ``TargetRejected`` when the target
+    says the request itself is wrong (it is parked for a person); anything else is a bug.
+    """
+
+    name: str
+
+    def apply(self, request: ExposureRequest) -> None: ...
+
+
+class TargetUnavailable(Exception):
+    """The rollout target could not take the change now (timeout, 5xx, refused connection)."""
+
+
+class TargetRejected(LaunchdeckError):
+    """The rollout target refused the change for good (e.g. HTTP 400); retrying cannot help."""
+
+    code = "target_rejected"

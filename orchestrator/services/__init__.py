@@ -1,1 +1,0 @@
-"""Every state change of the domain, one keyword-only function each, one transaction each."""
