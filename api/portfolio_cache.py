@@ -18,8 +18,8 @@ from datetime import datetime
 from sqlmodel import Session
 
 from orchestrator.core.settings import get_settings
-from orchestrator.reporting.dashboard import Portfolio, change_marker, portfolio
-from orchestrator.reporting.digest import RagRules
+from orchestrator.reporting.portfolio import Portfolio, change_marker, portfolio
+from orchestrator.reporting.rag import RagRules
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from orchestrator.core.enums import (
 )
 from orchestrator.directory.seed import MemberSeed, RegionSeed, TeamSeed
 from orchestrator.launches.spec import SLUG_PATTERN
-from orchestrator.reporting.digest import Rag
+from orchestrator.reporting.rag import Rag
 
 T = TypeVar("T")
 

@@ -27,7 +27,7 @@ from benchmarks._harness import machine, table, throwaway_postgres
 from orchestrator.core.db import make_engine
 from orchestrator.core.migrate import upgrade
 from orchestrator.core.models import AuditEvent
-from orchestrator.reporting.dashboard import change_marker
+from orchestrator.reporting.portfolio import change_marker
 
 _NUMBERS = {
     "sqlite": "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < :count) SELECT x FROM n",

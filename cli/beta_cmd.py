@@ -10,6 +10,7 @@ from cli.context import cli_actor, open_session
 from cli.errors import friendly_errors
 from orchestrator.beta import cohorts as beta_cohorts
 from orchestrator.beta import feedback as beta_feedback
+from orchestrator.beta import queries as beta_queries
 from orchestrator.beta.criteria import set_exit_criteria
 from orchestrator.beta.scoring import ranked_feedback
 from orchestrator.core.enums import EnrollmentVia, ExitMetric, FeedbackType, Phase
@@ -78,7 +79,7 @@ def cohort_create(
 def cohorts_list(slug: Slug) -> None:
     """The launch's cohorts with their seats."""
     with open_session() as session:
-        views = beta_cohorts.cohort_views(session, launch_id=launch_id_for(session=session, slug=slug))
+        views = beta_queries.cohort_views(session, launch_id=launch_id_for(session=session, slug=slug))
     table = Table(title=f"Beta cohorts of {slug}", title_justify="left")
     for column in ("Id", "Region", "Phase", "Cap", "Enrolled", "Active", "Waitlisted", "Opted out", "Eligibility"):
         table.add_column(column)

@@ -12,23 +12,24 @@ from prefect.events import emit_event
 from sqlmodel import Session, col, select
 
 from orchestrator.core.models import DeliveryCursor, Launch, Outbox, Region, RegionRollout
+from orchestrator.core.topics import Topic
 from orchestrator.core.unit import transaction
 
 CURSOR = "prefect-events"
 PUBLISHED_TOPICS = frozenset(
     {
-        "launch.kicked_off",
-        "launch.completed",
-        "gate.passed",
-        "rollout.ready",
-        "rollout.gated",
-        "rollout.exposure_changed",
-        "rollout.live",
-        "rollout.halted",
-        "rollout.resumed",
-        "rollout.rolled_back",
-        "decision.no_go",
-        "phase.rescheduled",
+        Topic.LAUNCH_KICKED_OFF,
+        Topic.LAUNCH_COMPLETED,
+        Topic.GATE_PASSED,
+        Topic.ROLLOUT_READY,
+        Topic.ROLLOUT_GATED,
+        Topic.ROLLOUT_EXPOSURE_CHANGED,
+        Topic.ROLLOUT_LIVE,
+        Topic.ROLLOUT_HALTED,
+        Topic.ROLLOUT_RESUMED,
+        Topic.ROLLOUT_ROLLED_BACK,
+        Topic.DECISION_NO_GO,
+        Topic.PHASE_RESCHEDULED,
     }
 )
 

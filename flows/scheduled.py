@@ -18,14 +18,8 @@ from orchestrator.beta.digest import queue_beta_digest
 from orchestrator.core.clock import utcnow
 from orchestrator.core.db import session_scope
 from orchestrator.items.reminders import ReminderRun, queue_overdue_reminders
-from orchestrator.reporting.digest import (
-    Digest,
-    LaunchDigest,
-    Rag,
-    RegionDigest,
-    build_leadership_digest,
-    queue_leadership_digest,
-)
+from orchestrator.reporting.digest import Digest, LaunchDigest, build_leadership_digest, queue_leadership_digest
+from orchestrator.reporting.rag import Rag, RegionDigest
 from orchestrator.reporting.rag_history import record_rag_snapshots
 
 DIGEST_ARTIFACT_KEY = "leadership-digest"

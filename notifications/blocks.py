@@ -45,7 +45,8 @@ from notifications.snapshots import (
     RegionEventMessage,
 )
 from orchestrator.core.enums import ItemStatus
-from orchestrator.reporting.digest import LaunchDigest, Rag
+from orchestrator.reporting.digest import LaunchDigest
+from orchestrator.reporting.rag import Rag
 
 # Slack's limits (research/slack.md §3.1).
 MAX_BLOCKS = 50

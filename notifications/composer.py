@@ -25,6 +25,7 @@ from orchestrator.beta.digest import BetaDigest
 from orchestrator.core.clock import as_utc
 from orchestrator.core.enums import Phase
 from orchestrator.core.models import ChecklistItem, Launch, Member, Outbox, PhaseDate, Region, RegionRollout, Team
+from orchestrator.core.topics import Topic
 from orchestrator.gates.beta_exit import beta_exit_status
 from orchestrator.reporting.digest import Digest
 
@@ -56,19 +57,21 @@ class Envelope:
 
 
 EVENT_KINDS: dict[str, RegionEventKind] = {
-    "gate.passed": RegionEventKind.GATE_PASSED,
-    "rollout.resumed": RegionEventKind.RESUMED,
-    "rollout.live": RegionEventKind.LIVE,
-    "rollout.halted": RegionEventKind.HALTED,
-    "rollout.rolled_back": RegionEventKind.ROLLED_BACK,
-    "decision.no_go": RegionEventKind.NO_GO,
+    Topic.GATE_PASSED: RegionEventKind.GATE_PASSED,
+    Topic.ROLLOUT_RESUMED: RegionEventKind.RESUMED,
+    Topic.ROLLOUT_LIVE: RegionEventKind.LIVE,
+    Topic.ROLLOUT_HALTED: RegionEventKind.HALTED,
+    Topic.ROLLOUT_ROLLED_BACK: RegionEventKind.ROLLED_BACK,
+    Topic.DECISION_NO_GO: RegionEventKind.NO_GO,
 }
-GATE_TOPICS = frozenset({"gate.opened", "rollout.gated"})
-REMINDER_TOPICS = frozenset({"reminder.overdue", "reminder.escalated"})
-UPDATE_TOPICS = frozenset({"item.checked", "item.reopened", "item.waived", "item.not_applicable", "item.blocked"})
-DIGEST_TOPIC = "digest.daily"
-BETA_DIGEST_TOPIC = "digest.beta_weekly"
-GUARDRAIL_TOPIC = "beta.guardrail_halted"
+GATE_TOPICS = frozenset({Topic.GATE_OPENED, Topic.ROLLOUT_GATED})
+REMINDER_TOPICS = frozenset({Topic.REMINDER_OVERDUE, Topic.REMINDER_ESCALATED})
+UPDATE_TOPICS = frozenset(
+    {Topic.ITEM_CHECKED, Topic.ITEM_REOPENED, Topic.ITEM_WAIVED, Topic.ITEM_NOT_APPLICABLE, Topic.ITEM_BLOCKED}
+)
+DIGEST_TOPIC = Topic.DIGEST_DAILY
+BETA_DIGEST_TOPIC = Topic.DIGEST_BETA_WEEKLY
+GUARDRAIL_TOPIC = Topic.BETA_GUARDRAIL_HALTED
 TOPICS = frozenset(
     GATE_TOPICS
     | REMINDER_TOPICS
@@ -151,7 +154,7 @@ def gate_envelopes(session: Session, *, rollout_id: int, phase: Phase) -> list[E
             Envelope(
                 destination=Destination(channel=team.slack_channel or region.slack_channel),
                 messages=parts,
-                kind="gate.opened",
+                kind=Topic.GATE_OPENED,
                 rollout_id=rollout_id,
                 phase=phase,
                 team_id=team.id,
@@ -213,7 +216,7 @@ def reminder_envelope(session: Session, *, row: Outbox, now: datetime) -> Envelo
         team_key=line.team,
         item=line,
         now=now,
-        escalated=row.topic == "reminder.escalated",
+        escalated=row.topic == Topic.REMINDER_ESCALATED,
         timezone=region.timezone,
     )
     to = payload.get("to") or {}

@@ -22,6 +22,7 @@ from orchestrator.core.enums import Phase
 from orchestrator.core.models import ChecklistItem, Outbox, SlackMessage
 from orchestrator.core.outbox import claim_outbox, mark_delivered, mark_failed
 from orchestrator.core.settings import get_settings
+from orchestrator.core.topics import Topic
 from orchestrator.core.unit import transaction
 from orchestrator.reporting.digest import build_leadership_digest
 
@@ -155,7 +156,7 @@ def _existing(session: Session, *, row: Outbox, envelope: Envelope, part: int) -
             SlackMessage.outbox_id == row.id, SlackMessage.audience == envelope.audience, SlackMessage.part == part
         )
     ).first()
-    if found is None and envelope.kind == "gate.opened" and row.topic in composer.UPDATE_TOPICS:
+    if found is None and envelope.kind == Topic.GATE_OPENED and row.topic in composer.UPDATE_TOPICS:
         found = session.exec(
             select(SlackMessage)
             .where(

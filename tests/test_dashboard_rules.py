@@ -14,7 +14,8 @@ from orchestrator.core.models import AuditEvent, RagSnapshot
 from orchestrator.core.settings import reset_settings
 from orchestrator.launches.service import kick_off_launch
 from orchestrator.reporting.burndown import StatusChange, burndown
-from orchestrator.reporting.digest import Rag, RagRules, RegionDigest, build_leadership_digest, rag_for
+from orchestrator.reporting.digest import build_leadership_digest
+from orchestrator.reporting.rag import Rag, RagRules, RegionDigest, rag_for
 from orchestrator.reporting.rag_history import rag_trends, record_rag_snapshots
 from tests.factories import item, make_launch, phase_dates
 

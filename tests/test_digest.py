@@ -27,13 +27,10 @@ from orchestrator.reporting.digest import (
     DIGEST_TOPIC,
     Digest,
     LaunchDigest,
-    Rag,
-    RagStatus,
-    RegionDigest,
     build_leadership_digest,
     queue_leadership_digest,
-    rag_for,
 )
+from orchestrator.reporting.rag import Rag, RagStatus, RegionDigest, rag_for
 from orchestrator.rollouts.service import halt_region, roll_back_region
 from tests.factories import BASE, item, make_launch, severity_1_bug
 

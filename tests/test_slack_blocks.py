@@ -32,7 +32,8 @@ from notifications.snapshots import (
     RegionEventMessage,
 )
 from orchestrator.core.enums import ItemStatus, Phase, RolloutState
-from orchestrator.reporting.digest import Digest, LaunchDigest, Rag, RegionDigest
+from orchestrator.reporting.digest import Digest, LaunchDigest
+from orchestrator.reporting.rag import Rag, RegionDigest
 
 NOW = datetime(2025, 10, 14, 9, 30, tzinfo=UTC)
 

@@ -27,8 +27,9 @@ from api.routes.launches import launch_out
 from api.schemas import MAX_DB_INT, NO_NUL, LaunchOut
 from orchestrator.beta import cohorts as beta_cohorts
 from orchestrator.beta import feedback as beta_feedback
-from orchestrator.beta.cohorts import CohortView
+from orchestrator.beta import queries as beta_queries
 from orchestrator.beta.criteria import set_exit_criteria
+from orchestrator.beta.queries import CohortView
 from orchestrator.beta.scoring import ranked_feedback
 from orchestrator.core.clock import as_utc
 from orchestrator.core.enums import EnrollmentVia, Phase
@@ -96,15 +97,15 @@ def feedback_out(row: BetaFeedback) -> FeedbackOut:
 
 
 def _cohort_view(session: SessionDep, cohort_id: int) -> CohortView:
-    launch_id = beta_cohorts.cohort_launch_id(session, cohort_id=cohort_id)
-    return next(view for view in beta_cohorts.cohort_views(session, launch_id=launch_id) if view.cohort.id == cohort_id)
+    launch_id = beta_queries.cohort_launch_id(session, cohort_id=cohort_id)
+    return next(view for view in beta_queries.cohort_views(session, launch_id=launch_id) if view.cohort.id == cohort_id)
 
 
 @router.get("/launches/{slug}/beta/cohorts", response_model=list[CohortOut], dependencies=[Depends(allow(READERS))])
 def list_cohorts(slug: str, session: SessionDep) -> list[CohortOut]:
     """The launch's beta cohorts with their caps and seat counts."""
     launch_id = launch_id_for(session=session, slug=slug)
-    return [cohort_out(view) for view in beta_cohorts.cohort_views(session, launch_id=launch_id)]
+    return [cohort_out(view) for view in beta_queries.cohort_views(session, launch_id=launch_id)]
 
 
 @router.post(
@@ -143,7 +144,7 @@ def change_cap(cohort_id: Id, body: CapIn, session: SessionDep, principal: Princ
 )
 def list_enrollments(cohort_id: Id, session: SessionDep) -> list[EnrollmentOut]:
     """Enrolled accounts, then the waitlist in order, then opt-outs."""
-    return [enrollment_out(row) for row in beta_cohorts.enrollments_of(session, cohort_id=cohort_id)]
+    return [enrollment_out(row) for row in beta_queries.enrollments_of(session, cohort_id=cohort_id)]
 
 
 @router.post(

@@ -32,8 +32,8 @@ from api.web_session import (
 from orchestrator.core.clock import utcnow
 from orchestrator.core.errors import NotFound, Unauthenticated
 from orchestrator.directory.tokens import principal_for_token
-from orchestrator.reporting.dashboard import LaunchPage, launch_page
-from orchestrator.reporting.digest import Rag
+from orchestrator.reporting.launch_page import LaunchPage, launch_page
+from orchestrator.reporting.rag import Rag
 
 router = APIRouter(include_in_schema=False)
 HTML = "text/html; charset=utf-8"

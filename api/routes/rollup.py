@@ -8,7 +8,8 @@ from api.deps import READERS, SessionDep, allow
 from api.problems import ERROR_RESPONSES
 from api.schemas import LaunchRollupOut, RegionRollupOut, RollupOut, SlipOut, TeamReadinessOut
 from orchestrator.core.clock import utcnow
-from orchestrator.reporting.digest import Rag, build_leadership_digest
+from orchestrator.reporting.digest import build_leadership_digest
+from orchestrator.reporting.rag import Rag
 from orchestrator.reporting.readiness import phase_slips, team_readiness
 
 router = APIRouter(responses=ERROR_RESPONSES, tags=["rollup"])

@@ -15,7 +15,6 @@ Enrolling an account that is already enrolled or waiting is a no-op, so a retry 
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -27,12 +26,16 @@ from orchestrator.core.actors import Actor
 from orchestrator.core.clock import utcnow
 from orchestrator.core.enums import BETA_PHASES, EnrollmentStatus, EnrollmentVia, Phase
 from orchestrator.core.errors import AlreadyExists, InvalidInput, NotFound, PreconditionFailed
+from orchestrator.core.ledger import record, snapshot
 from orchestrator.core.models import BetaCohort, BetaEnrollment, Launch, Region, RegionRollout
 from orchestrator.core.unit import compare_and_set, lock, transaction
-from orchestrator.ledger import record, snapshot
 
 COHORT = "beta cohort"
+
+
 ENROLLMENT = "beta enrollment"
+
+
 _TRACKED = ("status", "terms_accepted_by", "terms_accepted_at", "enrolled_at", "opted_out_at")
 
 
@@ -357,61 +360,3 @@ def _reevaluate_exit_gates(session: Session, *, cohort: BetaCohort, actor: Actor
     ).first()
     if rollout_id is not None:
         reevaluate_exit_gates(session, rollout_id=rollout_id, actor=actor)
-
-
-@dataclass(frozen=True)
-class CohortView:
-    cohort: BetaCohort
-    region: str
-    enrolled: int
-    waitlisted: int
-    opted_out: int
-    active: int  # enrolled and terms accepted
-
-
-def cohort_views(session: Session, *, launch_id: int) -> list[CohortView]:
-    """A launch's cohorts with their seat counts, by region then phase (read-only)."""
-    cohorts = session.exec(
-        select(BetaCohort, Region.code)
-        .join(Region, col(Region.id) == col(BetaCohort.region_id))
-        .where(BetaCohort.launch_id == launch_id)
-        .order_by(col(Region.rollout_order), col(Region.code), col(BetaCohort.phase))
-    ).all()
-    counts: dict[tuple[int, EnrollmentStatus], int] = {}
-    active: dict[int, int] = {}
-    for cohort_id, status, accepted in session.exec(
-        select(BetaEnrollment.cohort_id, BetaEnrollment.status, BetaEnrollment.terms_accepted_at).where(
-            BetaEnrollment.launch_id == launch_id
-        )
-    ):
-        key = (cohort_id, EnrollmentStatus(status))
-        counts[key] = counts.get(key, 0) + 1
-        if status == EnrollmentStatus.ENROLLED and accepted is not None:
-            active[cohort_id] = active.get(cohort_id, 0) + 1
-    return [
-        CohortView(
-            cohort=cohort,
-            region=code,
-            enrolled=counts.get((cohort.id, EnrollmentStatus.ENROLLED), 0),  # type: ignore[arg-type]
-            waitlisted=counts.get((cohort.id, EnrollmentStatus.WAITLISTED), 0),  # type: ignore[arg-type]
-            opted_out=counts.get((cohort.id, EnrollmentStatus.OPTED_OUT), 0),  # type: ignore[arg-type]
-            active=active.get(cohort.id, 0),  # type: ignore[arg-type]
-        )
-        for cohort, code in cohorts
-    ]
-
-
-def enrollments_of(session: Session, *, cohort_id: int) -> list[BetaEnrollment]:
-    """A cohort's accounts: enrolled first, then the waitlist in order, then opt-outs."""
-    if session.get(BetaCohort, cohort_id) is None:
-        raise NotFound(COHORT, cohort_id)
-    order = {EnrollmentStatus.ENROLLED: 0, EnrollmentStatus.WAITLISTED: 1, EnrollmentStatus.OPTED_OUT: 2}
-    rows = session.exec(select(BetaEnrollment).where(BetaEnrollment.cohort_id == cohort_id)).all()
-    return sorted(rows, key=lambda row: (order[row.status], row.requested_at, row.id or 0))
-
-
-def cohort_launch_id(session: Session, *, cohort_id: int) -> int:
-    launch_id = session.exec(select(BetaCohort.launch_id).where(BetaCohort.id == cohort_id)).first()
-    if launch_id is None:
-        raise NotFound(COHORT, cohort_id)
-    return launch_id

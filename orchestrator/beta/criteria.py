@@ -17,10 +17,10 @@ from orchestrator.core.actors import Actor
 from orchestrator.core.clock import utcnow
 from orchestrator.core.enums import BETA_PHASES, ExitMetric, GateKind, GateStatus, Phase, RolloutState
 from orchestrator.core.errors import InvalidInput, NotFound
+from orchestrator.core.ledger import record
 from orchestrator.core.models import BetaExitCriterion, Gate, Launch, RegionRollout
 from orchestrator.core.unit import lock, transaction
 from orchestrator.gates.service import evaluate_gates
-from orchestrator.ledger import record
 from orchestrator.rollouts.phases import planned_phases
 
 

@@ -17,11 +17,13 @@ from orchestrator.core.actors import Actor
 from orchestrator.core.clock import as_utc
 from orchestrator.core.enums import FeedbackStatus, LaunchStatus
 from orchestrator.core.errors import InvalidInput
+from orchestrator.core.ledger import record
 from orchestrator.core.models import BetaFeedback, Launch
+from orchestrator.core.outbox import enqueue
+from orchestrator.core.topics import Topic
 from orchestrator.core.unit import transaction
-from orchestrator.ledger import enqueue, record
 
-TOPIC = "digest.beta_weekly"
+TOPIC = Topic.DIGEST_BETA_WEEKLY
 TOP_PER_LAUNCH = 10
 
 

@@ -18,9 +18,9 @@ from orchestrator.core.actors import Actor
 from orchestrator.core.clock import utcnow
 from orchestrator.core.enums import FeedbackStatus, FeedbackType, Phase
 from orchestrator.core.errors import InvalidInput, NotFound, PreconditionFailed
+from orchestrator.core.ledger import record, snapshot
 from orchestrator.core.models import BetaFeedback, RegionRollout
 from orchestrator.core.unit import compare_and_set, lock, transaction
-from orchestrator.ledger import record, snapshot
 from orchestrator.rollouts.phases import planned_phases
 
 ENTITY = "beta feedback"

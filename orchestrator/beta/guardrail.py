@@ -11,10 +11,11 @@ from sqlmodel import Session
 from orchestrator.core.actors import Actor
 from orchestrator.core.enums import RolloutState
 from orchestrator.core.models import BetaFeedback, Launch, Region, RegionRollout
-from orchestrator.ledger import enqueue
+from orchestrator.core.outbox import enqueue
+from orchestrator.core.topics import Topic
 from orchestrator.rollouts.service import halt_locked
 
-TOPIC = "beta.guardrail_halted"
+TOPIC = Topic.BETA_GUARDRAIL_HALTED
 _EXCERPT = 280
 
 

@@ -1,4 +1,5 @@
-"""The outbox's delivery bookkeeping: claiming due rows for a deliverer, marking them delivered
+"""The outbox: queueing a side effect in the transaction of the change that promises it, and the
+delivery bookkeeping: claiming due rows for a deliverer, marking them delivered
 or failed (parked as dead after too many attempts), and retrying dead ones by hand.
 
 Claims are scheduling data, not domain state: they bump no version and write no audit event
@@ -6,15 +7,30 @@ Claims are scheduling data, not domain state: they bump no version and write no 
 """
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from orchestrator.core.actors import Actor
 from orchestrator.core.enums import OutboxStatus
+from orchestrator.core.ledger import record
 from orchestrator.core.models import Outbox
+from orchestrator.core.topics import Topic
 from orchestrator.core.unit import transaction
-from orchestrator.ledger import record
+
+
+def enqueue(
+    session: Session, *, key: str, topic: Topic, launch_id: int | None, payload: dict[str, Any]
+) -> Outbox | None:
+    """Queue a side effect once per key; returns None when the key was already queued."""
+    session.flush()
+    if session.exec(select(Outbox.id).where(Outbox.key == key)).first() is not None:
+        return None
+    row = Outbox(key=key, topic=topic, launch_id=launch_id, payload=payload)
+    session.add(row)
+    return row
+
 
 # Attempts before an outbox row is parked as dead (visible, retryable by hand).
 MAX_DELIVERY_ATTEMPTS = 8

@@ -10,10 +10,10 @@ from sqlmodel import Session, col, select
 
 from orchestrator.core.actors import Actor
 from orchestrator.core.errors import AlreadyExists, InvalidInput
+from orchestrator.core.ledger import record, snapshot
 from orchestrator.core.models import Member, Region, Team
 from orchestrator.core.unit import transaction
 from orchestrator.directory.seed import MemberSeed, RegionSeed, SeedConfig, TeamSeed
-from orchestrator.ledger import record, snapshot
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,9 @@ from sqlmodel import Session, col, select
 from orchestrator.core.actors import Actor
 from orchestrator.core.enums import Role, Source
 from orchestrator.core.errors import InvalidInput, NotFound, Unauthenticated
+from orchestrator.core.ledger import record
 from orchestrator.core.models import ApiToken, Member, Team
 from orchestrator.core.unit import transaction
-from orchestrator.ledger import record
 
 TOKEN_PREFIX = "ldk_"
 

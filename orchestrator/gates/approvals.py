@@ -13,10 +13,12 @@ from orchestrator.core.actors import Actor
 from orchestrator.core.clock import as_utc, utcnow
 from orchestrator.core.enums import GateKind, GateStatus, Vote
 from orchestrator.core.errors import IllegalTransition, InvalidInput, NotFound
+from orchestrator.core.ledger import record
 from orchestrator.core.models import Decision, Gate, RegionRollout
+from orchestrator.core.outbox import enqueue
+from orchestrator.core.topics import Topic
 from orchestrator.core.unit import compare_and_set, lock, transaction
 from orchestrator.gates.service import evaluate_gates
-from orchestrator.ledger import enqueue, record
 
 
 def cast_vote(
@@ -100,7 +102,7 @@ def cast_vote(
         enqueue(
             session,
             key=f"decision:{decision.id}:{vote.value}:{now.isoformat()}",
-            topic=f"decision.{vote.value}",
+            topic=Topic(f"decision.{vote.value}"),
             launch_id=rollout.launch_id,
             payload={"gate_id": gate_id, "rollout_id": rollout_id, **after},
         )

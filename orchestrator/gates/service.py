@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from orchestrator.core.actors import Actor
 from orchestrator.core.clock import as_utc
 from orchestrator.core.enums import GateKind, GateStatus, Phase, RolloutState, Vote, WaveMode
+from orchestrator.core.ledger import record_and_enqueue
 from orchestrator.core.models import (
     OPEN_BLOCKING_ITEM,
     ChecklistItem,
@@ -24,10 +25,11 @@ from orchestrator.core.models import (
     Region,
     RegionRollout,
 )
+from orchestrator.core.outbox import enqueue
+from orchestrator.core.topics import Topic
 from orchestrator.core.unit import compare_and_set
 from orchestrator.gates.beta_exit import exit_gate_holds
 from orchestrator.gates.windows import next_opening
-from orchestrator.ledger import enqueue, record_and_enqueue
 
 # Beta exit criteria can change with the clock alone (bug/fix weeks): look again this often.
 BETA_EXIT_RECHECK = timedelta(hours=1)
@@ -180,7 +182,7 @@ def evaluate_gates(
             before={"status": GateStatus.OPEN.value},
             after={"status": GateStatus.PASSED.value, "kind": gate.kind.value, "phase": gate.phase.value},
             key=f"gate:{gate.id}:passed",
-            topic="gate.passed",
+            topic=Topic.GATE_PASSED,
             payload={
                 "gate_id": gate.id,
                 "rollout_id": rollout.id,
@@ -200,12 +202,12 @@ def evaluate_gates(
         actor=actor,
         entity="rollout",
         entity_id=rollout.id,
-        action="rollout.ready",
+        action=Topic.ROLLOUT_READY,
         launch_id=rollout.launch_id,
         before=before,
         after={"state": RolloutState.READY.value, "phase": rollout.phase.value},
         key=f"rollout:{rollout.id}:{rollout.phase.value}:ready:v{rollout.version}",
-        topic="rollout.ready",
+        topic=Topic.ROLLOUT_READY,
         payload={"rollout_id": rollout.id, "phase": rollout.phase.value},
     )
     return True
@@ -237,7 +239,7 @@ def _announce_reevaluation_due(session: Session, *, rollout: RegionRollout, now:
     enqueue(
         session,
         key=f"rollout:{rollout.id}:reevaluate:{due.isoformat()}",
-        topic="decision.reevaluation_due",
+        topic=Topic.DECISION_REEVALUATION_DUE,
         launch_id=rollout.launch_id,
         payload={
             "rollout_id": rollout.id,

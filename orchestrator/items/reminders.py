@@ -25,12 +25,13 @@ from orchestrator.core.actors import Actor
 from orchestrator.core.clock import as_utc
 from orchestrator.core.enums import SATISFYING_STATUSES, LaunchStatus, Phase, RolloutState
 from orchestrator.core.errors import InvalidInput
+from orchestrator.core.ledger import record
 from orchestrator.core.models import ChecklistItem, Launch, Member, Outbox, Region, RegionRollout, Team
+from orchestrator.core.topics import Topic
 from orchestrator.core.unit import transaction
-from orchestrator.ledger import record
 
-REMINDER_TOPIC = "reminder.overdue"
-ESCALATION_TOPIC = "reminder.escalated"
+REMINDER_TOPIC = Topic.REMINDER_OVERDUE
+ESCALATION_TOPIC = Topic.REMINDER_ESCALATED
 DEFAULT_REMIND_EVERY = timedelta(hours=24)
 DEFAULT_ESCALATE_AFTER = timedelta(days=3)
 

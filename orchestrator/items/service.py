@@ -14,12 +14,14 @@ from orchestrator.core.actors import Actor
 from orchestrator.core.clock import utcnow
 from orchestrator.core.enums import SATISFYING_STATUSES, GateKind, GateStatus, ItemStatus, Phase, RolloutState
 from orchestrator.core.errors import InvalidInput, NotFound, PreconditionFailed
+from orchestrator.core.ledger import record, record_and_enqueue, snapshot
 from orchestrator.core.models import AuditEvent, ChecklistItem, Gate, Member, Region, RegionRollout, Team, Waiver
+from orchestrator.core.outbox import enqueue
+from orchestrator.core.topics import Topic
 from orchestrator.core.unit import compare_and_set, expect_version, transaction
 from orchestrator.gates.service import evaluate_gates, open_blocking_items
 from orchestrator.items.queries import ItemOwner
 from orchestrator.items.rules import check_item_transition
-from orchestrator.ledger import enqueue, record, record_and_enqueue, snapshot
 
 ENTITY = "checklist item"
 _EVIDENCE_URL_MAX = 2000  # ChecklistItem.evidence_url's column length
@@ -78,7 +80,7 @@ def _transition(
     item_id: int,
     target: ItemStatus,
     actor: Actor,
-    action: str,
+    action: Topic,
     values: dict[str, Any],
     reason: str | None,
     expected_version: int | None,
@@ -162,7 +164,7 @@ def check_item(
         item_id=item_id,
         target=ItemStatus.DONE,
         actor=actor,
-        action="item.checked",
+        action=Topic.ITEM_CHECKED,
         values=values,
         reason=None,
         expected_version=expected_version,
@@ -193,7 +195,7 @@ def reopen_item(
         item_id=item_id,
         target=ItemStatus.TODO,
         actor=actor,
-        action="item.reopened",
+        action=Topic.ITEM_REOPENED,
         values={"checked_by": None, "checked_at": None, "blocked_reason": None},
         reason=reason,
         expected_version=expected_version,
@@ -215,7 +217,7 @@ def start_item(
         item_id=item_id,
         target=ItemStatus.IN_PROGRESS,
         actor=actor,
-        action="item.started",
+        action=Topic.ITEM_STARTED,
         values={"blocked_reason": None},
         reason=None,
         expected_version=expected_version,
@@ -238,7 +240,7 @@ def block_item(
         item_id=item_id,
         target=ItemStatus.BLOCKED,
         actor=actor,
-        action="item.blocked",
+        action=Topic.ITEM_BLOCKED,
         values={"blocked_reason": reason},
         reason=reason,
         expected_version=expected_version,
@@ -261,7 +263,7 @@ def mark_not_applicable(
         item_id=item_id,
         target=ItemStatus.NOT_APPLICABLE,
         actor=actor,
-        action="item.not_applicable",
+        action=Topic.ITEM_NOT_APPLICABLE,
         values={"checked_by": actor.name, "checked_at": utcnow()},
         reason=reason,
         expected_version=expected_version,
@@ -292,7 +294,7 @@ def waive_item(
         item_id=item_id,
         target=ItemStatus.WAIVED,
         actor=actor,
-        action="item.waived",
+        action=Topic.ITEM_WAIVED,
         values={"checked_by": actor.name, "checked_at": utcnow()},
         reason=reason,
         expected_version=expected_version,
@@ -324,7 +326,7 @@ def assign_item(
             actor=actor,
             entity="item",
             entity_id=item.id,
-            action="item.assigned",
+            action=Topic.ITEM_ASSIGNED,
             launch_id=item.launch_id,
             before=before,
             after=snapshot(item, "assignee_id"),
@@ -332,7 +334,7 @@ def assign_item(
         enqueue(
             session,
             key=f"item:{item.id}:v{item.version}:item.assigned",
-            topic="item.assigned",
+            topic=Topic.ITEM_ASSIGNED,
             launch_id=item.launch_id,
             payload={"item_id": item.id, "assignee_id": assignee_id},
         )
@@ -369,7 +371,7 @@ def attach_evidence(
             actor=actor,
             entity="item",
             entity_id=item.id,
-            action="item.evidence_attached",
+            action=Topic.ITEM_EVIDENCE_ATTACHED,
             launch_id=item.launch_id,
             before=before,
             after=snapshot(item, "evidence_url"),
@@ -377,7 +379,7 @@ def attach_evidence(
         enqueue(
             session,
             key=f"item:{item.id}:v{item.version}:item.evidence_attached",
-            topic="item.evidence_attached",
+            topic=Topic.ITEM_EVIDENCE_ATTACHED,
             launch_id=item.launch_id,
             payload={"item_id": item.id, "evidence_url": cleaned, "actor": actor.name},
         )
@@ -403,7 +405,7 @@ def comment_on_item(*, session: Session, item_id: int, text: str, actor: Actor) 
             actor=actor,
             entity="item",
             entity_id=item_id,
-            action="item.commented",
+            action=Topic.ITEM_COMMENTED,
             launch_id=launch_id,
             reason=cleaned,
         )
@@ -411,7 +413,7 @@ def comment_on_item(*, session: Session, item_id: int, text: str, actor: Actor) 
         enqueue(
             session,
             key=f"item:{item_id}:comment:{event.id}",
-            topic="item.commented",
+            topic=Topic.ITEM_COMMENTED,
             launch_id=launch_id,
             payload={"item_id": item_id, "comment_id": event.id, "text": cleaned, "actor": actor.name},
         )
@@ -444,7 +446,7 @@ def _alert_if_gate_already_passed(session: Session, *, item: ChecklistItem, acto
     enqueue(
         session,
         key=f"item:{item.id}:v{item.version}:reopened_after_gate",
-        topic="gate.item_reopened_after_pass",
+        topic=Topic.GATE_ITEM_REOPENED_AFTER_PASS,
         launch_id=item.launch_id,
         payload={"item_id": item.id, "gate_id": passed, "status": item.status.value, "actor": actor.name},
     )

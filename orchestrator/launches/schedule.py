@@ -9,9 +9,11 @@ from orchestrator.core.actors import Actor
 from orchestrator.core.clock import as_utc, due_at, utcnow
 from orchestrator.core.enums import SATISFYING_STATUSES, Phase
 from orchestrator.core.errors import InvalidInput, NotFound
+from orchestrator.core.ledger import record
 from orchestrator.core.models import ChecklistItem, PhaseDate, PhaseDateChange, Region, RegionRollout
+from orchestrator.core.outbox import enqueue
+from orchestrator.core.topics import Topic
 from orchestrator.core.unit import compare_and_set, expect_version, lock, transaction
-from orchestrator.ledger import enqueue, record
 
 
 def reschedule_phase(
@@ -83,7 +85,7 @@ def reschedule_phase(
         enqueue(
             session,
             key=f"phase_date:{target.id}:rescheduled:{new_at.isoformat()}:v{rollout.version}",
-            topic="phase.rescheduled",
+            topic=Topic.PHASE_RESCHEDULED,
             launch_id=rollout.launch_id,
             payload={
                 "rollout_id": rollout_id,

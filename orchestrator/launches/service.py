@@ -9,6 +9,7 @@ from orchestrator.core.actors import Actor
 from orchestrator.core.clock import due_at, utcnow
 from orchestrator.core.enums import GateKind, LaunchStatus, Phase, RolloutState
 from orchestrator.core.errors import AlreadyExists, IllegalTransition, InvalidInput, NotFound
+from orchestrator.core.ledger import record, snapshot
 from orchestrator.core.models import (
     BetaExitCriterion,
     ChecklistItem,
@@ -19,10 +20,11 @@ from orchestrator.core.models import (
     RegionRollout,
     Team,
 )
+from orchestrator.core.outbox import enqueue
+from orchestrator.core.topics import Topic
 from orchestrator.core.unit import compare_and_set, expect_version, lock, transaction
 from orchestrator.gates.service import evaluate_gates, open_phase_gates
 from orchestrator.launches.spec import ItemSpec, LaunchSpec, beta_exit_gate_phases, gate_kinds_for
-from orchestrator.ledger import enqueue, record, snapshot
 from orchestrator.rollouts.phases import first_phase
 from orchestrator.rollouts.rules import RolloutAction, rollout_target
 
@@ -146,7 +148,7 @@ def kick_off_launch(*, session: Session, launch_id: int, actor: Actor, expected_
         enqueue(
             session,
             key=f"launch:{launch.id}:kicked_off",
-            topic="launch.kicked_off",
+            topic=Topic.LAUNCH_KICKED_OFF,
             launch_id=launch.id,
             payload={"launch_id": launch.id},
         )
@@ -163,7 +165,7 @@ def kick_off_launch(*, session: Session, launch_id: int, actor: Actor, expected_
                 actor=actor,
                 entity="rollout",
                 entity_id=rollout.id,
-                action="rollout.gated",
+                action=Topic.ROLLOUT_GATED,
                 launch_id=launch.id,
                 before={"state": RolloutState.PLANNED.value},
                 after={"state": target.value, "phase": first.value},
@@ -171,7 +173,7 @@ def kick_off_launch(*, session: Session, launch_id: int, actor: Actor, expected_
             enqueue(
                 session,
                 key=f"rollout:{rollout.id}:{first.value}:gate_opened",
-                topic="gate.opened",
+                topic=Topic.GATE_OPENED,
                 launch_id=launch.id,
                 payload={"rollout_id": rollout.id, "phase": first.value},
             )

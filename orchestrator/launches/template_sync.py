@@ -13,12 +13,14 @@ from orchestrator.core.actors import Actor
 from orchestrator.core.clock import as_utc, due_at, utcnow
 from orchestrator.core.enums import SATISFYING_STATUSES, ItemStatus
 from orchestrator.core.errors import InvalidInput
+from orchestrator.core.ledger import record
 from orchestrator.core.models import ChecklistItem, Launch, PhaseDate, Region, RegionRollout
+from orchestrator.core.outbox import enqueue
+from orchestrator.core.topics import Topic
 from orchestrator.core.unit import compare_and_set, lock, transaction
 from orchestrator.gates.service import evaluate_gates
 from orchestrator.launches.service import teams_by_key
 from orchestrator.launches.spec import ItemSpec
-from orchestrator.ledger import enqueue, record
 
 
 @dataclass
@@ -159,7 +161,7 @@ def sync_launch_items(
         enqueue(
             session,
             key=f"launch:{launch_id}:template:{template_version}:v{launch.version}",
-            topic="launch.template_applied",
+            topic=Topic.LAUNCH_TEMPLATE_APPLIED,
             launch_id=launch_id,
             payload={"launch_id": launch_id, "template_version": template_version, "changes": result.changes},
         )

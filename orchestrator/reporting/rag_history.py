@@ -16,10 +16,11 @@ from sqlmodel import Session, col, select
 from orchestrator.core.actors import Actor
 from orchestrator.core.clock import as_utc
 from orchestrator.core.errors import InvalidInput
+from orchestrator.core.ledger import record
 from orchestrator.core.models import RagSnapshot
 from orchestrator.core.unit import transaction
-from orchestrator.ledger import record
-from orchestrator.reporting.digest import Digest, Rag
+from orchestrator.reporting.digest import Digest
+from orchestrator.reporting.rag import Rag
 
 TREND_LOOKBACK = timedelta(days=7)
 

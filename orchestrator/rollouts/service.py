@@ -16,17 +16,19 @@ from orchestrator.core.actors import Actor
 from orchestrator.core.clock import utcnow
 from orchestrator.core.enums import LaunchStatus, Phase, RolloutState
 from orchestrator.core.errors import IllegalTransition, InvalidInput
+from orchestrator.core.ledger import record
 from orchestrator.core.models import Launch, RegionRollout
+from orchestrator.core.outbox import enqueue
+from orchestrator.core.topics import Topic
 from orchestrator.core.unit import compare_and_set, expect_version, lock, transaction
 from orchestrator.gates.service import evaluate_gates, open_phase_gates
-from orchestrator.ledger import enqueue, record
 from orchestrator.rollouts.phases import planned_phases
 from orchestrator.rollouts.ramp import hold_after, steps_for
 from orchestrator.rollouts.rules import RolloutAction, resume_target, rollout_target
 
 ENTITY = "region rollout"
 # Outbox topic the rollout target consumes (one row per exposure change, delivered once).
-TARGET_TOPIC = "target.exposure"
+TARGET_TOPIC = Topic.TARGET_EXPOSURE
 
 
 def _state_view(rollout: RegionRollout) -> dict[str, object]:
@@ -42,7 +44,7 @@ def _announce(
     *,
     rollout: RegionRollout,
     actor: Actor,
-    action: str,
+    action: Topic,
     before: dict[str, object],
     reason: str | None = None,
 ) -> None:
@@ -101,7 +103,7 @@ def set_exposure(
         compare_and_set(
             session, rollout, ENTITY, state=target, percent=percent, next_check_at=now + hold, updated_at=now
         )
-        _announce(session, rollout=rollout, actor=actor, action="rollout.exposure_changed", before=before)
+        _announce(session, rollout=rollout, actor=actor, action=Topic.ROLLOUT_EXPOSURE_CHANGED, before=before)
         _queue_for_target(session, rollout=rollout, phase=phase, percent=percent)
     return rollout
 
@@ -124,7 +126,7 @@ def mark_live(
         final = planned_phases(session, rollout_id=rollout_id)[-1] == phase
         # Live in a phase that is not the last: the next phase's gates open on the next step.
         compare_and_set(session, rollout, ENTITY, state=target, next_check_at=None if final else now, updated_at=now)
-        _announce(session, rollout=rollout, actor=actor, action="rollout.live", before=before)
+        _announce(session, rollout=rollout, actor=actor, action=Topic.ROLLOUT_LIVE, before=before)
         _wake_next_wave(session, rollout=rollout)
         _complete_launch_if_done(session, launch_id=rollout.launch_id, actor=actor)
     return rollout
@@ -160,7 +162,7 @@ def advance_phase(
         before = _state_view(rollout)
         compare_and_set(session, rollout, ENTITY, state=target, phase=following, percent=0, updated_at=now)
         open_phase_gates(session, rollout=rollout, phase=following, now=now)
-        _announce(session, rollout=rollout, actor=actor, action="rollout.gated", before=before)
+        _announce(session, rollout=rollout, actor=actor, action=Topic.ROLLOUT_GATED, before=before)
         evaluate_gates(session, rollout=rollout, now=now, actor=actor)
     return rollout
 
@@ -193,7 +195,7 @@ def halt_locked(session: Session, *, rollout: RegionRollout, actor: Actor, reaso
         halt_reason=reason,
         updated_at=utcnow(),
     )
-    _announce(session, rollout=rollout, actor=actor, action="rollout.halted", before=before, reason=reason)
+    _announce(session, rollout=rollout, actor=actor, action=Topic.ROLLOUT_HALTED, before=before, reason=reason)
 
 
 def resume_region(
@@ -221,7 +223,7 @@ def resume_region(
         if rollout.state == RolloutState.ROLLED_BACK:
             values["percent"] = 0
         compare_and_set(session, rollout, ENTITY, **values)
-        _announce(session, rollout=rollout, actor=actor, action="rollout.resumed", before=before, reason=reason)
+        _announce(session, rollout=rollout, actor=actor, action=Topic.ROLLOUT_RESUMED, before=before, reason=reason)
         evaluate_gates(session, rollout=rollout, now=now, actor=actor)
         if rollout.state == RolloutState.LIVE:
             _complete_launch_if_done(session, launch_id=rollout.launch_id, actor=actor)
@@ -251,7 +253,7 @@ def roll_back_region(
             halt_reason=reason,
             updated_at=utcnow(),
         )
-        _announce(session, rollout=rollout, actor=actor, action="rollout.rolled_back", before=before, reason=reason)
+        _announce(session, rollout=rollout, actor=actor, action=Topic.ROLLOUT_ROLLED_BACK, before=before, reason=reason)
         if before["percent"]:
             assert rollout.phase is not None
             _queue_for_target(session, rollout=rollout, phase=rollout.phase, percent=0)
@@ -309,7 +311,7 @@ def _complete_launch_if_done(session: Session, *, launch_id: int, actor: Actor) 
     enqueue(
         session,
         key=f"launch:{launch_id}:completed",
-        topic="launch.completed",
+        topic=Topic.LAUNCH_COMPLETED,
         launch_id=launch_id,
         payload={"launch_id": launch_id},
     )

@@ -1,0 +1,58 @@
+"""Tables of who and where: teams, members, regions, and the API tokens people and scripts use."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Field, SQLModel
+
+from orchestrator.core.enums import (
+    Role,
+)
+from orchestrator.core.models.columns import created_now, enum_field, json_dict, json_list, timestamp
+
+
+class Team(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=40, unique=True, index=True)
+    name: str = Field(max_length=120)
+    slack_channel: str | None = Field(default=None, max_length=80)
+
+
+class Member(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True, index=True)
+    name: str = Field(max_length=120)
+    slack_user_id: str | None = Field(default=None, max_length=40, unique=True, index=True)
+    team_id: int | None = Field(default=None, foreign_key="team.id", index=True)
+    role: Role = enum_field(Role, Role.MEMBER)
+
+
+class Region(SQLModel, table=True):
+    """A market a launch rolls out to; sub-regions (``NA:CA-QC``) name their parent."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=40, unique=True, index=True)
+    name: str = Field(max_length=120)
+    timezone: str = Field(max_length=64)
+    slack_channel: str | None = Field(default=None, max_length=80)
+    rollout_order: int = Field(default=100)
+    parent_id: int | None = Field(default=None, foreign_key="region.id")
+    # When changes may go out, in local time: {"days": [0..6 Mon=0], "start": "HH:MM", "end": "HH:MM"};
+    # None means any time. Freezes: [{"start": "YYYY-MM-DD", "end": "YYYY-MM-DD", "reason": "..."}].
+    rollout_window: dict[str, Any] | None = json_dict(nullable=True)
+    freezes: list[dict[str, Any]] = json_list()
+
+
+class ApiToken(SQLModel, table=True):
+    """A bearer token for the API. Only a SHA-256 of the secret is stored; the secret is shown once."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120)
+    prefix: str = Field(max_length=16, index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    role: Role = enum_field(Role)
+    team_id: int | None = Field(default=None, foreign_key="team.id")
+    member_id: int | None = Field(default=None, foreign_key="member.id")
+    created_at: datetime = created_now()
+    last_used_at: datetime | None = timestamp(nullable=True)
+    revoked_at: datetime | None = timestamp(nullable=True)

@@ -1,0 +1,97 @@
+"""Tables of launches and their regions: the launch, one rollout per region, phase dates with
+their history, and what the built-in recording target received."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import DateTime, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from orchestrator.core.enums import (
+    LaunchStatus,
+    Phase,
+    RolloutState,
+    WaveMode,
+)
+from orchestrator.core.models.columns import created_now, enum_field, json_dict, json_list, timestamp
+
+
+class Launch(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=80, unique=True, index=True)
+    name: str = Field(max_length=200)
+    tier: int = Field(ge=1, le=3)
+    status: LaunchStatus = enum_field(LaunchStatus, LaunchStatus.DRAFT, index=True)
+    owner: str = Field(max_length=254)
+    exec_sponsor: str | None = Field(default=None, max_length=254)
+    flags: list[str] = json_list()
+    template_version: str | None = Field(default=None, max_length=80)
+    # sequential: a region enters a phase only after every region before it is live in it.
+    wave_mode: WaveMode = enum_field(WaveMode, WaveMode.PARALLEL)
+    # Exposure steps per phase: {"ga": [{"percent": 5, "hold_minutes": 60}, ...]}; missing phases use defaults.
+    ramp_plan: dict[str, Any] = json_dict()
+    version: int = Field(default=1)
+    created_at: datetime = created_now()
+    updated_at: datetime = created_now()
+
+
+class RegionRollout(SQLModel, table=True):
+    """One launch in one region, moving through the phases on its own dates."""
+
+    __table_args__ = (UniqueConstraint("launch_id", "region_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    launch_id: int = Field(foreign_key="launch.id", index=True)
+    region_id: int = Field(foreign_key="region.id", index=True)
+    state: RolloutState = enum_field(RolloutState, RolloutState.PLANNED, index=True)
+    phase: Phase | None = enum_field(Phase, None, nullable=True)
+    percent: int = Field(default=0, ge=0, le=100)
+    # The state a halt interrupted, so resume returns exactly there.
+    halted_from: RolloutState | None = enum_field(RolloutState, None, nullable=True)
+    halt_reason: str | None = Field(default=None, max_length=500)
+    reevaluate_at: datetime | None = timestamp(nullable=True)
+    # When the clock alone may move this region (a phase date, a window opening, a ramp hold ending).
+    next_check_at: datetime | None = timestamp(nullable=True, index=True)
+    # A worker's short claim on running this region's flow, so two workers do not both start it.
+    lease_owner: str | None = Field(default=None, max_length=120)
+    lease_until: datetime | None = timestamp(nullable=True)
+    version: int = Field(default=1)
+    updated_at: datetime = created_now()
+
+
+class PhaseDate(SQLModel, table=True):
+    """When a region enters a phase: the first plan (baseline) and the current plan."""
+
+    __table_args__ = (UniqueConstraint("rollout_id", "phase"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    rollout_id: int = Field(foreign_key="regionrollout.id", index=True)
+    phase: Phase = enum_field(Phase)
+    baseline_at: datetime = Field(sa_type=DateTime(timezone=True))
+    current_at: datetime = Field(sa_type=DateTime(timezone=True))
+
+
+class PhaseDateChange(SQLModel, table=True):
+    """One reschedule of a phase date: the slip history leadership reads."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    phase_date_id: int = Field(foreign_key="phasedate.id", index=True)
+    old_at: datetime = Field(sa_type=DateTime(timezone=True))
+    new_at: datetime = Field(sa_type=DateTime(timezone=True))
+    actor: str = Field(max_length=254)
+    reason: str = Field(max_length=1000)
+    changed_at: datetime = created_now()
+
+
+class ExposureChange(SQLModel, table=True):
+    """What the built-in recording rollout target received: one row per exposure request (a
+    region re-ramped after a rollback gets new rows, with new keys)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    rollout_id: int = Field(foreign_key="regionrollout.id", index=True)
+    launch_slug: str = Field(max_length=80, index=True)
+    region: str = Field(max_length=40)
+    phase: Phase = enum_field(Phase)
+    percent: int = Field(ge=0, le=100)
+    idempotency_key: str = Field(max_length=300, unique=True)
+    received_at: datetime = created_now()
