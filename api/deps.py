@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlmodel import Session
 
 from orchestrator.core.enums import Role
-from orchestrator.core.errors import Forbidden, Unauthenticated
+from orchestrator.core.errors import Unauthenticated
+from orchestrator.core.policy import require_role
 from orchestrator.directory.tokens import Principal, authenticate
 
 WorkT = TypeVar("WorkT")
@@ -87,17 +88,9 @@ def get_principal(request: Request, session: SessionDep) -> Principal:
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
-READERS = frozenset(Role)  # every role may read
-WRITERS = frozenset({Role.ADMIN, Role.PRODOPS})
-ITEM_EDITORS = frozenset({Role.ADMIN, Role.PRODOPS, Role.MEMBER})
-VOTERS = frozenset({Role.ADMIN, Role.PRODOPS, Role.APPROVER})
-ADMINS = frozenset({Role.ADMIN})
-
 
 def _require_role(principal: Principal, roles: frozenset[Role]) -> Principal:
-    if principal.role not in roles:
-        names = ", ".join(sorted(role.value for role in roles))
-        raise Forbidden(f"role {principal.role.value} may not do this; allowed roles: {names}")
+    require_role(principal.actor, roles)
     return principal
 
 

@@ -28,6 +28,7 @@ from orchestrator.core.enums import (
     GateStatus,
     LaunchStatus,
     Phase,
+    Role,
     RolloutState,
     Source,
     Vote,
@@ -66,8 +67,10 @@ def _demo_spec(slug: str) -> LaunchSpec:
     )
 
 
-def _owner_actor(team: str) -> Actor:
-    return Actor(name=f"{team}.owner@example.com", source=Source.SLACK)
+def _owner_actor(team: str, team_id: int) -> Actor:
+    """A member of ``team`` checking items off in Slack (the access policy lets them change their
+    own team's items only, as it would a real person)."""
+    return Actor(name=f"{team}.owner@example.com", source=Source.SLACK, role=Role.MEMBER, team_id=team_id)
 
 
 def _play_people(session: Session, *, launch_id: int, per_tick: int) -> int:
@@ -106,7 +109,7 @@ def _play_people(session: Session, *, launch_id: int, per_tick: int) -> int:
                         gate_id=gate.id,  # type: ignore[arg-type]
                         voter=voter,
                         vote=Vote.GO,
-                        actor=Actor(name=voter, source=Source.SLACK),
+                        actor=Actor(name=voter, source=Source.SLACK, role=Role.APPROVER),
                         comment="Readiness review done; go.",
                     )
                     acted += 1
@@ -129,7 +132,7 @@ def _check_with_dependencies(session: Session, *, item: ChecklistItem, team: str
         for dependency, dependency_team in waiting:
             checked += _check_with_dependencies(session, item=dependency, team=dependency_team)
     evidence = f"https://wiki.example.com/launch/{item.key}" if item.evidence_required else None
-    check_item(session=session, item_id=item.id, actor=_owner_actor(team), evidence_url=evidence)  # type: ignore[arg-type]
+    check_item(session=session, item_id=item.id, actor=_owner_actor(team, item.owner_team_id), evidence_url=evidence)  # type: ignore[arg-type]
     return checked + 1
 
 

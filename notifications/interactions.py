@@ -64,10 +64,10 @@ from orchestrator.core.enums import (
     ItemStatus,
     LaunchStatus,
     Phase,
-    Role,
     Source,
 )
 from orchestrator.core.errors import (
+    Forbidden,
     IllegalTransition,
     InvalidInput,
     LaunchdeckError,
@@ -76,14 +76,15 @@ from orchestrator.core.errors import (
     StaleVersion,
 )
 from orchestrator.core.models import ChecklistItem, Launch, Member, Region, RegionRollout, Team
+from orchestrator.core.policy import FEEDBACK_AUTHORS, authorize_item_change, may_grant_waiver
 from orchestrator.core.settings import Settings
+from orchestrator.items import details as item_details
 from orchestrator.items import service as item_services
 from orchestrator.launches.queries import RolloutView, launch_detail, launch_id_for
 from orchestrator.launches.spec import SLUG_PATTERN
 
 log = logging.getLogger(__name__)
 
-CHANGERS = frozenset({Role.PRODOPS, Role.ADMIN})  # may change any team's items (and grant waivers)
 REASON_MAX = 1000  # the AuditEvent.reason / Waiver.reason column length
 TEXT_MAX = 3000  # keep answers to one section's worth of text
 MINE_LIMIT = 15  # lines in a `/launch mine` answer before "and N more"
@@ -463,6 +464,8 @@ def friendly(error: LaunchdeckError) -> str:
     """A domain error as a sentence for the person in Slack (what happened, what to do)."""
     if isinstance(error, Refused):
         return f":no_entry: {error.message}"
+    if isinstance(error, Forbidden):
+        return f":no_entry: {error.message[:1].upper()}{error.message[1:]}. Nothing was changed."
     if isinstance(error, StaleVersion):
         return ":arrows_counterclockwise: Someone changed this item at the same moment; nothing was changed. Try again."
     if isinstance(error, NotFound):
@@ -480,7 +483,9 @@ def incident_text(error: BaseException) -> str:
 
 
 def _actor(member: Member) -> Actor:
-    return Actor(name=member.email, source=Source.SLACK, member_id=member.id)
+    """The member as the services see them: their role and team decide, through the access policy,
+    what they may change (the same rule as the API's)."""
+    return Actor(name=member.email, source=Source.SLACK, member_id=member.id, role=member.role, team_id=member.team_id)
 
 
 def member_for(session: Session, slack_user_id: str) -> Member:
@@ -495,7 +500,8 @@ def member_for(session: Session, slack_user_id: str) -> Member:
 
 
 def _item(session: Session, item_id: int) -> tuple[ChecklistItem, str]:
-    """The item read fresh (never a cached copy), with its owner team's key."""
+    """The item read fresh (never a cached copy), with its owner team's key: for what a reply or a
+    modal shows. Changes go through the services, which read it again under their lock."""
     row = session.exec(
         select(ChecklistItem, Team.key)
         .join(Team, col(Team.id) == col(ChecklistItem.owner_team_id))
@@ -507,18 +513,6 @@ def _item(session: Session, item_id: int) -> tuple[ChecklistItem, str]:
     return row
 
 
-def _authorized(session: Session, user_id: str, item_id: int) -> tuple[Member, ChecklistItem]:
-    """Who is acting, and the item, if they may change it: its owner team, or product ops/admin."""
-    member = member_for(session, user_id)
-    item, team_key = _item(session, item_id)
-    if member.role not in CHANGERS and (member.team_id is None or member.team_id != item.owner_team_id):
-        raise Refused(
-            f"'{esc(item.title)}' belongs to the {team_key} team; only its members or product ops can change it. "
-            "Nothing was changed."
-        )
-    return member, item
-
-
 def _closed_text(item: ChecklistItem) -> str:
     who = f" by {mention(item.checked_by)}" if item.checked_by else ""
     when = f" on {as_utc(item.checked_at):%Y-%m-%d %H:%M} UTC" if item.checked_at else ""
@@ -527,50 +521,52 @@ def _closed_text(item: ChecklistItem) -> str:
 
 
 def _done(session: Session, click: DoneClick) -> Reply:
-    member, item = _authorized(session, click.user_id, click.ref.item_id)
-    if item.status in SATISFYING_STATUSES:
-        # A double click, or a button rendered before someone else closed it: a no-op.
-        return Reply(text=_closed_text(item), response_url=click.response_url)
-    # A stale button (the item changed since the message was posted, e.g. evidence was added)
-    # still means "done": check against the version just read, so a concurrent writer still loses.
-    item_services.check_item(session=session, item_id=item.id, actor=_actor(member), expected_version=item.version)  # type: ignore[arg-type]
+    """Check the item off. A double click, or a button rendered before someone else closed the
+    item, changes nothing and says who closed it."""
+    actor = _actor(member_for(session, click.user_id))
+    try:
+        change = item_services.check_item(session=session, item_id=click.ref.item_id, actor=actor)
+    except IllegalTransition:
+        item, _team = _item(session, click.ref.item_id)
+        if item.status not in SATISFYING_STATUSES:
+            raise
+        return Reply(text=_closed_text(item), response_url=click.response_url)  # waived or n/a already
+    if not change.changed:
+        return Reply(text=_closed_text(change.item), response_url=click.response_url)
     return Reply()
 
 
 def _overflow(session: Session, choice: OverflowChoice) -> Reply:
-    member, item = _authorized(session, choice.user_id, choice.ref.item_id)
+    """Open the modal the choice asks for, if the member may change the item at all (the service
+    that the modal's submission calls decides again, under its lock)."""
+    actor = _actor(member_for(session, choice.user_id))
+    item, team = _item(session, choice.ref.item_id)
+    authorize_item_change(actor, item=f"'{esc(item.title)}'", owner_team_id=item.owner_team_id, owner_team=team)
     if choice.ref.choice is not ItemChoice.EVIDENCE and item.status in SATISFYING_STATUSES:
         return Reply(text=_closed_text(item), response_url=choice.response_url)
     ref = ItemRef(item_id=item.id, version=item.version)
-    modal = item_modal(choice.ref.choice, ref=ref, title=item.title, grants_waiver=member.role in CHANGERS)
+    modal = item_modal(choice.ref.choice, ref=ref, title=item.title, grants_waiver=may_grant_waiver(actor))
     return Reply(view=PendingView(trigger_id=choice.trigger_id, view=modal))
 
 
 def _submit(session: Session, submission: ItemSubmission) -> Reply:
-    member, item = _authorized(session, submission.user_id, submission.ref.item_id)
-    actor = _actor(member)
+    actor = _actor(member_for(session, submission.user_id))
     value = submission.value.strip()
-    item_id: int = item.id  # type: ignore[assignment]
+    item_id = submission.ref.item_id
     if submission.choice is ItemChoice.EVIDENCE:
-        item_services.attach_evidence(session=session, item_id=item_id, url=value, actor=actor)
+        item_details.attach_evidence(session=session, item_id=item_id, url=value, actor=actor)
         return Reply()
-    if len(value) > REASON_MAX:
-        raise InvalidInput("reason", f"must be at most {REASON_MAX} characters")
     if submission.choice is ItemChoice.BLOCK:
-        if item.status is not ItemStatus.BLOCKED:
-            item_services.block_item(session=session, item_id=item_id, actor=actor, reason=value)
+        item_services.block_item(session=session, item_id=item_id, actor=actor, reason=value)
         return Reply()
-    if member.role in CHANGERS:
-        if item.status is not ItemStatus.WAIVED:
-            item_services.waive_item(session=session, item_id=item_id, actor=actor, reason=value)
+    if may_grant_waiver(actor):
+        item_services.waive_item(session=session, item_id=item_id, actor=actor, reason=value)
         return Reply()
     # A team cannot grant its own waiver (a waiver can open a gate): it asks product ops, on the record.
-    item_services.comment_on_item(session=session, item_id=item_id, text=f"Waiver requested: {value}", actor=actor)
-    asked = f"Product ops has been asked to waive *{esc(shorten(item.title, 200))}*."
+    item_details.comment_on_item(session=session, item_id=item_id, text=f"Waiver requested: {value}", actor=actor)
+    title, _team = _item(session, item_id)
+    asked = f"Product ops has been asked to waive *{esc(shorten(title.title, 200))}*."
     return Reply(notice=notice_view("Waiver requested", asked))
-
-
-FEEDBACK_ROLES = frozenset({Role.MEMBER, Role.PRODOPS, Role.ADMIN})  # as the API's feedback route
 
 
 def _feedback_input(error: LaunchdeckError) -> InputId:
@@ -598,7 +594,7 @@ def _feedback_type(value: str) -> FeedbackType:
 
 def _submit_feedback(session: Session, submission: FeedbackSubmission) -> Reply:
     member = member_for(session, submission.user_id)
-    if member.role not in FEEDBACK_ROLES:
+    if member.role not in FEEDBACK_AUTHORS:
         raise Refused(f"your launchdeck role ({member.role.value}) cannot log beta feedback; ask product ops")
     if not submission.severity.isdigit():
         raise InvalidInput("severity", "choose a severity from 1 to 4")

@@ -16,9 +16,11 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from api.app import create_app
-from api.deps import ADMINS, WRITERS, allow
+from api.deps import allow
 from orchestrator.core.actors import Actor
 from orchestrator.core.enums import Role
+from orchestrator.core.policy import ADMINS
+from orchestrator.core.policy import LAUNCH_OPERATORS as WRITERS
 from orchestrator.directory.tokens import create_token, revoke_token
 from tests.api_helpers import (
     Fixtures,

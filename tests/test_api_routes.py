@@ -263,7 +263,7 @@ def test_evidence_rule_and_team_ownership(api):
         ("comment", {"text": "mine now"}),
     ):
         forbidden = api.post(f"/items/{product_item['id']}/{action}", body, role="member", expect=403)
-        assert "owned by team product" in forbidden["detail"]
+        assert "belongs to the product team" in forbidden["detail"]
     assert api.get(f"/items/{product_item['id']}") == product_item  # nothing changed
     assert api.get("/launches/acme-api/audit")["count"] == events_before
 

@@ -164,7 +164,7 @@ def test_six_concurrent_check_offs_pass_the_gate_exactly_once(engine, seeded, ac
     assert len(item_ids) == 6
 
     def checker(item_id):
-        return lambda session: check_item(session=session, item_id=item_id, actor=actor).status
+        return lambda session: check_item(session=session, item_id=item_id, actor=actor).item.status
 
     outcomes = race(engine, [checker(item_id) for item_id in item_ids])
 

@@ -12,8 +12,8 @@ from orchestrator.core.errors import IllegalTransition, InvalidInput, NotFound, 
 from orchestrator.core.models import AuditEvent, ChecklistItem, Gate, Member, Outbox, RegionRollout, Waiver
 from orchestrator.directory.seed import MemberSeed, SeedConfig
 from orchestrator.directory.service import apply_seed
+from orchestrator.items.details import assign_item
 from orchestrator.items.service import (
-    assign_item,
     block_item,
     check_item,
     mark_not_applicable,
@@ -318,7 +318,11 @@ def test_assign_sets_and_clears_the_assignee(seeded, actor):
     assert fresh(seeded, ChecklistItem, item_id)["assignee_id"] == sam.id
     (event,) = audit(seeded, "item.assigned")
     assert (event.before, event.after) == ({"assignee_id": None}, {"assignee_id": sam.id})
-    assert outbox(seeded, "item.assigned")[0].payload == {"item_id": item_id, "assignee_id": sam.id}
+    assert outbox(seeded, "item.assigned")[0].payload == {
+        "item_id": item_id,
+        "assignee_id": sam.id,
+        "actor": actor.name,
+    }
 
     before_item, before_ledger = fresh(seeded, ChecklistItem, item_id), ledger(seeded)
     assign_item(session=seeded, item_id=item_id, assignee_id=sam.id, actor=actor)  # same again

@@ -11,8 +11,9 @@ from orchestrator.core.clock import as_utc
 from orchestrator.core.enums import OutboxStatus
 from orchestrator.core.errors import InvalidInput
 from orchestrator.core.models import AuditEvent, ChecklistItem, Member, Outbox, Region, RegionRollout, Team
+from orchestrator.items.details import assign_item
 from orchestrator.items.reminders import ESCALATION_TOPIC, REMINDER_TOPIC, ReminderRun, queue_overdue_reminders
-from orchestrator.items.service import assign_item, block_item, check_item, mark_not_applicable, waive_item
+from orchestrator.items.service import block_item, check_item, mark_not_applicable, waive_item
 from orchestrator.launches.service import kick_off_launch
 from orchestrator.rollouts.service import halt_region, roll_back_region
 from tests.factories import BASE, item, make_launch

@@ -7,10 +7,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
-from api.deps import ADMINS, READERS, PrincipalDep, SessionDep, allow
+from api.deps import PrincipalDep, SessionDep, allow
 from api.problems import ERROR_RESPONSES
 from api.schemas import MAX_DB_INT, MemberIn, MemberOut, Page, RegionIn, RegionOut, TeamIn, TeamOut
 from orchestrator.core.models import Member, Region, Team
+from orchestrator.core.policy import ADMINS, READERS
 from orchestrator.directory import service as directory
 from orchestrator.directory.queries import list_members, list_regions, list_teams
 

@@ -8,11 +8,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from api.deps import READERS, SessionDep, allow
+from api.deps import SessionDep, allow
 from api.problems import ERROR_RESPONSES
 from api.schemas import MAX_DB_INT, NO_NUL, AuditOut, Page
 from orchestrator.core.clock import as_utc
 from orchestrator.core.models import AuditEvent
+from orchestrator.core.policy import READERS
 from orchestrator.launches.queries import launch_id_for
 from orchestrator.reporting.audit import AuditFilters, list_audit
 

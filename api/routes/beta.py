@@ -21,7 +21,7 @@ from api.beta_schemas import (
     ResolveIn,
     TermsIn,
 )
-from api.deps import ITEM_EDITORS, READERS, WRITERS, PrincipalDep, SessionDep, allow
+from api.deps import PrincipalDep, SessionDep, allow
 from api.problems import ERROR_RESPONSES
 from api.routes.launches import launch_out
 from api.schemas import MAX_DB_INT, NO_NUL, LaunchOut
@@ -35,6 +35,7 @@ from orchestrator.core.clock import as_utc
 from orchestrator.core.enums import EnrollmentVia, Phase
 from orchestrator.core.errors import Forbidden
 from orchestrator.core.models import BetaEnrollment, BetaFeedback
+from orchestrator.core.policy import ITEM_EDITORS, LAUNCH_OPERATORS, READERS
 from orchestrator.launches.queries import launch_detail, launch_id_for
 
 router = APIRouter(responses=ERROR_RESPONSES, tags=["beta"])
@@ -112,7 +113,7 @@ def list_cohorts(slug: str, session: SessionDep) -> list[CohortOut]:
     "/launches/{slug}/beta/cohorts",
     response_model=CohortOut,
     status_code=status.HTTP_201_CREATED,
-    dependencies=[Depends(allow(WRITERS))],
+    dependencies=[Depends(allow(LAUNCH_OPERATORS))],
 )
 def create_cohort(slug: str, body: CohortIn, session: SessionDep, principal: PrincipalDep) -> CohortOut:
     """Open a cohort for one beta phase in one region, with a cap and eligibility rules."""
@@ -130,7 +131,7 @@ def create_cohort(slug: str, body: CohortIn, session: SessionDep, principal: Pri
     return cohort_out(_cohort_view(session, cohort.id))
 
 
-@router.post("/beta/cohorts/{cohort_id}/cap", response_model=CohortOut, dependencies=[Depends(allow(WRITERS))])
+@router.post("/beta/cohorts/{cohort_id}/cap", response_model=CohortOut, dependencies=[Depends(allow(LAUNCH_OPERATORS))])
 def change_cap(cohort_id: Id, body: CapIn, session: SessionDep, principal: PrincipalDep) -> CohortOut:
     """Change the cap; a raised cap lets the longest-waiting accounts in."""
     beta_cohorts.set_cap(session=session, cohort_id=cohort_id, cap=body.cap, actor=principal.actor)
@@ -157,8 +158,8 @@ def enroll(cohort_id: Id, body: EnrollIn, session: SessionDep, principal: Princi
     """Enroll an account (waitlisted when the cohort is full). Invites are prodops' to give;
     members nominate or relay an account's own opt-in. An opted-out account is refused (409).
     Enrolling an account already in or waiting answers its enrollment unchanged."""
-    if body.via == EnrollmentVia.INVITE and principal.role not in WRITERS:
-        names = ", ".join(sorted(role.value for role in WRITERS))
+    if body.via == EnrollmentVia.INVITE and principal.role not in LAUNCH_OPERATORS:
+        names = ", ".join(sorted(role.value for role in LAUNCH_OPERATORS))
         raise Forbidden(f"only prodops invite; nominate instead (via: nomination); allowed roles: {names}")
     row = beta_cohorts.enroll(
         session=session,
@@ -247,7 +248,7 @@ def ranked(
 @router.post(
     "/beta/feedback/{feedback_id}/merge",
     response_model=FeedbackOut,
-    dependencies=[Depends(allow(WRITERS))],
+    dependencies=[Depends(allow(LAUNCH_OPERATORS))],
 )
 def merge(feedback_id: Id, body: MergeIn, session: SessionDep, principal: PrincipalDep) -> FeedbackOut:
     """Fold a duplicate into the report it repeats; answers the report merged into."""
@@ -270,7 +271,9 @@ def resolve(feedback_id: Id, body: ResolveIn, session: SessionDep, principal: Pr
     return feedback_out(row)
 
 
-@router.put("/launches/{slug}/beta/exit-criteria", response_model=LaunchOut, dependencies=[Depends(allow(WRITERS))])
+@router.put(
+    "/launches/{slug}/beta/exit-criteria", response_model=LaunchOut, dependencies=[Depends(allow(LAUNCH_OPERATORS))]
+)
 def put_exit_criteria(slug: str, body: ExitCriteriaIn, session: SessionDep, principal: PrincipalDep) -> LaunchOut:
     """Replace a beta phase's exit criteria on a running launch. Regions not yet past the next
     phase's gate get a beta_exit gate; an empty object clears the criteria and lets waiting regions

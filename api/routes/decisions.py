@@ -6,11 +6,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path
 from sqlmodel import Session
 
-from api.deps import READERS, VOTERS, PrincipalDep, SessionDep, allow
+from api.deps import PrincipalDep, SessionDep, allow
 from api.problems import ERROR_RESPONSES
 from api.schemas import MAX_DB_INT, DecisionLogOut, DecisionOut, VoteIn, WaiverOut
 from orchestrator.core.clock import as_utc
 from orchestrator.core.models import Member
+from orchestrator.core.policy import READERS, VOTERS
 from orchestrator.directory.tokens import Principal
 from orchestrator.gates.approvals import cast_vote
 from orchestrator.launches.queries import launch_id_for

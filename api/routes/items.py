@@ -1,21 +1,22 @@
 """Checklist items: list a launch's items with filters, read one, and every change an owner or
 product ops makes to one (check, uncheck, start, block, n/a, waive, assign, evidence, comment).
 
-Routes stay thin: each calls one orchestrator service (which locks, compare-and-sets, audits and
-queues the notice in one transaction) and answers the item as it is now. A member token may change
-only its own team's items; the 403 names the owning team so the caller knows whom to ask. The rule
-is checked on the service's locked read (`_TeamRule`), so a change costs no read of its own first.
+Routes stay thin: each calls one orchestrator service (which locks, applies the access policy,
+compare-and-sets, audits and queues the notice in one transaction) and answers the item as that
+service left it. Who may change which item is decided by ``orchestrator.core.policy`` on the
+service's locked read, as for every other door; the 403 names the owning team so the caller knows
+whom to ask. The changes that share a shape (uncheck, start, block, n/a, waive, assign, evidence)
+are one table, ``_ITEM_ROUTES``; the check-off has its own route because it runs on the event loop.
 """
 
-from typing import Annotated
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response, status
 from sqlmodel import Session
 
 from api.deps import (
-    ITEM_EDITORS,
-    READERS,
-    WRITERS,
     AsyncSessionDep,
     Credentials,
     PrincipalDep,
@@ -31,6 +32,7 @@ from api.schemas import (
     MAX_DB_INT,
     AssignIn,
     AuditOut,
+    Body,
     CheckIn,
     CommentIn,
     EvidenceIn,
@@ -41,14 +43,15 @@ from api.schemas import (
     VersionIn,
     WaiveIn,
 )
+from orchestrator.core.actors import Actor
 from orchestrator.core.clock import as_utc, utcnow
 from orchestrator.core.enums import ItemStatus, Phase, Role
-from orchestrator.core.errors import Forbidden
-from orchestrator.core.models import ChecklistItem
+from orchestrator.core.policy import ITEM_EDITORS, LAUNCH_OPERATORS, READERS
 from orchestrator.directory.seed import KEY_PATTERN, REGION_PATTERN
-from orchestrator.directory.tokens import Principal
+from orchestrator.items import details as item_details
 from orchestrator.items import service as item_services
-from orchestrator.items.queries import ItemFilters, ItemOwner, ItemView, item_owner, item_view, list_items
+from orchestrator.items.locking import ItemChange
+from orchestrator.items.queries import ItemFilters, ItemView, item_view, list_items
 from orchestrator.launches.queries import launch_id_for
 
 router = APIRouter(responses=ERROR_RESPONSES, tags=["items"])
@@ -82,49 +85,13 @@ def item_out(view: ItemView) -> ItemOut:
     )
 
 
-def _forbidden_unless_own_team(principal: Principal, item_id: int, owner: ItemOwner) -> None:
-    """A member token may change only its own team's items."""
-    if principal.role == Role.MEMBER and owner.owner_team_id != principal.team_id:
-        raise Forbidden(
-            f"checklist item {item_id} ({owner.key}) is owned by team {owner.owner_team}; "
-            "a member token may change only its own team's items"
-        )
-
-
-def _editable(session: SessionDep, principal: Principal, item_id: int) -> ItemOwner:
-    """The item's owner and names, if this caller may change it (for a service that takes no
-    ``authorize``)."""
-    owner = item_owner(session=session, item_id=item_id)
-    _forbidden_unless_own_team(principal, item_id, owner)
-    return owner
-
-
-class _TeamRule:
-    """The team rule as a service's ``authorize``: the service calls it with the item's owner
-    under its row lock, before it checks anything of the item (so a 404 still comes before the
-    403, and the 403 before a stale version's 409); it keeps the names the answer shows."""
-
-    def __init__(self, principal: Principal, item_id: int) -> None:
-        self._principal = principal
-        self._item_id = item_id
-        self._owner: ItemOwner | None = None
-
-    def __call__(self, owner: ItemOwner) -> None:
-        _forbidden_unless_own_team(self._principal, self._item_id, owner)
-        self._owner = owner
-
-    @property
-    def owner(self) -> ItemOwner:
-        assert self._owner is not None, "the service returned without locking the item"
-        return self._owner
-
-
-def _answer(owner: ItemOwner, item: ChecklistItem) -> Response:
+def _answer(change: ItemChange) -> Response:
     """The changed item as the service left it (no re-read), with the names its locked read brought.
 
     Answered as JSON bytes, ready: an `ItemOut` is valid once built, and a route's return value
     would be validated again (for a plain `def` route, in one more thread-pool hop) before being
     serialised."""
+    item, owner = change.item, change.owner
     due = as_utc(item.due_at) if item.due_at is not None else None
     overdue = due is not None and due < utcnow() and not item.status.satisfies_gate
     out = item_out(ItemView(item=item, region=owner.region, owner_team=owner.owner_team, overdue=overdue))
@@ -194,141 +161,127 @@ def _check_off(
     then the service, on one session. It is served there, not in the thread pool like the other
     routes, because it is the request people make all day and costs about half as much this way."""
     principal = credentials.principal(session)
-    rule = _TeamRule(principal, item_id)
-    item = item_services.check_item(
+    change = item_services.check_item(
         session=session,
         item_id=item_id,
         actor=principal.actor,
         evidence_url=body.evidence_url,
         expected_version=expected_version(if_match, body.version),
-        authorize=rule,
     )
-    return _answer(rule.owner, item)
+    return _answer(change)
 
 
-@router.post("/items/{item_id}/uncheck", response_model=ItemOut, dependencies=[Depends(allow(ITEM_EDITORS))])
-def uncheck(
-    item_id: ItemId, body: UncheckIn, session: SessionDep, principal: PrincipalDep, if_match: IfMatch = None
-) -> Response:
-    """Reopen a done, waived or n/a item (its waivers are revoked). A gate it already passed
-    stays passed; the reopening is raised as an alert instead."""
-    rule = _TeamRule(principal, item_id)
-    item = item_services.reopen_item(
-        session=session,
-        item_id=item_id,
-        actor=principal.actor,
-        reason=body.reason,
-        expected_version=expected_version(if_match, body.version),
-        authorize=rule,
+@dataclass(frozen=True)
+class _ItemRoute:
+    """One change to an item, as a route: its path, body, who may call it, and the service call."""
+
+    path: str
+    body: type[Body]
+    roles: frozenset[Role]
+    change: Callable[[Session, int, Actor, Any, int | None], ItemChange]
+    doc: str
+    body_optional: bool = False
+
+
+_ITEM_ROUTES = (
+    _ItemRoute(
+        "uncheck",
+        UncheckIn,
+        ITEM_EDITORS,
+        lambda session, item_id, actor, body, version: item_services.reopen_item(
+            session=session, item_id=item_id, actor=actor, reason=body.reason, expected_version=version
+        ),
+        "Reopen a done, waived or n/a item (its waivers are revoked). A gate it already passed stays "
+        "passed; the reopening is raised as an alert instead.",
+    ),
+    _ItemRoute(
+        "start",
+        VersionIn,
+        ITEM_EDITORS,
+        lambda session, item_id, actor, body, version: item_services.start_item(
+            session=session, item_id=item_id, actor=actor, expected_version=version
+        ),
+        "Mark the item in progress (the body is optional: only a version).",
+        body_optional=True,
+    ),
+    _ItemRoute(
+        "block",
+        ItemReasonIn,
+        ITEM_EDITORS,
+        lambda session, item_id, actor, body, version: item_services.block_item(
+            session=session, item_id=item_id, actor=actor, reason=body.reason, expected_version=version
+        ),
+        "Mark the item blocked and say by what; a blocked blocking item turns the launch red.",
+    ),
+    _ItemRoute(
+        "not-applicable",
+        ItemReasonIn,
+        ITEM_EDITORS,
+        lambda session, item_id, actor, body, version: item_services.mark_not_applicable(
+            session=session, item_id=item_id, actor=actor, reason=body.reason, expected_version=version
+        ),
+        "Mark the item as not applying to this launch, with the reason.",
+    ),
+    _ItemRoute(
+        "waive",
+        WaiveIn,
+        LAUNCH_OPERATORS,
+        lambda session, item_id, actor, body, version: item_services.waive_item(
+            session=session,
+            item_id=item_id,
+            actor=actor,
+            reason=body.reason,
+            expires_at=body.expires_at,
+            expected_version=version,
+        ),
+        "Accept the risk of not doing the item. Product ops and admins only: a team asks for a waiver "
+        "(comment) but does not grant its own, since a waiver can open a gate.",
+    ),
+    _ItemRoute(
+        "assign",
+        AssignIn,
+        ITEM_EDITORS,
+        lambda session, item_id, actor, body, version: item_details.assign_item(
+            session=session, item_id=item_id, assignee_id=body.assignee_id, actor=actor, expected_version=version
+        ),
+        "Give the item to a member (by id), or take it back with null.",
+    ),
+    _ItemRoute(
+        "evidence",
+        EvidenceIn,
+        ITEM_EDITORS,
+        lambda session, item_id, actor, body, version: item_details.attach_evidence(
+            session=session, item_id=item_id, url=body.url, actor=actor, expected_version=version
+        ),
+        "Attach or replace the evidence link without changing the status (same link again: no-op).",
+    ),
+)
+
+
+def _register(route: _ItemRoute) -> None:
+    """Add ``route`` to the router as ``POST /items/{item_id}/<path>``: the body is validated as
+    the route's model (documented in OpenAPI), the caller's role gated, then one service call,
+    which applies the item's access rule under its lock."""
+
+    def endpoint(
+        item_id: ItemId, session: SessionDep, principal: PrincipalDep, body: Any, if_match: IfMatch = None
+    ) -> Response:
+        version = body.version if body is not None else None
+        change = route.change(session, item_id, principal.actor, body, expected_version(if_match, version))
+        return _answer(change)
+
+    endpoint.__annotations__["body"] = route.body | None if route.body_optional else route.body
+    if route.body_optional:
+        endpoint.__defaults__ = (None, None)
+    endpoint.__name__ = route.path.replace("-", "_")
+    endpoint.__doc__ = route.doc
+    router.post(f"/items/{{item_id}}/{route.path}", response_model=ItemOut, dependencies=[Depends(allow(route.roles))])(
+        endpoint
     )
-    return _answer(rule.owner, item)
 
 
-@router.post("/items/{item_id}/start", response_model=ItemOut, dependencies=[Depends(allow(ITEM_EDITORS))])
-def start(
-    item_id: ItemId,
-    session: SessionDep,
-    principal: PrincipalDep,
-    body: VersionIn | None = None,
-    if_match: IfMatch = None,
-) -> Response:
-    """Mark the item in progress (the body is optional: only a version)."""
-    rule = _TeamRule(principal, item_id)
-    item = item_services.start_item(
-        session=session,
-        item_id=item_id,
-        actor=principal.actor,
-        expected_version=expected_version(if_match, body.version if body else None),
-        authorize=rule,
-    )
-    return _answer(rule.owner, item)
-
-
-@router.post("/items/{item_id}/block", response_model=ItemOut, dependencies=[Depends(allow(ITEM_EDITORS))])
-def block(
-    item_id: ItemId, body: ItemReasonIn, session: SessionDep, principal: PrincipalDep, if_match: IfMatch = None
-) -> Response:
-    """Mark the item blocked and say by what; a blocked blocking item turns the launch red."""
-    rule = _TeamRule(principal, item_id)
-    item = item_services.block_item(
-        session=session,
-        item_id=item_id,
-        actor=principal.actor,
-        reason=body.reason,
-        expected_version=expected_version(if_match, body.version),
-        authorize=rule,
-    )
-    return _answer(rule.owner, item)
-
-
-@router.post("/items/{item_id}/not-applicable", response_model=ItemOut, dependencies=[Depends(allow(ITEM_EDITORS))])
-def not_applicable(
-    item_id: ItemId, body: ItemReasonIn, session: SessionDep, principal: PrincipalDep, if_match: IfMatch = None
-) -> Response:
-    """Mark the item as not applying to this launch, with the reason."""
-    rule = _TeamRule(principal, item_id)
-    item = item_services.mark_not_applicable(
-        session=session,
-        item_id=item_id,
-        actor=principal.actor,
-        reason=body.reason,
-        expected_version=expected_version(if_match, body.version),
-        authorize=rule,
-    )
-    return _answer(rule.owner, item)
-
-
-@router.post("/items/{item_id}/waive", response_model=ItemOut, dependencies=[Depends(allow(WRITERS))])
-def waive(
-    item_id: ItemId, body: WaiveIn, session: SessionDep, principal: PrincipalDep, if_match: IfMatch = None
-) -> Response:
-    """Accept the risk of not doing the item. Product ops and admins only: a team asks for a
-    waiver (comment) but does not grant its own, since a waiver can open a gate."""
-    rule = _TeamRule(principal, item_id)
-    item = item_services.waive_item(
-        session=session,
-        item_id=item_id,
-        actor=principal.actor,
-        reason=body.reason,
-        expires_at=body.expires_at,
-        expected_version=expected_version(if_match, body.version),
-        authorize=rule,
-    )
-    return _answer(rule.owner, item)
-
-
-@router.post("/items/{item_id}/assign", response_model=ItemOut, dependencies=[Depends(allow(ITEM_EDITORS))])
-def assign(
-    item_id: ItemId, body: AssignIn, session: SessionDep, principal: PrincipalDep, if_match: IfMatch = None
-) -> Response:
-    """Give the item to a member (by id), or take it back with null."""
-    rule = _TeamRule(principal, item_id)
-    item = item_services.assign_item(
-        session=session,
-        item_id=item_id,
-        assignee_id=body.assignee_id,
-        actor=principal.actor,
-        expected_version=expected_version(if_match, body.version),
-        authorize=rule,
-    )
-    return _answer(rule.owner, item)
-
-
-@router.post("/items/{item_id}/evidence", response_model=ItemOut, dependencies=[Depends(allow(ITEM_EDITORS))])
-def evidence(
-    item_id: ItemId, body: EvidenceIn, session: SessionDep, principal: PrincipalDep, if_match: IfMatch = None
-) -> Response:
-    """Attach or replace the evidence link without changing the status (same link again: no-op)."""
-    rule = _TeamRule(principal, item_id)
-    item = item_services.attach_evidence(
-        session=session,
-        item_id=item_id,
-        url=body.url,
-        actor=principal.actor,
-        expected_version=expected_version(if_match, body.version),
-        authorize=rule,
-    )
-    return _answer(rule.owner, item)
+for _route in _ITEM_ROUTES:
+    _register(_route)
 
 
 @router.post(
@@ -340,6 +293,5 @@ def evidence(
 def comment(item_id: ItemId, body: CommentIn, session: SessionDep, principal: PrincipalDep) -> AuditOut:
     """Leave a note on the item; it is kept in the launch's audit trail (answered as that entry)
     and the owning team is notified. The item itself, and its version, do not change."""
-    _editable(session, principal, item_id)
-    event = item_services.comment_on_item(session=session, item_id=item_id, text=body.text, actor=principal.actor)
+    event = item_details.comment_on_item(session=session, item_id=item_id, text=body.text, actor=principal.actor)
     return audit_out(event)

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, status
 
-from api.deps import READERS, WRITERS, PrincipalDep, SessionDep, allow
+from api.deps import PrincipalDep, SessionDep, allow
 from api.problems import ERROR_RESPONSES
 from api.schemas import (
     CriterionOut,
@@ -23,6 +23,7 @@ from api.schemas import (
 from checklists.instantiate import create_launch_from_templates, load_for_session
 from orchestrator.core.enums import LaunchStatus
 from orchestrator.core.errors import InvalidInput
+from orchestrator.core.policy import LAUNCH_OPERATORS, READERS
 from orchestrator.core.settings import get_settings
 from orchestrator.launches.queries import LaunchDetail, RolloutView, launch_detail, list_launches, rollout_id_for
 from orchestrator.launches.schedule import reschedule_phase
@@ -125,7 +126,7 @@ def list_all(
     "",
     response_model=LaunchOut,
     status_code=status.HTTP_201_CREATED,
-    dependencies=[Depends(allow(WRITERS))],
+    dependencies=[Depends(allow(LAUNCH_OPERATORS))],
 )
 def create(body: LaunchCreate, session: SessionDep, principal: PrincipalDep) -> LaunchOut:
     """Create a launch (draft) with every checklist item its tier, regions and flags call for."""
@@ -154,7 +155,7 @@ def read(slug: str, session: SessionDep) -> LaunchOut:
     return launch_out(launch_detail(session=session, slug=slug))
 
 
-@router.post("/{slug}/kickoff", response_model=LaunchOut, dependencies=[Depends(allow(WRITERS))])
+@router.post("/{slug}/kickoff", response_model=LaunchOut, dependencies=[Depends(allow(LAUNCH_OPERATORS))])
 def kickoff(slug: str, session: SessionDep, principal: PrincipalDep, if_match: IfMatch = None) -> LaunchOut:
     """Start the launch: every region opens the gates of its first phase. Repeating it is harmless."""
     detail = launch_detail(session=session, slug=slug)
@@ -168,7 +169,9 @@ def kickoff(slug: str, session: SessionDep, principal: PrincipalDep, if_match: I
     return launch_out(launch_detail(session=session, slug=slug))
 
 
-@router.post("/{slug}/regions/{region}/reschedule", response_model=LaunchOut, dependencies=[Depends(allow(WRITERS))])
+@router.post(
+    "/{slug}/regions/{region}/reschedule", response_model=LaunchOut, dependencies=[Depends(allow(LAUNCH_OPERATORS))]
+)
 def reschedule(
     slug: str, region: str, body: RescheduleIn, session: SessionDep, principal: PrincipalDep, if_match: IfMatch = None
 ) -> LaunchOut:
@@ -187,7 +190,7 @@ def reschedule(
     return launch_out(launch_detail(session=session, slug=slug))
 
 
-@router.post("/{slug}/regions/{region}/halt", response_model=LaunchOut, dependencies=[Depends(allow(WRITERS))])
+@router.post("/{slug}/regions/{region}/halt", response_model=LaunchOut, dependencies=[Depends(allow(LAUNCH_OPERATORS))])
 def halt(
     slug: str, region: str, body: ReasonIn, session: SessionDep, principal: PrincipalDep, if_match: IfMatch = None
 ) -> LaunchOut:
@@ -203,7 +206,9 @@ def halt(
     return launch_out(launch_detail(session=session, slug=slug))
 
 
-@router.post("/{slug}/regions/{region}/resume", response_model=LaunchOut, dependencies=[Depends(allow(WRITERS))])
+@router.post(
+    "/{slug}/regions/{region}/resume", response_model=LaunchOut, dependencies=[Depends(allow(LAUNCH_OPERATORS))]
+)
 def resume(
     slug: str, region: str, body: ResumeIn, session: SessionDep, principal: PrincipalDep, if_match: IfMatch = None
 ) -> LaunchOut:
@@ -219,7 +224,9 @@ def resume(
     return launch_out(launch_detail(session=session, slug=slug))
 
 
-@router.post("/{slug}/regions/{region}/rollback", response_model=LaunchOut, dependencies=[Depends(allow(WRITERS))])
+@router.post(
+    "/{slug}/regions/{region}/rollback", response_model=LaunchOut, dependencies=[Depends(allow(LAUNCH_OPERATORS))]
+)
 def rollback(
     slug: str, region: str, body: ReasonIn, session: SessionDep, principal: PrincipalDep, if_match: IfMatch = None
 ) -> LaunchOut:

@@ -7,12 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
-from api.deps import WRITERS, PrincipalDep, SessionDep, allow
+from api.deps import PrincipalDep, SessionDep, allow
 from api.problems import ERROR_RESPONSES
 from api.schemas import Body, DbId
 from orchestrator.core.clock import as_utc, utcnow
 from orchestrator.core.enums import OutboxStatus
 from orchestrator.core.outbox import list_outbox, retry_dead
+from orchestrator.core.policy import LAUNCH_OPERATORS
 
 router = APIRouter(responses=ERROR_RESPONSES, tags=["outbox"])
 
@@ -37,7 +38,7 @@ class RetryOut(BaseModel):
     queued: int
 
 
-@router.get("/outbox", response_model=list[OutboxOut], dependencies=[Depends(allow(WRITERS))])
+@router.get("/outbox", response_model=list[OutboxOut], dependencies=[Depends(allow(LAUNCH_OPERATORS))])
 def outbox(
     session: SessionDep,
     status: Annotated[OutboxStatus | None, Query(description="e.g. dead")] = None,
@@ -60,7 +61,7 @@ def outbox(
     ]
 
 
-@router.post("/outbox/retry", response_model=RetryOut, dependencies=[Depends(allow(WRITERS))])
+@router.post("/outbox/retry", response_model=RetryOut, dependencies=[Depends(allow(LAUNCH_OPERATORS))])
 def retry(body: RetryIn, session: SessionDep, principal: PrincipalDep) -> RetryOut:
     """Put dead intents back in the queue; workers deliver them on their next pass."""
     return RetryOut(queued=retry_dead(session, outbox_ids=body.ids, now=utcnow(), actor=principal.actor))

@@ -4,10 +4,11 @@ phase dates that slipped. A fixed number of queries however many launches are ac
 
 from fastapi import APIRouter, Depends
 
-from api.deps import READERS, SessionDep, allow
+from api.deps import SessionDep, allow
 from api.problems import ERROR_RESPONSES
 from api.schemas import LaunchRollupOut, RegionRollupOut, RollupOut, SlipOut, TeamReadinessOut
 from orchestrator.core.clock import utcnow
+from orchestrator.core.policy import READERS
 from orchestrator.reporting.digest import build_leadership_digest
 from orchestrator.reporting.rag import Rag
 from orchestrator.reporting.readiness import phase_slips, team_readiness

@@ -35,7 +35,7 @@ class Principal:
 
     @property
     def actor(self) -> Actor:
-        return Actor(name=self.name, source=Source.API, member_id=self.member_id)
+        return Actor(name=self.name, source=Source.API, member_id=self.member_id, role=self.role, team_id=self.team_id)
 
 
 def _digest(secret: str) -> str:

@@ -1,0 +1,88 @@
+"""Who may do what: every access rule of launchdeck, in one place.
+
+Every door (the HTTP API, Slack, the CLI, the web console) authenticates a person, turns them
+into an ``Actor`` carrying their role and team, and passes it to the service; the service asks
+this module under its own lock, so a rule is decided once, on the row it is about to change, and
+means the same whichever door a change came through. Refusals are ``Forbidden`` with a sentence
+that says who may do it instead.
+
+Roles (see README "HTTP API"):
+
+- ``admin``: everything, including the directory;
+- ``prodops``: run launches (create, kick off, reschedule, halt, resume, roll back), change any
+  item, grant waivers, vote, run beta cohorts;
+- ``member``: read; change the items its own team owns; log beta feedback;
+- ``approver``: read; vote;
+- ``leadership``: read.
+
+Launchdeck's own processes (flows, the system, the server operator's CLI) act with no role and
+are trusted; an actor from a people's door without a role is refused, so a door that forgot to
+authenticate can never act as launchdeck itself.
+"""
+
+from orchestrator.core.actors import Actor
+from orchestrator.core.enums import Role, Source
+from orchestrator.core.errors import Forbidden
+
+READERS = frozenset(Role)
+LAUNCH_OPERATORS = frozenset({Role.ADMIN, Role.PRODOPS})
+ITEM_EDITORS = frozenset({Role.ADMIN, Role.PRODOPS, Role.MEMBER})
+VOTERS = frozenset({Role.ADMIN, Role.PRODOPS, Role.APPROVER})
+FEEDBACK_AUTHORS = frozenset({Role.ADMIN, Role.PRODOPS, Role.MEMBER})
+ADMINS = frozenset({Role.ADMIN})
+
+_TRUSTED_SOURCES = frozenset({Source.FLOW, Source.SYSTEM, Source.CLI})
+
+
+def is_trusted(actor: Actor) -> bool:
+    """Launchdeck itself, or the operator at the server's terminal: no role to check."""
+    return actor.role is None and actor.source in _TRUSTED_SOURCES
+
+
+def _role_of(actor: Actor) -> Role:
+    if actor.role is None:
+        raise Forbidden(f"{actor.name} came through {actor.source.value} without a role; sign in first")
+    return actor.role
+
+
+def allowed_roles_text(roles: frozenset[Role]) -> str:
+    return ", ".join(sorted(role.value for role in roles))
+
+
+def require_role(actor: Actor, roles: frozenset[Role]) -> None:
+    """The role gate of a whole operation (a route, a Slack command, a page's form)."""
+    if is_trusted(actor):
+        return
+    role = _role_of(actor)
+    if role not in roles:
+        raise Forbidden(f"role {role.value} may not do this; allowed roles: {allowed_roles_text(roles)}")
+
+
+def may_change_item(actor: Actor, *, owner_team_id: int) -> bool:
+    """An item's own team (members of it) and product ops or admins may change it."""
+    if is_trusted(actor):
+        return True
+    role = actor.role
+    if role in LAUNCH_OPERATORS:
+        return True
+    return role is Role.MEMBER and actor.team_id is not None and actor.team_id == owner_team_id
+
+
+def authorize_item_change(actor: Actor, *, item: str, owner_team_id: int, owner_team: str) -> None:
+    """Refuse a change to an item of another team (``item`` names it in the refusal)."""
+    if not may_change_item(actor, owner_team_id=owner_team_id):
+        raise Forbidden(
+            f"{item} belongs to the {owner_team} team; only its members, product ops and admins may change it"
+        )
+
+
+def may_grant_waiver(actor: Actor) -> bool:
+    """A waiver can open a gate, so a team asks for one but only product ops or admins grant it."""
+    return is_trusted(actor) or actor.role in LAUNCH_OPERATORS
+
+
+def authorize_waiver(actor: Actor) -> None:
+    if not may_grant_waiver(actor):
+        raise Forbidden(
+            "only product ops and admins grant waivers (a waiver can open a gate); ask them with a comment on the item"
+        )
