@@ -20,7 +20,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from notifications.ids import ActionId, InputId
-from notifications.render import shorten
+from notifications.mrkdwn import shorten
 from orchestrator.core.enums import BETA_PHASES, FeedbackType, Phase
 
 TEXT_MAX = 3000  # Slack's plain_text_input limit (the service allows more; Slack cannot send it)

@@ -10,12 +10,16 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from notifications import blocks
-from notifications.beta_blocks import GuardrailAlert, beta_digest, guardrail_alert
-from notifications.blocks import Message
-from notifications.snapshots import (
+from notifications.messages.beta import beta_digest, guardrail_alert
+from notifications.messages.digest import leadership_digest
+from notifications.messages.items import gate_opened
+from notifications.messages.layout import Message
+from notifications.messages.region_events import region_event
+from notifications.messages.reminders import overdue_reminder
+from notifications.messages.snapshots import (
     DigestMessage,
     GateOpenedMessage,
+    GuardrailAlert,
     ItemLine,
     OverdueReminderMessage,
     RegionEventKind,
@@ -149,7 +153,7 @@ def gate_envelopes(session: Session, *, rollout_id: int, phase: Phase) -> list[E
             timezone=region.timezone,
             exit_criteria=exit_criteria,
         )
-        parts = blocks.gate_opened(message)
+        parts = gate_opened(message)
         envelopes.append(
             Envelope(
                 destination=Destination(channel=team.slack_channel or region.slack_channel),
@@ -194,7 +198,7 @@ def event_envelope(session: Session, *, row: Outbox, kind: RegionEventKind) -> E
         timezone=region.timezone,
     )
     return Envelope(
-        destination=Destination(channel=region.slack_channel), messages=[blocks.region_event(message)], kind=row.topic
+        destination=Destination(channel=region.slack_channel), messages=[region_event(message)], kind=row.topic
     )
 
 
@@ -225,13 +229,13 @@ def reminder_envelope(session: Session, *, row: Outbox, now: datetime) -> Envelo
     else:
         team = session.get(Team, item.owner_team_id)
         destination = Destination(channel=(team.slack_channel if team else None) or region.slack_channel)
-    return Envelope(destination=destination, messages=[blocks.overdue_reminder(message)], kind=row.topic)
+    return Envelope(destination=destination, messages=[overdue_reminder(message)], kind=row.topic)
 
 
 def digest_envelope(*, digest: Digest, channel: str) -> Envelope:
     return Envelope(
         destination=Destination(channel=channel),
-        messages=blocks.leadership_digest(DigestMessage(digest=digest)),
+        messages=leadership_digest(DigestMessage(digest=digest)),
         kind=DIGEST_TOPIC,
     )
 

@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from notifications import composer
-from notifications.blocks import Message
 from notifications.composer import Envelope
+from notifications.messages.layout import Message
 from notifications.transport import DeliveryFailed, DeliveryMarker, MessageRef, Transport
 from orchestrator.beta.digest import build_beta_digest
 from orchestrator.core.clock import as_utc

@@ -52,8 +52,8 @@ from notifications.beta_slack import (
     parse_submission,
 )
 from notifications.ids import ActionId, InputId, ItemChoice, ItemChoiceRef, ItemRef
-from notifications.render import escape_mrkdwn as esc
-from notifications.render import exit_criteria_mrkdwn, fit_mrkdwn, mention, phase_label, shorten
+from notifications.mrkdwn import escape_mrkdwn as esc
+from notifications.mrkdwn import exit_criteria_mrkdwn, fit_mrkdwn, mention, phase_label, shorten
 from orchestrator.beta.feedback import submit_feedback
 from orchestrator.core.actors import Actor
 from orchestrator.core.clock import as_utc

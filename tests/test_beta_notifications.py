@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 from freezegun import freeze_time
 from sqlmodel import select
 
-from notifications.beta_blocks import GuardrailAlert, beta_digest, guardrail_alert
-from notifications.blocks import MAX_BLOCKS
 from notifications.dispatcher import dispatch_notifications
+from notifications.messages.beta import beta_digest, guardrail_alert
+from notifications.messages.layout import MAX_BLOCKS
+from notifications.messages.snapshots import GuardrailAlert
 from notifications.slack_transport import SlackTransport
 from orchestrator.beta.digest import BetaDigest, BetaLaunchDigest, build_beta_digest, queue_beta_digest
 from orchestrator.beta.feedback import submit_feedback

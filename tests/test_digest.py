@@ -13,8 +13,8 @@ from sqlmodel import Session
 
 from api.schemas import RegionRollupOut
 from flows.scheduled import digest_markdown
-from notifications.blocks import leadership_digest
-from notifications.snapshots import DigestMessage
+from notifications.messages.digest import leadership_digest
+from notifications.messages.snapshots import DigestMessage
 from orchestrator.beta.criteria import set_exit_criteria
 from orchestrator.core.enums import ExitMetric, GateStatus, Phase, RolloutState
 from orchestrator.core.errors import InvalidInput

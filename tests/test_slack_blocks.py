@@ -8,21 +8,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from slack_sdk.models.blocks import Block
 
-from notifications.blocks import (
-    FAILURE_MARKER,
-    MAX_BLOCKS,
-    Message,
-    gate_opened,
-    item_blocks,
-    item_checked,
-    leadership_digest,
-    overdue_reminder,
-    region_event,
-    splice_item,
-)
 from notifications.ids import ActionId, ItemChoice, ItemChoiceRef, ItemRef
-from notifications.render import escape_mrkdwn, fit_mrkdwn, render
-from notifications.snapshots import (
+from notifications.messages.digest import leadership_digest
+from notifications.messages.items import gate_opened, item_blocks, item_checked, splice_item
+from notifications.messages.layout import MAX_BLOCKS, Message
+from notifications.messages.region_events import FAILURE_MARKER, region_event
+from notifications.messages.reminders import overdue_reminder
+from notifications.messages.snapshots import (
     DigestMessage,
     GateOpenedMessage,
     ItemCheckedMessage,
@@ -31,6 +23,8 @@ from notifications.snapshots import (
     RegionEventKind,
     RegionEventMessage,
 )
+from notifications.messages.templating import render
+from notifications.mrkdwn import escape_mrkdwn, fit_mrkdwn
 from orchestrator.core.enums import ItemStatus, Phase, RolloutState
 from orchestrator.reporting.digest import Digest, LaunchDigest
 from orchestrator.reporting.rag import Rag, RegionDigest

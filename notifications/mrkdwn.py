@@ -1,21 +1,17 @@
-"""Jinja2 rendering of the human-readable parts of messages (section texts, headers, fallbacks).
+"""Slack mrkdwn text helpers shared by what we post and what we answer: escaping, shortening,
+links, mentions, times and phase labels.
 
-Wording lives in ``templates/*.j2`` so it can be changed without touching Block Kit structure.
-The environment is strict (a missing variable is an error, not an empty string, so a renamed
-snapshot field fails the tests instead of posting a blank) and does not autoescape: Slack's
-mrkdwn is not HTML. Every user-provided value in a mrkdwn template goes through the ``mrkdwn``
-filter, which escapes exactly the three characters Slack asks apps to escape (&, <, >); that
-also stops a title such as ``<!channel>`` from pinging a whole channel.
+Every user-provided value in a mrkdwn text goes through ``escape_mrkdwn``, which escapes exactly
+the three characters Slack asks apps to escape (&, <, >); that also stops a title such as
+``<!channel>`` from pinging a whole channel. The Jinja2 templates use these as filters
+(``notifications.messages.templating``).
 """
 
 import re
 from collections.abc import Iterable
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from orchestrator.core.enums import Phase
 from orchestrator.gates.beta_exit import CriterionStatus
@@ -99,29 +95,3 @@ def exit_criteria_mrkdwn(statuses: Iterable[CriterionStatus]) -> str:
     way the digest and ``/launch status`` show why a region waits at its gate."""
     marks = {True: ":white_check_mark:", False: ":x:"}
     return ", ".join(f"{marks[status.met]} {escape_mrkdwn(status.label)}" for status in statuses)
-
-
-def environment() -> Environment:
-    env = Environment(
-        loader=PackageLoader("notifications", "templates"),
-        undefined=StrictUndefined,
-        autoescape=False,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=False,
-    )
-    env.filters.update(
-        mrkdwn=escape_mrkdwn,
-        shorten=shorten,
-        mention=mention,
-        link=link,
-        when=when,
-        phase=phase_label,
-        exit_criteria=exit_criteria_mrkdwn,
-    )
-    return env
-
-
-def render(name: str, **context: Any) -> str:
-    """Render ``templates/<name>.j2`` and strip surrounding whitespace."""
-    return environment().get_template(f"{name}.j2").render(**context).strip()

@@ -1,9 +1,9 @@
 """What the Block Kit builders are given: frozen, already-loaded snapshots of the domain.
 
-Builders never touch the database (DESIGN.md), so whoever delivers a notification (the Outbox
-dispatcher) reads the rows once, fills these in and hands them over. That keeps the builders
-pure and testable as data, and makes every message a function of what was true when the
-intent was delivered. Times are aware UTC; ``timezone`` names the region's zone, used only to
+Builders never touch the database (DESIGN.md), so whoever delivers a notification (the Outbox's
+composer, ``notifications.delivery.composer``) reads the rows once, fills these in and hands them
+over. That keeps the builders pure and testable as data, and makes every message a function of
+what was true when the intent was delivered. Times are aware UTC; ``timezone`` names the region's zone, used only to
 display due dates the way the region's team reads them.
 """
 
@@ -133,3 +133,19 @@ class DigestMessage:
 
     digest: Digest
     dashboard_url: str | None = None
+
+
+@dataclass(frozen=True)
+class GuardrailAlert:
+    """The beta guardrail halted a region on a severity-1 report: where, at what exposure, and
+    what the account reported (from the outbox row's payload)."""
+
+    launch: str
+    region: str
+    phase: str
+    percent: int
+    account: str
+    text: str
+    link: str | None
+    feedback_id: int
+    owner: str

@@ -1,41 +1,27 @@
-"""Block Kit builders for beta programs: the guardrail alert and the weekly feedback digest.
+"""Beta program messages: the guardrail's halt alert and the weekly feedback digest.
 
-Pure functions from snapshots to messages, built with the same validated helpers as
-``notifications.blocks`` (so Slack's limits fail here, in tests) and split into several messages
-when long: every launch's list is shown whole, never cut.
+Pure functions from snapshots to messages, built with the shared validated layout (so Slack's
+limits fail here, in tests) and split into several messages when long: every launch's list is
+shown whole, never cut.
 """
 
-from dataclasses import dataclass
-
-from notifications.blocks import (
+from notifications.messages.layout import (
+    SECTION_TEXT_MAX,
     Blocks,
     Message,
-    _context,
-    _header,
-    _pack,
-    _paginate,
-    _section,
+    context_block,
+    header_block,
+    pack,
+    paginate,
+    section_block,
 )
-from notifications.render import escape_mrkdwn as esc
-from notifications.render import link, phase_label, shorten
+from notifications.messages.snapshots import GuardrailAlert
+from notifications.mrkdwn import escape_mrkdwn as esc
+from notifications.mrkdwn import link, phase_label, shorten
 from orchestrator.beta.digest import BetaDigest, BetaLaunchDigest
 from orchestrator.beta.scoring import RankedFeedback
 
 _SEVERITY_ICONS = {1: ":red_circle:", 2: ":large_orange_circle:", 3: ":large_yellow_circle:", 4: ":white_circle:"}
-SECTION_TEXT_MAX = 3000
-
-
-@dataclass(frozen=True)
-class GuardrailAlert:
-    launch: str
-    region: str
-    phase: str
-    percent: int
-    account: str
-    text: str
-    link: str | None
-    feedback_id: int
-    owner: str
 
 
 def guardrail_alert(alert: GuardrailAlert) -> Message:
@@ -48,7 +34,11 @@ def guardrail_alert(alert: GuardrailAlert) -> Message:
         f"Ramp stopped at {alert.percent}% of {phase_label(alert.phase)}. Owner: {esc(alert.owner)}. "
         f"Resolve or downgrade the report, then resume: `launchdeck`, the API or the dashboard."
     )
-    blocks = [_header(title), _section(report, block_id=f"guardrail:{alert.feedback_id}"), _context(details)]
+    blocks = [
+        header_block(title),
+        section_block(report, block_id=f"guardrail:{alert.feedback_id}"),
+        context_block(details),
+    ]
     return Message(text=f"{alert.launch} halted in {alert.region}: severity-1 beta feedback", blocks=blocks)
 
 
@@ -65,27 +55,27 @@ def _launch_blocks(launch: BetaLaunchDigest) -> Blocks:
     summary = f"*{esc(launch.name)}* (`{launch.slug}`) · {launch.open_reports} open"
     if launch.open_severity_1:
         summary += f" · :red_circle: {launch.open_severity_1} severity 1"
-    blocks = [_section(summary, block_id=f"beta:{launch.slug}")]
-    for number, text in enumerate(_pack([_line(row) for row in launch.top], SECTION_TEXT_MAX), start=1):
-        blocks.append(_section(text, block_id=f"beta:{launch.slug}:top:{number}"))
+    blocks = [section_block(summary, block_id=f"beta:{launch.slug}")]
+    for number, text in enumerate(pack([_line(row) for row in launch.top], SECTION_TEXT_MAX), start=1):
+        blocks.append(section_block(text, block_id=f"beta:{launch.slug}:top:{number}"))
     return blocks
 
 
 def beta_digest(digest: BetaDigest) -> list[Message]:
     """Each launch's top reports (severity x frequency x reach), most severity-1 launches first."""
     groups = [_launch_blocks(launch) for launch in digest.launches]
-    chunks = _paginate(groups, reserved_blocks=2) if groups else [[]]
+    chunks = paginate(groups, reserved_blocks=2) if groups else [[]]
     messages = []
     for index, chunk in enumerate(chunks, start=1):
         part = f" ({index}/{len(chunks)})" if len(chunks) > 1 else ""
         blocks = [
-            _header(f"Beta feedback, week {digest.week}{part}"),
-            _context(
+            header_block(f"Beta feedback, week {digest.week}{part}"),
+            context_block(
                 f"{len(digest.launches)} launch(es) with open feedback · ranked by severity x frequency x reach",
                 block_id=f"beta-digest:part:{index}",
             ),
         ]
-        body = [block for group in chunk for block in group] or [_section("_No open beta feedback._")]
+        body = [block for group in chunk for block in group] or [section_block("_No open beta feedback._")]
         blocks.extend(body)
         messages.append(Message(text=f"Beta feedback, week {digest.week}{part}", blocks=blocks))
     return messages
