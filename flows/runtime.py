@@ -7,8 +7,8 @@ from functools import lru_cache
 from sqlalchemy import Engine
 
 from flows.targets import target_from_settings
-from notifications.factory import transport_from_settings
-from notifications.transport import Transport
+from notifications.delivery.factory import transport_from_settings
+from notifications.delivery.transport import Transport
 from orchestrator.core.actors import Actor
 from orchestrator.core.db import make_engine
 from orchestrator.core.enums import Source

@@ -20,7 +20,7 @@ from prefect.events.worker import EventsWorker
 from flows import runtime
 from flows.events import publish_outbox_events
 from flows.rollout import advance_region
-from notifications.dispatcher import dispatch_notifications
+from notifications.delivery.slack_delivery import dispatch_notifications
 from orchestrator.core.clock import utcnow
 from orchestrator.core.db import session_scope
 from orchestrator.core.settings import get_settings

@@ -375,7 +375,7 @@ class WebhookResponder:
 def view_opener_from_settings(settings: Settings) -> ViewOpener:
     """The Slack transport when a bot token is set and it can open views; otherwise a logger."""
     if settings.slack_bot_token is not None:
-        from notifications.slack_transport import SlackTransport
+        from notifications.delivery.slack_transport import SlackTransport
 
         transport = SlackTransport.from_settings(settings)
         if isinstance(transport, ViewOpener):

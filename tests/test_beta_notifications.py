@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 from freezegun import freeze_time
 from sqlmodel import select
 
-from notifications.dispatcher import dispatch_notifications
+from notifications.delivery.slack_delivery import dispatch_notifications
+from notifications.delivery.slack_transport import SlackTransport
 from notifications.messages.beta import beta_digest, guardrail_alert
 from notifications.messages.layout import MAX_BLOCKS
 from notifications.messages.snapshots import GuardrailAlert
-from notifications.slack_transport import SlackTransport
 from orchestrator.beta.digest import BetaDigest, BetaLaunchDigest, build_beta_digest, queue_beta_digest
 from orchestrator.beta.feedback import submit_feedback
 from orchestrator.beta.scoring import RankedFeedback
@@ -161,7 +161,7 @@ def test_the_guardrail_alert_survives_hostile_text():
 
 
 def test_the_gate_message_shows_each_exit_criterion_with_value_and_threshold(seeded, actor):
-    from notifications.composer import gate_envelopes
+    from notifications.delivery.composer import gate_envelopes
     from orchestrator.core.enums import ExitMetric
     from orchestrator.core.models import RegionRollout
     from orchestrator.launches.service import create_launch

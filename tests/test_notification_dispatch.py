@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import col, select
 
-from notifications.console_transport import ConsoleTransport
-from notifications.dispatcher import _envelopes, dispatch_notifications
-from notifications.slack_transport import SlackTransport
-from notifications.transport import DeliveryMarker
+from notifications.delivery.console_transport import ConsoleTransport
+from notifications.delivery.slack_delivery import _envelopes, dispatch_notifications
+from notifications.delivery.slack_transport import SlackTransport
+from notifications.delivery.transport import DeliveryMarker
 from orchestrator.core.enums import OutboxStatus
 from orchestrator.core.models import ChecklistItem, Outbox, SlackMessage
 from orchestrator.core.outbox import claim_outbox
@@ -242,7 +242,7 @@ def test_slack_failing_30_percent_of_calls_then_recovering_delivers_every_notifi
     """Three launches' gate messages and check-off edits go out while a seeded 30% of Slack's answers
     are 429s, 500s or no answer at all; once Slack recovers, every intent is sent, each message was
     posted exactly once, and what Slack shows is what the database says now."""
-    from notifications import composer
+    from notifications.delivery import composer
 
     seed = int(os.environ.get("FLAKY_SEED", "20261128"))
     print(f"fake Slack failure seed: {seed}")

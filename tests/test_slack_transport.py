@@ -11,9 +11,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from notifications.console_transport import ConsoleTransport
-from notifications.slack_transport import SlackTransport
-from notifications.transport import DeliveryFailed, DeliveryMarker, MessageRef, Transport
+from notifications.delivery.console_transport import ConsoleTransport
+from notifications.delivery.slack_transport import SlackTransport
+from notifications.delivery.transport import DeliveryFailed, DeliveryMarker, MessageRef, Transport
 from orchestrator.core.errors import ConfigError, LaunchdeckError
 from orchestrator.core.settings import Settings
 from tests.fake_slack import TOKEN, FakeSlack, Reply, fake_slack  # noqa: F401  (fixture)
@@ -377,7 +377,7 @@ def test_a_marker_of_another_part_or_an_older_message_is_not_a_match(transport, 
 
 
 def test_finding_pages_through_a_busy_channel(transport, fake_slack, monkeypatch):  # noqa: F811
-    import notifications.slack_transport as slack_transport
+    import notifications.delivery.slack_transport as slack_transport
 
     monkeypatch.setattr(slack_transport, "HISTORY_PAGE_SIZE", 2)
     since = datetime.now(UTC) - timedelta(minutes=1)

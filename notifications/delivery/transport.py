@@ -1,9 +1,9 @@
 """The seam between "what to say" and "how it reaches Slack".
 
-The dispatcher delivers Outbox intents through a ``Transport`` and never touches slack_sdk itself,
-so the same delivery code runs against real Slack, the console (no Slack configured) or a fake in
-tests. A transport either returns a ``MessageRef`` or raises ``DeliveryFailed``: nothing else
-escapes, so the dispatcher has exactly one failure path to reason about (retry later, or park).
+The Outbox delivery (``slack_delivery``) sends intents through a ``Transport`` and never touches
+slack_sdk itself, so the same delivery code runs against real Slack, the console (no Slack
+configured) or a fake in tests. A transport either returns a ``MessageRef`` or raises ``DeliveryFailed``: nothing else
+escapes, so delivery has exactly one failure path to reason about (retry later, or park).
 """
 
 from collections.abc import Mapping
@@ -66,7 +66,7 @@ class DeliveryMarker:
 
 
 class DeliveryFailed(LaunchdeckError):
-    """A message could not be delivered; ``retryable`` tells the dispatcher whether to try again.
+    """A message could not be delivered; ``retryable`` tells the Outbox delivery whether to try again.
 
     - ``retryable=True``: Slack was rate limiting, failing or unreachable even after the client's
       own retries. Try again later (not before ``retry_after`` seconds when given).
@@ -74,7 +74,7 @@ class DeliveryFailed(LaunchdeckError):
       app not invited, bad token, missing scope, malformed message). ``reason`` says what to do.
     - ``maybe_delivered=True``: the request reached Slack but no answer came back (a read timeout
       or a dropped connection while posting). Slack may have posted the message, and we do not know
-      its ts. The dispatcher must decide knowingly (retry and risk a duplicate, or park for a
+      its ts. The delivery must decide knowingly (retry and risk a duplicate, or park for a
       person) instead of silently posting twice.
     """
 
@@ -108,7 +108,7 @@ class DeliveryFailed(LaunchdeckError):
 class Transport(Protocol):
     """Posts, updates and opens DMs. Implementations: Slack, console, test doubles.
 
-    Every method is keyword-only so call sites read unambiguously in the dispatcher, and every
+    Every method is keyword-only so call sites read unambiguously in the Outbox delivery, and every
     failure is a ``DeliveryFailed``.
     """
 

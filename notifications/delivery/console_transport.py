@@ -1,8 +1,8 @@
 """A transport for running without Slack: messages go to the log and stay in memory.
 
-The embedded default (no bot token configured) must still work end to end: the dispatcher
-delivers, refs get stored, check-offs update messages in place. This transport makes that path
-real and visible: a readable rendering in the log for the person at the terminal, and the last
+The embedded default (no bot token configured) must still work end to end: the Outbox delivery
+(``slack_delivery``) delivers, refs get stored, check-offs update messages in place. This
+transport makes that path real and visible: a readable rendering in the log for the person at the terminal, and the last
 messages kept for the dashboard and for tests to assert on.
 """
 
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .transport import DeliveryMarker, MessageRef
+from notifications.delivery.transport import DeliveryMarker, MessageRef
 
 _MAX_LINE = 160
 

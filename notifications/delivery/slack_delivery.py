@@ -1,4 +1,4 @@
-"""Delivering queued notification intents: each outbox row becomes its Slack messages once.
+"""Slack delivery of queued notification intents: each outbox row becomes its Slack messages once.
 
 Every message part is recorded (channel + ts) as soon as Slack accepts it, so a retry of the same
 intent updates what was already posted instead of posting twice; a check-off edits the gate
@@ -12,10 +12,10 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from notifications import composer
-from notifications.composer import Envelope
+from notifications.delivery import composer
+from notifications.delivery.composer import Envelope
+from notifications.delivery.transport import DeliveryFailed, DeliveryMarker, MessageRef, Transport
 from notifications.messages.layout import Message
-from notifications.transport import DeliveryFailed, DeliveryMarker, MessageRef, Transport
 from orchestrator.beta.digest import build_beta_digest
 from orchestrator.core.clock import as_utc
 from orchestrator.core.enums import Phase

@@ -1,9 +1,9 @@
 """Which transport delivers: real Slack when a bot token and signing secret are set, otherwise the
 console, so the embedded default works with no Slack at all."""
 
-from notifications.console_transport import ConsoleTransport
-from notifications.slack_transport import SlackTransport
-from notifications.transport import Transport
+from notifications.delivery.console_transport import ConsoleTransport
+from notifications.delivery.slack_transport import SlackTransport
+from notifications.delivery.transport import Transport
 from orchestrator.core.settings import Settings
 
 
