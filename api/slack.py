@@ -7,7 +7,7 @@ Order of work in every endpoint, and why:
    ``LAUNCHDECK_SLACK_SIGNING_SECRET``, *before* anything is parsed: a forged or replayed request
    (401) never reaches a parser or a service. Without a secret nothing can be verified, so the
    endpoints answer 503 naming the variable to set instead of trusting anyone.
-2. Parse into a typed request (``notifications.interactions``); a body we did not render is a 400.
+2. Parse into a typed request (``notifications.inbound.parsing``); a body we did not render is a 400.
 3. Answer within Slack's three seconds (issue #6). Clicks (``block_actions``: the Done button, an
    overflow choice) are answered with an empty 200 right here, because Slack ignores the body of
    that answer anyway: their work (the check-off transaction, then the ephemeral refusal or
@@ -35,24 +35,19 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import get_engine
 from api.problems import problem
-from notifications.interactions import (
-    DoneClick,
-    Interaction,
-    MalformedPayload,
-    OverflowChoice,
-    Reply,
+from notifications.inbound.commands import handle_command
+from notifications.inbound.follow_ups import (
     Responder,
     ViewOpener,
     WebhookResponder,
-    handle_command,
-    handle_interaction,
-    parse_command,
-    parse_event,
-    parse_interaction,
     run_quietly,
     view_opener_from_settings,
 )
-from notifications.signing import BadSignature, verify_slack_request
+from notifications.inbound.parsing import MalformedPayload, parse_command, parse_event, parse_interaction
+from notifications.inbound.replies import Reply
+from notifications.inbound.requests import DoneClick, Interaction, OverflowChoice
+from notifications.inbound.routing import handle_interaction
+from notifications.inbound.signing import BadSignature, verify_slack_request
 from orchestrator.core.settings import get_settings
 
 log = logging.getLogger("launchdeck.api.slack")

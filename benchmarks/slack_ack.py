@@ -32,7 +32,7 @@ from benchmarks._harness import machine, percentile, table, throwaway_postgres, 
 from benchmarks._rawload import HttpRequest, LoadResult, RequestFactory, load
 from benchmarks._seed import ACTOR, gated_launch, seed_directory
 from notifications.ids import ActionId, ItemRef
-from notifications.signing import slack_signature
+from notifications.inbound.signing import slack_signature
 from orchestrator.core.db import make_engine
 from orchestrator.core.enums import ItemStatus, Role
 from orchestrator.core.models import ChecklistItem

@@ -60,6 +60,20 @@ class InputId(StrEnum):
     FEEDBACK_LINK = "feedback_link"
 
 
+# Each overflow choice's modal: the ``callback_id`` its submission comes back with, and the one
+# input it asks for (a reason, or the evidence URL).
+ITEM_SUBMIT_ACTIONS = {
+    ItemChoice.WAIVE: ActionId.WAIVE_SUBMIT,
+    ItemChoice.EVIDENCE: ActionId.EVIDENCE_SUBMIT,
+    ItemChoice.BLOCK: ActionId.BLOCK_SUBMIT,
+}
+ITEM_INPUTS = {
+    ItemChoice.WAIVE: InputId.WAIVE_REASON,
+    ItemChoice.EVIDENCE: InputId.EVIDENCE_URL,
+    ItemChoice.BLOCK: InputId.BLOCKED_REASON,
+}
+
+
 class _Ref(BaseModel):
     """A compact, frozen JSON reference; ``from_value`` is the only way a payload value becomes one."""
 

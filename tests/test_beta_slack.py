@@ -11,9 +11,10 @@ from sqlmodel import Session, select
 
 import api.app
 from api.slack import get_responder, get_view_opener
-from notifications.beta_slack import FeedbackOpen, FeedbackSubmission, feedback_modal
 from notifications.ids import ActionId, InputId
-from notifications.interactions import CommandKind, parse_command, parse_interaction
+from notifications.inbound.modals import feedback_modal
+from notifications.inbound.parsing import parse_command, parse_interaction
+from notifications.inbound.requests import CommandKind, FeedbackOpen, FeedbackSubmission
 from orchestrator.core.enums import FeedbackType, Role, Source
 from orchestrator.core.models import AuditEvent, BetaFeedback
 from orchestrator.core.settings import reset_settings

@@ -27,17 +27,9 @@ from sqlmodel import Session, select
 import api.app
 from api.slack import get_responder, get_view_opener
 from notifications.ids import ActionId, InputId, ItemChoice, ItemChoiceRef, ItemRef
-from notifications.interactions import (
-    CommandKind,
-    DoneClick,
-    ItemSubmission,
-    MalformedPayload,
-    OverflowChoice,
-    Unhandled,
-    parse_command,
-    parse_interaction,
-)
-from notifications.signing import slack_signature
+from notifications.inbound.parsing import MalformedPayload, parse_command, parse_interaction
+from notifications.inbound.requests import CommandKind, DoneClick, ItemSubmission, OverflowChoice, Unhandled
+from notifications.inbound.signing import slack_signature
 from orchestrator.beta.criteria import set_exit_criteria
 from orchestrator.core.db import WRITE_INTENT, is_sqlite
 from orchestrator.core.enums import ExitMetric, ItemStatus, Phase, Role, Source

@@ -5,7 +5,7 @@ what Slack signs and nothing else."""
 import pytest
 from slack_sdk.signature import SignatureVerifier
 
-from notifications.signing import BadSignature, slack_signature, verify_slack_request
+from notifications.inbound.signing import BadSignature, slack_signature, verify_slack_request
 from orchestrator.core.errors import LaunchdeckError
 
 # Slack's documented example ("Verifying requests from Slack"), byte for byte.

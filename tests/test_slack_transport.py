@@ -330,7 +330,7 @@ def test_console_returns_increasing_refs_and_keeps_messages(caplog):
 
 
 def test_open_view_sends_the_modal_to_views_open(fake_slack):  # noqa: F811
-    from notifications.interactions import ViewOpener
+    from notifications.inbound.follow_ups import ViewOpener
 
     transport = SlackTransport(token=TOKEN, base_url=fake_slack.base_url, timeout=5, sleep=lambda _s: None)
     assert isinstance(transport, ViewOpener)
