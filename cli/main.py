@@ -15,7 +15,7 @@ from cli.context import cli_actor, engine_from_settings, open_session
 from cli.dates import parse_date
 from cli.errors import friendly_errors
 from cli.library import library_for
-from cli.render import launch_panel, launches_table
+from cli.tables import launch_panel, launches_table
 from orchestrator.core.db import session_scope
 from orchestrator.core.enums import LaunchStatus, Phase
 from orchestrator.core.errors import InvalidInput
