@@ -40,6 +40,9 @@ class TemplateSync:
         return len(self.added) + len(self.updated) + len(self.retired)
 
 
+_Ident = tuple[str, Phase, str]  # (region code, phase, item key): an item's place in a launch
+
+
 def sync_launch_items(
     *,
     session: Session,
@@ -89,9 +92,6 @@ def sync_launch_items(
     return result
 
 
-_Ident = tuple[str, Phase, str]  # (region code, phase, item key): an item's place in a launch
-
-
 @dataclass(frozen=True)
 class _Layout:
     """The launch's regions as the sync needs them, read with the regions locked."""
@@ -103,6 +103,7 @@ class _Layout:
 
 
 def _read_layout(session: Session, *, launch_id: int) -> _Layout:
+    """The launch's regions, locked in the sync's transaction, with their timezones and phase dates."""
     rollouts = {
         region.code: rollout
         for rollout, region in session.exec(
