@@ -7,9 +7,9 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from checklists.catalog import Directory, RegionInfo
+from checklists.item_text import LaunchFacts
 from checklists.loader import Library, load_library
 from checklists.planning import RolloutPlan, plan_for_spec, plan_items, unknown_flags
-from checklists.rendering import LaunchFacts
 from orchestrator.core.actors import Actor
 from orchestrator.core.enums import Phase
 from orchestrator.core.errors import InvalidInput, NotFound

@@ -14,7 +14,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from checklists.catalog import Directory
-from checklists.rendering import check_text
+from checklists.item_text import check_text
 from checklists.schema import DisabledItem, ItemFile, Manifest, TemplateItem
 from orchestrator.core.enums import Phase
 from orchestrator.core.errors import ConfigError

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from checklists.catalog import RegionInfo
+from checklists.item_text import LaunchFacts, context, render_description, render_title
 from checklists.loader import Library
-from checklists.rendering import LaunchFacts, context, render_description, render_title
 from checklists.schema import TemplateItem
 from orchestrator.core.enums import Phase
 from orchestrator.core.errors import InvalidInput

@@ -12,8 +12,8 @@ from rich.table import Table
 
 from checklists.catalog import Directory
 from checklists.instantiate import apply_library
+from checklists.item_text import LaunchFacts
 from checklists.planning import RolloutPlan, fill_phase_dates, plan_items, unknown_flags
-from checklists.rendering import LaunchFacts
 from cli.context import cli_actor, open_session
 from cli.dates import parse_date
 from cli.errors import friendly_errors

@@ -15,7 +15,7 @@ from cli.context import cli_actor, engine_from_settings, open_session
 from cli.dates import parse_date
 from cli.errors import friendly_errors
 from cli.library import library_for
-from cli.render import launch_panel, launches_table
+from cli.tables import launch_panel, launches_table
 from orchestrator.core.db import session_scope
 from orchestrator.core.enums import LaunchStatus, Phase
 from orchestrator.core.errors import InvalidInput
@@ -163,6 +163,34 @@ def launch_create(
 ) -> None:
     """Create a launch (draft) with the same phase dates in every region, and its checklist items
     from the templates that apply to its tier, regions and flags."""
+    dates = _phase_dates(internal=internal, private_beta=private_beta, public_beta=public_beta, ga=ga)
+    codes = [code.strip() for code in regions.split(",") if code.strip()]
+    spec = _launch_spec(
+        slug=slug,
+        name=name,
+        tier=tier,
+        owner=owner,
+        exec_sponsor=exec_sponsor,
+        flags=flags,
+        codes=codes,
+        dates=dates,
+        beta_exit=beta_exit or [],
+    )
+    with open_session() as session:
+        library = library_for(session)
+        launch = create_launch_from_templates(session=session, spec=spec, library=library, actor=cli_actor())
+        items = launch_detail(session=session, slug=launch.slug)
+    count = sum(rollout.items_total for rollout in items.rollouts)
+    console.print(
+        f"[green]created[/] launch {launch.slug} (draft) in {', '.join(codes)} with {count} checklist items "
+        f"from template {launch.template_version}"
+    )
+
+
+def _phase_dates(
+    *, internal: str | None, private_beta: str | None, public_beta: str | None, ga: str | None
+) -> dict[Phase, datetime]:
+    """The phase dates given as options, parsed; at least one is needed."""
     given = {
         Phase.INTERNAL: ("--internal", internal),
         Phase.PRIVATE_BETA: ("--private-beta", private_beta),
@@ -176,9 +204,25 @@ def launch_create(
             dates[phase] = parsed
     if not dates:
         raise InvalidInput("dates", "give at least one of --internal, --private-beta, --public-beta, --ga")
-    codes = [code.strip() for code in regions.split(",") if code.strip()]
+    return dates
+
+
+def _launch_spec(
+    *,
+    slug: str,
+    name: str,
+    tier: int,
+    owner: str,
+    exec_sponsor: str | None,
+    flags: str,
+    codes: list[str],
+    dates: dict[Phase, datetime],
+    beta_exit: list[str],
+) -> LaunchSpec:
+    """The spec from the options, or its first validation error as an InvalidInput naming the
+    field (so the CLI answers like every other door instead of printing pydantic's report)."""
     try:
-        spec = LaunchSpec(
+        return LaunchSpec(
             slug=slug,
             name=name,
             tier=tier,
@@ -186,21 +230,12 @@ def launch_create(
             exec_sponsor=exec_sponsor,
             flags=[flag.strip() for flag in flags.split(",") if flag.strip()],
             regions=[RegionPlan(region=code, dates=dates) for code in codes],
-            beta_exit_criteria=beta_cmd.parse_exit_criteria(beta_exit or []),
+            beta_exit_criteria=beta_cmd.parse_exit_criteria(beta_exit),
         )
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(part) for part in first["loc"]) or "launch"
         raise InvalidInput(field, first["msg"]) from None
-    with open_session() as session:
-        library = library_for(session)
-        launch = create_launch_from_templates(session=session, spec=spec, library=library, actor=cli_actor())
-        items = launch_detail(session=session, slug=launch.slug)
-    count = sum(rollout.items_total for rollout in items.rollouts)
-    console.print(
-        f"[green]created[/] launch {launch.slug} (draft) in {', '.join(codes)} with {count} checklist items "
-        f"from template {launch.template_version}"
-    )
 
 
 @launch_app.command("reschedule")

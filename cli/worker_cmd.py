@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 from types import FrameType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -25,6 +25,9 @@ from orchestrator.core.models import Team
 from orchestrator.core.settings import get_settings
 from orchestrator.directory.seed import load_seed
 from orchestrator.directory.service import apply_seed
+
+if TYPE_CHECKING:
+    from flows.server import LocalPrefectServer
 
 console = Console(soft_wrap=True)
 STATE_DIR = Path(".launchdeck")
@@ -97,32 +100,14 @@ def up(
 ) -> None:
     """Start the embedded stack on this machine: a local Prefect server (SQLite), a worker, the
     API, and (with --demo) the sample launch. Ctrl-C stops everything."""
-    from flows.server import LocalPrefectServer, api_healthy, wait_until_healthy
+    from flows.server import wait_until_healthy
 
-    engine = engine_from_settings()
-    upgrade(engine)
-    with session_scope(engine) as session:
-        if session.exec(select(Team.id)).first() is None:  # a fresh database: load the directory like init
-            apply_seed(session=session, config=load_seed(get_settings().seed_file), actor=cli_actor())
-    engine.dispose()
+    _prepare_database()
     STATE_DIR.mkdir(exist_ok=True)
-    server = LocalPrefectServer(home=STATE_DIR / "prefect", port=port, log_path=STATE_DIR / "prefect-server.log")
-    if api_healthy(server.api_url):
-        console.print(f"using the Prefect server already running at {server.ui_url}")
-    else:
-        console.print(f"starting Prefect server on {server.ui_url} (first start migrates its database) ...")
-        server.start()
+    server = _prefect_server(port)
     env = {**os.environ, "PREFECT_API_URL": server.api_url, "PREFECT_HOME": str(server.home)}
     launchdeck = str(Path(sys.executable).parent / "launchdeck")
-    children: list[subprocess.Popen[bytes]] = []
-    with (STATE_DIR / "worker.log").open("ab") as worker_log:
-        children.append(subprocess.Popen([launchdeck, "worker"], env=env, stdout=worker_log, stderr=subprocess.STDOUT))
-    with (STATE_DIR / "api.log").open("ab") as api_log:
-        children.append(
-            subprocess.Popen(
-                [launchdeck, "serve", "--port", str(api_port)], env=env, stdout=api_log, stderr=subprocess.STDOUT
-            )
-        )
+    children = _start_children(launchdeck, env=env, api_port=api_port)
 
     def _terminate(_signum: int, _frame: FrameType | None) -> None:
         raise KeyboardInterrupt  # same orderly shutdown as Ctrl-C
@@ -131,12 +116,7 @@ def up(
     api_url = f"http://127.0.0.1:{api_port}"
     try:
         wait_until_healthy(api_url, deadline_seconds=60, process=children[-1], path="/healthz")
-        console.print(f"[green]up[/]  API docs:   {api_url}/docs")
-        console.print(f"      Dashboard:  {api_url}/dashboard/   (sign in with an API token)")
-        console.print("      API token:  `launchdeck tokens create --role prodops --name you`")
-        console.print(f"      Prefect UI: {server.ui_url}   (flow runs: {server.ui_url}/runs)")
-        console.print(f"      database: {get_settings().database_url}   logs: {STATE_DIR}/")
-        console.print("      worker: running; stop everything with Ctrl-C")
+        _print_banner(api_url=api_url, prefect_ui=server.ui_url)
         if demo:
             subprocess.run([launchdeck, "demo"], env=env, check=False)
             console.print("demo finished; the stack keeps running until Ctrl-C")
@@ -146,12 +126,63 @@ def up(
     except KeyboardInterrupt:
         console.print("stopping ...")
     finally:
-        for child in children:
-            if child.poll() is None:
-                child.terminate()
-        for child in children:
-            try:
-                child.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                child.kill()
+        _stop_children(children)
         server.stop()
+
+
+def _prepare_database() -> None:
+    """Bring the schema up to date; a fresh database gets the directory, as `init` would load it."""
+    engine = engine_from_settings()
+    upgrade(engine)
+    with session_scope(engine) as session:
+        if session.exec(select(Team.id)).first() is None:
+            apply_seed(session=session, config=load_seed(get_settings().seed_file), actor=cli_actor())
+    engine.dispose()
+
+
+def _prefect_server(port: int) -> "LocalPrefectServer":
+    """The local Prefect server on ``port``: the one already answering there, or a new one."""
+    from flows.server import LocalPrefectServer, api_healthy
+
+    server = LocalPrefectServer(home=STATE_DIR / "prefect", port=port, log_path=STATE_DIR / "prefect-server.log")
+    if api_healthy(server.api_url):
+        console.print(f"using the Prefect server already running at {server.ui_url}")
+    else:
+        console.print(f"starting Prefect server on {server.ui_url} (first start migrates its database) ...")
+        server.start()
+    return server
+
+
+def _start_children(launchdeck: str, *, env: dict[str, str], api_port: int) -> list[subprocess.Popen[bytes]]:
+    """A worker and the API, each logging to its own file under STATE_DIR; the API comes last."""
+    children: list[subprocess.Popen[bytes]] = []
+    with (STATE_DIR / "worker.log").open("ab") as worker_log:
+        children.append(subprocess.Popen([launchdeck, "worker"], env=env, stdout=worker_log, stderr=subprocess.STDOUT))
+    with (STATE_DIR / "api.log").open("ab") as api_log:
+        children.append(
+            subprocess.Popen(
+                [launchdeck, "serve", "--port", str(api_port)], env=env, stdout=api_log, stderr=subprocess.STDOUT
+            )
+        )
+    return children
+
+
+def _print_banner(*, api_url: str, prefect_ui: str) -> None:
+    console.print(f"[green]up[/]  API docs:   {api_url}/docs")
+    console.print(f"      Dashboard:  {api_url}/dashboard/   (sign in with an API token)")
+    console.print("      API token:  `launchdeck tokens create --role prodops --name you`")
+    console.print(f"      Prefect UI: {prefect_ui}   (flow runs: {prefect_ui}/runs)")
+    console.print(f"      database: {get_settings().database_url}   logs: {STATE_DIR}/")
+    console.print("      worker: running; stop everything with Ctrl-C")
+
+
+def _stop_children(children: list[subprocess.Popen[bytes]]) -> None:
+    """Ask every child still running to stop, then wait for each (killing one that hangs)."""
+    for child in children:
+        if child.poll() is None:
+            child.terminate()
+    for child in children:
+        try:
+            child.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            child.kill()

@@ -14,7 +14,7 @@ from prefect.context import TagsContext
 from sqlalchemy.exc import OperationalError
 
 from flows.artifacts import artifact_key, readiness_markdown
-from flows.runtime import FLOW_ACTOR, engine, target
+from flows.resources import FLOW_ACTOR, engine, target
 from orchestrator.core.clock import utcnow
 from orchestrator.core.db import session_scope
 from orchestrator.core.errors import IllegalTransition, StaleVersion

@@ -12,8 +12,8 @@ from datetime import timedelta
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 
+from flows.resources import FLOW_ACTOR, engine
 from flows.rollout import transient
-from flows.runtime import FLOW_ACTOR, engine
 from orchestrator.beta.digest import queue_beta_digest
 from orchestrator.core.clock import utcnow
 from orchestrator.core.db import session_scope

@@ -17,7 +17,7 @@ from prefect import tags
 from prefect.context import SyncClientContext
 from prefect.events.worker import EventsWorker
 
-from flows import runtime
+from flows import resources
 from flows.events import publish_outbox_events
 from flows.rollout import advance_region
 from notifications.delivery.slack_delivery import dispatch_notifications
@@ -46,18 +46,20 @@ class Worker:
     def run_once(self) -> int:
         """One pass: run the flow of every due region this worker can claim. Returns how many."""
         started = 0
-        with session_scope(runtime.engine()) as session:
+        with session_scope(resources.engine()) as session:
             due = due_rollout_ids(session, now=utcnow())
         for rollout_id in due:
             if self.stop_event.is_set():
                 break
             if self._run_region(rollout_id):
                 started += 1
-        with session_scope(runtime.engine()) as session:
-            deliver_exposures(session=session, target=runtime.target(), now=utcnow(), claim_seconds=self.lease_seconds)
+        with session_scope(resources.engine()) as session:
+            deliver_exposures(
+                session=session, target=resources.target(), now=utcnow(), claim_seconds=self.lease_seconds
+            )
             dispatch_notifications(
                 session=session,
-                transport=runtime.transport(),
+                transport=resources.transport(),
                 now=utcnow(),
                 leadership_channel=get_settings().slack_leadership_channel,
                 claim_seconds=self.lease_seconds,
@@ -67,7 +69,7 @@ class Worker:
         return started
 
     def _run_region(self, rollout_id: int) -> bool:
-        with session_scope(runtime.engine()) as session:
+        with session_scope(resources.engine()) as session:
             if not claim_rollout(
                 session, rollout_id=rollout_id, owner=self.name, now=utcnow(), seconds=self.lease_seconds
             ):

@@ -115,7 +115,7 @@ def sqlite_engine(tmp_path: Path, sqlite_template: Path) -> Iterator[Engine]:
 @pytest.fixture
 def flow_db(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
     """Point the flows' own engine (flows.runtime, built from settings) at the test database."""
-    from flows import runtime  # imported here: most tests never load Prefect
+    from flows import resources as runtime  # imported here: most tests never load Prefect
 
     monkeypatch.setenv("LAUNCHDECK_DATABASE_URL", engine.url.render_as_string(hide_password=False))
     reset_settings()

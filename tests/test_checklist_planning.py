@@ -5,8 +5,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from checklists.item_text import LaunchFacts
 from checklists.planning import RolloutPlan, fill_phase_dates, plan_items, target_regions
-from checklists.rendering import LaunchFacts
 from orchestrator.core.enums import Phase
 from orchestrator.core.errors import InvalidInput
 from tests.checklist_fixtures import make_library, seed_directory

@@ -178,7 +178,7 @@ def test_the_daily_digest_task_keeps_todays_rag_once(seeded, engine, monkeypatch
     """The scheduled digest flow's task writes the RAG history the dashboard's trend reads; a
     second run the same day (retry, double schedule) adds nothing. Called as a plain function:
     what it does to the database needs no Prefect server."""
-    from flows import runtime
+    from flows import resources as runtime
     from flows.scheduled import queue_todays_digest
 
     launch = make_launch(seeded, ACTOR, dates=phase_dates(NOW + timedelta(days=30)), items=[item("legal", offset=-5)])

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from orchestrator.beta.eligibility import eligibility_of
 from orchestrator.beta.exit_gates import reevaluate_exit_gates
 from orchestrator.core.actors import Actor
 from orchestrator.core.clock import utcnow
@@ -51,6 +52,14 @@ def rollout_for(session: Session, *, launch_id: int, region_code: str) -> tuple[
             return rollout, region
     known = ", ".join(sorted(region.code for _, region in rows)) or "none"
     raise NotFound("region", f"{region_code} (this launch's regions: {known})")
+
+
+def clean_account(account: str) -> str:
+    """An account id as given, trimmed; refused when empty or longer than 120 characters."""
+    account = account.strip()
+    if not account or len(account) > 120:
+        raise InvalidInput("account", "give the account's id (1-120 characters)")
+    return account
 
 
 def _clean_list(field: str, values: Sequence[str]) -> list[str]:
@@ -151,27 +160,6 @@ def _opted_out_of_launch(session: Session, *, launch_id: int, account: str) -> B
     ).first()
 
 
-def _check_eligible(session: Session, *, cohort: BetaCohort, plan: str, segment: str, account_region: str) -> None:
-    plans: list[str] = cohort.eligibility.get("plans", [])
-    segments: list[str] = cohort.eligibility.get("segments", [])
-    if plans and plan not in plans:
-        given = f"{plan!r} is not eligible for this cohort" if plan else "this cohort admits only some plans: give it"
-        raise InvalidInput("plan", f"{given}; eligible plans: {', '.join(plans)}")
-    if segments and segment not in segments:
-        given = (
-            f"{segment!r} is not eligible for this cohort"
-            if segment
-            else "this cohort admits only some segments: give it"
-        )
-        raise InvalidInput("segment", f"{given}; eligible segments: {', '.join(segments)}")
-    region = session.get(Region, cohort.region_id)
-    assert region is not None
-    if account_region != region.code and not account_region.startswith(f"{region.code}:"):
-        raise InvalidInput(
-            "account_region", f"{account_region!r} is outside this cohort's region {region.code} (or its sub-regions)"
-        )
-
-
 def enroll(
     *,
     session: Session,
@@ -185,9 +173,7 @@ def enroll(
     terms_accepted_by: str | None = None,
 ) -> BetaEnrollment:
     """Let an account in (or onto the waitlist when the cohort is full)."""
-    account = account.strip()
-    if not account or len(account) > 120:
-        raise InvalidInput("account", "give the account's id (1-120 characters)")
+    account = clean_account(account)
     now = utcnow()
     with transaction(session):
         cohort = lock(session, BetaCohort, cohort_id, COHORT)
@@ -196,33 +182,20 @@ def enroll(
         ).first()
         if existing is not None and existing.status != EnrollmentStatus.OPTED_OUT:
             return existing  # already in or waiting: a retry, or a second nomination
-        opted_out = existing or _opted_out_of_launch(session, launch_id=cohort.launch_id, account=account)
-        if opted_out is not None:
-            when = opted_out.opted_out_at.isoformat() if opted_out.opted_out_at else "earlier"
-            raise PreconditionFailed(
-                f"account {account!r} opted out of this launch's beta ({when}); an opt-out is final and "
-                "wins over invites and nominations"
-            )
-        region = session.get(Region, cohort.region_id)
-        assert region is not None
-        home = (account_region or region.code).strip()
-        _check_eligible(session, cohort=cohort, plan=plan.strip(), segment=segment.strip(), account_region=home)
+        _refuse_opted_out(session, cohort=cohort, account=account, opted_out=existing)
+        eligibility = eligibility_of(session, cohort=cohort, plan=plan, segment=segment, account_region=account_region)
         seated = enrolled_count(session, cohort_id=cohort_id) < cohort.cap
-        enrollment = BetaEnrollment(
-            cohort_id=cohort_id,
-            launch_id=cohort.launch_id,
+        enrollment = _add_enrollment(
+            session,
+            cohort=cohort,
             account=account,
-            status=EnrollmentStatus.ENROLLED if seated else EnrollmentStatus.WAITLISTED,
             via=via,
-            requested_by=actor.name,
-            eligibility_snapshot={"plan": plan.strip(), "segment": segment.strip(), "region": home},
+            actor=actor,
+            seated=seated,
+            eligibility=eligibility,
             terms_accepted_by=terms_accepted_by,
-            terms_accepted_at=now if terms_accepted_by else None,
-            requested_at=now,
-            enrolled_at=now if seated else None,
+            now=now,
         )
-        session.add(enrollment)
-        session.flush()
         record(
             session,
             actor=actor,
@@ -234,6 +207,49 @@ def enroll(
         )
         if seated and terms_accepted_by:
             _reevaluate_exit_gates(session, cohort=cohort, actor=actor)
+    return enrollment
+
+
+def _refuse_opted_out(session: Session, *, cohort: BetaCohort, account: str, opted_out: BetaEnrollment | None) -> None:
+    """Rule 1: an opt-out is final, from this cohort (``opted_out``, found by the caller) or any other of
+    the launch."""
+    opted_out = opted_out or _opted_out_of_launch(session, launch_id=cohort.launch_id, account=account)
+    if opted_out is not None:
+        when = opted_out.opted_out_at.isoformat() if opted_out.opted_out_at else "earlier"
+        raise PreconditionFailed(
+            f"account {account!r} opted out of this launch's beta ({when}); an opt-out is final and "
+            "wins over invites and nominations"
+        )
+
+
+def _add_enrollment(
+    session: Session,
+    *,
+    cohort: BetaCohort,
+    account: str,
+    via: EnrollmentVia,
+    actor: Actor,
+    seated: bool,
+    eligibility: dict[str, str],
+    terms_accepted_by: str | None,
+    now: datetime,
+) -> BetaEnrollment:
+    """Insert the enrollment: enrolled when a seat is free, else waitlisted (rule 3)."""
+    enrollment = BetaEnrollment(
+        cohort_id=cohort.id,  # type: ignore[arg-type]
+        launch_id=cohort.launch_id,
+        account=account,
+        status=EnrollmentStatus.ENROLLED if seated else EnrollmentStatus.WAITLISTED,
+        via=via,
+        requested_by=actor.name,
+        eligibility_snapshot=eligibility,
+        terms_accepted_by=terms_accepted_by,
+        terms_accepted_at=now if terms_accepted_by else None,
+        requested_at=now,
+        enrolled_at=now if seated else None,
+    )
+    session.add(enrollment)
+    session.flush()
     return enrollment
 
 
@@ -270,9 +286,7 @@ def opt_out(
     """Take an account out of the cohort for good (and out of the launch's other betas' future
     invites and nominations). An account never enrolled is recorded as opted out, so a later
     nomination is refused too. A freed seat goes to the longest-waiting account."""
-    account = account.strip()
-    if not account or len(account) > 120:
-        raise InvalidInput("account", "give the account's id (1-120 characters)")
+    account = clean_account(account)
     now = utcnow()
     with transaction(session):
         cohort = lock(session, BetaCohort, cohort_id, COHORT)

@@ -51,13 +51,7 @@ def set_exit_criteria(
     with transaction(session):
         if session.get(Launch, launch_id) is None:
             raise NotFound("launch", launch_id)
-        # Every region of the launch, locked in id order: concurrent setters take turns.
-        rollout_ids = session.exec(
-            select(RegionRollout.id).where(RegionRollout.launch_id == launch_id).order_by(col(RegionRollout.id))
-        ).all()
-        rollouts = [
-            lock(session, RegionRollout, rollout_id, "region rollout") for rollout_id in rollout_ids if rollout_id
-        ]
+        rollouts = _lock_rollouts(session, launch_id=launch_id)
         existing = {
             row.metric: row
             for row in session.exec(
@@ -69,14 +63,7 @@ def set_exit_criteria(
         before = {metric.value: row.threshold for metric, row in existing.items()}
         after = {metric.value: threshold for metric, threshold in thresholds.items()}
         if before != after:
-            for metric, row in existing.items():
-                if metric not in thresholds:
-                    session.delete(row)
-                else:
-                    row.threshold = thresholds[metric]
-            for metric, threshold in thresholds.items():
-                if metric not in existing:
-                    session.add(BetaExitCriterion(launch_id=launch_id, phase=phase, metric=metric, threshold=threshold))
+            _replace_criteria(session, launch_id=launch_id, phase=phase, existing=existing, thresholds=thresholds)
             if thresholds:
                 _add_missing_gates(session, rollouts=rollouts, phase=phase, now=now)
             session.flush()
@@ -98,6 +85,33 @@ def set_exit_criteria(
             .order_by(col(BetaExitCriterion.id))
         ).all()
     return list(rows)
+
+
+def _lock_rollouts(session: Session, *, launch_id: int) -> list[RegionRollout]:
+    """Every region of the launch, locked in id order: concurrent setters take turns."""
+    rollout_ids = session.exec(
+        select(RegionRollout.id).where(RegionRollout.launch_id == launch_id).order_by(col(RegionRollout.id))
+    ).all()
+    return [lock(session, RegionRollout, rollout_id, "region rollout") for rollout_id in rollout_ids if rollout_id]
+
+
+def _replace_criteria(
+    session: Session,
+    *,
+    launch_id: int,
+    phase: Phase,
+    existing: Mapping[ExitMetric, BetaExitCriterion],
+    thresholds: Mapping[ExitMetric, int],
+) -> None:
+    """Make the phase's criterion rows say ``thresholds``: drop, change and add rows (unflushed)."""
+    for metric, row in existing.items():
+        if metric not in thresholds:
+            session.delete(row)
+        else:
+            row.threshold = thresholds[metric]
+    for metric, threshold in thresholds.items():
+        if metric not in existing:
+            session.add(BetaExitCriterion(launch_id=launch_id, phase=phase, metric=metric, threshold=threshold))
 
 
 def _add_missing_gates(session: Session, *, rollouts: list[RegionRollout], phase: Phase, now: datetime) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from orchestrator.beta.cohorts import rollout_for
+from orchestrator.beta.cohorts import clean_account, rollout_for
 from orchestrator.beta.exit_gates import reevaluate_exit_gates
 from orchestrator.beta.guardrail import trip_guardrail
 from orchestrator.core.actors import Actor
@@ -63,22 +63,14 @@ def submit_feedback(
     the ramp in this same transaction and alerts the launch's channel and owner."""
     if not 1 <= severity <= 4:
         raise InvalidInput("severity", f"1 (blocks use or loses data) to 4 (cosmetic), got {severity}")
-    account = account.strip()
-    if not account or len(account) > 120:
-        raise InvalidInput("account", "give the account's id (1-120 characters)")
+    account = clean_account(account)
     cleaned_text = _clean_text(text)
     cleaned_link = _clean_link(link)
     with transaction(session):
-        found, _region = rollout_for(session, launch_id=launch_id, region_code=region_code)
-        assert found.id is not None
-        rollout = lock(session, RegionRollout, found.id, "region rollout")
-        planned = planned_phases(session, rollout_id=found.id)
-        if phase not in planned:
-            names = ", ".join(p.value for p in planned)
-            raise InvalidInput("phase", f"{region_code} does not plan {phase.value}; its phases: {names}")
+        rollout = _lock_planned_rollout(session, launch_id=launch_id, region_code=region_code, phase=phase)
         feedback = BetaFeedback(
             launch_id=launch_id,
-            rollout_id=found.id,
+            rollout_id=rollout.id,  # type: ignore[arg-type]
             phase=phase,
             account=account,
             type=type,
@@ -110,6 +102,18 @@ def submit_feedback(
         if severity == 1:
             trip_guardrail(session, rollout=rollout, feedback=feedback, region_code=region_code, actor=actor)
     return feedback
+
+
+def _lock_planned_rollout(session: Session, *, launch_id: int, region_code: str, phase: Phase) -> RegionRollout:
+    """Lock the launch's rollout in the region; refuse a phase the region does not plan."""
+    found, _region = rollout_for(session, launch_id=launch_id, region_code=region_code)
+    assert found.id is not None
+    rollout = lock(session, RegionRollout, found.id, "region rollout")
+    planned = planned_phases(session, rollout_id=found.id)
+    if phase not in planned:
+        names = ", ".join(p.value for p in planned)
+        raise InvalidInput("phase", f"{region_code} does not plan {phase.value}; its phases: {names}")
+    return rollout
 
 
 def _lock_feedback(session: Session, feedback_id: int) -> tuple[RegionRollout, BetaFeedback]:

@@ -212,18 +212,77 @@ def exit_statuses_where(
     at once, in the same four statements however many launches match: for the leadership digest,
     which shows each region's next gate across the portfolio."""
     now = now or utcnow()
-    criteria = session.exec(
+    criteria = _criteria_where(session, launches=launches)
+    if not criteria:
+        return {}
+    rollouts, planned = _planned_where(session, launches=launches)
+    active = _active_where(session, launches=launches)
+    severity_1, bugs = _feedback_where(session, launches=launches)
+    facts = _ExitFacts(now, rollouts, planned, active, severity_1, bugs)
+    statuses: dict[tuple[int, Phase], list[CriterionStatus]] = {}
+    order = Phase.ordered()
+    for rollout_id, phases in planned.items():
+        ordered = [phase for phase in order if phase in phases]
+        for left, gate_phase in itertools.pairwise(ordered):
+            statuses[(rollout_id, gate_phase)] = [
+                CriterionStatus(
+                    metric=criterion.metric,
+                    comparator=comparator_for(criterion.metric),
+                    threshold=criterion.threshold,
+                    value=(found := facts.value(criterion.metric, rollout_id, left)),
+                    met=is_met(criterion.metric, found, criterion.threshold),
+                )
+                for criterion in criteria.get((rollouts[rollout_id][0], left), [])
+            ]
+    return statuses
+
+
+@dataclass(frozen=True)
+class _ExitFacts:
+    """What the batched criteria are judged on, read once for every matching launch."""
+
+    now: datetime
+    rollouts: dict[int, tuple[int, int]]  # rollout id -> (launch id, region id), planned regions
+    planned: dict[int, dict[Phase, datetime]]  # rollout id -> phase -> current date
+    active: dict[tuple[int, int, Phase], int]  # (launch id, region id, beta phase) -> active accounts
+    severity_1: dict[int, int]  # rollout id -> open severity-1 reports
+    bugs: dict[int, list[tuple[datetime, datetime | None]]]  # rollout id -> (reported, fixed) per bug
+
+    def value(self, metric: ExitMetric, rollout_id: int, left: Phase) -> int:
+        """``criterion_value`` from the batch: the same number the per-region reads give."""
+        if metric == ExitMetric.OPEN_SEVERITY_1:
+            return self.severity_1.get(rollout_id, 0)
+        if metric == ExitMetric.ACTIVE_ACCOUNTS:
+            return self.active.get((*self.rollouts[rollout_id], left), 0)
+        reported = self.bugs.get(rollout_id, [])
+        return fix_weeks(
+            reported=[created for created, _ in reported],
+            fixed=[resolved for _, resolved in reported if resolved is not None],
+            since=self.planned[rollout_id].get(left),
+            now=self.now,
+        )
+
+
+def _criteria_where(
+    session: Session, *, launches: ColumnElement[bool]
+) -> dict[tuple[int, Phase], list[BetaExitCriterion]]:
+    """The criteria of the matching launches by (launch id, beta phase), in id order."""
+    by_phase: dict[tuple[int, Phase], list[BetaExitCriterion]] = {}
+    for criterion in session.exec(
         select(BetaExitCriterion)
         .join(Launch, col(Launch.id) == col(BetaExitCriterion.launch_id))
         .where(launches)
         .order_by(col(BetaExitCriterion.id))
-    ).all()
-    if not criteria:
-        return {}
-    by_phase: dict[tuple[int, Phase], list[BetaExitCriterion]] = {}
-    for criterion in criteria:
+    ):
         by_phase.setdefault((criterion.launch_id, criterion.phase), []).append(criterion)
-    rollouts: dict[int, tuple[int, int]] = {}  # rollout id -> (launch id, region id), planned regions
+    return by_phase
+
+
+def _planned_where(
+    session: Session, *, launches: ColumnElement[bool]
+) -> tuple[dict[int, tuple[int, int]], dict[int, dict[Phase, datetime]]]:
+    """Each planned region's launch and region ids, and its phases' current dates."""
+    rollouts: dict[int, tuple[int, int]] = {}
     planned: dict[int, dict[Phase, datetime]] = {}
     for rollout_id, launch_id, region_id, phase, current_at in session.execute(
         select_columns(
@@ -239,7 +298,12 @@ def exit_statuses_where(
     ):
         rollouts[rollout_id] = (launch_id, region_id)
         planned.setdefault(rollout_id, {})[Phase(phase)] = as_utc(current_at)
-    active: dict[tuple[int, int, Phase], int] = {
+    return rollouts, planned
+
+
+def _active_where(session: Session, *, launches: ColumnElement[bool]) -> dict[tuple[int, int, Phase], int]:
+    """Active accounts (enrolled, terms accepted) per launch, region and cohort phase."""
+    return {
         (launch_id, region_id, Phase(phase)): int(count)
         for launch_id, region_id, phase, count in session.exec(
             select(BetaCohort.launch_id, BetaCohort.region_id, BetaCohort.phase, func.count())
@@ -254,7 +318,13 @@ def exit_statuses_where(
             .group_by(col(BetaCohort.launch_id), col(BetaCohort.region_id), col(BetaCohort.phase))
         )
     }
-    # One read for both feedback metrics: open severity-1 reports and every unmerged bug.
+
+
+def _feedback_where(
+    session: Session, *, launches: ColumnElement[bool]
+) -> tuple[dict[int, int], dict[int, list[tuple[datetime, datetime | None]]]]:
+    """One read for both feedback metrics: per region, its open severity-1 reports and every
+    unmerged bug's report and fix times."""
     severity_1: dict[int, int] = {}
     bugs: dict[int, list[tuple[datetime, datetime | None]]] = {}
     for rollout_id, severity, kind, status, created_at, resolved_at in session.execute(
@@ -281,33 +351,4 @@ def exit_statuses_where(
             bugs.setdefault(rollout_id, []).append(
                 (as_utc(created_at), as_utc(resolved_at) if resolved_at is not None else None)
             )
-
-    def value(metric: ExitMetric, rollout_id: int, left: Phase) -> int:
-        if metric == ExitMetric.OPEN_SEVERITY_1:
-            return severity_1.get(rollout_id, 0)
-        if metric == ExitMetric.ACTIVE_ACCOUNTS:
-            return active.get((*rollouts[rollout_id], left), 0)
-        reported = bugs.get(rollout_id, [])
-        return fix_weeks(
-            reported=[created for created, _ in reported],
-            fixed=[resolved for _, resolved in reported if resolved is not None],
-            since=planned[rollout_id].get(left),
-            now=now,
-        )
-
-    statuses: dict[tuple[int, Phase], list[CriterionStatus]] = {}
-    order = Phase.ordered()
-    for rollout_id, phases in planned.items():
-        ordered = [phase for phase in order if phase in phases]
-        for left, gate_phase in itertools.pairwise(ordered):
-            statuses[(rollout_id, gate_phase)] = [
-                CriterionStatus(
-                    metric=criterion.metric,
-                    comparator=comparator_for(criterion.metric),
-                    threshold=criterion.threshold,
-                    value=(found := value(criterion.metric, rollout_id, left)),
-                    met=is_met(criterion.metric, found, criterion.threshold),
-                )
-                for criterion in by_phase.get((rollouts[rollout_id][0], left), [])
-            ]
-    return statuses
+    return severity_1, bugs

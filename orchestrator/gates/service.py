@@ -162,39 +162,50 @@ def evaluate_gates(
         .execution_options(populate_existing=True)
     ).all()
     for gate in gates:
-        if gate.status != GateStatus.OPEN or not gate_holds(session, rollout=rollout, gate=gate, now=now):
-            continue
-        passed = session.execute(
-            update(Gate)
-            .where(col(Gate.id) == gate.id, col(Gate.status) == GateStatus.OPEN)
-            .values(status=GateStatus.PASSED, passed_at=now, version=Gate.version + 1)
-        )
-        if cast(CursorResult[Any], passed).rowcount != 1:
-            continue  # someone else passed it first
-        session.refresh(gate)
-        record_and_enqueue(
-            session,
-            actor=actor,
-            entity="gate",
-            entity_id=gate.id,
-            action="gate.passed",
-            launch_id=rollout.launch_id,
-            before={"status": GateStatus.OPEN.value},
-            after={"status": GateStatus.PASSED.value, "kind": gate.kind.value, "phase": gate.phase.value},
-            key=f"gate:{gate.id}:passed",
-            topic=Topic.GATE_PASSED,
-            payload={
-                "gate_id": gate.id,
-                "rollout_id": rollout.id,
-                "phase": gate.phase.value,
-                "kind": gate.kind.value,
-            },
-        )
+        if gate.status == GateStatus.OPEN and gate_holds(session, rollout=rollout, gate=gate, now=now):
+            _pass_gate(session, rollout=rollout, gate=gate, now=now, actor=actor)
     if any(gate.status != GateStatus.PASSED for gate in gates) or wave_blockers(
         session, rollout=rollout, phase=rollout.phase
     ):
         _schedule_time_check(session, rollout=rollout, gates=gates, now=now)
         return False
+    _make_ready(session, rollout=rollout, now=now, actor=actor)
+    return True
+
+
+def _pass_gate(session: Session, *, rollout: RegionRollout, gate: Gate, now: datetime, actor: Actor) -> None:
+    """Pass an open gate by compare-and-set; only the writer that wins records and announces it."""
+    passed = session.execute(
+        update(Gate)
+        .where(col(Gate.id) == gate.id, col(Gate.status) == GateStatus.OPEN)
+        .values(status=GateStatus.PASSED, passed_at=now, version=Gate.version + 1)
+    )
+    if cast(CursorResult[Any], passed).rowcount != 1:
+        return  # someone else passed it first
+    session.refresh(gate)
+    record_and_enqueue(
+        session,
+        actor=actor,
+        entity="gate",
+        entity_id=gate.id,
+        action="gate.passed",
+        launch_id=rollout.launch_id,
+        before={"status": GateStatus.OPEN.value},
+        after={"status": GateStatus.PASSED.value, "kind": gate.kind.value, "phase": gate.phase.value},
+        key=f"gate:{gate.id}:passed",
+        topic=Topic.GATE_PASSED,
+        payload={
+            "gate_id": gate.id,
+            "rollout_id": rollout.id,
+            "phase": gate.phase.value,
+            "kind": gate.kind.value,
+        },
+    )
+
+
+def _make_ready(session: Session, *, rollout: RegionRollout, now: datetime, actor: Actor) -> None:
+    """Every gate of the phase passed and no earlier region holds the wave: the region is ready."""
+    assert rollout.phase is not None
     before = {"state": rollout.state.value, "phase": rollout.phase.value}
     compare_and_set(session, rollout, "region rollout", state=RolloutState.READY, next_check_at=None, updated_at=now)
     record_and_enqueue(
@@ -210,7 +221,6 @@ def evaluate_gates(
         topic=Topic.ROLLOUT_READY,
         payload={"rollout_id": rollout.id, "phase": rollout.phase.value},
     )
-    return True
 
 
 def _schedule_time_check(session: Session, *, rollout: RegionRollout, gates: Sequence[Gate], now: datetime) -> None:

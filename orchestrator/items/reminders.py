@@ -104,13 +104,7 @@ def queue_overdue_reminders(
                 _due_statement(now=now, remind_cutoff=now - remind_every, escalate_cutoff=now - escalate_after)
             )
         ]
-        overdue_total = session.exec(
-            select(func.count())
-            .select_from(ChecklistItem)
-            .join(RegionRollout, col(RegionRollout.id) == col(ChecklistItem.rollout_id))
-            .join(Launch, col(Launch.id) == col(ChecklistItem.launch_id))
-            .where(*_overdue_scope(now))
-        ).one()
+        overdue_total = _overdue_count(session, now=now)
         queued = _enqueue_all(
             session, _messages(due, now=now, remind_every=remind_every, escalate_after=escalate_after)
         )
@@ -118,18 +112,11 @@ def queue_overdue_reminders(
         # colliding key (an earlier run in this interval) kept out of the Outbox.
         reminded = [int(row.payload["item_id"]) for row in queued if row.topic == REMINDER_TOPIC]
         escalated = [int(row.payload["item_id"]) for row in queued if row.topic == ESCALATION_TOPIC]
-        if reminded:
-            session.execute(
-                update(ChecklistItem)
-                .where(col(ChecklistItem.id).in_(reminded))
-                .values(last_reminded_at=now, reminders_sent=ChecklistItem.reminders_sent + 1)
-            )
-        if escalated:
-            session.execute(update(ChecklistItem).where(col(ChecklistItem.id).in_(escalated)).values(escalated_at=now))
+        _stamp(session, reminded=reminded, escalated=escalated, now=now)
         run = ReminderRun(
             reminded=len(reminded),
             escalated=len(escalated),
-            skipped=int(overdue_total) - len(set(reminded) | set(escalated)),
+            skipped=overdue_total - len(set(reminded) | set(escalated)),
         )
         if run.queued:
             record(
@@ -142,6 +129,30 @@ def queue_overdue_reminders(
                 after={"reminded": run.reminded, "escalated": run.escalated, "skipped": run.skipped},
             )
     return run
+
+
+def _overdue_count(session: Session, *, now: datetime) -> int:
+    """Every overdue item, reminded this run or not (what is left out is counted as skipped)."""
+    total = session.exec(
+        select(func.count())
+        .select_from(ChecklistItem)
+        .join(RegionRollout, col(RegionRollout.id) == col(ChecklistItem.rollout_id))
+        .join(Launch, col(Launch.id) == col(ChecklistItem.launch_id))
+        .where(*_overdue_scope(now))
+    ).one()
+    return int(total)
+
+
+def _stamp(session: Session, *, reminded: list[int], escalated: list[int], now: datetime) -> None:
+    """Reminder bookkeeping on the items queued for: no version bump (see the module docstring)."""
+    if reminded:
+        session.execute(
+            update(ChecklistItem)
+            .where(col(ChecklistItem.id).in_(reminded))
+            .values(last_reminded_at=now, reminders_sent=ChecklistItem.reminders_sent + 1)
+        )
+    if escalated:
+        session.execute(update(ChecklistItem).where(col(ChecklistItem.id).in_(escalated)).values(escalated_at=now))
 
 
 def _due_statement(*, now: datetime, remind_cutoff: datetime, escalate_cutoff: datetime) -> Select[*tuple[Any, ...]]:

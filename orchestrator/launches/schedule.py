@@ -54,50 +54,82 @@ def reschedule_phase(
                 reason=cleaned_reason,
             )
         )
-        region = session.get(Region, rollout.region_id)
-        assert region is not None
-        moved = 0
-        for item in session.exec(
-            select(ChecklistItem).where(
-                ChecklistItem.rollout_id == rollout_id,
-                ChecklistItem.phase == phase,
-                col(ChecklistItem.due_offset_days).is_not(None),
-                col(ChecklistItem.status).not_in(SATISFYING_STATUSES),
-            )
-        ):
-            item.due_at = due_at(phase_at=new_at, offset_days=item.due_offset_days or 0, timezone=region.timezone)
-            item.version += 1
-            moved += 1
+        moved = _move_open_items(session, rollout=rollout, phase=phase, new_at=new_at)
         # The rollout's version moves too, so a stale editor of the region is told to reload.
         compare_and_set(session, rollout, "region rollout", updated_at=now)
-        slip_days = (new_at - as_utc(target.baseline_at)).total_seconds() / 86400
-        record(
+        _announce_reschedule(
             session,
+            rollout=rollout,
+            target=target,
+            old_at=old_at,
+            new_at=new_at,
+            moved=moved,
             actor=actor,
-            entity="phase_date",
-            entity_id=target.id,
-            action="phase.rescheduled",
-            launch_id=rollout.launch_id,
-            before={"phase": phase.value, "at": old_at.isoformat()},
-            after={"phase": phase.value, "at": new_at.isoformat(), "items_moved": moved},
             reason=cleaned_reason,
         )
-        enqueue(
-            session,
-            key=f"phase_date:{target.id}:rescheduled:{new_at.isoformat()}:v{rollout.version}",
-            topic=Topic.PHASE_RESCHEDULED,
-            launch_id=rollout.launch_id,
-            payload={
-                "rollout_id": rollout_id,
-                "phase": phase.value,
-                "old_at": old_at.isoformat(),
-                "new_at": new_at.isoformat(),
-                "slip_days": round(slip_days, 2),
-                "reason": cleaned_reason,
-                "actor": actor.name,
-            },
-        )
     return target
+
+
+def _move_open_items(session: Session, *, rollout: RegionRollout, phase: Phase, new_at: datetime) -> int:
+    """Move the due dates of the phase's open dated items with the phase (09:00 local on their
+    offset day); returns how many moved."""
+    region = session.get(Region, rollout.region_id)
+    assert region is not None
+    moved = 0
+    for item in session.exec(
+        select(ChecklistItem).where(
+            ChecklistItem.rollout_id == rollout.id,
+            ChecklistItem.phase == phase,
+            col(ChecklistItem.due_offset_days).is_not(None),
+            col(ChecklistItem.status).not_in(SATISFYING_STATUSES),
+        )
+    ):
+        item.due_at = due_at(phase_at=new_at, offset_days=item.due_offset_days or 0, timezone=region.timezone)
+        item.version += 1
+        moved += 1
+    return moved
+
+
+def _announce_reschedule(
+    session: Session,
+    *,
+    rollout: RegionRollout,
+    target: PhaseDate,
+    old_at: datetime,
+    new_at: datetime,
+    moved: int,
+    actor: Actor,
+    reason: str,
+) -> None:
+    """The reschedule's audit event and outbox row (keyed by the new date and the region's version)."""
+    slip_days = (new_at - as_utc(target.baseline_at)).total_seconds() / 86400
+    phase = target.phase
+    record(
+        session,
+        actor=actor,
+        entity="phase_date",
+        entity_id=target.id,
+        action="phase.rescheduled",
+        launch_id=rollout.launch_id,
+        before={"phase": phase.value, "at": old_at.isoformat()},
+        after={"phase": phase.value, "at": new_at.isoformat(), "items_moved": moved},
+        reason=reason,
+    )
+    enqueue(
+        session,
+        key=f"phase_date:{target.id}:rescheduled:{new_at.isoformat()}:v{rollout.version}",
+        topic=Topic.PHASE_RESCHEDULED,
+        launch_id=rollout.launch_id,
+        payload={
+            "rollout_id": rollout.id,
+            "phase": phase.value,
+            "old_at": old_at.isoformat(),
+            "new_at": new_at.isoformat(),
+            "slip_days": round(slip_days, 2),
+            "reason": reason,
+            "actor": actor.name,
+        },
+    )
 
 
 def _check_order(dates: dict[Phase, PhaseDate], phase: Phase, new_at: datetime) -> None:

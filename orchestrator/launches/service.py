@@ -1,6 +1,6 @@
 """Creating a launch (its regions, phase dates, gates and items) and kicking it off."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from sqlmodel import Session, col, select
@@ -24,7 +24,7 @@ from orchestrator.core.outbox import enqueue
 from orchestrator.core.topics import Topic
 from orchestrator.core.unit import compare_and_set, expect_version, lock, transaction
 from orchestrator.gates.service import evaluate_gates, open_phase_gates
-from orchestrator.launches.spec import ItemSpec, LaunchSpec, beta_exit_gate_phases, gate_kinds_for
+from orchestrator.launches.spec import ItemSpec, LaunchSpec, RegionPlan, beta_exit_gate_phases, gate_kinds_for
 from orchestrator.rollouts.phases import first_phase
 from orchestrator.rollouts.rules import RolloutAction, rollout_target
 
@@ -35,72 +35,30 @@ def create_launch(*, session: Session, spec: LaunchSpec, items: Sequence[ItemSpe
             raise AlreadyExists("launch", spec.slug)
         regions = _regions_by_code(session, [plan.region for plan in spec.regions])
         teams = teams_by_key(session, sorted({item.owner_team for item in items}))
-        launch = Launch(
-            slug=spec.slug,
-            name=spec.name,
-            tier=spec.tier,
-            owner=spec.owner,
-            exec_sponsor=spec.exec_sponsor,
-            flags=sorted(set(spec.flags)),
-            template_version=spec.template_version,
-            wave_mode=spec.wave_mode,
-            ramp_plan=spec.ramp_plan,
-        )
+        launch = _new_launch(spec)
         session.add(launch)
         session.flush()
         assert launch.id is not None
-        rollouts: dict[str, RegionRollout] = {}
-        phase_dates: dict[tuple[str, Phase], datetime] = {}
-        for plan in spec.regions:
-            region = regions[plan.region]
-            rollout = RegionRollout(launch_id=launch.id, region_id=region.id)  # type: ignore[arg-type]
-            session.add(rollout)
-            session.flush()
-            assert rollout.id is not None
-            rollouts[plan.region] = rollout
-            for phase, when in plan.dates.items():
-                phase_dates[(plan.region, phase)] = when
-                session.add(PhaseDate(rollout_id=rollout.id, phase=phase, baseline_at=when, current_at=when))
-                for kind in gate_kinds_for(tier=spec.tier, phase=phase):
-                    approvers = list(spec.approvers) if kind == GateKind.APPROVAL else []
-                    session.add(Gate(rollout_id=rollout.id, phase=phase, kind=kind, approvers=approvers))
-            for phase in beta_exit_gate_phases(planned=list(plan.dates), criteria=spec.beta_exit_criteria):
-                session.add(Gate(rollout_id=rollout.id, phase=phase, kind=GateKind.BETA_EXIT))
+        rollouts = {
+            plan.region: _add_rollout(session, launch_id=launch.id, spec=spec, plan=plan, region=regions[plan.region])
+            for plan in spec.regions
+        }
         for beta_phase, thresholds in spec.beta_exit_criteria.items():
             for metric, threshold in thresholds.items():
                 session.add(
                     BetaExitCriterion(launch_id=launch.id, phase=beta_phase, metric=metric, threshold=threshold)
                 )
+        phase_dates = {(plan.region, phase): when for plan in spec.regions for phase, when in plan.dates.items()}
         for index, item in enumerate(items):
-            where = f"items[{index}] ({item.key})"
-            if item.region not in rollouts:
-                raise InvalidInput(where, f"region {item.region} is not one of this launch's regions")
-            phase_at = phase_dates.get((item.region, item.phase))
-            if phase_at is None:
-                raise InvalidInput(where, f"region {item.region} has no {item.phase.value} date")
-            due = (
-                None
-                if item.due_offset_days is None
-                else due_at(
-                    phase_at=phase_at,
-                    offset_days=item.due_offset_days,
-                    timezone=regions[item.region].timezone,
-                )
-            )
             session.add(
-                ChecklistItem(
+                _new_item(
+                    where=f"items[{index}] ({item.key})",
+                    item=item,
                     launch_id=launch.id,
-                    rollout_id=rollouts[item.region].id,  # type: ignore[arg-type]
-                    phase=item.phase,
-                    key=item.key,
-                    title=item.title,
-                    description=item.description,
-                    owner_team_id=teams[item.owner_team].id,  # type: ignore[arg-type]
-                    due_at=due,
-                    due_offset_days=item.due_offset_days,
-                    blocking=item.blocking,
-                    evidence_required=item.evidence_required,
-                    depends_on=list(item.depends_on),
+                    phase_dates=phase_dates,
+                    rollouts=rollouts,
+                    regions=regions,
+                    teams=teams,
                 )
             )
         record(
@@ -122,6 +80,76 @@ def create_launch(*, session: Session, spec: LaunchSpec, items: Sequence[ItemSpe
             },
         )
     return launch
+
+
+def _new_launch(spec: LaunchSpec) -> Launch:
+    return Launch(
+        slug=spec.slug,
+        name=spec.name,
+        tier=spec.tier,
+        owner=spec.owner,
+        exec_sponsor=spec.exec_sponsor,
+        flags=sorted(set(spec.flags)),
+        template_version=spec.template_version,
+        wave_mode=spec.wave_mode,
+        ramp_plan=spec.ramp_plan,
+    )
+
+
+def _add_rollout(
+    session: Session, *, launch_id: int, spec: LaunchSpec, plan: RegionPlan, region: Region
+) -> RegionRollout:
+    """One region of a new launch: its rollout (flushed, for its id), phase dates and gates."""
+    rollout = RegionRollout(launch_id=launch_id, region_id=region.id)  # type: ignore[arg-type]
+    session.add(rollout)
+    session.flush()
+    assert rollout.id is not None
+    for phase, when in plan.dates.items():
+        session.add(PhaseDate(rollout_id=rollout.id, phase=phase, baseline_at=when, current_at=when))
+        for kind in gate_kinds_for(tier=spec.tier, phase=phase):
+            approvers = list(spec.approvers) if kind == GateKind.APPROVAL else []
+            session.add(Gate(rollout_id=rollout.id, phase=phase, kind=kind, approvers=approvers))
+    for phase in beta_exit_gate_phases(planned=list(plan.dates), criteria=spec.beta_exit_criteria):
+        session.add(Gate(rollout_id=rollout.id, phase=phase, kind=GateKind.BETA_EXIT))
+    return rollout
+
+
+def _new_item(
+    *,
+    where: str,
+    item: ItemSpec,
+    launch_id: int,
+    phase_dates: Mapping[tuple[str, Phase], datetime],
+    rollouts: Mapping[str, RegionRollout],
+    regions: Mapping[str, Region],
+    teams: Mapping[str, Team],
+) -> ChecklistItem:
+    """One checklist item of a new launch, due ``due_offset_days`` from its phase's date (09:00
+    in its region's timezone); refused when its region or phase is not planned."""
+    if item.region not in rollouts:
+        raise InvalidInput(where, f"region {item.region} is not one of this launch's regions")
+    phase_at = phase_dates.get((item.region, item.phase))
+    if phase_at is None:
+        raise InvalidInput(where, f"region {item.region} has no {item.phase.value} date")
+    due = (
+        None
+        if item.due_offset_days is None
+        else due_at(phase_at=phase_at, offset_days=item.due_offset_days, timezone=regions[item.region].timezone)
+    )
+    return ChecklistItem(
+        launch_id=launch_id,
+        rollout_id=rollouts[item.region].id,  # type: ignore[arg-type]
+        phase=item.phase,
+        key=item.key,
+        title=item.title,
+        description=item.description,
+        owner_team_id=teams[item.owner_team].id,  # type: ignore[arg-type]
+        due_at=due,
+        due_offset_days=item.due_offset_days,
+        blocking=item.blocking,
+        evidence_required=item.evidence_required,
+        depends_on=list(item.depends_on),
+    )
 
 
 def kick_off_launch(*, session: Session, launch_id: int, actor: Actor, expected_version: int | None = None) -> Launch:

@@ -12,32 +12,37 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import Any
 
-from sqlalchemy import ColumnElement, String, case, func, text, type_coerce
-from sqlalchemy import select as select_columns
+from sqlalchemy import Row
 from sqlmodel import Session, col
 
 from orchestrator.core.actors import Actor
 from orchestrator.core.clock import as_utc
-from orchestrator.core.enums import GateStatus, ItemStatus, LaunchStatus, Phase
+from orchestrator.core.enums import LaunchStatus, Phase, RolloutState
 from orchestrator.core.errors import InvalidInput
 from orchestrator.core.ledger import record
-from orchestrator.core.models import OPEN_BLOCKING_ITEM, ChecklistItem, Gate, Launch, PhaseDate, Region, RegionRollout
+from orchestrator.core.models import Launch
 from orchestrator.core.outbox import enqueue
-from orchestrator.core.sqltime import read_when, seconds_between
+from orchestrator.core.sqltime import read_when
 from orchestrator.core.topics import Topic
 from orchestrator.core.unit import transaction
 from orchestrator.gates.beta_exit import CriterionStatus, exit_statuses_where
+from orchestrator.reporting.digest_reads import (
+    ItemCounts,
+    Planned,
+    item_counts,
+    launch_rows,
+    planned_dates,
+    rollout_rows,
+    waiting_phases,
+)
 from orchestrator.reporting.rag import Rag, RagRules, RegionDigest, rag_for
 
 DIGEST_TOPIC = Topic.DIGEST_DAILY
 
 
 _PHASE_ORDER = {phase: index for index, phase in enumerate(Phase.ordered())}
-
-
-_DAY_SECONDS = 86400
 
 
 @dataclass(frozen=True)
@@ -104,114 +109,81 @@ def build_leadership_digest(
     """
     now = _aware(now)
     rules = rules or RagRules.from_settings()
-    # Plain columns, not ORM entities: nothing cached in a long-lived session can go stale, and
-    # two hundred launches' rows cost tuples, not thousands of tracked objects. Every statement
-    # filters through the launch (a join, not a list of ids), so its size stays the same too.
     which = (
         col(Launch.id).in_(list(launch_ids)) if launch_ids is not None else col(Launch.status) == LaunchStatus.ACTIVE
     )
-    launches = session.execute(
-        select_columns(
-            col(Launch.id),
-            col(Launch.slug),
-            col(Launch.name),
-            col(Launch.tier),
-            col(Launch.owner),
-            col(Launch.exec_sponsor),
-        ).where(which)
-    ).all()
-    rollouts = session.execute(
-        select_columns(
-            col(RegionRollout.id),
-            col(RegionRollout.launch_id),
-            col(RegionRollout.state),
-            col(RegionRollout.phase),
-            col(RegionRollout.percent),
-            col(Region.code),
-            col(Region.name),
-        )
-        .join(Region, col(Region.id) == col(RegionRollout.region_id))
-        .join(Launch, col(Launch.id) == col(RegionRollout.launch_id))
-        .where(which)
-        .order_by(col(Region.rollout_order), col(Region.code))
-    ).all()
-    # The slip per phase as whole seconds from the database and the date as text: thousands of
-    # rows, and SQLite's datetimes would otherwise be parsed in Python twice per row.
-    ordered = Phase.ordered()
-    dates: dict[int, dict[Phase, _Planned]] = defaultdict(dict)
-    for rollout_id, rank, slip_seconds, current_at in session.execute(
-        select_columns(
-            col(PhaseDate.rollout_id),
-            _rank(col(PhaseDate.phase)),
-            seconds_between(col(PhaseDate.current_at), col(PhaseDate.baseline_at)),
-            type_coerce(col(PhaseDate.current_at), String),
-        )
-        .join(RegionRollout, col(RegionRollout.id) == col(PhaseDate.rollout_id))
-        .join(Launch, col(Launch.id) == col(RegionRollout.launch_id))
-        .where(which)
-    ):
-        dates[rollout_id][ordered[rank]] = _Planned(round(int(slip_seconds) / _DAY_SECONDS), current_at)
-    items = _item_counts(session, which=which, now=now)
+    launches = launch_rows(session, which=which)
+    rollouts = rollout_rows(session, which=which)
+    dates = planned_dates(session, which=which)
+    items = item_counts(session, which=which, now=now)
     criteria = exit_statuses
     if criteria is None:
         criteria = exit_statuses_where(session=session, launches=which, now=now)
-    # The earliest phase per region with a gate not yet passed, ranked in SQL: one row per region
-    # instead of one per gate.
-    waiting: dict[int, Phase] = {
-        rollout_id: ordered[first]
-        for rollout_id, first in session.execute(
-            select_columns(col(Gate.rollout_id), func.min(_rank(col(Gate.phase))))
-            .join(RegionRollout, col(RegionRollout.id) == col(Gate.rollout_id))
-            .join(Launch, col(Launch.id) == col(RegionRollout.launch_id))
-            .where(which, col(Gate.status) != GateStatus.PASSED)
-            .group_by(col(Gate.rollout_id))
-        )
-    }
-
+    waiting = waiting_phases(session, which=which)
     regions: dict[int, list[RegionDigest]] = defaultdict(list)
     for rollout_id, launch_id, state, current_phase, percent, code, region_name in rollouts:
-        counts = items.get(rollout_id, _Counts())
-        slip_phase, slip_days = _slip(current_phase, dates[rollout_id])
         gate_phase = waiting.get(rollout_id)
-        gate_date = dates[rollout_id].get(gate_phase) if gate_phase is not None else None
         regions[launch_id].append(
-            RegionDigest(
-                region=code,
-                region_name=region_name,
-                state=state,
-                phase=current_phase,
-                percent=percent,
-                open_blocking=counts.open_blocking,
-                overdue_blocking=counts.overdue_blocking,
-                blocked=counts.blocked,
-                blocked_blocking=counts.blocked_blocking,
-                next_blocking_due_at=counts.next_blocking_due_at,
-                slip_days=slip_days,
-                slip_phase=slip_phase,
-                next_gate_phase=gate_phase,
-                next_gate_at=read_when(gate_date.current_at) if gate_date is not None else None,
-                next_gate_criteria=tuple(criteria.get((rollout_id, gate_phase), ())) if gate_phase else (),
+            _region_digest(
+                region=(code, region_name, state, current_phase, percent),
+                counts=items.get(rollout_id, ItemCounts()),
+                dates=dates[rollout_id],
+                gate_phase=gate_phase,
+                criteria=criteria.get((rollout_id, gate_phase), ()) if gate_phase else (),
             )
         )
-    digests = []
-    for launch in launches:
-        launch_regions = tuple(regions[launch.id])
-        status = rag_for(launch_regions, now=now, rules=rules)
-        digests.append(
-            LaunchDigest(
-                id=launch.id,
-                slug=launch.slug,
-                name=launch.name,
-                tier=launch.tier,
-                owner=launch.owner,
-                exec_sponsor=launch.exec_sponsor,
-                rag=status.rag,
-                reason=status.reason,
-                regions=launch_regions,
-            )
-        )
+    digests = [_launch_digest(launch, regions=tuple(regions[launch.id]), now=now, rules=rules) for launch in launches]
     digests.sort(key=lambda launch: (launch.rag.severity, launch.slug))
     return Digest(generated_at=now, launches=tuple(digests))
+
+
+def _region_digest(
+    *,
+    region: tuple[str, str, RolloutState, Phase | None, int],
+    counts: ItemCounts,
+    dates: dict[Phase, Planned],
+    gate_phase: Phase | None,
+    criteria: Sequence[CriterionStatus],
+) -> RegionDigest:
+    """One region's line: ``region`` is its code, name, state, phase and percent as read."""
+    code, region_name, state, current_phase, percent = region
+    slip_phase, slip_days = _slip(current_phase, dates)
+    gate_date = dates.get(gate_phase) if gate_phase is not None else None
+    return RegionDigest(
+        region=code,
+        region_name=region_name,
+        state=state,
+        phase=current_phase,
+        percent=percent,
+        open_blocking=counts.open_blocking,
+        overdue_blocking=counts.overdue_blocking,
+        blocked=counts.blocked,
+        blocked_blocking=counts.blocked_blocking,
+        next_blocking_due_at=counts.next_blocking_due_at,
+        slip_days=slip_days,
+        slip_phase=slip_phase,
+        next_gate_phase=gate_phase,
+        next_gate_at=read_when(gate_date.current_at) if gate_date is not None else None,
+        next_gate_criteria=tuple(criteria),
+    )
+
+
+def _launch_digest(
+    launch: Row[*tuple[Any, ...]], *, regions: tuple[RegionDigest, ...], now: datetime, rules: RagRules
+) -> LaunchDigest:
+    """A launch row as read by ``launch_rows``, coloured by its regions."""
+    status = rag_for(regions, now=now, rules=rules)
+    return LaunchDigest(
+        id=launch.id,
+        slug=launch.slug,
+        name=launch.name,
+        tier=launch.tier,
+        owner=launch.owner,
+        exec_sponsor=launch.exec_sponsor,
+        rag=status.rag,
+        reason=status.reason,
+        regions=regions,
+    )
 
 
 def digest_key(now: datetime) -> str:
@@ -247,74 +219,7 @@ def queue_leadership_digest(*, session: Session, now: datetime, actor: Actor, di
     return True
 
 
-@dataclass(frozen=True)
-class _Counts:
-    open_blocking: int = 0
-    overdue_blocking: int = 0
-    blocked: int = 0
-    blocked_blocking: int = 0
-    next_blocking_due_at: datetime | None = None
-
-
-def _item_counts(session: Session, *, which: ColumnElement[bool], now: datetime) -> dict[int, _Counts]:
-    """Open-item counts per region: one row per region of the chosen launches, each figure a
-    correlated subquery answered from an index (the open blocking items from the partial index
-    ix_checklistitem_open_blocking: a count, a range count of the overdue ones and a seek for the
-    next due; the few blocked items from ix_checklistitem_rollup). Grouping every open item of
-    every active launch instead cost 100-150 ms at 200 launches on SQLite."""
-    due = col(ChecklistItem.due_at)
-    open_blocking = text(OPEN_BLOCKING_ITEM)  # word for word, or SQLite ignores the partial index
-    same_region = col(ChecklistItem.rollout_id) == col(RegionRollout.id)
-    blocked = [
-        col(ChecklistItem.launch_id) == col(RegionRollout.launch_id),
-        same_region,
-        col(ChecklistItem.status) == ItemStatus.BLOCKED,
-    ]
-
-    def per_region(aggregate: Any, *conditions: Any) -> Any:
-        return (
-            select_columns(aggregate)
-            .select_from(ChecklistItem)
-            .where(same_region, *conditions)
-            .correlate(RegionRollout)
-            .scalar_subquery()
-        )
-
-    statement = (
-        select_columns(
-            col(RegionRollout.id),
-            per_region(func.count(), open_blocking),
-            per_region(func.count(), open_blocking, due < now),
-            per_region(func.min(due), open_blocking, due >= now),
-            per_region(func.count(), *blocked),
-            per_region(func.count(), *blocked, col(ChecklistItem.blocking).is_(True)),
-        )
-        .join(Launch, col(Launch.id) == col(RegionRollout.launch_id))
-        .where(which)
-    )
-    counts = {}
-    for rollout_id, open_count, overdue, next_due, blocked_count, blocked_blocking in session.execute(statement):
-        counts[rollout_id] = _Counts(
-            open_blocking=int(open_count),
-            overdue_blocking=int(overdue),
-            blocked=int(blocked_count),
-            blocked_blocking=int(blocked_blocking),
-            next_blocking_due_at=as_utc(next_due) if next_due is not None else None,
-        )
-    return counts
-
-
-class _Planned(NamedTuple):
-    slip_days: int  # current date minus baseline, whole days rounded (a DST hour does not count)
-    current_at: datetime | str  # as read (text on SQLite); read_when() turns it into aware UTC
-
-
-def _rank(column: Any) -> Any:
-    """A phase column as its position in Phase.ordered(), in SQL (an int, no enum per row)."""
-    return case({phase.value: index for index, phase in enumerate(Phase.ordered())}, value=column)
-
-
-def _slip(current: Phase | None, dates: dict[Phase, _Planned]) -> tuple[Phase | None, int]:
+def _slip(current: Phase | None, dates: dict[Phase, Planned]) -> tuple[Phase | None, int]:
     """The largest slip (current date minus baseline, in whole days, rounded so a DST hour does
     not count) over the phase the region is in and every later one; phases already behind the
     region are history, not risk. A phase pulled in counts as no slip."""

@@ -1,4 +1,5 @@
-"""Process-wide resources for flow code: one engine, one rollout target, the flows' actor."""
+"""Process-wide resources for flow code (built once per process): one engine, one rollout target,
+one Slack transport, the flows' actor."""
 
 import os
 import socket
