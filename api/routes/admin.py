@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends, Query, Response, status
 
 from api.deps import PrincipalDep, SessionDep, allow
 from api.problems import ERROR_RESPONSES
-from api.schemas import MAX_DB_INT, MemberIn, MemberOut, Page, RegionIn, RegionOut, TeamIn, TeamOut
+from api.schemas.common import MAX_DB_INT, Page
+from api.schemas.directory import MemberIn, MemberOut, RegionIn, RegionOut, TeamIn, TeamOut
 from orchestrator.core.models import Member, Region, Team
 from orchestrator.core.policy import ADMINS, READERS
 from orchestrator.directory import service as directory

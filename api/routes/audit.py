@@ -10,7 +10,8 @@ from fastapi import APIRouter, Depends, Query
 
 from api.deps import SessionDep, allow
 from api.problems import ERROR_RESPONSES
-from api.schemas import MAX_DB_INT, NO_NUL, AuditOut, Page
+from api.schemas.common import MAX_DB_INT, NO_NUL, Page
+from api.schemas.reporting import AuditOut
 from orchestrator.core.clock import as_utc
 from orchestrator.core.models import AuditEvent
 from orchestrator.core.policy import READERS

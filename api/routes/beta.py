@@ -6,7 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, status
 
-from api.beta_schemas import (
+from api.deps import PrincipalDep, SessionDep, allow
+from api.problems import ERROR_RESPONSES
+from api.routes.launches import launch_out
+from api.schemas.beta import (
     CapIn,
     CohortIn,
     CohortOut,
@@ -21,10 +24,8 @@ from api.beta_schemas import (
     ResolveIn,
     TermsIn,
 )
-from api.deps import PrincipalDep, SessionDep, allow
-from api.problems import ERROR_RESPONSES
-from api.routes.launches import launch_out
-from api.schemas import MAX_DB_INT, NO_NUL, LaunchOut
+from api.schemas.common import MAX_DB_INT, NO_NUL
+from api.schemas.launches import LaunchOut
 from orchestrator.beta import cohorts as beta_cohorts
 from orchestrator.beta import feedback as beta_feedback
 from orchestrator.beta import queries as beta_queries

@@ -8,7 +8,8 @@ from sqlmodel import Session
 
 from api.deps import PrincipalDep, SessionDep, allow
 from api.problems import ERROR_RESPONSES
-from api.schemas import MAX_DB_INT, DecisionLogOut, DecisionOut, VoteIn, WaiverOut
+from api.schemas.common import MAX_DB_INT
+from api.schemas.gates import DecisionLogOut, DecisionOut, VoteIn, WaiverOut
 from orchestrator.core.clock import as_utc
 from orchestrator.core.models import Member
 from orchestrator.core.policy import READERS, VOTERS

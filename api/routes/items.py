@@ -28,21 +28,19 @@ from api.deps import (
 from api.problems import ERROR_RESPONSES
 from api.routes.audit import audit_out
 from api.routes.launches import IfMatch, expected_version
-from api.schemas import (
-    MAX_DB_INT,
+from api.schemas.common import MAX_DB_INT, Body, Page
+from api.schemas.items import (
     AssignIn,
-    AuditOut,
-    Body,
     CheckIn,
     CommentIn,
     EvidenceIn,
     ItemOut,
     ItemReasonIn,
-    Page,
     UncheckIn,
     VersionIn,
     WaiveIn,
 )
+from api.schemas.reporting import AuditOut
 from orchestrator.core.actors import Actor
 from orchestrator.core.clock import as_utc, utcnow
 from orchestrator.core.enums import ItemStatus, Phase, Role

@@ -7,13 +7,12 @@ from fastapi import APIRouter, Depends, Header, Query, status
 
 from api.deps import PrincipalDep, SessionDep, allow
 from api.problems import ERROR_RESPONSES
-from api.schemas import (
-    CriterionOut,
-    GateOut,
+from api.schemas.common import Page
+from api.schemas.gates import CriterionOut, GateOut
+from api.schemas.launches import (
     LaunchCreate,
     LaunchOut,
     LaunchSummaryOut,
-    Page,
     PhaseDateOut,
     ReasonIn,
     RescheduleIn,

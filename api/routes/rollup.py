@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends
 
 from api.deps import SessionDep, allow
 from api.problems import ERROR_RESPONSES
-from api.schemas import LaunchRollupOut, RegionRollupOut, RollupOut, SlipOut, TeamReadinessOut
+from api.schemas.reporting import LaunchRollupOut, RegionRollupOut, RollupOut, SlipOut, TeamReadinessOut
 from orchestrator.core.clock import utcnow
 from orchestrator.core.policy import READERS
 from orchestrator.reporting.digest import build_leadership_digest

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
-from api.schemas import MAX_DB_INT, Body, Link
+from api.schemas.common import MAX_DB_INT, Body, Link
 from orchestrator.core.enums import EnrollmentStatus, EnrollmentVia, ExitMetric, FeedbackStatus, FeedbackType, Phase
 
 

@@ -1,0 +1,81 @@
+"""What leadership and auditors read: the audit trail and the rollup of every active launch."""
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from api.schemas.gates import CriterionOut
+from orchestrator.core.enums import Phase, RolloutState, Source
+from orchestrator.reporting.rag import Rag
+
+
+class AuditOut(BaseModel):
+    id: int
+    at: datetime
+    actor: str
+    source: Source
+    entity: str
+    entity_id: int | None
+    action: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    reason: str | None
+
+
+class RegionRollupOut(BaseModel):
+    region: str
+    region_name: str
+    state: RolloutState
+    phase: Phase | None
+    percent: int
+    open_blocking: int
+    overdue_blocking: int
+    blocked: int
+    blocked_blocking: int
+    next_blocking_due_at: datetime | None
+    slip_days: int
+    slip_phase: Phase | None
+    next_gate_phase: Phase | None
+    next_gate_at: datetime | None
+    next_gate_criteria: list[CriterionOut] = Field(
+        description="The next gate's beta exit criteria, each with its current value and threshold (empty: none)."
+    )
+
+
+class TeamReadinessOut(BaseModel):
+    team: str
+    team_name: str
+    blocking_done: int = Field(description="Blocking items done, waived or n/a.")
+    blocking_total: int
+    done: int = Field(description="All items done, waived or n/a.")
+    total: int
+
+
+class SlipOut(BaseModel):
+    region: str
+    phase: Phase
+    baseline_at: datetime
+    current_at: datetime
+    slip_days: float
+    reason: str | None
+
+
+class LaunchRollupOut(BaseModel):
+    id: int
+    slug: str
+    name: str
+    tier: int
+    owner: str
+    exec_sponsor: str | None
+    rag: Rag
+    reason: str
+    regions: list[RegionRollupOut]
+    teams: list[TeamReadinessOut]
+    slips: list[SlipOut]
+
+
+class RollupOut(BaseModel):
+    generated_at: datetime
+    counts: dict[str, int]
+    launches: list[LaunchRollupOut]
