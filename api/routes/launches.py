@@ -4,27 +4,25 @@ reschedule, halt, resume, roll back."""
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, status
+from sqlmodel import Session
 
 from api.deps import PrincipalDep, SessionDep, allow
 from api.problems import ERROR_RESPONSES
 from api.schemas.common import Page
-from api.schemas.gates import CriterionOut, GateOut
 from api.schemas.launches import (
     LaunchCreate,
     LaunchOut,
     LaunchSummaryOut,
-    PhaseDateOut,
     ReasonIn,
     RescheduleIn,
     ResumeIn,
-    RolloutOut,
 )
 from checklists.instantiate import create_launch_from_templates, load_for_session
 from orchestrator.core.enums import LaunchStatus
 from orchestrator.core.errors import InvalidInput
 from orchestrator.core.policy import LAUNCH_OPERATORS, READERS
 from orchestrator.core.settings import get_settings
-from orchestrator.launches.queries import LaunchDetail, RolloutView, launch_detail, list_launches, rollout_id_for
+from orchestrator.launches.queries import launch_detail, list_launches, rollout_id_for
 from orchestrator.launches.schedule import reschedule_phase
 from orchestrator.launches.service import kick_off_launch
 from orchestrator.launches.spec import LaunchSpec, RegionPlan
@@ -53,54 +51,9 @@ def expected_version(if_match: str | None, body_version: int | None) -> int | No
     return header_version if header_version is not None else body_version
 
 
-def rollout_out(view: RolloutView) -> RolloutOut:
-    return RolloutOut(
-        id=view.id,
-        region=view.region,
-        region_name=view.region_name,
-        timezone=view.timezone,
-        state=view.state,
-        phase=view.phase,
-        percent=view.percent,
-        version=view.version,
-        halt_reason=view.halt_reason,
-        phases=[
-            PhaseDateOut(phase=p.phase, baseline_at=p.baseline_at, current_at=p.current_at, slip_days=p.slip_days)
-            for p in view.phases
-        ],
-        gates=[
-            GateOut(
-                id=g.id,
-                phase=g.phase,
-                kind=g.kind,
-                status=g.status,
-                criteria=[CriterionOut.model_validate(c, from_attributes=True) for c in g.criteria],
-            )
-            for g in view.gates
-        ],
-        items_total=view.items_total,
-        items_open_blocking=view.items_open_blocking,
-        items_overdue=view.items_overdue,
-    )
-
-
-def launch_out(detail: LaunchDetail) -> LaunchOut:
-    launch = detail.launch
-    assert launch.id is not None
-    return LaunchOut(
-        id=launch.id,
-        slug=launch.slug,
-        name=launch.name,
-        tier=launch.tier,
-        status=launch.status,
-        owner=launch.owner,
-        exec_sponsor=launch.exec_sponsor,
-        flags=launch.flags,
-        template_version=launch.template_version,
-        wave_mode=launch.wave_mode,
-        version=launch.version,
-        rollouts=[rollout_out(view) for view in detail.rollouts],
-    )
+def launch_answer(session: Session, slug: str) -> LaunchOut:
+    """The launch as it is now (read after a change), each region with its dates, gates and counts."""
+    return LaunchOut.model_validate(launch_detail(session=session, slug=slug), from_attributes=True)
 
 
 @router.get("", response_model=Page[LaunchSummaryOut], dependencies=[Depends(allow(READERS))])
@@ -129,29 +82,19 @@ def list_all(
 )
 def create(body: LaunchCreate, session: SessionDep, principal: PrincipalDep) -> LaunchOut:
     """Create a launch (draft) with every checklist item its tier, regions and flags call for."""
-    spec = LaunchSpec(
-        slug=body.slug,
-        name=body.name,
-        tier=body.tier,
-        owner=body.owner,
-        exec_sponsor=body.exec_sponsor,
-        flags=body.flags,
-        regions=[RegionPlan(region=plan.region, dates=plan.dates) for plan in body.regions],
-        approvers=body.approvers,
-        wave_mode=body.wave_mode,
-        ramp_plan=body.ramp_plan,
-        beta_exit_criteria=body.beta_exit_criteria,
-    )
+    # Each region's plan is validated alone first, so a refused date names `dates`, as it always has.
+    regions = [RegionPlan.model_validate(plan.model_dump()) for plan in body.regions]
+    spec = LaunchSpec.model_validate({**body.model_dump(exclude={"regions"}), "regions": regions})
     extra = [get_settings().checklists_dir] if get_settings().checklists_dir else []
     library = load_for_session(session, extra_dirs=[path for path in extra if path is not None])
     create_launch_from_templates(session=session, spec=spec, library=library, actor=principal.actor)
-    return launch_out(launch_detail(session=session, slug=body.slug))
+    return launch_answer(session, body.slug)
 
 
 @router.get("/{slug}", response_model=LaunchOut, dependencies=[Depends(allow(READERS))])
 def read(slug: str, session: SessionDep) -> LaunchOut:
     """One launch with each region's state, phase dates (baseline and current), gates and item counts."""
-    return launch_out(launch_detail(session=session, slug=slug))
+    return launch_answer(session, slug)
 
 
 @router.post("/{slug}/kickoff", response_model=LaunchOut, dependencies=[Depends(allow(LAUNCH_OPERATORS))])
@@ -165,7 +108,7 @@ def kickoff(slug: str, session: SessionDep, principal: PrincipalDep, if_match: I
         actor=principal.actor,
         expected_version=expected_version(if_match, None),
     )
-    return launch_out(launch_detail(session=session, slug=slug))
+    return launch_answer(session, slug)
 
 
 @router.post(
@@ -186,7 +129,7 @@ def reschedule(
         reason=body.reason,
         expected_version=expected_version(if_match, body.version),
     )
-    return launch_out(launch_detail(session=session, slug=slug))
+    return launch_answer(session, slug)
 
 
 @router.post("/{slug}/regions/{region}/halt", response_model=LaunchOut, dependencies=[Depends(allow(LAUNCH_OPERATORS))])
@@ -202,7 +145,7 @@ def halt(
         reason=body.reason,
         expected_version=expected_version(if_match, body.version),
     )
-    return launch_out(launch_detail(session=session, slug=slug))
+    return launch_answer(session, slug)
 
 
 @router.post(
@@ -220,7 +163,7 @@ def resume(
         reason=body.reason,
         expected_version=expected_version(if_match, body.version),
     )
-    return launch_out(launch_detail(session=session, slug=slug))
+    return launch_answer(session, slug)
 
 
 @router.post(
@@ -238,4 +181,4 @@ def rollback(
         reason=body.reason,
         expected_version=expected_version(if_match, body.version),
     )
-    return launch_out(launch_detail(session=session, slug=slug))
+    return launch_answer(session, slug)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query
 from api.deps import PrincipalDep, SessionDep, allow
 from api.problems import ERROR_RESPONSES
 from api.schemas.outbox import OutboxOut, RetryIn, RetryOut
-from orchestrator.core.clock import as_utc, utcnow
+from orchestrator.core.clock import utcnow
 from orchestrator.core.enums import OutboxStatus
 from orchestrator.core.outbox import list_outbox, retry_dead
 from orchestrator.core.policy import LAUNCH_OPERATORS
@@ -23,20 +23,8 @@ def outbox(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> list[OutboxOut]:
     """Newest first: side effects queued by changes, with attempts and the last error."""
-    return [
-        OutboxOut(
-            id=row.id or 0,
-            topic=row.topic,
-            status=row.status,
-            attempts=row.attempts,
-            launch_id=row.launch_id,
-            created_at=as_utc(row.created_at),
-            next_attempt_at=as_utc(row.next_attempt_at),
-            delivered_at=as_utc(row.delivered_at) if row.delivered_at else None,
-            last_error=row.last_error,
-        )
-        for row in list_outbox(session, status=status, limit=limit)
-    ]
+    rows = list_outbox(session, status=status, limit=limit)
+    return [OutboxOut.model_validate(row, from_attributes=True) for row in rows]
 
 
 @router.post("/outbox/retry", response_model=RetryOut, dependencies=[Depends(allow(LAUNCH_OPERATORS))])

@@ -1,10 +1,17 @@
 """What every request and response body shares: bounds of ids and versions, times with an
-offset, links, clean text, the strict request base and the page of a listing."""
+offset, links, clean text, the strict request base, the page of a listing, and how an answer is
+validated from a read view."""
 
+import dataclasses
 from datetime import UTC, datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, AliasGenerator, AliasPath, BaseModel, ConfigDict, Field, field_validator
+
+from orchestrator.core.clock import as_utc
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 T = TypeVar("T")
 
@@ -79,3 +86,22 @@ class Page(BaseModel, Generic[T]):
     count: int
     limit: int
     offset: int
+
+
+# ---- answers read from views ----------------------------------------------------------------------
+# A time read back from a table row, answered as aware UTC: SQLite drops the offset on the way in,
+# and every time launchdeck writes is UTC.
+StoredUtc = Annotated[datetime, AfterValidator(as_utc)]
+
+
+def view_of(view: "type[DataclassInstance]", row: str) -> ConfigDict:
+    """The config of an answer validated (``from_attributes``) from a read view, a dataclass that
+    holds a table row as its field ``row`` beside the names the API shows instead of ids (an
+    ``ItemView``'s ``item`` with its region code and team key): a field the view declares is read
+    from the view, any other from its row. The answer also validates from its own dump (by name)."""
+    beside = {field.name for field in dataclasses.fields(view)} - {row}
+    return ConfigDict(
+        alias_generator=AliasGenerator(validation_alias=lambda name: name if name in beside else AliasPath(row, name)),
+        validate_by_name=True,
+        validate_by_alias=True,
+    )

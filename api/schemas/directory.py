@@ -1,12 +1,15 @@
 """The directory (teams, regions, members): admins' upsert bodies, validated as the seed file
 validates them, and the rows as answered."""
 
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field, field_validator
 
-from api.schemas.common import CleanText
+from api.schemas.common import CleanText, view_of
 from orchestrator.core.enums import Role
+from orchestrator.core.models import Region
+from orchestrator.directory.queries import MemberView
 from orchestrator.directory.seed import MemberSeed, RegionSeed, TeamSeed
 
 
@@ -39,6 +42,14 @@ class MemberIn(MemberSeed, CleanText):
     team: str | None = Field(default=None, max_length=40)
 
 
+@dataclass(frozen=True)
+class RegionRow:
+    """A region with its parent's code, as ``list_regions`` reads it and `RegionOut` answers it."""
+
+    region: Region
+    parent: str | None
+
+
 class TeamOut(BaseModel):
     id: int
     key: str
@@ -47,6 +58,8 @@ class TeamOut(BaseModel):
 
 
 class RegionOut(BaseModel):
+    model_config = view_of(RegionRow, "region")
+
     id: int
     code: str
     name: str
@@ -57,6 +70,8 @@ class RegionOut(BaseModel):
 
 
 class MemberOut(BaseModel):
+    model_config = view_of(MemberView, "member")
+
     id: int
     email: str
     name: str

@@ -1,12 +1,11 @@
 """Gates and decisions: a gate with its beta exit criteria, a vote, and the decision log (votes
 and waivers)."""
 
-from datetime import datetime
-
 from pydantic import BaseModel, Field
 
-from api.schemas.common import Body, UtcDatetime
+from api.schemas.common import Body, StoredUtc, UtcDatetime, view_of
 from orchestrator.core.enums import ExitMetric, GateKind, GateStatus, Phase, Vote
+from orchestrator.reporting.decisions import VoteView, WaiverView
 
 
 class CriterionOut(BaseModel):
@@ -42,6 +41,8 @@ class VoteIn(Body):
 
 
 class DecisionOut(BaseModel):
+    model_config = view_of(VoteView, "decision")
+
     id: int
     gate_id: int
     gate_status: GateStatus
@@ -52,11 +53,13 @@ class DecisionOut(BaseModel):
     comment: str | None
     conditions: str | None
     risk_accepted_by: str | None
-    reevaluate_at: datetime | None
-    cast_at: datetime
+    reevaluate_at: StoredUtc | None
+    cast_at: StoredUtc
 
 
 class WaiverOut(BaseModel):
+    model_config = view_of(WaiverView, "waiver")
+
     id: int
     item_id: int
     item_key: str
@@ -64,9 +67,9 @@ class WaiverOut(BaseModel):
     region: str
     approver: str
     reason: str
-    expires_at: datetime | None
-    created_at: datetime
-    revoked_at: datetime | None
+    expires_at: StoredUtc | None
+    created_at: StoredUtc
+    revoked_at: StoredUtc | None
     revoked_by: str | None
 
 

@@ -1,14 +1,15 @@
 """Checklist items: the item as answered, and the body of every change to one."""
 
-from datetime import datetime
-
 from pydantic import BaseModel, Field
 
-from api.schemas.common import Body, DbId, Link, UtcDatetime, Version
+from api.schemas.common import Body, DbId, Link, StoredUtc, UtcDatetime, Version, view_of
 from orchestrator.core.enums import ItemStatus, Phase
+from orchestrator.items.queries import ItemView
 
 
 class ItemOut(BaseModel):
+    model_config = view_of(ItemView, "item")
+
     id: int
     launch_id: int
     region: str
@@ -18,7 +19,7 @@ class ItemOut(BaseModel):
     description: str
     owner_team: str
     assignee_id: int | None
-    due_at: datetime | None
+    due_at: StoredUtc | None
     blocking: bool
     evidence_required: bool
     depends_on: list[str]
@@ -26,7 +27,7 @@ class ItemOut(BaseModel):
     evidence_url: str | None
     blocked_reason: str | None
     checked_by: str | None
-    checked_at: datetime | None
+    checked_at: StoredUtc | None
     overdue: bool
     version: int
 

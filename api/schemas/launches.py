@@ -6,9 +6,10 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from api.schemas.common import MAX_DB_INT, Body, UtcDatetime, Version
+from api.schemas.common import MAX_DB_INT, Body, UtcDatetime, Version, view_of
 from api.schemas.gates import GateOut
 from orchestrator.core.enums import ExitMetric, LaunchStatus, Phase, RolloutState, WaveMode
+from orchestrator.launches.queries import LaunchDetail
 from orchestrator.launches.spec import SLUG_PATTERN
 
 
@@ -72,6 +73,8 @@ class RolloutOut(BaseModel):
 
 
 class LaunchOut(BaseModel):
+    model_config = view_of(LaunchDetail, "launch")
+
     id: int
     slug: str
     name: str

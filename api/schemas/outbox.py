@@ -1,10 +1,8 @@
 """The outbox as operators see it: a queued, sent or dead intent, and the retry of dead ones."""
 
-from datetime import datetime
-
 from pydantic import BaseModel, Field
 
-from api.schemas.common import Body, DbId
+from api.schemas.common import Body, DbId, StoredUtc
 from orchestrator.core.enums import OutboxStatus
 
 
@@ -14,9 +12,9 @@ class OutboxOut(BaseModel):
     status: OutboxStatus
     attempts: int
     launch_id: int | None
-    created_at: datetime
-    next_attempt_at: datetime
-    delivered_at: datetime | None
+    created_at: StoredUtc
+    next_attempt_at: StoredUtc
+    delivered_at: StoredUtc | None
     last_error: str | None
 
 

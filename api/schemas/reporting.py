@@ -1,18 +1,22 @@
 """What leadership and auditors read: the audit trail and the rollup of every active launch."""
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
+from api.schemas.common import StoredUtc, view_of
 from api.schemas.gates import CriterionOut
 from orchestrator.core.enums import Phase, RolloutState, Source
+from orchestrator.reporting.digest import LaunchDigest
 from orchestrator.reporting.rag import Rag
+from orchestrator.reporting.readiness import PhaseSlip, TeamReadiness
 
 
 class AuditOut(BaseModel):
     id: int
-    at: datetime
+    at: StoredUtc
     actor: str
     source: Source
     entity: str
@@ -52,16 +56,32 @@ class TeamReadinessOut(BaseModel):
     total: int
 
 
+def _hundredths(days: float) -> float:
+    return round(days, 2)
+
+
 class SlipOut(BaseModel):
     region: str
     phase: Phase
     baseline_at: datetime
     current_at: datetime
-    slip_days: float
+    slip_days: Annotated[float, AfterValidator(_hundredths)]  # a PhaseSlip's are unrounded
     reason: str | None
 
 
+@dataclass(frozen=True)
+class LaunchRollup:
+    """One launch of the rollup as `LaunchRollupOut` answers it: its digest, with its teams'
+    readiness and its slipped dates (two more reads, for every launch at once) beside it."""
+
+    launch: LaunchDigest
+    teams: list[TeamReadiness]
+    slips: list[PhaseSlip]
+
+
 class LaunchRollupOut(BaseModel):
+    model_config = view_of(LaunchRollup, "launch")
+
     id: int
     slug: str
     name: str
