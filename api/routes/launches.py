@@ -1,14 +1,17 @@
-"""Launches and their regions: create from templates, list, read with rollups, kick off,
-reschedule, halt, resume, roll back."""
+"""Launches and their regions: create from templates, list, read with rollups, kick off, and the
+region actions (reschedule, halt, resume, roll back), which share a shape and are one table,
+``_REGION_ACTIONS``."""
 
-from typing import Annotated
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, status
 from sqlmodel import Session
 
 from api.deps import PrincipalDep, SessionDep, allow
 from api.problems import ERROR_RESPONSES
-from api.schemas.common import Page
+from api.schemas.common import Body, Page
 from api.schemas.launches import (
     LaunchCreate,
     LaunchOut,
@@ -18,7 +21,8 @@ from api.schemas.launches import (
     ResumeIn,
 )
 from checklists.instantiate import create_launch_from_templates, load_for_session
-from orchestrator.core.enums import LaunchStatus
+from orchestrator.core.actors import Actor
+from orchestrator.core.enums import LaunchStatus, Role
 from orchestrator.core.errors import InvalidInput
 from orchestrator.core.policy import LAUNCH_OPERATORS, READERS
 from orchestrator.core.settings import get_settings
@@ -111,74 +115,86 @@ def kickoff(slug: str, session: SessionDep, principal: PrincipalDep, if_match: I
     return launch_answer(session, slug)
 
 
-@router.post(
-    "/{slug}/regions/{region}/reschedule", response_model=LaunchOut, dependencies=[Depends(allow(LAUNCH_OPERATORS))]
+@dataclass(frozen=True)
+class _RegionAction:
+    """One action on a launch's region, as a route: its path, body, who may call it, the service
+    call (given the region's rollout id and the expected version) and the route's description."""
+
+    path: str
+    body: type[Body]
+    roles: frozenset[Role]
+    act: Callable[[Session, int, Actor, Any, int | None], object]
+    doc: str
+
+
+_REGION_ACTIONS = (
+    _RegionAction(
+        "reschedule",
+        RescheduleIn,
+        LAUNCH_OPERATORS,
+        lambda session, rollout_id, actor, body, version: reschedule_phase(
+            session=session,
+            rollout_id=rollout_id,
+            phase=body.phase,
+            new_at=body.date,
+            actor=actor,
+            reason=body.reason,
+            expected_version=version,
+        ),
+        "Move one region's phase date; the baseline stays, the change and its reason are kept, and\n"
+        "the phase's open items move their due dates with it.",
+    ),
+    _RegionAction(
+        "halt",
+        ReasonIn,
+        LAUNCH_OPERATORS,
+        lambda session, rollout_id, actor, body, version: rollouts.halt_region(
+            session=session, rollout_id=rollout_id, actor=actor, reason=body.reason, expected_version=version
+        ),
+        "Stop the region where it is; nothing moves until it is resumed.",
+    ),
+    _RegionAction(
+        "resume",
+        ResumeIn,
+        LAUNCH_OPERATORS,
+        lambda session, rollout_id, actor, body, version: rollouts.resume_region(
+            session=session, rollout_id=rollout_id, actor=actor, reason=body.reason, expected_version=version
+        ),
+        "Resume a halted region where it stopped, or a rolled-back one from its first ramp step.",
+    ),
+    _RegionAction(
+        "rollback",
+        ReasonIn,
+        LAUNCH_OPERATORS,
+        lambda session, rollout_id, actor, body, version: rollouts.roll_back_region(
+            session=session, rollout_id=rollout_id, actor=actor, reason=body.reason, expected_version=version
+        ),
+        "Take the region's exposure to 0%; the rollout target is told, and resume ramps again.",
+    ),
 )
-def reschedule(
-    slug: str, region: str, body: RescheduleIn, session: SessionDep, principal: PrincipalDep, if_match: IfMatch = None
-) -> LaunchOut:
-    """Move one region's phase date; the baseline stays, the change and its reason are kept, and
-    the phase's open items move their due dates with it."""
-    rollout_id = rollout_id_for(session=session, slug=slug, region=region)
-    reschedule_phase(
-        session=session,
-        rollout_id=rollout_id,
-        phase=body.phase,
-        new_at=body.date,
-        actor=principal.actor,
-        reason=body.reason,
-        expected_version=expected_version(if_match, body.version),
-    )
-    return launch_answer(session, slug)
 
 
-@router.post("/{slug}/regions/{region}/halt", response_model=LaunchOut, dependencies=[Depends(allow(LAUNCH_OPERATORS))])
-def halt(
-    slug: str, region: str, body: ReasonIn, session: SessionDep, principal: PrincipalDep, if_match: IfMatch = None
-) -> LaunchOut:
-    """Stop the region where it is; nothing moves until it is resumed."""
-    rollout_id = rollout_id_for(session=session, slug=slug, region=region)
-    rollouts.halt_region(
-        session=session,
-        rollout_id=rollout_id,
-        actor=principal.actor,
-        reason=body.reason,
-        expected_version=expected_version(if_match, body.version),
-    )
-    return launch_answer(session, slug)
+def _register(action: _RegionAction) -> None:
+    """Add ``action`` to the router as ``POST /launches/{slug}/regions/{region}/<path>``: the body
+    is validated as the action's model (documented in OpenAPI), the caller's role gated, then one
+    service call on the region's rollout; the answer is the launch as it is after it."""
+
+    def endpoint(
+        slug: str, region: str, body: Any, session: SessionDep, principal: PrincipalDep, if_match: IfMatch = None
+    ) -> LaunchOut:
+        rollout_id = rollout_id_for(session=session, slug=slug, region=region)
+        action.act(session, rollout_id, principal.actor, body, expected_version(if_match, body.version))
+        return launch_answer(session, slug)
+
+    endpoint.__annotations__["body"] = action.body
+    endpoint.__name__ = action.path
+    endpoint.__doc__ = action.doc
+    router.post(
+        f"/{{slug}}/regions/{{region}}/{action.path}",
+        response_model=LaunchOut,
+        dependencies=[Depends(allow(action.roles))],
+    )(endpoint)
 
 
-@router.post(
-    "/{slug}/regions/{region}/resume", response_model=LaunchOut, dependencies=[Depends(allow(LAUNCH_OPERATORS))]
-)
-def resume(
-    slug: str, region: str, body: ResumeIn, session: SessionDep, principal: PrincipalDep, if_match: IfMatch = None
-) -> LaunchOut:
-    """Resume a halted region where it stopped, or a rolled-back one from its first ramp step."""
-    rollout_id = rollout_id_for(session=session, slug=slug, region=region)
-    rollouts.resume_region(
-        session=session,
-        rollout_id=rollout_id,
-        actor=principal.actor,
-        reason=body.reason,
-        expected_version=expected_version(if_match, body.version),
-    )
-    return launch_answer(session, slug)
-
-
-@router.post(
-    "/{slug}/regions/{region}/rollback", response_model=LaunchOut, dependencies=[Depends(allow(LAUNCH_OPERATORS))]
-)
-def rollback(
-    slug: str, region: str, body: ReasonIn, session: SessionDep, principal: PrincipalDep, if_match: IfMatch = None
-) -> LaunchOut:
-    """Take the region's exposure to 0%; the rollout target is told, and resume ramps again."""
-    rollout_id = rollout_id_for(session=session, slug=slug, region=region)
-    rollouts.roll_back_region(
-        session=session,
-        rollout_id=rollout_id,
-        actor=principal.actor,
-        reason=body.reason,
-        expected_version=expected_version(if_match, body.version),
-    )
-    return launch_answer(session, slug)
+for _action in _REGION_ACTIONS:
+    _register(_action)
