@@ -103,5 +103,4 @@ def view_of(view: "type[DataclassInstance]", row: str) -> ConfigDict:
     return ConfigDict(
         alias_generator=AliasGenerator(validation_alias=lambda name: name if name in beside else AliasPath(row, name)),
         validate_by_name=True,
-        validate_by_alias=True,
     )
