@@ -9,8 +9,8 @@ Slack clicks are acknowledged before even that: the app's ``SlackWork`` threads 
 drained here, in the lifespan) carry them out after the answer (api/slack_work.py).
 """
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from anyio import to_thread
 from fastapi import FastAPI
@@ -28,6 +28,16 @@ from orchestrator.core.migrate import ensure_schema_current
 from orchestrator.core.settings import get_settings
 
 API_PREFIX = "/api/v1"
+_API_ROUTERS = (
+    launches.router,
+    items.router,
+    decisions.router,
+    audit.router,
+    rollup.router,
+    admin.router,
+    outbox.router,
+    beta.router,
+)
 
 
 def _engine_from_settings() -> Engine:
@@ -43,6 +53,31 @@ def _select_one(engine: Engine) -> None:
 def create_app(*, engine: Engine | None = None, tune_gc: bool = False) -> FastAPI:
     """Build the app; without an engine it makes one from settings (and checks the schema).
     ``tune_gc`` is for the serving process only (see api/gc_tuning.py)."""
+    app = FastAPI(
+        title="launchdeck",
+        version="1",
+        summary="Launch readiness and regional beta rollouts, gated and audited.",
+        lifespan=_lifespan(engine, tune_gc=tune_gc),
+    )
+    if engine is not None:
+        app.state.engine = engine
+    app.state.portfolio_cache = PortfolioCache()
+    app.state.slack_work = SlackWork()
+    problems.install(app)
+    app.add_middleware(IdempotencyMiddleware)
+    _add_health_routes(app)
+    for router in _API_ROUTERS:
+        app.include_router(router, prefix=API_PREFIX)
+    app.include_router(slack.router)  # Slack's own protocol, at the URLs the app manifest names
+    app.include_router(dashboard.router)  # HTML pages for leadership: /login, /dashboard/...
+    app.add_exception_handler(NeedsLogin, dashboard.needs_login_redirect)
+    return app
+
+
+def _lifespan(engine: Engine | None, *, tune_gc: bool) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """What the app opens when it starts serving and closes when it stops: the engine (made from
+    settings, with the schema checked, unless one was given), its async twin on the serving loop,
+    and the Slack work threads."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -61,18 +96,11 @@ def create_app(*, engine: Engine | None = None, tune_gc: bool = False) -> FastAP
             if owned:
                 app.state.engine.dispose()
 
-    app = FastAPI(
-        title="launchdeck",
-        version="1",
-        summary="Launch readiness and regional beta rollouts, gated and audited.",
-        lifespan=lifespan,
-    )
-    if engine is not None:
-        app.state.engine = engine
-    app.state.portfolio_cache = PortfolioCache()
-    app.state.slack_work = SlackWork()
-    problems.install(app)
-    app.add_middleware(IdempotencyMiddleware)
+    return lifespan
+
+
+def _add_health_routes(app: FastAPI) -> None:
+    """/healthz and /readyz, outside /api/v1 and without a token."""
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:
@@ -93,22 +121,6 @@ def create_app(*, engine: Engine | None = None, tune_gc: bool = False) -> FastAP
         except Exception as exc:  # noqa: BLE001 - any failure here means "not ready", which is the answer
             return problems.problem(503, f"database unreachable from {pool}: {type(exc).__name__}", code="not_ready")
         return JSONResponse({"status": "ready"})
-
-    for router in (
-        launches.router,
-        items.router,
-        decisions.router,
-        audit.router,
-        rollup.router,
-        admin.router,
-        outbox.router,
-        beta.router,
-    ):
-        app.include_router(router, prefix=API_PREFIX)
-    app.include_router(slack.router)  # Slack's own protocol, at the URLs the app manifest names
-    app.include_router(dashboard.router)  # HTML pages for leadership: /login, /dashboard/...
-    app.add_exception_handler(NeedsLogin, dashboard.needs_login_redirect)
-    return app
 
 
 def serving_app() -> FastAPI:

@@ -8,6 +8,7 @@ Answers of 5xx are not stored, so a retry after a server error runs again.
 
 import hashlib
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from anyio import to_thread
@@ -16,7 +17,7 @@ from sqlmodel import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from orchestrator.core.errors import Unauthenticated
-from orchestrator.core.replays import IN_PROGRESS, find_answer, release, reserve, store_answer
+from orchestrator.core.replays import IN_PROGRESS, StoredAnswer, find_answer, release, reserve, store_answer
 from orchestrator.directory.tokens import authenticate
 
 CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -38,6 +39,21 @@ def _problem(status: int, detail: str, code: str) -> tuple[int, bytes]:
     return status, json.dumps(body).encode()
 
 
+@dataclass(frozen=True)
+class _Slot:
+    """Where one token's answer to one key is kept; each call is one short transaction of its own
+    in the thread pool (the request's own work runs on its own session)."""
+
+    engine: Engine
+    token_id: int
+    key: str
+
+    async def call(self, function: Any, **kwargs: Any) -> Any:
+        return await to_thread.run_sync(
+            lambda: _with_session(self.engine, function, token_id=self.token_id, key=self.key, **kwargs)
+        )
+
+
 class IdempotencyMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -53,12 +69,7 @@ class IdempotencyMiddleware:
             return
         key = raw_key.decode("latin-1").strip()
         if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
-            await _send(
-                send,
-                *_problem(
-                    422, f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} printable characters", "invalid_idempotency_key"
-                ),
-            )
+            await _send(send, *_problem(422, BAD_KEY, "invalid_idempotency_key"))
             return
         body = await _read_body(receive)
         engine: Engine = scope["app"].state.engine
@@ -66,49 +77,18 @@ class IdempotencyMiddleware:
         if token_id is None:  # the route answers 401 itself
             await self.app(scope, _replay(body), send)
             return
+        slot = _Slot(engine, token_id, key)
         path = scope["path"] + ("?" + scope["query_string"].decode("latin-1") if scope.get("query_string") else "")
         request_hash = hashlib.sha256(scope["method"].encode() + b" " + path.encode() + b"\n" + body).hexdigest()
-
-        stored = await to_thread.run_sync(lambda: _with_session(engine, find_answer, token_id=token_id, key=key))
-        if stored is None:
-            reserved = await to_thread.run_sync(
-                lambda: _with_session(
-                    engine,
-                    reserve,
-                    token_id=token_id,
-                    key=key,
-                    method=scope["method"],
-                    path=path,
-                    request_hash=request_hash,
-                )
-            )
-            if not reserved:
-                stored = await to_thread.run_sync(
-                    lambda: _with_session(engine, find_answer, token_id=token_id, key=key)
-                )
+        stored = await _stored_or_reserved(slot, method=scope["method"], path=path, request_hash=request_hash)
         if stored is not None:
-            if stored.request_hash != request_hash:
-                await _send(
-                    send,
-                    *_problem(
-                        422,
-                        "this Idempotency-Key was used for a different request; use a new key",
-                        "idempotency_key_reused",
-                    ),
-                )
-            elif stored.status_code == IN_PROGRESS:
-                await _send(
-                    send,
-                    *_problem(
-                        409,
-                        "a request with this Idempotency-Key is still running; retry shortly",
-                        "idempotency_in_progress",
-                    ),
-                )
-            else:
-                await _send(send, stored.status_code, stored.body.encode(), replayed=True)
+            await _send_stored(send, stored, request_hash)
             return
+        await self._run_and_keep(scope, body, send, slot)
 
+    async def _run_and_keep(self, scope: Scope, body: bytes, send: Send, slot: _Slot) -> None:
+        """Run the request, passing its answer on as it comes, then keep the answer in the slot;
+        after a 5xx, free the slot instead, so a retry runs again."""
         captured: dict[str, Any] = {"status": 500, "body": b""}
 
         async def capture(message: Message) -> None:
@@ -122,18 +102,32 @@ class IdempotencyMiddleware:
             await self.app(scope, _replay(body), capture)
         finally:
             if captured["status"] < 500:
-                await to_thread.run_sync(
-                    lambda: _with_session(
-                        engine,
-                        store_answer,
-                        token_id=token_id,
-                        key=key,
-                        status_code=captured["status"],
-                        body=captured["body"].decode("utf-8", "replace"),
-                    )
-                )
+                answer = captured["body"].decode("utf-8", "replace")
+                await slot.call(store_answer, status_code=captured["status"], body=answer)
             else:
-                await to_thread.run_sync(lambda: _with_session(engine, release, token_id=token_id, key=key))
+                await slot.call(release)
+
+
+async def _stored_or_reserved(slot: _Slot, *, method: str, path: str, request_hash: str) -> StoredAnswer | None:
+    """The answer kept in the slot (or its reservation by a request still running), or None when
+    this request reserved the slot and is to run."""
+    stored: StoredAnswer | None = await slot.call(find_answer)
+    if stored is None:
+        reserved = await slot.call(reserve, method=method, path=path, request_hash=request_hash)
+        if not reserved:
+            stored = await slot.call(find_answer)
+    return stored
+
+
+async def _send_stored(send: Send, stored: StoredAnswer, request_hash: str) -> None:
+    """Replay the kept answer, or refuse: the key was used for another request, or its first
+    request is still running."""
+    if stored.request_hash != request_hash:
+        await _send(send, *_problem(422, REUSED, "idempotency_key_reused"))
+    elif stored.status_code == IN_PROGRESS:
+        await _send(send, *_problem(409, RUNNING, "idempotency_in_progress"))
+    else:
+        await _send(send, stored.status_code, stored.body.encode(), replayed=True)
 
 
 def _with_session(engine: Engine, function: Any, **kwargs: Any) -> Any:

@@ -11,7 +11,7 @@ from freezegun import freeze_time
 from sqlalchemy import event, select
 from sqlmodel import Session
 
-from api.schemas import RegionRollupOut
+from api.schemas.reporting import RegionRollupOut
 from flows.scheduled import digest_markdown
 from notifications.messages.digest import leadership_digest
 from notifications.messages.snapshots import DigestMessage

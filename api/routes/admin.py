@@ -9,11 +9,12 @@ from fastapi import APIRouter, Depends, Query, Response, status
 
 from api.deps import PrincipalDep, SessionDep, allow
 from api.problems import ERROR_RESPONSES
-from api.schemas import MAX_DB_INT, MemberIn, MemberOut, Page, RegionIn, RegionOut, TeamIn, TeamOut
-from orchestrator.core.models import Member, Region, Team
+from api.schemas.common import MAX_DB_INT, Page
+from api.schemas.directory import MemberIn, MemberOut, RegionIn, RegionOut, RegionRow, TeamIn, TeamOut
+from orchestrator.core.models import Region
 from orchestrator.core.policy import ADMINS, READERS
 from orchestrator.directory import service as directory
-from orchestrator.directory.queries import list_members, list_regions, list_teams
+from orchestrator.directory.queries import MemberView, list_members, list_regions, list_teams
 
 router = APIRouter(responses=ERROR_RESPONSES, tags=["admin"])
 Limit = Annotated[int, Query(ge=1, le=500)]
@@ -27,40 +28,16 @@ def _status(response: Response, outcome: str) -> None:
     response.status_code = status.HTTP_201_CREATED if outcome == "created" else status.HTTP_200_OK
 
 
-def team_out(team: Team) -> TeamOut:
-    return TeamOut.model_validate(team, from_attributes=True)
-
-
-def region_out(region: Region, parent: str | None) -> RegionOut:
-    assert region.id is not None
-    return RegionOut(
-        id=region.id,
-        code=region.code,
-        name=region.name,
-        timezone=region.timezone,
-        slack_channel=region.slack_channel,
-        rollout_order=region.rollout_order,
-        parent=parent,
-    )
-
-
-def member_out(member: Member, team: str | None) -> MemberOut:
-    assert member.id is not None
-    return MemberOut(
-        id=member.id,
-        email=member.email,
-        name=member.name,
-        team=team,
-        role=member.role,
-        slack_user_id=member.slack_user_id,
-    )
+def _region_out(region: Region, parent: str | None) -> RegionOut:
+    return RegionOut.model_validate(RegionRow(region, parent), from_attributes=True)
 
 
 @router.get("/teams", response_model=Page[TeamOut], dependencies=[Depends(allow(READERS))])
 def teams(session: SessionDep, limit: Limit = 100, offset: Offset = 0) -> Page[TeamOut]:
     """Teams by key."""
     rows = list_teams(session=session)
-    return Page(data=[team_out(t) for t in rows[offset : offset + limit]], count=len(rows), limit=limit, offset=offset)
+    data = [TeamOut.model_validate(team, from_attributes=True) for team in rows[offset : offset + limit]]
+    return Page(data=data, count=len(rows), limit=limit, offset=offset)
 
 
 @router.post("/teams", response_model=TeamOut, responses=CREATED, dependencies=[Depends(allow(ADMINS))])
@@ -68,7 +45,7 @@ def upsert_team(body: TeamIn, response: Response, session: SessionDep, principal
     """Create the team, or update the one with this key."""
     outcome, team = directory.upsert_team(session=session, seed=body, actor=principal.actor)
     _status(response, outcome)
-    return team_out(team)
+    return TeamOut.model_validate(team, from_attributes=True)
 
 
 @router.get("/regions", response_model=Page[RegionOut], dependencies=[Depends(allow(READERS))])
@@ -76,7 +53,7 @@ def regions(session: SessionDep, limit: Limit = 100, offset: Offset = 0) -> Page
     """Regions in rollout order, each naming its parent region."""
     rows = list_regions(session=session)
     return Page(
-        data=[region_out(region, parent) for region, parent in rows[offset : offset + limit]],
+        data=[_region_out(region, parent) for region, parent in rows[offset : offset + limit]],
         count=len(rows),
         limit=limit,
         offset=offset,
@@ -88,7 +65,7 @@ def upsert_region(body: RegionIn, response: Response, session: SessionDep, princ
     """Create the region, or update the one with this code; a parent must exist already."""
     outcome, region = directory.upsert_region(session=session, seed=body, actor=principal.actor)
     _status(response, outcome)
-    return region_out(region, body.parent)
+    return _region_out(region, body.parent)
 
 
 @router.get("/members", response_model=Page[MemberOut], dependencies=[Depends(allow(READERS))])
@@ -96,7 +73,7 @@ def members(session: SessionDep, limit: Limit = 100, offset: Offset = 0) -> Page
     """Members by email, each with their team's key."""
     rows = list_members(session=session)
     return Page(
-        data=[member_out(view.member, view.team) for view in rows[offset : offset + limit]],
+        data=[MemberOut.model_validate(view, from_attributes=True) for view in rows[offset : offset + limit]],
         count=len(rows),
         limit=limit,
         offset=offset,
@@ -108,4 +85,4 @@ def upsert_member(body: MemberIn, response: Response, session: SessionDep, princ
     """Create the member, or update the one with this email; the team must exist."""
     outcome, member = directory.upsert_member(session=session, seed=body, actor=principal.actor)
     _status(response, outcome)
-    return member_out(member, body.team)
+    return MemberOut.model_validate(MemberView(member, body.team), from_attributes=True)

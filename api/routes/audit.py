@@ -10,30 +10,13 @@ from fastapi import APIRouter, Depends, Query
 
 from api.deps import SessionDep, allow
 from api.problems import ERROR_RESPONSES
-from api.schemas import MAX_DB_INT, NO_NUL, AuditOut, Page
-from orchestrator.core.clock import as_utc
-from orchestrator.core.models import AuditEvent
+from api.schemas.common import MAX_DB_INT, NO_NUL, Page
+from api.schemas.reporting import AuditOut
 from orchestrator.core.policy import READERS
 from orchestrator.launches.queries import launch_id_for
 from orchestrator.reporting.audit import AuditFilters, list_audit
 
 router = APIRouter(responses=ERROR_RESPONSES, tags=["audit"])
-
-
-def audit_out(event: AuditEvent) -> AuditOut:
-    assert event.id is not None
-    return AuditOut(
-        id=event.id,
-        at=as_utc(event.at),
-        actor=event.actor,
-        source=event.source,
-        entity=event.entity,
-        entity_id=event.entity_id,
-        action=event.action,
-        before=event.before,
-        after=event.after,
-        reason=event.reason,
-    )
 
 
 @router.get("/launches/{slug}/audit", response_model=Page[AuditOut], dependencies=[Depends(allow(READERS))])
@@ -54,4 +37,5 @@ def launch_audit(
         limit=limit,
         offset=offset,
     )
-    return Page(data=[audit_out(event) for event in events], count=total, limit=limit, offset=offset)
+    data = [AuditOut.model_validate(event, from_attributes=True) for event in events]
+    return Page(data=data, count=total, limit=limit, offset=offset)

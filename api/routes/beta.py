@@ -5,8 +5,12 @@ ranked feedback list for the product manager. Exit criteria show on the launch's
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, status
+from sqlmodel import Session
 
-from api.beta_schemas import (
+from api.deps import PrincipalDep, SessionDep, allow
+from api.problems import ERROR_RESPONSES
+from api.routes.launches import launch_answer
+from api.schemas.beta import (
     CapIn,
     CohortIn,
     CohortOut,
@@ -21,92 +25,34 @@ from api.beta_schemas import (
     ResolveIn,
     TermsIn,
 )
-from api.deps import PrincipalDep, SessionDep, allow
-from api.problems import ERROR_RESPONSES
-from api.routes.launches import launch_out
-from api.schemas import MAX_DB_INT, NO_NUL, LaunchOut
+from api.schemas.common import MAX_DB_INT, NO_NUL
+from api.schemas.launches import LaunchOut
 from orchestrator.beta import cohorts as beta_cohorts
 from orchestrator.beta import feedback as beta_feedback
 from orchestrator.beta import queries as beta_queries
 from orchestrator.beta.criteria import set_exit_criteria
-from orchestrator.beta.queries import CohortView
 from orchestrator.beta.scoring import ranked_feedback
-from orchestrator.core.clock import as_utc
 from orchestrator.core.enums import EnrollmentVia, Phase
 from orchestrator.core.errors import Forbidden
-from orchestrator.core.models import BetaEnrollment, BetaFeedback
 from orchestrator.core.policy import ITEM_EDITORS, LAUNCH_OPERATORS, READERS
-from orchestrator.launches.queries import launch_detail, launch_id_for
+from orchestrator.launches.queries import launch_id_for
 
 router = APIRouter(responses=ERROR_RESPONSES, tags=["beta"])
 Id = Annotated[int, Path(ge=1, le=MAX_DB_INT)]
 
 
-def cohort_out(view: CohortView) -> CohortOut:
-    cohort = view.cohort
-    assert cohort.id is not None
-    return CohortOut(
-        id=cohort.id,
-        region=view.region,
-        phase=cohort.phase,
-        cap=cohort.cap,
-        eligibility=cohort.eligibility,
-        enrolled=view.enrolled,
-        waitlisted=view.waitlisted,
-        opted_out=view.opted_out,
-        active=view.active,
-    )
-
-
-def enrollment_out(row: BetaEnrollment) -> EnrollmentOut:
-    assert row.id is not None
-    return EnrollmentOut(
-        id=row.id,
-        cohort_id=row.cohort_id,
-        account=row.account,
-        status=row.status,
-        via=row.via,
-        requested_by=row.requested_by,
-        eligibility_snapshot=row.eligibility_snapshot,
-        terms_accepted_by=row.terms_accepted_by,
-        terms_accepted_at=as_utc(row.terms_accepted_at) if row.terms_accepted_at else None,
-        requested_at=as_utc(row.requested_at),
-        enrolled_at=as_utc(row.enrolled_at) if row.enrolled_at else None,
-        opted_out_at=as_utc(row.opted_out_at) if row.opted_out_at else None,
-    )
-
-
-def feedback_out(row: BetaFeedback) -> FeedbackOut:
-    assert row.id is not None
-    return FeedbackOut(
-        id=row.id,
-        rollout_id=row.rollout_id,
-        phase=row.phase,
-        account=row.account,
-        type=row.type,
-        severity=row.severity,
-        text=row.text,
-        link=row.link,
-        status=row.status,
-        merged_into_id=row.merged_into_id,
-        reports=row.reports,
-        accounts=list(row.accounts),
-        submitted_by=row.submitted_by,
-        created_at=as_utc(row.created_at),
-        resolved_at=as_utc(row.resolved_at) if row.resolved_at else None,
-    )
-
-
-def _cohort_view(session: SessionDep, cohort_id: int) -> CohortView:
+def _cohort_out(session: Session, cohort_id: int) -> CohortOut:
     launch_id = beta_queries.cohort_launch_id(session, cohort_id=cohort_id)
-    return next(view for view in beta_queries.cohort_views(session, launch_id=launch_id) if view.cohort.id == cohort_id)
+    views = beta_queries.cohort_views(session, launch_id=launch_id)
+    return CohortOut.model_validate(next(view for view in views if view.cohort.id == cohort_id), from_attributes=True)
 
 
 @router.get("/launches/{slug}/beta/cohorts", response_model=list[CohortOut], dependencies=[Depends(allow(READERS))])
 def list_cohorts(slug: str, session: SessionDep) -> list[CohortOut]:
     """The launch's beta cohorts with their caps and seat counts."""
     launch_id = launch_id_for(session=session, slug=slug)
-    return [cohort_out(view) for view in beta_queries.cohort_views(session, launch_id=launch_id)]
+    views = beta_queries.cohort_views(session, launch_id=launch_id)
+    return [CohortOut.model_validate(view, from_attributes=True) for view in views]
 
 
 @router.post(
@@ -128,14 +74,14 @@ def create_cohort(slug: str, body: CohortIn, session: SessionDep, principal: Pri
         actor=principal.actor,
     )
     assert cohort.id is not None
-    return cohort_out(_cohort_view(session, cohort.id))
+    return _cohort_out(session, cohort.id)
 
 
 @router.post("/beta/cohorts/{cohort_id}/cap", response_model=CohortOut, dependencies=[Depends(allow(LAUNCH_OPERATORS))])
 def change_cap(cohort_id: Id, body: CapIn, session: SessionDep, principal: PrincipalDep) -> CohortOut:
     """Change the cap; a raised cap lets the longest-waiting accounts in."""
     beta_cohorts.set_cap(session=session, cohort_id=cohort_id, cap=body.cap, actor=principal.actor)
-    return cohort_out(_cohort_view(session, cohort_id))
+    return _cohort_out(session, cohort_id)
 
 
 @router.get(
@@ -145,7 +91,8 @@ def change_cap(cohort_id: Id, body: CapIn, session: SessionDep, principal: Princ
 )
 def list_enrollments(cohort_id: Id, session: SessionDep) -> list[EnrollmentOut]:
     """Enrolled accounts, then the waitlist in order, then opt-outs."""
-    return [enrollment_out(row) for row in beta_queries.enrollments_of(session, cohort_id=cohort_id)]
+    rows = beta_queries.enrollments_of(session, cohort_id=cohort_id)
+    return [EnrollmentOut.model_validate(row, from_attributes=True) for row in rows]
 
 
 @router.post(
@@ -172,7 +119,7 @@ def enroll(cohort_id: Id, body: EnrollIn, session: SessionDep, principal: Princi
         terms_accepted_by=body.terms_accepted_by,
         actor=principal.actor,
     )
-    return enrollment_out(row)
+    return EnrollmentOut.model_validate(row, from_attributes=True)
 
 
 @router.post(
@@ -185,7 +132,7 @@ def accept_terms(enrollment_id: Id, body: TermsIn, session: SessionDep, principa
     row = beta_cohorts.accept_terms(
         session=session, enrollment_id=enrollment_id, accepted_by=body.accepted_by, actor=principal.actor
     )
-    return enrollment_out(row)
+    return EnrollmentOut.model_validate(row, from_attributes=True)
 
 
 @router.post(
@@ -199,7 +146,7 @@ def opt_out(cohort_id: Id, body: OptOutIn, session: SessionDep, principal: Princ
     row = beta_cohorts.opt_out(
         session=session, cohort_id=cohort_id, account=body.account, reason=body.reason, actor=principal.actor
     )
-    return enrollment_out(row)
+    return EnrollmentOut.model_validate(row, from_attributes=True)
 
 
 @router.post(
@@ -223,7 +170,7 @@ def submit(slug: str, body: FeedbackIn, session: SessionDep, principal: Principa
         link=body.link,
         actor=principal.actor,
     )
-    return feedback_out(row)
+    return FeedbackOut.model_validate(row, from_attributes=True)
 
 
 @router.get(
@@ -255,7 +202,7 @@ def merge(feedback_id: Id, body: MergeIn, session: SessionDep, principal: Princi
     row = beta_feedback.merge_feedback(
         session=session, feedback_id=feedback_id, into_id=body.into, actor=principal.actor
     )
-    return feedback_out(row)
+    return FeedbackOut.model_validate(row, from_attributes=True)
 
 
 @router.post(
@@ -268,7 +215,7 @@ def resolve(feedback_id: Id, body: ResolveIn, session: SessionDep, principal: Pr
     row = beta_feedback.resolve_feedback(
         session=session, feedback_id=feedback_id, reason=body.reason, actor=principal.actor
     )
-    return feedback_out(row)
+    return FeedbackOut.model_validate(row, from_attributes=True)
 
 
 @router.put(
@@ -285,4 +232,4 @@ def put_exit_criteria(slug: str, body: ExitCriteriaIn, session: SessionDep, prin
         thresholds=body.criteria,
         actor=principal.actor,
     )
-    return launch_out(launch_detail(session=session, slug=slug))
+    return launch_answer(session, slug)

@@ -26,23 +26,20 @@ from api.deps import (
     run_work,
 )
 from api.problems import ERROR_RESPONSES
-from api.routes.audit import audit_out
 from api.routes.launches import IfMatch, expected_version
-from api.schemas import (
-    MAX_DB_INT,
+from api.schemas.common import MAX_DB_INT, Body, Page
+from api.schemas.items import (
     AssignIn,
-    AuditOut,
-    Body,
     CheckIn,
     CommentIn,
     EvidenceIn,
     ItemOut,
     ItemReasonIn,
-    Page,
     UncheckIn,
     VersionIn,
     WaiveIn,
 )
+from api.schemas.reporting import AuditOut
 from orchestrator.core.actors import Actor
 from orchestrator.core.clock import as_utc, utcnow
 from orchestrator.core.enums import ItemStatus, Phase, Role
@@ -58,33 +55,6 @@ router = APIRouter(responses=ERROR_RESPONSES, tags=["items"])
 ItemId = Annotated[int, Path(ge=1, le=MAX_DB_INT, description="A checklist item id.")]
 
 
-def item_out(view: ItemView) -> ItemOut:
-    item = view.item
-    assert item.id is not None
-    return ItemOut(
-        id=item.id,
-        launch_id=item.launch_id,
-        region=view.region,
-        phase=item.phase,
-        key=item.key,
-        title=item.title,
-        description=item.description,
-        owner_team=view.owner_team,
-        assignee_id=item.assignee_id,
-        due_at=as_utc(item.due_at) if item.due_at is not None else None,
-        blocking=item.blocking,
-        evidence_required=item.evidence_required,
-        depends_on=item.depends_on,
-        status=item.status,
-        evidence_url=item.evidence_url,
-        blocked_reason=item.blocked_reason,
-        checked_by=item.checked_by,
-        checked_at=as_utc(item.checked_at) if item.checked_at is not None else None,
-        overdue=view.overdue,
-        version=item.version,
-    )
-
-
 def _answer(change: ItemChange) -> Response:
     """The changed item as the service left it (no re-read), with the names its locked read brought.
 
@@ -94,7 +64,8 @@ def _answer(change: ItemChange) -> Response:
     item, owner = change.item, change.owner
     due = as_utc(item.due_at) if item.due_at is not None else None
     overdue = due is not None and due < utcnow() and not item.status.satisfies_gate
-    out = item_out(ItemView(item=item, region=owner.region, owner_team=owner.owner_team, overdue=overdue))
+    view = ItemView(item=item, region=owner.region, owner_team=owner.owner_team, overdue=overdue)
+    out = ItemOut.model_validate(view, from_attributes=True)
     return Response(out.model_dump_json(), media_type="application/json")
 
 
@@ -129,13 +100,14 @@ def list_launch_items(
         limit=limit,
         offset=offset,
     )
-    return Page(data=[item_out(view) for view in views], count=total, limit=limit, offset=offset)
+    data = [ItemOut.model_validate(view, from_attributes=True) for view in views]
+    return Page(data=data, count=total, limit=limit, offset=offset)
 
 
 @router.get("/items/{item_id}", response_model=ItemOut, dependencies=[Depends(allow(READERS))])
 def read_item(item_id: ItemId, session: SessionDep) -> ItemOut:
     """One checklist item, with its version (send it back as If-Match to change it safely)."""
-    return item_out(item_view(session=session, item_id=item_id))
+    return ItemOut.model_validate(item_view(session=session, item_id=item_id), from_attributes=True)
 
 
 @router.post("/items/{item_id}/check", response_model=ItemOut)
@@ -294,4 +266,4 @@ def comment(item_id: ItemId, body: CommentIn, session: SessionDep, principal: Pr
     """Leave a note on the item; it is kept in the launch's audit trail (answered as that entry)
     and the owning team is notified. The item itself, and its version, do not change."""
     event = item_details.comment_on_item(session=session, item_id=item_id, text=body.text, actor=principal.actor)
-    return audit_out(event)
+    return AuditOut.model_validate(event, from_attributes=True)

@@ -1,31 +1,32 @@
-"""Launches and their regions: create from templates, list, read with rollups, kick off,
-reschedule, halt, resume, roll back."""
+"""Launches and their regions: create from templates, list, read with rollups, kick off, and the
+region actions (reschedule, halt, resume, roll back), which share a shape and are one table,
+``_REGION_ACTIONS``."""
 
-from typing import Annotated
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, status
+from sqlmodel import Session
 
 from api.deps import PrincipalDep, SessionDep, allow
 from api.problems import ERROR_RESPONSES
-from api.schemas import (
-    CriterionOut,
-    GateOut,
+from api.schemas.common import Body, Page
+from api.schemas.launches import (
     LaunchCreate,
     LaunchOut,
     LaunchSummaryOut,
-    Page,
-    PhaseDateOut,
     ReasonIn,
     RescheduleIn,
     ResumeIn,
-    RolloutOut,
 )
 from checklists.instantiate import create_launch_from_templates, load_for_session
-from orchestrator.core.enums import LaunchStatus
+from orchestrator.core.actors import Actor
+from orchestrator.core.enums import LaunchStatus, Role
 from orchestrator.core.errors import InvalidInput
 from orchestrator.core.policy import LAUNCH_OPERATORS, READERS
 from orchestrator.core.settings import get_settings
-from orchestrator.launches.queries import LaunchDetail, RolloutView, launch_detail, list_launches, rollout_id_for
+from orchestrator.launches.queries import launch_detail, list_launches, rollout_id_for
 from orchestrator.launches.schedule import reschedule_phase
 from orchestrator.launches.service import kick_off_launch
 from orchestrator.launches.spec import LaunchSpec, RegionPlan
@@ -54,54 +55,9 @@ def expected_version(if_match: str | None, body_version: int | None) -> int | No
     return header_version if header_version is not None else body_version
 
 
-def rollout_out(view: RolloutView) -> RolloutOut:
-    return RolloutOut(
-        id=view.id,
-        region=view.region,
-        region_name=view.region_name,
-        timezone=view.timezone,
-        state=view.state,
-        phase=view.phase,
-        percent=view.percent,
-        version=view.version,
-        halt_reason=view.halt_reason,
-        phases=[
-            PhaseDateOut(phase=p.phase, baseline_at=p.baseline_at, current_at=p.current_at, slip_days=p.slip_days)
-            for p in view.phases
-        ],
-        gates=[
-            GateOut(
-                id=g.id,
-                phase=g.phase,
-                kind=g.kind,
-                status=g.status,
-                criteria=[CriterionOut.model_validate(c, from_attributes=True) for c in g.criteria],
-            )
-            for g in view.gates
-        ],
-        items_total=view.items_total,
-        items_open_blocking=view.items_open_blocking,
-        items_overdue=view.items_overdue,
-    )
-
-
-def launch_out(detail: LaunchDetail) -> LaunchOut:
-    launch = detail.launch
-    assert launch.id is not None
-    return LaunchOut(
-        id=launch.id,
-        slug=launch.slug,
-        name=launch.name,
-        tier=launch.tier,
-        status=launch.status,
-        owner=launch.owner,
-        exec_sponsor=launch.exec_sponsor,
-        flags=launch.flags,
-        template_version=launch.template_version,
-        wave_mode=launch.wave_mode,
-        version=launch.version,
-        rollouts=[rollout_out(view) for view in detail.rollouts],
-    )
+def launch_answer(session: Session, slug: str) -> LaunchOut:
+    """The launch as it is now (read after a change), each region with its dates, gates and counts."""
+    return LaunchOut.model_validate(launch_detail(session=session, slug=slug), from_attributes=True)
 
 
 @router.get("", response_model=Page[LaunchSummaryOut], dependencies=[Depends(allow(READERS))])
@@ -130,29 +86,19 @@ def list_all(
 )
 def create(body: LaunchCreate, session: SessionDep, principal: PrincipalDep) -> LaunchOut:
     """Create a launch (draft) with every checklist item its tier, regions and flags call for."""
-    spec = LaunchSpec(
-        slug=body.slug,
-        name=body.name,
-        tier=body.tier,
-        owner=body.owner,
-        exec_sponsor=body.exec_sponsor,
-        flags=body.flags,
-        regions=[RegionPlan(region=plan.region, dates=plan.dates) for plan in body.regions],
-        approvers=body.approvers,
-        wave_mode=body.wave_mode,
-        ramp_plan=body.ramp_plan,
-        beta_exit_criteria=body.beta_exit_criteria,
-    )
+    # Each region's plan is validated alone first, so a refused date names `dates`, as it always has.
+    regions = [RegionPlan.model_validate(plan.model_dump()) for plan in body.regions]
+    spec = LaunchSpec.model_validate({**body.model_dump(exclude={"regions"}), "regions": regions})
     extra = [get_settings().checklists_dir] if get_settings().checklists_dir else []
     library = load_for_session(session, extra_dirs=[path for path in extra if path is not None])
     create_launch_from_templates(session=session, spec=spec, library=library, actor=principal.actor)
-    return launch_out(launch_detail(session=session, slug=body.slug))
+    return launch_answer(session, body.slug)
 
 
 @router.get("/{slug}", response_model=LaunchOut, dependencies=[Depends(allow(READERS))])
 def read(slug: str, session: SessionDep) -> LaunchOut:
     """One launch with each region's state, phase dates (baseline and current), gates and item counts."""
-    return launch_out(launch_detail(session=session, slug=slug))
+    return launch_answer(session, slug)
 
 
 @router.post("/{slug}/kickoff", response_model=LaunchOut, dependencies=[Depends(allow(LAUNCH_OPERATORS))])
@@ -166,77 +112,89 @@ def kickoff(slug: str, session: SessionDep, principal: PrincipalDep, if_match: I
         actor=principal.actor,
         expected_version=expected_version(if_match, None),
     )
-    return launch_out(launch_detail(session=session, slug=slug))
+    return launch_answer(session, slug)
 
 
-@router.post(
-    "/{slug}/regions/{region}/reschedule", response_model=LaunchOut, dependencies=[Depends(allow(LAUNCH_OPERATORS))]
+@dataclass(frozen=True)
+class _RegionAction:
+    """One action on a launch's region, as a route: its path, body, who may call it, the service
+    call (given the region's rollout id and the expected version) and the route's description."""
+
+    path: str
+    body: type[Body]
+    roles: frozenset[Role]
+    act: Callable[[Session, int, Actor, Any, int | None], object]
+    doc: str
+
+
+_REGION_ACTIONS = (
+    _RegionAction(
+        "reschedule",
+        RescheduleIn,
+        LAUNCH_OPERATORS,
+        lambda session, rollout_id, actor, body, version: reschedule_phase(
+            session=session,
+            rollout_id=rollout_id,
+            phase=body.phase,
+            new_at=body.date,
+            actor=actor,
+            reason=body.reason,
+            expected_version=version,
+        ),
+        "Move one region's phase date; the baseline stays, the change and its reason are kept, and\n"
+        "the phase's open items move their due dates with it.",
+    ),
+    _RegionAction(
+        "halt",
+        ReasonIn,
+        LAUNCH_OPERATORS,
+        lambda session, rollout_id, actor, body, version: rollouts.halt_region(
+            session=session, rollout_id=rollout_id, actor=actor, reason=body.reason, expected_version=version
+        ),
+        "Stop the region where it is; nothing moves until it is resumed.",
+    ),
+    _RegionAction(
+        "resume",
+        ResumeIn,
+        LAUNCH_OPERATORS,
+        lambda session, rollout_id, actor, body, version: rollouts.resume_region(
+            session=session, rollout_id=rollout_id, actor=actor, reason=body.reason, expected_version=version
+        ),
+        "Resume a halted region where it stopped, or a rolled-back one from its first ramp step.",
+    ),
+    _RegionAction(
+        "rollback",
+        ReasonIn,
+        LAUNCH_OPERATORS,
+        lambda session, rollout_id, actor, body, version: rollouts.roll_back_region(
+            session=session, rollout_id=rollout_id, actor=actor, reason=body.reason, expected_version=version
+        ),
+        "Take the region's exposure to 0%; the rollout target is told, and resume ramps again.",
+    ),
 )
-def reschedule(
-    slug: str, region: str, body: RescheduleIn, session: SessionDep, principal: PrincipalDep, if_match: IfMatch = None
-) -> LaunchOut:
-    """Move one region's phase date; the baseline stays, the change and its reason are kept, and
-    the phase's open items move their due dates with it."""
-    rollout_id = rollout_id_for(session=session, slug=slug, region=region)
-    reschedule_phase(
-        session=session,
-        rollout_id=rollout_id,
-        phase=body.phase,
-        new_at=body.date,
-        actor=principal.actor,
-        reason=body.reason,
-        expected_version=expected_version(if_match, body.version),
-    )
-    return launch_out(launch_detail(session=session, slug=slug))
 
 
-@router.post("/{slug}/regions/{region}/halt", response_model=LaunchOut, dependencies=[Depends(allow(LAUNCH_OPERATORS))])
-def halt(
-    slug: str, region: str, body: ReasonIn, session: SessionDep, principal: PrincipalDep, if_match: IfMatch = None
-) -> LaunchOut:
-    """Stop the region where it is; nothing moves until it is resumed."""
-    rollout_id = rollout_id_for(session=session, slug=slug, region=region)
-    rollouts.halt_region(
-        session=session,
-        rollout_id=rollout_id,
-        actor=principal.actor,
-        reason=body.reason,
-        expected_version=expected_version(if_match, body.version),
-    )
-    return launch_out(launch_detail(session=session, slug=slug))
+def _register(action: _RegionAction) -> None:
+    """Add ``action`` to the router as ``POST /launches/{slug}/regions/{region}/<path>``: the body
+    is validated as the action's model (documented in OpenAPI), the caller's role gated, then one
+    service call on the region's rollout; the answer is the launch as it is after it."""
+
+    def endpoint(
+        slug: str, region: str, body: Any, session: SessionDep, principal: PrincipalDep, if_match: IfMatch = None
+    ) -> LaunchOut:
+        rollout_id = rollout_id_for(session=session, slug=slug, region=region)
+        action.act(session, rollout_id, principal.actor, body, expected_version(if_match, body.version))
+        return launch_answer(session, slug)
+
+    endpoint.__annotations__["body"] = action.body
+    endpoint.__name__ = action.path
+    endpoint.__doc__ = action.doc
+    router.post(
+        f"/{{slug}}/regions/{{region}}/{action.path}",
+        response_model=LaunchOut,
+        dependencies=[Depends(allow(action.roles))],
+    )(endpoint)
 
 
-@router.post(
-    "/{slug}/regions/{region}/resume", response_model=LaunchOut, dependencies=[Depends(allow(LAUNCH_OPERATORS))]
-)
-def resume(
-    slug: str, region: str, body: ResumeIn, session: SessionDep, principal: PrincipalDep, if_match: IfMatch = None
-) -> LaunchOut:
-    """Resume a halted region where it stopped, or a rolled-back one from its first ramp step."""
-    rollout_id = rollout_id_for(session=session, slug=slug, region=region)
-    rollouts.resume_region(
-        session=session,
-        rollout_id=rollout_id,
-        actor=principal.actor,
-        reason=body.reason,
-        expected_version=expected_version(if_match, body.version),
-    )
-    return launch_out(launch_detail(session=session, slug=slug))
-
-
-@router.post(
-    "/{slug}/regions/{region}/rollback", response_model=LaunchOut, dependencies=[Depends(allow(LAUNCH_OPERATORS))]
-)
-def rollback(
-    slug: str, region: str, body: ReasonIn, session: SessionDep, principal: PrincipalDep, if_match: IfMatch = None
-) -> LaunchOut:
-    """Take the region's exposure to 0%; the rollout target is told, and resume ramps again."""
-    rollout_id = rollout_id_for(session=session, slug=slug, region=region)
-    rollouts.roll_back_region(
-        session=session,
-        rollout_id=rollout_id,
-        actor=principal.actor,
-        reason=body.reason,
-        expected_version=expected_version(if_match, body.version),
-    )
-    return launch_out(launch_detail(session=session, slug=slug))
+for _action in _REGION_ACTIONS:
+    _register(_action)

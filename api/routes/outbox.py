@@ -1,41 +1,19 @@
 """The outbox as operators see it: what is queued, what was sent, what is parked as dead (with
 the last error), and a way to send dead intents again once the cause is fixed."""
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, Field
 
 from api.deps import PrincipalDep, SessionDep, allow
 from api.problems import ERROR_RESPONSES
-from api.schemas import Body, DbId
-from orchestrator.core.clock import as_utc, utcnow
+from api.schemas.outbox import OutboxOut, RetryIn, RetryOut
+from orchestrator.core.clock import utcnow
 from orchestrator.core.enums import OutboxStatus
 from orchestrator.core.outbox import list_outbox, retry_dead
 from orchestrator.core.policy import LAUNCH_OPERATORS
 
 router = APIRouter(responses=ERROR_RESPONSES, tags=["outbox"])
-
-
-class OutboxOut(BaseModel):
-    id: int
-    topic: str
-    status: OutboxStatus
-    attempts: int
-    launch_id: int | None
-    created_at: datetime
-    next_attempt_at: datetime
-    delivered_at: datetime | None
-    last_error: str | None
-
-
-class RetryIn(Body):
-    ids: list[DbId] | None = Field(default=None, max_length=500, description="Dead rows to retry; omit for all.")
-
-
-class RetryOut(BaseModel):
-    queued: int
 
 
 @router.get("/outbox", response_model=list[OutboxOut], dependencies=[Depends(allow(LAUNCH_OPERATORS))])
@@ -45,20 +23,8 @@ def outbox(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> list[OutboxOut]:
     """Newest first: side effects queued by changes, with attempts and the last error."""
-    return [
-        OutboxOut(
-            id=row.id or 0,
-            topic=row.topic,
-            status=row.status,
-            attempts=row.attempts,
-            launch_id=row.launch_id,
-            created_at=as_utc(row.created_at),
-            next_attempt_at=as_utc(row.next_attempt_at),
-            delivered_at=as_utc(row.delivered_at) if row.delivered_at else None,
-            last_error=row.last_error,
-        )
-        for row in list_outbox(session, status=status, limit=limit)
-    ]
+    rows = list_outbox(session, status=status, limit=limit)
+    return [OutboxOut.model_validate(row, from_attributes=True) for row in rows]
 
 
 @router.post("/outbox/retry", response_model=RetryOut, dependencies=[Depends(allow(LAUNCH_OPERATORS))])

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends
 
 from api.deps import SessionDep, allow
 from api.problems import ERROR_RESPONSES
-from api.schemas import LaunchRollupOut, RegionRollupOut, RollupOut, SlipOut, TeamReadinessOut
+from api.schemas.reporting import LaunchRollup, LaunchRollupOut, RollupOut
 from orchestrator.core.clock import utcnow
 from orchestrator.core.policy import READERS
 from orchestrator.reporting.digest import build_leadership_digest
@@ -25,33 +25,10 @@ def rollup(session: SessionDep) -> RollupOut:
     teams = team_readiness(session=session, launch_ids=launch_ids)
     slips = phase_slips(session=session, launch_ids=launch_ids)
     session.commit()  # end the read (on SQLite an open read pins its snapshot)
+    launches = [LaunchRollup(launch, teams[launch.id], slips[launch.id]) for launch in digest.launches]
+    # By hand: the counts are tallies the digest computes, not attributes it holds.
     return RollupOut(
         generated_at=digest.generated_at,
         counts={rag.value: digest.count(rag) for rag in Rag},
-        launches=[
-            LaunchRollupOut(
-                id=launch.id,
-                slug=launch.slug,
-                name=launch.name,
-                tier=launch.tier,
-                owner=launch.owner,
-                exec_sponsor=launch.exec_sponsor,
-                rag=launch.rag,
-                reason=launch.reason,
-                regions=[RegionRollupOut.model_validate(region, from_attributes=True) for region in launch.regions],
-                teams=[TeamReadinessOut.model_validate(team, from_attributes=True) for team in teams[launch.id]],
-                slips=[
-                    SlipOut(
-                        region=slip.region,
-                        phase=slip.phase,
-                        baseline_at=slip.baseline_at,
-                        current_at=slip.current_at,
-                        slip_days=round(slip.slip_days, 2),
-                        reason=slip.reason,
-                    )
-                    for slip in slips[launch.id]
-                ],
-            )
-            for launch in digest.launches
-        ],
+        launches=[LaunchRollupOut.model_validate(launch, from_attributes=True) for launch in launches],
     )

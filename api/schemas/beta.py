@@ -1,11 +1,11 @@
 """Request and response bodies of the beta program routes."""
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
-from api.schemas import MAX_DB_INT, Body, Link
+from api.schemas.common import MAX_DB_INT, Body, Link, StoredUtc, view_of
+from orchestrator.beta.queries import CohortView
 from orchestrator.core.enums import EnrollmentStatus, EnrollmentVia, ExitMetric, FeedbackStatus, FeedbackType, Phase
 
 
@@ -22,6 +22,8 @@ class CapIn(Body):
 
 
 class CohortOut(BaseModel):
+    model_config = view_of(CohortView, "cohort")
+
     id: int
     region: str
     phase: Phase
@@ -62,10 +64,10 @@ class EnrollmentOut(BaseModel):
     requested_by: str
     eligibility_snapshot: dict[str, Any]
     terms_accepted_by: str | None
-    terms_accepted_at: datetime | None
-    requested_at: datetime
-    enrolled_at: datetime | None
-    opted_out_at: datetime | None
+    terms_accepted_at: StoredUtc | None
+    requested_at: StoredUtc
+    enrolled_at: StoredUtc | None
+    opted_out_at: StoredUtc | None
 
 
 class FeedbackIn(Body):
@@ -100,8 +102,8 @@ class FeedbackOut(BaseModel):
     reports: int
     accounts: list[str]
     submitted_by: str
-    created_at: datetime
-    resolved_at: datetime | None
+    created_at: StoredUtc
+    resolved_at: StoredUtc | None
 
 
 class RankedOut(BaseModel):

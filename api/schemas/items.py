@@ -1,0 +1,71 @@
+"""Checklist items: the item as answered, and the body of every change to one."""
+
+from pydantic import BaseModel, Field
+
+from api.schemas.common import Body, DbId, Link, StoredUtc, UtcDatetime, Version, view_of
+from orchestrator.core.enums import ItemStatus, Phase
+from orchestrator.items.queries import ItemView
+
+
+class ItemOut(BaseModel):
+    model_config = view_of(ItemView, "item")
+
+    id: int
+    launch_id: int
+    region: str
+    phase: Phase
+    key: str
+    title: str
+    description: str
+    owner_team: str
+    assignee_id: int | None
+    due_at: StoredUtc | None
+    blocking: bool
+    evidence_required: bool
+    depends_on: list[str]
+    status: ItemStatus
+    evidence_url: str | None
+    blocked_reason: str | None
+    checked_by: str | None
+    checked_at: StoredUtc | None
+    overdue: bool
+    version: int
+
+
+class CheckIn(Body):
+    evidence_url: Link | None = Field(default=None, description="Required for items that need evidence.")
+    version: Version = None
+
+
+class UncheckIn(Body):
+    reason: str | None = Field(default=None, max_length=1000)
+    version: Version = None
+
+
+class VersionIn(Body):
+    version: Version = None
+
+
+class ItemReasonIn(Body):
+    reason: str = Field(min_length=1, max_length=1000)
+    version: Version = None
+
+
+class WaiveIn(Body):
+    reason: str = Field(min_length=1, max_length=1000, description="The risk accepted and why.")
+    expires_at: UtcDatetime | None = Field(default=None, description="When the waiver lapses, with an offset.")
+    version: Version = None
+
+
+class AssignIn(Body):
+    assignee_id: DbId | None = Field(description="A member id, or null to unassign.")
+    version: Version = None
+
+
+class EvidenceIn(Body):
+    url: Link
+    version: Version = None
+
+
+class CommentIn(Body):
+    text: str = Field(min_length=1, max_length=1000)

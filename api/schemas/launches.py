@@ -1,0 +1,106 @@
+"""Launches and their regions: the create body, the list and detail answers, and the bodies of
+the region actions (halt, resume, roll back, reschedule)."""
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, Field
+
+from api.schemas.common import MAX_DB_INT, Body, UtcDatetime, Version, view_of
+from api.schemas.gates import GateOut
+from orchestrator.core.enums import ExitMetric, LaunchStatus, Phase, RolloutState, WaveMode
+from orchestrator.launches.queries import LaunchDetail
+from orchestrator.launches.spec import SLUG_PATTERN
+
+
+class RegionDates(Body):
+    region: str = Field(min_length=1, max_length=40, examples=["EU"])
+    dates: dict[Phase, UtcDatetime] = Field(min_length=1, description="Phase dates with a timezone offset.")
+
+
+class LaunchCreate(Body):
+    slug: str = Field(pattern=SLUG_PATTERN, examples=["acme-assistant"])
+    name: str = Field(min_length=1, max_length=200)
+    tier: int = Field(ge=1, le=3)
+    owner: str = Field(min_length=1, max_length=254)
+    exec_sponsor: str | None = Field(default=None, max_length=254)
+    flags: list[str] = Field(default_factory=list, max_length=50)
+    regions: list[RegionDates] = Field(min_length=1, max_length=50)
+    approvers: list[str] = Field(default_factory=list, max_length=50)
+    wave_mode: WaveMode = WaveMode.PARALLEL
+    ramp_plan: dict[str, list[dict[str, int | float]]] = Field(default_factory=dict)
+    beta_exit_criteria: dict[Phase, dict[ExitMetric, Annotated[int, Field(ge=0, le=MAX_DB_INT)]]] = Field(
+        default_factory=dict,
+        description="Per beta phase, thresholds for leaving it; they become a beta_exit gate on the next phase.",
+        examples=[{"private_beta": {"open_severity_1": 0, "active_accounts": 20}, "public_beta": {"fix_weeks": 2}}],
+    )
+
+
+class LaunchSummaryOut(BaseModel):
+    id: int
+    slug: str
+    name: str
+    tier: int
+    status: LaunchStatus
+    owner: str
+    regions: list[str]
+    items_total: int
+    items_open_blocking: int
+
+
+class PhaseDateOut(BaseModel):
+    phase: Phase
+    baseline_at: datetime
+    current_at: datetime
+    slip_days: float
+
+
+class RolloutOut(BaseModel):
+    id: int
+    region: str
+    region_name: str
+    timezone: str
+    state: RolloutState
+    phase: Phase | None
+    percent: int
+    version: int
+    halt_reason: str | None
+    phases: list[PhaseDateOut]
+    gates: list[GateOut]
+    items_total: int
+    items_open_blocking: int
+    items_overdue: int
+
+
+class LaunchOut(BaseModel):
+    model_config = view_of(LaunchDetail, "launch")
+
+    id: int
+    slug: str
+    name: str
+    tier: int
+    status: LaunchStatus
+    owner: str
+    exec_sponsor: str | None
+    flags: list[str]
+    template_version: str | None
+    wave_mode: WaveMode
+    version: int
+    rollouts: list[RolloutOut]
+
+
+class ReasonIn(Body):
+    reason: str = Field(min_length=1, max_length=1000)
+    version: Version = None
+
+
+class ResumeIn(Body):
+    reason: str | None = Field(default=None, max_length=1000)
+    version: Version = None
+
+
+class RescheduleIn(Body):
+    phase: Phase
+    date: UtcDatetime = Field(description="The new phase date, with a timezone offset.")
+    reason: str = Field(min_length=1, max_length=1000)
+    version: Version = None
