@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 
 from api.app import create_app
 from orchestrator.core.models import Launch
-from tests.api_helpers import (
+from tests.support.api import (
     LAUNCH,
     api_operations,
     auth,

@@ -22,7 +22,7 @@ from orchestrator.core.enums import Role
 from orchestrator.core.policy import ADMINS
 from orchestrator.core.policy import LAUNCH_OPERATORS as WRITERS
 from orchestrator.directory.tokens import create_token, revoke_token
-from tests.api_helpers import (
+from tests.support.api import (
     Fixtures,
     Operation,
     api_operations,

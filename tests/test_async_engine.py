@@ -24,7 +24,7 @@ from orchestrator.core.db import (
 from orchestrator.core.errors import ConfigError
 from orchestrator.core.migrate import upgrade
 from orchestrator.core.settings import get_settings, reset_settings
-from tests.api_helpers import served
+from tests.support.api import served
 
 
 async def _settings_seen(engine: Engine) -> dict[str, str]:

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api_helpers import LAUNCH, auth, problem_shape_errors
+from tests.support.api import LAUNCH, auth, problem_shape_errors
 
 BETA_LAUNCH: dict[str, Any] = {
     **LAUNCH,

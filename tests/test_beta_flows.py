@@ -13,7 +13,7 @@ from orchestrator.beta.feedback import resolve_feedback, submit_feedback
 from orchestrator.core.enums import EnrollmentVia, ExitMetric, FeedbackType, LaunchStatus, Phase, RolloutState
 from orchestrator.core.models import ExposureChange, Launch, Outbox, Region, RegionRollout
 from orchestrator.gates.beta_exit import beta_exit_status
-from tests.flow_helpers import ready_launch
+from tests.support.flows import ready_launch
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 

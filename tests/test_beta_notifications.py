@@ -20,8 +20,8 @@ from orchestrator.directory.seed import MemberSeed
 from orchestrator.directory.service import upsert_member
 from orchestrator.launches.service import kick_off_launch
 from orchestrator.rollouts.service import set_exposure
-from tests.factories import make_launch, phase_dates
-from tests.fake_slack import TOKEN
+from tests.support.factories import make_launch, phase_dates
+from tests.support.fake_slack import TOKEN
 
 NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)  # a Monday
 
@@ -165,7 +165,7 @@ def test_the_gate_message_shows_each_exit_criterion_with_value_and_threshold(see
     from orchestrator.core.models import RegionRollout
     from orchestrator.launches.service import create_launch
     from orchestrator.launches.spec import LaunchSpec, RegionPlan
-    from tests.factories import item
+    from tests.support.factories import item
 
     spec = LaunchSpec(
         slug="gated-beta",

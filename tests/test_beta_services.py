@@ -35,7 +35,7 @@ from orchestrator.gates.beta_exit import beta_exit_status, fix_weeks
 from orchestrator.launches.service import create_launch, kick_off_launch
 from orchestrator.launches.spec import LaunchSpec, RegionPlan
 from orchestrator.rollouts.service import advance_phase, mark_live, set_exposure
-from tests.factories import phase_dates
+from tests.support.factories import phase_dates
 
 TIMEOUT = 30
 

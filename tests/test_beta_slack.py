@@ -19,7 +19,7 @@ from orchestrator.core.models import AuditEvent, BetaFeedback
 from orchestrator.core.settings import reset_settings
 from orchestrator.directory.seed import MemberSeed
 from orchestrator.directory.service import upsert_member
-from tests.factories import make_launch
+from tests.support.factories import make_launch
 from tests.test_slack_endpoints import SECRET, Recorder, SlackClient
 
 MARKETER, LEADER, STRANGER = "U0MARKET1", "U0LEADER1", "U0NOBODY9"

@@ -16,7 +16,7 @@ from orchestrator.items.service import check_item
 from orchestrator.launches.queries import launch_detail
 from orchestrator.launches.schedule import reschedule_phase
 from orchestrator.launches.spec import LaunchSpec, RegionPlan
-from tests.checklist_fixtures import make_library
+from tests.support.checklists import make_library
 
 # EU leaves summer time on Sunday 2026-10-25; NA on Sunday 2026-11-01 (a week apart in autumn).
 EU_DST_WEEK_GA = datetime(2026, 10, 28, 12, 0, tzinfo=UTC)

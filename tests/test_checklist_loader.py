@@ -6,7 +6,7 @@ import pytest
 from checklists.loader import default_templates_dir, load_library
 from orchestrator.core.enums import Phase
 from orchestrator.core.errors import ConfigError
-from tests.checklist_fixtures import ITEMS, LIBRARY, make_library, seed_directory, write_templates
+from tests.support.checklists import ITEMS, LIBRARY, make_library, seed_directory, write_templates
 
 
 def problems_for(tmp_path, items_text, *, library_text=LIBRARY, extra=None):

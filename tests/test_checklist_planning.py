@@ -9,7 +9,7 @@ from checklists.planning import RolloutPlan, fill_phase_dates, plan_items, targe
 from checklists.rendering import LaunchFacts
 from orchestrator.core.enums import Phase
 from orchestrator.core.errors import InvalidInput
-from tests.checklist_fixtures import make_library, seed_directory
+from tests.support.checklists import make_library, seed_directory
 
 ALL_PHASES = frozenset(Phase)
 

@@ -16,8 +16,8 @@ from orchestrator.core.actors import Actor
 from orchestrator.core.enums import RolloutState
 from orchestrator.core.models import ChecklistItem, RegionRollout
 from orchestrator.launches.service import kick_off_launch
-from tests.api_helpers import API_PREFIX, auth
-from tests.factories import item, make_launch, phase_dates
+from tests.support.api import API_PREFIX, auth
+from tests.support.factories import item, make_launch, phase_dates
 
 # PostgreSQL: token, item + rollout locked (with the owner and names for the team rule), UPDATE,
 # audit + outbox (one CTE), open items. SQLite: the same with audit and outbox as two statements, plus each transaction's BEGIN

@@ -18,7 +18,7 @@ from orchestrator.gates.approvals import cast_vote
 from orchestrator.items.service import check_item
 from orchestrator.launches.service import kick_off_launch
 from orchestrator.rollouts.service import advance_phase, mark_live, set_exposure
-from tests.factories import item, make_launch, phase_dates
+from tests.support.factories import item, make_launch, phase_dates
 
 TIMEOUT = 30  # seconds; SQLite writers queue on its 30 s busy timeout, so never wait less
 

@@ -34,8 +34,8 @@ from orchestrator.directory.tokens import revoke_token
 from orchestrator.gates.beta_exit import beta_exit_status, launch_exit_statuses
 from orchestrator.launches.service import kick_off_launch
 from orchestrator.reporting.portfolio import MARKER_WINDOW, change_marker
-from tests.api_helpers import API_PREFIX, LAUNCH, auth, create_kicked_off_launch
-from tests.factories import item, make_launch, phase_dates
+from tests.support.api import API_PREFIX, LAUNCH, auth, create_kicked_off_launch
+from tests.support.factories import item, make_launch, phase_dates
 
 ACTOR = Actor(name="pat@example.com", source=Source.CLI)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.api_helpers import API_PREFIX, auth, create_kicked_off_launch
+from tests.support.api import API_PREFIX, auth, create_kicked_off_launch
 from tests.test_dashboard import BETA_LAUNCH
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"

@@ -17,7 +17,7 @@ from orchestrator.reporting.burndown import StatusChange, burndown
 from orchestrator.reporting.digest import build_leadership_digest
 from orchestrator.reporting.rag import Rag, RagRules, RegionDigest, rag_for
 from orchestrator.reporting.rag_history import rag_trends, record_rag_snapshots
-from tests.factories import item, make_launch, phase_dates
+from tests.support.factories import item, make_launch, phase_dates
 
 ACTOR = Actor(name="flow@test", source=Source.FLOW)
 NOW = datetime(2027, 2, 10, 9, 0, tzinfo=UTC)

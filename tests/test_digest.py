@@ -32,7 +32,7 @@ from orchestrator.reporting.digest import (
 )
 from orchestrator.reporting.rag import Rag, RagStatus, RegionDigest, rag_for
 from orchestrator.rollouts.service import halt_region, roll_back_region
-from tests.factories import BASE, item, make_launch, severity_1_bug
+from tests.support.factories import BASE, item, make_launch, severity_1_bug
 
 NOW = datetime(2027, 2, 10, 9, 0, tzinfo=UTC)
 KICKOFF = BASE - timedelta(days=20)

@@ -28,8 +28,8 @@ from orchestrator.core.models import (
 from orchestrator.gates.approvals import cast_vote
 from orchestrator.items.service import check_item
 from orchestrator.rollouts.service import halt_region, resume_region, roll_back_region
-from tests.factories import item
-from tests.flow_helpers import ready_launch, wait_for
+from tests.support.factories import item
+from tests.support.flows import ready_launch, wait_for
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 

@@ -22,7 +22,7 @@ from orchestrator.items.service import (
     waive_item,
 )
 from orchestrator.launches.service import kick_off_launch
-from tests.factories import BASE, item, make_launch
+from tests.support.factories import BASE, item, make_launch
 
 AFTER_INTERNAL = BASE + timedelta(hours=1)  # the internal phase date has passed
 BEFORE_INTERNAL = BASE - timedelta(days=2)

@@ -43,7 +43,7 @@ from orchestrator.rollouts.service import (
 )
 from orchestrator.rollouts.steps import Step, StepKind, load_snapshot, next_step, take_step
 from orchestrator.rollouts.target import ExposureRequest, TargetRejected, TargetUnavailable
-from tests.factories import make_launch
+from tests.support.factories import make_launch
 
 S = RolloutState
 START = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)  # a Monday

@@ -16,7 +16,7 @@ from orchestrator.items.reminders import ESCALATION_TOPIC, REMINDER_TOPIC, Remin
 from orchestrator.items.service import block_item, check_item, mark_not_applicable, waive_item
 from orchestrator.launches.service import kick_off_launch
 from orchestrator.rollouts.service import halt_region, roll_back_region
-from tests.factories import BASE, item, make_launch
+from tests.support.factories import BASE, item, make_launch
 
 KICKOFF = BASE - timedelta(days=20)
 # The internal phase is on BASE (2027-03-01); items at offset -7 are due 09:00 Berlin on 22 Feb.

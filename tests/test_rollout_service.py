@@ -25,7 +25,7 @@ from orchestrator.rollouts.service import (
     roll_back_region,
     set_exposure,
 )
-from tests.factories import BASE, item, make_launch, phase_dates
+from tests.support.factories import BASE, item, make_launch, phase_dates
 
 S = RolloutState
 

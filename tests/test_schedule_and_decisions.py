@@ -24,7 +24,7 @@ from orchestrator.gates.approvals import cast_vote
 from orchestrator.items.service import check_item
 from orchestrator.launches.schedule import reschedule_phase
 from orchestrator.launches.service import kick_off_launch
-from tests.factories import BASE, item, make_launch, phase_dates
+from tests.support.factories import BASE, item, make_launch, phase_dates
 
 BERLIN = ZoneInfo("Europe/Berlin")
 DATES = phase_dates()  # internal 03-01, private beta 03-15, public beta 03-29, GA 04-12 (09:00 UTC)

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from flows.server import free_port
-from tests.flow_helpers import wait_for
+from tests.support.flows import wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def two_workers(tmp_path: Path) -> Iterator[str]:
     port = free_port()
     log = (tmp_path / "serving.log").open("wb")
-    command = [sys.executable, "-m", "cli.serving", "tests.nodelay_app:create_app", "--port", str(port)]
+    command = [sys.executable, "-m", "cli.serving", "tests.support.nodelay_app:create_app", "--port", str(port)]
     process = subprocess.Popen([*command, "--workers", "2"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
 

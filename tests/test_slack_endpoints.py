@@ -45,8 +45,8 @@ from orchestrator.core.models import AuditEvent, ChecklistItem, Launch, Waiver
 from orchestrator.core.settings import reset_settings
 from orchestrator.directory.seed import MemberSeed
 from orchestrator.directory.service import upsert_member
-from tests.factories import item, make_launch, severity_1_bug
-from tests.flow_helpers import wait_for
+from tests.support.factories import item, make_launch, severity_1_bug
+from tests.support.flows import wait_for
 
 SECRET = "test-signing-secret-0123456789"
 MARKETER, LAWYER, PRODOPS, STRANGER = "U0MARKET1", "U0LEGAL01", "U0PRODOPS", "U0NOBODY9"

@@ -16,7 +16,7 @@ from notifications.slack_transport import SlackTransport
 from notifications.transport import DeliveryFailed, DeliveryMarker, MessageRef, Transport
 from orchestrator.core.errors import ConfigError, LaunchdeckError
 from orchestrator.core.settings import Settings
-from tests.fake_slack import TOKEN, FakeSlack, Reply, fake_slack  # noqa: F401  (fixture)
+from tests.support.fake_slack import TOKEN, FakeSlack, Reply, fake_slack  # noqa: F401  (fixture)
 
 BLOCKS = [
     {"type": "header", "text": {"type": "plain_text", "text": "Gate opened: Apollo / EU / public beta"}},

@@ -11,7 +11,7 @@ import threading
 import pytest
 
 from api.slack_work import SlackWork
-from tests.flow_helpers import wait_for
+from tests.support.flows import wait_for
 
 WAIT = 5.0
 

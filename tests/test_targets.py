@@ -35,7 +35,7 @@ from orchestrator.core.errors import ConfigError, LaunchdeckError
 from orchestrator.core.models import ExposureChange, Region, RegionRollout
 from orchestrator.core.settings import Settings, get_settings, reset_settings
 from orchestrator.rollouts.target import ExposureRequest, RolloutTarget, TargetUnavailable
-from tests.factories import make_launch
+from tests.support.factories import make_launch
 
 SECRET = "s3cret-signing-key"
 REQUESTED_AT = datetime(2027, 3, 1, 9, 30, tzinfo=UTC)

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 
 from flows.server import free_port
-from tests.flow_helpers import wait_for
+from tests.support.flows import wait_for
 
 LAUNCHDECK = str(Path(sys.executable).parent / "launchdeck")
 

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from orchestrator.core.enums import GateKind, LaunchStatus, OutboxStatus, Phase, Vote
 from orchestrator.core.models import AuditEvent, ExposureChange, Gate, Launch, Outbox, Region, RegionRollout
 from orchestrator.gates.approvals import cast_vote
-from tests.flow_helpers import ready_launch, wait_for
+from tests.support.flows import ready_launch, wait_for
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 

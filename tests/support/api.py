@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 from flows.server import free_port
 from orchestrator.core.enums import Role
 from orchestrator.core.models import ChecklistItem, Launch, Team
-from tests.flow_helpers import wait_for
+from tests.support.flows import wait_for
 
 API_PREFIX = "/api/v1"
 PROBLEM_JSON = "application/problem+json"

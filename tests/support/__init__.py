@@ -1,0 +1,9 @@
+"""Helpers shared by the tests; nothing here is collected as a test.
+
+- ``factories``: test data built through the real services (launches, items, phase dates).
+- ``fake_slack``: a loopback fake of the Slack Web API and the ``fake_slack`` fixture.
+- ``api``: the app served over real HTTP, routes read from the app, problem+json checks.
+- ``flows``: launches ready for the suite's Prefect server, and polling with a deadline.
+- ``checklists``: a small template library on disk.
+- ``nodelay_app``: an app that reports whether Nagle's algorithm is off (for ``launchdeck serve``).
+"""
