@@ -227,3 +227,22 @@ def detail(response: httpx.Response) -> str:
     except ValueError:
         return response.text
     return str(body.get("detail", "")) if isinstance(body, dict) else str(body)
+
+
+# Two regions with private-beta exit criteria: the dashboard's beta matrix, in a page and a browser.
+BETA_LAUNCH: dict[str, Any] = {
+    **LAUNCH,
+    "slug": "acme-beta",
+    "regions": [
+        {
+            "region": region,
+            "dates": {
+                "private_beta": "2027-01-10T09:00:00+00:00",
+                "public_beta": "2027-02-10T09:00:00+00:00",
+                "ga": "2027-04-01T09:00:00+00:00",
+            },
+        }
+        for region in ("EU", "NA")
+    ],
+    "beta_exit_criteria": {"private_beta": {"open_severity_1": 0, "active_accounts": 2}},
+}

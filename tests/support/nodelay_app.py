@@ -1,4 +1,4 @@
-"""An app for tests/test_serving.py: answers whether Nagle's algorithm is off on the caller's own
+"""An app for tests/cli/test_serving.py: answers whether Nagle's algorithm is off on the caller's own
 connection, read from the server side (the transport whose peer is the caller)."""
 
 import asyncio

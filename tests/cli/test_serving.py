@@ -13,7 +13,7 @@ import pytest
 from flows.server import free_port
 from tests.support.flows import wait_for
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the repository: this file is tests/<folder>/<name>.py
 
 
 @pytest.fixture

@@ -34,7 +34,7 @@ from orchestrator.directory.tokens import revoke_token
 from orchestrator.gates.beta_exit import beta_exit_status, launch_exit_statuses
 from orchestrator.launches.service import kick_off_launch
 from orchestrator.reporting.portfolio import MARKER_WINDOW, change_marker
-from tests.support.api import API_PREFIX, LAUNCH, auth, create_kicked_off_launch
+from tests.support.api import API_PREFIX, BETA_LAUNCH, auth, create_kicked_off_launch
 from tests.support.factories import item, make_launch, phase_dates
 
 ACTOR = Actor(name="pat@example.com", source=Source.CLI)
@@ -184,23 +184,6 @@ def test_launch_page_changes_after_an_item_is_checked_through_the_api(api_server
 
 
 # ---- Beta programs on the launch page (issue #8) -----------------------------------------------
-
-BETA_LAUNCH = {
-    **LAUNCH,
-    "slug": "acme-beta",
-    "regions": [
-        {
-            "region": region,
-            "dates": {
-                "private_beta": "2027-01-10T09:00:00+00:00",
-                "public_beta": "2027-02-10T09:00:00+00:00",
-                "ga": "2027-04-01T09:00:00+00:00",
-            },
-        }
-        for region in ("EU", "NA")
-    ],
-    "beta_exit_criteria": {"private_beta": {"open_severity_1": 0, "active_accounts": 2}},
-}
 
 
 def _criteria(page: str, region: str, phase: str) -> dict[str, str]:

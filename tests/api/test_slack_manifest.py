@@ -4,7 +4,7 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the repository: this file is tests/<folder>/<name>.py
 MANIFEST = yaml.safe_load((ROOT / "manifest.yaml").read_text())
 
 

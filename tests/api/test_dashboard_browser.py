@@ -9,10 +9,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.api import API_PREFIX, auth, create_kicked_off_launch
-from tests.test_dashboard import BETA_LAUNCH
+from tests.support.api import API_PREFIX, BETA_LAUNCH, auth, create_kicked_off_launch
 
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

@@ -9,7 +9,7 @@ request go to 127.0.0.1, and proxies are switched off for the subprocess.
 The bar is zero server errors and zero responses that contradict the schema. The runs are marked
 xfail(strict=True) while known bugs make them fail; the reasons list them. A fixed bug turns the
 xfail into a failure, which tells the fixer to remove the marker. To see what a run finds while
-it is marked, run `pytest tests/test_api_schemathesis.py --runxfail`.
+it is marked, run `pytest tests/api/test_schemathesis.py --runxfail`.
 """
 
 import json
