@@ -5,5 +5,9 @@
 - ``api``: the app served over real HTTP, routes read from the app, problem+json checks.
 - ``flows``: launches ready for the suite's Prefect server, and polling with a deadline.
 - ``checklists``: a small template library on disk.
+- ``db``: reads that see what the database has now and end with a commit (``fresh``, ``rows``,
+  ``ledger``, ``audit``, ``outbox``, ``rollout_id``, ``gate_of``).
+- ``rollouts``: one region driven step by step with the clock frozen (``spec_launch``, ``step_now``,
+  ``approve``, ``go_live``, ``target_rows``...).
 - ``nodelay_app``: an app that reports whether Nagle's algorithm is off (for ``launchdeck serve``).
 """
