@@ -1,5 +1,6 @@
 """Small builders for test data; they go through the real services so invariants hold."""
 
+from collections.abc import Container
 from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session
@@ -16,6 +17,12 @@ BASE = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 
 def phase_dates(start: datetime = BASE, *, step_days: int = 14) -> dict[Phase, datetime]:
     return {phase: start + timedelta(days=step_days * index) for index, phase in enumerate(Phase.ordered())}
+
+
+def past_dates(*, phases: Container[Phase] | None = None) -> dict[Phase, datetime]:
+    """Phase dates all in the past, so time gates pass without freezing the clock."""
+    dates = phase_dates(datetime.now(UTC).replace(microsecond=0) - timedelta(days=60), step_days=7)
+    return {phase: when for phase, when in dates.items() if phases is None or phase in phases}
 
 
 def make_launch(

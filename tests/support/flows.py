@@ -21,7 +21,7 @@ FAST_RAMP = {
 }
 
 
-def past_dates(phases: tuple[Phase, ...] = tuple(Phase.ordered())) -> dict[Phase, datetime]:
+def recent_dates(phases: tuple[Phase, ...] = tuple(Phase.ordered())) -> dict[Phase, datetime]:
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=10)
     return {phase: start + timedelta(days=index) for index, phase in enumerate(phases)}
 
@@ -41,7 +41,7 @@ def ready_launch(
     beta_exit_criteria: dict[Phase, dict[ExitMetric, int]] | None = None,
 ) -> Launch:
     """A kicked-off launch whose phase dates have all come."""
-    dates = past_dates(phases)
+    dates = recent_dates(phases)
     spec = LaunchSpec(
         slug=slug,
         name=slug.title(),
