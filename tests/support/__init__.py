@@ -9,5 +9,7 @@
   ``ledger``, ``audit``, ``outbox``, ``rollout_id``, ``gate_of``).
 - ``rollouts``: one region driven step by step with the clock frozen (``spec_launch``, ``step_now``,
   ``approve``, ``go_live``, ``target_rows``...).
+- ``race``: writers released together on their own sessions and threads.
+- ``reporting``: the reporting tests' instant and actor, and a region's digest line.
 - ``nodelay_app``: an app that reports whether Nagle's algorithm is off (for ``launchdeck serve``).
 """

@@ -1,9 +1,7 @@
-"""The leadership digest: RAG rules as pure data, the digest read from real launches on SQLite and
-PostgreSQL (with a statement count that does not grow with launches), the once-a-day Outbox row,
-and its Markdown rendering."""
+"""The leadership digest (orchestrator/reporting/digest.py) read from real launches on SQLite and
+PostgreSQL (with a statement count that does not grow with launches), and its once-a-day Outbox row."""
 
 import json
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -23,112 +21,15 @@ from orchestrator.gates.beta_exit import beta_exit_status
 from orchestrator.items.service import block_item
 from orchestrator.launches.schedule import reschedule_phase
 from orchestrator.launches.service import kick_off_launch
-from orchestrator.reporting.digest import (
-    DIGEST_TOPIC,
-    Digest,
-    LaunchDigest,
-    build_leadership_digest,
-    queue_leadership_digest,
-)
-from orchestrator.reporting.rag import Rag, RagStatus, RegionDigest, rag_for
+from orchestrator.reporting.digest import DIGEST_TOPIC, Digest, build_leadership_digest, queue_leadership_digest
+from orchestrator.reporting.rag import Rag, RegionDigest
 from orchestrator.rollouts.service import halt_region, roll_back_region
+from tests.support.db import rollout_id
 from tests.support.factories import BASE, item, make_launch, severity_1_bug
+from tests.support.reporting import GREEN_REASON, NOW
 
-NOW = datetime(2027, 2, 10, 9, 0, tzinfo=UTC)
 KICKOFF = BASE - timedelta(days=20)
 DUE = datetime(2027, 2, 22, 8, 0, tzinfo=UTC)  # internal (BASE) minus 7 days, 09:00 Berlin
-GREEN_REASON = "on track: no blocking item overdue, blocked or due within 3 days; no phase slipped more than 7 days"
-
-
-# ---- rag_for: the rules as data --------------------------------------------------------------
-
-
-def region(code="EU", **overrides):
-    values = {
-        "region": code,
-        "region_name": code,
-        "state": RolloutState.GATED,
-        "phase": Phase.INTERNAL,
-        "percent": 0,
-        "open_blocking": 3,
-        "overdue_blocking": 0,
-        "blocked": 0,
-        "blocked_blocking": 0,
-        "next_blocking_due_at": NOW + timedelta(days=10),
-        "slip_days": 0,
-        "slip_phase": None,
-        "next_gate_phase": Phase.INTERNAL,
-        "next_gate_at": NOW + timedelta(days=14),
-    }
-    return RegionDigest(**{**values, **overrides})
-
-
-def test_green_says_what_was_checked():
-    assert rag_for([region(), region("NA")], now=NOW) == RagStatus(Rag.GREEN, GREEN_REASON)
-
-
-@pytest.mark.parametrize(
-    ("overrides", "reason"),
-    [
-        ({"overdue_blocking": 2}, "EU: 2 blocking items overdue"),
-        ({"blocked_blocking": 1}, "EU: 1 blocking item blocked"),
-        ({"state": RolloutState.HALTED}, "EU: halted"),
-        ({"state": RolloutState.ROLLED_BACK}, "EU: rolled back"),
-        (
-            {"state": RolloutState.HALTED, "overdue_blocking": 1, "blocked_blocking": 2},
-            "EU: halted, 1 blocking item overdue, 2 blocking items blocked",
-        ),
-    ],
-)
-def test_red(overrides, reason):
-    assert rag_for([region(**overrides)], now=NOW) == RagStatus(Rag.RED, reason)
-
-
-@pytest.mark.parametrize(
-    ("overrides", "reason"),
-    [
-        ({"next_blocking_due_at": NOW + timedelta(days=3)}, "EU: blocking item due 2027-02-13 09:00 UTC"),
-        ({"next_blocking_due_at": NOW + timedelta(minutes=5)}, "EU: blocking item due 2027-02-10 09:05 UTC"),
-        ({"slip_days": 8, "slip_phase": Phase.GA}, "EU: ga slipped 8 days"),
-        (
-            {"slip_days": 12, "slip_phase": Phase.INTERNAL, "next_blocking_due_at": NOW + timedelta(days=1)},
-            "EU: blocking item due 2027-02-11 09:00 UTC, internal slipped 12 days",
-        ),
-    ],
-)
-def test_amber(overrides, reason):
-    assert rag_for([region(**overrides)], now=NOW) == RagStatus(Rag.AMBER, reason)
-
-
-@pytest.mark.parametrize(
-    "overrides",
-    [
-        {"next_blocking_due_at": NOW + timedelta(days=3, seconds=1)},  # just outside the window
-        {"slip_days": 7, "slip_phase": Phase.GA},  # "more than 7 days"
-        {"blocked": 4, "blocked_blocking": 0},  # advisory items never change the colour
-        {"next_blocking_due_at": None, "open_blocking": 0},
-    ],
-)
-def test_still_green_at_the_edges(overrides):
-    assert rag_for([region(**overrides)], now=NOW).rag == Rag.GREEN
-
-
-def test_red_wins_over_amber_and_names_every_red_region():
-    regions = [
-        region("APAC", slip_days=20, slip_phase=Phase.GA),
-        region("EU", overdue_blocking=1),
-        region("NA", state=RolloutState.HALTED),
-    ]
-
-    assert rag_for(regions, now=NOW) == RagStatus(Rag.RED, "EU: 1 blocking item overdue; NA: halted")
-
-
-def test_thresholds_are_parameters():
-    soon = region(next_blocking_due_at=NOW + timedelta(days=5))
-    slipped = region(slip_days=3, slip_phase=Phase.GA)
-
-    assert rag_for([soon], now=NOW, due_soon=timedelta(days=7)).rag == Rag.AMBER
-    assert rag_for([slipped], now=NOW, slip_amber_days=2).rag == Rag.AMBER
 
 
 # ---- build_leadership_digest on real launches ------------------------------------------------
@@ -148,16 +49,6 @@ def item_id(session, launch_row, key, region_code="EU"):
         .join(RegionRollout, RegionRollout.id == ChecklistItem.rollout_id)
         .join(Region, Region.id == RegionRollout.region_id)
         .where(ChecklistItem.launch_id == launch_row.id, ChecklistItem.key == key, Region.code == region_code)
-    ).scalar_one()
-    session.commit()
-    return found
-
-
-def rollout_id(session, launch_row, region_code):
-    found = session.execute(
-        select(RegionRollout.id)
-        .join(Region, Region.id == RegionRollout.region_id)
-        .where(RegionRollout.launch_id == launch_row.id, Region.code == region_code)
     ).scalar_one()
     session.commit()
     return found
@@ -471,81 +362,3 @@ def test_a_digest_built_earlier_can_be_queued_as_is_but_not_for_another_time(see
     assert queue_leadership_digest(session=seeded, now=NOW, actor=actor, digest=built) is True
     (row,) = outbox(seeded)
     assert row.payload == json.loads(json.dumps(built.to_payload()))
-
-
-# ---- digest_markdown (pure) ------------------------------------------------------------------
-
-
-def sample_digest():
-    eu = region(
-        "EU",
-        open_blocking=4,
-        overdue_blocking=1,
-        blocked=2,
-        blocked_blocking=1,
-        slip_days=3,
-        slip_phase=Phase.INTERNAL,
-        next_gate_at=datetime(2027, 3, 1, 8, 0, tzinfo=UTC),
-    )
-    na = region("NA", state=RolloutState.ROLLING_OUT, phase=Phase.GA, percent=25, next_gate_phase=None)
-    return Digest(
-        generated_at=NOW,
-        launches=(
-            LaunchDigest(
-                id=1,
-                slug="acme-assistant",
-                name="Acme | Assistant",
-                tier=1,
-                owner="owner@example.com",
-                exec_sponsor=None,
-                rag=Rag.RED,
-                reason="EU: 1 blocking item overdue,\n1 blocking item blocked",
-                regions=(eu, na),
-            ),
-            LaunchDigest(
-                id=2,
-                slug="quiet-launch",
-                name="Quiet",
-                tier=3,
-                owner="sam@example.com",
-                exec_sponsor="vp@example.com",
-                rag=Rag.GREEN,
-                reason="on track",
-                regions=(replace(eu, region="APAC", overdue_blocking=0, blocked_blocking=0),),
-            ),
-        ),
-    )
-
-
-def test_digest_markdown_renders_launches_and_regions_as_tables():
-    lines = digest_markdown(sample_digest()).splitlines()
-
-    assert lines[0] == "## Leadership digest, 2027-02-10"
-    assert lines[2] == "2 active launch(es): 1 red, 0 amber, 1 green. Generated 2027-02-10 09:00 UTC."
-    assert lines[4:8] == [
-        "| RAG | launch | tier | owner | why |",
-        "| --- | --- | --- | --- | --- |",
-        "| **RED** | acme-assistant (Acme / Assistant) | 1 | owner@example.com "
-        "| EU: 1 blocking item overdue, 1 blocking item blocked |",
-        "| **GREEN** | quiet-launch (Quiet) | 3 | sam@example.com | on track |",
-    ]
-    assert lines[9:] == [
-        "### Regions",
-        "",
-        "| launch | region | state | phase | exposure | open blocking | overdue blocking | blocked "
-        "| slipped (days) | next gate |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
-        "| acme-assistant | EU | gated | internal | 0% | 4 | 1 | 2 | 3 | internal 2027-03-01 |",
-        "| acme-assistant | NA | rolling_out | ga | 25% | 3 | 0 | 0 | 0 | - |",
-        "| quiet-launch | APAC | gated | internal | 0% | 4 | 0 | 2 | 3 | internal 2027-03-01 |",
-    ]
-    # user text with pipes or line breaks cannot add cells or rows
-    assert [line.count("|") for line in lines[4:8]] == [6, 6, 6, 6]
-    assert [line.count("|") for line in lines[11:]] == [11] * 5
-
-
-def test_digest_markdown_without_launches_says_so():
-    assert (
-        digest_markdown(Digest(generated_at=NOW, launches=()))
-        == "## Leadership digest, 2027-02-10\n\nNo active launches."
-    )
