@@ -11,5 +11,8 @@
   ``approve``, ``go_live``, ``target_rows``...).
 - ``race``: writers released together on their own sessions and threads.
 - ``reporting``: the reporting tests' instant and actor, and a region's digest line.
+- ``slack_http``: signed requests to the Slack endpoints, the recorder behind views.open and
+  response_url, and the payloads Slack sends.
+- ``slack_example``: Slack's documented request-signing example.
 - ``nodelay_app``: an app that reports whether Nagle's algorithm is off (for ``launchdeck serve``).
 """

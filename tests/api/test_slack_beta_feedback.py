@@ -3,7 +3,6 @@ message shortcut open the modal (through the recorder standing in for views.open
 submission logs a report audited as source "slack"; bad input stays in the modal under its field."""
 
 import json
-from typing import Any
 from urllib.parse import urlencode
 
 import pytest
@@ -11,16 +10,14 @@ from sqlmodel import Session, select
 
 import api.app
 from api.slack import get_responder, get_view_opener
-from notifications.beta_slack import FeedbackOpen, FeedbackSubmission, feedback_modal
 from notifications.ids import ActionId, InputId
-from notifications.interactions import CommandKind, parse_command, parse_interaction
 from orchestrator.core.enums import FeedbackType, Role, Source
 from orchestrator.core.models import AuditEvent, BetaFeedback
 from orchestrator.core.settings import reset_settings
 from orchestrator.directory.seed import MemberSeed
 from orchestrator.directory.service import upsert_member
 from tests.support.factories import make_launch
-from tests.test_slack_endpoints import SECRET, Recorder, SlackClient
+from tests.support.slack_http import SECRET, Recorder, SlackClient, feedback_submission, initial, shortcut
 
 MARKETER, LEADER, STRANGER = "U0MARKET1", "U0LEADER1", "U0NOBODY9"
 
@@ -51,55 +48,9 @@ def slack(request, monkeypatch, seeded, actor):
     reset_settings()
 
 
-def shortcut(user: str, text: str) -> dict[str, Any]:
-    return {
-        "type": "message_action",
-        "callback_id": ActionId.BETA_FEEDBACK.value,
-        "trigger_id": f"trigger-{user}",
-        "user": {"id": user},
-        "team": {"id": "T0TEAM", "domain": "acme"},
-        "channel": {"id": "C0BETA"},
-        "message": {"type": "message", "ts": "1700000000.123456", "text": text},
-        "response_url": "https://hooks.slack.com/app/T0TEAM/1/abc",
-    }
-
-
-def feedback_submission(user: str, **changes: str) -> dict[str, Any]:
-    fields = {
-        InputId.FEEDBACK_LAUNCH: ("plain_text_input", "acme-assistant"),
-        InputId.FEEDBACK_REGION: ("plain_text_input", "eu"),
-        InputId.FEEDBACK_PHASE: ("static_select", "private_beta"),
-        InputId.FEEDBACK_ACCOUNT: ("plain_text_input", "globex"),
-        InputId.FEEDBACK_TYPE: ("static_select", "bug"),
-        InputId.FEEDBACK_SEVERITY: ("static_select", "2"),
-        InputId.FEEDBACK_TEXT: ("plain_text_input", "The export button spins forever"),
-        InputId.FEEDBACK_LINK: ("url_text_input", "https://acme.slack.com/archives/C0BETA/p1700000000123456"),
-    }
-    values: dict[str, Any] = {}
-    for input_id, (kind, value) in fields.items():
-        value = changes.get(input_id.value.removeprefix("feedback_"), value)
-        state = (
-            {"type": kind, "selected_option": {"value": value}}
-            if kind == "static_select"
-            else {"type": kind, "value": value}
-        )
-        values[input_id.value] = {input_id.value: state}
-    return {
-        "type": "view_submission",
-        "user": {"id": user},
-        "view": {"callback_id": ActionId.BETA_FEEDBACK_SUBMIT.value, "state": {"values": values}},
-    }
-
-
 def reports(engine) -> list[BetaFeedback]:
     with Session(engine) as session:
         return list(session.exec(select(BetaFeedback)).all())
-
-
-def initial(view: dict[str, Any], input_id: InputId) -> Any:
-    block = next(block for block in view["blocks"] if block.get("block_id") == input_id.value)
-    element = block["element"]
-    return element.get("initial_value") or element.get("initial_option", {}).get("value")
 
 
 def test_launch_feedback_opens_the_modal_for_the_named_launch(slack, engine):
@@ -161,19 +112,3 @@ def test_unknown_users_and_read_only_roles_cannot_log_feedback(slack, engine):
         assert body["response_action"] == "errors"
         assert expected in next(iter(body["errors"].values()))
     assert reports(engine) == []
-
-
-def test_parsing_feedback_requests():
-    command = parse_command(urlencode({"user_id": "U1", "text": "feedback", "trigger_id": "t"}).encode())
-    assert (command.kind, command.argument, command.trigger_id) == (CommandKind.FEEDBACK, None, "t")
-    opened = parse_interaction(urlencode({"payload": json.dumps(shortcut("U1", "hi"))}).encode())
-    assert isinstance(opened, FeedbackOpen)
-    submitted = parse_interaction(urlencode({"payload": json.dumps(feedback_submission("U1"))}).encode())
-    assert isinstance(submitted, FeedbackSubmission)
-    assert (submitted.region, submitted.severity) == ("EU", "2")
-
-
-def test_the_modal_fits_slacks_limits_with_a_huge_message():
-    view = feedback_modal(text="x" * 10_000, launch="acme-assistant")
-    assert len(initial(view, InputId.FEEDBACK_TEXT)) <= 3000
-    assert len(view["title"]["text"]) <= 24

@@ -7,37 +7,21 @@ lock the test controls, and the answer still comes; a graceful stop waits for it
 follows: a Done click by the owning team checks the item once (audited as source "slack") however
 often it is clicked; other teams and unknown Slack users are refused through response_url with
 nothing changed; overflow choices open the right modal (through a recorder standing in for
-views.open) and submissions change the item, answering in the body; ``/launch`` answers. The pure
-parsing layer is tested at the end.
-Clicks' effects are awaited by polling with a deadline (or the recorder's condition), never slept.
-"""
+views.open) and submissions change the item, answering in the body; ``/launch`` answers.
+Clicks' effects are awaited by polling with a deadline (or the recorder's condition), never slept."""
 
 import json
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
-from urllib.parse import urlencode
 
-import httpx
 import pytest
 from sqlmodel import Session, select
 
 import api.app
 from api.slack import get_responder, get_view_opener
 from notifications.ids import ActionId, InputId, ItemChoice, ItemChoiceRef, ItemRef
-from notifications.interactions import (
-    CommandKind,
-    DoneClick,
-    ItemSubmission,
-    MalformedPayload,
-    OverflowChoice,
-    Unhandled,
-    parse_command,
-    parse_interaction,
-)
-from notifications.signing import slack_signature
 from orchestrator.beta.criteria import set_exit_criteria
 from orchestrator.core.db import WRITE_INTENT, is_sqlite
 from orchestrator.core.enums import ExitMetric, ItemStatus, Phase, Role, Source
@@ -47,122 +31,19 @@ from orchestrator.directory.seed import MemberSeed
 from orchestrator.directory.service import upsert_member
 from tests.support.factories import item, make_launch, severity_1_bug
 from tests.support.flows import wait_for
-
-SECRET = "test-signing-secret-0123456789"
-MARKETER, LAWYER, PRODOPS, STRANGER = "U0MARKET1", "U0LEGAL01", "U0PRODOPS", "U0NOBODY9"
-FORM = "application/x-www-form-urlencoded"
-CALLBACKS = {
-    ItemChoice.WAIVE: ActionId.WAIVE_SUBMIT,
-    ItemChoice.EVIDENCE: ActionId.EVIDENCE_SUBMIT,
-    ItemChoice.BLOCK: ActionId.BLOCK_SUBMIT,
-}
-INPUTS = {
-    ItemChoice.WAIVE: InputId.WAIVE_REASON,
-    ItemChoice.EVIDENCE: InputId.EVIDENCE_URL,
-    ItemChoice.BLOCK: InputId.BLOCKED_REASON,
-}
-WAIT = 5.0  # seconds a click's deferred work may take to show (a deadline for polling, not a sleep)
-
-
-class Recorder:
-    """Stands in for views.open and response_url: records calls and lets a test wait for them."""
-
-    def __init__(self) -> None:
-        self.views: list[dict[str, Any]] = []
-        self.responses: list[dict[str, str]] = []
-        self._lock = threading.Lock()
-        self._changed = threading.Condition(self._lock)
-
-    def open_view(self, *, trigger_id: str, view: dict[str, Any]) -> None:
-        with self._changed:
-            self.views.append({"trigger_id": trigger_id, "view": view})
-            self._changed.notify_all()
-
-    def respond(self, *, response_url: str, text: str) -> None:
-        with self._changed:
-            self.responses.append({"response_url": response_url, "text": text})
-            self._changed.notify_all()
-
-    def wait_for_views(self, count: int) -> list[dict[str, Any]]:
-        with self._changed:
-            assert self._changed.wait_for(lambda: len(self.views) >= count, timeout=WAIT), self.views
-            return list(self.views)
-
-    def wait_for_responses(self, count: int) -> list[dict[str, str]]:
-        with self._changed:
-            assert self._changed.wait_for(lambda: len(self.responses) >= count, timeout=WAIT), self.responses
-            return list(self.responses)
-
-
-class SlackClient:
-    """Posts to the Slack endpoints the way Slack does: raw body, v0 signature, timestamp."""
-
-    def __init__(self, base: str, recorder: Recorder, items: dict[str, int], slug: str) -> None:
-        self.http = httpx.Client(base_url=base, timeout=30)
-        self.recorder = recorder
-        self.items = items
-        self.slug = slug
-
-    def post(
-        self,
-        path: str,
-        body: bytes,
-        *,
-        content_type: str = FORM,
-        secret: str = SECRET,
-        timestamp: int | None = None,
-        signature: str | None = None,
-        timeout: float | None = None,
-    ) -> httpx.Response:
-        ts = str(int(time.time()) if timestamp is None else timestamp)
-        headers = {
-            "Content-Type": content_type,
-            "X-Slack-Request-Timestamp": ts,
-            "X-Slack-Signature": signature or slack_signature(secret=secret, timestamp=ts, body=body),
-        }
-        if timeout is None:
-            return self.http.post(path, content=body, headers=headers)
-        return self.http.post(path, content=body, headers=headers, timeout=timeout)
-
-    def interact(self, payload: dict[str, Any], **options: Any) -> httpx.Response:
-        return self.post("/slack/interactions", urlencode({"payload": json.dumps(payload)}).encode(), **options)
-
-    def command(self, text: str, user: str = MARKETER) -> httpx.Response:
-        form = {"command": "/launch", "text": text, "user_id": user, "team_id": "T0TEAM", "response_url": ""}
-        return self.post("/slack/commands", urlencode(form).encode())
-
-
-def block_action(user: str, action_id: str, *, value: str | None = None, option: str | None = None) -> dict[str, Any]:
-    action: dict[str, Any] = {"action_id": action_id, "block_id": "item:1:v1:actions", "action_ts": "1.2"}
-    if value is not None:
-        action |= {"type": "button", "value": value}
-    if option is not None:
-        action |= {"type": "overflow", "selected_option": {"value": option}}
-    return {
-        "type": "block_actions",
-        "user": {"id": user, "team_id": "T0TEAM"},
-        "trigger_id": f"trigger-{user}",
-        "response_url": "https://hooks.slack.com/actions/T0TEAM/1/abc",
-        "container": {"type": "message", "channel_id": "C0LAUNCH", "message_ts": "111.222"},
-        "actions": [action],
-    }
-
-
-def done(user: str, item_id: int, version: int = 1) -> dict[str, Any]:
-    return block_action(user, ActionId.ITEM_DONE, value=ItemRef(item_id=item_id, version=version).to_value())
-
-
-def submission(user: str, choice: ItemChoice, item_id: int, value: str, version: int = 1) -> dict[str, Any]:
-    field = INPUTS[choice].value
-    return {
-        "type": "view_submission",
-        "user": {"id": user},
-        "view": {
-            "callback_id": CALLBACKS[choice].value,
-            "private_metadata": ItemRef(item_id=item_id, version=version).to_value(),
-            "state": {"values": {field: {field: {"type": "plain_text_input", "value": value}}}},
-        },
-    }
+from tests.support.slack_http import (
+    LAWYER,
+    MARKETER,
+    PRODOPS,
+    SECRET,
+    STRANGER,
+    WAIT,
+    Recorder,
+    SlackClient,
+    block_action,
+    done,
+    submission,
+)
 
 
 @pytest.fixture
@@ -503,66 +384,3 @@ def test_launch_mine_lists_my_teams_open_items(slack):
     assert "Press kit" in text
     assert "Dpa" not in text
     assert "does not know" in slack.command("mine", user=STRANGER).json()["text"]
-
-
-# --- parsing (pure) --------------------------------------------------------------------------
-
-
-def _form(payload: dict[str, Any]) -> bytes:
-    return urlencode({"payload": json.dumps(payload)}).encode()
-
-
-def test_parsing_turns_payloads_into_typed_requests():
-    click = parse_interaction(_form(done(MARKETER, 7, version=3)))
-    assert click == DoneClick(MARKETER, ItemRef(item_id=7, version=3), "https://hooks.slack.com/actions/T0TEAM/1/abc")
-    option = ItemChoiceRef(item_id=7, version=3, choice=ItemChoice.EVIDENCE).to_value()
-    choice = parse_interaction(_form(block_action(MARKETER, ActionId.ITEM_OVERFLOW, option=option)))
-    assert isinstance(choice, OverflowChoice)
-    assert (choice.ref.choice, choice.trigger_id) == (ItemChoice.EVIDENCE, f"trigger-{MARKETER}")
-    submitted = parse_interaction(_form(submission(LAWYER, ItemChoice.BLOCK, 7, "why")))
-    assert submitted == ItemSubmission(LAWYER, ItemChoice.BLOCK, ItemRef(item_id=7, version=1), "why")
-    assert isinstance(parse_interaction(_form({"type": "shortcut", "user": {"id": MARKETER}})), Unhandled)
-    assert isinstance(parse_interaction(_form(block_action(MARKETER, "something_else", value="1"))), Unhandled)
-
-
-@pytest.mark.parametrize(
-    "body",
-    [
-        b"",
-        b"payload=not-json",
-        b"payload=%5B%5D",
-        b"\xff\xfe",
-        _form({"type": "block_actions", "user": {"id": MARKETER}, "actions": []}),
-        _form(block_action(MARKETER, ActionId.ITEM_DONE, value='{"item_id": 1, "version": 1, "extra": 1}')),
-        _form(
-            block_action(MARKETER, ActionId.ITEM_OVERFLOW, option='{"item_id": 1, "version": 1, "choice": "delete"}')
-        ),
-    ],
-)
-def test_parsing_refuses_what_we_did_not_render(body):
-    with pytest.raises(MalformedPayload):
-        parse_interaction(body)
-
-
-@pytest.mark.parametrize(
-    ("text", "kind", "argument", "unknown"),
-    [
-        ("status acme-assistant", CommandKind.STATUS, "acme-assistant", None),
-        ("  STATUS   Acme-Assistant ", CommandKind.STATUS, "acme-assistant", None),
-        ("mine", CommandKind.MINE, None, None),
-        ("help", CommandKind.HELP, None, None),
-        ("", CommandKind.HELP, None, None),
-        ("status", CommandKind.HELP, None, "status"),
-        ("delete everything", CommandKind.HELP, None, "delete everything"),
-    ],
-)
-def test_parsing_slash_commands(text, kind, argument, unknown):
-    command = parse_command(urlencode({"command": "/launch", "text": text, "user_id": MARKETER}).encode())
-    assert (command.kind, command.argument, command.unknown) == (kind, argument, unknown)
-
-
-def test_slacks_documented_example_parses_as_a_help_command():
-    from tests.test_slack_signing import BODY
-
-    command = parse_command(BODY)
-    assert (command.user_id, command.kind, command.command) == ("U2CERLKJA", CommandKind.HELP, "/webhook-collect")
