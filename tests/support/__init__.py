@@ -14,5 +14,6 @@
 - ``slack_http``: signed requests to the Slack endpoints, the recorder behind views.open and
   response_url, and the payloads Slack sends.
 - ``slack_example``: Slack's documented request-signing example.
+- ``beta``: beta launches, cohorts and feedback built through the services.
 - ``nodelay_app``: an app that reports whether Nagle's algorithm is off (for ``launchdeck serve``).
 """
