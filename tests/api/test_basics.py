@@ -2,21 +2,7 @@
 
 import httpx
 
-
-def auth(token):
-    return {"Authorization": f"Bearer {token}"}
-
-
-LAUNCH = {
-    "slug": "acme-api",
-    "name": "Acme API",
-    "tier": 2,
-    "owner": "pat@example.com",
-    "flags": ["personal_data"],
-    "regions": [
-        {"region": "EU", "dates": {"internal": "2027-01-10T09:00:00+00:00", "ga": "2027-04-01T09:00:00+00:00"}}
-    ],
-}
+from tests.support.api import LAUNCH, auth
 
 
 def test_health_and_readiness(api_server):

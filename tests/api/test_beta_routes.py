@@ -1,11 +1,9 @@
 """Beta routes over real HTTP: cohorts, enrollment by role, feedback with merge and ranking, and
 exit criteria with value and threshold on the launch's gates."""
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import pytest
 
 from tests.support.api import LAUNCH, auth, problem_shape_errors
 
@@ -24,12 +22,6 @@ BETA_LAUNCH: dict[str, Any] = {
     ],
     "beta_exit_criteria": {"private_beta": {"open_severity_1": 0, "active_accounts": 2}},
 }
-
-
-@pytest.fixture
-def client(api_server: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=api_server, timeout=30) as opened:
-        yield opened
 
 
 def ok(response: httpx.Response, status: int = 200) -> Any:

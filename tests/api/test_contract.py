@@ -7,7 +7,6 @@ PostgreSQL GROUP BY, field names in 422s); they now guard the fixes.
 """
 
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -17,14 +16,7 @@ from sqlmodel import Session, select
 
 from api.app import create_app
 from orchestrator.core.models import Launch
-from tests.support.api import (
-    LAUNCH,
-    api_operations,
-    auth,
-    create_kicked_off_launch,
-    problem_shape_errors,
-    send,
-)
+from tests.support.api import LAUNCH, api_operations, auth, create_kicked_off_launch, problem_shape_errors, send
 
 HUGE = 10**30
 
@@ -53,12 +45,6 @@ def launch(**changes: Any) -> dict[str, Any]:
 
 def region(dates: dict[str, str], code: str = "EU") -> dict[str, Any]:
     return {"region": code, "dates": dates}
-
-
-@pytest.fixture
-def client(api_server: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=api_server, timeout=30) as opened:
-        yield opened
 
 
 @pytest.fixture

@@ -9,12 +9,10 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
+from tests.support.api import auth
+
 NOW = datetime.now(UTC)
 EVIDENCE = "https://wiki.example.com/launch/positioning"
-
-
-def auth(token):
-    return {"Authorization": f"Bearer {token}"}
 
 
 def when(days):

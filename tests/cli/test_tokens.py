@@ -2,15 +2,12 @@
 listed without the secret, revocable."""
 
 import subprocess
-import sys
-from pathlib import Path
 
 import httpx
 from sqlmodel import Session, select
 
 from orchestrator.core.models import ApiToken
-
-LAUNCHDECK = str(Path(sys.executable).parent / "launchdeck")
+from tests.support.processes import LAUNCHDECK
 
 
 def run(workdir, *args):

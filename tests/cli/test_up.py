@@ -4,15 +4,12 @@ stop together on SIGTERM (what README's run command starts)."""
 import os
 import signal
 import subprocess
-import sys
-from pathlib import Path
 
 import httpx
 
 from flows.server import free_port
 from tests.support.flows import wait_for
-
-LAUNCHDECK = str(Path(sys.executable).parent / "launchdeck")
+from tests.support.processes import LAUNCHDECK
 
 
 def test_up_starts_prefect_worker_and_api_and_stops_them_all(tmp_path):

@@ -9,11 +9,13 @@ from sqlmodel import col, select
 from flows.artifacts import readiness_markdown
 from flows.worker import Worker
 from orchestrator.beta.cohorts import create_cohort, enroll
-from orchestrator.beta.feedback import resolve_feedback, submit_feedback
-from orchestrator.core.enums import EnrollmentVia, ExitMetric, FeedbackType, LaunchStatus, Phase, RolloutState
-from orchestrator.core.models import ExposureChange, Launch, Outbox, Region, RegionRollout
+from orchestrator.beta.feedback import resolve_feedback
+from orchestrator.core.enums import EnrollmentVia, ExitMetric, LaunchStatus, Phase, RolloutState
+from orchestrator.core.models import ExposureChange, Outbox
 from orchestrator.gates.beta_exit import beta_exit_status
-from tests.support.flows import ready_launch
+from tests.support.beta import feedback as report
+from tests.support.flows import drain, ready_launch
+from tests.support.flows import rollout_of as region_rollout
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -28,40 +30,6 @@ def exposures(session, slug):
     ).all()
     session.commit()
     return [(phase.value, percent) for phase, percent in rows]
-
-
-def region_rollout(session, launch):
-    found = session.exec(
-        select(RegionRollout)
-        .join(Region, col(Region.id) == col(RegionRollout.region_id))
-        .where(RegionRollout.launch_id == launch.id, Region.code == "EU")
-        .execution_options(populate_existing=True)
-    ).one()
-    session.commit()
-    return found
-
-
-def drain(worker, session, slug, *, rounds=12):
-    for _ in range(rounds):
-        if not worker.run_once():
-            break
-    launch = session.exec(select(Launch).where(Launch.slug == slug).execution_options(populate_existing=True)).one()
-    session.commit()
-    return launch
-
-
-def report(session, actor, launch, *, severity, text):
-    return submit_feedback(
-        session=session,
-        launch_id=launch.id,
-        region_code="EU",
-        phase=Phase.PRIVATE_BETA,
-        account="acme",
-        type=FeedbackType.BUG,
-        severity=severity,
-        text=text,
-        actor=actor,
-    )
 
 
 def test_exit_criteria_hold_a_region_in_private_beta_until_they_are_met(flow_db, seeded, actor):

@@ -7,29 +7,18 @@ from types import SimpleNamespace
 import httpx
 import pytest
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import (
-    FlowRunFilter,
-    FlowRunFilterTags,
-)
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
 from prefect.client.schemas.sorting import FlowRunSort
 from sqlmodel import col, select
 
 from flows.worker import Worker
 from orchestrator.core.enums import GateKind, LaunchStatus, Phase, RolloutState, Vote
-from orchestrator.core.models import (
-    AuditEvent,
-    ChecklistItem,
-    DeliveryCursor,
-    ExposureChange,
-    Gate,
-    Launch,
-    RegionRollout,
-)
+from orchestrator.core.models import AuditEvent, ChecklistItem, DeliveryCursor, ExposureChange, Gate, RegionRollout
 from orchestrator.gates.approvals import cast_vote
 from orchestrator.items.service import check_item
 from orchestrator.rollouts.service import halt_region, resume_region, roll_back_region
 from tests.support.factories import item
-from tests.support.flows import ready_launch, wait_for
+from tests.support.flows import drain, ready_launch, rollout_of, wait_for
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -44,19 +33,6 @@ def exposures(session, slug):
     return [(region, phase.value, percent) for region, phase, percent in rows]
 
 
-def rollout_of(session, launch, region="EU"):
-    from orchestrator.core.models import Region
-
-    found = session.exec(
-        select(RegionRollout)
-        .join(Region, col(Region.id) == col(RegionRollout.region_id))
-        .where(RegionRollout.launch_id == launch.id, Region.code == region)
-        .execution_options(populate_existing=True)
-    ).one()
-    session.commit()
-    return found
-
-
 def vote_go_everywhere(session, actor, launch):
     gates = session.exec(
         select(Gate)
@@ -65,15 +41,6 @@ def vote_go_everywhere(session, actor, launch):
     ).all()
     for gate in gates:
         cast_vote(session=session, gate_id=gate.id, voter="vp@example.com", vote=Vote.GO, actor=actor)
-
-
-def drain(worker, session, slug, *, rounds=12):
-    for _ in range(rounds):
-        if not worker.run_once():
-            break
-    launch = session.exec(select(Launch).where(Launch.slug == slug).execution_options(populate_existing=True)).one()
-    session.commit()
-    return launch
 
 
 def test_the_worker_takes_a_region_through_every_phase_to_completion(flow_db, seeded, actor):

@@ -5,7 +5,6 @@ import os
 import random
 import signal
 import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -16,10 +15,9 @@ from orchestrator.core.enums import GateKind, LaunchStatus, OutboxStatus, Phase,
 from orchestrator.core.models import AuditEvent, ExposureChange, Gate, Launch, Outbox, Region, RegionRollout
 from orchestrator.gates.approvals import cast_vote
 from tests.support.flows import ready_launch, wait_for
+from tests.support.processes import LAUNCHDECK
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
-
-LAUNCHDECK = str(Path(sys.executable).parent / "launchdeck")
 SLOW_RAMP = {
     phase.value: [
         {"percent": 5, "hold_minutes": 0.01},

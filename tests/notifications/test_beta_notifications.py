@@ -10,9 +10,7 @@ from sqlmodel import select
 from notifications.beta_blocks import GuardrailAlert, beta_digest, guardrail_alert
 from notifications.blocks import MAX_BLOCKS
 from notifications.dispatcher import dispatch_notifications
-from notifications.slack_transport import SlackTransport
 from orchestrator.beta.digest import BetaDigest, BetaLaunchDigest, build_beta_digest, queue_beta_digest
-from orchestrator.beta.feedback import submit_feedback
 from orchestrator.beta.scoring import RankedFeedback
 from orchestrator.core.enums import FeedbackType, OutboxStatus, Phase, Role
 from orchestrator.core.models import Outbox
@@ -20,32 +18,15 @@ from orchestrator.directory.seed import MemberSeed
 from orchestrator.directory.service import upsert_member
 from orchestrator.launches.service import kick_off_launch
 from orchestrator.rollouts.service import set_exposure
+from tests.support.beta import feedback as report
 from tests.support.factories import make_launch, phase_dates
-from tests.support.fake_slack import TOKEN
+from tests.support.fake_slack import transport
 
 NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)  # a Monday
 
 
-def transport(fake):
-    return SlackTransport(token=TOKEN, base_url=fake.base_url, timeout=2, pace_seconds=0, sleep=lambda _s: None)
-
-
 def dispatch(session, fake, when=NOW):
     return dispatch_notifications(session=session, transport=transport(fake), now=when, leadership_channel="#leaders")
-
-
-def report(session, actor, launch, *, severity, text, account="acme"):
-    return submit_feedback(
-        session=session,
-        launch_id=launch.id,
-        region_code="EU",
-        phase=Phase.PRIVATE_BETA,
-        account=account,
-        type=FeedbackType.BUG,
-        severity=severity,
-        text=text,
-        actor=actor,
-    )
 
 
 def test_the_guardrail_alert_goes_to_the_region_channel_and_the_owner_by_dm(seeded, actor, fake_slack):

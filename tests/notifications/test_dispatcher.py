@@ -17,14 +17,10 @@ from orchestrator.items.service import check_item
 from orchestrator.launches.service import kick_off_launch
 from orchestrator.rollouts.service import halt_region
 from tests.support.factories import item, make_launch
-from tests.support.fake_slack import TOKEN, Reply
+from tests.support.fake_slack import TOKEN, Reply, transport
 
 NOW = datetime(2027, 2, 1, 12, 0, tzinfo=UTC)
 LAUNCHES = 5  # for the flaky-Slack test: 5 x (2 gate posts, 3 edits, 1 gate-passed post)
-
-
-def transport(fake):
-    return SlackTransport(token=TOKEN, base_url=fake.base_url, timeout=2, pace_seconds=0, sleep=lambda _s: None)
 
 
 def dispatch(session, via, when=NOW):

@@ -52,6 +52,7 @@ def rollout(session, launch):
 
 
 def feedback(session, actor, launch, *, account="acme", severity=3, kind=FeedbackType.BUG, text="It broke"):
+    """A report from ``account`` in the launch's EU private beta (a bug unless ``kind`` says otherwise)."""
     return submit_feedback(
         session=session,
         launch_id=launch.id,

@@ -33,6 +33,8 @@ from urllib.parse import parse_qs
 
 import pytest
 
+from notifications.slack_transport import SlackTransport
+
 TOKEN = "xoxb-fake-token"
 _MAX_HANG_SECONDS = 10.0
 
@@ -367,3 +369,8 @@ def fake_slack() -> Iterator[FakeSlack]:
         yield fake
     finally:
         fake.stop()
+
+
+def transport(fake: FakeSlack) -> SlackTransport:
+    """The real Slack transport pointed at ``fake``: no pacing, no real sleeps, a 2 s timeout."""
+    return SlackTransport(token=TOKEN, base_url=fake.base_url, timeout=2, pace_seconds=0, sleep=lambda _s: None)

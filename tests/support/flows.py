@@ -1,15 +1,16 @@
-"""Shared set-up for tests that run real flows against the suite's Prefect server."""
+"""Shared set-up for tests that run real flows against the suite's Prefect server: launches ready
+to run, the worker drained, a region's rollout read fresh, and polling with a deadline."""
 
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from orchestrator.core.actors import Actor
 from orchestrator.core.enums import ExitMetric, Phase, WaveMode
-from orchestrator.core.models import Launch
+from orchestrator.core.models import Launch, Region, RegionRollout
 from orchestrator.launches.service import create_launch, kick_off_launch
 from orchestrator.launches.spec import ItemSpec, LaunchSpec, RegionPlan
 
@@ -56,6 +57,27 @@ def ready_launch(
     launch = create_launch(session=session, spec=spec, items=items or [], actor=actor)
     kick_off_launch(session=session, launch_id=launch.id, actor=actor)  # type: ignore[arg-type]
     return session.exec(select(Launch).where(Launch.slug == slug)).one()
+
+
+def drain(worker, session, slug, *, rounds=12):
+    """Let ``worker`` run what is due (at most ``rounds`` times); returns the launch as it is now."""
+    for _ in range(rounds):
+        if not worker.run_once():
+            break
+    launch = session.exec(select(Launch).where(Launch.slug == slug).execution_options(populate_existing=True)).one()
+    session.commit()
+    return launch
+
+
+def rollout_of(session, launch, region="EU"):
+    found = session.exec(
+        select(RegionRollout)
+        .join(Region, col(Region.id) == col(RegionRollout.region_id))
+        .where(RegionRollout.launch_id == launch.id, Region.code == region)
+        .execution_options(populate_existing=True)
+    ).one()
+    session.commit()
+    return found
 
 
 def wait_for(condition: Callable[[], T | None], *, timeout: float = 60.0, interval: float = 0.1) -> T:

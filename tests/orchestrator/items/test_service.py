@@ -4,55 +4,23 @@ from datetime import timedelta
 
 import pytest
 from freezegun import freeze_time
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from orchestrator.core.clock import as_utc
 from orchestrator.core.enums import GateKind, GateStatus, ItemStatus, Phase, RolloutState
 from orchestrator.core.errors import IllegalTransition, InvalidInput, NotFound, PreconditionFailed, StaleVersion
-from orchestrator.core.models import AuditEvent, ChecklistItem, Gate, Member, Outbox, RegionRollout, Waiver
+from orchestrator.core.models import AuditEvent, ChecklistItem, Gate, Member, RegionRollout, Waiver
 from orchestrator.directory.seed import MemberSeed, SeedConfig
 from orchestrator.directory.service import apply_seed
 from orchestrator.items.details import assign_item
-from orchestrator.items.service import (
-    block_item,
-    check_item,
-    mark_not_applicable,
-    reopen_item,
-    start_item,
-    waive_item,
-)
+from orchestrator.items.service import block_item, check_item, mark_not_applicable, reopen_item, start_item, waive_item
 from orchestrator.launches.service import kick_off_launch
+from tests.support.db import audit, fresh, ledger, outbox, rows
 from tests.support.factories import BASE, item, make_launch
 
 AFTER_INTERNAL = BASE + timedelta(hours=1)  # the internal phase date has passed
 BEFORE_INTERNAL = BASE - timedelta(days=2)
 EVIDENCE = "https://wiki.example.com/launch/press-kit"
-
-
-# ---- helpers ---------------------------------------------------------------------------------
-
-
-def fresh(session, model, row_id):
-    row = session.execute(
-        select(model).where(model.id == row_id).execution_options(populate_existing=True)
-    ).scalar_one()
-    session.commit()  # end the read: SQLite's BEGIN IMMEDIATE holds the write lock until then
-    return row.model_dump()
-
-
-def ledger(session):
-    counts = (
-        session.execute(select(func.count()).select_from(AuditEvent)).scalar_one(),
-        session.execute(select(func.count()).select_from(Outbox)).scalar_one(),
-    )
-    session.commit()
-    return counts
-
-
-def rows(session, statement):
-    found = list(session.execute(statement.execution_options(populate_existing=True)).scalars())
-    session.commit()
-    return found
 
 
 def ids_by_key(session, launch):
@@ -77,14 +45,6 @@ def setup(session, actor, *specs, kick_off_at=None):
 def gate(session, rollout_id, kind=GateKind.CHECKLIST, phase=Phase.INTERNAL):
     (found,) = rows(session, select(Gate).where(Gate.rollout_id == rollout_id, Gate.phase == phase, Gate.kind == kind))
     return found
-
-
-def audit(session, action):
-    return rows(session, select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id))
-
-
-def outbox(session, topic):
-    return rows(session, select(Outbox).where(Outbox.topic == topic).order_by(Outbox.id))
 
 
 def assert_unchanged(session, item_id, before_item, before_ledger):

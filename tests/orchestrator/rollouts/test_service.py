@@ -4,16 +4,15 @@ Every refused change is checked to leave the rollout row, the audit ledger and t
 they were; every repeated change is checked to write nothing.
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from freezegun import freeze_time
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from orchestrator.core.enums import GateKind, GateStatus, LaunchStatus, Phase, RolloutState, Vote
+from orchestrator.core.enums import GateKind, GateStatus, LaunchStatus, Phase, RolloutState
 from orchestrator.core.errors import IllegalTransition, InvalidInput, StaleVersion
-from orchestrator.core.models import AuditEvent, ChecklistItem, Gate, Launch, Outbox, Region, RegionRollout
-from orchestrator.gates.approvals import cast_vote
+from orchestrator.core.models import AuditEvent, ChecklistItem, Gate, Launch, Outbox, RegionRollout
 from orchestrator.items.service import check_item
 from orchestrator.launches.service import kick_off_launch
 from orchestrator.rollouts.service import (
@@ -25,46 +24,12 @@ from orchestrator.rollouts.service import (
     roll_back_region,
     set_exposure,
 )
-from tests.support.factories import BASE, item, make_launch, phase_dates
+from tests.support.db import fresh, ledger, rollout_id
+from tests.support.db import gate_of as gate
+from tests.support.factories import BASE, item, make_launch, past_dates
+from tests.support.rollouts import approve, go_live
 
 S = RolloutState
-
-
-# ---- helpers ---------------------------------------------------------------------------------
-
-
-def past_dates(*, phases=None):
-    """Phase dates all in the past, so time gates pass without freezing the clock."""
-    dates = phase_dates(datetime.now(UTC).replace(microsecond=0) - timedelta(days=60), step_days=7)
-    return {phase: when for phase, when in dates.items() if phases is None or phase in phases}
-
-
-def rollout_id(session, launch, region="EU"):
-    found = session.execute(
-        select(RegionRollout.id)
-        .join(Region, Region.id == RegionRollout.region_id)
-        .where(RegionRollout.launch_id == launch.id, Region.code == region)
-    ).scalar_one()
-    session.commit()
-    return found
-
-
-def fresh(session, model, row_id):
-    """The row as the database has it now (not the session's cached copy), as a dict."""
-    row = session.execute(
-        select(model).where(model.id == row_id).execution_options(populate_existing=True)
-    ).scalar_one()
-    session.commit()  # end the read: SQLite's BEGIN IMMEDIATE holds the write lock until then
-    return row.model_dump()
-
-
-def ledger(session):
-    counts = (
-        session.execute(select(func.count()).select_from(AuditEvent)).scalar_one(),
-        session.execute(select(func.count()).select_from(Outbox)).scalar_one(),
-    )
-    session.commit()
-    return counts
 
 
 def audit_actions(session):
@@ -83,26 +48,6 @@ def item_id(session, key):
     found = session.execute(select(ChecklistItem.id).where(ChecklistItem.key == key)).scalar_one()
     session.commit()
     return found
-
-
-def gate(session, rid, phase, kind):
-    found = session.execute(
-        select(Gate)
-        .where(Gate.rollout_id == rid, Gate.phase == phase, Gate.kind == kind)
-        .execution_options(populate_existing=True)
-    ).scalar_one()
-    session.commit()
-    return found
-
-
-def approve(session, actor, rid, phase, voter="vp@example.com"):
-    approval = gate(session, rid, phase, GateKind.APPROVAL)
-    cast_vote(session=session, gate_id=approval.id, voter=voter, vote=Vote.GO, actor=actor)
-
-
-def go_live(session, actor, rid, phase):
-    set_exposure(session=session, rollout_id=rid, phase=phase, percent=100, actor=actor)
-    mark_live(session=session, rollout_id=rid, phase=phase, actor=actor)
 
 
 def drive(session, actor, to, *, percent=25):
