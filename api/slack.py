@@ -19,7 +19,7 @@ Order of work in every endpoint, and why:
 
 These routes are outside ``/api/v1`` (Slack is configured with their URLs in the manifest) and
 outside the OpenAPI schema: they are Slack's protocol, not launchdeck's API. This module may not
-import slack_sdk (tests/test_import_direction.py); everything Slack-shaped lives in notifications/.
+import slack_sdk (tests/architecture/test_import_direction.py); everything Slack-shaped lives in notifications/.
 """
 
 import logging

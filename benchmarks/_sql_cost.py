@@ -1,7 +1,7 @@
 """What a request asks of the database, counted with SQLAlchemy events on every engine and pool
 of the process: the check-off runs on the app's async twin of the engine (orchestrator/db.py),
 made in the app's lifespan, so hooks on one engine object would miss it. Shared by
-`checkoff_throughput.py` (which prints it) and `tests/test_checkoff_cost.py` (which holds it)."""
+`checkoff_throughput.py` (which prints it) and `tests/api/test_checkoff_cost.py` (which holds it)."""
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager

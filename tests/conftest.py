@@ -25,7 +25,7 @@ from orchestrator.core.migrate import upgrade
 from orchestrator.core.settings import reset_settings
 from orchestrator.directory.seed import load_seed
 from orchestrator.directory.service import apply_seed
-from tests.fake_slack import fake_slack  # noqa: F401  (fixture shared by the Slack tests)
+from tests.support.fake_slack import fake_slack  # noqa: F401  (fixture shared by the Slack tests)
 
 # The suite's own Prefect server: chosen before anything imports prefect, so every thread and
 # subprocess of the tests (workers included) talks to it and never to a developer's server.
@@ -114,7 +114,7 @@ def sqlite_engine(tmp_path: Path, sqlite_template: Path) -> Iterator[Engine]:
 
 @pytest.fixture
 def flow_db(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
-    """Point the flows' own engine (flows.runtime, built from settings) at the test database."""
+    """Point the flows' own engine (flows.resources, built from settings) at the test database."""
     from flows import resources as runtime  # imported here: most tests never load Prefect
 
     monkeypatch.setenv("LAUNCHDECK_DATABASE_URL", engine.url.render_as_string(hide_password=False))
@@ -191,7 +191,7 @@ def api_server(engine: Engine) -> Iterator[str]:
     """The real FastAPI app served by uvicorn on a free loopback port, on the test database.
     Yields the base URL; requests go over real HTTP."""
     from api.app import create_app
-    from tests.api_helpers import served
+    from tests.support.api import served
 
     with served(create_app(engine=engine)) as base:
         yield base

@@ -2,5 +2,5 @@
 the vocabulary (enums), every table (``models``), the transaction and compare-and-set unit, the audit
 ledger, the outbox and its topics, and the access policy every door calls.
 
-The core imports no domain package; ``tests/test_import_direction.py`` keeps it so.
+The core imports no domain package; ``tests/architecture/test_import_direction.py`` keeps it so.
 """

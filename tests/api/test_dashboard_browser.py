@@ -1,0 +1,126 @@
+"""The dashboard in a real browser: Debian's chromium driven by Playwright signs in with a token,
+opens the portfolio and a launch, and sees a value change after an item is checked through the
+HTTP API. Screenshots (desktop and 390 px phone width) land in test-artifacts/ for a human look."""
+
+import re
+import shutil
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.api import API_PREFIX, BETA_LAUNCH, auth, create_kicked_off_launch
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium")
+    assert executable, "Debian's chromium is needed (`apt-get install chromium`; .ci/run installs it)"
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)  # the HTTP tests cover PostgreSQL
+def test_sign_in_open_pages_and_see_a_check_off(browser, api_server, tokens, engine):
+    ARTIFACTS.mkdir(exist_ok=True)
+    with httpx.Client(base_url=api_server) as client:
+        fixtures = create_kicked_off_launch(client, tokens["prodops"], engine, spare_token_id=1)
+
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{api_server}/dashboard/launches/{fixtures.slug}")
+    assert "/login" in page.url  # a Slack link lands on the sign-in form first
+    page.fill("#token", "ldk_wrong")
+    page.click("button[type=submit]")
+    assert "unknown or revoked" in page.locator("#login-error").inner_text()
+    page.fill("#token", tokens["leadership"])
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(rf".*/dashboard/launches/{fixtures.slug}$"))
+
+    page.goto(f"{api_server}/dashboard/")
+    row = page.locator(f'tr[data-slug="{fixtures.slug}"]')
+    assert row.locator(".rag").inner_text() in {"Red", "Amber", "Green"}
+    page.screenshot(path=str(ARTIFACTS / "portfolio-desktop.png"), full_page=True)
+
+    row.locator("a").first.click()
+    page.wait_for_url(re.compile(rf".*/dashboard/launches/{fixtures.slug}$"))
+    done = page.locator('tr[data-team="marketing"] .blocking-done')
+    before = done.inner_text()
+    assert before.startswith("0 of ")
+    page.screenshot(path=str(ARTIFACTS / "launch-desktop.png"), full_page=True)
+
+    with httpx.Client(base_url=api_server) as client:
+        answer = client.post(
+            f"{API_PREFIX}/items/{fixtures.item_id}/check",
+            json={"evidence_url": "https://docs.example.com/proof"},
+            headers=auth(tokens["member"]),
+        )
+        assert answer.status_code == 200, answer.text
+    page.reload()
+    assert done.inner_text() == before.replace("0 of ", "1 of ", 1)
+    assert page.locator("#audit").get_by_text("item.checked").count() >= 1
+    page.screenshot(path=str(ARTIFACTS / "launch-after-check-desktop.png"), full_page=True)
+
+    # Beta: a criterion's value and the ranked feedback change after feedback is logged over HTTP.
+    with httpx.Client(base_url=api_server) as client:
+        created = client.post(f"{API_PREFIX}/launches", json=BETA_LAUNCH, headers=auth(tokens["prodops"]))
+        assert created.status_code == 201, created.text
+    beta = f"{api_server}/dashboard/launches/{BETA_LAUNCH['slug']}"
+    page.goto(beta)
+    severity_1 = page.locator('tr[data-region="EU"] td[data-phase="public_beta"] li[data-metric="open_severity_1"]')
+    assert severity_1.inner_text() == "open severity 1: 0 (needs at most 0) — met"
+    assert page.locator("#beta-feedback").inner_text() == "No open beta feedback."
+    with httpx.Client(base_url=api_server) as client:
+        for severity, text in ((3, "Typo in the invite email"), (1, "Export loses rows")):
+            answer = client.post(
+                f"{API_PREFIX}/launches/{BETA_LAUNCH['slug']}/beta/feedback",
+                json={
+                    "region": "EU",
+                    "phase": "private_beta",
+                    "account": "acme",
+                    "type": "bug",
+                    "severity": severity,
+                    "text": text,
+                },
+                headers=auth(tokens["member"]),
+            )
+            assert answer.status_code == 201, answer.text
+    page.reload()
+    assert severity_1.inner_text() == "open severity 1: 1 (needs at most 0) — not met"
+    rows = page.locator("#beta-feedback tbody tr")
+    assert rows.count() == 2
+    assert rows.nth(0).locator("th").inner_text() == "Export loses rows"
+    assert rows.nth(0).locator("td").first.inner_text() == "1"
+    page.select_option("#feedback-region", "NA")
+    page.click("form.filter button[type=submit]")
+    page.wait_for_url(re.compile(r".*region=NA.*"))
+    assert page.locator("#beta-feedback").inner_text() == "No open beta feedback in NA."
+    page.screenshot(path=str(ARTIFACTS / "launch-beta-desktop.png"), full_page=True)
+
+    phone = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
+    phone.context.add_cookies(page.context.cookies())
+    for name, path in (
+        ("portfolio", "/dashboard/"),
+        ("launch", f"/dashboard/launches/{fixtures.slug}"),
+        ("launch-beta", f"/dashboard/launches/{BETA_LAUNCH['slug']}"),
+    ):
+        phone.goto(f"{api_server}{path}")
+        # Nothing but the scrollable table boxes may be wider than the screen.
+        overflow = phone.evaluate("document.documentElement.scrollWidth")
+        assert overflow <= 390, f"{name} page is {overflow} px wide at 390 px"
+        phone.screenshot(path=str(ARTIFACTS / f"{name}-phone.png"), full_page=True)

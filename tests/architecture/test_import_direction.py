@@ -1,0 +1,79 @@
+"""The dependency direction of DESIGN.md, enforced: a package that reaches upward fails here
+with the file, line and the rule it broke."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]  # the repository: this file is tests/<folder>/<name>.py
+OURS = {"orchestrator", "checklists", "notifications", "flows", "api", "cli"}
+
+# Which of our packages each package may import.
+MAY_IMPORT: dict[str, set[str]] = {
+    "orchestrator": set(),
+    "checklists": {"orchestrator"},
+    "notifications": {"orchestrator"},
+    "flows": {"orchestrator", "checklists", "notifications"},
+    "api": {"orchestrator", "checklists", "notifications"},
+    "cli": {"orchestrator", "checklists", "notifications", "flows", "api"},
+}
+# Frameworks that belong to exactly one package.
+OWNED_BY = {"prefect": "flows", "fastapi": "api", "starlette": "api", "slack_sdk": "notifications"}
+
+
+def imported_roots(path: Path) -> list[tuple[int, str]]:
+    """Top-level module names a file imports, anywhere in it (function-level imports count)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.extend((node.lineno, alias.name.split(".")[0]) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.append((node.lineno, node.module.split(".")[0]))
+    return found
+
+
+def violations(root: Path) -> list[str]:
+    problems = []
+    for package, allowed in MAY_IMPORT.items():
+        for path in sorted((root / package).rglob("*.py")):
+            for line, module in imported_roots(path):
+                where = f"{path.relative_to(root)}:{line}"
+                if module in OURS and module != package and module not in allowed:
+                    may = ", ".join(sorted(allowed)) or "no other launchdeck package"
+                    problems.append(f"{where} imports {module}; {package} may import only: {may}")
+                owner = OWNED_BY.get(module)
+                if owner is not None and owner != package:
+                    problems.append(f"{where} imports {module}; only {owner}/ may import it")
+    return problems
+
+
+def test_packages_respect_the_dependency_direction():
+    problems = violations(ROOT)
+    assert not problems, "dependency direction broken:\n" + "\n".join(problems)
+
+
+def test_every_layer_package_exists():
+    missing = [package for package in MAY_IMPORT if not (ROOT / package / "__init__.py").exists()]
+    assert not missing
+
+
+@pytest.mark.parametrize(
+    ("package", "source", "expected"),
+    [
+        ("orchestrator", "import flows.launch\n", "orchestrator/bad.py:1 imports flows"),
+        ("orchestrator", "def f():\n    from api import app\n", "orchestrator/bad.py:2 imports api"),
+        ("api", "from flows import deployments\n", "api/bad.py:1 imports flows"),
+        ("api", "import prefect\n", "api/bad.py:1 imports prefect; only flows/"),
+        ("checklists", "from slack_sdk import WebClient\n", "checklists/bad.py:1 imports slack_sdk"),
+        ("notifications", "import fastapi\n", "notifications/bad.py:1 imports fastapi"),
+    ],
+)
+def test_the_checker_catches_an_upward_import(tmp_path, package, source, expected):
+    for name in MAY_IMPORT:
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "__init__.py").write_text("")
+    (tmp_path / package / "bad.py").write_text(source)
+    problems = violations(tmp_path)
+    assert any(problem.startswith(expected) for problem in problems), problems
