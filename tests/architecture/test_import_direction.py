@@ -1,5 +1,6 @@
 """The dependency direction of DESIGN.md, enforced: a package that reaches upward fails here
-with the file, line and the rule it broke."""
+with the file, line and the rule it broke. Two levels: between the top-level packages, and
+between the domain packages inside ``orchestrator/`` (the core imports none of them)."""
 
 import ast
 from pathlib import Path
@@ -17,6 +18,19 @@ MAY_IMPORT: dict[str, set[str]] = {
     "flows": {"orchestrator", "checklists", "notifications"},
     "api": {"orchestrator", "checklists", "notifications"},
     "cli": {"orchestrator", "checklists", "notifications", "flows", "api"},
+}
+# Inside orchestrator/: which domain packages each may import. The core imports none; a domain
+# imports the core and the domains below it. A new arrow here is an architecture decision.
+DOMAIN_MAY_IMPORT: dict[str, set[str]] = {
+    "core": set(),
+    "migrations": {"core"},
+    "directory": {"core"},
+    "gates": {"core", "directory"},
+    "rollouts": {"core", "directory", "gates"},
+    "launches": {"core", "directory", "gates", "rollouts"},
+    "items": {"core", "directory", "gates"},
+    "beta": {"core", "directory", "gates", "rollouts"},
+    "reporting": {"core", "directory", "gates", "rollouts", "launches", "items", "beta"},
 }
 # Frameworks that belong to exactly one package.
 OWNED_BY = {"prefect": "flows", "fastapi": "api", "starlette": "api", "slack_sdk": "notifications"}
@@ -47,6 +61,67 @@ def violations(root: Path) -> list[str]:
                 if owner is not None and owner != package:
                     problems.append(f"{where} imports {module}; only {owner}/ may import it")
     return problems
+
+
+def imported_domains(path: Path) -> list[tuple[int, str]]:
+    """The orchestrator domain packages a file imports (``orchestrator.<domain>...``)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [node.module] if node.module != "orchestrator" else [f"orchestrator.{a.name}" for a in node.names]
+        found.extend((node.lineno, name.split(".")[1]) for name in names if name.startswith("orchestrator."))
+    return found
+
+
+def domain_violations(root: Path) -> list[str]:
+    problems = []
+    orchestrator = root / "orchestrator"
+    for path in sorted(orchestrator.rglob("*.py")):
+        inside = path.relative_to(orchestrator).parts
+        if len(inside) == 1:
+            continue  # orchestrator/__init__.py
+        domain = inside[0]
+        allowed = DOMAIN_MAY_IMPORT.get(domain)
+        where = f"{path.relative_to(root)}"
+        if allowed is None:
+            problems.append(f"{where}: orchestrator/{domain}/ has no place in DOMAIN_MAY_IMPORT; add it there")
+            continue
+        for line, imported in imported_domains(path):
+            if imported != domain and imported not in allowed:
+                may = ", ".join(sorted(allowed)) or "no other orchestrator package"
+                problems.append(f"{where}:{line} imports orchestrator.{imported}; {domain} may import only: {may}")
+    return problems
+
+
+def test_orchestrator_domains_respect_their_direction():
+    problems = domain_violations(ROOT)
+    assert not problems, "domain direction broken:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize(
+    ("domain", "source", "expected"),
+    [
+        (
+            "core",
+            "from orchestrator.items.service import check_item\n",
+            "orchestrator/core/bad.py:1 imports orchestrator.items",
+        ),
+        (
+            "gates",
+            "def f():\n    import orchestrator.reporting.rag\n",
+            "orchestrator/gates/bad.py:2 imports orchestrator.reporting",
+        ),
+        ("items", "from orchestrator import beta\n", "orchestrator/items/bad.py:1 imports orchestrator.beta"),
+        ("newdomain", "x = 1\n", "orchestrator/newdomain/bad.py: orchestrator/newdomain/ has no place"),
+    ],
+)
+def test_the_checker_catches_a_domain_importing_upward(tmp_path, domain, source, expected):
+    (tmp_path / "orchestrator" / domain).mkdir(parents=True)
+    (tmp_path / "orchestrator" / domain / "bad.py").write_text(source)
+    problems = domain_violations(tmp_path)
+    assert any(problem.startswith(expected) for problem in problems), problems
 
 
 def test_packages_respect_the_dependency_direction():
