@@ -11,6 +11,8 @@ import pytest
 
 from tests.support.api import API_PREFIX, BETA_LAUNCH, auth, create_kicked_off_launch
 
+pytestmark = pytest.mark.slow
+
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM_ARGS = [
     "--no-sandbox",

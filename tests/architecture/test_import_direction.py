@@ -68,9 +68,12 @@ def imported_domains(path: Path) -> list[tuple[int, str]]:
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     found: list[tuple[int, str]] = []
     for node in ast.walk(tree):
-        names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
-        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             names = [node.module] if node.module != "orchestrator" else [f"orchestrator.{a.name}" for a in node.names]
+        else:
+            continue
         found.extend((node.lineno, name.split(".")[1]) for name in names if name.startswith("orchestrator."))
     return found
 

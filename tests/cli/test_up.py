@@ -6,10 +6,13 @@ import signal
 import subprocess
 
 import httpx
+import pytest
 
 from flows.server import free_port
 from tests.support.flows import wait_for
 from tests.support.processes import LAUNCHDECK
+
+pytestmark = pytest.mark.slow
 
 
 def test_up_starts_prefect_worker_and_api_and_stops_them_all(tmp_path):

@@ -17,7 +17,7 @@ from orchestrator.gates.approvals import cast_vote
 from tests.support.flows import ready_launch, wait_for
 from tests.support.processes import LAUNCHDECK
 
-pytestmark = pytest.mark.usefixtures("prefect_server")
+pytestmark = [pytest.mark.usefixtures("prefect_server"), pytest.mark.slow]
 SLOW_RAMP = {
     phase.value: [
         {"percent": 5, "hold_minutes": 0.01},

@@ -4,6 +4,7 @@ intent, updated in place on check-off, nothing lost or doubled through an outage
 import os
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlmodel import col, select
 
 from notifications.delivery.console_transport import ConsoleTransport
@@ -234,6 +235,7 @@ def test_a_first_attempt_never_reads_history(seeded, actor, fake_slack):
     assert all(call.body.get("metadata", {}).get("event_type") == "launchdeck_delivery" for call in posts(fake_slack))
 
 
+@pytest.mark.slow
 def test_slack_failing_30_percent_of_calls_then_recovering_delivers_every_notification_once(seeded, actor, fake_slack):
     """Three launches' gate messages and check-off edits go out while a seeded 30% of Slack's answers
     are 429s, 500s or no answer at all; once Slack recovers, every intent is sent, each message was

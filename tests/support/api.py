@@ -39,10 +39,18 @@ LAUNCH: dict[str, Any] = {
 }
 
 
+_STOPPING: list[threading.Thread] = []
+
+
 @contextmanager
-def served(app: FastAPI) -> Iterator[str]:
+def served(app: FastAPI, *, wait_for_stop: bool = True) -> Iterator[str]:
     """``app`` served by uvicorn on a free loopback port, lifespan and all, in a thread; yields the
-    base URL once /healthz answers and stops the server (running the lifespan's shutdown) after."""
+    base URL once /healthz answers and stops the server (running the lifespan's shutdown) after.
+
+    Stopping takes uvicorn 100-200 ms (its shutdown sleeps a tenth of a second and its loop ticks
+    every tenth). With ``wait_for_stop=False`` the caller moves on at once and the thread is joined
+    at the end of the run (``join_stopped_servers``): only for a server whose database nothing else
+    will use, since its lifespan's shutdown (finishing acknowledged Slack clicks) runs meanwhile."""
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -55,12 +63,21 @@ def served(app: FastAPI) -> Iterator[str]:
         except httpx.HTTPError:
             return False
 
-    wait_for(answering, timeout=30, interval=0.05)
+    wait_for(answering, timeout=30, interval=0.02)
     try:
         yield base
     finally:
         server.should_exit = True
-        thread.join(timeout=30)
+        if wait_for_stop:
+            thread.join(timeout=30)
+        else:
+            _STOPPING.append(thread)
+
+
+def join_stopped_servers() -> None:
+    """Wait for the servers ``served(..., wait_for_stop=False)`` left stopping."""
+    while _STOPPING:
+        _STOPPING.pop().join(timeout=30)
 
 
 def auth(token: str) -> dict[str, str]:
