@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# Install launchdeck and its locked dependencies into .venv, then run lint, type checks and tests.
+# Install launchdeck and its locked dependencies into .venv, then run lint, type checks and the
+# whole suite on SQLite and PostgreSQL over both cores, and print how long it all took.
 # Extra arguments go to pytest (e.g. `bash scripts/test.sh -k rollout -x`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+SCRIPT_START=$(date +%s)
 source scripts/_venv.sh
 
-# The dashboard's browser tests drive Debian's chromium through Playwright (which cannot download
-# browsers of its own here). Install it when missing and we may; otherwise say how.
+# The browser tests drive Debian's chromium through Playwright (which cannot download browsers of
+# its own here). Install it when missing and we may; otherwise say how.
 if ! command -v chromium >/dev/null; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    step "installing chromium (apt-get) for the browser tests"
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
   else
     echo "the browser tests need chromium: run 'sudo apt-get install -y chromium' (or put one on PATH)" >&2
@@ -16,7 +19,13 @@ if ! command -v chromium >/dev/null; then
   fi
 fi
 
+step "ruff (lint and format)"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+step "mypy --strict"
 .venv/bin/mypy
-.venv/bin/python -m pytest "$@"
+step "pytest on SQLite and PostgreSQL, two processes"
+status=0
+.venv/bin/python -m pytest -n "${LAUNCHDECK_TEST_PROCESSES:-2}" --dist worksteal "$@" || status=$?
+step "done in $(($(date +%s) - SCRIPT_START)) s (exit $status)"
+exit $status
