@@ -8,6 +8,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -84,8 +85,35 @@ def load_library(*, directory: Directory, extra_dirs: Sequence[Path] = (), defau
 
 
 def _read_layer(path: Path, problems: list[str]) -> _Layer:
+    """One directory's templates, parsed once per version of its files: PyYAML's pure-Python
+    parser took 350-600 ms for the default library, which every launch creation paid (hashing the
+    files takes about a millisecond). The layer is only read afterwards, and a changed, added or
+    removed file parses it again."""
+    files = _template_files(path)
+    layer, found = _parsed_layer(path, tuple((file.name, _digest(file)) for file in files))
+    problems.extend(found)
+    return layer
+
+
+def _template_files(path: Path) -> list[Path]:
+    return sorted(path.glob("*.yaml")) + sorted(path.glob("*.yml"))
+
+
+def _digest(file: Path) -> str:
+    return hashlib.blake2b(file.read_bytes(), digest_size=16).hexdigest()
+
+
+@lru_cache(maxsize=16)
+def _parsed_layer(path: Path, fingerprint: tuple[tuple[str, str], ...]) -> tuple[_Layer, tuple[str, ...]]:
+    """``fingerprint`` (each file's name and a digest of its bytes) is only the cache key."""
+    problems: list[str] = []
+    layer = _parse_layer(path, problems)
+    return layer, tuple(problems)
+
+
+def _parse_layer(path: Path, problems: list[str]) -> _Layer:
     layer = _Layer(directory=path)
-    files = sorted(path.glob("*.yaml")) + sorted(path.glob("*.yml"))
+    files = _template_files(path)
     if not files:
         problems.append(f"{path}: holds no .yaml template files")
     for file in files:

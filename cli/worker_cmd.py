@@ -142,9 +142,11 @@ def _prepare_database() -> None:
 
 def _prefect_server(port: int) -> "LocalPrefectServer":
     """The local Prefect server on ``port``: the one already answering there, or a new one."""
-    from flows.server import LocalPrefectServer, api_healthy
+    from flows.server import LocalPrefectServer, api_healthy, default_cache_dir
 
-    server = LocalPrefectServer(home=STATE_DIR / "prefect", port=port, log_path=STATE_DIR / "prefect-server.log")
+    server = LocalPrefectServer(
+        home=STATE_DIR / "prefect", port=port, log_path=STATE_DIR / "prefect-server.log", cache_dir=default_cache_dir()
+    )
     if api_healthy(server.api_url):
         console.print(f"using the Prefect server already running at {server.ui_url}")
     else:

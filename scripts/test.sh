@@ -23,7 +23,9 @@ step "ruff (lint and format)"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 step "mypy --strict"
-.venv/bin/mypy
+# Its cache lives beside uv's, outside the checkout, so a fresh clone checks in seconds, not 25 s
+# (mypy trusts a cached module only while the module's source hashes the same).
+MYPY_CACHE_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/launchdeck/mypy" .venv/bin/mypy
 step "pytest on SQLite and PostgreSQL, two processes"
 status=0
 .venv/bin/python -m pytest -n "${LAUNCHDECK_TEST_PROCESSES:-2}" --dist worksteal "$@" || status=$?

@@ -202,9 +202,11 @@ def prefect_server() -> str:
     """A real `prefect server start` for the whole run, started by the first test that asks for it,
     in whichever xdist worker that is; the others find it answering and use it. It outlives the
     worker that started it and is stopped when the whole run ends (``pytest_unconfigure``)."""
-    from flows.server import LocalPrefectServer, api_healthy
+    from flows.server import LocalPrefectServer, api_healthy, default_cache_dir
 
-    server = LocalPrefectServer(home=_PREFECT_HOME, port=_PREFECT_PORT, log_path=_PREFECT_HOME / "server.log")
+    server = LocalPrefectServer(
+        home=_PREFECT_HOME, port=_PREFECT_PORT, log_path=_PREFECT_HOME / "server.log", cache_dir=default_cache_dir()
+    )
     with (_PREFECT_HOME / "start.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # one starter; the rest wait here, then find it healthy
         if not api_healthy(server.api_url):
@@ -229,7 +231,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         pid = int(_PREFECT_PID.read_text())
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGTERM)
-            deadline, interval = time.monotonic() + 20, 0.1  # a clean shutdown, polled
+            # Its data is thrown away with its home, so a graceful shutdown (which took Prefect up to
+            # twenty seconds) buys nothing: two seconds, then SIGKILL.
+            deadline, interval = time.monotonic() + 2, 0.1
             while time.monotonic() < deadline:
                 os.kill(pid, 0)  # raises once the server is gone
                 time.sleep(interval)

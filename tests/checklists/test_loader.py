@@ -1,6 +1,8 @@
 """The template loader: a valid library loads; every kind of mistake is reported with its file,
 line and the fix, all at once."""
 
+import os
+
 import pytest
 
 from checklists.loader import default_templates_dir, load_library
@@ -160,3 +162,19 @@ def test_the_shipped_library_is_valid_and_covers_every_team_and_phase():
     assert {"product", "marketing", "sales", "support", "legal", "docs", "security", "enablement"} <= owners
     regional = {code for item in library.items.values() for code in item.regions if code != "all"}
     assert {"EU", "NA:CA-QC", "LATAM:BR"} <= regional
+
+
+def test_an_edited_file_is_read_again_even_at_the_same_size_and_time(tmp_path):
+    """Parsed templates are reused while their files are unchanged; an edit that keeps the file's
+    size and modification time (a quick save) still reaches the next load."""
+    defaults = write_templates(tmp_path / "defaults", {"library.yaml": LIBRARY, "items.yaml": item(title="Alpha")})
+    first = load_library(directory=seed_directory(), defaults_dir=defaults)
+    items_file = defaults / "items.yaml"
+    stamp = items_file.stat()
+    items_file.write_text(item(title="Omega"))
+    os.utime(items_file, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
+    assert items_file.stat().st_size == stamp.st_size
+    second = load_library(directory=seed_directory(), defaults_dir=defaults)
+    assert first.items["x.one"].title == "Alpha"
+    assert second.items["x.one"].title == "Omega"
+    assert load_library(directory=seed_directory(), defaults_dir=defaults) is not second  # a fresh library each load
