@@ -3,6 +3,7 @@
 import httpx
 
 from tests.support.api import LAUNCH, auth
+from tests.support.db import before_any_query
 
 
 def test_health_and_readiness(api_server):
@@ -10,6 +11,7 @@ def test_health_and_readiness(api_server):
     assert httpx.get(f"{api_server}/readyz").json() == {"status": "ready"}
 
 
+@before_any_query
 def test_no_token_is_a_401_problem(api_server, tokens):
     answer = httpx.get(f"{api_server}/api/v1/launches")
     assert answer.status_code == 401

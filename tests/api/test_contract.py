@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 from api.app import create_app
 from orchestrator.core.models import Launch
 from tests.support.api import LAUNCH, api_operations, auth, create_kicked_off_launch, problem_shape_errors, send
+from tests.support.db import before_any_query
 
 HUGE = 10**30
 
@@ -52,6 +53,7 @@ def admin(tokens: dict[str, str]) -> dict[str, str]:
     return auth(tokens["admin"])
 
 
+@before_any_query
 def test_wrong_types_name_every_field(client: httpx.Client, admin: dict[str, str]) -> None:
     wrong = {"slug": 5, "name": 7, "tier": "high", "owner": [], "regions": "EU", "flags": "x", "approvers": {}}
     body = problem(client.post("/api/v1/launches", json=wrong, headers=admin), 422)
@@ -66,6 +68,7 @@ def test_wrong_types_name_every_field(client: httpx.Client, admin: dict[str, str
     assert {"regions.0.region", "regions.0.dates.internal"} <= set(fields(body)), body
 
 
+@before_any_query
 def test_a_body_that_is_not_an_object_or_is_missing_is_a_422(client: httpx.Client, admin: dict[str, str]) -> None:
     not_objects: tuple[object, ...] = ([], "launch", 3, None)
     for sent in not_objects:
@@ -75,6 +78,7 @@ def test_a_body_that_is_not_an_object_or_is_missing_is_a_422(client: httpx.Clien
     assert fields(body) == ["body"], body
 
 
+@before_any_query
 def test_unknown_fields_are_refused(client: httpx.Client, admin: dict[str, str]) -> None:
     body = problem(client.post("/api/v1/launches", json=launch(colour="red"), headers=admin), 422)
     assert "colour" in fields(body), body
@@ -90,6 +94,7 @@ def test_unknown_fields_are_refused(client: httpx.Client, admin: dict[str, str])
     assert "why" in fields(body), body
 
 
+@before_any_query
 def test_out_of_range_numbers_and_unknown_enum_values_are_422s(client: httpx.Client, admin: dict[str, str]) -> None:
     cases: list[tuple[str, str, dict[str, Any] | None, str]] = [
         ("POST", "/api/v1/launches", launch(tier=HUGE), "tier"),
@@ -184,6 +189,7 @@ def test_bad_versions_on_region_actions(
     assert "phase" in fields(body), body
 
 
+@before_any_query
 def test_a_phase_date_without_timezone_is_a_clear_422(client: httpx.Client, admin: dict[str, str]) -> None:
     naive = launch(regions=[region({"internal": "2027-01-10T09:00:00", "ga": "2027-04-01T09:00:00+00:00"})])
     body = problem(client.post("/api/v1/launches", json=naive, headers=admin), 422)
@@ -222,6 +228,7 @@ def test_a_naive_reschedule_date_names_the_date_field(
     assert fields(body) == ["date"], body
 
 
+@before_any_query
 def test_a_malformed_json_body_is_a_422_naming_the_body(client: httpx.Client, admin: dict[str, str]) -> None:
     headers = {**admin, "Content-Type": "application/json"}
     failures = []
@@ -234,6 +241,7 @@ def test_a_malformed_json_body_is_a_422_naming_the_body(client: httpx.Client, ad
     assert not failures, "\n".join(failures)
 
 
+@before_any_query
 def test_malformed_json_is_refused_before_anything_runs(client: httpx.Client, admin: dict[str, str]) -> None:
     """The part of the malformed-body contract that holds today: a 422 problem, and nothing created."""
     answer = client.post(
@@ -297,6 +305,7 @@ def test_listing_launches_pages_and_filters(
     assert body["data"][0]["items_total"] > 0
 
 
+@before_any_query
 def test_idempotency_key_over_200_characters_is_refused(
     client: httpx.Client, admin: dict[str, str], engine: Engine
 ) -> None:

@@ -29,6 +29,7 @@ from orchestrator.core.models import AuditEvent, ChecklistItem, Launch, Waiver
 from orchestrator.core.settings import reset_settings
 from orchestrator.directory.seed import MemberSeed
 from orchestrator.directory.service import upsert_member
+from tests.support.db import before_any_query
 from tests.support.factories import item, make_launch, severity_1_bug
 from tests.support.flows import wait_for
 from tests.support.slack_http import (
@@ -116,6 +117,7 @@ def write_lock_on(engine, item_id) -> Iterator[None]:
 # --- signature ------------------------------------------------------------------------------
 
 
+@before_any_query
 def test_a_bad_signature_is_refused_and_changes_nothing(slack, engine):
     press_kit = slack.items["press_kit"]
     for options in ({"secret": "not-the-secret"}, {"signature": "v0=" + "0" * 64}):
@@ -129,6 +131,7 @@ def test_a_bad_signature_is_refused_and_changes_nothing(slack, engine):
     assert audit(engine, press_kit) == []
 
 
+@before_any_query
 def test_a_stale_timestamp_is_refused_as_a_replay(slack, engine):
     press_kit = slack.items["press_kit"]
     answer = slack.interact(done(MARKETER, press_kit), timestamp=int(time.time()) - 301)
@@ -139,6 +142,7 @@ def test_a_stale_timestamp_is_refused_as_a_replay(slack, engine):
     assert fresh(engine, press_kit).status == ItemStatus.TODO
 
 
+@before_any_query
 def test_without_a_signing_secret_the_endpoints_say_what_to_set(slack, monkeypatch):
     monkeypatch.delenv("LAUNCHDECK_SLACK_SIGNING_SECRET")
     reset_settings()
@@ -147,6 +151,7 @@ def test_without_a_signing_secret_the_endpoints_say_what_to_set(slack, monkeypat
     assert "LAUNCHDECK_SLACK_SIGNING_SECRET" in answer.json()["detail"]
 
 
+@before_any_query
 def test_url_verification_answers_the_challenge(slack):
     body = json.dumps({"type": "url_verification", "token": "x", "challenge": "3eZbrw1aBm2rZgRN"}).encode()
     answer = slack.post("/slack/events", body, content_type="application/json")
@@ -264,6 +269,7 @@ def test_a_domain_error_is_a_friendly_text(slack, engine):
     assert "does not exist" in told["text"]
 
 
+@before_any_query
 def test_a_payload_we_did_not_render_is_a_400(slack):
     answer = slack.interact(block_action(MARKETER, ActionId.ITEM_DONE, value='{"item_id": "x"}'))
     assert answer.status_code == 400
@@ -371,6 +377,7 @@ def test_launch_status_shows_the_beta_exit_criteria_a_region_waits_on(slack, see
     ) in text
 
 
+@before_any_query
 def test_launch_help_and_unknown_subcommands_list_the_commands(slack):
     for text in ("help", "", "frobnicate now"):
         reply = slack.command(text).json()

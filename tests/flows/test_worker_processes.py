@@ -234,7 +234,7 @@ def test_two_workers_share_many_launches_and_each_transition_happens_once(postgr
     tables = ", ".join(f'"{table.name}"' for table in SQLModel.metadata.sorted_tables)
     with engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    slugs = [f"scale-{index:02d}" for index in range(12)]
+    slugs = [f"scale-{index:02d}" for index in range(6)]
     with Session(engine, expire_on_commit=False) as session:
         apply_seed(session=session, config=load_seed(None), actor=actor)
         for slug in slugs:

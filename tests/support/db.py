@@ -2,6 +2,7 @@
 cached copy) and ends its read with a commit, since on SQLite every transaction begins IMMEDIATE
 and holds the write lock until then (other sessions and threads would otherwise wait on it)."""
 
+import pytest
 from sqlalchemy import func, select
 
 from orchestrator.core.models import AuditEvent, Gate, Outbox, Region, RegionRollout
@@ -58,3 +59,9 @@ def gate_of(session, rid, phase, kind):
     ).scalar_one()
     session.commit()
     return found
+
+
+# For a test whose subject is refused or answered before any query (request validation, Slack's
+# signature, a malformed payload): the database behind the app makes no difference, so it runs on
+# SQLite alone instead of twice.
+before_any_query = pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
