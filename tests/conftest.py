@@ -11,7 +11,7 @@ import os
 import shutil
 import signal
 import tempfile
-import time
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -63,8 +63,12 @@ POSTGRES_ADMIN_URL = os.environ.get(
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Slow tests first (a stable sort): each xdist worker starts on the long ones while the short
-    ones are still there to fill the other worker, so both finish at about the same time."""
+    ones are still there to fill the other worker, so both finish at about the same time. And when
+    any collected test needs the Prefect server, start it now, in the background, so it is up by
+    the time the first of them asks (instead of that test waiting out the start)."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    if any("prefect_server" in getattr(item, "fixturenames", ()) for item in items):
+        threading.Thread(target=_start_prefect_server, name="prefect-server-start", daemon=True).start()
 
 
 @pytest.fixture(scope="session")
@@ -199,9 +203,14 @@ def workdir(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="session")
 def prefect_server() -> str:
-    """A real `prefect server start` for the whole run, started by the first test that asks for it,
-    in whichever xdist worker that is; the others find it answering and use it. It outlives the
-    worker that started it and is stopped when the whole run ends (``pytest_unconfigure``)."""
+    """A real `prefect server start` for the whole run, started by the first xdist worker that
+    wants it (at collection, see ``pytest_collection_modifyitems``); the others find it answering
+    and use it. It outlives the worker that started it and is stopped when the whole run ends
+    (``pytest_unconfigure``)."""
+    return _start_prefect_server()
+
+
+def _start_prefect_server() -> str:
     from flows.server import LocalPrefectServer, api_healthy, default_cache_dir
 
     server = LocalPrefectServer(
@@ -228,16 +237,10 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if hasattr(config, "workerinput"):
         return  # an xdist worker: the controller outlives it
     if _PREFECT_PID.exists():
-        pid = int(_PREFECT_PID.read_text())
+        # Its data goes with its home, so a graceful shutdown (which took Prefect up to twenty
+        # seconds) would buy nothing.
         with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGTERM)
-            # Its data is thrown away with its home, so a graceful shutdown (which took Prefect up to
-            # twenty seconds) buys nothing: two seconds, then SIGKILL.
-            deadline, interval = time.monotonic() + 2, 0.1
-            while time.monotonic() < deadline:
-                os.kill(pid, 0)  # raises once the server is gone
-                time.sleep(interval)
-            os.kill(pid, signal.SIGKILL)
+            os.kill(int(_PREFECT_PID.read_text()), signal.SIGKILL)
     shutil.rmtree(_PREFECT_HOME, ignore_errors=True)
 
 
