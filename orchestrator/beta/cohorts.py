@@ -29,6 +29,7 @@ from orchestrator.core.enums import BETA_PHASES, EnrollmentStatus, EnrollmentVia
 from orchestrator.core.errors import AlreadyExists, InvalidInput, NotFound, PreconditionFailed
 from orchestrator.core.ledger import record, snapshot
 from orchestrator.core.models import BetaCohort, BetaEnrollment, Launch, Region, RegionRollout
+from orchestrator.core.policy import authorize_enrollment
 from orchestrator.core.unit import compare_and_set, lock, transaction
 
 COHORT = "beta cohort"
@@ -173,6 +174,7 @@ def enroll(
     terms_accepted_by: str | None = None,
 ) -> BetaEnrollment:
     """Let an account in (or onto the waitlist when the cohort is full)."""
+    authorize_enrollment(actor, invite=via is EnrollmentVia.INVITE)
     account = clean_account(account)
     now = utcnow()
     with transaction(session):

@@ -20,6 +20,7 @@ from orchestrator.core.enums import FeedbackStatus, FeedbackType, Phase
 from orchestrator.core.errors import InvalidInput, NotFound, PreconditionFailed
 from orchestrator.core.ledger import record, snapshot
 from orchestrator.core.models import BetaFeedback, RegionRollout
+from orchestrator.core.policy import authorize_feedback
 from orchestrator.core.unit import compare_and_set, lock, transaction
 from orchestrator.rollouts.phases import planned_phases
 
@@ -61,6 +62,7 @@ def submit_feedback(
 ) -> BetaFeedback:
     """Record one report. Severity 1 (blocks use or loses data) in a region that is ramping halts
     the ramp in this same transaction and alerts the launch's channel and owner."""
+    authorize_feedback(actor)
     if not 1 <= severity <= 4:
         raise InvalidInput("severity", f"1 (blocks use or loses data) to 4 (cosmetic), got {severity}")
     account = clean_account(account)

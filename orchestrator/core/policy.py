@@ -49,13 +49,28 @@ def allowed_roles_text(roles: frozenset[Role]) -> str:
     return ", ".join(sorted(role.value for role in roles))
 
 
-def require_role(actor: Actor, roles: frozenset[Role]) -> None:
-    """The role gate of a whole operation (a route, a Slack command, a page's form)."""
+def require_role(actor: Actor, roles: frozenset[Role], *, doing: str = "do this") -> None:
+    """The role gate of a whole operation (a route, a Slack command, a page's form, a service)."""
     if is_trusted(actor):
         return
     role = _role_of(actor)
     if role not in roles:
-        raise Forbidden(f"role {role.value} may not do this; allowed roles: {allowed_roles_text(roles)}")
+        raise Forbidden(f"role {role.value} may not {doing}; allowed roles: {allowed_roles_text(roles)}")
+
+
+def authorize_feedback(actor: Actor) -> None:
+    """Beta feedback is logged by the people who hear it: team members, product ops, admins."""
+    require_role(actor, FEEDBACK_AUTHORS, doing="log beta feedback")
+
+
+def authorize_enrollment(actor: Actor, *, invite: bool) -> None:
+    """Members nominate an account or relay its own opt-in; inviting one is product ops' call."""
+    require_role(actor, ITEM_EDITORS, doing="enroll beta accounts")
+    if invite and not (is_trusted(actor) or actor.role in LAUNCH_OPERATORS):
+        raise Forbidden(
+            "only prodops invite; nominate instead (via: nomination); "
+            f"allowed roles: {allowed_roles_text(LAUNCH_OPERATORS)}"
+        )
 
 
 def may_change_item(actor: Actor, *, owner_team_id: int) -> bool:
