@@ -107,7 +107,7 @@ def test_bad_submissions_stay_open_with_the_error_under_the_field(slack, engine,
 
 
 def test_unknown_users_and_read_only_roles_cannot_log_feedback(slack, engine):
-    for user, expected in ((STRANGER, "does not know"), (LEADER, "cannot log beta feedback")):
+    for user, expected in ((STRANGER, "does not know"), (LEADER, "may not log beta feedback")):
         body = slack.interact(feedback_submission(user)).json()
         assert body["response_action"] == "errors"
         assert expected in next(iter(body["errors"].values()))
