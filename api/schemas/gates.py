@@ -32,8 +32,17 @@ class VoteIn(Body):
         default=None,
         min_length=1,
         max_length=254,
-        description="Defaults to the token's member email, or the token's name when it has no member.",
+        description="Optional: the signed-in member's own email. A vote counts for the person whose token casts "
+        "it; any other name is a vote on behalf of someone else (see on_behalf_of).",
     )
+    on_behalf_of: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=254,
+        description="prodops/admin only (and unless LAUNCHDECK_VOTES_ON_BEHALF=false): record this approver's vote, "
+        "given elsewhere, e.g. in a go/no-go meeting. Needs on_behalf_reason; audited with both names.",
+    )
+    on_behalf_reason: str | None = Field(default=None, max_length=2000, description="Where the vote was given.")
     comment: str | None = Field(default=None, max_length=2000)
     conditions: str | None = Field(default=None, max_length=2000, description="Required for conditional_go.")
     risk_accepted_by: str | None = Field(default=None, max_length=254, description="Required for conditional_go.")
@@ -55,6 +64,8 @@ class DecisionOut(BaseModel):
     risk_accepted_by: str | None
     reevaluate_at: StoredUtc | None
     cast_at: StoredUtc
+    recorded_by: str | None = Field(description="Who recorded a vote given on behalf of its voter (else null).")
+    on_behalf_reason: str | None
 
 
 class WaiverOut(BaseModel):

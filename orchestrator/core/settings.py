@@ -85,6 +85,14 @@ class Settings(BaseSettings):
         description="Signs dashboard session cookies. Unset: a random key per API process "
         "(sessions end when the API restarts).",
     )
+    votes_on_behalf: bool = Field(
+        default=True,
+        description="Product ops may record an approver's vote given elsewhere "
+        "(with a reason, audited with both names).",
+    )
+    forbid_self_approval: bool = Field(
+        default=True, description="The launch's owner may not vote on its approval gates."
+    )
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"

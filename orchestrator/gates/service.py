@@ -72,17 +72,17 @@ def open_blocking_items(session: Session, *, rollout_id: int, phase: Phase) -> i
 
 
 def approval_holds(session: Session, gate: Gate) -> bool:
-    """Unanimous: any No-Go holds the gate; every named approver (or, with none named, at least
-    one voter) must have said Go or Conditional Go."""
+    """Unanimous: any No-Go holds the gate; every named approver must have said Go or Conditional
+    Go. A gate that names nobody never passes (kickoff refuses such a launch)."""
     votes = {
         voter: vote
         for voter, vote in session.exec(select(Decision.voter, Decision.vote).where(Decision.gate_id == gate.id))
     }
     if any(vote == Vote.NO_GO for vote in votes.values()):
         return False
-    if gate.approvers:
-        return all(votes.get(approver) in (Vote.GO, Vote.CONDITIONAL_GO) for approver in gate.approvers)
-    return bool(votes)
+    if not gate.approvers:
+        return False
+    return all(votes.get(approver) in (Vote.GO, Vote.CONDITIONAL_GO) for approver in gate.approvers)
 
 
 def phase_start(session: Session, *, rollout_id: int, phase: Phase) -> datetime | None:

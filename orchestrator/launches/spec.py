@@ -47,7 +47,12 @@ class LaunchSpec(BaseModel):
     exec_sponsor: str | None = Field(default=None, max_length=254)
     flags: list[str] = Field(default_factory=list)
     regions: list[RegionPlan] = Field(min_length=1)
-    approvers: list[str] = Field(default_factory=list)
+    approvers: list[str] = Field(
+        default_factory=list, description="Member emails who approve every approval gate (unless phase_approvers says)."
+    )
+    phase_approvers: dict[Phase, list[str]] = Field(
+        default_factory=dict, description="Per phase, the approvers of its approval gates, instead of approvers."
+    )
     template_version: str | None = None
     wave_mode: WaveMode = WaveMode.PARALLEL
     ramp_plan: dict[str, list[dict[str, int | float]]] = Field(
@@ -80,6 +85,10 @@ class LaunchSpec(BaseModel):
         except InvalidInput as exc:
             raise ValueError(exc.message) from None
         return plan
+
+    def approvers_of(self, phase: Phase) -> list[str]:
+        """Who approves ``phase``'s approval gates: the phase's own list, else the launch's."""
+        return list(self.phase_approvers.get(phase, self.approvers))
 
     @model_validator(mode="after")
     def _regions_once(self) -> "LaunchSpec":

@@ -19,7 +19,7 @@ def when(days):
     return (NOW + timedelta(days=days)).isoformat()
 
 
-def launch_body(slug, regions, *, tier=2, approvers=()):
+def launch_body(slug, regions, *, tier=2, approvers=("approver@example.com", "prodops@example.com")):
     return {
         "slug": slug,
         "name": slug.replace("-", " ").title(),
@@ -315,6 +315,24 @@ def test_bad_input_is_a_422_or_404_naming_what_is_wrong(api):
 # ---- decisions ---------------------------------------------------------------------------------
 
 
+def test_a_vote_under_another_approvers_name_is_refused_and_nothing_is_written(api):
+    launch = api.launch("forged", {"EU": {"ga": when(30)}})
+    approval = {gate["kind"]: gate for gate in launch["rollouts"][0]["gates"]}["approval"]["id"]
+    votes = f"/gates/{approval}/votes"
+
+    for body in ({"vote": "go", "voter": "prodops@example.com"}, {"vote": "go", "on_behalf_of": "prodops@example.com"}):
+        refused = api.post(votes, {**body, "on_behalf_reason": "I say so"}, role="approver", expect=403)
+        assert "a vote counts for the person who casts it" in refused["detail"]
+
+    assert api.get("/launches/forged/decisions")["votes"] == []
+    assert api.audit("forged", action="decision.cast") == []
+    own = api.post(votes, {"vote": "go", "voter": "approver@example.com"}, role="approver")
+    assert (own["voter"], own["recorded_by"]) == ("approver@example.com", None)
+    proxy = {"vote": "go", "on_behalf_of": "approver@example.com", "on_behalf_reason": "go/no-go meeting"}
+    recorded = api.post(votes, proxy, role="prodops")
+    assert (recorded["voter"], recorded["recorded_by"]) == ("approver@example.com", "prodops@example.com")
+
+
 def test_votes_pass_an_approval_gate_and_the_decision_log_keeps_votes_and_waivers(api):
     launch = api.launch("beta-go", {"EU": {"ga": when(30)}})  # GA only: the region waits at GA's gates
     gates = {gate["kind"]: gate for gate in launch["rollouts"][0]["gates"]}
@@ -331,7 +349,7 @@ def test_votes_pass_an_approval_gate_and_the_decision_log_keeps_votes_and_waiver
     no_go = api.post(
         votes, {"vote": "no_go", "reevaluate_at": when(7), "comment": "support not staffed"}, role="approver"
     )
-    assert (no_go["vote"], no_go["voter"], no_go["gate_status"]) == ("no_go", "token:approver-bot", "open")
+    assert (no_go["vote"], no_go["voter"], no_go["gate_status"]) == ("no_go", "approver@example.com", "open")
     assert (no_go["phase"], no_go["region"]) == ("ga", "EU")
     conditional = {"vote": "conditional_go", "conditions": "EU support rota in place"}
     assert "conditions" in field_errors(api.post(votes, conditional, expect=422))
@@ -354,8 +372,8 @@ def test_votes_pass_an_approval_gate_and_the_decision_log_keeps_votes_and_waiver
     api.post(f"/items/{positioning['id']}/waive", {"reason": "positioning reused from v1", "expires_at": when(45)})
     log = api.get("/launches/beta-go/decisions", role="leadership")
     assert [(vote["voter"], vote["vote"]) for vote in log["votes"]] == [
-        ("token:approver-bot", "go"),
-        ("token:prodops-bot", "conditional_go"),
+        ("approver@example.com", "go"),
+        ("prodops@example.com", "conditional_go"),
     ]
     assert log["votes"][1]["risk_accepted_by"] == "vp-eng@example.com"
     assert log["votes"][1]["conditions"] == "EU support rota in place"

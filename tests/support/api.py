@@ -36,6 +36,7 @@ LAUNCH: dict[str, Any] = {
     "regions": [
         {"region": "EU", "dates": {"internal": "2027-01-10T09:00:00+00:00", "ga": "2027-04-01T09:00:00+00:00"}}
     ],
+    "approvers": ["approver@example.com"],
 }
 
 
