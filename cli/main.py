@@ -160,6 +160,10 @@ def launch_create(
             "private_beta:open_severity_1=0,active_accounts=20 (metrics: open_severity_1, active_accounts, fix_weeks)."
         ),
     ] = None,
+    approver: Annotated[
+        list[str] | None,
+        typer.Option(help="Member email who must vote Go on the approval gates, repeatable (kickoff needs one)."),
+    ] = None,
 ) -> None:
     """Create a launch (draft) with the same phase dates in every region, and its checklist items
     from the templates that apply to its tier, regions and flags."""
@@ -175,6 +179,7 @@ def launch_create(
         codes=codes,
         dates=dates,
         beta_exit=beta_exit or [],
+        approvers=approver or [],
     )
     with open_session() as session:
         library = library_for(session)
@@ -218,6 +223,7 @@ def _launch_spec(
     codes: list[str],
     dates: dict[Phase, datetime],
     beta_exit: list[str],
+    approvers: list[str],
 ) -> LaunchSpec:
     """The spec from the options, or its first validation error as an InvalidInput naming the
     field (so the CLI answers like every other door instead of printing pydantic's report)."""
@@ -231,6 +237,7 @@ def _launch_spec(
             flags=[flag.strip() for flag in flags.split(",") if flag.strip()],
             regions=[RegionPlan(region=code, dates=dates) for code in codes],
             beta_exit_criteria=beta_cmd.parse_exit_criteria(beta_exit),
+            approvers=approvers,
         )
     except ValidationError as exc:
         first = exc.errors()[0]
