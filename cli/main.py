@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from checklists.instantiate import create_launch_from_templates
-from cli import api_cmd, beta_cmd, checklists_cmd, outbox_cmd, worker_cmd
+from cli import api_cmd, approvals_cmd, beta_cmd, checklists_cmd, outbox_cmd, worker_cmd
 from cli import demo as demo_cmd
 from cli.context import cli_actor, engine_from_settings, open_session
 from cli.dates import parse_date
@@ -46,6 +46,7 @@ app.add_typer(api_cmd.tokens_app, name="tokens")
 app.command("serve")(api_cmd.serve)
 app.add_typer(outbox_cmd.app, name="outbox")
 app.add_typer(beta_cmd.app, name="beta")
+launch_app.command("approvers")(approvals_cmd.approvers)
 
 console = Console(soft_wrap=True)
 

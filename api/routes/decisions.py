@@ -8,9 +8,10 @@ from fastapi import APIRouter, Depends, Path
 from api.deps import PrincipalDep, SessionDep, allow
 from api.problems import ERROR_RESPONSES
 from api.schemas.common import MAX_DB_INT
-from api.schemas.gates import DecisionLogOut, DecisionOut, VoteIn
-from orchestrator.core.policy import READERS, VOTERS
+from api.schemas.gates import ApproversIn, DecisionLogOut, DecisionOut, GateOut, VoteIn
+from orchestrator.core.policy import LAUNCH_OPERATORS, READERS, VOTERS
 from orchestrator.gates.approvals import cast_vote
+from orchestrator.gates.approvers import change_approvers
 from orchestrator.launches.queries import launch_id_for
 from orchestrator.reporting.decisions import decision_log, vote_view
 
@@ -44,6 +45,25 @@ def vote(
     )
     assert decision.id is not None
     return DecisionOut.model_validate(vote_view(session=session, decision_id=decision.id), from_attributes=True)
+
+
+@router.put("/launches/{slug}/approvers", response_model=list[GateOut], dependencies=[Depends(allow(LAUNCH_OPERATORS))])
+def set_approvers(slug: str, body: ApproversIn, session: SessionDep, principal: PrincipalDep) -> list[GateOut]:
+    """Change who approves a phase (in one region or all) and the quorum, with a reason. Only gates
+    still waiting for votes change; votes already cast on them are void (kept in the audit trail)
+    and their approvers are told to vote again. Answers the gates changed (none if nothing did)."""
+    gates = change_approvers(
+        session=session,
+        launch_id=launch_id_for(session=session, slug=slug),
+        phase=body.phase,
+        approvers=body.approvers,
+        actor=principal.actor,
+        reason=body.reason,
+        region=body.region,
+        quorum=body.quorum,
+        distinct_teams=body.distinct_teams,
+    )
+    return [GateOut.model_validate(gate, from_attributes=True) for gate in gates]
 
 
 @router.get("/launches/{slug}/decisions", response_model=DecisionLogOut, dependencies=[Depends(allow(READERS))])

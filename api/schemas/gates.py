@@ -1,6 +1,8 @@
 """Gates and decisions: a gate with its beta exit criteria, a vote, and the decision log (votes
 and waivers)."""
 
+from typing import Annotated
+
 from pydantic import BaseModel, Field
 
 from api.schemas.common import Body, StoredUtc, UtcDatetime, view_of
@@ -24,6 +26,9 @@ class GateOut(BaseModel):
     criteria: list[CriterionOut] = Field(
         default_factory=list, description="Beta-exit gates: each criterion's current value and threshold."
     )
+    approvers: list[str] = Field(default_factory=list, description="Approval gates: the member emails who vote.")
+    quorum: int | None = Field(default=None, description="Approval gates: Gos needed (null: every approver).")
+    distinct_teams: bool = Field(default=False, description="Approval gates: the Gos must come from distinct teams.")
 
 
 class VoteIn(Body):
@@ -66,6 +71,8 @@ class DecisionOut(BaseModel):
     cast_at: StoredUtc
     recorded_by: str | None = Field(description="Who recorded a vote given on behalf of its voter (else null).")
     on_behalf_reason: str | None
+    voided_at: StoredUtc | None = Field(description="Set when what the vote approved changed: it no longer counts.")
+    void_reason: str | None
 
 
 class WaiverOut(BaseModel):
@@ -87,3 +94,12 @@ class WaiverOut(BaseModel):
 class DecisionLogOut(BaseModel):
     votes: list[DecisionOut]
     waivers: list[WaiverOut]
+
+
+class ApproversIn(Body):
+    phase: Phase
+    approvers: list[Annotated[str, Field(min_length=3, max_length=254)]] = Field(min_length=1, max_length=50)
+    reason: str = Field(min_length=1, max_length=500, description="Why they change; votes already cast are void.")
+    region: str | None = Field(default=None, max_length=40, description="One region only (default: every region).")
+    quorum: int | None = Field(default=None, ge=1, le=50, description="Gos needed (default: every approver).")
+    distinct_teams: bool = False

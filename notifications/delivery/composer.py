@@ -67,6 +67,8 @@ EVENT_KINDS: dict[str, RegionEventKind] = {
     Topic.ROLLOUT_HALTED: RegionEventKind.HALTED,
     Topic.ROLLOUT_ROLLED_BACK: RegionEventKind.ROLLED_BACK,
     Topic.DECISION_NO_GO: RegionEventKind.NO_GO,
+    Topic.DECISION_VOIDED: RegionEventKind.VOTES_VOIDED,
+    Topic.DECISION_CONFIRMATION_NEEDED: RegionEventKind.CONFIRMATION_NEEDED,
 }
 GATE_TOPICS = frozenset({Topic.GATE_OPENED, Topic.ROLLOUT_GATED})
 REMINDER_TOPICS = frozenset({Topic.REMINDER_OVERDUE, Topic.REMINDER_ESCALATED})

@@ -100,6 +100,8 @@ class RegionEventKind(StrEnum):
     HALTED = "halted"
     ROLLED_BACK = "rolled_back"
     NO_GO = "no_go"
+    VOTES_VOIDED = "votes_voided"
+    CONFIRMATION_NEEDED = "confirmation_needed"
 
     @property
     def is_failure(self) -> bool:
@@ -107,7 +109,9 @@ class RegionEventKind(StrEnum):
         return self in FAILURE_KINDS
 
 
-FAILURE_KINDS = frozenset({RegionEventKind.HALTED, RegionEventKind.ROLLED_BACK, RegionEventKind.NO_GO})
+FAILURE_KINDS = frozenset(
+    {RegionEventKind.HALTED, RegionEventKind.ROLLED_BACK, RegionEventKind.NO_GO, RegionEventKind.VOTES_VOIDED}
+)
 
 
 @dataclass(frozen=True)

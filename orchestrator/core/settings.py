@@ -93,6 +93,12 @@ class Settings(BaseSettings):
     forbid_self_approval: bool = Field(
         default=True, description="The launch's owner may not vote on its approval gates."
     )
+    go_max_age_days: int = Field(
+        default=14,
+        ge=0,
+        le=365,
+        description="A Go older than this when the gate's other conditions are met must be confirmed again (0: never).",
+    )
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"

@@ -11,7 +11,7 @@ date, which the region carries so nobody forgets to look again.
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from orchestrator.core.actors import Actor
 from orchestrator.core.clock import as_utc, utcnow
@@ -24,6 +24,7 @@ from orchestrator.core.policy import authorize_approver, voter_for
 from orchestrator.core.settings import get_settings
 from orchestrator.core.topics import Topic
 from orchestrator.core.unit import compare_and_set, lock, transaction
+from orchestrator.gates.quorum import go_max_age
 from orchestrator.gates.service import evaluate_gates
 
 
@@ -70,7 +71,7 @@ def cast_vote(
         decision = session.exec(
             select(Decision).where(Decision.gate_id == gate_id, Decision.voter == voter)
         ).one_or_none()
-        if decision is not None and _same_vote(decision, ballot) and decision.recorded_by == recorded_by:
+        if decision is not None and _still_counts(decision, now) and _same_vote(decision, ballot, recorded_by):
             return decision  # the same vote again (a retry, a double click)
         before = {"vote": decision.vote.value} if decision is not None else None
         if decision is None:
@@ -157,7 +158,15 @@ def _authorized_voter(
     return voter
 
 
-def _same_vote(decision: Decision, ballot: _Ballot) -> bool:
+def _still_counts(decision: Decision, now: datetime) -> bool:
+    """Neither voided nor a Go too old to count: repeating it changes nothing. Repeating a
+    voided or stale vote is voting again (confirming it), which is recorded."""
+    max_age = go_max_age()
+    stale = decision.vote != Vote.NO_GO and max_age is not None and as_utc(decision.cast_at) < now - max_age
+    return decision.voided_at is None and not stale
+
+
+def _same_vote(decision: Decision, ballot: _Ballot, recorded_by: str | None) -> bool:
     stored_reevaluate = as_utc(decision.reevaluate_at) if decision.reevaluate_at else None
     asked_reevaluate = as_utc(ballot.reevaluate_at) if ballot.reevaluate_at else None
     same = (decision.vote, decision.comment, decision.conditions, decision.risk_accepted_by) == (
@@ -166,7 +175,7 @@ def _same_vote(decision: Decision, ballot: _Ballot) -> bool:
         ballot.conditions,
         ballot.risk_accepted_by,
     )
-    return same and stored_reevaluate == asked_reevaluate
+    return same and stored_reevaluate == asked_reevaluate and decision.recorded_by == recorded_by
 
 
 def _write_vote(session: Session, *, decision: Decision, ballot: _Ballot, now: datetime) -> None:
@@ -176,6 +185,8 @@ def _write_vote(session: Session, *, decision: Decision, ballot: _Ballot, now: d
     decision.risk_accepted_by = ballot.risk_accepted_by
     decision.reevaluate_at = ballot.reevaluate_at
     decision.cast_at = now
+    decision.voided_at = None
+    decision.void_reason = None
     session.flush()
 
 
@@ -231,7 +242,9 @@ def _release_and_evaluate(
     """A Go or Conditional Go: when no No-Go is left on the gate nothing waits for a re-evaluation
     any more; the vote may be the gate's last condition, so the gates are judged again."""
     no_go_left = session.exec(
-        select(Decision.id).where(Decision.gate_id == gate_id, Decision.vote == Vote.NO_GO)
+        select(Decision.id).where(
+            Decision.gate_id == gate_id, Decision.vote == Vote.NO_GO, col(Decision.voided_at).is_(None)
+        )
     ).first()
     if no_go_left is None and rollout.reevaluate_at is not None:
         compare_and_set(session, rollout, "region rollout", reevaluate_at=None, updated_at=now)

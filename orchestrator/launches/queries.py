@@ -63,6 +63,10 @@ class GateView:
     status: GateStatus
     # Beta-exit gates: each criterion with its current value and threshold.
     criteria: tuple[CriterionStatus, ...] = ()
+    # Approval gates: who approves, and how many Gos (None: all) from distinct teams or not.
+    approvers: tuple[str, ...] = ()
+    quorum: int | None = None
+    distinct_teams: bool = False
 
 
 @dataclass
@@ -164,7 +168,18 @@ def launch_detail(*, session: Session, slug: str, now: datetime | None = None) -
         criteria: tuple[CriterionStatus, ...] = ()
         if gate.kind == GateKind.BETA_EXIT:
             criteria = tuple(beta_exit_status(session=session, rollout_id=gate.rollout_id, phase=gate.phase, now=now))
-        views[gate.rollout_id].gates.append(GateView(gate.id, gate.phase, gate.kind, gate.status, criteria))  # type: ignore[arg-type]
+        views[gate.rollout_id].gates.append(
+            GateView(
+                gate.id,  # type: ignore[arg-type]
+                gate.phase,
+                gate.kind,
+                gate.status,
+                criteria,
+                tuple(gate.approvers),
+                gate.quorum,
+                gate.distinct_teams,
+            )
+        )
     for rollout_id, phase, blocking, status, due in session.exec(
         select(  # type: ignore[call-overload]  # sqlmodel types select() for at most four columns
             ChecklistItem.rollout_id,

@@ -14,6 +14,7 @@ from orchestrator.core.models import ChecklistItem, PhaseDate, PhaseDateChange, 
 from orchestrator.core.outbox import enqueue
 from orchestrator.core.topics import Topic
 from orchestrator.core.unit import compare_and_set, expect_version, lock, transaction
+from orchestrator.gates.voiding import void_votes
 
 
 def reschedule_phase(
@@ -55,6 +56,14 @@ def reschedule_phase(
             )
         )
         moved = _move_open_items(session, rollout=rollout, phase=phase, new_at=new_at)
+        void_votes(
+            session,
+            rollout_id=rollout_id,
+            phase=phase,
+            reason=f"the {phase.value} date moved from {old_at:%Y-%m-%d} to {new_at:%Y-%m-%d}",
+            actor=actor,
+            now=now,
+        )
         # The rollout's version moves too, so a stale editor of the region is told to reload.
         compare_and_set(session, rollout, "region rollout", updated_at=now)
         _announce_reschedule(

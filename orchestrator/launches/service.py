@@ -108,8 +108,12 @@ def _add_rollout(
     for phase, when in plan.dates.items():
         session.add(PhaseDate(rollout_id=rollout.id, phase=phase, baseline_at=when, current_at=when))
         for kind in gate_kinds_for(tier=spec.tier, phase=phase):
-            approvers = spec.approvers_of(phase) if kind == GateKind.APPROVAL else []
-            session.add(Gate(rollout_id=rollout.id, phase=phase, kind=kind, approvers=approvers))
+            gate = Gate(rollout_id=rollout.id, phase=phase, kind=kind)
+            if kind == GateKind.APPROVAL:
+                gate.approvers = spec.approvers_of(phase)
+                gate.quorum = spec.approval_quorum
+                gate.distinct_teams = spec.approval_distinct_teams
+            session.add(gate)
     for phase in beta_exit_gate_phases(planned=list(plan.dates), criteria=spec.beta_exit_criteria):
         session.add(Gate(rollout_id=rollout.id, phase=phase, kind=GateKind.BETA_EXIT))
     return rollout
@@ -159,20 +163,21 @@ def _refuse_unapprovable(session: Session, *, launch: Launch) -> None:
     barred = {launch.owner} if get_settings().forbid_self_approval else set()
     empty = [
         f"{code} {Phase(phase).value}"
-        for code, phase, approvers in session.exec(
-            select(Region.code, Gate.phase, Gate.approvers)
+        for code, phase, approvers, quorum in session.exec(
+            select(Region.code, Gate.phase, Gate.approvers, Gate.quorum)
             .join(RegionRollout, col(RegionRollout.id) == col(Gate.rollout_id))
             .join(Region, col(Region.id) == col(RegionRollout.region_id))
             .where(RegionRollout.launch_id == launch.id, Gate.kind == GateKind.APPROVAL)
             .order_by(Region.code, Gate.phase)
         )
-        if not set(approvers) - barred
+        if len(set(approvers) - barred) < (quorum or max(len(approvers), 1))
     ]
     if empty:
         raise InvalidInput(
             "approvers",
-            f"the approval gates of {', '.join(empty)} name nobody who could vote; name the approvers "
-            "(the launch's approvers, or phase_approvers for one phase; not its owner) before kicking off",
+            f"the approval gates of {', '.join(empty)} name nobody who could pass them (no approvers, fewer than "
+            "the quorum, or only the launch's owner, who may not approve it); name the approvers (the launch's "
+            "approvers, or phase_approvers for one phase) before kicking off",
         )
 
 

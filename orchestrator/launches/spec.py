@@ -53,6 +53,12 @@ class LaunchSpec(BaseModel):
     phase_approvers: dict[Phase, list[str]] = Field(
         default_factory=dict, description="Per phase, the approvers of its approval gates, instead of approvers."
     )
+    approval_quorum: int | None = Field(
+        default=None, ge=1, le=50, description="How many approvers must say Go (default: all of them)."
+    )
+    approval_distinct_teams: bool = Field(
+        default=False, description="The Gos that make the quorum must come from that many distinct teams."
+    )
     template_version: str | None = None
     wave_mode: WaveMode = WaveMode.PARALLEL
     ramp_plan: dict[str, list[dict[str, int | float]]] = Field(
@@ -96,6 +102,10 @@ class LaunchSpec(BaseModel):
         duplicates = sorted({code for code in codes if codes.count(code) > 1})
         if duplicates:
             raise ValueError(f"regions listed more than once: {', '.join(duplicates)}")
+        quorum = self.approval_quorum
+        for listed in [self.approvers, *self.phase_approvers.values()]:
+            if quorum is not None and listed and quorum > len(set(listed)):
+                raise ValueError(f"approval_quorum {quorum} is more than the {len(set(listed))} approvers named")
         return self
 
 

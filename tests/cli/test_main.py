@@ -47,7 +47,7 @@ def test_kickoff_of_a_launch_without_approvers_says_what_to_add(workdir):
     refused = invoke("launch", "kickoff", "no-approvers")
 
     assert refused.exit_code == 1
-    assert "the approval gates of EU ga name nobody who could vote" in refused.output
+    assert "the approval gates of EU ga name nobody who could pass them" in refused.output
     assert "draft" in invoke("launch", "list").output
 
 

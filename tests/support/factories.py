@@ -37,6 +37,8 @@ def make_launch(
     dates: dict[Phase, datetime] | None = None,
     items: list[ItemSpec] | None = None,
     approvers: list[str] | None = None,
+    quorum: int | None = None,
+    distinct_teams: bool = False,
 ) -> Launch:
     """A draft launch; its approval gates name ``approvers`` (default: vp@example.com), since
     kickoff refuses a launch whose approval gate names nobody."""
@@ -47,6 +49,8 @@ def make_launch(
         owner="owner@example.com",
         regions=[RegionPlan(region=code, dates=dates or phase_dates()) for code in regions],
         approvers=["vp@example.com"] if approvers is None else approvers,
+        approval_quorum=quorum,
+        approval_distinct_teams=distinct_teams,
     )
     return create_launch(session=session, spec=spec, items=items or [], actor=actor)
 

@@ -130,8 +130,8 @@ def test_votes_on_behalf_can_be_switched_off(gate, setting):
 @pytest.mark.parametrize(("forbidden", "passes"), [("true", False), ("false", True)], ids=["default", "allowed"])
 def test_the_launch_owner_may_not_approve_their_own_launch(seeded, actor, setting, forbidden, passes):
     setting("FORBID_SELF_APPROVAL", forbidden)
-    make_approvers(seeded, actor, A, OWNER)
-    launch = make_launch(seeded, actor, dates=_past_ga(), approvers=[OWNER, A])
+    make_approvers(seeded, actor, A, B, OWNER)
+    launch = make_launch(seeded, actor, dates=_past_ga(), approvers=[OWNER, A, B], quorum=2)
     kick_off_launch(session=seeded, launch_id=launch.id, actor=actor)
     (approval,) = [g for g in rows(seeded, select(Gate)) if g.kind == GateKind.APPROVAL]
     cast_vote(session=seeded, gate_id=approval.id, vote=Vote.GO, actor=approver_in_person(seeded, A))
@@ -155,6 +155,6 @@ def test_kickoff_refuses_a_launch_whose_approval_gate_nobody_could_pass(seeded, 
         kick_off_launch(session=seeded, launch_id=launch.id, actor=actor)
 
     assert caught.value.field == "approvers"
-    assert "the approval gates of EU ga, NA ga name nobody who could vote" in caught.value.problem
+    assert "the approval gates of EU ga, NA ga name nobody who could pass them" in caught.value.problem
     assert fresh(seeded, Launch, launch.id)["status"] is LaunchStatus.DRAFT
     assert ledger(seeded) == before
