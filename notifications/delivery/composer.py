@@ -84,6 +84,15 @@ TOPICS = frozenset(
     | UPDATE_TOPICS
     | set(EVENT_KINDS)
     | {DIGEST_TOPIC, BETA_DIGEST_TOPIC, GUARDRAIL_TOPIC}
+    # The approvers' direct messages: the request, and its tally updated after each vote.
+    | {
+        Topic.APPROVAL_REQUESTED,
+        Topic.DECISION_GO,
+        Topic.DECISION_CONDITIONAL_GO,
+        Topic.DECISION_NO_GO,
+        Topic.DECISION_VOIDED,
+        Topic.DECISION_CONFIRMATION_NEEDED,
+    }
 )
 
 

@@ -153,3 +153,27 @@ class GuardrailAlert:
     link: str | None
     feedback_id: int
     owner: str
+
+
+@dataclass(frozen=True)
+class ApprovalRequestMessage:
+    """What an approver is asked to decide, and where the vote stands: one DM per approver,
+    re-rendered in place after every vote."""
+
+    gate_id: int
+    launch_slug: str
+    launch_name: str
+    region_code: str
+    phase: Phase
+    phase_at: datetime | None
+    timezone: str
+    blocking_left: list[str]
+    waivers: list[str]  # "item: reason (by who)"
+    exit_criteria: list[str]
+    needed: int
+    distinct_teams: bool
+    gos: list[str]
+    no_gos: list[str]
+    missing: list[str]
+    passed: bool
+    link: str | None = None

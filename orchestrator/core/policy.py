@@ -138,7 +138,7 @@ def authorize_approver(*, voter: str, approvers: list[str], launch_owner: str, f
     if not approvers:
         raise Forbidden("this gate names no approvers yet; product ops add them before anyone can vote")
     if voter not in approvers:
-        raise Forbidden(f"{voter} is not an approver of this gate (approvers: {', '.join(approvers)})")
+        raise Forbidden(f"only this gate's approvers vote ({', '.join(approvers)}); {voter} is not one of them")
     if forbid_self_approval and voter == launch_owner:
         raise Forbidden(
             f"{voter} owns this launch and may not approve it (LAUNCHDECK_FORBID_SELF_APPROVAL); "

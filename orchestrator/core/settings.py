@@ -93,6 +93,18 @@ class Settings(BaseSettings):
     forbid_self_approval: bool = Field(
         default=True, description="The launch's owner may not vote on its approval gates."
     )
+    public_url: str | None = Field(
+        default=None,
+        description="Where people reach launchdeck's web pages (e.g. https://launchdeck.example.com), "
+        "for links in Slack messages. Unset: messages carry no links.",
+    )
+    approval_request_days: int = Field(
+        default=3,
+        ge=0,
+        le=60,
+        description="Approvers are asked for their vote this many days before the phase date, or as soon as the "
+        "gate's other conditions are met, whichever is first.",
+    )
     go_max_age_days: int = Field(
         default=14,
         ge=0,

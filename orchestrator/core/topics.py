@@ -45,6 +45,7 @@ class Topic(StrEnum):
     DECISION_REEVALUATION_DUE = "decision.reevaluation_due"
     DECISION_VOIDED = "decision.voided"
     DECISION_CONFIRMATION_NEEDED = "decision.confirmation_needed"
+    APPROVAL_REQUESTED = "approval.requested"
 
     REMINDER_OVERDUE = "reminder.overdue"
     REMINDER_ESCALATED = "reminder.escalated"

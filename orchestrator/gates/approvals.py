@@ -249,3 +249,12 @@ def _release_and_evaluate(
     if no_go_left is None and rollout.reevaluate_at is not None:
         compare_and_set(session, rollout, "region rollout", reevaluate_at=None, updated_at=now)
     evaluate_gates(session, rollout=rollout, now=now, actor=actor)
+
+
+def check_may_vote(*, session: Session, gate_id: int, actor: Actor) -> None:
+    """Ask, without changing anything, whether ``actor`` could vote on the gate in person: what a
+    door asks before opening a form, so nobody types a reason only to be refused. ``cast_vote``
+    asks again under the lock."""
+    with transaction(session):
+        rollout, gate = _lock_approval_gate(session, gate_id=gate_id)
+        _authorized_voter(session, actor=actor, gate=gate, rollout=rollout, on_behalf_of=None, reason=None)

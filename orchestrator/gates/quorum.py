@@ -90,13 +90,37 @@ def _distinct_teams(session: Session, voters: list[str]) -> int:
     return len({teams.get(voter) or f"person:{voter}" for voter in voters})
 
 
-def ask_to_confirm_stale_gos(session: Session, *, rollout: RegionRollout, gates: list[Gate], now: datetime) -> None:
-    """When the approval gate is the phase's last condition and Gos too old to count hold it,
-    ask their approvers to confirm them (once a day, while it lasts)."""
-    waiting = [gate for gate in gates if gate.status != GateStatus.PASSED]
-    if len(waiting) != 1 or waiting[0].kind != GateKind.APPROVAL:
+def announce_approval_waits(
+    session: Session, *, rollout: RegionRollout, gates: list[Gate], phase_at: datetime | None, now: datetime
+) -> None:
+    """Ask the approvers for their vote once: when the approval gate is the phase's last
+    condition, or ``approval_request_days`` before the phase date, whichever is first. And while
+    it is the last condition, ask the approvers of Gos too old to count to confirm them."""
+    approval = next((g for g in gates if g.kind == GateKind.APPROVAL and g.status == GateStatus.OPEN), None)
+    if approval is None:
         return
-    gate = waiting[0]
+    last = all(gate.status == GateStatus.PASSED for gate in gates if gate is not approval)
+    asking_from = request_time(phase_at)
+    if last or (asking_from is not None and now >= asking_from):
+        enqueue(
+            session,
+            key=f"gate:{approval.id}:approval_requested",
+            topic=Topic.APPROVAL_REQUESTED,
+            launch_id=rollout.launch_id,
+            payload={"gate_id": approval.id, "rollout_id": rollout.id, "phase": approval.phase.value},
+        )
+    if last:
+        _ask_to_confirm(session, rollout=rollout, gate=approval, now=now)
+
+
+def request_time(phase_at: datetime | None) -> datetime | None:
+    """When approvers are asked at the latest: ``approval_request_days`` before the phase date."""
+    if phase_at is None:
+        return None
+    return phase_at - timedelta(days=get_settings().approval_request_days)
+
+
+def _ask_to_confirm(session: Session, *, rollout: RegionRollout, gate: Gate, now: datetime) -> None:
     stale = tally(session, gate, now=now).stale
     if not stale:
         return

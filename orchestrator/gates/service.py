@@ -28,7 +28,7 @@ from orchestrator.core.outbox import enqueue
 from orchestrator.core.topics import Topic
 from orchestrator.core.unit import compare_and_set
 from orchestrator.gates.beta_exit import exit_gate_holds
-from orchestrator.gates.quorum import approval_holds, ask_to_confirm_stale_gos
+from orchestrator.gates.quorum import announce_approval_waits, approval_holds, request_time
 from orchestrator.gates.windows import next_opening
 
 # Beta exit criteria can change with the clock alone (bug/fix weeks): look again this often.
@@ -159,7 +159,8 @@ def evaluate_gates(
             continue
         if gate_holds(session, rollout=rollout, gate=gate, now=now):
             _pass_gate(session, rollout=rollout, gate=gate, now=now, actor=actor)
-    ask_to_confirm_stale_gos(session, rollout=rollout, gates=list(gates), now=now)
+    phase_at = phase_start(session, rollout_id=rollout.id, phase=rollout.phase)
+    announce_approval_waits(session, rollout=rollout, gates=list(gates), phase_at=phase_at, now=now)
     if any(gate.status != GateStatus.PASSED for gate in gates) or wave_blockers(
         session, rollout=rollout, phase=rollout.phase
     ):
@@ -223,12 +224,16 @@ def _schedule_time_check(session: Session, *, rollout: RegionRollout, gates: Seq
     """Remember when the clock alone could change something for this region (its time gate
     opening, a No-Go's re-evaluation date), so workers look again then and not before.
     Scheduling data, not domain state: no version bump, no audit."""
+    assert rollout.id is not None
     candidates = []
     for gate in gates:
         if gate.kind == GateKind.TIME and gate.status == GateStatus.OPEN:
             candidates.append(time_gate_opening(session, rollout=rollout, phase=gate.phase, now=now))
         if gate.kind == GateKind.BETA_EXIT and gate.status == GateStatus.OPEN:
             candidates.append(now + BETA_EXIT_RECHECK)
+        if gate.kind == GateKind.APPROVAL and gate.status == GateStatus.OPEN:
+            asking_from = request_time(phase_start(session, rollout_id=rollout.id, phase=gate.phase))
+            candidates.append(asking_from if asking_from is not None and asking_from > now else None)
     if rollout.reevaluate_at is not None and as_utc(rollout.reevaluate_at) > now:
         candidates.append(as_utc(rollout.reevaluate_at))
     wake_at = min((moment for moment in candidates if moment is not None), default=None)

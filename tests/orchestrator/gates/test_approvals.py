@@ -184,7 +184,7 @@ def test_a_non_approver_is_refused_and_nothing_is_recorded(approval, actor):
     with pytest.raises(Forbidden) as caught:
         vote(session, actor, gate_id, C, Vote.GO)
 
-    assert f"{C} is not an approver of this gate (approvers: {A}, {B})" in caught.value.message
+    assert f"only this gate's approvers vote ({A}, {B}); {C} is not one of them" in caught.value.message
     assert state_of(session, rollout_id, gate_id) == before
 
 
