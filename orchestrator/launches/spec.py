@@ -1,12 +1,14 @@
 """What a launch is created from: its regions' phase dates, tier, flags, ramp plan and beta exit
 criteria (validated as one pydantic model), its items, and the gates each phase gets."""
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import pairwise
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from orchestrator.core.clock import as_utc
 from orchestrator.core.enums import BETA_PHASES, ExitMetric, GateKind, Phase, WaveMode
@@ -14,6 +16,29 @@ from orchestrator.core.errors import InvalidInput
 from orchestrator.rollouts.ramp import parse_ramp_plan
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{1,78}[a-z0-9]$"
+SLUG_RULE = (
+    "use 3 to 80 lowercase letters, digits and dashes, starting and ending with a letter or a digit "
+    f"(e.g. acme-assistant; pattern {SLUG_PATTERN})"
+)
+
+
+def check_slug(value: str) -> str:
+    """The slug rule said in words, with the pattern as written: pydantic's own message for a
+    pattern ("String should match pattern ...") tells nobody what to type instead."""
+    if not re.fullmatch(SLUG_PATTERN, value):
+        raise ValueError(f"{value!r} is not a valid slug: {SLUG_RULE}")
+    return value
+
+
+# A launch slug wherever one comes in (the spec, the API body): checked by ``check_slug``, and
+# still published with its pattern in JSON schemas and the OpenAPI document.
+Slug = Annotated[
+    str,
+    AfterValidator(check_slug),
+    Field(
+        description="lowercase letters, digits and dashes, 3-80 characters", json_schema_extra={"pattern": SLUG_PATTERN}
+    ),
+]
 
 
 class RegionPlan(BaseModel):
@@ -40,7 +65,7 @@ class RegionPlan(BaseModel):
 class LaunchSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    slug: str = Field(pattern=SLUG_PATTERN, description="lowercase letters, digits and dashes, 3-80 characters")
+    slug: Slug
     name: str = Field(min_length=1, max_length=200)
     tier: int = Field(ge=1, le=3)
     owner: str = Field(min_length=1, max_length=254)

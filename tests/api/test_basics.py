@@ -75,3 +75,16 @@ def test_illegal_transition_is_a_409_naming_what_is_allowed(api_server, tokens):
     assert answer.status_code == 409
     assert answer.json()["current"] == "planned"
     assert "kick off" in answer.json()["allowed"]
+
+
+def test_a_bad_slug_is_refused_with_the_rule_in_words_and_the_pattern_intact(api_server, tokens):
+    answer = httpx.post(
+        f"{api_server}/api/v1/launches", json={**LAUNCH, "slug": "Bad Slug"}, headers=auth(tokens["prodops"])
+    )
+    assert answer.status_code == 422
+    (error,) = answer.json()["errors"]
+    assert error["field"] == "slug"
+    assert error["message"] == (
+        "'Bad Slug' is not a valid slug: use 3 to 80 lowercase letters, digits and dashes, starting and ending "
+        "with a letter or a digit (e.g. acme-assistant; pattern ^[a-z0-9][a-z0-9-]{1,78}[a-z0-9]$)"
+    )

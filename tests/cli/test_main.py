@@ -129,7 +129,8 @@ def test_launch_lifecycle_create_list_show_kickoff(workdir):
                 "--ga",
                 "2027-01-01",
             ),
-            "slug: String should match pattern",
+            "slug: 'Bad Slug' is not a valid slug: use 3 to 80 lowercase letters, digits and dashes, "
+            "starting and ending with a letter or a digit (e.g. acme-assistant; pattern ^[a-z0-9][a-z0-9-]{1,78}[a-z0-9]$)",
         ),
         (
             ("launch", "create", "x1y", "--name", "X", "--tier", "2", "--owner", "o@x.io", "--regions", "EU"),
