@@ -20,8 +20,8 @@ class LaunchdeckError(Exception):
 class NotFound(LaunchdeckError):
     code = "not_found"
 
-    def __init__(self, entity: str, key: object) -> None:
-        super().__init__(f"{entity} {key!r} does not exist")
+    def __init__(self, entity: str, key: object, *, hint: str | None = None) -> None:
+        super().__init__(f"{entity} {key!r} does not exist" + (f"; {hint}" if hint else ""))
         self.entity = entity
         self.key = key
 
