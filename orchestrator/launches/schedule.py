@@ -10,10 +10,11 @@ from orchestrator.core.clock import as_utc, due_at, utcnow
 from orchestrator.core.enums import SATISFYING_STATUSES, Phase
 from orchestrator.core.errors import InvalidInput, NotFound
 from orchestrator.core.ledger import record
-from orchestrator.core.models import ChecklistItem, Launch, PhaseDate, PhaseDateChange, Region, RegionRollout
+from orchestrator.core.models import ChecklistItem, PhaseDate, PhaseDateChange, Region, RegionRollout
 from orchestrator.core.outbox import enqueue
 from orchestrator.core.topics import Topic
 from orchestrator.core.unit import compare_and_set, expect_version, lock, transaction
+from orchestrator.rollouts.service import region_label
 
 
 def reschedule_phase(
@@ -35,7 +36,7 @@ def reschedule_phase(
     now = utcnow()
     with transaction(session):
         rollout = lock(session, RegionRollout, rollout_id, "region rollout")
-        where = _where(session, rollout=rollout)
+        where = region_label(session, rollout=rollout)
         expect_version(rollout, expected_version, "region", key=where)
         dates = {row.phase: row for row in session.exec(select(PhaseDate).where(PhaseDate.rollout_id == rollout_id))}
         target = dates.get(phase)
@@ -74,17 +75,6 @@ def reschedule_phase(
             reason=cleaned_reason,
         )
     return target
-
-
-def _where(session: Session, *, rollout: RegionRollout) -> str:
-    """The region as people name it, "<launch slug> <region code>" (never the rollout's id)."""
-    slug, code = session.exec(
-        select(Launch.slug, Region.code)
-        .join(RegionRollout, col(RegionRollout.launch_id) == col(Launch.id))
-        .join(Region, col(Region.id) == col(RegionRollout.region_id))
-        .where(RegionRollout.id == rollout.id)
-    ).one()
-    return f"{slug} {code}"
 
 
 def _move_open_items(session: Session, *, rollout: RegionRollout, phase: Phase, new_at: datetime) -> int:
