@@ -8,11 +8,12 @@ from datetime import datetime
 from itertools import pairwise
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from orchestrator.core.clock import as_utc
 from orchestrator.core.enums import BETA_PHASES, ExitMetric, GateKind, Phase, WaveMode
 from orchestrator.core.errors import InvalidInput
+from orchestrator.directory.seed import EMAIL_PATTERN
 from orchestrator.rollouts.ramp import parse_ramp_plan
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{1,78}[a-z0-9]$"
@@ -68,8 +69,8 @@ class LaunchSpec(BaseModel):
     slug: Slug
     name: str = Field(min_length=1, max_length=200)
     tier: int = Field(ge=1, le=3)
-    owner: str = Field(min_length=1, max_length=254)
-    exec_sponsor: str | None = Field(default=None, max_length=254)
+    owner: str = Field(min_length=1, max_length=254, description="the owner's email address")
+    exec_sponsor: str | None = Field(default=None, max_length=254, description="the sponsor's email address")
     flags: list[str] = Field(default_factory=list)
     regions: list[RegionPlan] = Field(min_length=1)
     approvers: list[str] = Field(default_factory=list)
@@ -83,6 +84,20 @@ class LaunchSpec(BaseModel):
         description="Per beta phase, the thresholds for leaving it, e.g. "
         '{"private_beta": {"open_severity_1": 0, "active_accounts": 20}}; they gate the next phase.',
     )
+
+    @field_validator("owner", "exec_sponsor")
+    @classmethod
+    def _an_email(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """Owners and sponsors are reached by email (the guardrail's DM finds the owner's member
+        by it), so a name or a typo is refused here rather than silently never reached."""
+        if value is None:
+            return None
+        value = value.strip()
+        if not re.fullmatch(EMAIL_PATTERN, value):
+            raise ValueError(
+                f"{value!r} is not an email address; give the {info.field_name}'s email, e.g. pat@example.com"
+            )
+        return value
 
     @field_validator("beta_exit_criteria")
     @classmethod

@@ -109,3 +109,17 @@ def test_halting_or_resuming_twice_is_a_409_saying_what_stands_and_keeping_the_f
     resumed_again = httpx.post(f"{region}/resume", json={}, headers=headers)
     assert resumed_again.status_code == 409
     assert resumed_again.json()["detail"].startswith("acme-api EU is already running (gated): nothing to resume")
+
+
+def test_an_owner_that_is_not_an_email_is_refused_naming_the_field(api_server, tokens):
+    answer = httpx.post(
+        f"{api_server}/api/v1/launches", json={**LAUNCH, "owner": "not-an-email"}, headers=auth(tokens["prodops"])
+    )
+    assert answer.status_code == 422
+    assert answer.json()["errors"] == [
+        {
+            "field": "owner",
+            "message": "'not-an-email' is not an email address; give the owner's email, e.g. pat@example.com",
+        }
+    ]
+    assert httpx.get(f"{api_server}/api/v1/launches", headers=auth(tokens["prodops"])).json()["data"] == []

@@ -136,6 +136,24 @@ def test_launch_lifecycle_create_list_show_kickoff(workdir):
             ("launch", "create", "x1y", "--name", "X", "--tier", "2", "--owner", "o@x.io", "--regions", "EU"),
             "give at least one of --internal",
         ),
+        (
+            (
+                "launch",
+                "create",
+                "x1y",
+                "--name",
+                "X",
+                "--tier",
+                "2",
+                "--owner",
+                "not-an-email",
+                "--regions",
+                "EU",
+                "--ga",
+                "2027-01-01",
+            ),
+            "owner: 'not-an-email' is not an email address; give the owner's email, e.g. pat@example.com",
+        ),
     ],
 )
 def test_bad_input_gets_one_clear_line_and_changes_nothing(workdir, args, message):
