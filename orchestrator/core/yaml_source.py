@@ -44,8 +44,9 @@ class YamlDocument:
 
 
 def parse_yaml(text: str, *, source: str) -> YamlDocument:
-    """Parse ``text``; a syntax error is located where the broken construct starts (line and
-    column), not where PyYAML gave up."""
+    """Parse ``text``, refusing what PyYAML would take silently or report astray: a syntax error
+    is located where the broken construct starts (line and column), and a key repeated in one
+    mapping (PyYAML keeps the last) is an error naming the key and both lines."""
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -53,6 +54,9 @@ def parse_yaml(text: str, *, source: str) -> YamlDocument:
         raise ConfigError(source, [_syntax_problem(source, exc)]) from None
     except yaml.YAMLError as exc:
         raise ConfigError(source, [f"{source}: not valid YAML: {exc}"]) from None
+    duplicates = _duplicate_keys(root, source=source) if root is not None else []
+    if duplicates:
+        raise ConfigError(source, duplicates)
     return YamlDocument(source=source, data=data, root=root)
 
 
@@ -72,6 +76,30 @@ def _syntax_problem(source: str, exc: yaml.MarkedYAMLError) -> str:
     return (
         f"{source}:{mark.line + 1}:{mark.column + 1}: not valid YAML: {what}{noticed} (check indentation and quoting)"
     )
+
+
+def _duplicate_keys(node: yaml.Node, *, source: str) -> list[str]:
+    """Every key given twice in one mapping, anywhere in the document, with both lines."""
+    problems: list[str] = []
+    if isinstance(node, yaml.MappingNode):
+        first_seen: dict[str, int] = {}
+        for key, _value in node.value:
+            if not isinstance(key, yaml.ScalarNode) or key.value == "<<":
+                continue
+            line = key.start_mark.line + 1
+            if key.value in first_seen:
+                problems.append(
+                    f"{source}:{line}: key {key.value!r} is given twice in the same mapping (lines "
+                    f"{first_seen[key.value]} and {line}); only one would be kept, so remove the other"
+                )
+            else:
+                first_seen[key.value] = line
+    children = [part for pair in node.value for part in pair] if isinstance(node, yaml.MappingNode) else []
+    if isinstance(node, yaml.SequenceNode):
+        children = list(node.value)
+    for child in children:
+        problems.extend(_duplicate_keys(child, source=source))
+    return problems
 
 
 def read_yaml(path: Path) -> YamlDocument:

@@ -208,6 +208,19 @@ def test_unparseable_seed_yaml_reports_the_line(workdir):
     assert "not valid YAML" in " ".join(result.output.split())
 
 
+def test_a_seed_file_with_a_key_given_twice_is_refused_naming_the_key_and_both_lines(workdir):
+    seed = workdir / "seed.yaml"
+    seed.write_text(
+        "teams:\n  - {key: marketing, name: Marketing}\n"
+        "regions:\n  - {code: EU, name: Europe, timezone: Europe/Berlin}\n"
+        "members:\n  - email: ann@example.com\n    name: Ann\n    team: marketing\n    name: Anne\n"
+    )
+    result = invoke("init", "--seed", str(seed))
+    assert result.exit_code == 2
+    output = " ".join(result.output.split())
+    assert f"{seed}:9: key 'name' is given twice in the same mapping (lines 7 and 9)" in output
+
+
 def test_a_bad_database_url_is_a_clear_error(workdir, monkeypatch):
     monkeypatch.setenv("LAUNCHDECK_DATABASE_URL", "mysql://nobody@localhost/db")
     reset_settings()
