@@ -235,7 +235,7 @@ def _launch_spec(
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(part) for part in first["loc"]) or "launch"
-        raise InvalidInput(field, first["msg"]) from None
+        raise InvalidInput(field, first["msg"].removeprefix("Value error, ")) from None
 
 
 @launch_app.command("reschedule")

@@ -10,7 +10,7 @@ from api.schemas.common import MAX_DB_INT, Body, UtcDatetime, Version, view_of
 from api.schemas.gates import GateOut
 from orchestrator.core.enums import ExitMetric, LaunchStatus, Phase, RolloutState, WaveMode
 from orchestrator.launches.queries import LaunchDetail
-from orchestrator.launches.spec import SLUG_PATTERN
+from orchestrator.launches.spec import Slug
 
 
 class RegionDates(Body):
@@ -19,7 +19,7 @@ class RegionDates(Body):
 
 
 class LaunchCreate(Body):
-    slug: str = Field(pattern=SLUG_PATTERN, examples=["acme-assistant"])
+    slug: Annotated[Slug, Field(examples=["acme-assistant"])]
     name: str = Field(min_length=1, max_length=200)
     tier: int = Field(ge=1, le=3)
     owner: str = Field(min_length=1, max_length=254)

@@ -6,6 +6,7 @@ Claims are scheduling data, not domain state: they bump no version and write no 
 (but a hand retry does). Correctness never depends on them; they keep duplicate deliveries rare.
 """
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,7 +16,7 @@ from sqlmodel import Session, col, select
 from orchestrator.core.actors import Actor
 from orchestrator.core.enums import OutboxStatus
 from orchestrator.core.ledger import record
-from orchestrator.core.models import Outbox
+from orchestrator.core.models import DeliveryCursor, Outbox
 from orchestrator.core.topics import Topic
 from orchestrator.core.unit import transaction
 
@@ -31,6 +32,9 @@ def enqueue(
     session.add(row)
     return row
 
+
+# The cursor of the Prefect events publisher (flows/events.py), which reads rows instead of claiming them.
+EVENTS_CURSOR = "prefect-events"
 
 # Attempts before an outbox row is parked as dead (visible, retryable by hand).
 MAX_DELIVERY_ATTEMPTS = 8
@@ -123,10 +127,24 @@ def retry_dead(session: Session, *, outbox_ids: list[int] | None, now: datetime,
     return len(rows)
 
 
-def list_outbox(session: Session, *, status: OutboxStatus | None, limit: int = 50) -> list[Outbox]:
+def list_outbox(
+    session: Session, *, status: OutboxStatus | None, limit: int = 50, topics: Collection[str] | None = None
+) -> list[Outbox]:
+    """Newest rows first; ``topics`` keeps only those topics (a view of what a deliverer claims,
+    where "pending" means "not delivered yet" rather than "nobody ever marks it")."""
     statement = select(Outbox).order_by(col(Outbox.id).desc()).limit(limit)
     if status is not None:
         statement = statement.where(Outbox.status == status)
+    if topics is not None:
+        statement = statement.where(col(Outbox.topic).in_(sorted(topics)))
     rows = list(session.exec(statement).all())
     session.commit()
     return rows
+
+
+def cursor_position(session: Session, *, name: str) -> int:
+    """The last outbox id a fire-and-forget consumer (read by a cursor, not by claims) has passed;
+    0 before it first ran."""
+    position = session.exec(select(DeliveryCursor.last_outbox_id).where(DeliveryCursor.name == name)).first()
+    session.commit()
+    return position or 0

@@ -15,14 +15,17 @@ from orchestrator.core.enums import (
     GateKind,
     GateStatus,
     LaunchStatus,
+    OutboxStatus,
     Phase,
     RolloutState,
 )
 from orchestrator.core.errors import NotFound
 from orchestrator.core.models import (
+    AuditEvent,
     ChecklistItem,
     Gate,
     Launch,
+    Outbox,
     PhaseDate,
     Region,
     RegionRollout,
@@ -214,3 +217,29 @@ def rollout_id_for(*, session: Session, slug: str, region: str) -> int:
         known = ", ".join(sorted(code for _id, code in rows))
         raise NotFound(f"region of launch {slug} (its regions: {known})", region)
     return found
+
+
+@dataclass(frozen=True)
+class LaunchActivity:
+    """Marks that change whenever anyone moves a launch: its newest ledger event (every change,
+    by a person or a worker step), how many of its side effects were delivered (exposure handed
+    to the rollout target, Slack messages) and the leases workers took on its regions. Equal marks
+    a while apart mean nothing happened to the launch in between, whatever its regions show."""
+
+    last_event_id: int
+    delivered: int
+    leases: tuple[tuple[str | None, datetime | None], ...]
+
+
+def launch_activity(*, session: Session, launch_id: int) -> LaunchActivity:
+    last_event_id = session.exec(select(func.max(AuditEvent.id)).where(AuditEvent.launch_id == launch_id)).one()
+    delivered = session.exec(
+        select(func.count()).where(Outbox.launch_id == launch_id, Outbox.status == OutboxStatus.SENT)
+    ).one()
+    leases = session.exec(
+        select(RegionRollout.lease_owner, RegionRollout.lease_until)
+        .where(RegionRollout.launch_id == launch_id)
+        .order_by(col(RegionRollout.id))
+    ).all()
+    session.commit()
+    return LaunchActivity(last_event_id=last_event_id or 0, delivered=delivered, leases=tuple(leases))

@@ -14,6 +14,7 @@ from orchestrator.core.models import ChecklistItem, PhaseDate, PhaseDateChange, 
 from orchestrator.core.outbox import enqueue
 from orchestrator.core.topics import Topic
 from orchestrator.core.unit import compare_and_set, expect_version, lock, transaction
+from orchestrator.rollouts.service import region_label
 
 
 def reschedule_phase(
@@ -35,11 +36,17 @@ def reschedule_phase(
     now = utcnow()
     with transaction(session):
         rollout = lock(session, RegionRollout, rollout_id, "region rollout")
-        expect_version(rollout, expected_version, "region rollout")
+        where = region_label(session, rollout=rollout)
+        expect_version(rollout, expected_version, "region", key=where)
         dates = {row.phase: row for row in session.exec(select(PhaseDate).where(PhaseDate.rollout_id == rollout_id))}
         target = dates.get(phase)
         if target is None:
-            raise NotFound(f"{phase.value} date of rollout", rollout_id)
+            planned = ", ".join(p.value for p in Phase.ordered() if p in dates)
+            raise NotFound(
+                "phase date",
+                f"{where} {phase.value}",
+                hint=f"{where} skips {phase.value} (its phases: {planned}); reschedule one of those",
+            )
         old_at = as_utc(target.current_at)
         if old_at == new_at:
             return target

@@ -129,11 +129,30 @@ def test_launch_lifecycle_create_list_show_kickoff(workdir):
                 "--ga",
                 "2027-01-01",
             ),
-            "slug: String should match pattern",
+            "slug: 'Bad Slug' is not a valid slug: use 3 to 80 lowercase letters, digits and dashes, "
+            "starting and ending with a letter or a digit (e.g. acme-assistant; pattern ^[a-z0-9][a-z0-9-]{1,78}[a-z0-9]$)",
         ),
         (
             ("launch", "create", "x1y", "--name", "X", "--tier", "2", "--owner", "o@x.io", "--regions", "EU"),
             "give at least one of --internal",
+        ),
+        (
+            (
+                "launch",
+                "create",
+                "x1y",
+                "--name",
+                "X",
+                "--tier",
+                "2",
+                "--owner",
+                "not-an-email",
+                "--regions",
+                "EU",
+                "--ga",
+                "2027-01-01",
+            ),
+            "owner: 'not-an-email' is not an email address; give the owner's email, e.g. pat@example.com",
         ),
     ],
 )
@@ -187,6 +206,19 @@ def test_unparseable_seed_yaml_reports_the_line(workdir):
     assert result.exit_code == 2
     assert f"{seed}:" in result.output
     assert "not valid YAML" in " ".join(result.output.split())
+
+
+def test_a_seed_file_with_a_key_given_twice_is_refused_naming_the_key_and_both_lines(workdir):
+    seed = workdir / "seed.yaml"
+    seed.write_text(
+        "teams:\n  - {key: marketing, name: Marketing}\n"
+        "regions:\n  - {code: EU, name: Europe, timezone: Europe/Berlin}\n"
+        "members:\n  - email: ann@example.com\n    name: Ann\n    team: marketing\n    name: Anne\n"
+    )
+    result = invoke("init", "--seed", str(seed))
+    assert result.exit_code == 2
+    output = " ".join(result.output.split())
+    assert f"{seed}:9: key 'name' is given twice in the same mapping (lines 7 and 9)" in output
 
 
 def test_a_bad_database_url_is_a_clear_error(workdir, monkeypatch):
