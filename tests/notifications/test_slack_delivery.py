@@ -7,10 +7,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import col, select
 
+from notifications.delivery.composer import TOPICS
 from notifications.delivery.console_transport import ConsoleTransport
 from notifications.delivery.slack_delivery import _envelopes, dispatch_notifications
 from notifications.delivery.slack_transport import SlackTransport
 from notifications.delivery.transport import DeliveryMarker
+from orchestrator.core.clock import as_utc
 from orchestrator.core.enums import GateKind, OutboxStatus, Phase, Vote
 from orchestrator.core.models import ChecklistItem, Gate, Outbox, SlackMessage
 from orchestrator.core.outbox import claim_outbox
@@ -93,6 +95,26 @@ def test_slack_down_then_back_loses_nothing_and_doubles_nothing(seeded, actor, f
     delivered = [call for call in posts(fake_slack) if call.answered == "ok"]
     assert sorted(call.body["channel"] for call in delivered) == ["#launch-marketing", "#launch-support"]
     assert len(seeded.exec(select(SlackMessage)).all()) == 2
+
+
+def test_a_slow_pass_gives_back_the_intents_it_would_reach_after_half_their_claim(seeded, actor, fake_slack):
+    """Another worker may take a row whose claim ran out; a pass must not still be working on it."""
+    for slug in ("first-launch", "second-launch"):  # a gate message intent each
+        launch = make_launch(seeded, actor, slug=slug, items=[item("press_kit", team="marketing")])
+        kick_off_launch(session=seeded, launch_id=launch.id, actor=actor)
+    fake_slack.slow(seconds=1.5)  # the first post alone outlasts half of the 2 s claim
+
+    run = dispatch_notifications(
+        session=seeded, transport=transport(fake_slack), now=NOW, leadership_channel="#leaders", claim_seconds=2
+    )
+
+    assert run.delivered == 1
+    left = seeded.exec(
+        select(Outbox).where(col(Outbox.topic).in_(sorted(TOPICS)), Outbox.status == OutboxStatus.PENDING)
+    ).all()
+    seeded.commit()
+    assert left, "every intent went out: the pass was not slow enough to prove anything"
+    assert all(as_utc(row.next_attempt_at) == NOW and row.claims == 0 and row.attempts == 0 for row in left)
 
 
 def test_a_halt_is_announced_loudly_in_the_region_channel(seeded, actor, fake_slack):
