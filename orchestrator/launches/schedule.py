@@ -38,6 +38,8 @@ def reschedule_phase(
         expect_version(rollout, expected_version, "region rollout")
         dates = {row.phase: row for row in session.exec(select(PhaseDate).where(PhaseDate.rollout_id == rollout_id))}
         target = dates.get(phase)
+        if target is None and phase.value in rollout.skipped_phases:
+            raise InvalidInput("phase", f"this region skips {phase.value}, so it has no date to move")
         if target is None:
             raise NotFound(f"{phase.value} date of rollout", rollout_id)
         old_at = as_utc(target.current_at)

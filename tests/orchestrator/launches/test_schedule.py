@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from orchestrator.core.clock import as_utc
 from orchestrator.core.enums import Phase
-from orchestrator.core.errors import InvalidInput, NotFound, StaleVersion
+from orchestrator.core.errors import InvalidInput, StaleVersion
 from orchestrator.core.models import ChecklistItem, PhaseDate, PhaseDateChange, RegionRollout
 from orchestrator.items.service import check_item
 from orchestrator.launches.schedule import reschedule_phase
@@ -242,11 +242,11 @@ def test_reschedule_with_a_stale_version_is_refused(planned, actor):
     assert snapshot(session, rollout_id, ids, dates) == before
 
 
-def test_rescheduling_a_phase_the_region_skips_is_not_found(seeded, actor):
+def test_rescheduling_a_phase_the_region_skips_says_it_is_skipped(seeded, actor):
     launch = make_launch(seeded, actor, dates={Phase.GA: BASE})
     (rollout_id,) = [r.id for r in rows(seeded, select(RegionRollout).where(RegionRollout.launch_id == launch.id))]
 
-    with pytest.raises(NotFound, match="internal date"):
+    with pytest.raises(InvalidInput, match="this region skips internal, so it has no date to move"):
         reschedule_phase(
             session=seeded, rollout_id=rollout_id, phase=Phase.INTERNAL, new_at=BASE, actor=actor, reason="x"
         )
