@@ -204,6 +204,7 @@ def test_a_phase_with_neither_a_date_nor_a_skip_is_a_422_naming_the_region_the_p
     dates = {"internal": "2027-01-10T09:00:00+00:00", "ga": "2027-04-01T09:00:00+00:00"}
     silent = launch(regions=[{"region": "EU", "dates": dates, "skip": ["private_beta"]}])
     body = problem(client.post("/api/v1/launches", json=silent, headers=admin), 422)
+    assert fields(body) == ["regions.0.skip"], body
     assert "region EU: public_beta has no date" in body["detail"], body
     assert '"skip": ["public_beta"]' in body["detail"], body
     assert client.get("/api/v1/launches/acme-api", headers=admin).status_code == 404
