@@ -15,7 +15,9 @@ from orchestrator.launches.spec import SLUG_PATTERN
 
 class RegionDates(Body):
     region: str = Field(min_length=1, max_length=40, examples=["EU"])
-    dates: dict[Phase, UtcDatetime] = Field(min_length=1, description="Phase dates with a timezone offset.")
+    dates: dict[Phase, UtcDatetime] = Field(
+        description="Phase dates with a timezone offset; at least one. Any phase may be skipped instead (GA too)."
+    )
     skip: list[Phase] = Field(
         default_factory=list,
         max_length=4,

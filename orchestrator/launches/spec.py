@@ -26,7 +26,7 @@ class RegionPlan(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     region: str = Field(min_length=1, max_length=40)
-    dates: dict[Phase, datetime] = Field(min_length=1)
+    dates: dict[Phase, datetime]
     skip: list[Phase] = Field(
         default_factory=list,
         validate_default=True,
@@ -52,6 +52,9 @@ class RegionPlan(BaseModel):
         dates = info.data.get("dates")
         if dates is None:  # the dates were refused already; that error says what to fix
             return skip
+        if not dates:
+            # Any phase may be skipped, GA included (a region may stop at a beta), but not all of them.
+            raise ValueError(f"region {region} has no phase date; give at least one phase a date")
         both = [phase.value for phase in Phase.ordered() if phase in dates and phase in skip]
         if both:
             raise ValueError(f"region {region}: {', '.join(both)} has a date and is skipped; keep one or the other")

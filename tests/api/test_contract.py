@@ -207,6 +207,10 @@ def test_a_phase_with_neither_a_date_nor_a_skip_is_a_422_naming_the_region_the_p
     assert fields(body) == ["regions.0.skip"], body
     assert "region EU: public_beta has no date" in body["detail"], body
     assert '"skip": ["public_beta"]' in body["detail"], body
+    everything = ["internal", "private_beta", "public_beta", "ga"]
+    nothing = launch(regions=[{"region": "EU", "dates": {}, "skip": everything}])
+    body = problem(client.post("/api/v1/launches", json=nothing, headers=admin), 422)
+    assert "region EU has no phase date; give at least one phase a date" in body["detail"], body
     assert client.get("/api/v1/launches/acme-api", headers=admin).status_code == 404
 
 
