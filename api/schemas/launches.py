@@ -15,7 +15,16 @@ from orchestrator.launches.spec import Slug
 
 class RegionDates(Body):
     region: str = Field(min_length=1, max_length=40, examples=["EU"])
-    dates: dict[Phase, UtcDatetime] = Field(min_length=1, description="Phase dates with a timezone offset.")
+    dates: dict[Phase, UtcDatetime] = Field(
+        description="Phase dates with a timezone offset; at least one. Any phase may be skipped instead (GA too)."
+    )
+    skip: list[Phase] = Field(
+        default_factory=list,
+        max_length=4,
+        description="Phases this region skips. Every phase needs a date or a place here: a phase with "
+        "neither is refused, so no phase is skipped by leaving its date out.",
+        examples=[["public_beta"]],
+    )
 
 
 class LaunchCreate(Body):
@@ -66,6 +75,7 @@ class RolloutOut(BaseModel):
     version: int
     halt_reason: str | None
     phases: list[PhaseDateOut]
+    skipped_phases: list[Phase] = Field(description="Phases this region skips: no date, no gates, shown as skipped.")
     gates: list[GateOut]
     items_total: int
     items_open_blocking: int

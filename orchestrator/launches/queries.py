@@ -80,6 +80,8 @@ class RolloutView:
     version: int
     halt_reason: str | None
     phases: list[PhaseView] = field(default_factory=list)
+    # Phases the region skips on purpose (in order); they have no date and no gates.
+    skipped_phases: list[Phase] = field(default_factory=list)
     gates: list[GateView] = field(default_factory=list)
     items_total: int = 0
     items_open_blocking: int = 0
@@ -157,6 +159,7 @@ def launch_detail(*, session: Session, slug: str, now: datetime | None = None) -
             percent=rollout.percent,
             version=rollout.version,
             halt_reason=rollout.halt_reason,
+            skipped_phases=skipped_phases(rollout),
         )
     ids = list(views)
     for phase_date in session.exec(select(PhaseDate).where(col(PhaseDate.rollout_id).in_(ids))):
@@ -191,6 +194,11 @@ def launch_detail(*, session: Session, slug: str, now: datetime | None = None) -
         view.phases.sort(key=lambda p: order[p.phase])
         view.gates.sort(key=lambda g: (order[g.phase], g.kind.value))
     return LaunchDetail(launch=launch, rollouts=list(views.values()))
+
+
+def skipped_phases(rollout: RegionRollout) -> list[Phase]:
+    """The phases ``rollout`` skips on purpose, as phases, in order."""
+    return [phase for phase in Phase.ordered() if phase.value in rollout.skipped_phases]
 
 
 def launch_id_for(*, session: Session, slug: str) -> int:

@@ -40,12 +40,16 @@ def reschedule_phase(
         expect_version(rollout, expected_version, "region", key=where)
         dates = {row.phase: row for row in session.exec(select(PhaseDate).where(PhaseDate.rollout_id == rollout_id))}
         target = dates.get(phase)
+        planned = ", ".join(p.value for p in Phase.ordered() if p in dates)
+        if target is None and phase.value in rollout.skipped_phases:
+            raise InvalidInput(
+                "phase", f"{where} skips {phase.value}, so it has no date to move (its phases: {planned})"
+            )
         if target is None:
-            planned = ", ".join(p.value for p in Phase.ordered() if p in dates)
             raise NotFound(
                 "phase date",
                 f"{where} {phase.value}",
-                hint=f"{where} skips {phase.value} (its phases: {planned}); reschedule one of those",
+                hint=f"{where} has no {phase.value} date (its phases: {planned}); reschedule one of those",
             )
         old_at = as_utc(target.current_at)
         if old_at == new_at:

@@ -42,13 +42,22 @@ Slug = Annotated[
 ]
 
 
+SKIP_HOW = 'skip it explicitly ("skip": ["{phase}"] in the API, --skip {phase} in the CLI)'
+
+
 class RegionPlan(BaseModel):
-    """A region's phase dates; phases left out are skipped in that region."""
+    """A region's phase dates and the phases it skips. Every phase is one or the other, so a
+    forgotten date is refused instead of silently skipping the phase."""
 
     model_config = ConfigDict(extra="forbid")
 
     region: str = Field(min_length=1, max_length=40)
-    dates: dict[Phase, datetime] = Field(min_length=1)
+    dates: dict[Phase, datetime]
+    skip: list[Phase] = Field(
+        default_factory=list,
+        validate_default=True,
+        description="Phases this region does not go through; every other phase needs a date.",
+    )
 
     @field_validator("dates")
     @classmethod
@@ -61,6 +70,25 @@ class RegionPlan(BaseModel):
             if dates[later] < dates[earlier]:
                 raise ValueError(f"{later.value} ({dates[later].isoformat()}) is before {earlier.value}")
         return {phase: as_utc(dates[phase]) for phase in ordered}
+
+    @field_validator("skip")
+    @classmethod
+    def _every_phase_dated_or_skipped(cls, skip: list[Phase], info: ValidationInfo) -> list[Phase]:
+        region = info.data.get("region", "?")
+        dates = info.data.get("dates")
+        if dates is None:  # the dates were refused already; that error says what to fix
+            return skip
+        if not dates:
+            # Any phase may be skipped, GA included (a region may stop at a beta), but not all of them.
+            raise ValueError(f"region {region} has no phase date; give at least one phase a date")
+        both = [phase.value for phase in Phase.ordered() if phase in dates and phase in skip]
+        if both:
+            raise ValueError(f"region {region}: {', '.join(both)} has a date and is skipped; keep one or the other")
+        for phase in Phase.ordered():
+            if phase not in dates and phase not in skip:
+                how = SKIP_HOW.format(phase=phase.value)
+                raise ValueError(f"region {region}: {phase.value} has no date; give it a date or {how}")
+        return [phase for phase in Phase.ordered() if phase in skip]
 
 
 class LaunchSpec(BaseModel):

@@ -58,6 +58,10 @@ def test_launch_lifecycle_create_list_show_kickoff(workdir):
         "2027-01-10",
         "--ga",
         "2027-04-01",
+        "--skip",
+        "private_beta",
+        "--skip",
+        "public_beta",
     )
     assert created.exit_code == 0, created.output
     listed = invoke("launch", "list")
@@ -92,6 +96,7 @@ def test_launch_lifecycle_create_list_show_kickoff(workdir):
                 "MARS",
                 "--ga",
                 "2027-01-01",
+                *("--skip", "internal", "--skip", "private_beta", "--skip", "public_beta"),
             ),
             "unknown region(s) MARS",
         ),
@@ -163,6 +168,34 @@ def test_bad_input_gets_one_clear_line_and_changes_nothing(workdir, args, messag
     assert message in " ".join(result.output.split())
     assert "Traceback" not in result.output
     assert invoke("launch", "list").output.startswith("no launches yet")
+
+
+LAUNCH_WITHOUT_PUBLIC_BETA = (
+    *("launch", "create", "acme-ai", "--name", "Acme AI", "--tier", "2", "--owner", "pat@example.com"),
+    *("--regions", "EU", "--internal", "2027-01-10", "--private-beta", "2027-02-01", "--ga", "2027-04-01"),
+)
+
+
+def test_a_phase_left_without_a_date_is_refused_naming_the_region_the_phase_and_the_skip_option(workdir):
+    assert invoke("init").exit_code == 0
+    result = invoke(*LAUNCH_WITHOUT_PUBLIC_BETA)
+    assert result.exit_code == 1
+    said = " ".join(result.output.split())
+    assert "region EU: public_beta has no date" in said
+    assert "--skip public_beta" in said
+    assert invoke("launch", "list").output.startswith("no launches yet")
+
+
+def test_a_phase_skipped_with_the_option_shows_as_skipped(workdir):
+    assert invoke("init").exit_code == 0
+    created = invoke(*LAUNCH_WITHOUT_PUBLIC_BETA, "--skip", "public_beta")
+    assert created.exit_code == 0, created.output
+    shown = invoke("launch", "show", "acme-ai")
+    assert shown.exit_code == 0
+    dates_row = next(
+        line for line in shown.output.splitlines() if line.lstrip("│ ").startswith("EU") and "2027" in line
+    )
+    assert "skipped" in dates_row, shown.output
 
 
 def test_a_bad_seed_file_lists_every_problem_with_its_line(workdir):
