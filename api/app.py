@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from anyio import to_thread
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, text
 
@@ -22,6 +22,7 @@ from api.idempotency import IdempotencyMiddleware
 from api.portfolio_cache import PortfolioCache
 from api.routes import admin, audit, beta, dashboard, decisions, items, launches, outbox, rollup
 from api.slack_work import SlackWork
+from api.storable import refuse_unstorable_text
 from api.web_session import NeedsLogin
 from orchestrator.core.db import make_async_engine, make_engine
 from orchestrator.core.migrate import ensure_schema_current
@@ -58,6 +59,7 @@ def create_app(*, engine: Engine | None = None, tune_gc: bool = False) -> FastAP
         version="1",
         summary="Launch readiness and regional beta rollouts, gated and audited.",
         lifespan=_lifespan(engine, tune_gc=tune_gc),
+        dependencies=[Depends(refuse_unstorable_text)],  # NUL and lone surrogates: a 422, on every route
     )
     if engine is not None:
         app.state.engine = engine

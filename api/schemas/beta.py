@@ -7,10 +7,11 @@ from pydantic import BaseModel, Field
 from api.schemas.common import MAX_DB_INT, Body, Link, StoredUtc, view_of
 from orchestrator.beta.queries import CohortView
 from orchestrator.core.enums import EnrollmentStatus, EnrollmentVia, ExitMetric, FeedbackStatus, FeedbackType, Phase
+from orchestrator.core.models import AuditEvent, BetaEnrollment, BetaFeedback, Region, text_limit
 
 
 class CohortIn(Body):
-    region: str = Field(min_length=1, max_length=40, examples=["EU"])
+    region: str = Field(min_length=1, max_length=text_limit(Region.code), examples=["EU"])
     phase: Phase = Field(examples=["private_beta"])
     cap: int = Field(ge=1, le=100_000, description="At most this many enrolled accounts; the rest wait.")
     plans: list[str] = Field(default_factory=list, max_length=50, description="Eligible plans; empty admits any.")
@@ -36,23 +37,29 @@ class CohortOut(BaseModel):
 
 
 class EnrollIn(Body):
-    account: str = Field(min_length=1, max_length=120, examples=["acme-corp"])
+    account: str = Field(min_length=1, max_length=text_limit(BetaEnrollment.account), examples=["acme-corp"])
     via: EnrollmentVia = Field(
         description="invite (prodops), nomination (e.g. by sales) or self (the account's own opt-in)."
     )
     plan: str | None = Field(default=None, min_length=1, max_length=80, examples=["enterprise"])
     segment: str | None = Field(default=None, min_length=1, max_length=80, examples=["fintech"])
-    account_region: str | None = Field(default=None, min_length=1, max_length=40, description="Default: the cohort's.")
-    terms_accepted_by: str | None = Field(default=None, min_length=1, max_length=254)
+    account_region: str | None = Field(
+        default=None, min_length=1, max_length=text_limit(Region.code), description="Default: the cohort's."
+    )
+    terms_accepted_by: str | None = Field(
+        default=None, min_length=1, max_length=text_limit(BetaEnrollment.terms_accepted_by)
+    )
 
 
 class TermsIn(Body):
-    accepted_by: str = Field(min_length=1, max_length=254, examples=["cto@acme.example"])
+    accepted_by: str = Field(
+        min_length=1, max_length=text_limit(BetaEnrollment.terms_accepted_by), examples=["cto@acme.example"]
+    )
 
 
 class OptOutIn(Body):
-    account: str = Field(min_length=1, max_length=120)
-    reason: str | None = Field(default=None, max_length=1000)
+    account: str = Field(min_length=1, max_length=text_limit(BetaEnrollment.account))
+    reason: str | None = Field(default=None, max_length=text_limit(AuditEvent.reason))
 
 
 class EnrollmentOut(BaseModel):
@@ -71,9 +78,9 @@ class EnrollmentOut(BaseModel):
 
 
 class FeedbackIn(Body):
-    region: str = Field(min_length=1, max_length=40, examples=["EU"])
+    region: str = Field(min_length=1, max_length=text_limit(Region.code), examples=["EU"])
     phase: Phase = Field(examples=["private_beta"])
-    account: str = Field(min_length=1, max_length=120)
+    account: str = Field(min_length=1, max_length=text_limit(BetaFeedback.account))
     type: FeedbackType
     severity: int = Field(ge=1, le=4, description="1 blocks use or loses data ... 4 cosmetic.")
     text: str = Field(min_length=1, max_length=4000)
@@ -85,7 +92,7 @@ class MergeIn(Body):
 
 
 class ResolveIn(Body):
-    reason: str | None = Field(default=None, max_length=1000)
+    reason: str | None = Field(default=None, max_length=text_limit(AuditEvent.reason))
 
 
 class FeedbackOut(BaseModel):

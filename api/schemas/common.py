@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 from pydantic import AfterValidator, AliasGenerator, AliasPath, BaseModel, ConfigDict, Field, field_validator
 
 from orchestrator.core.clock import as_utc
+from orchestrator.core.models import BetaFeedback, ChecklistItem, text_limit
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -55,7 +56,10 @@ def _link(value: str) -> str:
 # The pattern is documented for clients (and fuzzers) but checked by ``_link``, whose message says more.
 Link = Annotated[
     str,
-    Field(max_length=2000, json_schema_extra={"pattern": r"^https?://\S+$", "format": "uri"}),
+    Field(
+        max_length=text_limit(ChecklistItem.evidence_url, BetaFeedback.link),
+        json_schema_extra={"pattern": r"^https?://\S+$", "format": "uri"},
+    ),
     AfterValidator(_link),
 ]
 
