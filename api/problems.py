@@ -53,7 +53,12 @@ def problem(status: int, detail: str, *, code: str, extra: dict[str, Any] | None
     body = {"type": f"https://launchdeck.dev/problems/{code}", "title": TITLES.get(status, "Error"), "status": status}
     body["detail"] = detail
     body.update(extra or {})
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+    if status == 500:
+        # The server closes the connection after an unhandled error (uvicorn does, once the answer
+        # is sent): saying so lets a client open a new one for its next request instead of
+        # sending it down a connection that is going away.
+        headers["Connection"] = "close"
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
