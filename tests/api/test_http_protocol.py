@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from api.app import create_app
-from tests.support.api import problem_shape_errors, served
+from tests.support.api import auth, problem_shape_errors, served
 from tests.support.db import before_any_query
 
 
@@ -44,3 +44,22 @@ def test_a_server_error_says_connection_close_so_the_next_request_on_a_kept_aliv
         assert not problem_shape_errors(failed)
         assert "incident" in failed.json()["detail"]
         assert client.get("/healthz").status_code == 200  # a new connection, not the closed one
+
+
+@before_any_query
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("DELETE", "/api/v1/launches", "GET, POST"),
+        ("GET", "/api/v1/launches/acme-api/kickoff", "POST"),
+        ("PUT", "/healthz", "GET"),
+    ],
+)
+def test_a_wrong_method_is_a_405_problem_whose_allow_header_lists_every_method_of_the_path(
+    client: httpx.Client, tokens: dict[str, str], method: str, path: str, allowed: str
+) -> None:
+    answer = client.request(method, path, headers=auth(tokens["admin"]))
+    assert answer.status_code == 405
+    assert answer.headers.get("allow") == allowed
+    assert not problem_shape_errors(answer)
+    assert answer.json()["allowed"] == allowed.split(", ")
