@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, text
 
 from api import gc_tuning, problems, slack
+from api.body_limit import BodyLimitMiddleware
 from api.idempotency import IdempotencyMiddleware
 from api.portfolio_cache import PortfolioCache
 from api.routes import admin, audit, beta, dashboard, decisions, items, launches, outbox, rollup
@@ -67,6 +68,7 @@ def create_app(*, engine: Engine | None = None, tune_gc: bool = False) -> FastAP
     app.state.slack_work = SlackWork()
     problems.install(app)
     app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=get_settings().max_body_bytes)  # outermost: counts first
     _add_health_routes(app)
     for router in _API_ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
