@@ -13,13 +13,13 @@ from orchestrator.core.models import AuditEvent, BetaEnrollment, BetaFeedback, R
 class CohortIn(Body):
     region: str = Field(min_length=1, max_length=text_limit(Region.code), examples=["EU"])
     phase: Phase = Field(examples=["private_beta"])
-    cap: int = Field(ge=1, le=100_000, description="At most this many enrolled accounts; the rest wait.")
+    cap: int = Field(strict=True, ge=1, le=100_000, description="At most this many enrolled accounts; the rest wait.")
     plans: list[str] = Field(default_factory=list, max_length=50, description="Eligible plans; empty admits any.")
     segments: list[str] = Field(default_factory=list, max_length=50, description="Eligible segments; empty admits any.")
 
 
 class CapIn(Body):
-    cap: int = Field(ge=1, le=100_000)
+    cap: int = Field(strict=True, ge=1, le=100_000)
 
 
 class CohortOut(BaseModel):
@@ -82,13 +82,13 @@ class FeedbackIn(Body):
     phase: Phase = Field(examples=["private_beta"])
     account: str = Field(min_length=1, max_length=text_limit(BetaFeedback.account))
     type: FeedbackType
-    severity: int = Field(ge=1, le=4, description="1 blocks use or loses data ... 4 cosmetic.")
+    severity: int = Field(strict=True, ge=1, le=4, description="1 blocks use or loses data ... 4 cosmetic.")
     text: str = Field(min_length=1, max_length=4000)
     link: Link | None = None
 
 
 class MergeIn(Body):
-    into: int = Field(ge=1, le=MAX_DB_INT, description="The report this one duplicates.")
+    into: int = Field(strict=True, ge=1, le=MAX_DB_INT, description="The report this one duplicates.")
 
 
 class ResolveIn(Body):
@@ -129,7 +129,7 @@ class RankedOut(BaseModel):
 
 class ExitCriteriaIn(Body):
     phase: Phase = Field(description="The beta phase the criteria are for leaving.", examples=["private_beta"])
-    criteria: dict[ExitMetric, Annotated[int, Field(ge=0, le=MAX_DB_INT)]] = Field(
+    criteria: dict[ExitMetric, Annotated[int, Field(strict=True, ge=0, le=MAX_DB_INT)]] = Field(
         description="Thresholds by metric; an empty object clears the phase's criteria.",
         examples=[{"open_severity_1": 0, "active_accounts": 20, "fix_weeks": 2}],
     )

@@ -21,7 +21,7 @@ class RegionIn(RegionSeed, CleanText):
     """A region, validated as the seed file does, plus bounds the database needs."""
 
     timezone: str = Field(min_length=1, max_length=text_limit(Region.timezone), examples=["Europe/Berlin"])
-    rollout_order: int = Field(default=100, ge=0, le=100_000)
+    rollout_order: int = Field(default=100, strict=True, ge=0, le=100_000)
     parent: str | None = Field(default=None, max_length=text_limit(Region.code))
 
     @field_validator("timezone")

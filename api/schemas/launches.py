@@ -22,7 +22,7 @@ class RegionDates(Body):
 class LaunchCreate(Body):
     slug: str = Field(pattern=SLUG_PATTERN, examples=["acme-assistant"])
     name: str = Field(min_length=1, max_length=text_limit(Launch.name))
-    tier: int = Field(ge=1, le=3)
+    tier: int = Field(strict=True, ge=1, le=3)
     owner: str = Field(min_length=1, max_length=text_limit(Launch.owner))
     exec_sponsor: str | None = Field(default=None, max_length=text_limit(Launch.exec_sponsor))
     flags: list[str] = Field(default_factory=list, max_length=50)
@@ -30,7 +30,7 @@ class LaunchCreate(Body):
     approvers: list[str] = Field(default_factory=list, max_length=50)
     wave_mode: WaveMode = WaveMode.PARALLEL
     ramp_plan: dict[str, list[dict[str, int | float]]] = Field(default_factory=dict)
-    beta_exit_criteria: dict[Phase, dict[ExitMetric, Annotated[int, Field(ge=0, le=MAX_DB_INT)]]] = Field(
+    beta_exit_criteria: dict[Phase, dict[ExitMetric, Annotated[int, Field(strict=True, ge=0, le=MAX_DB_INT)]]] = Field(
         default_factory=dict,
         description="Per beta phase, thresholds for leaving it; they become a beta_exit gate on the next phase.",
         examples=[{"private_beta": {"open_severity_1": 0, "active_accounts": 20}, "public_beta": {"fix_weeks": 2}}],

@@ -1,7 +1,8 @@
 """What the API accepts fits both databases: text within its column's length (SQLite stores an
 over-long string, PostgreSQL refuses it) and without the characters PostgreSQL text cannot hold
 (NUL, and lone surrogates no driver encodes), refused as a 422 naming the field, wherever it comes:
-path, query or body. Run on both backends, so they cannot disagree again."""
+path, query or body. Run on both backends, so they cannot disagree again. And numbers and dates
+come as JSON numbers and ISO text, not read from whatever resembles them."""
 
 import json
 from typing import Any
@@ -11,7 +12,8 @@ import pytest
 from sqlalchemy import Engine
 
 from orchestrator.core.models import AuditEvent, Member, RegionRollout, text_limit
-from tests.support.api import PROBLEM_JSON, auth, create_kicked_off_launch
+from tests.support.api import LAUNCH, PROBLEM_JSON, auth, create_kicked_off_launch
+from tests.support.db import before_any_query
 
 
 @pytest.fixture
@@ -64,3 +66,26 @@ def test_nul_and_lone_surrogates_are_a_422_naming_the_field_wherever_they_come(
     answer = client.request(method, path, content=sent, headers={**admin, "Content-Type": "application/json"})
     assert field in refused_fields(answer)
     assert "NUL" in answer.json()["detail"]
+
+
+@before_any_query
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"tier": "1"}, "tier"),
+        ({"tier": True}, "tier"),
+        ({"regions": [{"region": "EU", "dates": {"ga": 1800000000}}]}, "regions.0.dates.ga"),
+        (
+            {"beta_exit_criteria": {"private_beta": {"active_accounts": "20"}}},
+            "beta_exit_criteria.private_beta.active_accounts",
+        ),
+    ],
+)
+def test_numbers_in_strings_and_dates_as_numbers_are_422s_not_guesses(
+    client: httpx.Client, admin: dict[str, str], changes: dict[str, Any], field: str
+) -> None:
+    """A person sending "1" for a tier, or seconds since 1970 for a date, made a mistake that a
+    lax reading would turn into a launch they did not mean."""
+    answer = client.post("/api/v1/launches", json={**LAUNCH, **changes}, headers=admin)
+    assert field in refused_fields(answer)
+    assert client.post("/api/v1/launches", json=LAUNCH, headers=admin).status_code == 201  # JSON ints and ISO dates
