@@ -17,7 +17,7 @@ from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, text
 
-from api import gc_tuning, problems, slack
+from api import gc_tuning, openapi, problems, slack
 from api.body_limit import BodyLimitMiddleware
 from api.idempotency import IdempotencyMiddleware
 from api.portfolio_cache import PortfolioCache
@@ -75,6 +75,7 @@ def create_app(*, engine: Engine | None = None, tune_gc: bool = False) -> FastAP
     app.include_router(slack.router)  # Slack's own protocol, at the URLs the app manifest names
     app.include_router(dashboard.router)  # HTML pages for leadership: /login, /dashboard/...
     app.add_exception_handler(NeedsLogin, dashboard.needs_login_redirect)
+    openapi.install(app)
     return app
 
 

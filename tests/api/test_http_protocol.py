@@ -136,3 +136,25 @@ def test_a_chunked_body_is_a_413_as_soon_as_it_passes_the_limit_without_waiting_
 def test_a_body_within_the_limit_is_read_as_before(client: httpx.Client, tokens: dict[str, str]) -> None:
     answer = client.post("/api/v1/launches", json={"name": "x" * 5000}, headers=auth(tokens["admin"]))
     assert answer.status_code == 422  # validated, not refused for its size
+
+
+@before_any_query
+def test_the_openapi_document_declares_the_bearer_token_and_the_idempotency_key_where_they_apply(
+    client: httpx.Client,
+) -> None:
+    document = client.get("/openapi.json").json()
+    schemes = document["components"]["securitySchemes"]
+    assert [scheme for scheme in schemes.values() if scheme == {**scheme, "type": "http", "scheme": "bearer"}]
+    wrong = []
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            protected = path.startswith("/api/v1/")
+            if protected != bool(operation.get("security")) or any(
+                name not in schemes for r in operation.get("security", []) for name in r
+            ):
+                wrong.append(f"{method} {path}: security {operation.get('security')}")
+            headers = [p["name"] for p in operation.get("parameters", []) if p["in"] == "header"]
+            changing = protected and method in ("post", "put", "patch", "delete")
+            if changing != ("Idempotency-Key" in headers):
+                wrong.append(f"{method} {path}: header parameters {headers}")
+    assert not wrong, "\n".join(wrong)
