@@ -5,6 +5,7 @@ from pydantic import BaseModel, Field
 
 from api.schemas.common import Body, StoredUtc, UtcDatetime, view_of
 from orchestrator.core.enums import ExitMetric, GateKind, GateStatus, Phase, Vote
+from orchestrator.core.models import Decision, text_limit
 from orchestrator.reporting.decisions import VoteView, WaiverView
 
 
@@ -31,12 +32,16 @@ class VoteIn(Body):
     voter: str | None = Field(
         default=None,
         min_length=1,
-        max_length=254,
+        max_length=text_limit(Decision.voter),
         description="Defaults to the token's member email, or the token's name when it has no member.",
     )
-    comment: str | None = Field(default=None, max_length=2000)
-    conditions: str | None = Field(default=None, max_length=2000, description="Required for conditional_go.")
-    risk_accepted_by: str | None = Field(default=None, max_length=254, description="Required for conditional_go.")
+    comment: str | None = Field(default=None, max_length=text_limit(Decision.comment))
+    conditions: str | None = Field(
+        default=None, max_length=text_limit(Decision.conditions), description="Required for conditional_go."
+    )
+    risk_accepted_by: str | None = Field(
+        default=None, max_length=text_limit(Decision.risk_accepted_by), description="Required for conditional_go."
+    )
     reevaluate_at: UtcDatetime | None = Field(default=None, description="Required for no_go, with an offset.")
 
 

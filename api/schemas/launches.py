@@ -9,12 +9,13 @@ from pydantic import BaseModel, Field
 from api.schemas.common import MAX_DB_INT, Body, UtcDatetime, Version, view_of
 from api.schemas.gates import GateOut
 from orchestrator.core.enums import ExitMetric, LaunchStatus, Phase, RolloutState, WaveMode
+from orchestrator.core.models import AuditEvent, Launch, PhaseDateChange, Region, RegionRollout, text_limit
 from orchestrator.launches.queries import LaunchDetail
 from orchestrator.launches.spec import Slug
 
 
 class RegionDates(Body):
-    region: str = Field(min_length=1, max_length=40, examples=["EU"])
+    region: str = Field(min_length=1, max_length=text_limit(Region.code), examples=["EU"])
     dates: dict[Phase, UtcDatetime] = Field(
         description="Phase dates with a timezone offset; at least one. Any phase may be skipped instead (GA too)."
     )
@@ -29,16 +30,16 @@ class RegionDates(Body):
 
 class LaunchCreate(Body):
     slug: Annotated[Slug, Field(examples=["acme-assistant"])]
-    name: str = Field(min_length=1, max_length=200)
-    tier: int = Field(ge=1, le=3)
-    owner: str = Field(min_length=1, max_length=254)
-    exec_sponsor: str | None = Field(default=None, max_length=254)
+    name: str = Field(min_length=1, max_length=text_limit(Launch.name))
+    tier: int = Field(strict=True, ge=1, le=3)
+    owner: str = Field(min_length=1, max_length=text_limit(Launch.owner))
+    exec_sponsor: str | None = Field(default=None, max_length=text_limit(Launch.exec_sponsor))
     flags: list[str] = Field(default_factory=list, max_length=50)
     regions: list[RegionDates] = Field(min_length=1, max_length=50)
     approvers: list[str] = Field(default_factory=list, max_length=50)
     wave_mode: WaveMode = WaveMode.PARALLEL
     ramp_plan: dict[str, list[dict[str, int | float]]] = Field(default_factory=dict)
-    beta_exit_criteria: dict[Phase, dict[ExitMetric, Annotated[int, Field(ge=0, le=MAX_DB_INT)]]] = Field(
+    beta_exit_criteria: dict[Phase, dict[ExitMetric, Annotated[int, Field(strict=True, ge=0, le=MAX_DB_INT)]]] = Field(
         default_factory=dict,
         description="Per beta phase, thresholds for leaving it; they become a beta_exit gate on the next phase.",
         examples=[{"private_beta": {"open_severity_1": 0, "active_accounts": 20}, "public_beta": {"fix_weeks": 2}}],
@@ -100,17 +101,19 @@ class LaunchOut(BaseModel):
 
 
 class ReasonIn(Body):
-    reason: str = Field(min_length=1, max_length=1000)
+    """Halt and roll back: the reason is audited and kept as the region's halt reason."""
+
+    reason: str = Field(min_length=1, max_length=text_limit(RegionRollout.halt_reason, AuditEvent.reason))
     version: Version = None
 
 
 class ResumeIn(Body):
-    reason: str | None = Field(default=None, max_length=1000)
+    reason: str | None = Field(default=None, max_length=text_limit(AuditEvent.reason))
     version: Version = None
 
 
 class RescheduleIn(Body):
     phase: Phase
     date: UtcDatetime = Field(description="The new phase date, with a timezone offset.")
-    reason: str = Field(min_length=1, max_length=1000)
+    reason: str = Field(min_length=1, max_length=text_limit(PhaseDateChange.reason, AuditEvent.reason))
     version: Version = None
