@@ -13,15 +13,17 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from anyio import to_thread
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, text
 
-from api import gc_tuning, problems, slack
+from api import gc_tuning, openapi, problems, slack
+from api.body_limit import BodyLimitMiddleware
 from api.idempotency import IdempotencyMiddleware
 from api.portfolio_cache import PortfolioCache
 from api.routes import admin, audit, beta, dashboard, decisions, items, launches, outbox, rollup
 from api.slack_work import SlackWork
+from api.storable import refuse_unstorable_text
 from api.web_session import NeedsLogin
 from orchestrator.core.db import make_async_engine, make_engine
 from orchestrator.core.migrate import ensure_schema_current
@@ -58,6 +60,7 @@ def create_app(*, engine: Engine | None = None, tune_gc: bool = False) -> FastAP
         version="1",
         summary="Launch readiness and regional beta rollouts, gated and audited.",
         lifespan=_lifespan(engine, tune_gc=tune_gc),
+        dependencies=[Depends(refuse_unstorable_text)],  # NUL and lone surrogates: a 422, on every route
     )
     if engine is not None:
         app.state.engine = engine
@@ -65,12 +68,14 @@ def create_app(*, engine: Engine | None = None, tune_gc: bool = False) -> FastAP
     app.state.slack_work = SlackWork()
     problems.install(app)
     app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=get_settings().max_body_bytes)  # outermost: counts first
     _add_health_routes(app)
     for router in _API_ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(slack.router)  # Slack's own protocol, at the URLs the app manifest names
     app.include_router(dashboard.router)  # HTML pages for leadership: /login, /dashboard/...
     app.add_exception_handler(NeedsLogin, dashboard.needs_login_redirect)
+    openapi.install(app)
     return app
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -46,14 +47,26 @@ STATUS_FOR: list[tuple[type[LaunchdeckError], int]] = [
     (SchemaOutOfDate, 503),
     (SchemaTooNew, 503),
 ]
-TITLES = {401: "Unauthenticated", 403: "Forbidden", 404: "Not found", 409: "Conflict", 422: "Invalid input"}
+TITLES = {
+    401: "Unauthenticated",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    422: "Invalid input",
+}
 
 
 def problem(status: int, detail: str, *, code: str, extra: dict[str, Any] | None = None) -> JSONResponse:
     body = {"type": f"https://launchdeck.dev/problems/{code}", "title": TITLES.get(status, "Error"), "status": status}
     body["detail"] = detail
     body.update(extra or {})
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+    if status == 500:
+        # The server closes the connection after an unhandled error (uvicorn does, once the answer
+        # is sent): saying so lets a client open a new one for its next request instead of
+        # sending it down a connection that is going away.
+        headers["Connection"] = "close"
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -94,6 +107,31 @@ def _domain_extra(exc: LaunchdeckError) -> dict[str, Any]:
     return {}
 
 
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """Every method some route of ``app`` answers at ``path``. A path's methods are often spread
+    over several routes (GET and POST /launches are two), of which the router's 405 names only
+    the first it tried, so they are gathered from all of them."""
+    allowed: set[str] = set()
+    for route in iter_route_contexts(app.routes):
+        pattern = getattr(route, "path_regex", None)
+        if pattern is not None and pattern.match(path):
+            allowed |= set(route.methods or ())
+    return sorted(allowed)
+
+
+def _method_not_allowed(request: Request) -> JSONResponse:
+    """405 with the ``Allow`` header HTTP asks for, and the same list in words."""
+    allowed = allowed_methods(request.app, request.scope["path"])
+    answer = problem(
+        405,
+        f"{request.method} is not allowed here; use {', '.join(allowed) or 'nothing'}",
+        code="method_not_allowed",
+        extra={"allowed": allowed},
+    )
+    answer.headers["Allow"] = ", ".join(allowed)
+    return answer
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(LaunchdeckError)
     async def domain_error(_request: Request, exc: LaunchdeckError) -> JSONResponse:
@@ -110,7 +148,7 @@ def install(app: FastAPI) -> None:
         return _invalid(exc.errors(), strip_body=False)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 400:  # FastAPI's own "error parsing the body" (e.g. not UTF-8)
             return problem(
                 422,
@@ -118,7 +156,9 @@ def install(app: FastAPI) -> None:
                 code="invalid_request",
                 extra={"errors": [{"field": "body", "message": str(exc.detail)}]},
             )
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        if exc.status_code == 405:
+            return _method_not_allowed(request)
+        code = {404: "not_found"}.get(exc.status_code, "http_error")
         return problem(exc.status_code, str(exc.detail), code=code)
 
     @app.exception_handler(Exception)

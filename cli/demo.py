@@ -39,7 +39,7 @@ from orchestrator.directory.seed import MemberSeed
 from orchestrator.directory.service import upsert_member
 from orchestrator.gates.approvals import cast_vote
 from orchestrator.items.service import check_item
-from orchestrator.launches.queries import launch_detail
+from orchestrator.launches.queries import LaunchActivity, launch_activity, launch_detail
 from orchestrator.launches.service import kick_off_launch
 from orchestrator.launches.spec import LaunchSpec, RegionPlan
 
@@ -175,7 +175,7 @@ def demo(
     console.print(f"created [bold]{slug}[/]: Tier 1 in {', '.join(REGIONS)}, sequential waves; owners are working ...")
     deadline = time.monotonic() + timeout_minutes * 60
     last_change = time.monotonic()
-    last_seen: tuple[object, ...] = ()
+    last_seen: LaunchActivity | None = None
     rng = random.Random(7)
     with Progress(
         TextColumn("{task.fields[region]:<5}"), BarColumn(), TextColumn("{task.description}"), console=console
@@ -185,7 +185,9 @@ def demo(
             with open_session(check_schema=False) as session:
                 _play_people(session, launch_id=launch_id, per_tick=rng.randint(1, items_per_tick))
                 detail = launch_detail(session=session, slug=slug)
-            seen = tuple((r.state, r.phase, r.percent, r.items_open_blocking) for r in detail.rollouts)
+                # Any ledger event, delivery or lease on the launch is movement, not only a region
+                # changing state, phase or percent (a worker between two ramp steps changes none).
+                seen = launch_activity(session=session, launch_id=launch_id)
             for rollout in detail.rollouts:
                 phase = rollout.phase.value if rollout.phase else "-"
                 bars.update(

@@ -7,6 +7,7 @@ from typing import ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from sqlalchemy.exc import OperationalError
 
 from orchestrator.core.errors import ConfigError, LaunchdeckError
@@ -23,14 +24,14 @@ def friendly_errors(command: Callable[P, R]) -> Callable[P, R]:
         try:
             return command(*args, **kwargs)
         except ConfigError as exc:
-            err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+            err_console.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False)
             raise typer.Exit(code=2) from None
         except LaunchdeckError as exc:
-            err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+            err_console.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False)
             raise typer.Exit(code=1) from None
         except OperationalError as exc:
             err_console.print(
-                f"[bold red]error:[/] cannot use the database: {exc.orig}. "
+                f"[bold red]error:[/] cannot use the database: {escape(str(exc.orig))}. "
                 "Check LAUNCHDECK_DATABASE_URL and that the server is running.",
                 highlight=False,
             )

@@ -26,7 +26,7 @@ from orchestrator.directory.service import apply_seed
 from orchestrator.launches.queries import launch_detail, list_launches, rollout_id_for
 from orchestrator.launches.schedule import reschedule_phase
 from orchestrator.launches.service import kick_off_launch
-from orchestrator.launches.spec import LaunchSpec, RegionPlan
+from orchestrator.launches.spec import LaunchSpec
 
 app = typer.Typer(
     help="launchdeck: launch readiness and regional beta rollouts, gated and audited.",
@@ -161,13 +161,20 @@ def launch_create(
             "private_beta:open_severity_1=0,active_accounts=20 (metrics: open_severity_1, active_accounts, fix_weeks)."
         ),
     ] = None,
+    skip: Annotated[
+        list[Phase] | None,
+        typer.Option(
+            help="A phase every region skips, repeatable: --skip public_beta. Every phase needs a date or a --skip."
+        ),
+    ] = None,
     approver: Annotated[
         list[str] | None,
         typer.Option(help="Member email who must vote Go on the approval gates, repeatable (kickoff needs one)."),
     ] = None,
 ) -> None:
     """Create a launch (draft) with the same phase dates in every region, and its checklist items
-    from the templates that apply to its tier, regions and flags."""
+    from the templates that apply to its tier, regions and flags. A phase is skipped only when
+    named with --skip: a date left out by mistake is refused instead of skipping the phase."""
     dates = _phase_dates(internal=internal, private_beta=private_beta, public_beta=public_beta, ga=ga)
     codes = [code.strip() for code in regions.split(",") if code.strip()]
     spec = _launch_spec(
@@ -179,6 +186,7 @@ def launch_create(
         flags=flags,
         codes=codes,
         dates=dates,
+        skip=skip or [],
         beta_exit=beta_exit or [],
         approvers=approver or [],
     )
@@ -223,27 +231,31 @@ def _launch_spec(
     flags: str,
     codes: list[str],
     dates: dict[Phase, datetime],
+    skip: list[Phase],
     beta_exit: list[str],
     approvers: list[str],
 ) -> LaunchSpec:
     """The spec from the options, or its first validation error as an InvalidInput naming the
     field (so the CLI answers like every other door instead of printing pydantic's report)."""
     try:
-        return LaunchSpec(
-            slug=slug,
-            name=name,
-            tier=tier,
-            owner=owner,
-            exec_sponsor=exec_sponsor,
-            flags=[flag.strip() for flag in flags.split(",") if flag.strip()],
-            regions=[RegionPlan(region=code, dates=dates) for code in codes],
-            beta_exit_criteria=beta_cmd.parse_exit_criteria(beta_exit),
-            approvers=approvers,
+        # Validated as one body, so the first error is the first field's (the slug before a region's dates).
+        return LaunchSpec.model_validate(
+            {
+                "slug": slug,
+                "name": name,
+                "tier": tier,
+                "owner": owner,
+                "exec_sponsor": exec_sponsor,
+                "flags": [flag.strip() for flag in flags.split(",") if flag.strip()],
+                "regions": [{"region": code, "dates": dates, "skip": skip} for code in codes],
+                "beta_exit_criteria": beta_cmd.parse_exit_criteria(beta_exit),
+                "approvers": approvers,
+            }
         )
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(part) for part in first["loc"]) or "launch"
-        raise InvalidInput(field, first["msg"]) from None
+        raise InvalidInput(field, first["msg"].removeprefix("Value error, ")) from None
 
 
 @launch_app.command("reschedule")

@@ -44,9 +44,11 @@ def _date(value: datetime) -> str:
 
 
 def _phase_cell(rollout: RolloutView, phase: Phase) -> str:
+    if phase in rollout.skipped_phases:
+        return "[dim]skipped[/]"
     view = next((p for p in rollout.phases if p.phase == phase), None)
     if view is None:
-        return "[dim]skipped[/]"
+        return "[dim]-[/]"
     slip = view.slip_days
     if slip >= 1:
         return f"{_date(view.current_at)} [red]+{slip:.0f}d[/]"

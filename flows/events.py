@@ -12,26 +12,12 @@ from prefect.events import emit_event
 from sqlmodel import Session, col, select
 
 from orchestrator.core.models import DeliveryCursor, Launch, Outbox, Region, RegionRollout
-from orchestrator.core.topics import Topic
+from orchestrator.core.outbox import EVENTS_CURSOR
+from orchestrator.core.topics import PUBLISHED_AS_EVENTS
 from orchestrator.core.unit import transaction
 
-CURSOR = "prefect-events"
-PUBLISHED_TOPICS = frozenset(
-    {
-        Topic.LAUNCH_KICKED_OFF,
-        Topic.LAUNCH_COMPLETED,
-        Topic.GATE_PASSED,
-        Topic.ROLLOUT_READY,
-        Topic.ROLLOUT_GATED,
-        Topic.ROLLOUT_EXPOSURE_CHANGED,
-        Topic.ROLLOUT_LIVE,
-        Topic.ROLLOUT_HALTED,
-        Topic.ROLLOUT_RESUMED,
-        Topic.ROLLOUT_ROLLED_BACK,
-        Topic.DECISION_NO_GO,
-        Topic.PHASE_RESCHEDULED,
-    }
-)
+CURSOR = EVENTS_CURSOR
+PUBLISHED_TOPICS = PUBLISHED_AS_EVENTS  # declared in core, where the outbox listing reads it too
 
 
 def publish_outbox_events(session: Session, *, limit: int = 200) -> int:

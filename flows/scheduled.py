@@ -111,8 +111,8 @@ def digest_markdown(digest: Digest) -> str:
         "### Regions",
         "",
         "| launch | region | state | phase | exposure | open blocking | overdue blocking | blocked "
-        "| slipped (days) | next gate |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| slipped (days) | next gate | skipped phases |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     lines += [_region_row(launch, region) for launch in digest.launches for region in launch.regions]
     return "\n".join(lines)
@@ -150,6 +150,7 @@ def _region_row(launch: LaunchDigest, region: RegionDigest) -> str:
         str(region.blocked),
         str(region.slip_days),
         _cell(next_gate),
+        ", ".join(phase.value for phase in region.skipped_phases) or "-",
     ]
     return "| " + " | ".join(cells) + " |"
 

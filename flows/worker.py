@@ -1,9 +1,15 @@
-"""The launchdeck worker: a long-lived loop that starts region flows when the database says work
-is due, hands exposure changes to the rollout target, and publishes Prefect events.
+"""The launchdeck worker: long-lived loops that start region flows when the database says work is
+due, hand exposure changes to the rollout target, post Slack messages and publish Prefect events.
 
 One worker serves every launch; nothing is held per launch while it waits. Run several against
 PostgreSQL to scale out: a short lease per region keeps two workers from starting the same one,
 and every step is a compare-and-set, so even an overlap cannot advance a region twice.
+
+Three loops, one thread each, each with its own database sessions and its own wait between passes,
+grouped by what they wait on: **rollouts** (due regions' flows, and Prefect events: Prefect),
+**exposures** (the rollout target) and **slack** (Slack, which paces, times out and retries for
+seconds a message). Apart, a slow or failing Slack cannot hold up a region's next step, nor a slow
+webhook a Slack message; together they made a ready region wait for the whole Slack backlog.
 """
 
 import asyncio
@@ -11,6 +17,7 @@ import logging
 import os
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from prefect import tags
@@ -20,7 +27,7 @@ from prefect.events.worker import EventsWorker
 from flows import resources
 from flows.events import publish_outbox_events
 from flows.rollout import advance_region
-from notifications.delivery.slack_delivery import dispatch_notifications
+from notifications.delivery.slack_delivery import DispatchRun, dispatch_notifications
 from orchestrator.core.clock import utcnow
 from orchestrator.core.db import session_scope
 from orchestrator.core.settings import get_settings
@@ -35,6 +42,15 @@ def default_worker_name() -> str:
     return f"{socket.gethostname()}-{os.getpid()}"
 
 
+@dataclass(frozen=True)
+class Loop:
+    """One of the worker's loops: the pass it repeats and the seconds it waits after each."""
+
+    name: str
+    run_pass: Callable[[], object]
+    interval: float
+
+
 @dataclass
 class Worker:
     poll_seconds: float = 0.5
@@ -42,9 +58,19 @@ class Worker:
     name: str = field(default_factory=default_worker_name)
     publish_events: bool = True
     stop_event: threading.Event = field(default_factory=threading.Event)
+    join_seconds: float = 30.0  # how long stopping waits for a loop in the middle of a call
 
     def run_once(self) -> int:
-        """One pass: run the flow of every due region this worker can claim. Returns how many."""
+        """One pass of every loop, one after the other (the scheduled sweep, `--once`, tests).
+        Returns how many region flows were started."""
+        started = self.run_regions()
+        self.deliver_exposure_changes()
+        self.deliver_notifications()
+        return started
+
+    def run_regions(self) -> int:
+        """Run the flow of every due region this worker can claim, then publish new Prefect events.
+        Returns how many flows were started."""
         started = 0
         with session_scope(resources.engine()) as session:
             due = due_rollout_ids(session, now=utcnow())
@@ -53,20 +79,44 @@ class Worker:
                 break
             if self._run_region(rollout_id):
                 started += 1
+        if self.publish_events:
+            with session_scope(resources.engine()) as session:
+                publish_outbox_events(session)
+        return started
+
+    def deliver_exposure_changes(self) -> int:
+        """Hand queued exposure changes to the rollout target; returns how many it took."""
         with session_scope(resources.engine()) as session:
-            deliver_exposures(
-                session=session, target=resources.target(), now=utcnow(), claim_seconds=self.lease_seconds
+            return deliver_exposures(
+                session=session,
+                target=resources.target(),
+                now=utcnow(),
+                claim_seconds=self.lease_seconds,
+                stop=self.stop_event.is_set,
             )
-            dispatch_notifications(
+
+    def deliver_notifications(self) -> DispatchRun:
+        """Post or edit the queued Slack messages (up to 50 intents a pass)."""
+        with session_scope(resources.engine()) as session:
+            return dispatch_notifications(
                 session=session,
                 transport=resources.transport(),
                 now=utcnow(),
                 leadership_channel=get_settings().slack_leadership_channel,
                 claim_seconds=self.lease_seconds,
+                stop=self.stop_event.is_set,
             )
-            if self.publish_events:
-                publish_outbox_events(session)
-        return started
+
+    def loops(self) -> list[Loop]:
+        """The loops `run_forever` runs side by side; the first runs on the calling thread."""
+        return [
+            Loop("rollouts", self.run_regions, self.poll_seconds),
+            Loop("exposures", self.deliver_exposure_changes, self.poll_seconds),
+            Loop("slack", self.deliver_notifications, self.poll_seconds),
+        ]
+
+    def thread_names(self) -> set[str]:
+        return {f"{self.name}-{loop.name}" for loop in self.loops()[1:]}
 
     def _run_region(self, rollout_id: int) -> bool:
         with session_scope(resources.engine()) as session:
@@ -94,13 +144,48 @@ class Worker:
                 release_rollout(session, rollout_id=rollout_id, owner=self.name)
 
     def run_forever(self) -> None:
-        """Poll until stopped, holding one Prefect API client for the worker's life: without it every
-        sync task run builds its own (an SSL context each, profiled at a quarter of a region run)."""
+        """Run every loop until stopped; the first failure in any loop stops them all and is raised
+        here, so a broken worker exits (as it did with one loop) instead of running half its duties.
+
+        The rollouts loop runs on this thread under one Prefect API client for the worker's life:
+        without it every sync task run builds its own (an SSL context each, profiled at a quarter of
+        a region run). The others never call Prefect."""
         log.info("worker %s polling every %.1fs", self.name, self.poll_seconds)
-        with SyncClientContext.get_or_create():
+        # Built once here, before the loops' threads could race to build their own.
+        resources.engine()
+        resources.target()
+        resources.transport()
+        failures: list[BaseException] = []
+        main, *others = self.loops()
+        threads = [
+            threading.Thread(target=self._repeat, args=(loop, failures), name=f"{self.name}-{loop.name}", daemon=True)
+            for loop in others
+        ]
+        for thread in threads:
+            thread.start()
+        try:
+            with SyncClientContext.get_or_create():
+                self._repeat(main, failures)
+        finally:
+            self.stop()
+            for thread in threads:
+                thread_wait = self.join_seconds
+                thread.join(thread_wait)
+                if thread.is_alive():
+                    log.warning("%s still busy after %.0fs; leaving it (its claims expire)", thread.name, thread_wait)
+        if failures:
+            raise failures[0]
+
+    def _repeat(self, loop: Loop, failures: list[BaseException]) -> None:
+        try:
             while not self.stop_event.is_set():
-                self.run_once()
-                self.stop_event.wait(self.poll_seconds)
+                loop.run_pass()
+                self.stop_event.wait(loop.interval)
+        except BaseException as exc:
+            if isinstance(exc, Exception):  # not Ctrl-C or an exit: say what broke
+                log.exception("worker %s: the %s loop failed; stopping every loop", self.name, loop.name)
+            failures.append(exc)
+            self.stop_event.set()
 
     def stop(self) -> None:
         self.stop_event.set()

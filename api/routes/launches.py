@@ -29,7 +29,7 @@ from orchestrator.core.settings import get_settings
 from orchestrator.launches.queries import launch_detail, list_launches, rollout_id_for
 from orchestrator.launches.schedule import reschedule_phase
 from orchestrator.launches.service import kick_off_launch
-from orchestrator.launches.spec import LaunchSpec, RegionPlan
+from orchestrator.launches.spec import LaunchSpec
 from orchestrator.rollouts import service as rollouts
 
 router = APIRouter(responses=ERROR_RESPONSES, prefix="/launches", tags=["launches"])
@@ -86,9 +86,8 @@ def list_all(
 )
 def create(body: LaunchCreate, session: SessionDep, principal: PrincipalDep) -> LaunchOut:
     """Create a launch (draft) with every checklist item its tier, regions and flags call for."""
-    # Each region's plan is validated alone first, so a refused date names `dates`, as it always has.
-    regions = [RegionPlan.model_validate(plan.model_dump()) for plan in body.regions]
-    spec = LaunchSpec.model_validate({**body.model_dump(exclude={"regions"}), "regions": regions})
+    # Validated as one body, so a refused date or skip names its region: `regions.1.skip`.
+    spec = LaunchSpec.model_validate(body.model_dump())
     extra = [get_settings().checklists_dir] if get_settings().checklists_dir else []
     library = load_for_session(session, extra_dirs=[path for path in extra if path is not None])
     create_launch_from_templates(session=session, spec=spec, library=library, actor=principal.actor)

@@ -7,18 +7,19 @@ from pydantic import BaseModel, Field
 from api.schemas.common import MAX_DB_INT, Body, Link, StoredUtc, view_of
 from orchestrator.beta.queries import CohortView
 from orchestrator.core.enums import EnrollmentStatus, EnrollmentVia, ExitMetric, FeedbackStatus, FeedbackType, Phase
+from orchestrator.core.models import AuditEvent, BetaEnrollment, BetaFeedback, Region, text_limit
 
 
 class CohortIn(Body):
-    region: str = Field(min_length=1, max_length=40, examples=["EU"])
+    region: str = Field(min_length=1, max_length=text_limit(Region.code), examples=["EU"])
     phase: Phase = Field(examples=["private_beta"])
-    cap: int = Field(ge=1, le=100_000, description="At most this many enrolled accounts; the rest wait.")
+    cap: int = Field(strict=True, ge=1, le=100_000, description="At most this many enrolled accounts; the rest wait.")
     plans: list[str] = Field(default_factory=list, max_length=50, description="Eligible plans; empty admits any.")
     segments: list[str] = Field(default_factory=list, max_length=50, description="Eligible segments; empty admits any.")
 
 
 class CapIn(Body):
-    cap: int = Field(ge=1, le=100_000)
+    cap: int = Field(strict=True, ge=1, le=100_000)
 
 
 class CohortOut(BaseModel):
@@ -36,23 +37,29 @@ class CohortOut(BaseModel):
 
 
 class EnrollIn(Body):
-    account: str = Field(min_length=1, max_length=120, examples=["acme-corp"])
+    account: str = Field(min_length=1, max_length=text_limit(BetaEnrollment.account), examples=["acme-corp"])
     via: EnrollmentVia = Field(
         description="invite (prodops), nomination (e.g. by sales) or self (the account's own opt-in)."
     )
     plan: str | None = Field(default=None, min_length=1, max_length=80, examples=["enterprise"])
     segment: str | None = Field(default=None, min_length=1, max_length=80, examples=["fintech"])
-    account_region: str | None = Field(default=None, min_length=1, max_length=40, description="Default: the cohort's.")
-    terms_accepted_by: str | None = Field(default=None, min_length=1, max_length=254)
+    account_region: str | None = Field(
+        default=None, min_length=1, max_length=text_limit(Region.code), description="Default: the cohort's."
+    )
+    terms_accepted_by: str | None = Field(
+        default=None, min_length=1, max_length=text_limit(BetaEnrollment.terms_accepted_by)
+    )
 
 
 class TermsIn(Body):
-    accepted_by: str = Field(min_length=1, max_length=254, examples=["cto@acme.example"])
+    accepted_by: str = Field(
+        min_length=1, max_length=text_limit(BetaEnrollment.terms_accepted_by), examples=["cto@acme.example"]
+    )
 
 
 class OptOutIn(Body):
-    account: str = Field(min_length=1, max_length=120)
-    reason: str | None = Field(default=None, max_length=1000)
+    account: str = Field(min_length=1, max_length=text_limit(BetaEnrollment.account))
+    reason: str | None = Field(default=None, max_length=text_limit(AuditEvent.reason))
 
 
 class EnrollmentOut(BaseModel):
@@ -71,21 +78,21 @@ class EnrollmentOut(BaseModel):
 
 
 class FeedbackIn(Body):
-    region: str = Field(min_length=1, max_length=40, examples=["EU"])
+    region: str = Field(min_length=1, max_length=text_limit(Region.code), examples=["EU"])
     phase: Phase = Field(examples=["private_beta"])
-    account: str = Field(min_length=1, max_length=120)
+    account: str = Field(min_length=1, max_length=text_limit(BetaFeedback.account))
     type: FeedbackType
-    severity: int = Field(ge=1, le=4, description="1 blocks use or loses data ... 4 cosmetic.")
+    severity: int = Field(strict=True, ge=1, le=4, description="1 blocks use or loses data ... 4 cosmetic.")
     text: str = Field(min_length=1, max_length=4000)
     link: Link | None = None
 
 
 class MergeIn(Body):
-    into: int = Field(ge=1, le=MAX_DB_INT, description="The report this one duplicates.")
+    into: int = Field(strict=True, ge=1, le=MAX_DB_INT, description="The report this one duplicates.")
 
 
 class ResolveIn(Body):
-    reason: str | None = Field(default=None, max_length=1000)
+    reason: str | None = Field(default=None, max_length=text_limit(AuditEvent.reason))
 
 
 class FeedbackOut(BaseModel):
@@ -122,7 +129,7 @@ class RankedOut(BaseModel):
 
 class ExitCriteriaIn(Body):
     phase: Phase = Field(description="The beta phase the criteria are for leaving.", examples=["private_beta"])
-    criteria: dict[ExitMetric, Annotated[int, Field(ge=0, le=MAX_DB_INT)]] = Field(
+    criteria: dict[ExitMetric, Annotated[int, Field(strict=True, ge=0, le=MAX_DB_INT)]] = Field(
         description="Thresholds by metric; an empty object clears the phase's criteria.",
         examples=[{"open_severity_1": 0, "active_accounts": 20, "fix_weeks": 2}],
     )

@@ -6,9 +6,19 @@ import dataclasses
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 
-from pydantic import AfterValidator, AliasGenerator, AliasPath, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    AliasGenerator,
+    AliasPath,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+)
 
 from orchestrator.core.clock import as_utc
+from orchestrator.core.models import BetaFeedback, ChecklistItem, text_limit
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -17,12 +27,15 @@ T = TypeVar("T")
 
 
 # ---- shared input rules -------------------------------------------------------------------------
+# Numbers are JSON numbers: integer fields are strict, so "1" (a string) or true is refused rather
+# than quietly read as 1; FastAPI validates the parsed body in Python mode, where lax ints would
+# take both.
 # Ids and versions are INTEGER columns: anything past 2^31-1 cannot exist, and binding it would
 # overflow the driver (SQLite) instead of answering "not found".
 MAX_DB_INT = 2_147_483_647
-DbId = Annotated[int, Field(ge=1, le=MAX_DB_INT)]
+DbId = Annotated[int, Field(strict=True, ge=1, le=MAX_DB_INT)]
 Version = Annotated[
-    int | None, Field(ge=1, le=MAX_DB_INT, description="The version you read; a newer one answers 409.")
+    int | None, Field(strict=True, ge=1, le=MAX_DB_INT, description="The version you read; a newer one answers 409.")
 ]
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2999
 # Query filters: PostgreSQL refuses NUL in text, so one would be a server error, not "no match".
@@ -42,7 +55,15 @@ def _utc(value: datetime) -> datetime:
     return converted
 
 
-UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
+def _iso_text(value: Any) -> Any:
+    """A date comes as ISO 8601 text: a bare number (1767225600) would be read as seconds since
+    1970, which nobody writing a launch date means, so it is refused with the form to use."""
+    if not isinstance(value, str | datetime):
+        raise ValueError("must be an ISO 8601 date-time string with an offset, e.g. 2027-03-01T09:00:00+00:00")
+    return value
+
+
+UtcDatetime = Annotated[datetime, BeforeValidator(_iso_text), AfterValidator(_utc)]
 
 
 def _link(value: str) -> str:
@@ -55,7 +76,10 @@ def _link(value: str) -> str:
 # The pattern is documented for clients (and fuzzers) but checked by ``_link``, whose message says more.
 Link = Annotated[
     str,
-    Field(max_length=2000, json_schema_extra={"pattern": r"^https?://\S+$", "format": "uri"}),
+    Field(
+        max_length=text_limit(ChecklistItem.evidence_url, BetaFeedback.link),
+        json_schema_extra={"pattern": r"^https?://\S+$", "format": "uri"},
+    ),
     AfterValidator(_link),
 ]
 

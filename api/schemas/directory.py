@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from api.schemas.common import CleanText, view_of
 from orchestrator.core.enums import Role
-from orchestrator.core.models import Region
+from orchestrator.core.models import Region, Team, text_limit
 from orchestrator.directory.queries import MemberView
 from orchestrator.directory.seed import MemberSeed, RegionSeed, TeamSeed
 
@@ -20,9 +20,9 @@ class TeamIn(TeamSeed, CleanText):
 class RegionIn(RegionSeed, CleanText):
     """A region, validated as the seed file does, plus bounds the database needs."""
 
-    timezone: str = Field(min_length=1, max_length=64, examples=["Europe/Berlin"])
-    rollout_order: int = Field(default=100, ge=0, le=100_000)
-    parent: str | None = Field(default=None, max_length=40)
+    timezone: str = Field(min_length=1, max_length=text_limit(Region.timezone), examples=["Europe/Berlin"])
+    rollout_order: int = Field(default=100, strict=True, ge=0, le=100_000)
+    parent: str | None = Field(default=None, max_length=text_limit(Region.code))
 
     @field_validator("timezone")
     @classmethod
@@ -39,7 +39,7 @@ class RegionIn(RegionSeed, CleanText):
 class MemberIn(MemberSeed, CleanText):
     """A member, validated as the seed file does; ``team`` is a team key."""
 
-    team: str | None = Field(default=None, max_length=40)
+    team: str | None = Field(default=None, max_length=text_limit(Team.key))
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 
 from api.schemas.common import Body, StoredUtc, UtcDatetime, view_of
 from orchestrator.core.enums import ExitMetric, GateKind, GateStatus, Phase, Vote
+from orchestrator.core.models import Decision, text_limit
 from orchestrator.reporting.decisions import VoteView, WaiverView
 
 
@@ -36,21 +37,27 @@ class VoteIn(Body):
     voter: str | None = Field(
         default=None,
         min_length=1,
-        max_length=254,
+        max_length=text_limit(Decision.voter),
         description="Optional: the signed-in member's own email. A vote counts for the person whose token casts "
         "it; any other name is a vote on behalf of someone else (see on_behalf_of).",
     )
     on_behalf_of: str | None = Field(
         default=None,
         min_length=1,
-        max_length=254,
+        max_length=text_limit(Decision.voter),
         description="prodops/admin only (and unless LAUNCHDECK_VOTES_ON_BEHALF=false): record this approver's vote, "
         "given elsewhere, e.g. in a go/no-go meeting. Needs on_behalf_reason; audited with both names.",
     )
-    on_behalf_reason: str | None = Field(default=None, max_length=2000, description="Where the vote was given.")
-    comment: str | None = Field(default=None, max_length=2000)
-    conditions: str | None = Field(default=None, max_length=2000, description="Required for conditional_go.")
-    risk_accepted_by: str | None = Field(default=None, max_length=254, description="Required for conditional_go.")
+    on_behalf_reason: str | None = Field(
+        default=None, max_length=text_limit(Decision.on_behalf_reason), description="Where the vote was given."
+    )
+    comment: str | None = Field(default=None, max_length=text_limit(Decision.comment))
+    conditions: str | None = Field(
+        default=None, max_length=text_limit(Decision.conditions), description="Required for conditional_go."
+    )
+    risk_accepted_by: str | None = Field(
+        default=None, max_length=text_limit(Decision.risk_accepted_by), description="Required for conditional_go."
+    )
     reevaluate_at: UtcDatetime | None = Field(default=None, description="Required for no_go, with an offset.")
 
 

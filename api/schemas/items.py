@@ -4,6 +4,7 @@ from pydantic import BaseModel, Field
 
 from api.schemas.common import Body, DbId, Link, StoredUtc, UtcDatetime, Version, view_of
 from orchestrator.core.enums import ItemStatus, Phase
+from orchestrator.core.models import AuditEvent, ChecklistItem, Waiver, text_limit
 from orchestrator.items.queries import ItemView
 
 
@@ -38,7 +39,7 @@ class CheckIn(Body):
 
 
 class UncheckIn(Body):
-    reason: str | None = Field(default=None, max_length=1000)
+    reason: str | None = Field(default=None, max_length=text_limit(AuditEvent.reason))
     version: Version = None
 
 
@@ -47,12 +48,16 @@ class VersionIn(Body):
 
 
 class ItemReasonIn(Body):
-    reason: str = Field(min_length=1, max_length=1000)
+    """Block (kept as the item's blocked reason) and the other changes that need a reason."""
+
+    reason: str = Field(min_length=1, max_length=text_limit(ChecklistItem.blocked_reason, AuditEvent.reason))
     version: Version = None
 
 
 class WaiveIn(Body):
-    reason: str = Field(min_length=1, max_length=1000, description="The risk accepted and why.")
+    reason: str = Field(
+        min_length=1, max_length=text_limit(Waiver.reason, AuditEvent.reason), description="The risk accepted and why."
+    )
     expires_at: UtcDatetime | None = Field(default=None, description="When the waiver lapses, with an offset.")
     version: Version = None
 
@@ -68,4 +73,4 @@ class EvidenceIn(Body):
 
 
 class CommentIn(Body):
-    text: str = Field(min_length=1, max_length=1000)
+    text: str = Field(min_length=1, max_length=text_limit(AuditEvent.reason))  # kept as an audit entry

@@ -9,21 +9,31 @@ from pydantic import BaseModel, Field
 from api.schemas.common import MAX_DB_INT, Body, UtcDatetime, Version, view_of
 from api.schemas.gates import GateOut
 from orchestrator.core.enums import ExitMetric, LaunchStatus, Phase, RolloutState, WaveMode
+from orchestrator.core.models import AuditEvent, Launch, PhaseDateChange, Region, RegionRollout, text_limit
 from orchestrator.launches.queries import LaunchDetail
-from orchestrator.launches.spec import SLUG_PATTERN
+from orchestrator.launches.spec import Slug
 
 
 class RegionDates(Body):
-    region: str = Field(min_length=1, max_length=40, examples=["EU"])
-    dates: dict[Phase, UtcDatetime] = Field(min_length=1, description="Phase dates with a timezone offset.")
+    region: str = Field(min_length=1, max_length=text_limit(Region.code), examples=["EU"])
+    dates: dict[Phase, UtcDatetime] = Field(
+        description="Phase dates with a timezone offset; at least one. Any phase may be skipped instead (GA too)."
+    )
+    skip: list[Phase] = Field(
+        default_factory=list,
+        max_length=4,
+        description="Phases this region skips. Every phase needs a date or a place here: a phase with "
+        "neither is refused, so no phase is skipped by leaving its date out.",
+        examples=[["public_beta"]],
+    )
 
 
 class LaunchCreate(Body):
-    slug: str = Field(pattern=SLUG_PATTERN, examples=["acme-assistant"])
-    name: str = Field(min_length=1, max_length=200)
-    tier: int = Field(ge=1, le=3)
-    owner: str = Field(min_length=1, max_length=254)
-    exec_sponsor: str | None = Field(default=None, max_length=254)
+    slug: Annotated[Slug, Field(examples=["acme-assistant"])]
+    name: str = Field(min_length=1, max_length=text_limit(Launch.name))
+    tier: int = Field(strict=True, ge=1, le=3)
+    owner: str = Field(min_length=1, max_length=text_limit(Launch.owner))
+    exec_sponsor: str | None = Field(default=None, max_length=text_limit(Launch.exec_sponsor))
     flags: list[str] = Field(default_factory=list, max_length=50)
     regions: list[RegionDates] = Field(min_length=1, max_length=50)
     approvers: list[str] = Field(
@@ -36,7 +46,7 @@ class LaunchCreate(Body):
     approval_distinct_teams: bool = Field(default=False, description="The quorum's Gos come from distinct teams.")
     wave_mode: WaveMode = WaveMode.PARALLEL
     ramp_plan: dict[str, list[dict[str, int | float]]] = Field(default_factory=dict)
-    beta_exit_criteria: dict[Phase, dict[ExitMetric, Annotated[int, Field(ge=0, le=MAX_DB_INT)]]] = Field(
+    beta_exit_criteria: dict[Phase, dict[ExitMetric, Annotated[int, Field(strict=True, ge=0, le=MAX_DB_INT)]]] = Field(
         default_factory=dict,
         description="Per beta phase, thresholds for leaving it; they become a beta_exit gate on the next phase.",
         examples=[{"private_beta": {"open_severity_1": 0, "active_accounts": 20}, "public_beta": {"fix_weeks": 2}}],
@@ -73,6 +83,7 @@ class RolloutOut(BaseModel):
     version: int
     halt_reason: str | None
     phases: list[PhaseDateOut]
+    skipped_phases: list[Phase] = Field(description="Phases this region skips: no date, no gates, shown as skipped.")
     gates: list[GateOut]
     items_total: int
     items_open_blocking: int
@@ -97,17 +108,19 @@ class LaunchOut(BaseModel):
 
 
 class ReasonIn(Body):
-    reason: str = Field(min_length=1, max_length=1000)
+    """Halt and roll back: the reason is audited and kept as the region's halt reason."""
+
+    reason: str = Field(min_length=1, max_length=text_limit(RegionRollout.halt_reason, AuditEvent.reason))
     version: Version = None
 
 
 class ResumeIn(Body):
-    reason: str | None = Field(default=None, max_length=1000)
+    reason: str | None = Field(default=None, max_length=text_limit(AuditEvent.reason))
     version: Version = None
 
 
 class RescheduleIn(Body):
     phase: Phase
     date: UtcDatetime = Field(description="The new phase date, with a timezone offset.")
-    reason: str = Field(min_length=1, max_length=1000)
+    reason: str = Field(min_length=1, max_length=text_limit(PhaseDateChange.reason, AuditEvent.reason))
     version: Version = None

@@ -45,6 +45,7 @@ class RegionRollupOut(BaseModel):
     next_gate_criteria: list[CriterionOut] = Field(
         description="The next gate's beta exit criteria, each with its current value and threshold (empty: none)."
     )
+    skipped_phases: list[Phase] = Field(description="Phases this region skips; they count neither as done nor late.")
 
 
 class TeamReadinessOut(BaseModel):

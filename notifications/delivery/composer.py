@@ -207,6 +207,7 @@ def event_envelope(session: Session, *, row: Outbox, kind: RegionEventKind) -> E
         percent=payload.get("percent"),
         occurred_at=as_utc(row.created_at),
         timezone=region.timezone,
+        reevaluate_at=datetime.fromisoformat(payload["reevaluate_at"]) if payload.get("reevaluate_at") else None,
     )
     return Envelope(
         destination=Destination(channel=region.slack_channel), messages=[region_event(message)], kind=row.topic

@@ -25,7 +25,8 @@ _EVENT_TITLES = {
 def region_event(msg: RegionEventMessage) -> Message:
     """Gate passed, advanced, resumed or live; or halted, rolled back, No-Go. Failures get the
     same shape as successes but a warning header, the title in capitals and the reason (or an
-    explicit "none given"), so a stopped rollout is never quieter than a green one."""
+    explicit "none given") and, for a No-Go, when the region is looked at again, so a stopped
+    rollout is never quieter than a green one."""
     failure = msg.kind.is_failure
     title = _EVENT_TITLES[msg.kind]
     context = {
@@ -43,6 +44,7 @@ def region_event(msg: RegionEventMessage) -> Message:
         "actor": msg.actor,
         "occurred_at": msg.occurred_at,
         "timezone": msg.timezone,
+        "reevaluate_at": msg.reevaluate_at,
     }
     blocks = [
         header_block(render("region_event_header", **context)),

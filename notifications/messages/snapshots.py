@@ -129,6 +129,7 @@ class RegionEventMessage:
     percent: int | None = None
     occurred_at: datetime | None = None
     timezone: str = "UTC"
+    reevaluate_at: datetime | None = None  # a No-Go: when the region is looked at again
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,8 @@ class LaunchdeckError(Exception):
 class NotFound(LaunchdeckError):
     code = "not_found"
 
-    def __init__(self, entity: str, key: object) -> None:
-        super().__init__(f"{entity} {key!r} does not exist")
+    def __init__(self, entity: str, key: object, *, hint: str | None = None) -> None:
+        super().__init__(f"{entity} {key!r} does not exist" + (f"; {hint}" if hint else ""))
         self.entity = entity
         self.key = key
 
@@ -59,6 +59,24 @@ class IllegalTransition(LaunchdeckError):
         self.current = current
         self.attempted = attempted
         self.allowed = allowed_list
+
+
+class AlreadyInState(IllegalTransition):
+    """A halt, roll back or resume repeated: the region is already where it would take it.
+
+    Every repeat is refused the same way (a 409 where a 200 would hide that nothing happened), so
+    a second halt's reason is never silently dropped and a second resume reads like a second halt.
+    Nothing of the repeat is recorded. Retries of one request stay harmless through the
+    Idempotency-Key, which replays the first answer."""
+
+    def __init__(self, entity: str, current: str, attempted: str, allowed: Iterable[str], *, standing: str) -> None:
+        super().__init__(entity, current, attempted, allowed)
+        hint = ", ".join(self.allowed) if self.allowed else "none"
+        self.message = (
+            f"{entity} is already {standing}: this {attempted} changed nothing and was not recorded; "
+            f"allowed from {current}: {hint}"
+        )
+        self.args = (self.message,)
 
 
 class StaleVersion(LaunchdeckError):

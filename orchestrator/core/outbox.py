@@ -6,6 +6,8 @@ Claims are scheduling data, not domain state: they bump no version and write no 
 (but a hand retry does). Correctness never depends on them; they keep duplicate deliveries rare.
 """
 
+import time
+from collections.abc import Callable, Collection, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,7 +17,7 @@ from sqlmodel import Session, col, select
 from orchestrator.core.actors import Actor
 from orchestrator.core.enums import OutboxStatus
 from orchestrator.core.ledger import record
-from orchestrator.core.models import Outbox
+from orchestrator.core.models import DeliveryCursor, Outbox
 from orchestrator.core.topics import Topic
 from orchestrator.core.unit import transaction
 
@@ -31,6 +33,9 @@ def enqueue(
     session.add(row)
     return row
 
+
+# The cursor of the Prefect events publisher (flows/events.py), which reads rows instead of claiming them.
+EVENTS_CURSOR = "prefect-events"
 
 # Attempts before an outbox row is parked as dead (visible, retryable by hand).
 MAX_DELIVERY_ATTEMPTS = 8
@@ -61,14 +66,40 @@ def claim_outbox(
     return rows
 
 
-def release_claim(session: Session, *, outbox_id: int, now: datetime) -> None:
-    """Give a claimed row back without counting an attempt: it was not tried, only put off."""
+def release_claims(session: Session, *, outbox_ids: list[int], now: datetime) -> None:
+    """Give claimed rows back without counting an attempt: they were not tried, only put off. The
+    claim is uncounted too, so the next attempt does not go looking for a post that never was."""
+    if not outbox_ids:
+        return
     with transaction(session):
         session.execute(
             update(Outbox)
-            .where(col(Outbox.id) == outbox_id, col(Outbox.status) == OutboxStatus.PENDING)
-            .values(next_attempt_at=now)
+            .where(col(Outbox.id).in_(outbox_ids), col(Outbox.status) == OutboxStatus.PENDING)
+            .values(next_attempt_at=now, claims=col(Outbox.claims) - 1)
         )
+
+
+def while_claimed(
+    session: Session,
+    rows: list[Outbox],
+    *,
+    now: datetime,
+    claim_seconds: int,
+    stop: Callable[[], bool] | None = None,
+) -> Iterator[Outbox]:
+    """The claimed ``rows`` one at a time, for as long as starting on the next one is safe.
+
+    Not once ``stop()`` says the worker is shutting down (the rest would wait out the claim), nor
+    once half the claim has gone by: a deliverer that is slow (Slack pacing, timeouts, retries)
+    would otherwise reach rows whose claim ran out and which another worker may be delivering too.
+    The rows not handed out are given back, due again at once.
+    """
+    started = time.monotonic()
+    for index, row in enumerate(rows):
+        if (stop is not None and stop()) or time.monotonic() - started > claim_seconds / 2:
+            release_claims(session, outbox_ids=[other.id for other in rows[index:] if other.id is not None], now=now)
+            return
+        yield row
 
 
 def mark_delivered(session: Session, *, outbox_id: int, now: datetime) -> None:
@@ -123,10 +154,24 @@ def retry_dead(session: Session, *, outbox_ids: list[int] | None, now: datetime,
     return len(rows)
 
 
-def list_outbox(session: Session, *, status: OutboxStatus | None, limit: int = 50) -> list[Outbox]:
+def list_outbox(
+    session: Session, *, status: OutboxStatus | None, limit: int = 50, topics: Collection[str] | None = None
+) -> list[Outbox]:
+    """Newest rows first; ``topics`` keeps only those topics (a view of what a deliverer claims,
+    where "pending" means "not delivered yet" rather than "nobody ever marks it")."""
     statement = select(Outbox).order_by(col(Outbox.id).desc()).limit(limit)
     if status is not None:
         statement = statement.where(Outbox.status == status)
+    if topics is not None:
+        statement = statement.where(col(Outbox.topic).in_(sorted(topics)))
     rows = list(session.exec(statement).all())
     session.commit()
     return rows
+
+
+def cursor_position(session: Session, *, name: str) -> int:
+    """The last outbox id a fire-and-forget consumer (read by a cursor, not by claims) has passed;
+    0 before it first ran."""
+    position = session.exec(select(DeliveryCursor.last_outbox_id).where(DeliveryCursor.name == name)).first()
+    session.commit()
+    return position or 0

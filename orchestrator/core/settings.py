@@ -74,6 +74,12 @@ class Settings(BaseSettings):
         le=365,
         description="RAG: a launch is amber when its current or a later phase slipped more days than this.",
     )
+    max_body_bytes: int = Field(
+        default=1_048_576,
+        ge=1024,
+        le=1_073_741_824,
+        description="Largest request body the API reads; a larger one is refused with 413 before it is read.",
+    )
     dashboard_cache_seconds: int = Field(
         default=60,
         ge=0,

@@ -52,3 +52,24 @@ class Topic(StrEnum):
     DIGEST_DAILY = "digest.daily"
     DIGEST_BETA_WEEKLY = "digest.beta_weekly"
     BETA_GUARDRAIL_HALTED = "beta.guardrail_halted"
+
+
+# Topics the worker also publishes as Prefect events (flows/events.py), read once each by a cursor
+# (``outbox.EVENTS_CURSOR``) rather than claimed: their rows' status is not what tells whether the
+# event went out, so the outbox listing reads the cursor for them.
+PUBLISHED_AS_EVENTS = frozenset(
+    {
+        Topic.LAUNCH_KICKED_OFF,
+        Topic.LAUNCH_COMPLETED,
+        Topic.GATE_PASSED,
+        Topic.ROLLOUT_READY,
+        Topic.ROLLOUT_GATED,
+        Topic.ROLLOUT_EXPOSURE_CHANGED,
+        Topic.ROLLOUT_LIVE,
+        Topic.ROLLOUT_HALTED,
+        Topic.ROLLOUT_RESUMED,
+        Topic.ROLLOUT_ROLLED_BACK,
+        Topic.DECISION_NO_GO,
+        Topic.PHASE_RESCHEDULED,
+    }
+)

@@ -58,9 +58,11 @@ def lock(session: Session, model: type[RowT], row_id: int, entity: str) -> RowT:
     return row
 
 
-def expect_version(row: Any, expected: int | None, entity: str) -> None:
+def expect_version(row: Any, expected: int | None, entity: str, *, key: object = None) -> None:
+    """Refuse a change made from a stale read; ``key`` names the row as people know it (a slug
+    and region code) where its id would mean nothing to them."""
     if expected is not None and row.version != expected:
-        raise StaleVersion(entity, row.id, expected, row.version)
+        raise StaleVersion(entity, row.id if key is None else key, expected, row.version)
 
 
 def compare_and_set(session: Session, row: Any, entity: str, **values: Any) -> None:

@@ -44,18 +44,62 @@ class YamlDocument:
 
 
 def parse_yaml(text: str, *, source: str) -> YamlDocument:
+    """Parse ``text``, refusing what PyYAML would take silently or report astray: a syntax error
+    is located where the broken construct starts (line and column), and a key repeated in one
+    mapping (PyYAML keeps the last) is an error naming the key and both lines."""
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        line = f":{mark.line + 1}" if mark is not None else ""
-        raise ConfigError(
-            source, [f"{source}{line}: not valid YAML: {exc.problem} (check indentation and quoting)"]
-        ) from None
+        raise ConfigError(source, [_syntax_problem(source, exc)]) from None
     except yaml.YAMLError as exc:
         raise ConfigError(source, [f"{source}: not valid YAML: {exc}"]) from None
+    duplicates = _duplicate_keys(root, source=source) if root is not None else []
+    if duplicates:
+        raise ConfigError(source, duplicates)
     return YamlDocument(source=source, data=data, root=root)
+
+
+def _syntax_problem(source: str, exc: yaml.MarkedYAMLError) -> str:
+    """Where to look: an unterminated construct (a quoted scalar, a key without its colon, a flow
+    ``[`` or ``{``) is only noticed where the parser gives up, often lines later, so the line to fix
+    is where that construct began (``context_mark``); otherwise where the parser stopped."""
+    problem, context = exc.problem_mark, exc.context_mark
+    unterminated = context is not None and (isinstance(exc, yaml.scanner.ScannerError) or "flow" in (exc.context or ""))
+    mark = context if unterminated else problem
+    if mark is None:
+        return f"{source}: not valid YAML: {exc.problem} (check indentation and quoting)"
+    what = f"{exc.context} that starts here: {exc.problem}" if unterminated else str(exc.problem)
+    noticed = ""
+    if unterminated and problem is not None and problem.line != mark.line:
+        noticed = f", noticed at line {problem.line + 1}"
+    return (
+        f"{source}:{mark.line + 1}:{mark.column + 1}: not valid YAML: {what}{noticed} (check indentation and quoting)"
+    )
+
+
+def _duplicate_keys(node: yaml.Node, *, source: str) -> list[str]:
+    """Every key given twice in one mapping, anywhere in the document, with both lines."""
+    problems: list[str] = []
+    if isinstance(node, yaml.MappingNode):
+        first_seen: dict[str, int] = {}
+        for key, _value in node.value:
+            if not isinstance(key, yaml.ScalarNode) or key.value == "<<":
+                continue
+            line = key.start_mark.line + 1
+            if key.value in first_seen:
+                problems.append(
+                    f"{source}:{line}: key {key.value!r} is given twice in the same mapping (lines "
+                    f"{first_seen[key.value]} and {line}); only one would be kept, so remove the other"
+                )
+            else:
+                first_seen[key.value] = line
+    children = [part for pair in node.value for part in pair] if isinstance(node, yaml.MappingNode) else []
+    if isinstance(node, yaml.SequenceNode):
+        children = list(node.value)
+    for child in children:
+        problems.extend(_duplicate_keys(child, source=source))
+    return problems
 
 
 def read_yaml(path: Path) -> YamlDocument:

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from orchestrator.core.clock import zone
 from orchestrator.core.enums import Role
 from orchestrator.core.errors import ConfigError, InvalidInput
+from orchestrator.core.models import Member, Region, Team, text_limit
 from orchestrator.core.yaml_source import YamlDocument, load_model, parse_yaml, read_yaml
 
 KEY_PATTERN = r"^[a-z][a-z0-9_]*$"
@@ -18,17 +19,21 @@ REGION_PATTERN = r"^[A-Z]{2,10}(:[A-Z]{2}(-[A-Z0-9]{1,3})?)?$"
 
 class TeamSeed(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    key: str = Field(pattern=KEY_PATTERN, max_length=40)
-    name: str = Field(min_length=1, max_length=120)
-    slack_channel: str | None = Field(default=None, max_length=80)
+    key: str = Field(pattern=KEY_PATTERN, max_length=text_limit(Team.key))
+    name: str = Field(min_length=1, max_length=text_limit(Team.name))
+    slack_channel: str | None = Field(default=None, max_length=text_limit(Team.slack_channel))
 
 
 class RegionSeed(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    code: str = Field(pattern=REGION_PATTERN, description="e.g. EU, or a sub-region such as NA:CA-QC")
-    name: str = Field(min_length=1, max_length=120)
-    timezone: str
-    slack_channel: str | None = Field(default=None, max_length=80)
+    code: str = Field(
+        pattern=REGION_PATTERN,
+        max_length=text_limit(Region.code),
+        description="e.g. EU, or a sub-region such as NA:CA-QC",
+    )
+    name: str = Field(min_length=1, max_length=text_limit(Region.name))
+    timezone: str = Field(max_length=text_limit(Region.timezone))
+    slack_channel: str | None = Field(default=None, max_length=text_limit(Region.slack_channel))
     rollout_order: int = 100
     parent: str | None = None
 
@@ -44,11 +49,13 @@ class RegionSeed(BaseModel):
 
 class MemberSeed(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    email: str = Field(pattern=EMAIL_PATTERN, max_length=254)
-    name: str = Field(min_length=1, max_length=120)
+    email: str = Field(pattern=EMAIL_PATTERN, max_length=text_limit(Member.email))
+    name: str = Field(min_length=1, max_length=text_limit(Member.name))
     team: str | None = None
     role: Role = Role.MEMBER
-    slack_user_id: str | None = Field(default=None, pattern=r"^[UW][A-Z0-9]{2,}$")
+    slack_user_id: str | None = Field(
+        default=None, pattern=r"^[UW][A-Z0-9]{2,}$", max_length=text_limit(Member.slack_user_id)
+    )
 
 
 class SeedConfig(BaseModel):

@@ -220,8 +220,21 @@ def _announce_vote(
         key=f"decision:{decision.id}:{decision.vote.value}:{now.isoformat()}",
         topic=Topic(f"decision.{decision.vote.value}"),
         launch_id=rollout.launch_id,
-        payload={"gate_id": gate.id, "rollout_id": rollout.id, **after},
+        payload={"gate_id": gate.id, "rollout_id": rollout.id, **after, **_told(decision)},
     )
+
+
+def _told(decision: Decision) -> dict[str, str]:
+    """What the vote's message shows besides the vote: the voter's comment (or a Conditional Go's
+    conditions) as the reason, and a No-Go's re-evaluation date, so Slack never says "none given"
+    for a vote that gave one."""
+    told: dict[str, str] = {}
+    reason = decision.comment or decision.conditions
+    if reason:
+        told["reason"] = reason
+    if decision.reevaluate_at is not None:
+        told["reevaluate_at"] = as_utc(decision.reevaluate_at).isoformat()
+    return told
 
 
 def _hold_for_reevaluation(session: Session, *, rollout: RegionRollout, ballot: _Ballot, now: datetime) -> None:

@@ -15,14 +15,17 @@ from orchestrator.core.enums import (
     GateKind,
     GateStatus,
     LaunchStatus,
+    OutboxStatus,
     Phase,
     RolloutState,
 )
 from orchestrator.core.errors import NotFound
 from orchestrator.core.models import (
+    AuditEvent,
     ChecklistItem,
     Gate,
     Launch,
+    Outbox,
     PhaseDate,
     Region,
     RegionRollout,
@@ -81,6 +84,8 @@ class RolloutView:
     version: int
     halt_reason: str | None
     phases: list[PhaseView] = field(default_factory=list)
+    # Phases the region skips on purpose (in order); they have no date and no gates.
+    skipped_phases: list[Phase] = field(default_factory=list)
     gates: list[GateView] = field(default_factory=list)
     items_total: int = 0
     items_open_blocking: int = 0
@@ -158,6 +163,7 @@ def launch_detail(*, session: Session, slug: str, now: datetime | None = None) -
             percent=rollout.percent,
             version=rollout.version,
             halt_reason=rollout.halt_reason,
+            skipped_phases=skipped_phases(rollout),
         )
     ids = list(views)
     for phase_date in session.exec(select(PhaseDate).where(col(PhaseDate.rollout_id).in_(ids))):
@@ -205,6 +211,11 @@ def launch_detail(*, session: Session, slug: str, now: datetime | None = None) -
     return LaunchDetail(launch=launch, rollouts=list(views.values()))
 
 
+def skipped_phases(rollout: RegionRollout) -> list[Phase]:
+    """The phases ``rollout`` skips on purpose, as phases, in order."""
+    return [phase for phase in Phase.ordered() if phase.value in rollout.skipped_phases]
+
+
 def launch_id_for(*, session: Session, slug: str) -> int:
     """The id of the launch called ``slug``; a slug that cannot exist is a 404 without a query."""
     if not re.fullmatch(SLUG_PATTERN, slug):
@@ -229,3 +240,29 @@ def rollout_id_for(*, session: Session, slug: str, region: str) -> int:
         known = ", ".join(sorted(code for _id, code in rows))
         raise NotFound(f"region of launch {slug} (its regions: {known})", region)
     return found
+
+
+@dataclass(frozen=True)
+class LaunchActivity:
+    """Marks that change whenever anyone moves a launch: its newest ledger event (every change,
+    by a person or a worker step), how many of its side effects were delivered (exposure handed
+    to the rollout target, Slack messages) and the leases workers took on its regions. Equal marks
+    a while apart mean nothing happened to the launch in between, whatever its regions show."""
+
+    last_event_id: int
+    delivered: int
+    leases: tuple[tuple[str | None, datetime | None], ...]
+
+
+def launch_activity(*, session: Session, launch_id: int) -> LaunchActivity:
+    last_event_id = session.exec(select(func.max(AuditEvent.id)).where(AuditEvent.launch_id == launch_id)).one()
+    delivered = session.exec(
+        select(func.count()).where(Outbox.launch_id == launch_id, Outbox.status == OutboxStatus.SENT)
+    ).one()
+    leases = session.exec(
+        select(RegionRollout.lease_owner, RegionRollout.lease_until)
+        .where(RegionRollout.launch_id == launch_id)
+        .order_by(col(RegionRollout.id))
+    ).all()
+    session.commit()
+    return LaunchActivity(last_event_id=last_event_id or 0, delivered=delivered, leases=tuple(leases))

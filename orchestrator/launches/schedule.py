@@ -15,6 +15,7 @@ from orchestrator.core.outbox import enqueue
 from orchestrator.core.topics import Topic
 from orchestrator.core.unit import compare_and_set, expect_version, lock, transaction
 from orchestrator.gates.voiding import void_votes
+from orchestrator.rollouts.service import region_label
 
 
 def reschedule_phase(
@@ -36,11 +37,21 @@ def reschedule_phase(
     now = utcnow()
     with transaction(session):
         rollout = lock(session, RegionRollout, rollout_id, "region rollout")
-        expect_version(rollout, expected_version, "region rollout")
+        where = region_label(session, rollout=rollout)
+        expect_version(rollout, expected_version, "region", key=where)
         dates = {row.phase: row for row in session.exec(select(PhaseDate).where(PhaseDate.rollout_id == rollout_id))}
         target = dates.get(phase)
+        planned = ", ".join(p.value for p in Phase.ordered() if p in dates)
+        if target is None and phase.value in rollout.skipped_phases:
+            raise InvalidInput(
+                "phase", f"{where} skips {phase.value}, so it has no date to move (its phases: {planned})"
+            )
         if target is None:
-            raise NotFound(f"{phase.value} date of rollout", rollout_id)
+            raise NotFound(
+                "phase date",
+                f"{where} {phase.value}",
+                hint=f"{where} has no {phase.value} date (its phases: {planned}); reschedule one of those",
+            )
         old_at = as_utc(target.current_at)
         if old_at == new_at:
             return target

@@ -49,6 +49,7 @@ def create_launch(*, session: Session, spec: LaunchSpec, items: Sequence[ItemSpe
                 session.add(
                     BetaExitCriterion(launch_id=launch.id, phase=beta_phase, metric=metric, threshold=threshold)
                 )
+        skipped = {plan.region: [phase.value for phase in plan.skip] for plan in spec.regions if plan.skip}
         phase_dates = {(plan.region, phase): when for plan in spec.regions for phase, when in plan.dates.items()}
         for index, item in enumerate(items):
             session.add(
@@ -72,6 +73,7 @@ def create_launch(*, session: Session, spec: LaunchSpec, items: Sequence[ItemSpe
             after={
                 **snapshot(launch, "slug", "name", "tier", "owner", "flags", "template_version"),
                 "regions": [plan.region for plan in spec.regions],
+                **({"skipped": skipped} if skipped else {}),
                 "items": len(items),
                 **(
                     {"beta_exit_criteria": spec.model_dump(mode="json")["beta_exit_criteria"]}
@@ -101,7 +103,11 @@ def _add_rollout(
     session: Session, *, launch_id: int, spec: LaunchSpec, plan: RegionPlan, region: Region
 ) -> RegionRollout:
     """One region of a new launch: its rollout (flushed, for its id), phase dates and gates."""
-    rollout = RegionRollout(launch_id=launch_id, region_id=region.id)  # type: ignore[arg-type]
+    rollout = RegionRollout(
+        launch_id=launch_id,
+        region_id=region.id,  # type: ignore[arg-type]
+        skipped_phases=[phase.value for phase in plan.skip],
+    )
     session.add(rollout)
     session.flush()
     assert rollout.id is not None

@@ -1,28 +1,63 @@
 """What a launch is created from: its regions' phase dates, tier, flags, ramp plan and beta exit
 criteria (validated as one pydantic model), its items, and the gates each phase gets."""
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import pairwise
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from orchestrator.core.clock import as_utc
 from orchestrator.core.enums import BETA_PHASES, ExitMetric, GateKind, Phase, WaveMode
 from orchestrator.core.errors import InvalidInput
+from orchestrator.directory.seed import EMAIL_PATTERN
 from orchestrator.rollouts.ramp import parse_ramp_plan
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{1,78}[a-z0-9]$"
+SLUG_RULE = (
+    "use 3 to 80 lowercase letters, digits and dashes, starting and ending with a letter or a digit "
+    f"(e.g. acme-assistant; pattern {SLUG_PATTERN})"
+)
+
+
+def check_slug(value: str) -> str:
+    """The slug rule said in words, with the pattern as written: pydantic's own message for a
+    pattern ("String should match pattern ...") tells nobody what to type instead."""
+    if not re.fullmatch(SLUG_PATTERN, value):
+        raise ValueError(f"{value!r} is not a valid slug: {SLUG_RULE}")
+    return value
+
+
+# A launch slug wherever one comes in (the spec, the API body): checked by ``check_slug``, and
+# still published with its pattern in JSON schemas and the OpenAPI document.
+Slug = Annotated[
+    str,
+    AfterValidator(check_slug),
+    Field(
+        description="lowercase letters, digits and dashes, 3-80 characters", json_schema_extra={"pattern": SLUG_PATTERN}
+    ),
+]
+
+
+SKIP_HOW = 'skip it explicitly ("skip": ["{phase}"] in the API, --skip {phase} in the CLI)'
 
 
 class RegionPlan(BaseModel):
-    """A region's phase dates; phases left out are skipped in that region."""
+    """A region's phase dates and the phases it skips. Every phase is one or the other, so a
+    forgotten date is refused instead of silently skipping the phase."""
 
     model_config = ConfigDict(extra="forbid")
 
     region: str = Field(min_length=1, max_length=40)
-    dates: dict[Phase, datetime] = Field(min_length=1)
+    dates: dict[Phase, datetime]
+    skip: list[Phase] = Field(
+        default_factory=list,
+        validate_default=True,
+        description="Phases this region does not go through; every other phase needs a date.",
+    )
 
     @field_validator("dates")
     @classmethod
@@ -36,15 +71,34 @@ class RegionPlan(BaseModel):
                 raise ValueError(f"{later.value} ({dates[later].isoformat()}) is before {earlier.value}")
         return {phase: as_utc(dates[phase]) for phase in ordered}
 
+    @field_validator("skip")
+    @classmethod
+    def _every_phase_dated_or_skipped(cls, skip: list[Phase], info: ValidationInfo) -> list[Phase]:
+        region = info.data.get("region", "?")
+        dates = info.data.get("dates")
+        if dates is None:  # the dates were refused already; that error says what to fix
+            return skip
+        if not dates:
+            # Any phase may be skipped, GA included (a region may stop at a beta), but not all of them.
+            raise ValueError(f"region {region} has no phase date; give at least one phase a date")
+        both = [phase.value for phase in Phase.ordered() if phase in dates and phase in skip]
+        if both:
+            raise ValueError(f"region {region}: {', '.join(both)} has a date and is skipped; keep one or the other")
+        for phase in Phase.ordered():
+            if phase not in dates and phase not in skip:
+                how = SKIP_HOW.format(phase=phase.value)
+                raise ValueError(f"region {region}: {phase.value} has no date; give it a date or {how}")
+        return [phase for phase in Phase.ordered() if phase in skip]
+
 
 class LaunchSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    slug: str = Field(pattern=SLUG_PATTERN, description="lowercase letters, digits and dashes, 3-80 characters")
+    slug: Slug
     name: str = Field(min_length=1, max_length=200)
     tier: int = Field(ge=1, le=3)
-    owner: str = Field(min_length=1, max_length=254)
-    exec_sponsor: str | None = Field(default=None, max_length=254)
+    owner: str = Field(min_length=1, max_length=254, description="the owner's email address")
+    exec_sponsor: str | None = Field(default=None, max_length=254, description="the sponsor's email address")
     flags: list[str] = Field(default_factory=list)
     regions: list[RegionPlan] = Field(min_length=1)
     approvers: list[str] = Field(
@@ -69,6 +123,20 @@ class LaunchSpec(BaseModel):
         description="Per beta phase, the thresholds for leaving it, e.g. "
         '{"private_beta": {"open_severity_1": 0, "active_accounts": 20}}; they gate the next phase.',
     )
+
+    @field_validator("owner", "exec_sponsor")
+    @classmethod
+    def _an_email(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """Owners and sponsors are reached by email (the guardrail's DM finds the owner's member
+        by it), so a name or a typo is refused here rather than silently never reached."""
+        if value is None:
+            return None
+        value = value.strip()
+        if not re.fullmatch(EMAIL_PATTERN, value):
+            raise ValueError(
+                f"{value!r} is not an email address; give the {info.field_name}'s email, e.g. pat@example.com"
+            )
+        return value
 
     @field_validator("beta_exit_criteria")
     @classmethod

@@ -121,11 +121,12 @@ def build_leadership_digest(
         criteria = exit_statuses_where(session=session, launches=which, now=now)
     waiting = waiting_phases(session, which=which)
     regions: dict[int, list[RegionDigest]] = defaultdict(list)
-    for rollout_id, launch_id, state, current_phase, percent, code, region_name in rollouts:
+    for rollout_id, launch_id, state, current_phase, percent, code, region_name, skipped in rollouts:
         gate_phase = waiting.get(rollout_id)
         regions[launch_id].append(
             _region_digest(
                 region=(code, region_name, state, current_phase, percent),
+                skipped=tuple(phase for phase in Phase.ordered() if phase.value in skipped),
                 counts=items.get(rollout_id, ItemCounts()),
                 dates=dates[rollout_id],
                 gate_phase=gate_phase,
@@ -140,6 +141,7 @@ def build_leadership_digest(
 def _region_digest(
     *,
     region: tuple[str, str, RolloutState, Phase | None, int],
+    skipped: tuple[Phase, ...],
     counts: ItemCounts,
     dates: dict[Phase, Planned],
     gate_phase: Phase | None,
@@ -165,6 +167,7 @@ def _region_digest(
         next_gate_phase=gate_phase,
         next_gate_at=read_when(gate_date.current_at) if gate_date is not None else None,
         next_gate_criteria=tuple(criteria),
+        skipped_phases=skipped,
     )
 
 
@@ -252,6 +255,7 @@ def _region_payload(region: RegionDigest) -> dict[str, Any]:
         "slip_days": region.slip_days,
         "slip_phase": region.slip_phase.value if region.slip_phase else None,
         "next_gate_phase": region.next_gate_phase.value if region.next_gate_phase else None,
+        "skipped_phases": [phase.value for phase in region.skipped_phases],
         "next_gate_at": when(region.next_gate_at),
         "next_gate_criteria": [
             {

@@ -26,15 +26,20 @@ class Cell:
     """One region in one phase: what the matrix shows."""
 
     phase: Phase
-    status: str  # words: not started / gated / ready / rolling out 25% / live / halted / rolled back / done
+    # words: not started / gated / ready / rolling out 25% / live / halted / rolled back / done / skipped
+    status: str
     baseline_at: datetime | None
     current_at: datetime | None
     slip_days: int
     gates: str  # e.g. "checklist passed, approval open"
     open_blocking: int
     blocking_total: int
-    rag: RagStatus
+    rag: RagStatus | None  # None for a skipped phase: it is neither on track nor in trouble
     criteria: tuple[CriterionStatus, ...] = ()  # of the cell's beta-exit gate, if it has one
+
+    @property
+    def skipped(self) -> bool:
+        return self.rag is None
 
 
 @dataclass(frozen=True)
@@ -126,6 +131,8 @@ def _cell(
     rules: RagRules,
     criteria: Sequence[CriterionStatus],
 ) -> Cell:
+    if phase.value in rollout.skipped_phases:
+        return _skipped_cell(phase)
     current = _ORDER[rollout.phase] if rollout.phase is not None else -1
     here = _ORDER[phase]
     if rollout.phase == phase:
@@ -167,6 +174,22 @@ def _cell(
         blocking_total=sum(1 for item in items if item.blocking),
         rag=rag_for([counts], now=now, rules=rules),
         criteria=tuple(criteria),
+    )
+
+
+def _skipped_cell(phase: Phase) -> Cell:
+    """A phase the region skips on purpose: no date, no gate, no items and no colour, so it reads
+    neither as done (green) nor as a problem, whatever phase the region is in."""
+    return Cell(
+        phase=phase,
+        status="skipped",
+        baseline_at=None,
+        current_at=None,
+        slip_days=0,
+        gates="no gate",
+        open_blocking=0,
+        blocking_total=0,
+        rag=None,
     )
 
 

@@ -70,6 +70,9 @@ class RegionDigest:
     # That gate's beta exit criteria, each with its current value and threshold (none: no beta
     # exit gate there).
     next_gate_criteria: tuple[CriterionStatus, ...] = ()
+    # Phases the region skips on purpose: shown as skipped, and never coloured (they have no
+    # date, gate or item, so nothing of theirs is counted above).
+    skipped_phases: tuple[Phase, ...] = ()
 
 
 def rag_for(
@@ -89,7 +92,8 @@ def rag_for(
     - GREEN otherwise.
 
     The reason names every region that earned the colour, so no red or amber comes without its
-    evidence (and a green says what was checked). Advisory items never change the colour.
+    evidence (and a green says what was checked). Advisory items never change the colour, and
+    neither does a skipped phase: it counts as neither done nor late.
     ``rules`` defaults to the built-in thresholds; ``due_soon`` / ``slip_amber_days`` override one.
     """
     rules = rules or RagRules()

@@ -9,31 +9,41 @@ lets its successor send 25% first and the stale 5% after it, when the claim runs
 feature flag would end a ramp step behind.
 """
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlmodel import Session, col, select
 
 from orchestrator.core.enums import OutboxStatus, Phase
 from orchestrator.core.models import Launch, Outbox, Region, RegionRollout
-from orchestrator.core.outbox import claim_outbox, mark_delivered, mark_failed, release_claim
+from orchestrator.core.outbox import claim_outbox, mark_delivered, mark_failed, release_claims, while_claimed
 from orchestrator.rollouts.service import TARGET_TOPIC
 from orchestrator.rollouts.target import ExposureRequest, RolloutTarget, TargetRejected, TargetUnavailable
 
 
 def deliver_exposures(
-    *, session: Session, target: RolloutTarget, now: datetime, limit: int = 50, claim_seconds: int = 60
+    *,
+    session: Session,
+    target: RolloutTarget,
+    now: datetime,
+    limit: int = 50,
+    claim_seconds: int = 60,
+    stop: Callable[[], bool] | None = None,
 ) -> int:
     """Deliver due exposure changes; returns how many the target took.
 
     A crashed deliverer's claim expires after ``claim_seconds``; if a slow target outlives the
     claim, another worker may deliver the same change too, which its idempotency key absorbs.
+    ``stop`` is asked before each change: a worker shutting down gives the rest back at once
+    instead of leaving them claimed until the lease ends.
     """
     delivered = 0
-    for row in claim_outbox(session, topics=[TARGET_TOPIC], now=now, limit=limit, claim_seconds=claim_seconds):
+    rows = claim_outbox(session, topics=[TARGET_TOPIC], now=now, limit=limit, claim_seconds=claim_seconds)
+    for row in while_claimed(session, rows, now=now, claim_seconds=claim_seconds, stop=stop):
         assert row.id is not None
         rollout_id = int(row.payload["rollout_id"])
         if _earlier_change_pending(session, row=row, rollout_id=rollout_id):
-            release_claim(session, outbox_id=row.id, now=now)
+            release_claims(session, outbox_ids=[row.id], now=now)
             continue
         found = session.exec(
             select(Launch.slug, Region.code)

@@ -1,10 +1,12 @@
 """Moving one region of a launch through its phases: exposure ramp, live, next phase, and the
 operator's brakes (halt, resume, roll back).
 
-Forward moves and brakes are safe to repeat: asking for the state the region is already in (the
-same exposure step, live, the next phase, halted, rolled back) is a no-op that writes nothing, so
-a retried flow task or a double click never advances a region twice. Resume is the exception: it
-cannot tell a repeat from a new request, so a second resume is refused as IllegalTransition.
+Forward moves are safe to repeat: asking for the state the region is already in (the same
+exposure step, live, the next phase) is a no-op that writes nothing, so a retried flow task never
+advances a region twice. The operator's brakes and resume follow one rule instead: a repeat (halt
+a halted region, roll back a rolled-back one, resume one that is running) is refused as
+AlreadyInState (409 in the API, the same sentence in the CLI and Slack), names what stands and
+records nothing, so a second reason is never dropped in silence.
 """
 
 from datetime import datetime
@@ -15,18 +17,19 @@ from sqlmodel import Session, col, select
 from orchestrator.core.actors import Actor
 from orchestrator.core.clock import utcnow
 from orchestrator.core.enums import LaunchStatus, Phase, RolloutState
-from orchestrator.core.errors import IllegalTransition, InvalidInput
+from orchestrator.core.errors import AlreadyInState, IllegalTransition, InvalidInput
 from orchestrator.core.ledger import record
-from orchestrator.core.models import Launch, RegionRollout
+from orchestrator.core.models import Launch, Region, RegionRollout
 from orchestrator.core.outbox import enqueue
 from orchestrator.core.topics import Topic
 from orchestrator.core.unit import compare_and_set, expect_version, lock, transaction
 from orchestrator.gates.service import evaluate_gates, open_phase_gates
 from orchestrator.rollouts.phases import planned_phases
 from orchestrator.rollouts.ramp import hold_after, steps_for
-from orchestrator.rollouts.rules import RolloutAction, resume_target, rollout_target
+from orchestrator.rollouts.rules import ROLLOUT_TRANSITIONS, RolloutAction, resume_target, rollout_target
 
 ENTITY = "region rollout"
+_RESUMABLE = frozenset({RolloutState.HALTED, RolloutState.ROLLED_BACK})
 # Outbox topic the rollout target consumes (one row per exposure change, delivered once).
 TARGET_TOPIC = Topic.TARGET_EXPOSURE
 
@@ -175,8 +178,27 @@ def halt_region(
     with transaction(session):
         rollout = lock(session, RegionRollout, rollout_id, ENTITY)
         expect_version(rollout, expected_version, ENTITY)
+        if rollout.state == RolloutState.HALTED:
+            raise _repeat(session, rollout, RolloutAction.HALT, f"halted (reason: {rollout.halt_reason!r})")
         halt_locked(session, rollout=rollout, actor=actor, reason=reason)
     return rollout
+
+
+def region_label(session: Session, *, rollout: RegionRollout) -> str:
+    """The region as people name it, "<launch slug> <region code>" (never the rollout's id)."""
+    slug, code = session.exec(
+        select(Launch.slug, Region.code)
+        .join(RegionRollout, col(RegionRollout.launch_id) == col(Launch.id))
+        .join(Region, col(Region.id) == col(RegionRollout.region_id))
+        .where(RegionRollout.id == rollout.id)
+    ).one()
+    return f"{slug} {code}"
+
+
+def _repeat(session: Session, rollout: RegionRollout, action: RolloutAction, standing: str) -> AlreadyInState:
+    allowed = (a.value for a in ROLLOUT_TRANSITIONS[rollout.state])
+    label = region_label(session, rollout=rollout)
+    return AlreadyInState(label, rollout.state.value, action.value, allowed, standing=standing)
 
 
 def halt_locked(session: Session, *, rollout: RegionRollout, actor: Actor, reason: str) -> None:
@@ -210,8 +232,10 @@ def resume_region(
     with transaction(session):
         rollout = lock(session, RegionRollout, rollout_id, ENTITY)
         expect_version(rollout, expected_version, ENTITY)
-        if rollout.state not in (RolloutState.HALTED, RolloutState.ROLLED_BACK):
-            rollout_target(rollout.state, RolloutAction.RESUME)  # raises with what is allowed
+        if rollout.state not in _RESUMABLE:
+            if rollout.state == RolloutState.PLANNED:
+                rollout_target(rollout.state, RolloutAction.RESUME)  # not started: raises with what is allowed
+            raise _repeat(session, rollout, RolloutAction.RESUME, f"running ({rollout.state.value}): nothing to resume")
         target = resume_target(rollout.state, rollout.halted_from)
         before = _state_view(rollout)
         values: dict[str, object] = {
@@ -239,7 +263,7 @@ def roll_back_region(
         rollout = lock(session, RegionRollout, rollout_id, ENTITY)
         expect_version(rollout, expected_version, ENTITY)
         if rollout.state == RolloutState.ROLLED_BACK:
-            return rollout
+            raise _repeat(session, rollout, RolloutAction.ROLL_BACK, f"rolled back (reason: {rollout.halt_reason!r})")
         target = rollout_target(rollout.state, RolloutAction.ROLL_BACK)
         interrupted = rollout.halted_from if rollout.state == RolloutState.HALTED else rollout.state
         before = _state_view(rollout)

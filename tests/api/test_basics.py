@@ -75,3 +75,51 @@ def test_illegal_transition_is_a_409_naming_what_is_allowed(api_server, tokens):
     assert answer.status_code == 409
     assert answer.json()["current"] == "planned"
     assert "kick off" in answer.json()["allowed"]
+
+
+def test_a_bad_slug_is_refused_with_the_rule_in_words_and_the_pattern_intact(api_server, tokens):
+    answer = httpx.post(
+        f"{api_server}/api/v1/launches", json={**LAUNCH, "slug": "Bad Slug"}, headers=auth(tokens["prodops"])
+    )
+    assert answer.status_code == 422
+    (error,) = answer.json()["errors"]
+    assert error["field"] == "slug"
+    assert error["message"] == (
+        "'Bad Slug' is not a valid slug: use 3 to 80 lowercase letters, digits and dashes, starting and ending "
+        "with a letter or a digit (e.g. acme-assistant; pattern ^[a-z0-9][a-z0-9-]{1,78}[a-z0-9]$)"
+    )
+
+
+def test_halting_or_resuming_twice_is_a_409_saying_what_stands_and_keeping_the_first_reason(api_server, tokens):
+    headers = auth(tokens["prodops"])
+    region = f"{api_server}/api/v1/launches/acme-api/regions/EU"
+    httpx.post(f"{api_server}/api/v1/launches", json=LAUNCH, headers=headers)
+    httpx.post(f"{api_server}/api/v1/launches/acme-api/kickoff", headers=headers)
+    assert httpx.post(f"{region}/halt", json={"reason": "incident 42"}, headers=headers).status_code == 200
+
+    again = httpx.post(f"{region}/halt", json={"reason": "another reason"}, headers=headers)
+    assert again.status_code == 409
+    assert again.json()["detail"].startswith(
+        "acme-api EU is already halted (reason: 'incident 42'): this halt changed nothing and was not recorded"
+    )
+    shown = httpx.get(f"{api_server}/api/v1/launches/acme-api", headers=headers).json()
+    assert shown["rollouts"][0]["halt_reason"] == "incident 42"
+
+    assert httpx.post(f"{region}/resume", json={}, headers=headers).status_code == 200
+    resumed_again = httpx.post(f"{region}/resume", json={}, headers=headers)
+    assert resumed_again.status_code == 409
+    assert resumed_again.json()["detail"].startswith("acme-api EU is already running (gated): nothing to resume")
+
+
+def test_an_owner_that_is_not_an_email_is_refused_naming_the_field(api_server, tokens):
+    answer = httpx.post(
+        f"{api_server}/api/v1/launches", json={**LAUNCH, "owner": "not-an-email"}, headers=auth(tokens["prodops"])
+    )
+    assert answer.status_code == 422
+    assert answer.json()["errors"] == [
+        {
+            "field": "owner",
+            "message": "'not-an-email' is not an email address; give the owner's email, e.g. pat@example.com",
+        }
+    ]
+    assert httpx.get(f"{api_server}/api/v1/launches", headers=auth(tokens["prodops"])).json()["data"] == []

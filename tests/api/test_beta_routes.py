@@ -18,6 +18,7 @@ BETA_LAUNCH: dict[str, Any] = {
                 "public_beta": "2027-02-10T09:00:00+00:00",
                 "ga": "2027-04-01T09:00:00+00:00",
             },
+            "skip": ["internal"],
         }
     ],
     "beta_exit_criteria": {"private_beta": {"open_severity_1": 0, "active_accounts": 2}},

@@ -18,6 +18,7 @@ from api.app import create_app
 from orchestrator.core.models import Launch
 from tests.support.api import LAUNCH, api_operations, auth, create_kicked_off_launch, problem_shape_errors, send
 from tests.support.db import before_any_query
+from tests.support.factories import skips_for
 
 HUGE = 10**30
 
@@ -45,7 +46,7 @@ def launch(**changes: Any) -> dict[str, Any]:
 
 
 def region(dates: dict[str, str], code: str = "EU") -> dict[str, Any]:
-    return {"region": code, "dates": dates}
+    return {"region": code, "dates": dates, "skip": skips_for(dates)}
 
 
 @pytest.fixture
@@ -197,6 +198,30 @@ def test_a_phase_date_without_timezone_is_a_clear_422(client: httpx.Client, admi
     assert "timezone" in body["detail"].lower(), body
 
 
+def test_a_phase_with_neither_a_date_nor_a_skip_is_a_422_naming_the_region_the_phase_and_the_skip(
+    client: httpx.Client, admin: dict[str, str]
+) -> None:
+    dates = {"internal": "2027-01-10T09:00:00+00:00", "ga": "2027-04-01T09:00:00+00:00"}
+    silent = launch(regions=[{"region": "EU", "dates": dates, "skip": ["private_beta"]}])
+    body = problem(client.post("/api/v1/launches", json=silent, headers=admin), 422)
+    assert fields(body) == ["regions.0.skip"], body
+    assert "region EU: public_beta has no date" in body["detail"], body
+    assert '"skip": ["public_beta"]' in body["detail"], body
+    everything = ["internal", "private_beta", "public_beta", "ga"]
+    nothing = launch(regions=[{"region": "EU", "dates": {}, "skip": everything}])
+    body = problem(client.post("/api/v1/launches", json=nothing, headers=admin), 422)
+    assert "region EU has no phase date; give at least one phase a date" in body["detail"], body
+    assert client.get("/api/v1/launches/acme-api", headers=admin).status_code == 404
+
+
+def test_the_phases_a_region_skips_are_kept_and_read_back(client: httpx.Client, admin: dict[str, str]) -> None:
+    created = client.post("/api/v1/launches", json=LAUNCH, headers=admin)
+    assert created.status_code == 201, created.text
+    (rollout,) = client.get("/api/v1/launches/acme-api", headers=admin).json()["rollouts"]
+    assert rollout["skipped_phases"] == ["private_beta", "public_beta"]
+    assert [phase["phase"] for phase in rollout["phases"]] == ["internal", "ga"]
+
+
 def test_launch_bodies_the_domain_refuses_are_422s_not_500s(client: httpx.Client, admin: dict[str, str]) -> None:
     eu = LAUNCH["regions"][0]
     refused = {
@@ -204,6 +229,7 @@ def test_launch_bodies_the_domain_refuses_are_422s_not_500s(client: httpx.Client
             regions=[region({"internal": "2027-04-01T09:00:00+00:00", "ga": "2027-01-10T09:00:00+00:00"})]
         ),
         "a region twice": launch(regions=[eu, eu]),
+        "a phase both dated and skipped": launch(regions=[{**eu, "skip": ["private_beta", "public_beta", "ga"]}]),
         "a ramp plan with an unknown phase": launch(ramp_plan={"someday": [{"nonsense": 1}]}),
     }
     failures = []
@@ -270,7 +296,8 @@ def test_odd_path_parameters_on_every_read_route_are_4xx_problems(
     client: httpx.Client, admin: dict[str, str], tokens: dict[str, str], engine: Engine
 ) -> None:
     """Each GET route (found at run time) with each path parameter in turn replaced by a huge
-    number, a negative one, or text: a 404 or 422 problem, never a 500."""
+    number, a negative one, text, or text with a NUL (which PostgreSQL cannot compare): a 404 or
+    422 problem, never a 500."""
     fixtures = create_kicked_off_launch(client, tokens["prodops"], engine, spare_token_id=0)
     failures = []
     checked = 0
@@ -278,7 +305,7 @@ def test_odd_path_parameters_on_every_read_route_are_4xx_problems(
         if operation.method != "GET" or not operation.path_parameters:
             continue
         for name in operation.path_parameters:
-            for odd in (str(HUGE), "-1", "0", "%20", "x" * 300):
+            for odd in (str(HUGE), "-1", "0", "%20", "x" * 300, "EU%00"):
                 checked += 1
                 path = operation.path
                 for other in operation.path_parameters:

@@ -141,6 +141,28 @@ def test_portfolio_lists_the_launch_with_status_in_words(api_server, launch, tok
     assert 'scope="col"' in page.text
 
 
+def test_a_skipped_phase_shows_as_skipped_in_a_neutral_style_never_green(api_server, launch, tokens):
+    with signed_in(api_server, tokens["leadership"]) as client:
+        page = client.get(f"/dashboard/launches/{launch.slug}")
+        portfolio = client.get("/dashboard/")
+    portfolio_row = re.search(rf'<tr data-slug="{launch.slug}">(.*?)</tr>', portfolio.text, re.S)
+    assert portfolio_row is not None, portfolio.text
+    assert 'EU: internal (gated) <span class="skipped-phases">skips private beta, public beta</span>' in (
+        portfolio_row.group(1)
+    )
+    assert page.status_code == 200
+    row = re.search(r'<tr data-region="EU">(.*?)</tr>', page.text, re.S)
+    assert row is not None, page.text
+    cells = dict(re.findall(r'<td data-phase="(\w+)"[^>]*>(.*?)</td>', row.group(1), re.S))
+    for skipped in ("private_beta", "public_beta"):
+        assert '<span class="cell-status">skipped</span>' in cells[skipped], cells[skipped]
+        assert 'class="rag rag-skipped">Skipped<' in cells[skipped], cells[skipped]
+        assert "rag-green" not in cells[skipped]
+        assert "rag-red" not in cells[skipped]
+    assert "skipped" not in cells["internal"]
+    assert "skipped" not in cells["ga"]
+
+
 def test_launch_page_changes_after_an_item_is_checked_through_the_api(api_server, launch, tokens, engine):
     with Session(engine) as session:
         marketing_blocking = session.exec(

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from tests.support.api import auth
+from tests.support.factories import skips_for
 
 NOW = datetime.now(UTC)
 EVIDENCE = "https://wiki.example.com/launch/positioning"
@@ -26,7 +27,7 @@ def launch_body(slug, regions, *, tier=2, approvers=("approver@example.com", "pr
         "tier": tier,
         "owner": "pat@example.com",
         "flags": ["personal_data"],
-        "regions": [{"region": code, "dates": dates} for code, dates in regions.items()],
+        "regions": [{"region": code, "dates": dates, "skip": skips_for(dates)} for code, dates in regions.items()],
         "approvers": list(approvers),
     }
 

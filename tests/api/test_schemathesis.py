@@ -1,5 +1,5 @@
 """Schemathesis against the live API's own /openapi.json: generated requests (examples, coverage,
-fuzzing and stateful sequences) over real HTTP to the test server, as an admin.
+fuzzing and stateful sequences) over real HTTP to the test server, as an admin, on PostgreSQL.
 
 Bounded: at most MAX_EXAMPLES cases per operation, one worker, a fixed seed (override with
 LAUNCHDECK_SCHEMATHESIS_SEED to explore), each request timing out after 10 s, and the whole run
@@ -23,8 +23,8 @@ import pytest
 
 pytestmark = pytest.mark.slow
 
-MAX_EXAMPLES = 25
-RUN_TIMEOUT = 90
+MAX_EXAMPLES = 15
+RUN_TIMEOUT = 150
 SEED = os.environ.get("LAUNCHDECK_SCHEMATHESIS_SEED", "20261122")
 
 
@@ -94,14 +94,16 @@ def _summary(report: dict[str, Any], output: str) -> str:
     return "\n".join(lines) + "\n\n" + details
 
 
-@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+# On PostgreSQL, the stricter of the two stores: it refuses text SQLite keeps (too long for its
+# column, or with a NUL), so what the API lets through to it is what can break; the API code is
+# the same on both, and a run costs 40 s or more, so it runs on the backend that can fail.
+@pytest.mark.parametrize("engine", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
 def test_no_server_errors_every_response_matches_the_schema_and_every_status_is_documented(
     api_server: str, tokens: dict[str, str], tmp_path: Path
 ) -> None:
-    """Every phase (examples, coverage, fuzzing, stateful), MAX_EXAMPLES cases per operation: no
-    server error, every response as the schema says, and every status code documented (one run
-    checks all three; it used to be two runs, the second repeating the first's examples and
-    coverage phases for the status codes alone)."""
+    """Every phase (examples, coverage, fuzzing, stateful), MAX_EXAMPLES cases per operation, as an
+    admin: no server error, every response as the schema says, and every status code documented
+    (one run checks all three)."""
     result, report = _run_schemathesis(
         api_server,
         tokens["admin"],

@@ -15,8 +15,9 @@ from orchestrator.core.models import AuditEvent, ChecklistItem, Launch
 from orchestrator.items.service import check_item
 from orchestrator.launches.queries import launch_detail
 from orchestrator.launches.schedule import reschedule_phase
-from orchestrator.launches.spec import LaunchSpec, RegionPlan
+from orchestrator.launches.spec import LaunchSpec
 from tests.support.checklists import make_library
+from tests.support.factories import region_plan
 
 # EU leaves summer time on Sunday 2026-10-25; NA on Sunday 2026-11-01 (a week apart in autumn).
 EU_DST_WEEK_GA = datetime(2026, 10, 28, 12, 0, tzinfo=UTC)
@@ -31,8 +32,8 @@ def spec(*, slug="acme-ai", tier=1, flags=(), dates=None):
         owner="pat@example.com",
         flags=list(flags),
         regions=[
-            RegionPlan(region="EU", dates=dates or {Phase.GA: EU_DST_WEEK_GA}),
-            RegionPlan(region="NA", dates=dates or {Phase.GA: NA_DST_WEEK_GA}),
+            region_plan("EU", dates or {Phase.GA: EU_DST_WEEK_GA}),
+            region_plan("NA", dates or {Phase.GA: NA_DST_WEEK_GA}),
         ],
     )
 

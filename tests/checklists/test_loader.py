@@ -77,7 +77,11 @@ def test_any_edit_changes_the_version(tmp_path):
         (item(description="'{{ launch.nmae }}'"), "x.one: description: 'dict object' has no attribute 'nmae'"),
         ("items:\n  - {key: x.one, owner: support, phase: ga}\n", "items.yaml:2: x.one: title: required; add it"),
         ("itemz: []\n", "items.yaml:1: itemz: unknown key"),
-        ("items:\n  - key: a\n    title: [unclosed\n", "items.yaml:4: not valid YAML"),
+        ("items:\n  - key: a\n    title: [unclosed\n", "items.yaml:3:12: not valid YAML"),
+        (
+            "items:\n  - key: x.one\n    title: One\n    title: Two\n    owner: support\n    phase: ga\n",
+            "items.yaml:4: key 'title' is given twice in the same mapping (lines 3 and 4)",
+        ),
     ],
 )
 def test_each_mistake_is_reported_with_file_line_and_fix(tmp_path, text, expected):

@@ -38,6 +38,7 @@ def test_a_beta_program_from_the_terminal(workdir):
         "2027-01-10",
         "--ga",
         "2027-04-01",
+        *("--skip", "internal", "--skip", "public_beta"),
         "--beta-exit",
         "private_beta:open_severity_1=0,active_accounts=1",
     )
@@ -114,6 +115,7 @@ def test_bad_exit_criteria_are_named(workdir):
         "EU",
         "--ga",
         "2027-04-01",
+        *("--skip", "internal", "--skip", "private_beta", "--skip", "public_beta"),
         "--beta-exit",
         "private_beta:happiness=3",
     )

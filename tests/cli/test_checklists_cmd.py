@@ -102,6 +102,7 @@ def test_create_from_templates_then_apply_and_reschedule(workdir):
         "2027-03-01",
         "--ga",
         "2027-04-01",
+        *("--skip", "internal", "--skip", "private_beta"),
     )
     assert code == 0, output
     assert "checklist items from template 2026.11#" in output
@@ -142,6 +143,7 @@ def test_reschedule_without_a_reason_or_in_a_foreign_region_is_refused(workdir):
         "EU",
         "--ga",
         "2027-04-01",
+        *("--skip", "internal", "--skip", "private_beta", "--skip", "public_beta"),
     )
     code, output = invoke(
         "launch", "reschedule", "acme-ai", "--region", "NA", "--phase", "ga", "--date", "2027-05-01", "--reason", "x"

@@ -42,7 +42,8 @@ def test_init_creates_the_default_sqlite_file_and_is_repeatable(workdir):
 def test_kickoff_of_a_launch_without_approvers_says_what_to_add(workdir):
     assert invoke("init").exit_code == 0
     args = ("--name", "X", "--tier", "2", "--owner", "pat@example.com", "--regions", "EU", "--ga", "2027-04-01")
-    assert invoke("launch", "create", "no-approvers", *args).exit_code == 0
+    skips = ("--skip", "internal", "--skip", "private_beta", "--skip", "public_beta")
+    assert invoke("launch", "create", "no-approvers", *args, *skips).exit_code == 0
 
     refused = invoke("launch", "kickoff", "no-approvers")
 
@@ -70,6 +71,10 @@ def test_launch_lifecycle_create_list_show_kickoff(workdir):
         "2027-01-10",
         "--ga",
         "2027-04-01",
+        "--skip",
+        "private_beta",
+        "--skip",
+        "public_beta",
         "--approver",
         "vp@example.com",
     )
@@ -106,6 +111,7 @@ def test_launch_lifecycle_create_list_show_kickoff(workdir):
                 "MARS",
                 "--ga",
                 "2027-01-01",
+                *("--skip", "internal", "--skip", "private_beta", "--skip", "public_beta"),
             ),
             "unknown region(s) MARS",
         ),
@@ -143,11 +149,30 @@ def test_launch_lifecycle_create_list_show_kickoff(workdir):
                 "--ga",
                 "2027-01-01",
             ),
-            "slug: String should match pattern",
+            "slug: 'Bad Slug' is not a valid slug: use 3 to 80 lowercase letters, digits and dashes, "
+            "starting and ending with a letter or a digit (e.g. acme-assistant; pattern ^[a-z0-9][a-z0-9-]{1,78}[a-z0-9]$)",
         ),
         (
             ("launch", "create", "x1y", "--name", "X", "--tier", "2", "--owner", "o@x.io", "--regions", "EU"),
             "give at least one of --internal",
+        ),
+        (
+            (
+                "launch",
+                "create",
+                "x1y",
+                "--name",
+                "X",
+                "--tier",
+                "2",
+                "--owner",
+                "not-an-email",
+                "--regions",
+                "EU",
+                "--ga",
+                "2027-01-01",
+            ),
+            "owner: 'not-an-email' is not an email address; give the owner's email, e.g. pat@example.com",
         ),
     ],
 )
@@ -158,6 +183,34 @@ def test_bad_input_gets_one_clear_line_and_changes_nothing(workdir, args, messag
     assert message in " ".join(result.output.split())
     assert "Traceback" not in result.output
     assert invoke("launch", "list").output.startswith("no launches yet")
+
+
+LAUNCH_WITHOUT_PUBLIC_BETA = (
+    *("launch", "create", "acme-ai", "--name", "Acme AI", "--tier", "2", "--owner", "pat@example.com"),
+    *("--regions", "EU", "--internal", "2027-01-10", "--private-beta", "2027-02-01", "--ga", "2027-04-01"),
+)
+
+
+def test_a_phase_left_without_a_date_is_refused_naming_the_region_the_phase_and_the_skip_option(workdir):
+    assert invoke("init").exit_code == 0
+    result = invoke(*LAUNCH_WITHOUT_PUBLIC_BETA)
+    assert result.exit_code == 1
+    said = " ".join(result.output.split())
+    assert "region EU: public_beta has no date" in said
+    assert "--skip public_beta" in said
+    assert invoke("launch", "list").output.startswith("no launches yet")
+
+
+def test_a_phase_skipped_with_the_option_shows_as_skipped(workdir):
+    assert invoke("init").exit_code == 0
+    created = invoke(*LAUNCH_WITHOUT_PUBLIC_BETA, "--skip", "public_beta")
+    assert created.exit_code == 0, created.output
+    shown = invoke("launch", "show", "acme-ai")
+    assert shown.exit_code == 0
+    dates_row = next(
+        line for line in shown.output.splitlines() if line.lstrip("│ ").startswith("EU") and "2027" in line
+    )
+    assert "skipped" in dates_row, shown.output
 
 
 def test_a_bad_seed_file_lists_every_problem_with_its_line(workdir):
@@ -201,6 +254,19 @@ def test_unparseable_seed_yaml_reports_the_line(workdir):
     assert result.exit_code == 2
     assert f"{seed}:" in result.output
     assert "not valid YAML" in " ".join(result.output.split())
+
+
+def test_a_seed_file_with_a_key_given_twice_is_refused_naming_the_key_and_both_lines(workdir):
+    seed = workdir / "seed.yaml"
+    seed.write_text(
+        "teams:\n  - {key: marketing, name: Marketing}\n"
+        "regions:\n  - {code: EU, name: Europe, timezone: Europe/Berlin}\n"
+        "members:\n  - email: ann@example.com\n    name: Ann\n    team: marketing\n    name: Anne\n"
+    )
+    result = invoke("init", "--seed", str(seed))
+    assert result.exit_code == 2
+    output = " ".join(result.output.split())
+    assert f"{seed}:9: key 'name' is given twice in the same mapping (lines 7 and 9)" in output
 
 
 def test_a_bad_database_url_is_a_clear_error(workdir, monkeypatch):

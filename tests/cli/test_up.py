@@ -59,6 +59,7 @@ def test_up_starts_prefect_worker_and_api_and_stops_them_all(tmp_path):
                 "EU",
                 "--ga",
                 "2027-04-01",
+                *("--skip", "internal", "--skip", "private_beta", "--skip", "public_beta"),
             ],  # regions exist: up loaded the directory
             cwd=tmp_path,
             env=env,

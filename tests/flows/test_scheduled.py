@@ -74,15 +74,15 @@ def test_digest_markdown_renders_launches_and_regions_as_tables():
         "### Regions",
         "",
         "| launch | region | state | phase | exposure | open blocking | overdue blocking | blocked "
-        "| slipped (days) | next gate |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
-        "| acme-assistant | EU | gated | internal | 0% | 4 | 1 | 2 | 3 | internal 2027-03-01 |",
-        "| acme-assistant | NA | rolling_out | ga | 25% | 3 | 0 | 0 | 0 | - |",
-        "| quiet-launch | APAC | gated | internal | 0% | 4 | 0 | 2 | 3 | internal 2027-03-01 |",
+        "| slipped (days) | next gate | skipped phases |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| acme-assistant | EU | gated | internal | 0% | 4 | 1 | 2 | 3 | internal 2027-03-01 | - |",
+        "| acme-assistant | NA | rolling_out | ga | 25% | 3 | 0 | 0 | 0 | - | - |",
+        "| quiet-launch | APAC | gated | internal | 0% | 4 | 0 | 2 | 3 | internal 2027-03-01 | - |",
     ]
     # user text with pipes or line breaks cannot add cells or rows
     assert [line.count("|") for line in lines[4:8]] == [6, 6, 6, 6]
-    assert [line.count("|") for line in lines[11:]] == [11] * 5
+    assert [line.count("|") for line in lines[11:]] == [12] * 5
 
 
 def test_digest_markdown_without_launches_says_so():

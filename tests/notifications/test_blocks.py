@@ -357,6 +357,17 @@ def test_a_failure_without_a_reason_says_none_was_given():
     assert "none given" in message.text
 
 
+def test_a_no_go_shows_when_the_region_is_looked_at_again_in_the_regions_zone():
+    again = datetime(2030, 1, 15, 9, 0, tzinfo=UTC)
+    message = region_event(
+        event(RegionEventKind.NO_GO, reason="churn risk", reevaluate_at=again, timezone="Europe/Paris")
+    )
+    section = message.blocks[1]["text"]["text"]
+    assert "*Reason:* churn risk" in section
+    assert "*Looked at again:* Tue 15 Jan 2030 10:00 CET" in section
+    assert "Looked at again: Tue 15 Jan 2030 10:00 CET" in message.text
+
+
 @pytest.mark.parametrize("kind", [RegionEventKind.GATE_PASSED, RegionEventKind.REGION_ADVANCED, RegionEventKind.LIVE])
 def test_success_events_have_no_warning(kind):
     message = region_event(event(kind, reason=None))

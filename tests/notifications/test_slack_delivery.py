@@ -7,13 +7,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import col, select
 
+from notifications.delivery.composer import TOPICS
 from notifications.delivery.console_transport import ConsoleTransport
 from notifications.delivery.slack_delivery import _envelopes, dispatch_notifications
 from notifications.delivery.slack_transport import SlackTransport
 from notifications.delivery.transport import DeliveryMarker
-from orchestrator.core.enums import OutboxStatus
-from orchestrator.core.models import ChecklistItem, Outbox, SlackMessage
+from orchestrator.core.clock import as_utc
+from orchestrator.core.enums import GateKind, OutboxStatus, Phase, Vote
+from orchestrator.core.models import ChecklistItem, Gate, Outbox, SlackMessage
 from orchestrator.core.outbox import claim_outbox
+from orchestrator.gates.approvals import cast_vote
 from orchestrator.items.service import check_item
 from orchestrator.launches.service import kick_off_launch
 from orchestrator.rollouts.service import halt_region
@@ -94,6 +97,26 @@ def test_slack_down_then_back_loses_nothing_and_doubles_nothing(seeded, actor, f
     assert len(seeded.exec(select(SlackMessage)).all()) == 2
 
 
+def test_a_slow_pass_gives_back_the_intents_it_would_reach_after_half_their_claim(seeded, actor, fake_slack):
+    """Another worker may take a row whose claim ran out; a pass must not still be working on it."""
+    for slug in ("first-launch", "second-launch"):  # a gate message intent each
+        launch = make_launch(seeded, actor, slug=slug, items=[item("press_kit", team="marketing")])
+        kick_off_launch(session=seeded, launch_id=launch.id, actor=actor)
+    fake_slack.slow(seconds=1.5)  # the first post alone outlasts half of the 2 s claim
+
+    run = dispatch_notifications(
+        session=seeded, transport=transport(fake_slack), now=NOW, leadership_channel="#leaders", claim_seconds=2
+    )
+
+    assert run.delivered == 1
+    left = seeded.exec(
+        select(Outbox).where(col(Outbox.topic).in_(sorted(TOPICS)), Outbox.status == OutboxStatus.PENDING)
+    ).all()
+    seeded.commit()
+    assert left, "every intent went out: the pass was not slow enough to prove anything"
+    assert all(as_utc(row.next_attempt_at) == NOW and row.claims == 0 and row.attempts == 0 for row in left)
+
+
 def test_a_halt_is_announced_loudly_in_the_region_channel(seeded, actor, fake_slack):
     launch = launch_with_items(seeded, actor)
     dispatch(seeded, transport(fake_slack))
@@ -104,6 +127,29 @@ def test_a_halt_is_announced_loudly_in_the_region_channel(seeded, actor, fake_sl
     assert len(halt_posts) == 1
     assert "Error budget burnt" in str(halt_posts[0].body)
     assert "rotating_light" in str(halt_posts[0].body)
+
+
+def test_a_no_go_is_announced_with_the_voters_reason_and_the_reevaluation_date(seeded, actor, fake_slack):
+    launch = make_launch(seeded, actor, dates={Phase.GA: NOW - timedelta(days=1)})
+    kick_off_launch(session=seeded, launch_id=launch.id, actor=actor)
+    gate_id = seeded.exec(select(Gate.id).where(Gate.kind == GateKind.APPROVAL)).one()
+    again = datetime(2030, 1, 15, 9, 0, tzinfo=UTC)
+    cast_vote(
+        session=seeded,
+        gate_id=gate_id,
+        voter="ana@example.com",
+        vote=Vote.NO_GO,
+        actor=actor,
+        comment="Churn risk in <DACH> too high",
+        reevaluate_at=again,
+    )
+    dispatch(seeded, transport(fake_slack))
+    (no_go,) = [call for call in posts(fake_slack) if "NO-GO" in str(call.body)]
+    body = str(no_go.body)
+    assert "none given" not in body
+    assert "Churn risk in &lt;DACH&gt; too high" in body
+    assert "Looked at again" in body
+    assert "15 Jan 2030" in body
 
 
 def test_a_channel_slack_does_not_know_parks_the_intent_as_dead(seeded, actor, fake_slack):

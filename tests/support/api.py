@@ -34,7 +34,11 @@ LAUNCH: dict[str, Any] = {
     "owner": "pat@example.com",
     "flags": ["personal_data"],
     "regions": [
-        {"region": "EU", "dates": {"internal": "2027-01-10T09:00:00+00:00", "ga": "2027-04-01T09:00:00+00:00"}}
+        {
+            "region": "EU",
+            "dates": {"internal": "2027-01-10T09:00:00+00:00", "ga": "2027-04-01T09:00:00+00:00"},
+            "skip": ["private_beta", "public_beta"],
+        }
     ],
     "approvers": ["approver@example.com"],
 }
@@ -259,6 +263,7 @@ BETA_LAUNCH: dict[str, Any] = {
                 "public_beta": "2027-02-10T09:00:00+00:00",
                 "ga": "2027-04-01T09:00:00+00:00",
             },
+            "skip": ["internal"],
         }
         for region in ("EU", "NA")
     ],

@@ -8,8 +8,8 @@ from orchestrator.beta.feedback import submit_feedback
 from orchestrator.core.enums import FeedbackType, Phase
 from orchestrator.core.models import RegionRollout
 from orchestrator.launches.service import create_launch
-from orchestrator.launches.spec import LaunchSpec, RegionPlan
-from tests.support.factories import phase_dates
+from orchestrator.launches.spec import LaunchSpec
+from tests.support.factories import phase_dates, region_plan
 
 
 def beta_launch(session, actor, *, slug="beta-launch", regions=("EU",), criteria=None, dates=None):
@@ -19,7 +19,7 @@ def beta_launch(session, actor, *, slug="beta-launch", regions=("EU",), criteria
         tier=3,
         owner="owner@example.com",
         approvers=["vp@example.com"],
-        regions=[RegionPlan(region=code, dates=dates or phase_dates()) for code in regions],
+        regions=[region_plan(code, dates or phase_dates()) for code in regions],
         beta_exit_criteria=criteria or {},
     )
     return create_launch(session=session, spec=spec, actor=actor)

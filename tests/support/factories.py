@@ -27,6 +27,16 @@ def past_dates(*, phases: Container[Phase] | None = None) -> dict[Phase, datetim
     return {phase: when for phase, when in dates.items() if phases is None or phase in phases}
 
 
+def region_plan(code: str, dates: dict[Phase, datetime]) -> RegionPlan:
+    """A region's plan that skips, explicitly, every phase ``dates`` leaves out."""
+    return RegionPlan(region=code, dates=dates, skip=[phase for phase in Phase.ordered() if phase not in dates])
+
+
+def skips_for(dates: dict[str, str]) -> list[str]:
+    """For JSON bodies: the phases (values) a region's ``dates`` leaves out, to skip explicitly."""
+    return [phase.value for phase in Phase.ordered() if phase.value not in dates]
+
+
 def make_launch(
     session: Session,
     actor: Actor,
@@ -47,7 +57,7 @@ def make_launch(
         name=slug.replace("-", " ").title(),
         tier=tier,
         owner="owner@example.com",
-        regions=[RegionPlan(region=code, dates=dates or phase_dates()) for code in regions],
+        regions=[region_plan(code, dates or phase_dates()) for code in regions],
         approvers=["vp@example.com"] if approvers is None else approvers,
         approval_quorum=quorum,
         approval_distinct_teams=distinct_teams,

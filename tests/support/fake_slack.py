@@ -15,7 +15,8 @@ Scripted replies are used one per call, in order; afterwards the method behaves 
 500, or no answer at all) until ``recover()``; the seed makes a failing run repeatable.
 ``Reply.hang()`` *performs* the call and then holds the answer back until ``release_hangs()`` (or
 the fixture's teardown): the worst case for a client, where Slack did the work but the answer
-never arrived. The wait is server-side on a ``threading.Event``; tests never sleep.
+never arrived. ``fake_slack.slow(seconds=5)`` answers every call only after that long (a Slack that
+is up but slow). Both waits are server-side on a ``threading.Event``; tests never sleep.
 
 Use it through the ``fake_slack`` fixture (import it into the test module).
 """
@@ -112,6 +113,7 @@ class FakeSlack:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _release: threading.Event = field(default_factory=threading.Event)
     _flaky: tuple[float, random.Random] | None = None
+    _delay: float = 0.0
     _server: ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None
 
@@ -147,6 +149,13 @@ class FakeSlack:
     def recover(self) -> None:
         with self._lock:
             self._flaky = None
+            self._delay = 0.0
+
+    def slow(self, *, seconds: float) -> None:
+        """From now on hold every answer ``seconds`` after doing the work (until ``recover()``, or
+        ``release_hangs()``/teardown, which answer at once): Slack up, but slow."""
+        with self._lock:
+            self._delay = seconds
 
     def release_hangs(self) -> None:
         self._release.set()
@@ -196,6 +205,7 @@ class FakeSlack:
             queue = self._scripts.get(method) or []
             reply = queue.pop(0) if queue else self._unscripted(method)
             self._calls.append(Call(method, body, dict(request.headers.items()), reply.kind))
+            delay = self._delay
         status, headers, payload = 200, {}, {"ok": False, "error": reply.code}
         if reply.kind == "rate_limited":
             status, headers, payload = (
@@ -209,6 +219,8 @@ class FakeSlack:
             payload = self._perform(method, body, request.headers.get("Authorization") or "")
         if reply.kind in {"hang", "lost"}:
             self._release.wait(_MAX_HANG_SECONDS)
+        elif delay > 0:
+            self._release.wait(delay)
         self._answer(request, status, headers, payload)
 
     def _unscripted(self, method: str) -> Reply:

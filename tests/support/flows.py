@@ -12,7 +12,8 @@ from orchestrator.core.actors import Actor
 from orchestrator.core.enums import ExitMetric, Phase, WaveMode
 from orchestrator.core.models import Launch, Region, RegionRollout
 from orchestrator.launches.service import create_launch, kick_off_launch
-from orchestrator.launches.spec import ItemSpec, LaunchSpec, RegionPlan
+from orchestrator.launches.spec import ItemSpec, LaunchSpec
+from tests.support.factories import region_plan
 
 T = TypeVar("T")
 
@@ -48,7 +49,7 @@ def ready_launch(
         name=slug.title(),
         tier=tier,
         owner="owner@example.com",
-        regions=[RegionPlan(region=code, dates=dates) for code in regions],
+        regions=[region_plan(code, dates) for code in regions],
         wave_mode=wave_mode,
         ramp_plan=FAST_RAMP if ramp_plan is None else ramp_plan,
         approvers=approvers or ["vp@example.com"],

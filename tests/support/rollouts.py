@@ -12,10 +12,11 @@ from orchestrator.core.enums import GateKind, Phase, Vote, WaveMode
 from orchestrator.core.models import Launch, Outbox, RegionRollout
 from orchestrator.gates.approvals import cast_vote
 from orchestrator.launches.service import create_launch
-from orchestrator.launches.spec import LaunchSpec, RegionPlan
+from orchestrator.launches.spec import LaunchSpec
 from orchestrator.rollouts.service import TARGET_TOPIC, mark_live, set_exposure
 from orchestrator.rollouts.steps import load_snapshot, next_step, take_step
 from tests.support.db import gate_of
+from tests.support.factories import region_plan
 
 START = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)  # a Monday
 
@@ -33,7 +34,7 @@ def spec_launch(session, actor, *, regions, slug="acme-assistant", wave_mode=Wav
         name=slug.replace("-", " ").title(),
         tier=2,
         owner="owner@example.com",
-        regions=[RegionPlan(region=code, dates=dates) for code, dates in regions.items()],
+        regions=[region_plan(code, dates) for code, dates in regions.items()],
         approvers=["vp@example.com"],
         wave_mode=wave_mode,
         ramp_plan=ramp_plan or {},

@@ -10,7 +10,7 @@ race on carry a ``version`` column that services compare-and-set.
 """
 
 from orchestrator.core.models.beta import BetaCohort, BetaEnrollment, BetaExitCriterion, BetaFeedback
-from orchestrator.core.models.columns import EnumText
+from orchestrator.core.models.columns import EnumText, text_limit
 from orchestrator.core.models.directory import ApiToken, Member, Region, Team
 from orchestrator.core.models.gates import Decision, Gate
 from orchestrator.core.models.items import OPEN_BLOCKING_ITEM, ChecklistItem, Waiver
@@ -50,4 +50,5 @@ __all__ = [
     "SlackMessage",
     "Team",
     "Waiver",
+    "text_limit",
 ]

@@ -47,6 +47,14 @@ def enum_field(enum_type: type[StrEnum], default: Any = None, *, index: bool = F
     return Field(default=default, sa_type=EnumText(enum_type), nullable=nullable, index=index)
 
 
+def text_limit(*columns: Any) -> int:
+    """The most characters a text may have to fit every one of ``columns`` (the shortest of their
+    VARCHAR lengths). Doors bound what they accept with it, read from the tables themselves, so an
+    input limit cannot drift from its column: SQLite would store an over-long string that
+    PostgreSQL refuses (a server error), and a door must refuse it first, naming the field."""
+    return min(int(column.type.length) for column in columns)
+
+
 def json_list() -> Any:
     return Field(default_factory=list, sa_column=Column(JSON, nullable=False))
 

@@ -46,6 +46,9 @@ class RegionRollout(SQLModel, table=True):
     state: RolloutState = enum_field(RolloutState, RolloutState.PLANNED, index=True)
     phase: Phase | None = enum_field(Phase, None, nullable=True)
     percent: int = Field(default=0, ge=0, le=100)
+    # Phases this region skips on purpose (phase values, in order): they have no date and no gates,
+    # and every view shows them as "skipped" instead of as done or not started.
+    skipped_phases: list[str] = json_list()
     # The state a halt interrupted, so resume returns exactly there.
     halted_from: RolloutState | None = enum_field(RolloutState, None, nullable=True)
     halt_reason: str | None = Field(default=None, max_length=500)

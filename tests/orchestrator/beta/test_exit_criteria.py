@@ -60,7 +60,13 @@ def test_a_launch_with_criteria_gets_beta_exit_gates_after_each_beta_and_one_wit
                 "name": "x",
                 "tier": 3,
                 "owner": "o@example.com",
-                "regions": [{"region": "EU", "dates": {"ga": "2027-01-01T00:00:00+00:00"}}],
+                "regions": [
+                    {
+                        "region": "EU",
+                        "dates": {"ga": "2027-01-01T00:00:00+00:00"},
+                        "skip": ["internal", "private_beta", "public_beta"],
+                    }
+                ],
                 "beta_exit_criteria": {"ga": {"open_severity_1": 0}},
             }
         )

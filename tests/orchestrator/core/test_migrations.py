@@ -1,6 +1,8 @@
 """Alembic owns the schema: it builds every table on both backends, matches the models exactly,
 and the start-up check names the command that fixes a missing or foreign schema."""
 
+import json
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -79,5 +81,46 @@ def test_upgrading_a_database_with_launches_keeps_them(blank_database_url):
             row = connection.execute(text("SELECT slug, wave_mode, ramp_plan FROM launch")).one()
         assert row.slug == "old-launch"
         assert row.wave_mode == "parallel"
+    finally:
+        engine.dispose()
+
+
+def test_upgrading_keeps_regions_skipping_the_phases_they_had_no_date_for(blank_database_url):
+    """Before 0009 a phase without a date was skipped silently; after it, the skip is recorded."""
+    engine = make_engine(blank_database_url)
+    try:
+        upgrade(engine, "0008")
+        with engine.begin() as connection:
+            values = {"now": "2026-01-01 00:00:00+00:00"}
+            connection.execute(
+                text(
+                    "INSERT INTO launch (id, slug, name, tier, status, owner, flags, version, created_at, updated_at) "
+                    "VALUES (1, 'old-launch', 'Old', 2, 'active', 'o@x.io', '[]', 1, :now, :now)"
+                ),
+                values,
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO region (id, code, name, timezone, rollout_order) VALUES (1, 'EU', 'Europe', 'UTC', 1)"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO regionrollout (id, launch_id, region_id, state, percent, version, updated_at) "
+                    "VALUES (1, 1, 1, 'planned', 0, 1, :now)"
+                ),
+                values,
+            )
+            for phase in ("internal", "ga"):
+                connection.execute(
+                    text(
+                        "INSERT INTO phasedate (rollout_id, phase, baseline_at, current_at) VALUES (1, :phase, :now, :now)"
+                    ),
+                    {**values, "phase": phase},
+                )
+        upgrade(engine)
+        with engine.connect() as connection:
+            skipped = connection.execute(text("SELECT skipped_phases FROM regionrollout")).scalar_one()
+        assert (json.loads(skipped) if isinstance(skipped, str) else skipped) == ["private_beta", "public_beta"]
     finally:
         engine.dispose()

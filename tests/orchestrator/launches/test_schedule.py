@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from orchestrator.core.clock import as_utc
 from orchestrator.core.enums import Phase
-from orchestrator.core.errors import InvalidInput, NotFound, StaleVersion
+from orchestrator.core.errors import InvalidInput, StaleVersion
 from orchestrator.core.models import ChecklistItem, PhaseDate, PhaseDateChange, RegionRollout
 from orchestrator.items.service import check_item
 from orchestrator.launches.schedule import reschedule_phase
@@ -224,11 +224,11 @@ def test_reschedule_out_of_phase_order_is_refused_and_changes_nothing(planned, a
     assert snapshot(session, rollout_id, ids, dates) == before
 
 
-def test_reschedule_with_a_stale_version_is_refused(planned, actor):
+def test_reschedule_with_a_stale_version_is_refused_naming_the_launch_and_region(planned, actor):
     session, rollout_id, ids, dates = planned
     before = snapshot(session, rollout_id, ids, dates)
 
-    with pytest.raises(StaleVersion):
+    with pytest.raises(StaleVersion) as refused:
         reschedule_phase(
             session=session,
             rollout_id=rollout_id,
@@ -239,14 +239,18 @@ def test_reschedule_with_a_stale_version_is_refused(planned, actor):
             expected_version=before[0]["version"] - 1,
         )
 
+    assert refused.value.message.startswith("region 'acme-assistant EU' changed since you read it")
     assert snapshot(session, rollout_id, ids, dates) == before
 
 
-def test_rescheduling_a_phase_the_region_skips_is_not_found(seeded, actor):
+def test_rescheduling_a_phase_the_region_skips_says_so_naming_launch_and_region_not_the_rollout_id(seeded, actor):
     launch = make_launch(seeded, actor, dates={Phase.GA: BASE})
     (rollout_id,) = [r.id for r in rows(seeded, select(RegionRollout).where(RegionRollout.launch_id == launch.id))]
 
-    with pytest.raises(NotFound, match="internal date"):
+    with pytest.raises(InvalidInput) as refused:
         reschedule_phase(
             session=seeded, rollout_id=rollout_id, phase=Phase.INTERNAL, new_at=BASE, actor=actor, reason="x"
         )
+
+    assert refused.value.problem == "acme-assistant EU skips internal, so it has no date to move (its phases: ga)"
+    assert "rollout" not in refused.value.message

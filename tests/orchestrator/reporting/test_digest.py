@@ -317,6 +317,29 @@ def test_the_next_gate_shows_its_beta_exit_criteria_wherever_the_digest_goes(see
     assert rollup.model_dump(mode="json")["next_gate_criteria"] == shown
 
 
+def test_skipped_phases_show_wherever_the_digest_goes_and_colour_nothing(seeded, actor):
+    """A region that skips both betas and has moved on to GA: the skipped phases are named as
+    skipped in the Slack message, the Markdown artifact, the Outbox payload and the API rollup,
+    and the launch is green for what was checked, not for the skipped phases."""
+    dates = {Phase.INTERNAL: BASE, Phase.GA: BASE + timedelta(days=42)}
+    created = make_launch(seeded, actor, dates=dates, items=[item("press_kit", phase=Phase.GA)])
+    with freeze_time(KICKOFF):
+        kick_off_launch(session=seeded, launch_id=created.id, actor=actor)
+
+    digest = digest_at(seeded, KICKOFF + timedelta(hours=1))
+    (launch_digest,) = digest.launches
+    (region_digest,) = launch_digest.regions
+
+    assert region_digest.skipped_phases == (Phase.PRIVATE_BETA, Phase.PUBLIC_BETA)
+    assert (launch_digest.rag, launch_digest.reason) == (Rag.GREEN, GREEN_REASON)
+    slack_text = json.dumps([message.blocks for message in leadership_digest(DigestMessage(digest=digest))])
+    assert "skips Private beta, Public beta" in slack_text
+    assert "| private_beta, public_beta |" in digest_markdown(digest)
+    assert digest.to_payload()["launches"][0]["regions"][0]["skipped_phases"] == ["private_beta", "public_beta"]
+    rollup = RegionRollupOut.model_validate(region_digest, from_attributes=True)  # GET /api/v1/rollup
+    assert rollup.model_dump(mode="json")["skipped_phases"] == ["private_beta", "public_beta"]
+
+
 def test_a_naive_now_is_refused(seeded):
     with pytest.raises(InvalidInput, match="now"):
         build_leadership_digest(session=seeded, now=datetime(2027, 2, 10, 9, 0))

@@ -11,7 +11,7 @@ from freezegun import freeze_time
 from sqlalchemy import select
 
 from orchestrator.core.enums import GateKind, GateStatus, LaunchStatus, Phase, RolloutState
-from orchestrator.core.errors import IllegalTransition, InvalidInput, StaleVersion
+from orchestrator.core.errors import AlreadyInState, IllegalTransition, InvalidInput, StaleVersion
 from orchestrator.core.models import AuditEvent, ChecklistItem, Gate, Launch, Outbox, RegionRollout
 from orchestrator.items.service import check_item
 from orchestrator.launches.service import kick_off_launch
@@ -258,8 +258,6 @@ REPEATABLE = [
     pytest.param(S.READY, {}, _ramp_to_25, id="set_exposure"),
     pytest.param(S.ROLLING_OUT, {"percent": 100}, _mark_live, id="mark_live"),
     pytest.param(S.LIVE, {}, _advance, id="advance_phase"),
-    pytest.param(S.ROLLING_OUT, {}, _halt, id="halt"),
-    pytest.param(S.LIVE, {}, _roll_back, id="roll_back"),
 ]
 
 
@@ -278,6 +276,59 @@ def test_repeating_a_step_writes_no_second_audit_event_or_outbox_row(seeded, act
     assert ledger(seeded) == counts_after_first
     assert fresh(seeded, RegionRollout, rid) == row
     assert fresh(seeded, Launch, launch.id) == launch_row
+
+
+def _resume(session, actor, launch, rid):
+    resume_region(session=session, rollout_id=rid, actor=actor, reason="mitigated")
+
+
+def _halt_again(session, actor, launch, rid):
+    halt_region(session=session, rollout_id=rid, actor=actor, reason="a second, different reason")
+
+
+def _roll_back_again(session, actor, launch, rid):
+    roll_back_region(session=session, rollout_id=rid, actor=actor, reason="a second, different reason")
+
+
+# The operator's brakes and resume share one rule for a repeat: refused (409), naming what stands.
+REPEATED_BRAKES = [
+    pytest.param(
+        _halt,
+        _halt_again,
+        "acme-assistant EU is already halted (reason: 'incident 42'): this halt changed nothing and was not "
+        "recorded; allowed from halted: resume, roll back",
+        id="halt",
+    ),
+    pytest.param(
+        _roll_back,
+        _roll_back_again,
+        "acme-assistant EU is already rolled back (reason: 'error rate'): this roll back changed nothing and was "
+        "not recorded; allowed from rolled_back: resume",
+        id="roll_back",
+    ),
+    pytest.param(
+        _halt,
+        _resume,
+        "acme-assistant EU is already running (rolling_out): nothing to resume: this resume changed nothing and "
+        "was not recorded; allowed from rolling_out: change exposure of, halt, mark live, roll back",
+        id="resume",
+    ),
+]
+
+
+@pytest.mark.parametrize(("first", "again", "message"), REPEATED_BRAKES)
+def test_a_repeated_halt_roll_back_or_resume_is_refused_alike_naming_what_stands(seeded, actor, first, again, message):
+    launch, rid = drive(seeded, actor, S.ROLLING_OUT)
+    first(seeded, actor, launch, rid)
+    if again is _resume:
+        _resume(seeded, actor, launch, rid)
+    before_row, before_ledger = fresh(seeded, RegionRollout, rid), ledger(seeded)
+
+    with pytest.raises(AlreadyInState) as refused:
+        again(seeded, actor, launch, rid)
+
+    assert refused.value.message == message
+    assert_unchanged(seeded, rid, before_row, before_ledger)
 
 
 def test_asking_for_less_exposure_than_the_region_has_writes_nothing(seeded, actor):
