@@ -40,18 +40,7 @@ def reschedule_phase(
         where = region_label(session, rollout=rollout)
         expect_version(rollout, expected_version, "region", key=where)
         dates = {row.phase: row for row in session.exec(select(PhaseDate).where(PhaseDate.rollout_id == rollout_id))}
-        target = dates.get(phase)
-        planned = ", ".join(p.value for p in Phase.ordered() if p in dates)
-        if target is None and phase.value in rollout.skipped_phases:
-            raise InvalidInput(
-                "phase", f"{where} skips {phase.value}, so it has no date to move (its phases: {planned})"
-            )
-        if target is None:
-            raise NotFound(
-                "phase date",
-                f"{where} {phase.value}",
-                hint=f"{where} has no {phase.value} date (its phases: {planned}); reschedule one of those",
-            )
+        target = _date_to_move(dates, phase=phase, rollout=rollout, where=where)
         old_at = as_utc(target.current_at)
         if old_at == new_at:
             return target
@@ -88,6 +77,21 @@ def reschedule_phase(
             reason=cleaned_reason,
         )
     return target
+
+
+def _date_to_move(dates: dict[Phase, PhaseDate], *, phase: Phase, rollout: RegionRollout, where: str) -> PhaseDate:
+    """The phase's date, or a refusal that names the region and the phases it does have."""
+    target = dates.get(phase)
+    if target is not None:
+        return target
+    planned = ", ".join(p.value for p in Phase.ordered() if p in dates)
+    if phase.value in rollout.skipped_phases:
+        raise InvalidInput("phase", f"{where} skips {phase.value}, so it has no date to move (its phases: {planned})")
+    raise NotFound(
+        "phase date",
+        f"{where} {phase.value}",
+        hint=f"{where} has no {phase.value} date (its phases: {planned}); reschedule one of those",
+    )
 
 
 def _move_open_items(session: Session, *, rollout: RegionRollout, phase: Phase, new_at: datetime) -> int:
