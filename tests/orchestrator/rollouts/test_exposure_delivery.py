@@ -4,12 +4,14 @@ rejecting one makes it dead at once; on SQLite and PostgreSQL with the clock fro
 
 from datetime import timedelta
 
+import pytest
 from freezegun import freeze_time
 from sqlalchemy import update
 from sqlmodel import col, select
 
 from flows.targets import RecordingTarget
 from orchestrator.core.enums import OutboxStatus, Phase, RolloutState
+from orchestrator.core.errors import AlreadyInState
 from orchestrator.core.models import ExposureChange, Outbox
 from orchestrator.core.outbox import MAX_DELIVERY_ATTEMPTS, claim_outbox
 from orchestrator.launches.service import kick_off_launch
@@ -183,8 +185,9 @@ def test_roll_back_queues_a_zero_row_and_a_re_ramp_after_resume_queues_new_keys(
             ("internal", 0),
         ]
         assert (fresh(seeded, rid).state, fresh(seeded, rid).percent) == (S.ROLLED_BACK, 0)
-        # Rolling back again is a no-op: no second zero row.
-        roll_back_region(session=seeded, rollout_id=rid, actor=actor, reason="error budget burn")
+        # Rolling back again is refused (AlreadyInState): no second zero row.
+        with pytest.raises(AlreadyInState):
+            roll_back_region(session=seeded, rollout_id=rid, actor=actor, reason="error budget burn")
         assert len(target_rows(seeded)) == 3
 
         resume_region(session=seeded, rollout_id=rid, actor=actor, reason="fixed")
