@@ -34,7 +34,9 @@ from orchestrator.core.enums import (
     Vote,
     WaveMode,
 )
-from orchestrator.core.models import ChecklistItem, Gate, RegionRollout, Team
+from orchestrator.core.models import ChecklistItem, Gate, Member, RegionRollout, Team
+from orchestrator.directory.seed import MemberSeed
+from orchestrator.directory.service import upsert_member
 from orchestrator.gates.approvals import cast_vote
 from orchestrator.items.service import check_item
 from orchestrator.launches.queries import LaunchActivity, launch_activity, launch_detail
@@ -43,6 +45,8 @@ from orchestrator.launches.spec import LaunchSpec, RegionPlan
 
 console = Console()
 REGIONS = ("APAC", "EU", "NA")
+# The demo's go/no-go approver: a member of the directory, who votes as themselves.
+DEMO_APPROVER = MemberSeed(email="vp.product@example.com", name="Vic Product (demo approver)", role=Role.APPROVER)
 DEMO_RAMP = {
     phase.value: [{"percent": 5, "hold_minutes": 0.05}, {"percent": 25, "hold_minutes": 0.05}, {"percent": 100}]
     for phase in (Phase.PUBLIC_BETA, Phase.GA)
@@ -61,7 +65,7 @@ def _demo_spec(slug: str) -> LaunchSpec:
         exec_sponsor="vp.product@example.com",
         flags=["personal_data"],
         regions=[RegionPlan(region=code, dates=dates) for code in REGIONS],
-        approvers=["vp.product@example.com"],
+        approvers=[DEMO_APPROVER.email],
         wave_mode=WaveMode.SEQUENTIAL,
         ramp_plan=DEMO_RAMP,
     )
@@ -71,6 +75,12 @@ def _owner_actor(team: str, team_id: int) -> Actor:
     """A member of ``team`` checking items off in Slack (the access policy lets them change their
     own team's items only, as it would a real person)."""
     return Actor(name=f"{team}.owner@example.com", source=Source.SLACK, role=Role.MEMBER, team_id=team_id)
+
+
+def _approver_actor(session: Session, email: str) -> Actor:
+    """An approver voting in Slack as themselves (a vote counts for the person who casts it)."""
+    member_id = session.exec(select(Member.id).where(Member.email == email)).one()
+    return Actor(name=email, source=Source.SLACK, role=Role.APPROVER, member_id=member_id)
 
 
 def _play_people(session: Session, *, launch_id: int, per_tick: int) -> int:
@@ -103,13 +113,12 @@ def _play_people(session: Session, *, launch_id: int, per_tick: int) -> int:
             )
         ).all():
             if not items:  # vote once the readiness work is done, as a go/no-go meeting would
-                for voter in gate.approvers or ["vp.product@example.com"]:
+                for voter in gate.approvers:
                     cast_vote(
                         session=session,
                         gate_id=gate.id,  # type: ignore[arg-type]
-                        voter=voter,
                         vote=Vote.GO,
-                        actor=Actor(name=voter, source=Source.SLACK, role=Role.APPROVER),
+                        actor=_approver_actor(session, voter),
                         comment="Readiness review done; go.",
                     )
                     acted += 1
@@ -156,6 +165,7 @@ def demo(
     slug = slug or f"demo-{utcnow():%Y%m%d-%H%M%S}"
     with open_session() as session:
         library = library_for(session)
+        upsert_member(session=session, seed=DEMO_APPROVER, actor=Actor("demo", Source.CLI))
         launch = create_launch_from_templates(
             session=session, spec=_demo_spec(slug), library=library, actor=Actor("demo", Source.CLI)
         )

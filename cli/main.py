@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from checklists.instantiate import create_launch_from_templates
-from cli import api_cmd, beta_cmd, checklists_cmd, outbox_cmd, worker_cmd
+from cli import api_cmd, approvals_cmd, beta_cmd, checklists_cmd, outbox_cmd, worker_cmd
 from cli import demo as demo_cmd
 from cli.context import cli_actor, engine_from_settings, open_session
 from cli.dates import parse_date
@@ -46,6 +46,7 @@ app.add_typer(api_cmd.tokens_app, name="tokens")
 app.command("serve")(api_cmd.serve)
 app.add_typer(outbox_cmd.app, name="outbox")
 app.add_typer(beta_cmd.app, name="beta")
+launch_app.command("approvers")(approvals_cmd.approvers)
 
 console = Console(soft_wrap=True)
 
@@ -166,6 +167,10 @@ def launch_create(
             help="A phase every region skips, repeatable: --skip public_beta. Every phase needs a date or a --skip."
         ),
     ] = None,
+    approver: Annotated[
+        list[str] | None,
+        typer.Option(help="Member email who must vote Go on the approval gates, repeatable (kickoff needs one)."),
+    ] = None,
 ) -> None:
     """Create a launch (draft) with the same phase dates in every region, and its checklist items
     from the templates that apply to its tier, regions and flags. A phase is skipped only when
@@ -183,6 +188,7 @@ def launch_create(
         dates=dates,
         skip=skip or [],
         beta_exit=beta_exit or [],
+        approvers=approver or [],
     )
     with open_session() as session:
         library = library_for(session)
@@ -227,6 +233,7 @@ def _launch_spec(
     dates: dict[Phase, datetime],
     skip: list[Phase],
     beta_exit: list[str],
+    approvers: list[str],
 ) -> LaunchSpec:
     """The spec from the options, or its first validation error as an InvalidInput naming the
     field (so the CLI answers like every other door instead of printing pydantic's report)."""
@@ -242,6 +249,7 @@ def _launch_spec(
                 "flags": [flag.strip() for flag in flags.split(",") if flag.strip()],
                 "regions": [{"region": code, "dates": dates, "skip": skip} for code in codes],
                 "beta_exit_criteria": beta_cmd.parse_exit_criteria(beta_exit),
+                "approvers": approvers,
             }
         )
     except ValidationError as exc:

@@ -31,6 +31,11 @@ class ActionId(StrEnum):
     OPEN_DASHBOARD = "open_dashboard"
     BETA_FEEDBACK = "beta_feedback"  # the message shortcut's callback_id (manifest.yaml)
     BETA_FEEDBACK_SUBMIT = "beta_feedback_submit"
+    VOTE_GO = "vote_go"
+    VOTE_CONDITIONAL = "vote_conditional"
+    VOTE_NO_GO = "vote_no_go"
+    VOTE_CONDITIONAL_SUBMIT = "vote_conditional_submit"
+    VOTE_NO_GO_SUBMIT = "vote_no_go_submit"
 
 
 class ItemChoice(StrEnum):
@@ -58,6 +63,10 @@ class InputId(StrEnum):
     FEEDBACK_SEVERITY = "feedback_severity"
     FEEDBACK_TEXT = "feedback_text"
     FEEDBACK_LINK = "feedback_link"
+    VOTE_CONDITIONS = "vote_conditions"
+    VOTE_RISK_OWNER = "vote_risk_owner"
+    VOTE_REASON = "vote_reason"
+    VOTE_REEVALUATE = "vote_reevaluate"
 
 
 # Each overflow choice's modal: the ``callback_id`` its submission comes back with, and the one
@@ -127,3 +136,9 @@ class RolloutRef(_Ref):
 
     rollout_id: int = Field(gt=0)
     version: int = Field(ge=1)
+
+
+class GateRef(_Ref):
+    """One approval gate (the vote buttons' value, the vote modals' metadata)."""
+
+    gate_id: int = Field(gt=0)

@@ -262,13 +262,21 @@ def api_server(engine: Engine) -> Iterator[str]:
 
 @pytest.fixture
 def tokens(seeded: Session, actor: Actor) -> dict[str, str]:
-    """One API token per role (the member token belongs to the marketing team)."""
+    """One API token per role, each belonging to the member ``<role>@example.com`` of the
+    directory (the member token's member is in the marketing team): votes count for a person."""
     from orchestrator.core.enums import Role
+    from orchestrator.directory.seed import MemberSeed
+    from orchestrator.directory.service import upsert_member
     from orchestrator.directory.tokens import create_token
 
     made = {}
     for role in Role:
         team = "marketing" if role == Role.MEMBER else None
-        _token, secret = create_token(session=seeded, name=f"{role.value}-bot", role=role, team_key=team, actor=actor)
+        email = f"{role.value}@example.com"
+        person = MemberSeed(email=email, name=f"{role.value.title()} Person", team=team, role=role)
+        upsert_member(session=seeded, seed=person, actor=actor)
+        _token, secret = create_token(
+            session=seeded, name=f"{role.value}-bot", role=role, team_key=team, member_email=email, actor=actor
+        )
         made[role.value] = secret
     return made

@@ -1,6 +1,8 @@
 """Gates and decisions: a gate with its beta exit criteria, a vote, and the decision log (votes
 and waivers)."""
 
+from typing import Annotated
+
 from pydantic import BaseModel, Field
 
 from api.schemas.common import Body, StoredUtc, UtcDatetime, view_of
@@ -25,6 +27,9 @@ class GateOut(BaseModel):
     criteria: list[CriterionOut] = Field(
         default_factory=list, description="Beta-exit gates: each criterion's current value and threshold."
     )
+    approvers: list[str] = Field(default_factory=list, description="Approval gates: the member emails who vote.")
+    quorum: int | None = Field(default=None, description="Approval gates: Gos needed (null: every approver).")
+    distinct_teams: bool = Field(default=False, description="Approval gates: the Gos must come from distinct teams.")
 
 
 class VoteIn(Body):
@@ -33,7 +38,18 @@ class VoteIn(Body):
         default=None,
         min_length=1,
         max_length=text_limit(Decision.voter),
-        description="Defaults to the token's member email, or the token's name when it has no member.",
+        description="Optional: the signed-in member's own email. A vote counts for the person whose token casts "
+        "it; any other name is a vote on behalf of someone else (see on_behalf_of).",
+    )
+    on_behalf_of: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=text_limit(Decision.voter),
+        description="prodops/admin only (and unless LAUNCHDECK_VOTES_ON_BEHALF=false): record this approver's vote, "
+        "given elsewhere, e.g. in a go/no-go meeting. Needs on_behalf_reason; audited with both names.",
+    )
+    on_behalf_reason: str | None = Field(
+        default=None, max_length=text_limit(Decision.on_behalf_reason), description="Where the vote was given."
     )
     comment: str | None = Field(default=None, max_length=text_limit(Decision.comment))
     conditions: str | None = Field(
@@ -60,6 +76,10 @@ class DecisionOut(BaseModel):
     risk_accepted_by: str | None
     reevaluate_at: StoredUtc | None
     cast_at: StoredUtc
+    recorded_by: str | None = Field(description="Who recorded a vote given on behalf of its voter (else null).")
+    on_behalf_reason: str | None
+    voided_at: StoredUtc | None = Field(description="Set when what the vote approved changed: it no longer counts.")
+    void_reason: str | None
 
 
 class WaiverOut(BaseModel):
@@ -81,3 +101,12 @@ class WaiverOut(BaseModel):
 class DecisionLogOut(BaseModel):
     votes: list[DecisionOut]
     waivers: list[WaiverOut]
+
+
+class ApproversIn(Body):
+    phase: Phase
+    approvers: list[Annotated[str, Field(min_length=3, max_length=254)]] = Field(min_length=1, max_length=50)
+    reason: str = Field(min_length=1, max_length=500, description="Why they change; votes already cast are void.")
+    region: str | None = Field(default=None, max_length=40, description="One region only (default: every region).")
+    quorum: int | None = Field(default=None, ge=1, le=50, description="Gos needed (default: every approver).")
+    distinct_teams: bool = False

@@ -36,7 +36,14 @@ class LaunchCreate(Body):
     exec_sponsor: str | None = Field(default=None, max_length=text_limit(Launch.exec_sponsor))
     flags: list[str] = Field(default_factory=list, max_length=50)
     regions: list[RegionDates] = Field(min_length=1, max_length=50)
-    approvers: list[str] = Field(default_factory=list, max_length=50)
+    approvers: list[str] = Field(
+        default_factory=list, max_length=50, description="Member emails who approve every approval gate."
+    )
+    phase_approvers: dict[Phase, list[str]] = Field(
+        default_factory=dict, description="Per phase, its approval gates' approvers instead of approvers."
+    )
+    approval_quorum: int | None = Field(default=None, ge=1, le=50, description="Gos needed (default: every approver).")
+    approval_distinct_teams: bool = Field(default=False, description="The quorum's Gos come from distinct teams.")
     wave_mode: WaveMode = WaveMode.PARALLEL
     ramp_plan: dict[str, list[dict[str, int | float]]] = Field(default_factory=dict)
     beta_exit_criteria: dict[Phase, dict[ExitMetric, Annotated[int, Field(strict=True, ge=0, le=MAX_DB_INT)]]] = Field(

@@ -67,6 +67,8 @@ EVENT_KINDS: dict[str, RegionEventKind] = {
     Topic.ROLLOUT_HALTED: RegionEventKind.HALTED,
     Topic.ROLLOUT_ROLLED_BACK: RegionEventKind.ROLLED_BACK,
     Topic.DECISION_NO_GO: RegionEventKind.NO_GO,
+    Topic.DECISION_VOIDED: RegionEventKind.VOTES_VOIDED,
+    Topic.DECISION_CONFIRMATION_NEEDED: RegionEventKind.CONFIRMATION_NEEDED,
 }
 GATE_TOPICS = frozenset({Topic.GATE_OPENED, Topic.ROLLOUT_GATED})
 REMINDER_TOPICS = frozenset({Topic.REMINDER_OVERDUE, Topic.REMINDER_ESCALATED})
@@ -82,6 +84,15 @@ TOPICS = frozenset(
     | UPDATE_TOPICS
     | set(EVENT_KINDS)
     | {DIGEST_TOPIC, BETA_DIGEST_TOPIC, GUARDRAIL_TOPIC}
+    # The approvers' direct messages: the request, and its tally updated after each vote.
+    | {
+        Topic.APPROVAL_REQUESTED,
+        Topic.DECISION_GO,
+        Topic.DECISION_CONDITIONAL_GO,
+        Topic.DECISION_NO_GO,
+        Topic.DECISION_VOIDED,
+        Topic.DECISION_CONFIRMATION_NEEDED,
+    }
 )
 
 

@@ -14,6 +14,8 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from notifications.delivery import composer
+from notifications.delivery.approval_envelopes import APPROVAL_UPDATE_TOPICS, approval_envelopes
+from notifications.delivery.approval_envelopes import audience as approval_audience
 from notifications.delivery.composer import Envelope
 from notifications.delivery.transport import DeliveryFailed, DeliveryMarker, MessageRef, Transport
 from notifications.messages.layout import Message
@@ -81,6 +83,35 @@ def dispatch_notifications(
 
 def _envelopes(session: Session, *, row: Outbox, now: datetime, leadership_channel: str) -> list[Envelope]:
     payload = row.payload
+    if row.topic == Topic.APPROVAL_REQUESTED:
+        return approval_envelopes(session, gate_id=int(payload["gate_id"]))
+    if row.topic in APPROVAL_UPDATE_TOPICS or (row.topic == Topic.GATE_PASSED and payload.get("kind") == "approval"):
+        updates = _approval_updates(session, gate_id=int(payload["gate_id"]))
+        events = [] if row.topic not in composer.EVENT_KINDS else _event_envelopes(session, row=row)
+        return events + updates
+    return _other_envelopes(session, row=row, now=now, leadership_channel=leadership_channel)
+
+
+def _event_envelopes(session: Session, *, row: Outbox) -> list[Envelope]:
+    return [composer.event_envelope(session, row=row, kind=composer.EVENT_KINDS[row.topic])]
+
+
+def _approval_updates(session: Session, *, gate_id: int) -> list[Envelope]:
+    """After a vote, a void or the gate passing: the approvers' requests, re-rendered in place
+    (only those already posted: a vote cast before the request went out has nothing to edit)."""
+    posted = set(
+        session.exec(
+            select(SlackMessage.audience).where(
+                SlackMessage.kind == Topic.APPROVAL_REQUESTED,
+                col(SlackMessage.audience).startswith(approval_audience(gate_id, "")),
+            )
+        ).all()
+    )
+    return [envelope for envelope in approval_envelopes(session, gate_id=gate_id) if envelope.audience in posted]
+
+
+def _other_envelopes(session: Session, *, row: Outbox, now: datetime, leadership_channel: str) -> list[Envelope]:
+    payload = row.payload
     if row.topic in composer.GATE_TOPICS:
         return composer.gate_envelopes(session, rollout_id=int(payload["rollout_id"]), phase=Phase(payload["phase"]))
     if row.topic in composer.UPDATE_TOPICS:
@@ -99,7 +130,7 @@ def _envelopes(session: Session, *, row: Outbox, now: datetime, leadership_chann
                 digest=build_leadership_digest(session=session, now=now), channel=leadership_channel
             )
         ]
-    return [composer.event_envelope(session, row=row, kind=composer.EVENT_KINDS[row.topic])]
+    return _event_envelopes(session, row=row)
 
 
 def _item_update_envelopes(session: Session, *, item_id: int) -> list[Envelope]:
@@ -163,6 +194,12 @@ def _existing(session: Session, *, row: Outbox, envelope: Envelope, part: int) -
             SlackMessage.outbox_id == row.id, SlackMessage.audience == envelope.audience, SlackMessage.part == part
         )
     ).first()
+    if found is None and envelope.kind == Topic.APPROVAL_REQUESTED:
+        found = session.exec(
+            select(SlackMessage)
+            .where(SlackMessage.audience == envelope.audience, SlackMessage.part == part)
+            .order_by(col(SlackMessage.id))
+        ).first()
     if found is None and envelope.kind == Topic.GATE_OPENED and row.topic in composer.UPDATE_TOPICS:
         found = session.exec(
             select(SlackMessage)

@@ -10,7 +10,15 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
-from notifications.ids import ITEM_INPUTS, ITEM_SUBMIT_ACTIONS, ActionId, InputId, ItemChoiceRef, ItemRef
+from notifications.ids import (
+    ITEM_INPUTS,
+    ITEM_SUBMIT_ACTIONS,
+    ActionId,
+    GateRef,
+    InputId,
+    ItemChoiceRef,
+    ItemRef,
+)
 from notifications.inbound.requests import (
     CommandKind,
     DoneClick,
@@ -22,10 +30,19 @@ from notifications.inbound.requests import (
     SlackEvent,
     SlashCommand,
     Unhandled,
+    VoteClick,
+    VoteSubmission,
 )
+from orchestrator.core.enums import Vote
 from orchestrator.core.errors import LaunchdeckError
 
 _CHOICE_FOR_CALLBACK = {callback: choice for choice, callback in ITEM_SUBMIT_ACTIONS.items()}
+VOTE_BUTTONS = {
+    ActionId.VOTE_GO: Vote.GO,
+    ActionId.VOTE_CONDITIONAL: Vote.CONDITIONAL_GO,
+    ActionId.VOTE_NO_GO: Vote.NO_GO,
+}
+VOTE_SUBMITS = {ActionId.VOTE_CONDITIONAL_SUBMIT: Vote.CONDITIONAL_GO, ActionId.VOTE_NO_GO_SUBMIT: Vote.NO_GO}
 
 
 class MalformedPayload(LaunchdeckError):
@@ -104,6 +121,9 @@ def _parse_block_action(payload: dict[str, Any], user_id: str) -> Interaction:
             if not trigger_id:
                 raise MalformedPayload("an overflow choice without trigger_id cannot open a modal")
             return OverflowChoice(user_id, ref, trigger_id, response_url)
+        if action_id in VOTE_BUTTONS:
+            gate = GateRef.from_value(_text(action, "value") or "")
+            return VoteClick(user_id, gate, VOTE_BUTTONS[action_id], _text(payload, "trigger_id"), response_url)
     except ValueError as error:
         raise MalformedPayload(f"{action_id.value}: {error}") from None
     if action_id is ActionId.OPEN_DASHBOARD:
@@ -121,6 +141,8 @@ def _parse_view_submission(payload: dict[str, Any], user_id: str) -> Interaction
         raise MalformedPayload("view_submission without view")
     if _text(view, "callback_id") == ActionId.BETA_FEEDBACK_SUBMIT:
         return _parse_feedback_submission(view, user_id)
+    if _text(view, "callback_id") in VOTE_SUBMITS:
+        return _parse_vote_submission(view, user_id)
     try:
         choice = _CHOICE_FOR_CALLBACK[ActionId(_text(view, "callback_id") or "")]
     except (ValueError, KeyError):
@@ -132,6 +154,25 @@ def _parse_view_submission(payload: dict[str, Any], user_id: str) -> Interaction
         raise MalformedPayload(f"{choice.value} modal: {error}") from None
     value = _text(view, "state", "values", input_id.value, input_id.value, "value") or ""
     return ItemSubmission(user_id=user_id, choice=choice, ref=ref, value=value)
+
+
+def _parse_vote_submission(view: dict[str, Any], user_id: str) -> VoteSubmission:
+    vote = VOTE_SUBMITS[ActionId(_text(view, "callback_id") or "")]
+    try:
+        gate = GateRef.from_value(_text(view, "private_metadata") or "")
+    except ValueError as error:
+        raise MalformedPayload(f"vote modal: {error}") from None
+    values = _text_dict(view, "state", "values")
+    risk = values.get(InputId.VOTE_RISK_OWNER.value, {}).get(InputId.VOTE_RISK_OWNER.value, {})
+    when = values.get(InputId.VOTE_REEVALUATE.value, {}).get(InputId.VOTE_REEVALUATE.value, {})
+    return VoteSubmission(
+        user_id=user_id,
+        gate=gate,
+        vote=vote,
+        text=_value(values, InputId.VOTE_CONDITIONS if vote is Vote.CONDITIONAL_GO else InputId.VOTE_REASON),
+        risk_user_id=_text(risk, "selected_user"),
+        reevaluate_on=_text(when, "selected_date"),
+    )
 
 
 # --- beta feedback: the message shortcut and the modal's submission -----------------------------

@@ -7,7 +7,8 @@ feedback shortcut, type ``/launch``. Ids are closed vocabularies and references 
 from dataclasses import dataclass
 from enum import StrEnum
 
-from notifications.ids import ItemChoice, ItemChoiceRef, ItemRef
+from notifications.ids import GateRef, ItemChoice, ItemChoiceRef, ItemRef
+from orchestrator.core.enums import Vote
 
 # --- interactions (buttons, menus, modals, shortcuts) ------------------------------------------
 
@@ -66,6 +67,31 @@ class FeedbackSubmission:
 
 
 @dataclass(frozen=True)
+class VoteClick:
+    """An approver's Go, Conditional Go or No-Go button: Go is cast at once, the other two open
+    a modal asking for what they need."""
+
+    user_id: str
+    gate: GateRef
+    vote: Vote
+    trigger_id: str | None = None
+    response_url: str | None = None
+
+
+@dataclass(frozen=True)
+class VoteSubmission:
+    """A submitted Conditional Go (conditions, who accepts the risk) or No-Go (reason, the date to
+    look again) modal."""
+
+    user_id: str
+    gate: GateRef
+    vote: Vote
+    text: str
+    risk_user_id: str | None = None
+    reevaluate_on: str | None = None  # YYYY-MM-DD from the date picker
+
+
+@dataclass(frozen=True)
 class Unhandled:
     """A valid interaction this app does not act on (a link button's click, a shortcut...).
     Acknowledged with an empty 200 so Slack shows no error; ``text`` explains, when there is one."""
@@ -75,7 +101,16 @@ class Unhandled:
     response_url: str | None = None
 
 
-Interaction = DoneClick | OverflowChoice | ItemSubmission | FeedbackOpen | FeedbackSubmission | Unhandled
+Interaction = (
+    DoneClick
+    | OverflowChoice
+    | ItemSubmission
+    | FeedbackOpen
+    | FeedbackSubmission
+    | VoteClick
+    | VoteSubmission
+    | Unhandled
+)
 
 
 # --- the /launch command -----------------------------------------------------------------------

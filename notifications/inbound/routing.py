@@ -1,4 +1,4 @@
-"""The one place a parsed interaction goes to its family (``items``, ``feedback``) and where its
+"""The one place a parsed interaction goes to its family (``items``, ``feedback``, ``approvals``) and where its
 failures become replies.
 
 Handling never raises: a domain error becomes a friendly text, anything else a text with an
@@ -9,7 +9,7 @@ to ``response_url`` for clicks, whose HTTP answer Slack does not show).
 
 from sqlmodel import Session
 
-from notifications.inbound import feedback, items
+from notifications.inbound import approvals, feedback, items
 from notifications.inbound.replies import Reply, friendly, incident_text
 from notifications.inbound.requests import (
     DoneClick,
@@ -18,6 +18,9 @@ from notifications.inbound.requests import (
     Interaction,
     ItemSubmission,
     OverflowChoice,
+    Unhandled,
+    VoteClick,
+    VoteSubmission,
 )
 from notifications.mrkdwn import shorten
 from orchestrator.core.errors import LaunchdeckError
@@ -47,6 +50,11 @@ def _route(session: Session, interaction: Interaction) -> Reply:
         return feedback.handle_open(session, interaction)
     if isinstance(interaction, FeedbackSubmission):
         return feedback.handle_submission(session, interaction)
+    if isinstance(interaction, VoteClick):
+        return approvals.handle_click(session, interaction)
+    if isinstance(interaction, VoteSubmission):
+        return approvals.handle_submission(session, interaction)
+    assert isinstance(interaction, Unhandled)
     return Reply(text=interaction.text, response_url=interaction.response_url)
 
 
@@ -55,4 +63,6 @@ def _failed(interaction: Interaction, text: str, error: Exception) -> Reply:
         return Reply(errors={feedback.submission_input(error).value: shorten(text, ERROR_TEXT_MAX)})
     if isinstance(interaction, ItemSubmission):
         return Reply(errors={items.submission_input(interaction).value: shorten(text, ERROR_TEXT_MAX)})
+    if isinstance(interaction, VoteSubmission):
+        return Reply(errors={approvals.submission_input(interaction, error).value: shorten(text, ERROR_TEXT_MAX)})
     return Reply(text=text, response_url=getattr(interaction, "response_url", None))

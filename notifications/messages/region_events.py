@@ -17,6 +17,8 @@ _EVENT_TITLES = {
     RegionEventKind.HALTED: "HALTED",
     RegionEventKind.ROLLED_BACK: "ROLLED BACK",
     RegionEventKind.NO_GO: "NO-GO",
+    RegionEventKind.VOTES_VOIDED: "VOTES VOID",
+    RegionEventKind.CONFIRMATION_NEEDED: "Confirm your Go",
 }
 
 
@@ -60,4 +62,6 @@ def _event_summary(msg: RegionEventMessage) -> str:
         + (f" at {msg.percent}%." if msg.percent is not None else "."),
         RegionEventKind.RESUMED: f"rollout resumed in {phase}.",
         RegionEventKind.LIVE: f"live in {phase}" + (f" at {msg.percent}%." if msg.percent is not None else "."),
+        RegionEventKind.VOTES_VOIDED: f"the {phase} approval votes are void: what they approved changed.",
+        RegionEventKind.CONFIRMATION_NEEDED: f"the {phase} gate waits only for Go votes to be confirmed.",
     }.get(msg.kind, "")

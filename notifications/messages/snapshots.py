@@ -100,6 +100,8 @@ class RegionEventKind(StrEnum):
     HALTED = "halted"
     ROLLED_BACK = "rolled_back"
     NO_GO = "no_go"
+    VOTES_VOIDED = "votes_voided"
+    CONFIRMATION_NEEDED = "confirmation_needed"
 
     @property
     def is_failure(self) -> bool:
@@ -107,7 +109,9 @@ class RegionEventKind(StrEnum):
         return self in FAILURE_KINDS
 
 
-FAILURE_KINDS = frozenset({RegionEventKind.HALTED, RegionEventKind.ROLLED_BACK, RegionEventKind.NO_GO})
+FAILURE_KINDS = frozenset(
+    {RegionEventKind.HALTED, RegionEventKind.ROLLED_BACK, RegionEventKind.NO_GO, RegionEventKind.VOTES_VOIDED}
+)
 
 
 @dataclass(frozen=True)
@@ -150,3 +154,27 @@ class GuardrailAlert:
     link: str | None
     feedback_id: int
     owner: str
+
+
+@dataclass(frozen=True)
+class ApprovalRequestMessage:
+    """What an approver is asked to decide, and where the vote stands: one DM per approver,
+    re-rendered in place after every vote."""
+
+    gate_id: int
+    launch_slug: str
+    launch_name: str
+    region_code: str
+    phase: Phase
+    phase_at: datetime | None
+    timezone: str
+    blocking_left: list[str]
+    waivers: list[str]  # "item: reason (by who)"
+    exit_criteria: list[str]
+    needed: int
+    distinct_teams: bool
+    gos: list[str]
+    no_gos: list[str]
+    missing: list[str]
+    passed: bool
+    link: str | None = None

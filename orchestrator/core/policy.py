@@ -12,7 +12,7 @@ Roles (see README "HTTP API"):
 - ``prodops``: run launches (create, kick off, reschedule, halt, resume, roll back), change any
   item, grant waivers, vote, run beta cohorts;
 - ``member``: read; change the items its own team owns; log beta feedback;
-- ``approver``: read; vote;
+- ``approver``: read; vote (as themselves, on the gates that name them);
 - ``leadership``: read.
 
 Launchdeck's own processes (flows, the system, the server operator's CLI) act with no role and
@@ -22,7 +22,7 @@ authenticate can never act as launchdeck itself.
 
 from orchestrator.core.actors import Actor
 from orchestrator.core.enums import Role, Source
-from orchestrator.core.errors import Forbidden
+from orchestrator.core.errors import Forbidden, InvalidInput
 
 READERS = frozenset(Role)
 LAUNCH_OPERATORS = frozenset({Role.ADMIN, Role.PRODOPS})
@@ -100,4 +100,47 @@ def authorize_waiver(actor: Actor) -> None:
     if not may_grant_waiver(actor):
         raise Forbidden(
             "only product ops and admins grant waivers (a waiver can open a gate); ask them with a comment on the item"
+        )
+
+
+def voter_for(
+    actor: Actor, *, own_email: str | None, on_behalf_of: str | None, reason: str | None, allow_on_behalf: bool
+) -> str:
+    """Whose vote this is. A person votes as themselves, whatever door they came through; a vote
+    given elsewhere (a go/no-go meeting) is recorded by product ops *on behalf of* its approver,
+    with a reason, and that can be switched off. A name in a request never makes a voter."""
+    require_role(actor, VOTERS, doing="vote")
+    if on_behalf_of is None or on_behalf_of == own_email:
+        if own_email is None:
+            raise Forbidden(
+                f"{actor.name} is not a member of the directory, and a vote is cast by a person: "
+                "vote with a member's sign-in, or record the vote on behalf of its approver with a reason"
+            )
+        return own_email
+    if not allow_on_behalf:
+        raise Forbidden(
+            "recording votes on behalf of others is switched off (LAUNCHDECK_VOTES_ON_BEHALF); "
+            f"{on_behalf_of} votes in person"
+        )
+    if not (is_trusted(actor) or actor.role in LAUNCH_OPERATORS):
+        raise Forbidden(
+            f"a vote counts for the person who casts it; only {allowed_roles_text(LAUNCH_OPERATORS)} "
+            f"record a vote on behalf of {on_behalf_of}, with a reason"
+        )
+    if not (reason or "").strip():
+        raise InvalidInput("on_behalf_reason", "say where the vote was given (e.g. 'go/no-go meeting of 2027-03-01')")
+    return on_behalf_of
+
+
+def authorize_approver(*, voter: str, approvers: list[str], launch_owner: str, forbid_self_approval: bool) -> None:
+    """Only the gate's named approvers count, and (by default) never the launch's own owner: an
+    approval is somebody else's judgement of the launch."""
+    if not approvers:
+        raise Forbidden("this gate names no approvers yet; product ops add them before anyone can vote")
+    if voter not in approvers:
+        raise Forbidden(f"only this gate's approvers vote ({', '.join(approvers)}); {voter} is not one of them")
+    if forbid_self_approval and voter == launch_owner:
+        raise Forbidden(
+            f"{voter} owns this launch and may not approve it (LAUNCHDECK_FORBID_SELF_APPROVAL); "
+            "ask product ops to name another approver"
         )

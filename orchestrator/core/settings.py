@@ -91,6 +91,32 @@ class Settings(BaseSettings):
         description="Signs dashboard session cookies. Unset: a random key per API process "
         "(sessions end when the API restarts).",
     )
+    votes_on_behalf: bool = Field(
+        default=True,
+        description="Product ops may record an approver's vote given elsewhere "
+        "(with a reason, audited with both names).",
+    )
+    forbid_self_approval: bool = Field(
+        default=True, description="The launch's owner may not vote on its approval gates."
+    )
+    public_url: str | None = Field(
+        default=None,
+        description="Where people reach launchdeck's web pages (e.g. https://launchdeck.example.com), "
+        "for links in Slack messages. Unset: messages carry no links.",
+    )
+    approval_request_days: int = Field(
+        default=3,
+        ge=0,
+        le=60,
+        description="Approvers are asked for their vote this many days before the phase date, or as soon as the "
+        "gate's other conditions are met, whichever is first.",
+    )
+    go_max_age_days: int = Field(
+        default=14,
+        ge=0,
+        le=365,
+        description="A Go older than this when the gate's other conditions are met must be confirmed again (0: never).",
+    )
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"

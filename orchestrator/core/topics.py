@@ -43,6 +43,9 @@ class Topic(StrEnum):
     DECISION_CONDITIONAL_GO = "decision.conditional_go"
     DECISION_NO_GO = "decision.no_go"
     DECISION_REEVALUATION_DUE = "decision.reevaluation_due"
+    DECISION_VOIDED = "decision.voided"
+    DECISION_CONFIRMATION_NEEDED = "decision.confirmation_needed"
+    APPROVAL_REQUESTED = "approval.requested"
 
     REMINDER_OVERDUE = "reminder.overdue"
     REMINDER_ESCALATED = "reminder.escalated"

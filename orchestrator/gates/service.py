@@ -13,12 +13,11 @@ from sqlmodel import Session, col, select
 
 from orchestrator.core.actors import Actor
 from orchestrator.core.clock import as_utc
-from orchestrator.core.enums import GateKind, GateStatus, Phase, RolloutState, Vote, WaveMode
+from orchestrator.core.enums import GateKind, GateStatus, Phase, RolloutState, WaveMode
 from orchestrator.core.ledger import record_and_enqueue
 from orchestrator.core.models import (
     OPEN_BLOCKING_ITEM,
     ChecklistItem,
-    Decision,
     Gate,
     Launch,
     PhaseDate,
@@ -29,6 +28,7 @@ from orchestrator.core.outbox import enqueue
 from orchestrator.core.topics import Topic
 from orchestrator.core.unit import compare_and_set
 from orchestrator.gates.beta_exit import exit_gate_holds
+from orchestrator.gates.quorum import announce_approval_waits, approval_holds, request_time
 from orchestrator.gates.windows import next_opening
 
 # Beta exit criteria can change with the clock alone (bug/fix weeks): look again this often.
@@ -71,20 +71,6 @@ def open_blocking_items(session: Session, *, rollout_id: int, phase: Phase) -> i
     return int(result.scalar_one())
 
 
-def approval_holds(session: Session, gate: Gate) -> bool:
-    """Unanimous: any No-Go holds the gate; every named approver (or, with none named, at least
-    one voter) must have said Go or Conditional Go."""
-    votes = {
-        voter: vote
-        for voter, vote in session.exec(select(Decision.voter, Decision.vote).where(Decision.gate_id == gate.id))
-    }
-    if any(vote == Vote.NO_GO for vote in votes.values()):
-        return False
-    if gate.approvers:
-        return all(votes.get(approver) in (Vote.GO, Vote.CONDITIONAL_GO) for approver in gate.approvers)
-    return bool(votes)
-
-
 def phase_start(session: Session, *, rollout_id: int, phase: Phase) -> datetime | None:
     value = session.exec(
         select(PhaseDate.current_at).where(PhaseDate.rollout_id == rollout_id, PhaseDate.phase == phase)
@@ -108,7 +94,7 @@ def gate_holds(session: Session, *, rollout: RegionRollout, gate: Gate, now: dat
     if gate.kind == GateKind.CHECKLIST:
         return open_blocking_items(session, rollout_id=rollout.id, phase=gate.phase) == 0
     if gate.kind == GateKind.APPROVAL:
-        return approval_holds(session, gate)
+        return approval_holds(session, gate, now=now)
     if gate.kind == GateKind.TIME:
         opening = time_gate_opening(session, rollout=rollout, phase=gate.phase, now=now)
         return opening is not None and opening <= now
@@ -161,9 +147,20 @@ def evaluate_gates(
         .where(Gate.rollout_id == rollout.id, Gate.phase == rollout.phase)
         .execution_options(populate_existing=True)
     ).all()
-    for gate in gates:
-        if gate.status == GateStatus.OPEN and gate_holds(session, rollout=rollout, gate=gate, now=now):
+    # The approval gate is judged last, and only once every other gate of the phase has passed:
+    # approvers approve the phase as it stands when it is otherwise ready (a vote cast earlier is
+    # voided if that changes, and a Go too old by then must be confirmed).
+    for gate in sorted(gates, key=lambda gate: gate.kind == GateKind.APPROVAL):
+        if gate.status != GateStatus.OPEN:
+            continue
+        if gate.kind == GateKind.APPROVAL and any(
+            other.status != GateStatus.PASSED for other in gates if other is not gate
+        ):
+            continue
+        if gate_holds(session, rollout=rollout, gate=gate, now=now):
             _pass_gate(session, rollout=rollout, gate=gate, now=now, actor=actor)
+    phase_at = phase_start(session, rollout_id=rollout.id, phase=rollout.phase)
+    announce_approval_waits(session, rollout=rollout, gates=list(gates), phase_at=phase_at, now=now)
     if any(gate.status != GateStatus.PASSED for gate in gates) or wave_blockers(
         session, rollout=rollout, phase=rollout.phase
     ):
@@ -227,12 +224,16 @@ def _schedule_time_check(session: Session, *, rollout: RegionRollout, gates: Seq
     """Remember when the clock alone could change something for this region (its time gate
     opening, a No-Go's re-evaluation date), so workers look again then and not before.
     Scheduling data, not domain state: no version bump, no audit."""
+    assert rollout.id is not None
     candidates = []
     for gate in gates:
         if gate.kind == GateKind.TIME and gate.status == GateStatus.OPEN:
             candidates.append(time_gate_opening(session, rollout=rollout, phase=gate.phase, now=now))
         if gate.kind == GateKind.BETA_EXIT and gate.status == GateStatus.OPEN:
             candidates.append(now + BETA_EXIT_RECHECK)
+        if gate.kind == GateKind.APPROVAL and gate.status == GateStatus.OPEN:
+            asking_from = request_time(phase_start(session, rollout_id=rollout.id, phase=gate.phase))
+            candidates.append(asking_from if asking_from is not None and asking_from > now else None)
     if rollout.reevaluate_at is not None and as_utc(rollout.reevaluate_at) > now:
         candidates.append(as_utc(rollout.reevaluate_at))
     wake_at = min((moment for moment in candidates if moment is not None), default=None)

@@ -24,6 +24,7 @@ from orchestrator.core.text import http_link, required
 from orchestrator.core.topics import Topic
 from orchestrator.core.unit import compare_and_set, expect_version, transaction
 from orchestrator.gates.service import evaluate_gates, open_blocking_items
+from orchestrator.gates.voiding import void_votes
 from orchestrator.items.locking import ENTITY, ItemChange, LockedRollout, lock_item
 from orchestrator.items.rules import check_item_transition
 
@@ -53,6 +54,7 @@ def _transition(
         if before_write is not None:
             before_write(session, item)
         before = snapshot(item, *_TRACKED)
+        was = item.status
         compare_and_set(session, item, ENTITY, status=target, updated_at=now, **values)
         record_and_enqueue(
             session,
@@ -68,6 +70,7 @@ def _transition(
             topic=action,
             payload={"item_id": item.id, "status": target.value, "actor": actor.name, "reason": reason},
         )
+        _void_votes_if_approved_ground_moved(session, item=item, was=was, actor=actor, now=now)
         if target in SATISFYING_STATUSES:
             if _may_complete_checklist_gate(session, item=item, rollout=rollout):
                 # Fresh, under the lock taken above: a long-lived session may hold an older copy.
@@ -77,6 +80,25 @@ def _transition(
         elif item.blocking:
             _alert_if_gate_already_passed(session, item=item, actor=actor)
     return ItemChange(item, owner, changed=True)
+
+
+def _void_votes_if_approved_ground_moved(
+    session: Session, *, item: ChecklistItem, was: ItemStatus, actor: Actor, now: datetime
+) -> None:
+    """Approvers said Go to the phase as it stood: a blocking item of it reopened, or a waiver
+    granted or revoked on one, voids their votes (``gates.voiding``)."""
+    if not item.blocking:
+        return
+    if item.status == ItemStatus.WAIVED:
+        reason = f"a waiver was granted on {item.key}"
+    elif was == ItemStatus.WAIVED:
+        reason = f"the waiver on {item.key} was revoked"
+    elif was in SATISFYING_STATUSES and item.status not in SATISFYING_STATUSES:
+        reason = f"blocking item {item.key} was reopened"
+    else:
+        return
+    assert item.rollout_id is not None
+    void_votes(session, rollout_id=item.rollout_id, phase=item.phase, reason=reason, actor=actor, now=now)
 
 
 def _may_complete_checklist_gate(session: Session, *, item: ChecklistItem, rollout: LockedRollout) -> bool:

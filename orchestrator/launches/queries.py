@@ -66,6 +66,10 @@ class GateView:
     status: GateStatus
     # Beta-exit gates: each criterion with its current value and threshold.
     criteria: tuple[CriterionStatus, ...] = ()
+    # Approval gates: who approves, and how many Gos (None: all) from distinct teams or not.
+    approvers: tuple[str, ...] = ()
+    quorum: int | None = None
+    distinct_teams: bool = False
 
 
 @dataclass
@@ -167,10 +171,7 @@ def launch_detail(*, session: Session, slug: str, now: datetime | None = None) -
             PhaseView(phase_date.phase, as_utc(phase_date.baseline_at), as_utc(phase_date.current_at))
         )
     for gate in session.exec(select(Gate).where(col(Gate.rollout_id).in_(ids))):
-        criteria: tuple[CriterionStatus, ...] = ()
-        if gate.kind == GateKind.BETA_EXIT:
-            criteria = tuple(beta_exit_status(session=session, rollout_id=gate.rollout_id, phase=gate.phase, now=now))
-        views[gate.rollout_id].gates.append(GateView(gate.id, gate.phase, gate.kind, gate.status, criteria))  # type: ignore[arg-type]
+        views[gate.rollout_id].gates.append(_gate_view(session, gate, now=now))
     for rollout_id, phase, blocking, status, due in session.exec(
         select(  # type: ignore[call-overload]  # sqlmodel types select() for at most four columns
             ChecklistItem.rollout_id,
@@ -194,6 +195,18 @@ def launch_detail(*, session: Session, slug: str, now: datetime | None = None) -
         view.phases.sort(key=lambda p: order[p.phase])
         view.gates.sort(key=lambda g: (order[g.phase], g.kind.value))
     return LaunchDetail(launch=launch, rollouts=list(views.values()))
+
+
+def _gate_view(session: Session, gate: Gate, *, now: datetime) -> GateView:
+    """A gate as the launch detail shows it: beta-exit gates with each criterion's value now,
+    approval gates with who approves and how many must say Go."""
+    criteria: tuple[CriterionStatus, ...] = ()
+    if gate.kind == GateKind.BETA_EXIT:
+        criteria = tuple(beta_exit_status(session=session, rollout_id=gate.rollout_id, phase=gate.phase, now=now))
+    assert gate.id is not None
+    return GateView(
+        gate.id, gate.phase, gate.kind, gate.status, criteria, tuple(gate.approvers), gate.quorum, gate.distinct_teams
+    )
 
 
 def skipped_phases(rollout: RegionRollout) -> list[Phase]:

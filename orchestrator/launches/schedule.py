@@ -14,6 +14,7 @@ from orchestrator.core.models import ChecklistItem, PhaseDate, PhaseDateChange, 
 from orchestrator.core.outbox import enqueue
 from orchestrator.core.topics import Topic
 from orchestrator.core.unit import compare_and_set, expect_version, lock, transaction
+from orchestrator.gates.voiding import void_votes
 from orchestrator.rollouts.service import region_label
 
 
@@ -39,18 +40,7 @@ def reschedule_phase(
         where = region_label(session, rollout=rollout)
         expect_version(rollout, expected_version, "region", key=where)
         dates = {row.phase: row for row in session.exec(select(PhaseDate).where(PhaseDate.rollout_id == rollout_id))}
-        target = dates.get(phase)
-        planned = ", ".join(p.value for p in Phase.ordered() if p in dates)
-        if target is None and phase.value in rollout.skipped_phases:
-            raise InvalidInput(
-                "phase", f"{where} skips {phase.value}, so it has no date to move (its phases: {planned})"
-            )
-        if target is None:
-            raise NotFound(
-                "phase date",
-                f"{where} {phase.value}",
-                hint=f"{where} has no {phase.value} date (its phases: {planned}); reschedule one of those",
-            )
+        target = _date_to_move(dates, phase=phase, rollout=rollout, where=where)
         old_at = as_utc(target.current_at)
         if old_at == new_at:
             return target
@@ -66,6 +56,14 @@ def reschedule_phase(
             )
         )
         moved = _move_open_items(session, rollout=rollout, phase=phase, new_at=new_at)
+        void_votes(
+            session,
+            rollout_id=rollout_id,
+            phase=phase,
+            reason=f"the {phase.value} date moved from {old_at:%Y-%m-%d} to {new_at:%Y-%m-%d}",
+            actor=actor,
+            now=now,
+        )
         # The rollout's version moves too, so a stale editor of the region is told to reload.
         compare_and_set(session, rollout, "region rollout", updated_at=now)
         _announce_reschedule(
@@ -79,6 +77,21 @@ def reschedule_phase(
             reason=cleaned_reason,
         )
     return target
+
+
+def _date_to_move(dates: dict[Phase, PhaseDate], *, phase: Phase, rollout: RegionRollout, where: str) -> PhaseDate:
+    """The phase's date, or a refusal that names the region and the phases it does have."""
+    target = dates.get(phase)
+    if target is not None:
+        return target
+    planned = ", ".join(p.value for p in Phase.ordered() if p in dates)
+    if phase.value in rollout.skipped_phases:
+        raise InvalidInput("phase", f"{where} skips {phase.value}, so it has no date to move (its phases: {planned})")
+    raise NotFound(
+        "phase date",
+        f"{where} {phase.value}",
+        hint=f"{where} has no {phase.value} date (its phases: {planned}); reschedule one of those",
+    )
 
 
 def _move_open_items(session: Session, *, rollout: RegionRollout, phase: Phase, new_at: datetime) -> int:

@@ -21,6 +21,7 @@ from orchestrator.core.models import (
     Team,
 )
 from orchestrator.core.outbox import enqueue
+from orchestrator.core.settings import get_settings
 from orchestrator.core.topics import Topic
 from orchestrator.core.unit import compare_and_set, expect_version, lock, transaction
 from orchestrator.gates.service import evaluate_gates, open_phase_gates
@@ -113,8 +114,12 @@ def _add_rollout(
     for phase, when in plan.dates.items():
         session.add(PhaseDate(rollout_id=rollout.id, phase=phase, baseline_at=when, current_at=when))
         for kind in gate_kinds_for(tier=spec.tier, phase=phase):
-            approvers = list(spec.approvers) if kind == GateKind.APPROVAL else []
-            session.add(Gate(rollout_id=rollout.id, phase=phase, kind=kind, approvers=approvers))
+            gate = Gate(rollout_id=rollout.id, phase=phase, kind=kind)
+            if kind == GateKind.APPROVAL:
+                gate.approvers = spec.approvers_of(phase)
+                gate.quorum = spec.approval_quorum
+                gate.distinct_teams = spec.approval_distinct_teams
+            session.add(gate)
     for phase in beta_exit_gate_phases(planned=list(plan.dates), criteria=spec.beta_exit_criteria):
         session.add(Gate(rollout_id=rollout.id, phase=phase, kind=GateKind.BETA_EXIT))
     return rollout
@@ -158,6 +163,30 @@ def _new_item(
     )
 
 
+def _refuse_unapprovable(session: Session, *, launch: Launch) -> None:
+    """A launch starts only if each of its approval gates names somebody who could pass it (not
+    its own owner, while self-approval is forbidden)."""
+    barred = {launch.owner} if get_settings().forbid_self_approval else set()
+    empty = [
+        f"{code} {Phase(phase).value}"
+        for code, phase, approvers, quorum in session.exec(
+            select(Region.code, Gate.phase, Gate.approvers, Gate.quorum)
+            .join(RegionRollout, col(RegionRollout.id) == col(Gate.rollout_id))
+            .join(Region, col(Region.id) == col(RegionRollout.region_id))
+            .where(RegionRollout.launch_id == launch.id, Gate.kind == GateKind.APPROVAL)
+            .order_by(Region.code, Gate.phase)
+        )
+        if len(set(approvers) - barred) < (quorum or max(len(approvers), 1))
+    ]
+    if empty:
+        raise InvalidInput(
+            "approvers",
+            f"the approval gates of {', '.join(empty)} name nobody who could pass them (no approvers, fewer than "
+            "the quorum, or only the launch's owner, who may not approve it); name the approvers (the launch's "
+            "approvers, or phase_approvers for one phase) before kicking off",
+        )
+
+
 def kick_off_launch(*, session: Session, launch_id: int, actor: Actor, expected_version: int | None = None) -> Launch:
     """Start the launch: every planned region opens the gates of its first phase."""
     now = utcnow()
@@ -168,6 +197,7 @@ def kick_off_launch(*, session: Session, launch_id: int, actor: Actor, expected_
             return launch  # a retried kickoff changes nothing
         if launch.status != LaunchStatus.DRAFT:
             raise IllegalTransition("launch", launch.status.value, "kick off", ["kick off (from draft)"])
+        _refuse_unapprovable(session, launch=launch)
         compare_and_set(session, launch, "launch", status=LaunchStatus.ACTIVE, updated_at=now)
         record(
             session,

@@ -101,7 +101,18 @@ class LaunchSpec(BaseModel):
     exec_sponsor: str | None = Field(default=None, max_length=254, description="the sponsor's email address")
     flags: list[str] = Field(default_factory=list)
     regions: list[RegionPlan] = Field(min_length=1)
-    approvers: list[str] = Field(default_factory=list)
+    approvers: list[str] = Field(
+        default_factory=list, description="Member emails who approve every approval gate (unless phase_approvers says)."
+    )
+    phase_approvers: dict[Phase, list[str]] = Field(
+        default_factory=dict, description="Per phase, the approvers of its approval gates, instead of approvers."
+    )
+    approval_quorum: int | None = Field(
+        default=None, ge=1, le=50, description="How many approvers must say Go (default: all of them)."
+    )
+    approval_distinct_teams: bool = Field(
+        default=False, description="The Gos that make the quorum must come from that many distinct teams."
+    )
     template_version: str | None = None
     wave_mode: WaveMode = WaveMode.PARALLEL
     ramp_plan: dict[str, list[dict[str, int | float]]] = Field(
@@ -149,12 +160,20 @@ class LaunchSpec(BaseModel):
             raise ValueError(exc.message) from None
         return plan
 
+    def approvers_of(self, phase: Phase) -> list[str]:
+        """Who approves ``phase``'s approval gates: the phase's own list, else the launch's."""
+        return list(self.phase_approvers.get(phase, self.approvers))
+
     @model_validator(mode="after")
     def _regions_once(self) -> "LaunchSpec":
         codes = [plan.region for plan in self.regions]
         duplicates = sorted({code for code in codes if codes.count(code) > 1})
         if duplicates:
             raise ValueError(f"regions listed more than once: {', '.join(duplicates)}")
+        quorum = self.approval_quorum
+        for listed in [self.approvers, *self.phase_approvers.values()]:
+            if quorum is not None and listed and quorum > len(set(listed)):
+                raise ValueError(f"approval_quorum {quorum} is more than the {len(set(listed))} approvers named")
         return self
 
 

@@ -39,6 +39,19 @@ def test_init_creates_the_default_sqlite_file_and_is_repeatable(workdir):
     assert "0 created, 0 updated, 19 unchanged" in " ".join(second.output.split())
 
 
+def test_kickoff_of_a_launch_without_approvers_says_what_to_add(workdir):
+    assert invoke("init").exit_code == 0
+    args = ("--name", "X", "--tier", "2", "--owner", "pat@example.com", "--regions", "EU", "--ga", "2027-04-01")
+    skips = ("--skip", "internal", "--skip", "private_beta", "--skip", "public_beta")
+    assert invoke("launch", "create", "no-approvers", *args, *skips).exit_code == 0
+
+    refused = invoke("launch", "kickoff", "no-approvers")
+
+    assert refused.exit_code == 1
+    assert "the approval gates of EU ga name nobody who could pass them" in refused.output
+    assert "draft" in invoke("launch", "list").output
+
+
 def test_launch_lifecycle_create_list_show_kickoff(workdir):
     assert invoke("init").exit_code == 0
     assert invoke("launch", "list").output.startswith("no launches yet")
@@ -62,6 +75,8 @@ def test_launch_lifecycle_create_list_show_kickoff(workdir):
         "private_beta",
         "--skip",
         "public_beta",
+        "--approver",
+        "vp@example.com",
     )
     assert created.exit_code == 0, created.output
     listed = invoke("launch", "list")

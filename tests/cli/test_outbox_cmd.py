@@ -25,7 +25,7 @@ def kicked_off_launch():
     created = invoke(
         "launch", "create", "acme-ai", "--name", "Acme AI", "--tier", "2", "--owner", "pat@example.com",
         "--regions", "EU", "--ga", "2027-04-01",
-        "--skip", "internal", "--skip", "private_beta", "--skip", "public_beta",
+        "--skip", "internal", "--skip", "private_beta", "--skip", "public_beta", "--approver", "vp@example.com",
     )  # fmt: skip
     assert created.exit_code == 0, created.output
     assert invoke("launch", "kickoff", "acme-ai").exit_code == 0

@@ -40,7 +40,14 @@ def vote_go_everywhere(session, actor, launch):
         .where(RegionRollout.launch_id == launch.id, Gate.kind == GateKind.APPROVAL)
     ).all()
     for gate in gates:
-        cast_vote(session=session, gate_id=gate.id, voter="vp@example.com", vote=Vote.GO, actor=actor)
+        cast_vote(
+            session=session,
+            gate_id=gate.id,
+            on_behalf_of="vp@example.com",
+            on_behalf_reason="go/no-go meeting",
+            vote=Vote.GO,
+            actor=actor,
+        )
 
 
 def test_the_worker_takes_a_region_through_every_phase_to_completion(flow_db, seeded, actor):

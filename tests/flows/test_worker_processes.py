@@ -89,7 +89,14 @@ def vote_go(session, actor, launch):
         .join(RegionRollout, col(RegionRollout.id) == col(Gate.rollout_id))
         .where(RegionRollout.launch_id == launch.id, Gate.kind == GateKind.APPROVAL)
     ).all():
-        cast_vote(session=session, gate_id=gate.id, voter="vp@example.com", vote=Vote.GO, actor=actor)
+        cast_vote(
+            session=session,
+            gate_id=gate.id,
+            on_behalf_of="vp@example.com",
+            on_behalf_reason="go/no-go meeting",
+            vote=Vote.GO,
+            actor=actor,
+        )
 
 
 def completed(session: Session, slugs: list[str]) -> bool:

@@ -154,6 +154,7 @@ def test_the_gate_message_shows_each_exit_criterion_with_value_and_threshold(see
         name="Gated beta",
         tier=3,
         owner="owner@example.com",
+        approvers=["vp@example.com"],
         regions=[RegionPlan(region="EU", dates=phase_dates())],
         beta_exit_criteria={Phase.PRIVATE_BETA: {ExitMetric.OPEN_SEVERITY_1: 0, ExitMetric.ACTIVE_ACCOUNTS: 5}},
     )

@@ -20,7 +20,7 @@ from orchestrator.gates.approvals import cast_vote
 from orchestrator.items.service import check_item
 from orchestrator.launches.service import kick_off_launch
 from orchestrator.rollouts.service import halt_region
-from tests.support.factories import item, make_launch
+from tests.support.factories import approver_in_person, item, make_approvers, make_launch
 from tests.support.fake_slack import TOKEN, Reply, transport
 
 NOW = datetime(2027, 2, 1, 12, 0, tzinfo=UTC)
@@ -130,16 +130,16 @@ def test_a_halt_is_announced_loudly_in_the_region_channel(seeded, actor, fake_sl
 
 
 def test_a_no_go_is_announced_with_the_voters_reason_and_the_reevaluation_date(seeded, actor, fake_slack):
-    launch = make_launch(seeded, actor, dates={Phase.GA: NOW - timedelta(days=1)})
+    make_approvers(seeded, actor, "ana@example.com")
+    launch = make_launch(seeded, actor, dates={Phase.GA: NOW - timedelta(days=1)}, approvers=["ana@example.com"])
     kick_off_launch(session=seeded, launch_id=launch.id, actor=actor)
     gate_id = seeded.exec(select(Gate.id).where(Gate.kind == GateKind.APPROVAL)).one()
     again = datetime(2030, 1, 15, 9, 0, tzinfo=UTC)
     cast_vote(
         session=seeded,
         gate_id=gate_id,
-        voter="ana@example.com",
         vote=Vote.NO_GO,
-        actor=actor,
+        actor=approver_in_person(seeded, "ana@example.com"),
         comment="Churn risk in <DACH> too high",
         reevaluate_at=again,
     )

@@ -40,6 +40,7 @@ LAUNCH: dict[str, Any] = {
             "skip": ["private_beta", "public_beta"],
         }
     ],
+    "approvers": ["approver@example.com"],
 }
 
 

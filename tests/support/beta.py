@@ -18,6 +18,7 @@ def beta_launch(session, actor, *, slug="beta-launch", regions=("EU",), criteria
         name=slug.title(),
         tier=3,
         owner="owner@example.com",
+        approvers=["vp@example.com"],
         regions=[region_plan(code, dates or phase_dates()) for code in regions],
         beta_exit_criteria=criteria or {},
     )

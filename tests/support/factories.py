@@ -3,12 +3,14 @@
 from collections.abc import Container
 from datetime import UTC, datetime, timedelta
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from orchestrator.beta.feedback import submit_feedback
 from orchestrator.core.actors import Actor
-from orchestrator.core.enums import FeedbackType, Phase
-from orchestrator.core.models import Launch
+from orchestrator.core.enums import FeedbackType, Phase, Role, Source
+from orchestrator.core.models import Launch, Member
+from orchestrator.directory.seed import MemberSeed
+from orchestrator.directory.service import upsert_member
 from orchestrator.launches.service import create_launch
 from orchestrator.launches.spec import ItemSpec, LaunchSpec, RegionPlan
 
@@ -45,14 +47,20 @@ def make_launch(
     dates: dict[Phase, datetime] | None = None,
     items: list[ItemSpec] | None = None,
     approvers: list[str] | None = None,
+    quorum: int | None = None,
+    distinct_teams: bool = False,
 ) -> Launch:
+    """A draft launch; its approval gates name ``approvers`` (default: vp@example.com), since
+    kickoff refuses a launch whose approval gate names nobody."""
     spec = LaunchSpec(
         slug=slug,
         name=slug.replace("-", " ").title(),
         tier=tier,
         owner="owner@example.com",
         regions=[region_plan(code, dates or phase_dates()) for code in regions],
-        approvers=approvers or [],
+        approvers=["vp@example.com"] if approvers is None else approvers,
+        approval_quorum=quorum,
+        approval_distinct_teams=distinct_teams,
     )
     return create_launch(session=session, spec=spec, items=items or [], actor=actor)
 
@@ -95,3 +103,16 @@ def severity_1_bug(session: Session, actor: Actor, *, launch_id: int, region: st
         text="Export loses rows",
         actor=actor,
     )
+
+
+def make_approvers(session: Session, actor: Actor, *emails: str) -> None:
+    """Members of the directory with the approver role (a vote counts for a member)."""
+    for email in emails:
+        seed = MemberSeed(email=email, name=email.split("@")[0].title(), role=Role.APPROVER)
+        upsert_member(session=session, seed=seed, actor=actor)
+
+
+def approver_in_person(session: Session, email: str, *, role: Role = Role.APPROVER) -> Actor:
+    """The member ``email`` acting through Slack as themselves (as a signed request proves)."""
+    member_id = session.exec(select(Member.id).where(Member.email == email)).one()
+    return Actor(name=email, source=Source.SLACK, role=role, member_id=member_id)

@@ -52,7 +52,7 @@ def ready_launch(
         regions=[region_plan(code, dates) for code in regions],
         wave_mode=wave_mode,
         ramp_plan=FAST_RAMP if ramp_plan is None else ramp_plan,
-        approvers=approvers or [],
+        approvers=approvers or ["vp@example.com"],
         beta_exit_criteria=beta_exit_criteria or {},
     )
     launch = create_launch(session=session, spec=spec, items=items or [], actor=actor)

@@ -35,6 +35,7 @@ def spec_launch(session, actor, *, regions, slug="acme-assistant", wave_mode=Wav
         tier=2,
         owner="owner@example.com",
         regions=[region_plan(code, dates) for code, dates in regions.items()],
+        approvers=["vp@example.com"],
         wave_mode=wave_mode,
         ramp_plan=ramp_plan or {},
     )
@@ -94,7 +95,14 @@ def count(session, model):
 
 def approve(session, actor, rid, phase, voter="vp@example.com"):
     approval = gate_of(session, rid, phase, GateKind.APPROVAL)
-    cast_vote(session=session, gate_id=approval.id, voter=voter, vote=Vote.GO, actor=actor)
+    cast_vote(
+        session=session,
+        gate_id=approval.id,
+        on_behalf_of=voter,
+        on_behalf_reason="go/no-go meeting",
+        vote=Vote.GO,
+        actor=actor,
+    )
 
 
 def go_live(session, actor, rid, phase):

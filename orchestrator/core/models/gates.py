@@ -24,8 +24,11 @@ class Gate(SQLModel, table=True):
     phase: Phase = enum_field(Phase)
     kind: GateKind = enum_field(GateKind)
     status: GateStatus = enum_field(GateStatus, GateStatus.PENDING, index=True)
-    # Approval gates: who must vote (member emails). Empty means any approver may decide.
+    # Approval gates: who must vote (member emails). Empty: nobody can pass it (kickoff refuses).
     approvers: list[str] = json_list()
+    # How many of them must say Go (None: all of them), and whether those must be of distinct teams.
+    quorum: int | None = Field(default=None, ge=1)
+    distinct_teams: bool = Field(default=False)
     opened_at: datetime | None = timestamp(nullable=True)
     passed_at: datetime | None = timestamp(nullable=True)
     version: int = Field(default=1)
@@ -47,3 +50,10 @@ class Decision(SQLModel, table=True):
     # No-Go: when the region is looked at again.
     reevaluate_at: datetime | None = timestamp(nullable=True)
     cast_at: datetime = created_now()
+    # A vote recorded by someone else (product ops, from a go/no-go meeting): who, and why.
+    recorded_by: str | None = Field(default=None, max_length=254)
+    on_behalf_reason: str | None = Field(default=None, max_length=2000)
+    # What was approved changed (an item reopened, a waiver, the date, the approvers): the vote
+    # no longer counts until its voter votes again. The ledger keeps the voided vote.
+    voided_at: datetime | None = timestamp(nullable=True)
+    void_reason: str | None = Field(default=None, max_length=500)

@@ -168,6 +168,7 @@ def test_criteria_set_while_a_region_waits_at_the_gate_hold_it_and_clearing_them
         name="Late criteria",
         tier=3,
         owner="owner@example.com",
+        approvers=["vp@example.com"],
         regions=[RegionPlan(region="EU", dates=past)],
     )
     blocker = ItemSpec(region="EU", phase=Phase.PUBLIC_BETA, key="docs", title="Docs", owner_team="marketing")

@@ -1,5 +1,6 @@
-"""Go/no-go votes on approval gates (gates/approvals.py): who may vote, what a Go, a Conditional Go
-and a No-Go need and do, and repeated votes recorded once; on SQLite and PostgreSQL."""
+"""Go/no-go votes on approval gates (gates/approvals.py): what a Go, a Conditional Go and a No-Go
+need and do, and repeated votes recorded once; on SQLite and PostgreSQL. Each vote here is cast
+in person by a member of the directory (test_approval_integrity.py covers who may vote)."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -9,12 +10,12 @@ from sqlmodel import Session
 
 from orchestrator.core.clock import as_utc
 from orchestrator.core.enums import GateKind, GateStatus, Phase, RolloutState, Vote
-from orchestrator.core.errors import IllegalTransition, InvalidInput
+from orchestrator.core.errors import Forbidden, IllegalTransition, InvalidInput
 from orchestrator.core.models import Decision, Gate, RegionRollout
 from orchestrator.gates.approvals import cast_vote
 from orchestrator.launches.service import kick_off_launch
 from tests.support.db import audit, fresh, ledger, outbox, rows
-from tests.support.factories import make_launch
+from tests.support.factories import approver_in_person, make_approvers, make_launch
 
 A, B, C = "ana@example.com", "ben@example.com", "cho@example.com"
 LATER = datetime(2030, 1, 15, 9, 0, tzinfo=UTC)
@@ -24,9 +25,10 @@ LATER = datetime(2030, 1, 15, 9, 0, tzinfo=UTC)
 def approval(seeded, actor, request):
     """A GA-only EU launch, kicked off with its date in the past: only the approval gate is open.
 
-    Parametrize indirectly with the approvers' emails (default: none named).
+    Parametrize indirectly with the approvers' emails (default: A alone). A, B and C are members.
     """
-    approvers = getattr(request, "param", [])
+    approvers = getattr(request, "param", [A])
+    make_approvers(seeded, actor, A, B, C)
     past = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
     launch = make_launch(seeded, actor, dates={Phase.GA: past}, approvers=approvers)
     kick_off_launch(session=seeded, launch_id=launch.id, actor=actor)
@@ -39,7 +41,8 @@ def approval(seeded, actor, request):
 
 
 def vote(session, actor, gate_id, voter, choice, **extra):
-    return cast_vote(session=session, gate_id=gate_id, voter=voter, vote=choice, actor=actor, **extra)
+    """``voter`` casts the vote in person (``actor``, the test's operator, only set things up)."""
+    return cast_vote(session=session, gate_id=gate_id, vote=choice, actor=approver_in_person(session, voter), **extra)
 
 
 def gate_status(session, gate_id):
@@ -55,7 +58,7 @@ def state_of(session, rollout_id, gate_id):
     )
 
 
-def test_a_go_vote_passes_an_approval_gate_without_named_approvers(approval, actor):
+def test_the_named_approvers_go_passes_the_approval_gate(approval, actor):
     session, rollout_id, gate_id, _ = approval
 
     decision = vote(session, actor, gate_id, A, Vote.GO, comment="ship it")
@@ -65,6 +68,7 @@ def test_a_go_vote_passes_an_approval_gate_without_named_approvers(approval, act
     assert (decision.voter, decision.vote, decision.comment) == (A, Vote.GO, "ship it")
     (event,) = audit(session, "decision.cast")
     assert event.after == {"vote": "go", "voter": A, "phase": "ga"}
+    assert event.actor == A
     assert len(outbox(session, "decision.go")) == 1
 
 
@@ -177,12 +181,10 @@ def test_a_non_approver_is_refused_and_nothing_is_recorded(approval, actor):
     session, rollout_id, gate_id, _ = approval
     before = state_of(session, rollout_id, gate_id)
 
-    with pytest.raises(InvalidInput) as caught:
+    with pytest.raises(Forbidden) as caught:
         vote(session, actor, gate_id, C, Vote.GO)
 
-    assert caught.value.field == "voter"
-    assert A in caught.value.problem
-    assert B in caught.value.problem
+    assert f"only this gate's approvers vote ({A}, {B}); {C} is not one of them" in caught.value.message
     assert state_of(session, rollout_id, gate_id) == before
 
 

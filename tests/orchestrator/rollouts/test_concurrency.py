@@ -104,7 +104,14 @@ def test_two_regions_going_live_together_complete_the_launch(engine, seeded, act
     rids = [rollout_id(seeded, launch, region) for region in ("EU", "NA")]
     for rid in rids:
         (approval,) = rows(seeded, select(Gate).where(Gate.rollout_id == rid, Gate.kind == GateKind.APPROVAL))
-        cast_vote(session=seeded, gate_id=approval.id, voter="vp@example.com", vote=Vote.GO, actor=actor)
+        cast_vote(
+            session=seeded,
+            gate_id=approval.id,
+            on_behalf_of="vp@example.com",
+            on_behalf_reason="go/no-go meeting",
+            vote=Vote.GO,
+            actor=actor,
+        )
         set_exposure(session=seeded, rollout_id=rid, phase=Phase.GA, percent=100, actor=actor)
     committing = threading.Barrier(2)
 

@@ -221,7 +221,13 @@ def test_a_no_go_wakes_the_region_on_its_reevaluation_date_and_says_so_once(seed
         kick_off_launch(session=seeded, launch_id=launch.id, actor=actor)
         gate = gate_of(seeded, rid, Phase.GA, GateKind.APPROVAL)
         cast_vote(
-            session=seeded, gate_id=gate.id, voter="vp@example.com", vote=Vote.NO_GO, actor=actor, reevaluate_at=later
+            session=seeded,
+            gate_id=gate.id,
+            on_behalf_of="vp@example.com",
+            on_behalf_reason="go/no-go meeting",
+            vote=Vote.NO_GO,
+            actor=actor,
+            reevaluate_at=later,
         )
         assert at(fresh(seeded, rid).next_check_at) == later
         assert rid not in due_rollout_ids(seeded, now=now())
