@@ -129,11 +129,10 @@ class SlackWork:
         assert self._engine is not None, "start() the processor first"
         owner = owner or f"{self._owner}:once"
         with Session(self._engine, expire_on_commit=False) as session:
-            now = utcnow()
-            claimed = claim_interactions(
-                session, owner=owner, now=now, lease_seconds=self.lease_seconds, limit=CLAIM_LIMIT
-            )
-            for row in claimed:
+            lease = self.lease_seconds
+            claimed = claim_interactions(session, owner=owner, now=utcnow(), lease_seconds=lease, limit=CLAIM_LIMIT)
+        for row in claimed:
+            with Session(self._engine, expire_on_commit=False) as session:  # each click reads afresh
                 self._apply(session, row, owner)
         return len(claimed)
 

@@ -7,19 +7,21 @@ done; a click whose handling fails is given back, parked after a few tries, and 
 the worker. Waits are polls with a deadline, never sleeps."""
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlmodel import Session, col, select
 
 from api.slack_work import FollowUps, SlackWork
+from notifications.ids import ActionId, ItemChoice, ItemChoiceRef
 from orchestrator.core.clock import utcnow
 from orchestrator.core.enums import InteractionKind, InteractionStatus, ItemStatus
 from orchestrator.core.inbox import MAX_ATTEMPTS, RECORD, TABLE, interaction_row
 from orchestrator.core.models import AuditEvent, ChecklistItem, SlackInteraction
 from tests.support.factories import item, make_launch
 from tests.support.flows import wait_for
-from tests.support.slack_http import MARKETER, STRANGER, WAIT, Recorder, done, link_marketer
+from tests.support.slack_http import MARKETER, STRANGER, WAIT, Recorder, block_action, done, link_marketer
 
 
 @pytest.fixture
@@ -32,10 +34,11 @@ def press_kit(seeded, actor) -> int:
     return int(found)
 
 
-def recorded(engine, payload: dict[str, Any], key: str) -> int:
-    """A click as the endpoint records it before acknowledging it."""
+def recorded(engine, payload: dict[str, Any], key: str, *, ago: float = 0) -> int:
+    """A click as the endpoint records it before acknowledging it (``ago`` seconds ago)."""
+    now = utcnow() - timedelta(seconds=ago)
     row = interaction_row(
-        kind=InteractionKind.BLOCK_ACTION, slack_user_id=MARKETER, ordering_key=key, payload=payload, now=utcnow()
+        kind=InteractionKind.BLOCK_ACTION, slack_user_id=MARKETER, ordering_key=key, payload=payload, now=now
     )
     with engine.begin() as connection:
         return int(connection.execute(RECORD.returning(TABLE.c.id), row).scalar_one())
@@ -115,6 +118,22 @@ def test_a_click_that_cannot_be_applied_is_parked_and_the_others_go_on(engine, p
     assert "MalformedPayload" in (parked.last_error or "")
     assert f"applying Slack interaction {broken} failed" in caplog.text
     assert json.dumps(parked.payload)  # kept as it came, for a person to look at
+
+
+def test_a_menu_choice_applied_after_its_trigger_expired_asks_to_choose_again(engine, press_kit):
+    """After a restart the modal can no longer be opened (Slack's trigger_id lives three seconds):
+    the person is told so instead of nothing happening."""
+    option = ItemChoiceRef(item_id=press_kit, version=1, choice=ItemChoice.WAIVE).to_value()
+    recorded(engine, block_action(MARKETER, ActionId.ITEM_OVERFLOW, option=option), f"item:{press_kit}", ago=10)
+    recorder = Recorder()
+    work = processor(engine, recorder)
+    try:
+        answer = recorder.wait_for_responses(1)[0]
+    finally:
+        assert work.stop() == 0
+    assert "choose it again" in answer["text"]
+    assert recorder.views == []
+    assert [row.status for row in rows(engine)] == [InteractionStatus.DONE]
 
 
 def test_no_workers_is_refused():
