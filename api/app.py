@@ -23,6 +23,7 @@ from api import gc_tuning, problems, slack
 from api.idempotency import IdempotencyMiddleware
 from api.portfolio_cache import PortfolioCache
 from api.routes import admin, audit, beta, dashboard, decisions, items, launches, outbox, rollup
+from api.slack_recording import ClickRecorder
 from api.slack_work import SlackWork
 from api.web_session import NeedsLogin
 from orchestrator.core.db import make_async_engine, make_engine
@@ -87,6 +88,7 @@ def _lifespan(engine: Engine | None, *, tune_gc: bool) -> Callable[[FastAPI], Ab
         app.state.engine = engine or _engine_from_settings()
         ensure_schema_current(app.state.engine)
         app.state.async_engine = make_async_engine(app.state.engine)
+        app.state.slack_recorder = ClickRecorder(app.state.async_engine)
         app.state.slack_work.start(engine=app.state.engine, follow_ups=slack.follow_ups_for(app))
         if tune_gc:
             gc_tuning.settle_for_serving()

@@ -38,6 +38,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import get_engine
 from api.problems import problem
+from api.slack_recording import ClickRecorder
 from api.slack_work import FollowUps, SlackWork
 from notifications.inbound.commands import handle_command
 from notifications.inbound.follow_ups import (
@@ -61,7 +62,6 @@ from notifications.inbound.replies import Reply
 from notifications.inbound.routing import handle_interaction
 from notifications.inbound.signing import BadSignature, verify_slack_request
 from orchestrator.core.clock import utcnow
-from orchestrator.core.inbox import RECORD
 from orchestrator.core.settings import get_settings
 
 log = logging.getLogger("launchdeck.api.slack")
@@ -166,12 +166,13 @@ def _answered(engine: Engine, record: Record, work: Callable[[Session], Reply]) 
 
 
 async def _record_pending(request: Request, record: Record) -> Response | None:
-    """The one INSERT in front of a click's acknowledgement, on the event loop's own engine (no
-    thread hop); None when recorded, else the 503 to answer (Slack then shows the person an
-    error, rightly: nothing was recorded, so nothing will be applied)."""
+    """The INSERT in front of a click's acknowledgement, on the event loop's own engine (no thread
+    hop), shared with the clicks arriving at the same time (api/slack_recording.py). None when
+    recorded, else the 503 to answer (Slack then shows the person an error, rightly: nothing was
+    recorded, so nothing will be applied)."""
+    recorder: ClickRecorder = request.app.state.slack_recorder
     try:
-        async with request.app.state.async_engine.begin() as connection:
-            await connection.execute(RECORD, record.row(now=utcnow()))
+        await recorder.record(record.row(now=utcnow()))
     except SQLAlchemyError as error:
         log.error("could not record a Slack click: %s", error)
         return problem(503, "the click could not be recorded (database unavailable); click again", code="not_recorded")
