@@ -18,6 +18,7 @@ from sqlmodel import select
 
 from cli.context import cli_actor, engine_from_settings
 from cli.errors import friendly_errors
+from cli.logs import show_launchdeck_logs
 from orchestrator.core.db import session_scope
 from orchestrator.core.errors import ConfigError
 from orchestrator.core.migrate import ensure_schema_current, upgrade
@@ -69,6 +70,7 @@ def worker(
 
     from flows.worker import Worker, default_worker_name, drain_events
 
+    show_launchdeck_logs()  # after Prefect's logging setup (the import above), which it must outlast
     runner = Worker(
         poll_seconds=poll_seconds or settings.worker_poll_seconds,
         lease_seconds=settings.worker_lease_seconds,
