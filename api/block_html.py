@@ -94,16 +94,18 @@ def _elements(elements: Iterable[Any]) -> Markup:
 
 
 def _element(element: dict[str, Any]) -> Markup:
-    """An interactive element, shown but disabled: a button in its style, an overflow menu as a
-    disabled list of its choices, anything else as its label."""
+    """An interactive element, shown but disabled: a button in its style, an overflow menu as its
+    ⋯ button followed by its choices (a menu that cannot open would hide them), anything else as
+    its label."""
     kind = element.get("type")
     if kind == "overflow":
-        options = Markup("").join(
-            Markup("<option>{}</option>").format(_text(option.get("text")))
-            for option in element.get("options") or []
-            if isinstance(option, dict)
+        choices = Markup(" · ").join(
+            _text(option.get("text")) for option in element.get("options") or [] if isinstance(option, dict)
         )
-        return Markup('<select disabled class="bk-overflow" aria-label="More actions">{}</select>').format(options)
+        return Markup(
+            '<button type="button" disabled class="bk-button bk-default bk-overflow" aria-label="More actions">'
+            '⋯</button> <span class="bk-choices">{}</span>'
+        ).format(choices)
     label = _text(element.get("text") or element.get("placeholder")) or escape(str(kind))
     style = _BUTTON_STYLES.get(str(element.get("style")), "bk-default")
     url = element.get("url")

@@ -176,7 +176,12 @@ def _print_banner(*, api_url: str, prefect_ui: str) -> None:
     console.print(f"      Dashboard:  {api_url}/dashboard/   (sign in with an API token)")
     console.print("      API token:  `launchdeck tokens create --role prodops --name you`")
     console.print(f"      Prefect UI: {prefect_ui}   (flow runs: {prefect_ui}/runs)")
+    from notifications.delivery.factory import uses_console  # here: slack_sdk only when serving
+
     console.print(f"      database: {get_settings().database_url}   logs: {STATE_DIR}/")
+    if uses_console(get_settings()):
+        messages = f"{api_url}/dashboard/messages"
+        console.print(f"      Slack:      not connected; messages shown at {messages} and in {STATE_DIR}/worker.log")
     console.print("      worker: running; stop everything with Ctrl-C")
 
 

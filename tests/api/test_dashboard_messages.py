@@ -65,7 +65,7 @@ def test_posted_and_updated_messages_are_listed_newest_first_with_their_buttons(
     assert "updated 1 time, last" in html
     assert html.count("updated 1 time") == 1  # support's message was never edited
     assert '<button type="button" disabled class="bk-button bk-primary">Done</button>' in html  # support's open items
-    assert '<select disabled class="bk-overflow" aria-label="More actions">' in html
+    assert 'aria-label="More actions">⋯</button> <span class="bk-choices">Mark blocked… · Request waiver…' in html
     assert '<p class="bk-header">' in html
     assert launch.name in html
     assert '<a href="/dashboard/messages">Slack (console)</a>' in html  # linked while Slack is off
