@@ -1,8 +1,8 @@
 """console messages: what the console transport showed in place of Slack, so the dashboard (another
 process than the worker) can list it
 
-Revision ID: 0011
-Revises: 0008
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-02 10:00:00
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0011"
-down_revision: str | None = "0008"
+revision: str = "0012"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
