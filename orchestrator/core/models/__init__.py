@@ -18,6 +18,7 @@ from orchestrator.core.models.items import OPEN_BLOCKING_ITEM, ChecklistItem, Wa
 from orchestrator.core.models.launches import ExposureChange, Launch, PhaseDate, PhaseDateChange, RegionRollout
 from orchestrator.core.models.ledger import (
     AuditEvent,
+    ConsoleMessage,
     DeliveryCursor,
     IdempotencyRecord,
     Outbox,
@@ -34,6 +35,7 @@ __all__ = [
     "BetaExitCriterion",
     "BetaFeedback",
     "ChecklistItem",
+    "ConsoleMessage",
     "Decision",
     "DeliveryCursor",
     "EnumText",
