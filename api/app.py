@@ -5,8 +5,10 @@ The request path only commits (change + audit + outbox) and returns; workers rea
 Routes run in the thread pool on the sync engine, except the check-off, which people call all
 day: it runs on the event loop through an async twin of the engine (`make_async_engine`), made
 here per serving loop because async connections belong to the loop that opened them.
-Slack clicks are acknowledged before even that: the app's ``SlackWork`` threads (started and
-drained here, in the lifespan) carry them out after the answer (api/slack_work.py).
+Slack clicks are only recorded (one INSERT) before they are acknowledged: the app's ``SlackWork``
+processors (started here, in the lifespan, and drained when it ends) apply them from the database
+after the answer, including those a previous process acknowledged and did not apply
+(api/slack_work.py).
 """
 
 from collections.abc import AsyncIterator, Callable
@@ -22,6 +24,7 @@ from api.body_limit import BodyLimitMiddleware
 from api.idempotency import IdempotencyMiddleware
 from api.portfolio_cache import PortfolioCache
 from api.routes import admin, audit, beta, dashboard, decisions, items, launches, outbox, rollup
+from api.slack_recording import ClickRecorder
 from api.slack_work import SlackWork
 from api.storable import refuse_unstorable_text
 from api.web_session import NeedsLogin
@@ -90,13 +93,14 @@ def _lifespan(engine: Engine | None, *, tune_gc: bool) -> Callable[[FastAPI], Ab
         app.state.engine = engine or _engine_from_settings()
         ensure_schema_current(app.state.engine)
         app.state.async_engine = make_async_engine(app.state.engine)
-        app.state.slack_work.start()
+        app.state.slack_recorder = ClickRecorder(app.state.async_engine)
+        app.state.slack_work.start(engine=app.state.engine, follow_ups=slack.follow_ups_for(app))
         if tune_gc:
             gc_tuning.settle_for_serving()
         try:
             yield
         finally:
-            app.state.slack_work.stop()  # finish acknowledged clicks before the engine goes
+            app.state.slack_work.stop()  # apply pending clicks before the engine goes
             await app.state.async_engine.dispose()
             if owned:
                 app.state.engine.dispose()

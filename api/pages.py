@@ -1,5 +1,6 @@
 """The Jinja2 environment of the dashboard pages: autoescaped, loaded from the package, with the
-few filters the templates share (dates in UTC, RAG words)."""
+few filters the templates share (dates in UTC, RAG words), and what every page's navigation needs
+(whether messages go to the console, so the page that shows them is linked)."""
 
 from datetime import datetime
 from functools import lru_cache
@@ -7,8 +8,11 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from api.block_html import blocks_html
 from api.charts import burndown_chart
+from notifications.delivery.factory import uses_console
 from orchestrator.core.models import AuditEvent
+from orchestrator.core.settings import get_settings
 
 
 def _when(value: datetime | None, pattern: str = "%Y-%m-%d %H:%M") -> str:
@@ -51,8 +55,10 @@ def environment() -> Environment:
     env.filters["signed"] = _signed
     env.filters["changes"] = _changes
     env.globals["burndown_chart"] = burndown_chart
+    env.globals["blocks_html"] = blocks_html
     return env
 
 
 def render(template: str, **context: Any) -> str:
+    context.setdefault("console_messages", uses_console(get_settings()))
     return environment().get_template(template).render(**context)

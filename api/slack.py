@@ -8,14 +8,16 @@ Order of work in every endpoint, and why:
    (401) never reaches a parser or a service. Without a secret nothing can be verified, so the
    endpoints answer 503 naming the variable to set instead of trusting anyone.
 2. Parse into a typed request (``notifications.inbound.parsing``); a body we did not render is a 400.
-3. Answer within Slack's three seconds (issue #6). Clicks (``block_actions``: the Done button, an
-   overflow choice) are answered with an empty 200 right here, because Slack ignores the body of
-   that answer anyway: their work (the check-off transaction, then the ephemeral refusal or
-   "already done" to ``response_url``, or ``views.open`` for the overflow's modal) is handed to the
-   app's ``SlackWork`` threads (api/slack_work.py says why those and what a crash can lose). Modal
-   submissions stay synchronous: their validation errors must come back in the answer
-   (``response_action: errors``), so their one short transaction runs in a worker thread before
-   answering and only their Slack calls come after. Slash commands answer in the body too.
+3. Record, then answer within Slack's three seconds (issues #6 and #18). Clicks
+   (``block_actions``: the Done button, an overflow choice) are written to the
+   ``slackinteraction`` table in one short INSERT and answered with an empty 200 right here
+   (Slack ignores the body of that answer anyway); their work (the check-off, then the ephemeral
+   refusal or "already done" to ``response_url``, or ``views.open`` for the overflow's modal) is
+   applied from that row by the app's ``SlackWork`` processors, exactly once, even if this
+   process dies first (api/slack_work.py). Modal submissions, the feedback shortcut and slash
+   commands are answered inline: a submission's validation errors must come back in the answer
+   (``response_action: errors``), so its one short transaction runs in a worker thread before
+   answering, its record written in that same commit; only the Slack calls come after.
 
 These routes are outside ``/api/v1`` (Slack is configured with their URLs in the manifest) and
 outside the OpenAPI schema: they are Slack's protocol, not launchdeck's API. This module may not
@@ -25,29 +27,41 @@ import slack_sdk (tests/architecture/test_import_direction.py); everything Slack
 import logging
 import time
 from collections.abc import Callable
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import get_engine
 from api.problems import problem
+from api.slack_recording import ClickRecorder
+from api.slack_work import FollowUps, SlackWork
 from notifications.inbound.commands import handle_command
 from notifications.inbound.follow_ups import (
     Responder,
     ViewOpener,
     WebhookResponder,
+    follow_up_calls,
     run_quietly,
     view_opener_from_settings,
 )
-from notifications.inbound.parsing import MalformedPayload, parse_command, parse_event, parse_interaction
+from notifications.inbound.inbox import Record, answer_recorded, command_record, is_queued, record_of
+from notifications.inbound.parsing import (
+    MalformedPayload,
+    command_form,
+    interaction_payload,
+    parse_command,
+    parse_event,
+    parse_payload,
+)
 from notifications.inbound.replies import Reply
-from notifications.inbound.requests import DoneClick, Interaction, OverflowChoice
 from notifications.inbound.routing import handle_interaction
 from notifications.inbound.signing import BadSignature, verify_slack_request
+from orchestrator.core.clock import utcnow
 from orchestrator.core.settings import get_settings
 
 log = logging.getLogger("launchdeck.api.slack")
@@ -65,10 +79,14 @@ def get_clock() -> Clock:
 def get_view_opener(request: Request) -> ViewOpener:
     """How modals are opened: whatever the app was given, else the Slack transport from settings
     (made once per app), else a logger. Tests replace this with ``app.dependency_overrides``."""
-    opener: ViewOpener | None = getattr(request.app.state, "slack_view_opener", None)
+    return _app_view_opener(request.app)
+
+
+def _app_view_opener(app: FastAPI) -> ViewOpener:
+    opener: ViewOpener | None = getattr(app.state, "slack_view_opener", None)
     if opener is None:
         opener = view_opener_from_settings(get_settings())
-        request.app.state.slack_view_opener = opener
+        app.state.slack_view_opener = opener
     return opener
 
 
@@ -77,24 +95,25 @@ def get_responder() -> Responder:
     return WebhookResponder()
 
 
-class Deferrer(Protocol):
-    """Takes a click's work to run after the acknowledgement; False means "do it yourself now"."""
+def follow_ups_for(app: FastAPI) -> FollowUps:
+    """The Slack adapters the app's processors reply through: the endpoints' own, with the app's
+    dependency overrides applied (which is how tests put their recorder in both places)."""
 
-    def defer(self, job: Callable[[], None], *, key: int, urgent: bool = False) -> bool: ...
+    def opener() -> ViewOpener:
+        override = app.dependency_overrides.get(get_view_opener)
+        return override() if override is not None else _app_view_opener(app)
 
+    def responder() -> Responder:
+        override = app.dependency_overrides.get(get_responder)
+        return override() if override is not None else get_responder()
 
-def get_deferrer(request: Request) -> Deferrer | None:
-    """The app's ``SlackWork`` (started in its lifespan); None when the app runs without one, and
-    then clicks are carried out before answering."""
-    deferrer: Deferrer | None = getattr(request.app.state, "slack_work", None)
-    return deferrer
+    return FollowUps(opener, responder)
 
 
 EngineDep = Annotated[Engine, Depends(get_engine)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 OpenerDep = Annotated[ViewOpener, Depends(get_view_opener)]
 ResponderDep = Annotated[Responder, Depends(get_responder)]
-DeferrerDep = Annotated[Deferrer | None, Depends(get_deferrer)]
 
 
 async def _verified_body(request: Request, clock: Clock) -> bytes | JSONResponse:
@@ -126,24 +145,9 @@ def _malformed(error: MalformedPayload) -> JSONResponse:
     return problem(400, f"not a Slack request this endpoint understands: {error.message}", code=error.code)
 
 
-def _follow_ups(reply: Reply, opener: ViewOpener, responder: Responder) -> list[Callable[[], None]]:
-    """The Slack calls a decided ``Reply`` needs, each already wrapped so a failure is only logged."""
-    calls: list[Callable[[], None]] = []
-    if reply.view is not None:
-        pending = reply.view
-        what = f"views.open {pending.view.get('callback_id')}"
-        calls.append(
-            lambda: run_quietly(lambda: opener.open_view(trigger_id=pending.trigger_id, view=pending.view), what=what)
-        )
-    if reply.text is not None and reply.response_url:
-        url, text = reply.response_url, reply.text
-        calls.append(lambda: run_quietly(lambda: responder.respond(response_url=url, text=text), what="response_url"))
-    return calls
-
-
 def _answer(reply: Reply, tasks: BackgroundTasks, opener: ViewOpener, responder: Responder) -> Response:
     """Turn a decided ``Reply`` into the HTTP answer, queueing Slack calls for after it is sent."""
-    for call in _follow_ups(reply, opener, responder):
+    for call in follow_up_calls(reply, opener=opener, responder=responder):
         tasks.add_task(call)
     body = reply.body()
     if body is None:
@@ -151,30 +155,31 @@ def _answer(reply: Reply, tasks: BackgroundTasks, opener: ViewOpener, responder:
     return JSONResponse(body)
 
 
-def _with_session(engine: Engine, work: Callable[[Session], Reply]) -> Callable[[], Reply]:
+def _answered(engine: Engine, record: Record, work: Callable[[Session], Reply]) -> Callable[[], Reply]:
+    """``work`` carried out before answering, with its record written (``answer_recorded``)."""
+
     def run() -> Reply:
         with Session(engine, expire_on_commit=False) as session:
-            return work(session)
+            return answer_recorded(session, record, work, now=utcnow())
 
     return run
 
 
-def _handle(engine: Engine, interaction: Interaction) -> Callable[[], Reply]:
-    return _with_session(engine, lambda session: handle_interaction(session=session, interaction=interaction))
-
-
-def _click_job(
-    engine: Engine, click: DoneClick | OverflowChoice, opener: ViewOpener, responder: Responder
-) -> Callable[[], None]:
-    """A click's whole work after its acknowledgement: the transaction, then its Slack calls (the
-    modal first: its trigger_id expires three seconds after the click)."""
-
-    def run() -> None:
-        reply = _handle(engine, click)()
-        for call in _follow_ups(reply, opener, responder):
-            call()
-
-    return run
+async def _record_pending(request: Request, record: Record) -> Response | None:
+    """The INSERT in front of a click's acknowledgement, on the event loop's own engine (no thread
+    hop), shared with the clicks arriving at the same time (api/slack_recording.py). None when
+    recorded, else the 503 to answer (Slack then shows the person an error, rightly: nothing was
+    recorded, so nothing will be applied)."""
+    recorder: ClickRecorder = request.app.state.slack_recorder
+    try:
+        await recorder.record(record.row(now=utcnow()))
+    except SQLAlchemyError as error:
+        log.error("could not record a Slack click: %s", error)
+        return problem(503, "the click could not be recorded (database unavailable); click again", code="not_recorded")
+    work: SlackWork | None = getattr(request.app.state, "slack_work", None)
+    if work is not None:
+        work.wake()
+    return None
 
 
 @router.post("/interactions")
@@ -185,34 +190,26 @@ async def interactions(
     clock: ClockDep,
     opener: OpenerDep,
     responder: ResponderDep,
-    deferrer: DeferrerDep,
 ) -> Response:
-    """Buttons, overflow choices and modal submissions. A click is acknowledged with an empty 200
-    at once and carried out afterwards; its effect shows in the updated message, and refusals
-    reach the person as ephemeral text through ``response_url``. A modal submission is carried out
-    before answering, so its errors can keep the modal open."""
+    """Buttons, overflow choices and modal submissions. A click is recorded and acknowledged with
+    an empty 200 at once, and applied from its record afterwards; its effect shows in the updated
+    message, and refusals reach the person as ephemeral text through ``response_url``. A modal
+    submission is carried out (and recorded) before answering, so its errors can keep the modal open."""
     verified = await _verified_body(request, clock)
     if isinstance(verified, Response):
         return verified
     try:
-        interaction = parse_interaction(verified)
+        payload = interaction_payload(verified)
+        interaction = parse_payload(payload)
+        record = record_of(payload, interaction)
     except MalformedPayload as error:
         return _malformed(error)
-    click = isinstance(interaction, DoneClick | OverflowChoice)
-    if (
-        isinstance(interaction, DoneClick | OverflowChoice)
-        and deferrer is not None
-        and deferrer.defer(
-            _click_job(engine, interaction, opener, responder),
-            key=interaction.ref.item_id,
-            urgent=isinstance(interaction, OverflowChoice),  # its trigger_id expires 3 s after the click
-        )
-    ):
-        return Response(status_code=200)
-    # A submission, or a click no worker could take (stopping, or full): slower, nothing lost.
-    reply = await run_in_threadpool(_handle(engine, interaction))
-    answer = _answer(reply, tasks, opener, responder)
-    return Response(status_code=200) if click else answer  # a click's text went to response_url
+    if is_queued(interaction):
+        return await _record_pending(request, record) or Response(status_code=200)
+    reply = await run_in_threadpool(
+        _answered(engine, record, lambda session: handle_interaction(session=session, interaction=interaction))
+    )
+    return _answer(reply, tasks, opener, responder)
 
 
 @router.post("/commands")
@@ -228,8 +225,9 @@ async def commands(
         command = parse_command(verified)
     except MalformedPayload as error:
         return _malformed(error)
+    record = command_record(command_form(verified), command)
     reply = await run_in_threadpool(
-        _with_session(engine, lambda session: handle_command(session=session, command=command))
+        _answered(engine, record, lambda session: handle_command(session=session, command=command))
     )
     if reply.view is not None:
         pending = reply.view

@@ -1,144 +1,169 @@
-"""Where Slack clicks are carried out after they have been acknowledged: a few worker threads the
-app owns, each with a bounded queue, started and stopped with the app (its lifespan).
+"""Where acknowledged Slack clicks are applied: processors on a few threads of the API process,
+taking them from the database (``orchestrator/core/inbox.py``), started and stopped with the app.
 
-Why not Starlette's ``BackgroundTasks``: those run on the same threadpool as every sync route (up
-to 40 threads), so 50 simultaneous clicks became up to 40 threads of check-offs contending for the
-GIL with the event loop that is trying to send the acknowledgements. A couple of dedicated
-threads does the same work with less contention; ``benchmarks/slack_ack.py`` measures both
-(``--app benchmarks._slack_apps:background_tasks_app``) and BENCHMARKS.md has the figures.
+The guarantee (issue #18): nothing acknowledged is lost. A click is written to the
+``slackinteraction`` table (one short INSERT) before Slack is told 200, and applied from there:
+exactly once, and clicks on one item one at a time in the order they were recorded. A process that
+dies (SIGKILL, a crash, a host going away) loses no acknowledged click: what it had not applied is
+still pending and is applied when an API process next runs on the database (at once when it
+starts; rows it had claimed when their lease, ``LAUNCHDECK_SLACK_INTERACTION_LEASE_SECONDS``,
+runs out). This reverses the trade-off made in #6, when clicks waited in memory and a crash lost
+the few in flight: the cost is that INSERT in front of the answer (BENCHMARKS.md, "Slack
+interaction acknowledgement latency", has the figures).
 
-Why two workers: a check-off is mostly Python (GIL-bound) work, so threads beyond two do not apply
-a burst sooner, they only take the GIL from the event loop more often. 50 simultaneous clicks
-(benchmarks/slack_ack.py, with ``--app benchmarks._slack_apps:four_workers_app`` and
-``one_worker_app`` for the others): with other work on the machine, 4 workers gave an
-acknowledgement p99 of 70-85 ms for clicks spread over launches (53-63 ms on one region) against
-48-50 ms for 2 and 45-53 ms for 1, all clicks applied in about the same time (medians 236-282
-ms); on a quiet machine all three were within a few ms of each other (p99 55-66 ms, medians
-270-326 ms). One worker would put each region's clicks in a single queue.
+Exactly once: a click's row is marked done in the same commit as the change it asked for, guarded
+by the processor's claim (``settle_on_first_write``); a click that changes nothing (a refusal, an
+"already done") is marked done after it. The Slack calls that follow (the ephemeral reply to
+``response_url``, ``views.open``) are made after that commit and are not repeated: a crash between
+the two leaves the item changed and its message updated by the outbox, only the ephemeral note unsent.
 
-Jobs are sharded by a key (the item id): clicks on one item run in the order they arrived, one at
-a time, so a double click is applied once and its second click is told "already done" (not "someone
-changed this item at the same moment"); clicks on different items run in parallel.
-
-``defer`` refuses (returns False) instead of blocking when a queue is full or the app is stopping;
-the caller then does the work before answering, as before this existed: slower, nothing lost.
-A job's Slack calls come after its transaction on the same thread, so a slow Slack holds one
-worker for at most the call's timeout (5 s for response_url). Jobs that open a modal are queued
-``urgent``: their ``trigger_id`` dies three seconds after the click, so they go ahead of the
-check-offs waiting on their worker (which can add up to seconds on a busy machine: the benchmark's
-"all applied" figure for 50 simultaneous clicks is about 0.3 s quiet and was 1.2 to 2.9 s at a
-load of 6 to 11).
-
-What a hard crash loses: clicks acknowledged but still queued or running (at most ``capacity``
-per worker, in practice the few milliseconds' worth in flight). Slack has been told 200 and will not
-resend them. This is accepted rather than written to the database before answering (which would
-put a transaction back in front of the acknowledgement, the very cost this removes) because a lost
-click is visible and harmless: the item's message is only edited to "done" once the check-off
-commits, so the button is still there and the person clicks again; check-offs are idempotent, and
-nothing downstream (gates, outbox, rollouts) has happened for a click that was never applied. A
-graceful stop (SIGTERM, ``launchdeck serve`` shutting down) stops accepting and finishes every
-accepted job first, for up to ``drain_seconds``.
+How: ``WORKERS`` threads each claim the oldest claimable rows (at most one per item, the first
+not yet done), apply them through the same handlers as before (``notifications.inbound.inbox``),
+and sleep until the endpoint wakes them (``wake``) or ``poll_seconds`` pass (rows recorded by
+another API process, leases that ran out). Two threads: a check-off is mostly GIL-bound Python,
+so more threads only take the GIL from the event loop answering Slack more often (measured in
+#6, see BENCHMARKS.md). A graceful stop (SIGTERM) stops waiting for new work, applies what is
+pending for up to ``drain_seconds`` and ends; what is left is applied by the next start.
 """
 
-import itertools
 import logging
-import queue
+import os
+import socket
 import threading
 import time
+import uuid
 from collections.abc import Callable
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from notifications.inbound.follow_ups import Responder, ViewOpener, follow_up_calls
+from notifications.inbound.inbox import apply_claimed
+from orchestrator.core.clock import utcnow
+from orchestrator.core.errors import ClaimLost
+from orchestrator.core.inbox import Claimed, claim_interactions, give_back
+from orchestrator.core.settings import get_settings
 
 log = logging.getLogger("launchdeck.api.slack_work")
 
-Job = Callable[[], None]
-WORKERS = 2  # see "Why two workers" above
-CAPACITY = 1000  # queued jobs per worker before clicks are handled inline again
+WORKERS = 2  # see "Two threads" above
 DRAIN_SECONDS = 30.0
+CLAIM_LIMIT = 2  # rows one thread takes at a time: the other thread takes the next items'
 
 
-class _Stop:
-    """Queued behind the last accepted job, so a worker ends only after finishing them."""
+class FollowUps:
+    """The Slack adapters a processor replies through, asked for at each use (tests swap them)."""
 
-
-_STOP = _Stop()
-_URGENT, _NORMAL, _LAST = 0, 1, 2  # queue ranks: modals first, then clicks in arrival order, then stop
-_Entry = tuple[int, int, Job | _Stop]  # (rank, arrival number, job): the number keeps FIFO within a rank
+    def __init__(self, opener: Callable[[], ViewOpener], responder: Callable[[], Responder]) -> None:
+        self.opener = opener
+        self.responder = responder
 
 
 class SlackWork:
-    """Worker threads with bounded queues; ``defer(job, key=...)`` hands a job over."""
+    """The processor threads: ``start(engine=..., follow_ups=...)``, ``wake()``, ``stop()``."""
 
     def __init__(
-        self, *, workers: int = WORKERS, capacity: int = CAPACITY, drain_seconds: float = DRAIN_SECONDS
+        self,
+        *,
+        workers: int = WORKERS,
+        drain_seconds: float = DRAIN_SECONDS,
+        lease_seconds: float | None = None,
+        poll_seconds: float | None = None,
     ) -> None:
-        if workers < 1 or capacity < 1:
-            raise ValueError("SlackWork needs at least one worker and a capacity of at least one job")
-        self._queues: list[queue.PriorityQueue[_Entry]] = [
-            queue.PriorityQueue(maxsize=capacity) for _ in range(workers)
-        ]
-        self._arrivals = itertools.count()
-        self._threads: list[threading.Thread] = []
-        self._accepting = False
-        self._lock = threading.Lock()  # so no job slips in behind a worker's stop marker
+        if workers < 1:
+            raise ValueError("SlackWork needs at least one worker")
+        settings = get_settings()
+        self.workers = workers
         self.drain_seconds = drain_seconds
-
-    def start(self) -> None:
-        with self._lock:
-            if self._accepting:
-                return
-            self._threads = [
-                threading.Thread(target=self._run, args=(jobs,), name=f"slack-work-{index}", daemon=True)
-                for index, jobs in enumerate(self._queues)
-            ]
-            for thread in self._threads:
-                thread.start()
-            self._accepting = True
+        self.lease_seconds = lease_seconds or settings.slack_interaction_lease_seconds
+        self.poll_seconds = poll_seconds or settings.slack_interaction_poll_seconds
+        self._owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._engine: Engine | None = None
+        self._follow_ups: FollowUps | None = None
 
     @property
     def accepting(self) -> bool:
         """Started and not stopping."""
-        return self._accepting
+        return bool(self._threads) and not self._stopping.is_set()
 
-    def defer(self, job: Job, *, key: int, urgent: bool = False) -> bool:
-        """Queue ``job`` on the worker for ``key`` (``urgent``: ahead of the others waiting there);
-        False, and nothing queued, when full or stopped."""
-        with self._lock:
-            if not self._accepting:
-                return False
-            try:
-                entry = (_URGENT if urgent else _NORMAL, next(self._arrivals), job)
-                self._queues[key % len(self._queues)].put_nowait(entry)
-            except queue.Full:
-                log.warning("Slack work queue full: handling a click before answering it")
-                return False
-            return True
+    def start(self, *, engine: Engine, follow_ups: FollowUps) -> None:
+        """Start the threads; they first apply whatever is pending (a previous process's clicks)."""
+        if self._threads:
+            return
+        self._engine, self._follow_ups = engine, follow_ups
+        self._stopping.clear()
+        self._threads = [
+            threading.Thread(
+                target=self._run, args=(f"{self._owner}:{index}",), name=f"slack-work-{index}", daemon=True
+            )
+            for index in range(self.workers)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def wake(self) -> None:
+        """A click was recorded: look now rather than at the next poll."""
+        self._wake.set()
 
     def stop(self) -> int:
-        """Stop accepting, finish every accepted job (for up to ``drain_seconds``), end the workers.
-        Returns how many accepted jobs were left undone (0 unless the deadline passed)."""
-        with self._lock:
-            if not self._accepting:
-                return 0
-            self._accepting = False
+        """Apply what is pending (for up to ``drain_seconds``), then end the threads. Returns how
+        many threads were still busy at the deadline (their rows are applied by the next start)."""
+        if not self._threads:
+            return 0
+        self._stopping.set()
+        self._wake.set()
         deadline = time.monotonic() + self.drain_seconds
-        for jobs in self._queues:
-            try:
-                jobs.put((_LAST, next(self._arrivals), _STOP), timeout=max(0.0, deadline - time.monotonic()))
-            except queue.Full:
-                break
         for thread in self._threads:
             thread.join(timeout=max(0.0, deadline - time.monotonic()))
-        left = sum(jobs.qsize() for jobs in self._queues) + sum(thread.is_alive() for thread in self._threads)
+        left = sum(thread.is_alive() for thread in self._threads)
         if left:
-            log.error("stopped with about %d acknowledged Slack clicks not carried out (drain deadline passed)", left)
+            log.error("stopped with Slack interactions still being applied; the next start applies the rest")
+        self._threads = []
         return left
 
-    @staticmethod
-    def _run(jobs: "queue.PriorityQueue[_Entry]") -> None:
+    def run_once(self, owner: str | None = None) -> int:
+        """Claim and apply one batch; how many rows it took (0: nothing claimable)."""
+        assert self._engine is not None, "start() the processor first"
+        owner = owner or f"{self._owner}:once"
+        with Session(self._engine, expire_on_commit=False) as session:
+            lease = self.lease_seconds
+            claimed = claim_interactions(session, owner=owner, now=utcnow(), lease_seconds=lease, limit=CLAIM_LIMIT)
+        for row in claimed:
+            with Session(self._engine, expire_on_commit=False) as session:  # each click reads afresh
+                self._apply(session, row, owner)
+        return len(claimed)
+
+    def _run(self, owner: str) -> None:
         while True:
-            _rank, _arrival, job = jobs.get()
-            if isinstance(job, _Stop):
-                return
+            self._wake.clear()
             try:
-                job()
-            except Exception:  # logged with its trace; the next click must still run
-                log.exception("a deferred Slack job failed")
+                took = self.run_once(owner)
+            except Exception:  # the database went away for a moment: try again at the next poll
+                log.exception("claiming Slack interactions failed")
+                took = 0
+            if took:
+                self._wake.set()  # more may be claimable: let the other threads look too
+                continue
+            if self._stopping.is_set():
+                return
+            self._wake.wait(self.poll_seconds)
+
+    def _apply(self, session: Session, row: Claimed, owner: str) -> None:
+        """One claimed row: its change and done mark, then (after that commit) its Slack calls."""
+        assert self._follow_ups is not None
+        try:
+            reply = apply_claimed(session, row, owner=owner, now=utcnow())
+        except ClaimLost:
+            return  # another processor took it over after our lease ran out: it applies it
+        except Exception as error:  # kept for another try; parked as failed after a few
+            log.exception("applying Slack interaction %s failed", row.id)
+            session.rollback()
+            give_back(session, interaction_id=row.id, owner=owner, attempts=row.attempts, error=repr(error))
+            return
+        if reply is None:
+            return
+        for call in follow_up_calls(reply, opener=self._follow_ups.opener(), responder=self._follow_ups.responder()):
+            call()

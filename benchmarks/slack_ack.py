@@ -1,8 +1,10 @@
 """Slack interaction acknowledgement latency: 50 people click "Done" at the same moment.
 
 Each click is a signed `block_actions` POST to /slack/interactions, built the way Slack builds it
-(form-encoded payload, v0 HMAC signature, fresh timestamp); the endpoint verifies it, answers, and
-checks the item off (change + audit + outbox in one PostgreSQL transaction). Slack gives up after
+(form-encoded payload, v0 HMAC signature, fresh timestamp); the endpoint verifies it, records it
+(the clicks arriving together in one INSERT, api/slack_recording.py) and answers, and the API's
+processors check the item off from that record (change + audit + outbox + done mark in one
+PostgreSQL transaction). Slack gives up after
 3,000 ms; the goal is p99 under 100 ms. Baseline: GET /healthz of the same server at the same
 concurrency, in the same run.
 

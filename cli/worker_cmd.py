@@ -18,6 +18,7 @@ from sqlmodel import select
 
 from cli.context import cli_actor, engine_from_settings
 from cli.errors import friendly_errors
+from cli.logs import show_launchdeck_logs
 from orchestrator.core.db import session_scope
 from orchestrator.core.errors import ConfigError
 from orchestrator.core.migrate import ensure_schema_current, upgrade
@@ -69,6 +70,7 @@ def worker(
 
     from flows.worker import Worker, default_worker_name, drain_events
 
+    show_launchdeck_logs()  # after Prefect's logging setup (the import above), which it must outlast
     runner = Worker(
         poll_seconds=poll_seconds or settings.worker_poll_seconds,
         lease_seconds=settings.worker_lease_seconds,
@@ -174,7 +176,12 @@ def _print_banner(*, api_url: str, prefect_ui: str) -> None:
     console.print(f"      Dashboard:  {api_url}/dashboard/   (sign in with an API token)")
     console.print("      API token:  `launchdeck tokens create --role prodops --name you`")
     console.print(f"      Prefect UI: {prefect_ui}   (flow runs: {prefect_ui}/runs)")
+    from notifications.delivery.factory import uses_console  # here: slack_sdk only when serving
+
     console.print(f"      database: {get_settings().database_url}   logs: {STATE_DIR}/")
+    if uses_console(get_settings()):
+        messages = f"{api_url}/dashboard/messages"
+        console.print(f"      Slack:      not connected; messages shown at {messages} and in {STATE_DIR}/worker.log")
     console.print("      worker: running; stop everything with Ctrl-C")
 
 

@@ -33,8 +33,9 @@ def target() -> RolloutTarget:
 
 @lru_cache(maxsize=1)
 def transport() -> Transport:
-    """Slack when LAUNCHDECK_SLACK_BOT_TOKEN and _SIGNING_SECRET are set, else the console."""
-    return transport_from_settings(get_settings())
+    """Slack when LAUNCHDECK_SLACK_BOT_TOKEN and _SIGNING_SECRET are set, else the console (which
+    also keeps its messages in this database, for the dashboard)."""
+    return transport_from_settings(get_settings(), engine=engine())
 
 
 def reset() -> None:

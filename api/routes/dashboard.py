@@ -1,16 +1,18 @@
 """The leadership dashboard: read-only pages behind a token sign-in, so a Slack link opens them.
 
-Pages: the portfolio (every active launch) and one launch (region x phase matrix, readiness per
-team, blockers, decisions, audit timeline, burndown). Exports: the launch's items as CSV and its
+Pages: the portfolio (every active launch), one launch (region x phase matrix, readiness per
+team, blockers, decisions, audit timeline, burndown), and, without Slack, the messages the console
+transport showed in its place (linked from the navigation only then). Exports: the launch's items as CSV and its
 phase dates as an iCalendar feed. Nothing here writes to the database.
 """
 
 import csv
 import io
 from datetime import datetime
+from typing import Annotated
 from urllib.parse import parse_qs
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import SessionDep
@@ -29,6 +31,7 @@ from api.web_session import (
     read_feed_key,
     safe_next,
 )
+from notifications.delivery.console_store import KEEP, console_messages
 from orchestrator.core.clock import utcnow
 from orchestrator.core.errors import NotFound, Unauthenticated
 from orchestrator.directory.tokens import principal_for_token
@@ -38,6 +41,17 @@ from orchestrator.reporting.rag import Rag
 router = APIRouter(include_in_schema=False)
 HTML = "text/html; charset=utf-8"
 MAX_FORM_BYTES = 8192
+MESSAGES_PER_PAGE = 50
+# The messages page shows text anyone with a launch or an item could have typed: no script runs,
+# nothing loads from elsewhere, and links opened from it do not tell the target where they came from.
+STRICT_PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
 
 
 @router.get("/login")
@@ -108,6 +122,18 @@ def launch_view(
         render("launch.html", page=page, principal=principal, feed_url=feed, Rag=Rag),
         status_code=422 if page.feedback_problem else 200,
     )
+
+
+@router.get(DASHBOARD_PREFIX + "/messages")
+def messages_page(
+    principal: PagePrincipal,
+    session: SessionDep,
+    page: Annotated[int, Query(ge=1, description="Page of 50, newest first.")] = 1,
+) -> HTMLResponse:
+    """What the console transport showed instead of posting to Slack, newest activity first."""
+    data = console_messages(session=session, page=page, per_page=MESSAGES_PER_PAGE)
+    session.commit()
+    return HTMLResponse(render("messages.html", data=data, principal=principal, keep=KEEP), headers=STRICT_PAGE_HEADERS)
 
 
 @router.get(DASHBOARD_PREFIX + "/launches/{slug}/items.csv")

@@ -9,6 +9,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from slack_sdk.webhook import WebhookClient
 
+from notifications.inbound.replies import Reply
 from orchestrator.core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -74,3 +75,19 @@ def run_quietly(action: Callable[[], None], *, what: str) -> None:
         action()
     except Exception:  # a failed follow-up must never take down the worker thread
         log.exception("Slack follow-up failed: %s", what)
+
+
+def follow_up_calls(reply: Reply, *, opener: ViewOpener, responder: Responder) -> list[Callable[[], None]]:
+    """The Slack calls a decided ``Reply`` needs, the modal first (its trigger_id expires three
+    seconds after the click), each wrapped so a failure is only logged."""
+    calls: list[Callable[[], None]] = []
+    if reply.view is not None:
+        pending = reply.view
+        what = f"views.open {pending.view.get('callback_id')}"
+        calls.append(
+            lambda: run_quietly(lambda: opener.open_view(trigger_id=pending.trigger_id, view=pending.view), what=what)
+        )
+    if reply.text is not None and reply.response_url:
+        url, text = reply.response_url, reply.text
+        calls.append(lambda: run_quietly(lambda: responder.respond(response_url=url, text=text), what="response_url"))
+    return calls

@@ -75,6 +75,11 @@ def _text(data: Any, *path: str) -> str | None:
 
 def parse_interaction(body: bytes) -> Interaction:
     """A verified interactivity body (``payload=<json>``) as one typed request."""
+    return parse_payload(interaction_payload(body))
+
+
+def interaction_payload(body: bytes) -> dict[str, Any]:
+    """The JSON object of a verified interactivity body (``payload=<json>``), as Slack sent it."""
     raw = _form(body).get("payload")
     if raw is None:
         raise MalformedPayload("an interaction must carry a 'payload' field")
@@ -84,6 +89,11 @@ def parse_interaction(body: bytes) -> Interaction:
         raise MalformedPayload("the 'payload' field is not JSON") from None
     if not isinstance(payload, dict):
         raise MalformedPayload("the 'payload' field is not a JSON object")
+    return payload
+
+
+def parse_payload(payload: dict[str, Any]) -> Interaction:
+    """An interaction's JSON object (``interaction_payload``, or as recorded) as a typed request."""
     kind = payload.get("type")
     user_id = _text(payload, "user", "id")
     if kind == "block_actions":
@@ -232,6 +242,14 @@ def _text_dict(data: Any, *path: str) -> dict[str, Any]:
 
 
 # --- the /launch command and the Events API ----------------------------------------------------
+
+
+def command_form(body: bytes) -> dict[str, str]:
+    """A verified slash-command body's fields, without Slack's (deprecated) verification token:
+    what is recorded of the command."""
+    form = _form(body)
+    form.pop("token", None)
+    return form
 
 
 def parse_command(body: bytes) -> SlashCommand:

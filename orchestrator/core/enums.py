@@ -96,6 +96,24 @@ class OutboxStatus(StrEnum):
     DEAD = "dead"
 
 
+class InteractionStatus(StrEnum):
+    """A recorded Slack interaction (``SlackInteraction``): waiting, taken by a processor under a
+    lease, applied, or given up on after too many attempts."""
+
+    PENDING = "pending"
+    CLAIMED = "claimed"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class InteractionKind(StrEnum):
+    BLOCK_ACTION = "block_action"
+    VIEW_SUBMISSION = "view_submission"
+    SHORTCUT = "shortcut"
+    COMMAND = "command"
+    OTHER = "other"
+
+
 class WaveMode(StrEnum):
     PARALLEL = "parallel"
     SEQUENTIAL = "sequential"

@@ -101,6 +101,13 @@ class PreconditionFailed(LaunchdeckError):
     code = "precondition_failed"
 
 
+class ClaimLost(LaunchdeckError):
+    """A processor's lease on a recorded Slack interaction ran out and another processor took it
+    over: the change this one was about to commit is rolled back, so it is applied once, there."""
+
+    code = "claim_lost"
+
+
 class ConfigError(LaunchdeckError):
     """A configuration or seed file is wrong; the message lists every problem with its location."""
 

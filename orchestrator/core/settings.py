@@ -46,6 +46,20 @@ class Settings(BaseSettings):
     webhook_max_attempts: int = Field(default=5, ge=1, le=20)
     worker_poll_seconds: float = Field(default=0.5, gt=0, le=60, description="How often a worker looks for due work.")
     worker_lease_seconds: int = Field(default=120, ge=5, description="How long a worker's claim on a region lasts.")
+    slack_interaction_lease_seconds: float = Field(
+        default=30.0,
+        ge=0.5,
+        le=3600,
+        description="How long an API process's claim on a recorded Slack interaction lasts: a crashed "
+        "process's claims are taken over this long after it died.",
+    )
+    slack_interaction_poll_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        le=60,
+        description="How often the API looks for recorded Slack interactions it was not woken for "
+        "(another process's, or claims whose lease ran out).",
+    )
     slack_leadership_channel: str = Field(
         default="#launch-leadership", description="Where the daily leadership digest is posted."
     )

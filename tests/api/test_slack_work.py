@@ -1,130 +1,141 @@
-"""The worker threads that carry out acknowledged Slack clicks (api/slack_work.py), with real
-threads and jobs the test holds back with events (waited on with a deadline, never slept).
+"""The processors that apply recorded Slack clicks (api/slack_work.py), with real threads on a real
+database (SQLite and PostgreSQL) and a recorder standing in for response_url.
 
-What is proven: a graceful stop finishes every job it had accepted (an acknowledged click is not
-lost) and refuses new ones, so the endpoint handles those itself; jobs for one key run in order,
-one at a time; a full queue refuses instead of blocking the event loop; a failing job does not
-take its worker down."""
+What is proven: on start they apply clicks an earlier process recorded and never applied; a
+graceful stop applies what is pending before it ends; a refusal is answered after its row is
+done; a click whose handling fails is given back, parked after a few tries, and does not stop
+the worker. Waits are polls with a deadline, never sleeps."""
 
-import threading
+import json
+from datetime import timedelta
+from typing import Any
 
 import pytest
+from sqlmodel import Session, col, select
 
-from api.slack_work import SlackWork
+from api.slack_work import FollowUps, SlackWork
+from notifications.ids import ActionId, ItemChoice, ItemChoiceRef
+from orchestrator.core.clock import utcnow
+from orchestrator.core.enums import InteractionKind, InteractionStatus, ItemStatus
+from orchestrator.core.inbox import MAX_ATTEMPTS, RECORD, TABLE, interaction_row
+from orchestrator.core.models import AuditEvent, ChecklistItem, SlackInteraction
+from tests.support.factories import item, make_launch
 from tests.support.flows import wait_for
-
-WAIT = 5.0
-
-
-def test_stop_finishes_every_accepted_job_and_refuses_new_ones():
-    work = SlackWork(workers=1, drain_seconds=WAIT)
-    work.start()
-    release, started = threading.Event(), threading.Event()
-    ran: list[str] = []
-
-    def first() -> None:
-        started.set()
-        assert release.wait(WAIT)
-        ran.append("first")
-
-    assert work.defer(first, key=1)
-    assert started.wait(WAIT)
-    assert work.defer(lambda: ran.append("queued"), key=1)
-    stopping = threading.Thread(target=lambda: ran.append(f"left {work.stop()}"))
-    stopping.start()
-    wait_for(lambda: not work.accepting, timeout=WAIT, interval=0.01)
-    assert not work.defer(lambda: ran.append("late"), key=1)  # the endpoint carries it out itself
-    release.set()
-    stopping.join(WAIT)
-    assert not stopping.is_alive()
-    assert ran == ["first", "queued", "left 0"]
+from tests.support.slack_http import MARKETER, STRANGER, WAIT, Recorder, block_action, done, link_marketer
 
 
-def test_jobs_for_one_key_run_in_order_and_others_alongside():
-    work = SlackWork(workers=2, drain_seconds=WAIT)
-    work.start()
-    release = threading.Event()
-    order: list[str] = []
-    blocked = threading.Event()
+@pytest.fixture
+def press_kit(seeded, actor) -> int:
+    link_marketer(seeded, actor)
+    launch = make_launch(seeded, actor, items=[item("press_kit")])
+    found = seeded.exec(select(ChecklistItem.id).where(ChecklistItem.launch_id == launch.id)).one()
+    assert found is not None
+    seeded.commit()
+    return int(found)
 
-    def slow() -> None:
-        blocked.set()
-        assert release.wait(WAIT)
-        order.append("item 2, first click")
 
-    assert work.defer(slow, key=2)
-    assert work.defer(lambda: order.append("item 2, second click"), key=2)
-    other = threading.Event()
-    assert work.defer(other.set, key=3)  # another worker: not stuck behind item 2
-    assert blocked.wait(WAIT)
-    assert other.wait(WAIT)
-    assert order == []
-    release.set()
+def recorded(engine, payload: dict[str, Any], key: str, *, ago: float = 0) -> int:
+    """A click as the endpoint records it before acknowledging it (``ago`` seconds ago)."""
+    now = utcnow() - timedelta(seconds=ago)
+    row = interaction_row(
+        kind=InteractionKind.BLOCK_ACTION, slack_user_id=MARKETER, ordering_key=key, payload=payload, now=now
+    )
+    with engine.begin() as connection:
+        return int(connection.execute(RECORD.returning(TABLE.c.id), row).scalar_one())
+
+
+def rows(engine) -> list[SlackInteraction]:
+    with Session(engine) as session:
+        return list(session.exec(select(SlackInteraction).order_by(col(SlackInteraction.id))))
+
+
+def checked(engine, item_id: int) -> list[AuditEvent]:
+    with Session(engine) as session:
+        return list(
+            session.exec(select(AuditEvent).where(AuditEvent.entity == "item", AuditEvent.entity_id == item_id))
+        )
+
+
+def processor(engine, recorder: Recorder, **options) -> SlackWork:
+    work = SlackWork(workers=2, drain_seconds=WAIT, **options)
+    work.start(engine=engine, follow_ups=FollowUps(lambda: recorder, lambda: recorder))
+    return work
+
+
+def test_on_start_clicks_an_earlier_process_acknowledged_are_applied_once(engine, press_kit):
+    first = recorded(engine, done(MARKETER, press_kit), f"item:{press_kit}")
+    recorded(engine, done(MARKETER, press_kit), f"item:{press_kit}")  # a double click
+    recorder = Recorder()
+    work = processor(engine, recorder)
+    try:
+        wait_for(lambda: all(row.status == InteractionStatus.DONE for row in rows(engine)), timeout=WAIT, interval=0.02)
+    finally:
+        assert work.stop() == 0
+    with Session(engine) as session:
+        assert session.get(ChecklistItem, press_kit).status == ItemStatus.DONE
+    assert [event.action for event in checked(engine, press_kit)] == ["item.checked"]
+    assert [row.done_at is not None for row in rows(engine)] == [True, True]
+    assert "already done" in recorder.wait_for_responses(1)[0]["text"]  # the second, told so
+    assert rows(engine)[0].id == first
+
+
+def test_a_graceful_stop_applies_what_is_pending_first(engine, press_kit):
+    work = processor(engine, Recorder(), poll_seconds=60)  # only a wake or the stop makes it look
+    recorded(engine, done(MARKETER, press_kit), f"item:{press_kit}")  # recorded, nobody woken
     assert work.stop() == 0
-    assert order == ["item 2, first click", "item 2, second click"]
+    assert [row.status for row in rows(engine)] == [InteractionStatus.DONE]
+    assert [event.action for event in checked(engine, press_kit)] == ["item.checked"]
 
 
-def test_a_full_queue_refuses_instead_of_blocking():
-    work = SlackWork(workers=1, capacity=1, drain_seconds=WAIT)
-    work.start()
-    release, started = threading.Event(), threading.Event()
-
-    def busy() -> None:
-        started.set()
-        assert release.wait(WAIT)
-
-    assert work.defer(busy, key=1)
-    assert started.wait(WAIT)
-    assert work.defer(lambda: None, key=1)  # fills the one place
-    assert not work.defer(lambda: None, key=1)
-    release.set()
-    assert work.stop() == 0
+def test_a_refusal_is_answered_once_the_click_is_done(engine, press_kit):
+    recorder = Recorder()
+    work = processor(engine, recorder)
+    try:
+        recorded(engine, done(STRANGER, press_kit), f"item:{press_kit}")
+        work.wake()
+        answer = recorder.wait_for_responses(1)[0]
+        assert [row.status for row in rows(engine)] == [InteractionStatus.DONE]  # marked before answering
+    finally:
+        assert work.stop() == 0
+    assert answer["text"].startswith(":no_entry:")
+    assert checked(engine, press_kit) == []
 
 
-def test_a_failing_job_does_not_stop_the_worker(caplog):
-    work = SlackWork(workers=1, drain_seconds=WAIT)
-    work.start()
-    after = threading.Event()
-
-    def broken() -> None:
-        raise RuntimeError("Slack is down")
-
-    assert work.defer(broken, key=1)
-    assert work.defer(after.set, key=1)
-    assert after.wait(WAIT)
-    assert work.stop() == 0
-    assert "a deferred Slack job failed" in caplog.text
-
-
-def test_before_start_and_after_stop_nothing_is_accepted():
-    work = SlackWork(workers=1)
-    assert not work.defer(lambda: None, key=1)
-    work.start()
-    assert work.stop() == 0
-    assert not work.defer(lambda: None, key=1)
+def test_a_click_that_cannot_be_applied_is_parked_and_the_others_go_on(engine, press_kit, caplog):
+    broken = recorded(engine, {"type": "block_actions", "user": {"id": MARKETER}}, "item:999")  # no actions
+    recorded(engine, done(MARKETER, press_kit), f"item:{press_kit}")
+    work = processor(engine, Recorder(), poll_seconds=0.02, lease_seconds=0.5)
+    try:
+        wait_for(
+            lambda: [row.status for row in rows(engine)] == [InteractionStatus.FAILED, InteractionStatus.DONE],
+            timeout=WAIT,
+            interval=0.02,
+        )
+    finally:
+        assert work.stop() == 0
+    parked = rows(engine)[0]
+    assert (parked.id, parked.attempts) == (broken, MAX_ATTEMPTS)
+    assert "MalformedPayload" in (parked.last_error or "")
+    assert f"applying Slack interaction {broken} failed" in caplog.text
+    assert json.dumps(parked.payload)  # kept as it came, for a person to look at
 
 
-@pytest.mark.parametrize("options", [{"workers": 0}, {"capacity": 0}])
-def test_nonsense_sizes_are_refused(options):
+def test_a_menu_choice_applied_after_its_trigger_expired_asks_to_choose_again(engine, press_kit):
+    """After a restart the modal can no longer be opened (Slack's trigger_id lives three seconds):
+    the person is told so instead of nothing happening."""
+    option = ItemChoiceRef(item_id=press_kit, version=1, choice=ItemChoice.WAIVE).to_value()
+    recorded(engine, block_action(MARKETER, ActionId.ITEM_OVERFLOW, option=option), f"item:{press_kit}", ago=10)
+    recorder = Recorder()
+    work = processor(engine, recorder)
+    try:
+        answer = recorder.wait_for_responses(1)[0]
+    finally:
+        assert work.stop() == 0
+    assert "choose it again" in answer["text"]
+    assert recorder.views == []
+    assert [row.status for row in rows(engine)] == [InteractionStatus.DONE]
+
+
+def test_no_workers_is_refused():
     with pytest.raises(ValueError, match="at least one"):
-        SlackWork(**options)
-
-
-def test_urgent_jobs_go_ahead_of_waiting_ones():
-    work = SlackWork(workers=1, drain_seconds=WAIT)
-    work.start()
-    release, started = threading.Event(), threading.Event()
-    order: list[str] = []
-
-    def busy() -> None:
-        started.set()
-        assert release.wait(WAIT)
-
-    assert work.defer(busy, key=1)
-    assert started.wait(WAIT)
-    assert work.defer(lambda: order.append("check-off"), key=1)
-    assert work.defer(lambda: order.append("another check-off"), key=1)
-    assert work.defer(lambda: order.append("modal"), key=1, urgent=True)  # its trigger_id is ticking
-    release.set()
-    assert work.stop() == 0
-    assert order == ["modal", "check-off", "another check-off"]
+        SlackWork(workers=0)

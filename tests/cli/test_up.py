@@ -34,6 +34,8 @@ def test_up_starts_prefect_worker_and_api_and_stops_them_all(tmp_path):
         assert f"http://127.0.0.1:{api_port}/docs" in output
         dashboard = f"http://127.0.0.1:{api_port}/dashboard/"
         assert dashboard in output
+        # No Slack settings: the banner says where the messages are shown instead.
+        assert f"http://127.0.0.1:{api_port}/dashboard/messages and in .launchdeck/worker.log" in output
         # The printed dashboard URL answers: without a session it leads to the sign-in form.
         signed_out = httpx.get(dashboard, follow_redirects=True)
         assert signed_out.status_code == 200

@@ -318,11 +318,12 @@ def test_console_returns_increasing_refs_and_keeps_messages(caplog):
         second = console.post(channel="#launch-na", text="Gate opened", blocks=[])
         console.update(ref=first, text="1 left", blocks=BLOCKS[:1])
 
-    assert (first.ts, second.ts) == ("console.000001", "console.000002")
+    assert first.ts.startswith("console.")
+    assert second.ts[-6:] > first.ts[-6:]
     assert first.channel == "#launch-eu"
     assert [(m.ref, m.text, m.updates) for m in console.messages] == [(first, "1 left", 1), (second, "Gate opened", 0)]
-    assert "[header] Gate opened: Apollo / EU / public beta" in caplog.text
-    assert "[actions] button: Done" in caplog.text
+    assert "Gate opened: Apollo / EU / public beta" in caplog.text
+    assert "[ Done ]" in caplog.text
 
     third = console.post(channel="#launch-eu", text="third", blocks=[])
     assert [m.ref for m in console.messages] == [second, third]  # only the last `keep` stay

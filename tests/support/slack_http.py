@@ -12,6 +12,10 @@ import httpx
 
 from notifications.ids import ActionId, InputId, ItemChoice, ItemRef
 from notifications.inbound.signing import slack_signature
+from orchestrator.core.actors import Actor
+from orchestrator.core.enums import Role
+from orchestrator.directory.seed import MemberSeed
+from orchestrator.directory.service import upsert_member
 
 SECRET = "test-signing-secret-0123456789"  # the test server's LAUNCHDECK_SLACK_SIGNING_SECRET
 MARKETER, LAWYER, PRODOPS, STRANGER = "U0MARKET1", "U0LEGAL01", "U0PRODOPS", "U0NOBODY9"
@@ -174,3 +178,9 @@ def initial(view: dict[str, Any], input_id: InputId) -> Any:
     block = next(block for block in view["blocks"] if block.get("block_id") == input_id.value)
     element = block["element"]
     return element.get("initial_value") or element.get("initial_option", {}).get("value")
+
+
+def link_marketer(session: Any, actor: Actor) -> None:
+    """A marketing member whose Slack user is ``MARKETER`` (the team's items are theirs to check)."""
+    seed = MemberSeed(email="mia@example.com", name="mia", team="marketing", role=Role.MEMBER, slack_user_id=MARKETER)
+    upsert_member(session=session, seed=seed, actor=actor)

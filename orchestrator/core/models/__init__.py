@@ -1,6 +1,6 @@
 """SQLModel tables: the single source of truth for launches, gates, items and their history.
 
-One module per domain (``directory``, ``launches``, ``items``, ``gates``, ``beta``, ``ledger``);
+One module per domain (``directory``, ``launches``, ``items``, ``gates``, ``beta``, ``ledger``, ``inbox``);
 this package re-exports every table, so ``from orchestrator.core.models import Gate`` works and
 importing the package registers the whole schema with SQLModel's metadata (Alembic needs it whole).
 
@@ -13,10 +13,12 @@ from orchestrator.core.models.beta import BetaCohort, BetaEnrollment, BetaExitCr
 from orchestrator.core.models.columns import EnumText, text_limit
 from orchestrator.core.models.directory import ApiToken, Member, Region, Team
 from orchestrator.core.models.gates import Decision, Gate
+from orchestrator.core.models.inbox import SlackInteraction
 from orchestrator.core.models.items import OPEN_BLOCKING_ITEM, ChecklistItem, Waiver
 from orchestrator.core.models.launches import ExposureChange, Launch, PhaseDate, PhaseDateChange, RegionRollout
 from orchestrator.core.models.ledger import (
     AuditEvent,
+    ConsoleMessage,
     DeliveryCursor,
     IdempotencyRecord,
     Outbox,
@@ -33,6 +35,7 @@ __all__ = [
     "BetaExitCriterion",
     "BetaFeedback",
     "ChecklistItem",
+    "ConsoleMessage",
     "Decision",
     "DeliveryCursor",
     "EnumText",
@@ -47,6 +50,7 @@ __all__ = [
     "RagSnapshot",
     "Region",
     "RegionRollout",
+    "SlackInteraction",
     "SlackMessage",
     "Team",
     "Waiver",

@@ -1,12 +1,14 @@
 """Tables of record and delivery: the audit ledger, the outbox and its cursors, stored answers to
-idempotent requests, the daily RAG history, and the Slack messages launchdeck posted."""
+idempotent requests, the daily RAG history, the Slack messages launchdeck posted, and what the
+console transport showed in their place."""
 
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Column, Date, Text, UniqueConstraint
+from sqlalchemy import Column, Date, DateTime, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from orchestrator.core.clock import utcnow
 from orchestrator.core.enums import (
     OutboxStatus,
     Phase,
@@ -111,3 +113,23 @@ class SlackMessage(SQLModel, table=True):
     blocks: list[dict[str, Any]] = json_list()
     created_at: datetime = created_now()
     updated_at: datetime = created_now()
+
+
+class ConsoleMessage(SQLModel, table=True):
+    """A message the console transport showed instead of posting to Slack, as last rendered.
+
+    Without Slack the worker's log is the only place messages appear, and the dashboard runs in
+    another process: this copy lets the dashboard show what GTM teams would have seen. Only the
+    newest few hundred are kept (the transport prunes), since it is a view, not a record.
+    """
+
+    __table_args__ = (UniqueConstraint("channel", "ts"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=80)
+    ts: str = Field(max_length=40)
+    text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    blocks: list[dict[str, Any]] = json_list()
+    posted_at: datetime = created_now()
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True), nullable=False, index=True)
+    updates: int = Field(default=0)
