@@ -6,6 +6,7 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
+from checklists.approvers import with_default_approvers
 from checklists.catalog import Directory, RegionInfo
 from checklists.item_text import LaunchFacts
 from checklists.loader import Library, load_library
@@ -45,11 +46,13 @@ def create_launch_from_templates(*, session: Session, spec: LaunchSpec, library:
     """Create a launch with every template item that applies to its tier, regions and flags.
 
     The launch records the library version; later template edits leave it alone until applied.
+    Go/no-go phases that name no approvers get the templates' defaults (``checklists.approvers``).
     """
     unknown = unknown_flags(library, spec.flags)
     if unknown:
         raise InvalidInput("flags", f"unknown flag(s) {', '.join(unknown)}; known: {', '.join(sorted(library.flags))}")
     items = plan_for_spec(library, spec=spec, regions=directory_from_db(session).regions)
+    spec = with_default_approvers(session, spec=spec, library=library)
     versioned = spec.model_copy(update={"template_version": library.version})
     return create_launch(session=session, spec=versioned, items=items, actor=actor)
 

@@ -34,12 +34,15 @@ class Library:
     items: dict[str, TemplateItem]
     flags: dict[str, str]
     origins: dict[str, str] = field(default_factory=dict)  # key -> "file:line"
+    # tier -> phase -> the teams whose leads approve its go/no-go gates by default
+    approvers: dict[int, dict[Phase, tuple[str, ...]]] = field(default_factory=dict)
 
 
 @dataclass
 class _Layer:
     directory: Path
     manifest: Manifest | None = None
+    manifest_document: YamlDocument | None = None
     items: dict[str, TemplateItem] = field(default_factory=dict)
     disabled: dict[str, str] = field(default_factory=dict)  # key -> where
     origins: dict[str, str] = field(default_factory=dict)
@@ -63,12 +66,16 @@ def load_library(*, directory: Directory, extra_dirs: Sequence[Path] = (), defau
     invalid: dict[str, tuple[YamlDocument, int, dict[str, object]]] = {}
     locators: dict[str, tuple[YamlDocument, int]] = {}
     removed: set[str] = set()  # disabled keys: depending on one is allowed, like on an item a launch skips
+    approvers: dict[int, dict[Phase, tuple[str, ...]]] = {}
     for layer in layers:
         invalid.update(layer.invalid)
         locators.update(layer.locators)
         if layer.manifest is not None:
             flags.update(layer.manifest.flags)
             versions.append(layer.manifest.version)
+            for tier, phases in layer.manifest.approvers.items():
+                approvers.setdefault(tier, {}).update({phase: tuple(teams) for phase, teams in phases.items()})
+            problems.extend(_approver_team_problems(layer, directory))
         for key, where in layer.disabled.items():
             removed.add(key)
             if key not in items:
@@ -81,7 +88,7 @@ def load_library(*, directory: Directory, extra_dirs: Sequence[Path] = (), defau
     problems.extend(_cycle_problems(items, origins))
     if problems:
         raise ConfigError("checklist templates", problems)
-    return Library(version=_version(versions, items), items=items, flags=flags, origins=origins)
+    return Library(version=_version(versions, items), items=items, flags=flags, origins=origins, approvers=approvers)
 
 
 def _read_layer(path: Path, problems: list[str]) -> _Layer:
@@ -124,6 +131,7 @@ def _parse_layer(path: Path, problems: list[str]) -> _Layer:
             continue
         if file.name == MANIFEST_NAME:
             layer.manifest = _read_manifest(document, problems)
+            layer.manifest_document = document
         else:
             _read_items(document, layer, problems)
     return layer
@@ -135,6 +143,21 @@ def _read_manifest(document: YamlDocument, problems: list[str]) -> Manifest | No
     except ValidationError as exc:
         problems.extend(validation_problems(document, exc))
         return None
+
+
+def _approver_team_problems(layer: _Layer, directory: Directory) -> list[str]:
+    """Default approvers name teams of the directory (whose leads are asked)."""
+    if layer.manifest is None or layer.manifest_document is None:
+        return []
+    document, known = layer.manifest_document, ", ".join(sorted(directory.teams))
+    return [
+        f"{document.where(['approvers', str(tier), phase.value, index])}: approvers: tier {tier} {phase.value}: "
+        f"unknown team {team!r}; known teams: {known}"
+        for tier, phases in layer.manifest.approvers.items()
+        for phase, teams in phases.items()
+        for index, team in enumerate(teams)
+        if team not in directory.teams
+    ]
 
 
 def _read_items(document: YamlDocument, layer: _Layer, problems: list[str]) -> None:

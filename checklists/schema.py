@@ -4,7 +4,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from orchestrator.core.enums import Phase
+from orchestrator.core.enums import GateKind, Phase
+from orchestrator.launches.spec import gate_kinds_for
 
 KEY_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
 Gate = Literal["blocking", "advisory"]
@@ -88,6 +89,8 @@ class Manifest(BaseModel):
 
     version: str = Field(default="unversioned", pattern=r"^[A-Za-z0-9._-]{1,40}$")
     flags: dict[str, str] = Field(default_factory=dict)
+    # Per tier and phase, the teams whose leads approve a go/no-go gate when a launch names nobody.
+    approvers: dict[Tier, dict[Phase, list[str]]] = Field(default_factory=dict)
 
     @field_validator("flags")
     @classmethod
@@ -96,3 +99,17 @@ class Manifest(BaseModel):
         if bad:
             raise ValueError(f"flag names are lowercase words joined by '_': {', '.join(bad)}")
         return flags
+
+    @model_validator(mode="after")
+    def _approvers_where_votes_are(self) -> "Manifest":
+        """Approvers only for phases that have a go/no-go gate at that tier, each team once."""
+        for tier, phases in self.approvers.items():
+            for phase, teams in phases.items():
+                if GateKind.APPROVAL not in gate_kinds_for(tier=tier, phase=phase):
+                    raise ValueError(
+                        f"approvers: tier {tier} {phase.value} has no go/no-go gate, so nobody would be asked; "
+                        "remove it (go/no-go gates: GA, and public beta of Tier 1)"
+                    )
+                if not teams or len(set(teams)) != len(teams):
+                    raise ValueError(f"approvers: tier {tier} {phase.value}: list each team once, at least one")
+        return self

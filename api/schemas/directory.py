@@ -55,6 +55,7 @@ class TeamOut(BaseModel):
     key: str
     name: str
     slack_channel: str | None
+    lead: str | None
 
 
 class RegionOut(BaseModel):

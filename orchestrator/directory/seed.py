@@ -22,6 +22,12 @@ class TeamSeed(BaseModel):
     key: str = Field(pattern=KEY_PATTERN, max_length=text_limit(Team.key))
     name: str = Field(min_length=1, max_length=text_limit(Team.name))
     slack_channel: str | None = Field(default=None, max_length=text_limit(Team.slack_channel))
+    lead: str | None = Field(
+        default=None,
+        pattern=EMAIL_PATTERN,
+        max_length=text_limit(Team.lead),
+        description="Email of the member who approves for the team where the templates ask for its lead.",
+    )
 
 
 class RegionSeed(BaseModel):

@@ -51,15 +51,25 @@ def apply_seed(*, session: Session, config: SeedConfig, actor: Actor) -> SeedRes
         for member_seed in config.members:
             values = member_seed.model_dump(exclude={"team"})
             values["team_id"] = teams[member_seed.team].id if member_seed.team else None
-            outcome, _member = _upsert(session, members.get(member_seed.email), Member, values, actor, "member")
+            outcome, member = _upsert(session, members.get(member_seed.email), Member, values, actor, "member")
+            members[member.email] = member
             counts[outcome] += 1
+        for index, seed in enumerate(config.teams):
+            if seed.lead is not None and seed.lead not in members:
+                raise InvalidInput(f"teams.{index}.lead", _unknown_lead(seed))
     return SeedResult(**counts)
+
+
+def _unknown_lead(seed: TeamSeed) -> str:
+    return f"team {seed.key}'s lead {seed.lead} is not a member; list them under members first"
 
 
 def upsert_team(*, session: Session, seed: TeamSeed, actor: Actor) -> tuple[str, Team]:
     """Create or update one team by key; returns the outcome ("created", "updated",
     "unchanged") and the row, so an API can answer 201 only when something new exists."""
     with _one_row(session, "team", seed.key):
+        if seed.lead is not None and session.exec(select(Member.id).where(Member.email == seed.lead)).first() is None:
+            raise InvalidInput("lead", _unknown_lead(seed))
         existing = session.exec(select(Team).where(Team.key == seed.key).with_for_update()).first()
         outcome, team = _upsert(session, existing, Team, seed.model_dump(), actor, "team")
     return outcome, team

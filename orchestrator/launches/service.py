@@ -182,8 +182,9 @@ def _refuse_unapprovable(session: Session, *, launch: Launch) -> None:
         raise InvalidInput(
             "approvers",
             f"the approval gates of {', '.join(empty)} name nobody who could pass them (no approvers, fewer than "
-            "the quorum, or only the launch's owner, who may not approve it); name the approvers (the launch's "
-            "approvers, or phase_approvers for one phase) before kicking off",
+            "the quorum, or only the launch's owner, who may not approve it); name the approvers before kicking "
+            "off (`launchdeck launch approvers`, or PUT /launches/{slug}/approvers), or give the teams the "
+            "templates name a lead (teams[].lead in the directory) before creating the launch",
         )
 
 

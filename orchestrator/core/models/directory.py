@@ -16,6 +16,8 @@ class Team(SQLModel, table=True):
     key: str = Field(max_length=40, unique=True, index=True)
     name: str = Field(max_length=120)
     slack_channel: str | None = Field(default=None, max_length=80)
+    # The member (by email) who approves for the team where the templates ask for its lead.
+    lead: str | None = Field(default=None, max_length=254)
 
 
 class Member(SQLModel, table=True):
