@@ -113,7 +113,11 @@ def handle_submission(session: Session, submission: OpsSubmission) -> Reply:
     actor = actor_for(member_for(session, submission.user_id))
     ref = submission.ref
     if ref.action is OpsAction.KICKOFF:
-        launch = kick_off_launch(session=session, launch_id=launch_id_for(session=session, slug=ref.slug), actor=actor)
+        launch_id = launch_id_for(session=session, slug=ref.slug)
+        already = session.exec(select(Launch.status).where(Launch.id == launch_id)).one() == LaunchStatus.ACTIVE
+        launch = kick_off_launch(session=session, launch_id=launch_id, actor=actor)
+        if already:  # kicked off by someone else since the modal opened: the service changed nothing
+            return Reply(notice=notice_view("Already kicked off", f"*{esc(launch.name)}* was already kicked off."))
         name, state = launch.name, launch.status.value
     else:
         if not submission.reason.strip():  # the resume service takes none; asked here, as for halt

@@ -196,17 +196,32 @@ def test_refusals_are_plain_sentences_before_any_modal_and_the_service_decides_a
     assert refused(f"halt {SLUG}").startswith(":warning: Say which region: `/launch halt acme-assistant <region>`")
     assert "(its regions: EU, NA) 'XX' does not exist" in refused(f"halt {SLUG} xx")
     assert "cannot halt region rollout while it is planned" in refused(f"halt {SLUG} EU")  # not kicked off
-    kick_off_launch(session=seeded, launch_id=launch.id, actor=actor)
-    assert "already kicked off" in refused(f"kickoff {SLUG}")
-    assert "acme-assistant EU is already running (ready): nothing to resume" in refused(f"resume {SLUG} EU")
     assert "halt|resume|rollback <launch-slug> <region>" in refused("help")  # the help lists them
     assert fake_slack.calls_to("views.open") == []
 
     # The modal opens for prodops; their role is taken away before they submit: the service refuses.
+    def demote(role):
+        seed = MemberSeed(email=PAT, name="pat", role=role, slack_user_id=PRODOPS)
+        upsert_member(session=seeded, seed=seed, actor=actor)
+
+    command(client, f"kickoff {SLUG}")
+    (kickoff,) = opened(fake_slack, 1)
+    demote(Role.MEMBER)
+    before = written(engine)
+    answer = submit(client, kickoff).json()
+    assert answer["response_action"] == "update"  # the modal has no input: the refusal replaces it
+    assert "Role member may not kick off a launch" in str(answer["view"]["blocks"])
+    assert written(engine) == before
+    with Session(engine) as session:
+        assert session.get(Launch, launch.id).status is LaunchStatus.DRAFT
+
+    demote(Role.PRODOPS)
+    kick_off_launch(session=seeded, launch_id=launch.id, actor=actor)
+    assert "already kicked off" in refused(f"kickoff {SLUG}")
+    assert "acme-assistant EU is already running (ready): nothing to resume" in refused(f"resume {SLUG} EU")
     command(client, f"halt {SLUG} EU")
-    (halt,) = opened(fake_slack, 1)
-    seed = MemberSeed(email=PAT, name="pat", role=Role.MEMBER, slack_user_id=PRODOPS)
-    upsert_member(session=seeded, seed=seed, actor=actor)
+    halt = opened(fake_slack, 2)[1]
+    demote(Role.MEMBER)
     before = written(engine)
     answer = submit(client, halt, reason="incident")
     assert answer.json()["errors"] == {
