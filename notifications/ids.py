@@ -36,6 +36,7 @@ class ActionId(StrEnum):
     VOTE_NO_GO = "vote_no_go"
     VOTE_CONDITIONAL_SUBMIT = "vote_conditional_submit"
     VOTE_NO_GO_SUBMIT = "vote_no_go_submit"
+    OPS_CONFIRM = "ops_confirm"  # the confirmation modal of /launch kickoff|halt|resume|rollback
 
 
 class ItemChoice(StrEnum):
@@ -67,6 +68,7 @@ class InputId(StrEnum):
     VOTE_RISK_OWNER = "vote_risk_owner"
     VOTE_REASON = "vote_reason"
     VOTE_REEVALUATE = "vote_reevaluate"
+    OPS_REASON = "ops_reason"
 
 
 # Each overflow choice's modal: the ``callback_id`` its submission comes back with, and the one
@@ -136,6 +138,26 @@ class RolloutRef(_Ref):
 
     rollout_id: int = Field(gt=0)
     version: int = Field(ge=1)
+
+
+class OpsAction(StrEnum):
+    """What a prod ops command confirms: kick off a launch, or pull a brake on one of its regions."""
+
+    KICKOFF = "kickoff"
+    HALT = "halt"
+    RESUME = "resume"
+    ROLLBACK = "rollback"
+
+
+class OpsRef(_Ref):
+    """The confirmation modal's ``private_metadata``: the action, the launch and region as the
+    person named them, and where to confirm once it is done (the command's ``response_url``).
+    Nothing here is trusted to authorise: the submission is checked again by the service."""
+
+    action: OpsAction
+    slug: str = Field(min_length=1, max_length=80)
+    region: str | None = Field(default=None, min_length=1, max_length=40)
+    response_url: str | None = Field(default=None, max_length=500, pattern=r"^https://hooks\.slack\.com/")
 
 
 class GateRef(_Ref):

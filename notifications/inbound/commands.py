@@ -1,5 +1,6 @@
 """``/launch status|mine|feedback|help``: read-only answers given in the acknowledgement itself
-(``feedback`` opens the feedback modal), with the read queries they need."""
+(``feedback`` opens the feedback modal), with the read queries they need; the prod ops commands
+(``kickoff|halt|resume|rollback``) open their confirmation modal (``ops``)."""
 
 import re
 from collections.abc import Sequence
@@ -7,10 +8,11 @@ from collections.abc import Sequence
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
+from notifications.inbound import ops
 from notifications.inbound.members import member_for
 from notifications.inbound.modals import feedback_modal
 from notifications.inbound.replies import PendingView, Reply, friendly, incident_text
-from notifications.inbound.requests import CommandKind, SlashCommand
+from notifications.inbound.requests import OPS_COMMANDS, CommandKind, SlashCommand
 from notifications.mrkdwn import escape_mrkdwn as esc
 from notifications.mrkdwn import exit_criteria_mrkdwn, fit_mrkdwn, phase_label, shorten
 from orchestrator.core.clock import as_utc
@@ -25,7 +27,8 @@ MINE_LIMIT = 15  # lines in a `/launch mine` answer before "and N more"
 
 
 def handle_command(*, session: Session, command: SlashCommand) -> Reply:
-    """``/launch status|mine|help``; read-only, answered in the acknowledgement itself."""
+    """``/launch status|mine|help``, answered in the acknowledgement itself; ``feedback`` and the
+    prod ops commands open a modal (nothing is written before its submission)."""
     try:
         if command.kind is CommandKind.STATUS:
             return Reply(text=status_text(session, slug=command.argument or ""))
@@ -37,6 +40,8 @@ def handle_command(*, session: Session, command: SlashCommand) -> Reply:
                 return Reply(text=":warning: Slack sent no trigger_id, so the feedback form cannot open; try again.")
             modal = feedback_modal(launch=command.argument)
             return Reply(view=PendingView(trigger_id=command.trigger_id, view=modal))
+        if command.kind in OPS_COMMANDS:
+            return ops.handle_open(session, command)
         return Reply(text=help_text(command.command, unknown=command.unknown))
     except LaunchdeckError as error:
         return Reply(text=friendly(error))
@@ -50,6 +55,7 @@ def help_text(command: str = "/launch", *, unknown: str | None = None) -> str:
         f"• `{command} status <launch-slug>`: every region's state, phase and open blocking items",
         f"• `{command} mine`: the open items of your team and the ones assigned to you",
         f"• `{command} feedback [launch-slug]`: log beta feedback (or use *Log beta feedback* on a message)",
+        *ops.help_lines(command),
         f"• `{command} help`: this list",
         "Check items off with the *Done* button on their messages; the ⋯ menu blocks, waives or adds evidence.",
     ]

@@ -18,14 +18,17 @@ from notifications.ids import (
     InputId,
     ItemChoiceRef,
     ItemRef,
+    OpsRef,
 )
 from notifications.inbound.requests import (
+    OPS_COMMANDS,
     CommandKind,
     DoneClick,
     FeedbackOpen,
     FeedbackSubmission,
     Interaction,
     ItemSubmission,
+    OpsSubmission,
     OverflowChoice,
     SlackEvent,
     SlashCommand,
@@ -153,6 +156,12 @@ def _parse_view_submission(payload: dict[str, Any], user_id: str) -> Interaction
         return _parse_feedback_submission(view, user_id)
     if _text(view, "callback_id") in VOTE_SUBMITS:
         return _parse_vote_submission(view, user_id)
+    if _text(view, "callback_id") == ActionId.OPS_CONFIRM:
+        try:
+            ops = OpsRef.from_value(_text(view, "private_metadata") or "")
+        except ValueError as error:
+            raise MalformedPayload(f"prod ops modal: {error}") from None
+        return OpsSubmission(user_id, ops, _value(_text_dict(view, "state", "values"), InputId.OPS_REASON))
     try:
         choice = _CHOICE_FOR_CALLBACK[ActionId(_text(view, "callback_id") or "")]
     except (ValueError, KeyError):
@@ -253,28 +262,25 @@ def command_form(body: bytes) -> dict[str, str]:
 
 
 def parse_command(body: bytes) -> SlashCommand:
-    """A verified slash-command body: ``status <slug>``, ``mine``, ``help`` (or anything else)."""
+    """A verified slash-command body: ``status <slug>``, ``mine``, ``feedback [slug]``,
+    ``kickoff <slug>``, ``halt|resume|rollback <slug> [region]``, ``help`` (or anything else)."""
     form = _form(body)
     user_id = form.get("user_id")
     if not user_id:
         raise MalformedPayload("a slash command without user_id")
     command = form.get("command") or "/launch"
     words = form.get("text", "").split()
-    if not words:
-        return SlashCommand(user_id=user_id, kind=CommandKind.HELP, command=command)
-    head = words[0].lower()
-    if head == CommandKind.STATUS and len(words) == 2:
-        return SlashCommand(user_id=user_id, kind=CommandKind.STATUS, argument=words[1].lower(), command=command)
-    if head == CommandKind.FEEDBACK and len(words) <= 2:
-        argument = words[1].lower() if len(words) == 2 else None
-        return SlashCommand(
-            user_id=user_id,
-            kind=CommandKind.FEEDBACK,
-            argument=argument,
-            command=command,
-            trigger_id=form.get("trigger_id") or None,
-        )
-    if head in (CommandKind.MINE, CommandKind.HELP) and len(words) == 1:
+    head, args = (words[0].lower(), [word.lower() for word in words[1:]]) if words else (CommandKind.HELP, [])
+    first = args[0] if args else None
+    opens = {"trigger_id": form.get("trigger_id") or None, "response_url": form.get("response_url") or None}
+    if head == CommandKind.STATUS and len(args) == 1:
+        return SlashCommand(user_id=user_id, kind=CommandKind.STATUS, argument=first, command=command)
+    if head == CommandKind.FEEDBACK and len(args) <= 1:
+        return SlashCommand(user_id, CommandKind.FEEDBACK, first, command=command, trigger_id=opens["trigger_id"])
+    if head in OPS_COMMANDS and len(args) <= (1 if head == CommandKind.KICKOFF else 2):
+        region = args[1].upper() if len(args) == 2 else None
+        return SlashCommand(user_id, CommandKind(head), first, command=command, region=region, **opens)
+    if head in (CommandKind.MINE, CommandKind.HELP) and not args:
         return SlashCommand(user_id=user_id, kind=CommandKind(head), command=command)
     return SlashCommand(user_id=user_id, kind=CommandKind.HELP, unknown=" ".join(words), command=command)
 

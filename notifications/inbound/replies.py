@@ -44,6 +44,7 @@ class Reply:
     view: PendingView | None = None
     errors: dict[str, str] = field(default_factory=dict)
     notice: dict[str, Any] | None = None  # a view that replaces a submitted modal (a confirmation)
+    closes: bool = False  # a submitted modal closes (empty answer); ``text`` goes to ``response_url`` only
 
     def body(self) -> dict[str, Any] | None:
         """The JSON answer, or None for an empty 200."""
@@ -51,6 +52,8 @@ class Reply:
             return {"response_action": "errors", "errors": self.errors}
         if self.notice is not None:
             return {"response_action": "update", "view": self.notice}
+        if self.closes:
+            return None
         if self.text is not None:
             return {"response_type": "ephemeral", "text": self.text}
         return None

@@ -7,7 +7,7 @@ feedback shortcut, type ``/launch``. Ids are closed vocabularies and references 
 from dataclasses import dataclass
 from enum import StrEnum
 
-from notifications.ids import GateRef, ItemChoice, ItemChoiceRef, ItemRef
+from notifications.ids import GateRef, ItemChoice, ItemChoiceRef, ItemRef, OpsRef
 from orchestrator.core.enums import Vote
 
 # --- interactions (buttons, menus, modals, shortcuts) ------------------------------------------
@@ -92,6 +92,16 @@ class VoteSubmission:
 
 
 @dataclass(frozen=True)
+class OpsSubmission:
+    """A submitted prod ops confirmation (kickoff, halt, resume, roll back): what it confirms, and
+    the reason typed (empty for a kickoff, which asks none)."""
+
+    user_id: str
+    ref: OpsRef
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class Unhandled:
     """A valid interaction this app does not act on (a link button's click, a shortcut...).
     Acknowledged with an empty 200 so Slack shows no error; ``text`` explains, when there is one."""
@@ -109,6 +119,7 @@ Interaction = (
     | FeedbackSubmission
     | VoteClick
     | VoteSubmission
+    | OpsSubmission
     | Unhandled
 )
 
@@ -121,6 +132,14 @@ class CommandKind(StrEnum):
     MINE = "mine"
     FEEDBACK = "feedback"
     HELP = "help"
+    # prod ops: each opens a confirmation modal (``notifications.inbound.ops``)
+    KICKOFF = "kickoff"
+    HALT = "halt"
+    RESUME = "resume"
+    ROLLBACK = "rollback"
+
+
+OPS_COMMANDS = frozenset({CommandKind.KICKOFF, CommandKind.HALT, CommandKind.RESUME, CommandKind.ROLLBACK})
 
 
 @dataclass(frozen=True)
@@ -133,7 +152,9 @@ class SlashCommand:
     argument: str | None = None
     unknown: str | None = None
     command: str = "/launch"
-    trigger_id: str | None = None  # opens a modal (``feedback``)
+    trigger_id: str | None = None  # opens a modal (``feedback``, the prod ops commands)
+    region: str | None = None  # the prod ops commands' region code, upper-cased
+    response_url: str | None = None  # where a prod ops confirmation is answered once done
 
 
 # --- the Events API ----------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The one place a parsed interaction goes to its family (``items``, ``feedback``, ``approvals``) and where its
+"""The one place a parsed interaction goes to its family (``items``, ``feedback``, ``approvals``, ``ops``) and where its
 failures become replies.
 
 Handling never raises: a domain error becomes a friendly text, anything else a text with an
@@ -9,7 +9,8 @@ to ``response_url`` for clicks, whose HTTP answer Slack does not show).
 
 from sqlmodel import Session
 
-from notifications.inbound import approvals, feedback, items
+from notifications.inbound import approvals, feedback, items, ops
+from notifications.inbound.modals import notice_view
 from notifications.inbound.replies import Reply, friendly, incident_text
 from notifications.inbound.requests import (
     DoneClick,
@@ -17,6 +18,7 @@ from notifications.inbound.requests import (
     FeedbackSubmission,
     Interaction,
     ItemSubmission,
+    OpsSubmission,
     OverflowChoice,
     Unhandled,
     VoteClick,
@@ -54,6 +56,8 @@ def _route(session: Session, interaction: Interaction) -> Reply:
         return approvals.handle_click(session, interaction)
     if isinstance(interaction, VoteSubmission):
         return approvals.handle_submission(session, interaction)
+    if isinstance(interaction, OpsSubmission):
+        return ops.handle_submission(session, interaction)
     assert isinstance(interaction, Unhandled)
     return Reply(text=interaction.text, response_url=interaction.response_url)
 
@@ -65,4 +69,9 @@ def _failed(interaction: Interaction, text: str, error: Exception) -> Reply:
         return Reply(errors={items.submission_input(interaction).value: shorten(text, ERROR_TEXT_MAX)})
     if isinstance(interaction, VoteSubmission):
         return Reply(errors={approvals.submission_input(interaction, error).value: shorten(text, ERROR_TEXT_MAX)})
+    if isinstance(interaction, OpsSubmission):
+        input_id = ops.submission_input(interaction)
+        if input_id is None:  # a kickoff's modal has no input to show it under: it becomes the notice
+            return Reply(notice=notice_view("Not kicked off", text))
+        return Reply(errors={input_id.value: shorten(text, ERROR_TEXT_MAX)})
     return Reply(text=text, response_url=getattr(interaction, "response_url", None))

@@ -15,7 +15,7 @@ from orchestrator.core.outbox import enqueue
 from orchestrator.core.topics import Topic
 from orchestrator.core.unit import compare_and_set, expect_version, lock, transaction
 from orchestrator.gates.voiding import void_votes
-from orchestrator.rollouts.service import region_label
+from orchestrator.rollouts.brakes import region_label
 
 
 def reschedule_phase(

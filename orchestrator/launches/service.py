@@ -21,6 +21,7 @@ from orchestrator.core.models import (
     Team,
 )
 from orchestrator.core.outbox import enqueue
+from orchestrator.core.policy import LAUNCH_OPERATORS, require_role
 from orchestrator.core.settings import get_settings
 from orchestrator.core.topics import Topic
 from orchestrator.core.unit import compare_and_set, expect_version, lock, transaction
@@ -188,17 +189,26 @@ def _refuse_unapprovable(session: Session, *, launch: Launch) -> None:
         )
 
 
+def check_kickoff(session: Session, *, launch: Launch) -> None:
+    """Refuse kicking off ``launch`` as it stands (not a draft; an approval gate nobody could
+    pass). Also asked by a door before it offers the kickoff (Slack's confirmation modal)."""
+    if launch.status != LaunchStatus.DRAFT:
+        raise IllegalTransition("launch", launch.status.value, "kick off", ["kick off (from draft)"])
+    _refuse_unapprovable(session, launch=launch)
+
+
 def kick_off_launch(*, session: Session, launch_id: int, actor: Actor, expected_version: int | None = None) -> Launch:
-    """Start the launch: every planned region opens the gates of its first phase."""
+    """Start the launch: every planned region opens the gates of its first phase. Product ops and
+    admins only (and launchdeck's own processes); a person's role is checked here, whatever door
+    they came through."""
+    require_role(actor, LAUNCH_OPERATORS, doing="kick off a launch")
     now = utcnow()
     with transaction(session):
         launch = lock(session, Launch, launch_id, "launch")
         expect_version(launch, expected_version, "launch")
         if launch.status == LaunchStatus.ACTIVE:
             return launch  # a retried kickoff changes nothing
-        if launch.status != LaunchStatus.DRAFT:
-            raise IllegalTransition("launch", launch.status.value, "kick off", ["kick off (from draft)"])
-        _refuse_unapprovable(session, launch=launch)
+        check_kickoff(session, launch=launch)
         compare_and_set(session, launch, "launch", status=LaunchStatus.ACTIVE, updated_at=now)
         record(
             session,

@@ -17,19 +17,19 @@ from sqlmodel import Session, col, select
 from orchestrator.core.actors import Actor
 from orchestrator.core.clock import utcnow
 from orchestrator.core.enums import LaunchStatus, Phase, RolloutState
-from orchestrator.core.errors import AlreadyInState, IllegalTransition, InvalidInput
+from orchestrator.core.errors import IllegalTransition, InvalidInput
 from orchestrator.core.ledger import record
-from orchestrator.core.models import Launch, Region, RegionRollout
+from orchestrator.core.models import Launch, RegionRollout
 from orchestrator.core.outbox import enqueue
 from orchestrator.core.topics import Topic
 from orchestrator.core.unit import compare_and_set, expect_version, lock, transaction
 from orchestrator.gates.service import evaluate_gates, open_phase_gates
+from orchestrator.rollouts.brakes import authorize_brake, brake_reason, check_brake
 from orchestrator.rollouts.phases import planned_phases
 from orchestrator.rollouts.ramp import hold_after, steps_for
-from orchestrator.rollouts.rules import ROLLOUT_TRANSITIONS, RolloutAction, resume_target, rollout_target
+from orchestrator.rollouts.rules import RolloutAction, resume_target, rollout_target
 
 ENTITY = "region rollout"
-_RESUMABLE = frozenset({RolloutState.HALTED, RolloutState.ROLLED_BACK})
 # Outbox topic the rollout target consumes (one row per exposure change, delivered once).
 TARGET_TOPIC = Topic.TARGET_EXPOSURE
 
@@ -173,32 +173,17 @@ def advance_phase(
 def halt_region(
     *, session: Session, rollout_id: int, actor: Actor, reason: str, expected_version: int | None = None
 ) -> RegionRollout:
-    """Stop a region where it is; nothing moves until it is resumed."""
-    reason = _required_reason(reason)
+    """Stop a region where it is; nothing moves until it is resumed. Product ops and admins only
+    (and launchdeck's own flows); a person's role is checked here, whatever door they came through."""
+    authorize_brake(actor, RolloutAction.HALT)
+    cleaned = brake_reason(RolloutAction.HALT, reason)
+    assert cleaned is not None
     with transaction(session):
         rollout = lock(session, RegionRollout, rollout_id, ENTITY)
         expect_version(rollout, expected_version, ENTITY)
-        if rollout.state == RolloutState.HALTED:
-            raise _repeat(session, rollout, RolloutAction.HALT, f"halted (reason: {rollout.halt_reason!r})")
-        halt_locked(session, rollout=rollout, actor=actor, reason=reason)
+        check_brake(session, rollout=rollout, action=RolloutAction.HALT)
+        halt_locked(session, rollout=rollout, actor=actor, reason=cleaned)
     return rollout
-
-
-def region_label(session: Session, *, rollout: RegionRollout) -> str:
-    """The region as people name it, "<launch slug> <region code>" (never the rollout's id)."""
-    slug, code = session.exec(
-        select(Launch.slug, Region.code)
-        .join(RegionRollout, col(RegionRollout.launch_id) == col(Launch.id))
-        .join(Region, col(Region.id) == col(RegionRollout.region_id))
-        .where(RegionRollout.id == rollout.id)
-    ).one()
-    return f"{slug} {code}"
-
-
-def _repeat(session: Session, rollout: RegionRollout, action: RolloutAction, standing: str) -> AlreadyInState:
-    allowed = (a.value for a in ROLLOUT_TRANSITIONS[rollout.state])
-    label = region_label(session, rollout=rollout)
-    return AlreadyInState(label, rollout.state.value, action.value, allowed, standing=standing)
 
 
 def halt_locked(session: Session, *, rollout: RegionRollout, actor: Actor, reason: str) -> None:
@@ -228,14 +213,15 @@ def resume_region(
     reason: str | None = None,
     expected_version: int | None = None,
 ) -> RegionRollout:
+    """Resume a halted region where it stopped, or a rolled-back one from ready. Product ops and
+    admins only (and launchdeck's own flows)."""
+    authorize_brake(actor, RolloutAction.RESUME)
+    reason = brake_reason(RolloutAction.RESUME, reason, required=False)
     now = utcnow()
     with transaction(session):
         rollout = lock(session, RegionRollout, rollout_id, ENTITY)
         expect_version(rollout, expected_version, ENTITY)
-        if rollout.state not in _RESUMABLE:
-            if rollout.state == RolloutState.PLANNED:
-                rollout_target(rollout.state, RolloutAction.RESUME)  # not started: raises with what is allowed
-            raise _repeat(session, rollout, RolloutAction.RESUME, f"running ({rollout.state.value}): nothing to resume")
+        check_brake(session, rollout=rollout, action=RolloutAction.RESUME)
         target = resume_target(rollout.state, rollout.halted_from)
         before = _state_view(rollout)
         values: dict[str, object] = {
@@ -257,13 +243,14 @@ def resume_region(
 def roll_back_region(
     *, session: Session, rollout_id: int, actor: Actor, reason: str, expected_version: int | None = None
 ) -> RegionRollout:
-    """Take the region's exposure to 0% in its current phase; resume re-ramps from ready."""
-    reason = _required_reason(reason)
+    """Take the region's exposure to 0% in its current phase; resume re-ramps from ready. Product
+    ops and admins only (and launchdeck's own flows)."""
+    authorize_brake(actor, RolloutAction.ROLL_BACK)
+    cleaned = brake_reason(RolloutAction.ROLL_BACK, reason)
     with transaction(session):
         rollout = lock(session, RegionRollout, rollout_id, ENTITY)
         expect_version(rollout, expected_version, ENTITY)
-        if rollout.state == RolloutState.ROLLED_BACK:
-            raise _repeat(session, rollout, RolloutAction.ROLL_BACK, f"rolled back (reason: {rollout.halt_reason!r})")
+        check_brake(session, rollout=rollout, action=RolloutAction.ROLL_BACK)
         target = rollout_target(rollout.state, RolloutAction.ROLL_BACK)
         interrupted = rollout.halted_from if rollout.state == RolloutState.HALTED else rollout.state
         before = _state_view(rollout)
@@ -274,10 +261,12 @@ def roll_back_region(
             state=target,
             percent=0,
             halted_from=interrupted,
-            halt_reason=reason,
+            halt_reason=cleaned,
             updated_at=utcnow(),
         )
-        _announce(session, rollout=rollout, actor=actor, action=Topic.ROLLOUT_ROLLED_BACK, before=before, reason=reason)
+        _announce(
+            session, rollout=rollout, actor=actor, action=Topic.ROLLOUT_ROLLED_BACK, before=before, reason=cleaned
+        )
         if before["percent"]:
             assert rollout.phase is not None
             _queue_for_target(session, rollout=rollout, phase=rollout.phase, percent=0)
@@ -296,13 +285,6 @@ def evaluate_rollout(
         rollout = lock(session, RegionRollout, rollout_id, ENTITY)
         evaluate_gates(session, rollout=rollout, now=now or utcnow(), actor=actor)
     return rollout
-
-
-def _required_reason(reason: str) -> str:
-    cleaned = (reason or "").strip()
-    if not cleaned:
-        raise InvalidInput("reason", "say why (it is kept in the audit ledger and shown to the teams)")
-    return cleaned
 
 
 def _complete_launch_if_done(session: Session, *, launch_id: int, actor: Actor) -> None:

@@ -35,3 +35,11 @@ def test_the_beta_feedback_shortcut_is_a_message_shortcut_launchdeck_handles():
     assert len(shortcut["name"]) <= 24
     assert len(shortcut["description"]) <= 80
     assert "feedback" in MANIFEST["features"]["slash_commands"][0]["usage_hint"]
+
+
+def test_the_launch_command_names_the_prod_ops_commands_launchdeck_parses():
+    from notifications.inbound.requests import OPS_COMMANDS
+
+    (command,) = MANIFEST["features"]["slash_commands"]
+    assert all(kind.value in command["usage_hint"] for kind in OPS_COMMANDS)
+    assert "prod ops" in command["description"]

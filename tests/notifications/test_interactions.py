@@ -60,11 +60,24 @@ def test_parsing_refuses_what_we_did_not_render(body):
         ("", CommandKind.HELP, None, None),
         ("status", CommandKind.HELP, None, "status"),
         ("delete everything", CommandKind.HELP, None, "delete everything"),
+        ("feedback Acme-Assistant", CommandKind.FEEDBACK, "acme-assistant", None),
+        ("kickoff Acme-Assistant", CommandKind.KICKOFF, "acme-assistant", None),
+        ("kickoff acme-assistant eu", CommandKind.HELP, None, "kickoff acme-assistant eu"),
+        ("halt", CommandKind.HALT, None, None),
+        ("rollback acme-assistant eu now", CommandKind.HELP, None, "rollback acme-assistant eu now"),
     ],
 )
 def test_parsing_slash_commands(text, kind, argument, unknown):
     command = parse_command(urlencode({"command": "/launch", "text": text, "user_id": MARKETER}).encode())
     assert (command.kind, command.argument, command.unknown) == (kind, argument, unknown)
+
+
+def test_prod_ops_commands_carry_the_region_and_where_to_confirm():
+    form = {"command": "/launch", "text": "Halt acme-assistant eu", "user_id": MARKETER, "trigger_id": "t1"}
+    form["response_url"] = "https://hooks.slack.com/commands/T0TEAM/1/abc"
+    command = parse_command(urlencode(form).encode())
+    assert (command.kind, command.argument, command.region) == (CommandKind.HALT, "acme-assistant", "EU")
+    assert (command.trigger_id, command.response_url) == ("t1", form["response_url"])
 
 
 def test_slacks_documented_example_parses_as_a_help_command():
