@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from notifications.delivery import composer
+from notifications.delivery import approval_reminders, composer
 from notifications.delivery.approval_envelopes import APPROVAL_UPDATE_TOPICS, approval_envelopes
 from notifications.delivery.approval_envelopes import audience as approval_audience
 from notifications.delivery.composer import Envelope
@@ -85,6 +85,8 @@ def _envelopes(session: Session, *, row: Outbox, now: datetime, leadership_chann
     payload = row.payload
     if row.topic == Topic.APPROVAL_REQUESTED:
         return approval_envelopes(session, gate_id=int(payload["gate_id"]))
+    if row.topic in approval_reminders.TOPICS:
+        return approval_reminders.reminder_envelopes(session, row=row, now=now)
     if row.topic in APPROVAL_UPDATE_TOPICS or (row.topic == Topic.GATE_PASSED and payload.get("kind") == "approval"):
         updates = _approval_updates(session, gate_id=int(payload["gate_id"]))
         events = [] if row.topic not in composer.EVENT_KINDS else _event_envelopes(session, row=row)
