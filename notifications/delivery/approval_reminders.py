@@ -3,7 +3,8 @@ approval request read fresh, so its tally and buttons are current), and prod ops
 is missing, to the launch owner by DM or else the region's channel.
 
 A reminder whose approver voted, or whose gate passed, between queueing and delivery has nothing
-left to say and is dropped."""
+left to say and is dropped; one already posted is updated in place after each vote, like the
+request."""
 
 from datetime import datetime
 from typing import Any
@@ -13,9 +14,9 @@ from sqlmodel import Session, col, select
 from notifications.delivery.approval_envelopes import approval_snapshot
 from notifications.delivery.composer import Destination, Envelope
 from notifications.messages.approval_reminders import approval_reminder, votes_missing
-from notifications.messages.snapshots import VotesMissingMessage
+from notifications.messages.snapshots import ApprovalRequestMessage, VotesMissingMessage
 from orchestrator.core.enums import Phase
-from orchestrator.core.models import Gate, Launch, Member, Outbox, Region, RegionRollout
+from orchestrator.core.models import Gate, Launch, Member, Outbox, Region, RegionRollout, SlackMessage
 from orchestrator.core.settings import get_settings
 from orchestrator.core.topics import Topic
 
@@ -34,18 +35,52 @@ def _approver_reminder(session: Session, *, payload: dict[str, Any], now: dateti
     if gate is None:
         return []
     snapshot = approval_snapshot(session, gate)
-    slack_user = session.exec(select(Member.slack_user_id).where(Member.email == approver)).first()
-    if snapshot.passed or approver not in snapshot.missing or not slack_user:
+    if snapshot.passed or approver not in snapshot.missing:
         return []
+    return _reminders(session, gate=gate, snapshot=snapshot, approvers=[approver], now=now)
+
+
+def reminder_updates(session: Session, *, gate_id: int, now: datetime) -> list[Envelope]:
+    """After a vote, a void or the gate passing: the reminders already posted for the gate,
+    re-rendered in place like the requests, so no reminder shows an old tally or live buttons on
+    a passed gate (and one whose approver has voted stops saying it needs their vote)."""
+    gate = session.get(Gate, gate_id, populate_existing=True)
+    if gate is None:
+        return []
+    posted = session.exec(
+        select(SlackMessage.audience).where(
+            SlackMessage.kind == Topic.APPROVAL_REMINDER, col(SlackMessage.audience).startswith(audience(gate_id, ""))
+        )
+    ).all()
+    approvers = sorted({key.removeprefix(audience(gate_id, "")) for key in posted})
+    if not approvers:
+        return []
+    snapshot = approval_snapshot(session, gate)
+    return _reminders(session, gate=gate, snapshot=snapshot, approvers=approvers, now=now)
+
+
+def audience(gate_id: int, approver: str) -> str:
+    """Which approver's reminder a posted message is (found again to update it in place)."""
+    return f"reminder:{gate_id}:{approver}"
+
+
+def _reminders(
+    session: Session, *, gate: Gate, snapshot: ApprovalRequestMessage, approvers: list[str], now: datetime
+) -> list[Envelope]:
+    people = dict(
+        session.exec(select(Member.email, Member.slack_user_id).where(col(Member.email).in_(approvers))).all()
+    )
     return [
         Envelope(
-            destination=Destination(dm_user=slack_user),
-            messages=[approval_reminder(snapshot, now=now)],
+            destination=Destination(dm_user=people[approver]),
+            messages=[approval_reminder(snapshot, now=now, approver=approver)],
             kind=Topic.APPROVAL_REMINDER,
             rollout_id=gate.rollout_id,
             phase=gate.phase,
-            audience_key=f"reminder:{gate.id}:{approver}",
+            audience_key=audience(gate.id or 0, approver),
         )
+        for approver in approvers
+        if people.get(approver)
     ]
 
 

@@ -11,13 +11,16 @@ from notifications.mrkdwn import escape_mrkdwn as esc
 from notifications.mrkdwn import phase_label, shorten
 
 
-def approval_reminder(msg: ApprovalRequestMessage, *, now: datetime) -> Message:
+def approval_reminder(msg: ApprovalRequestMessage, *, now: datetime, approver: str) -> Message:
     """The approver's reminder: one plain sentence, then the request's blocks (readiness, tally,
-    buttons). "today" or "tomorrow" is told by the UTC calendar date the phase date falls on."""
+    buttons). "today" or "tomorrow" is told by the UTC calendar date the phase date falls on.
+    Re-rendered once ``approver`` has voted (or the gate passed), it is the request as it stands."""
+    request = approval_request(msg)
+    if msg.passed or approver not in msg.missing:
+        return request
     when = _when(msg.phase_at, now=now)
     what = f"{shorten(msg.launch_name, 200)} {msg.region_code} {phase_label(msg.phase)}"
     sentence = f"Reminder: {what} is due {when} and still needs your vote"
-    request = approval_request(msg)
     reminder = section_block(f":alarm_clock: {esc(sentence)}.", block_id=f"approval:{msg.gate_id}:reminder")
     return Message(text=sentence, blocks=[reminder, *request.blocks])
 

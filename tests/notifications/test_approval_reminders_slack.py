@@ -1,7 +1,7 @@
 """Approval reminders delivered through the real WebClient to the fake Slack Web API: the approver
 who has not voted gets a DM with the vote buttons under a plain reminder line, prod ops (the
-launch owner) a DM naming who is missing; every block parses with slack_sdk's models. SQLite and
-PostgreSQL."""
+launch owner) a DM naming who is missing; the reminder is updated in place after a vote, like the
+request; every block parses with slack_sdk's models. SQLite and PostgreSQL."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -86,6 +86,18 @@ def test_the_approver_and_prod_ops_get_their_dms_with_valid_blocks(waiting, seed
     assert all(block is not None for block in parsed)
     assert parsed[0].text.text == expected
     assert "2027-03-11 09:00 UTC" in str(owner.blocks[1])
+
+    # B votes from it: the reminder is updated in place, like the request, and stops asking.
+    with freeze_time(NOW + timedelta(minutes=5)):
+        cast_vote(session=seeded, gate_id=waiting, vote=Vote.GO, actor=approver_in_person(seeded, B))
+    dispatch_notifications(
+        session=seeded, transport=transport(fake_slack), now=NOW + timedelta(minutes=5), leadership_channel="#l"
+    )
+    (updated,) = [message for message in fake_slack.messages["DU0BEN0001"] if message.ts == ben.ts]
+    assert updated.edits == 1
+    assert not updated.text.startswith("Reminder")
+    assert "Go: ana@example.com, ben@example.com" in texts(updated.blocks)
+    assert len(fake_slack.messages["DU0BEN0001"]) == 2  # nothing new posted
 
 
 def test_a_reminder_whose_approver_voted_since_says_nothing_and_ops_fall_back_to_the_region_channel(waiting, seeded):

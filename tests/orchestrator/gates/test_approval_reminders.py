@@ -24,7 +24,7 @@ from tests.support.factories import approver_in_person, make_launch
 A, B, C = "ana@example.com", "ben@example.com", "cho@example.com"
 OWNER = "owner@example.com"
 PHASE_AT = datetime(2027, 3, 11, 9, 0, tzinfo=UTC)  # GA in EU
-KICKOFF = PHASE_AT - timedelta(days=5)
+KICKOFF = PHASE_AT - timedelta(days=20)
 IN_WINDOW = PHASE_AT - timedelta(hours=20)
 
 
@@ -76,6 +76,7 @@ def test_each_approver_without_a_vote_is_reminded_once_and_prod_ops_told_who_is_
     void_gate_votes(people, gate=gate, reason="the date moved", actor=actor, now=IN_WINDOW - timedelta(minutes=30))
     people.commit()
     vote(people, gate.id, A, when=IN_WINDOW - timedelta(minutes=10))  # A votes again; B's stays void
+    vote(people, gate.id, C, when=KICKOFF + timedelta(hours=1))  # a Go too old to count (14 days)
 
     first = remind(people, actor, IN_WINDOW)
     again = remind(people, actor, IN_WINDOW + timedelta(hours=1))  # the next hourly run
