@@ -1,5 +1,5 @@
-"""Scheduled flows: the overdue-reminder sweep, the daily leadership digest and the weekly beta
-feedback digest.
+"""Scheduled flows: the overdue-reminder sweep (with the approval reminders of the day before a
+phase date), the daily leadership digest and the weekly beta feedback digest.
 
 Both only queue notification intents (Outbox rows) through orchestrator services; posting them
 to Slack is the notifications side's job. Both are safe to run as often as a schedule or a retry
@@ -17,6 +17,7 @@ from flows.rollout import transient
 from orchestrator.beta.digest import queue_beta_digest
 from orchestrator.core.clock import utcnow
 from orchestrator.core.db import session_scope
+from orchestrator.gates.reminders import ApprovalReminderRun, queue_approval_reminders
 from orchestrator.items.reminders import ReminderRun, queue_overdue_reminders
 from orchestrator.reporting.digest import Digest, LaunchDigest, build_leadership_digest, queue_leadership_digest
 from orchestrator.reporting.rag import Rag, RegionDigest
@@ -34,6 +35,14 @@ def queue_reminders(remind_every_hours: float, escalate_after_days: float) -> Re
             remind_every=timedelta(hours=remind_every_hours),
             escalate_after=timedelta(days=escalate_after_days),
             actor=FLOW_ACTOR,
+        )
+
+
+@task(name="queue-approval-reminders", retries=3, retry_delay_seconds=[1, 5, 15], retry_condition_fn=transient)
+def queue_vote_reminders(remind_before_hours: float) -> ApprovalReminderRun:
+    with session_scope(engine()) as session:
+        return queue_approval_reminders(
+            session=session, now=utcnow(), actor=FLOW_ACTOR, remind_before=timedelta(hours=remind_before_hours)
         )
 
 
@@ -65,17 +74,30 @@ def beta_feedback_digest() -> dict[str, bool]:
 
 
 @flow(name="overdue-reminders", log_prints=False)
-def overdue_reminders(remind_every_hours: float = 24, escalate_after_days: float = 3) -> dict[str, int]:
+def overdue_reminders(
+    remind_every_hours: float = 24, escalate_after_days: float = 3, approval_remind_before_hours: float = 24
+) -> dict[str, int]:
     """Nudge the owners of late checklist items (at most once per interval), and escalate items
-    late by several days to the owning team's channel once."""
+    late by several days to the owning team's channel once. And, within a day of a phase date,
+    remind the approvers who have not voted and tell prod ops who is missing (once per date)."""
     run = queue_reminders(remind_every_hours, escalate_after_days)
+    votes = queue_vote_reminders(approval_remind_before_hours)
     get_run_logger().info(
-        "queued %d reminder(s) and %d escalation(s); %d overdue item(s) reminded recently",
+        "queued %d reminder(s) and %d escalation(s); %d overdue item(s) reminded recently; "
+        "%d approver reminder(s), %d missing-votes note(s)",
         run.reminded,
         run.escalated,
         run.skipped,
+        votes.reminded,
+        votes.told,
     )
-    return {"reminded": run.reminded, "escalated": run.escalated, "skipped": run.skipped}
+    return {
+        "reminded": run.reminded,
+        "escalated": run.escalated,
+        "skipped": run.skipped,
+        "approvers_reminded": votes.reminded,
+        "votes_missing_told": votes.told,
+    }
 
 
 @flow(name="leadership-digest", log_prints=False)

@@ -39,7 +39,7 @@ def approval_envelopes(session: Session, *, gate_id: int) -> list[Envelope]:
     gate = session.get(Gate, gate_id, populate_existing=True)
     if gate is None or not gate.approvers:
         return []
-    message = approval_request(_snapshot(session, gate))
+    message = approval_request(approval_snapshot(session, gate))
     people = dict(
         session.exec(select(Member.email, Member.slack_user_id).where(col(Member.email).in_(gate.approvers))).all()
     )
@@ -57,7 +57,8 @@ def approval_envelopes(session: Session, *, gate_id: int) -> list[Envelope]:
     ]
 
 
-def _snapshot(session: Session, gate: Gate) -> ApprovalRequestMessage:
+def approval_snapshot(session: Session, gate: Gate) -> ApprovalRequestMessage:
+    """What the approvers' messages show about ``gate``, read now (the reminder shows it too)."""
     assert gate.id is not None
     launch, region = session.exec(
         select(Launch, Region)

@@ -93,6 +93,8 @@ TOPICS = frozenset(
         Topic.DECISION_VOIDED,
         Topic.DECISION_CONFIRMATION_NEEDED,
     }
+    # The day before a phase date: reminders to approvers who have not voted, and prod ops' note.
+    | {Topic.APPROVAL_REMINDER, Topic.APPROVAL_VOTES_MISSING}
 )
 
 

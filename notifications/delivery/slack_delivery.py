@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from notifications.delivery import composer
+from notifications.delivery import approval_reminders, composer
 from notifications.delivery.approval_envelopes import APPROVAL_UPDATE_TOPICS, approval_envelopes
 from notifications.delivery.approval_envelopes import audience as approval_audience
 from notifications.delivery.composer import Envelope
@@ -85,8 +85,10 @@ def _envelopes(session: Session, *, row: Outbox, now: datetime, leadership_chann
     payload = row.payload
     if row.topic == Topic.APPROVAL_REQUESTED:
         return approval_envelopes(session, gate_id=int(payload["gate_id"]))
+    if row.topic in approval_reminders.TOPICS:
+        return approval_reminders.reminder_envelopes(session, row=row, now=now)
     if row.topic in APPROVAL_UPDATE_TOPICS or (row.topic == Topic.GATE_PASSED and payload.get("kind") == "approval"):
-        updates = _approval_updates(session, gate_id=int(payload["gate_id"]))
+        updates = _approval_updates(session, gate_id=int(payload["gate_id"]), now=now)
         events = [] if row.topic not in composer.EVENT_KINDS else _event_envelopes(session, row=row)
         return events + updates
     return _other_envelopes(session, row=row, now=now, leadership_channel=leadership_channel)
@@ -96,9 +98,9 @@ def _event_envelopes(session: Session, *, row: Outbox) -> list[Envelope]:
     return [composer.event_envelope(session, row=row, kind=composer.EVENT_KINDS[row.topic])]
 
 
-def _approval_updates(session: Session, *, gate_id: int) -> list[Envelope]:
-    """After a vote, a void or the gate passing: the approvers' requests, re-rendered in place
-    (only those already posted: a vote cast before the request went out has nothing to edit)."""
+def _approval_updates(session: Session, *, gate_id: int, now: datetime) -> list[Envelope]:
+    """After a vote, a void or the gate passing: the approvers' requests and reminders, re-rendered
+    in place (only those already posted: a vote cast before the request went out has nothing to edit)."""
     posted = set(
         session.exec(
             select(SlackMessage.audience).where(
@@ -107,7 +109,8 @@ def _approval_updates(session: Session, *, gate_id: int) -> list[Envelope]:
             )
         ).all()
     )
-    return [envelope for envelope in approval_envelopes(session, gate_id=gate_id) if envelope.audience in posted]
+    requests = [envelope for envelope in approval_envelopes(session, gate_id=gate_id) if envelope.audience in posted]
+    return requests + approval_reminders.reminder_updates(session, gate_id=gate_id, now=now)
 
 
 def _other_envelopes(session: Session, *, row: Outbox, now: datetime, leadership_channel: str) -> list[Envelope]:
@@ -199,6 +202,12 @@ def _existing(session: Session, *, row: Outbox, envelope: Envelope, part: int) -
             select(SlackMessage)
             .where(SlackMessage.audience == envelope.audience, SlackMessage.part == part)
             .order_by(col(SlackMessage.id))
+        ).first()
+    if found is None and envelope.kind == Topic.APPROVAL_REMINDER and row.topic != Topic.APPROVAL_REMINDER:
+        found = session.exec(
+            select(SlackMessage)
+            .where(SlackMessage.audience == envelope.audience, SlackMessage.part == part)
+            .order_by(col(SlackMessage.id).desc())
         ).first()
     if found is None and envelope.kind == Topic.GATE_OPENED and row.topic in composer.UPDATE_TOPICS:
         found = session.exec(

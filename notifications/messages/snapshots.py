@@ -178,3 +178,19 @@ class ApprovalRequestMessage:
     missing: list[str]
     passed: bool
     link: str | None = None
+
+
+@dataclass(frozen=True)
+class VotesMissingMessage:
+    """For prod ops, the day before a phase date: which approvers of its gate have not voted and
+    how many Gos the quorum still needs (from the outbox row's payload, as queued)."""
+
+    launch_slug: str
+    launch_name: str
+    region_code: str
+    phase: Phase
+    phase_at: datetime
+    missing: list[str]
+    gos_needed: int
+    no_gos: list[str]
+    link: str | None = None

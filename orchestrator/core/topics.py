@@ -46,6 +46,8 @@ class Topic(StrEnum):
     DECISION_VOIDED = "decision.voided"
     DECISION_CONFIRMATION_NEEDED = "decision.confirmation_needed"
     APPROVAL_REQUESTED = "approval.requested"
+    APPROVAL_REMINDER = "approval.reminder"
+    APPROVAL_VOTES_MISSING = "approval.votes_missing"
 
     REMINDER_OVERDUE = "reminder.overdue"
     REMINDER_ESCALATED = "reminder.escalated"

@@ -115,3 +115,34 @@ def test_the_daily_digest_task_keeps_todays_rag_once(seeded, engine, monkeypatch
         runtime.reset()
     snapshots = seeded.exec(select(RagSnapshot)).all()
     assert [(snapshot.launch_id, snapshot.rag) for snapshot in snapshots] == [(launch.id, Rag.GREEN.value)]
+
+
+def test_the_hourly_reminders_flow_also_reminds_approvers_the_day_before_once(flow_db, seeded, prefect_server):
+    """The `overdue-reminders` flow on a real Prefect server runs the approval reminders as its
+    second task: a GA gate due in 12 hours whose two approvers have not voted gets one reminder
+    each and one missing-votes note, and the next hourly run queues nothing new."""
+    from flows.scheduled import overdue_reminders
+    from orchestrator.core.models import Outbox
+    from orchestrator.core.topics import Topic
+    from tests.support.factories import make_approvers
+
+    make_approvers(seeded, ACTOR, "ana@example.com", "ben@example.com")
+    phase_at = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=12)
+    launch = make_launch(seeded, ACTOR, dates={Phase.GA: phase_at}, approvers=["ana@example.com", "ben@example.com"])
+    kick_off_launch(session=seeded, launch_id=launch.id, actor=ACTOR)
+
+    first = overdue_reminders()
+    second = overdue_reminders()
+
+    assert first == {"reminded": 0, "escalated": 0, "skipped": 0, "approvers_reminded": 2, "votes_missing_told": 1}
+    assert second == {"reminded": 0, "escalated": 0, "skipped": 0, "approvers_reminded": 0, "votes_missing_told": 0}
+    queued = sorted(
+        (row.topic, row.payload.get("approver"))
+        for row in seeded.exec(select(Outbox))
+        if row.topic in {Topic.APPROVAL_REMINDER, Topic.APPROVAL_VOTES_MISSING}
+    )
+    assert queued == [
+        (Topic.APPROVAL_REMINDER, "ana@example.com"),
+        (Topic.APPROVAL_REMINDER, "ben@example.com"),
+        (Topic.APPROVAL_VOTES_MISSING, None),
+    ]
