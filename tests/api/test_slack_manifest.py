@@ -35,3 +35,9 @@ def test_the_beta_feedback_shortcut_is_a_message_shortcut_launchdeck_handles():
     assert len(shortcut["name"]) <= 24
     assert len(shortcut["description"]) <= 80
     assert "feedback" in MANIFEST["features"]["slash_commands"][0]["usage_hint"]
+
+
+def test_the_home_tab_is_on_and_its_event_subscribed():
+    app_home = MANIFEST["features"]["app_home"]
+    assert app_home["home_tab_enabled"] is True  # launchdeck publishes a Home on app_home_opened
+    assert "app_home_opened" in MANIFEST["settings"]["event_subscriptions"]["bot_events"]
