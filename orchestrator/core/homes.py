@@ -102,9 +102,9 @@ def homes_to_refresh(session: Session, *, now: datetime, limit: int = READ_LIMIT
             session.flush()
         if session.exec(select(HomeView.slack_user_id).limit(1)).first() is None:
             # Nobody has opened a Home: skip everything queued so far, at the cost of one read.
-            newest = session.exec(select(func.max(Outbox.id))).one()
-            cursor.last_outbox_id = max(cursor.last_outbox_id, newest or 0)
-            cursor.updated_at = now
+            newest = session.exec(select(func.max(Outbox.id))).one() or 0
+            if newest > cursor.last_outbox_id:
+                cursor.last_outbox_id, cursor.updated_at = newest, now
             return []
         rows = session.exec(
             select(Outbox.id, Outbox.topic, Outbox.launch_id, Outbox.payload)

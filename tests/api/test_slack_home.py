@@ -18,11 +18,14 @@ import api.app
 from api.slack import get_responder, get_view_opener, get_view_publisher
 from notifications.delivery.slack_delivery import dispatch_notifications
 from notifications.ids import ActionId, GateRef, ItemRef
-from orchestrator.core.enums import GateKind, GateStatus, ItemStatus, Phase, Role
-from orchestrator.core.models import ChecklistItem, Decision, Gate, HomeView
+from orchestrator.core.actors import Actor
+from orchestrator.core.enums import GateKind, GateStatus, ItemStatus, OutboxStatus, Phase, Role, Source
+from orchestrator.core.models import ChecklistItem, Decision, Gate, HomeView, Outbox, RegionRollout
 from orchestrator.core.settings import reset_settings
+from orchestrator.core.topics import Topic
 from orchestrator.directory.seed import MemberSeed
 from orchestrator.directory.service import upsert_member
+from orchestrator.gates.approvers import change_approvers
 from orchestrator.launches.service import kick_off_launch
 from tests.support.factories import item, make_launch
 from tests.support.fake_slack import transport
@@ -174,7 +177,9 @@ def test_each_person_sees_their_home_and_it_follows_their_clicks(home, fake_slac
 
 
 def test_only_a_signed_home_opening_of_a_person_publishes_a_home(home, fake_slack, engine):
-    client, _gate, _item = home
+    client, gate, _item = home
+    with Session(engine) as session:
+        launch_id = session.exec(select(RegionRollout.launch_id).where(RegionRollout.id == gate.rollout_id)).one()
     body = opened(ANA)
     assert client.post("/slack/events", body, content_type="application/json", secret="wrong").status_code == 401
     assert client.post("/slack/events", opened(""), content_type="application/json").status_code == 400
@@ -188,8 +193,22 @@ def test_only_a_signed_home_opening_of_a_person_publishes_a_home(home, fake_slac
         assert session.exec(select(HomeView)).all() == []
     assert deliver(engine, fake_slack).homes == 0  # nobody opened a Home: nothing to republish
 
-    parsed(open_home(client, BEN, fake_slack))
+    ben = parsed(open_home(client, BEN, fake_slack))
     assert [call.body["user_id"] for call in fake_slack.calls_to("views.publish")] == [BEN]
+    assert "Waiting for your vote* (1)" in ben
+
+    # Product ops take Ben off the gate: no other topic says so, so a home.refresh row does.
+    prodops = Actor(name="owner@example.com", source=Source.API, role=Role.PRODOPS)
+    with Session(engine) as session:
+        change_approvers(
+            session=session, launch_id=launch_id, phase=Phase.GA, approvers=[A], actor=prodops, reason="Ben is away"
+        )
+    assert deliver(engine, fake_slack).homes == 1
+    assert "Nothing waits for your vote" in parsed(_home(fake_slack, BEN, 2))
+    with Session(engine) as session:
+        (refresh,) = session.exec(select(Outbox).where(Outbox.topic == Topic.HOME_REFRESH)).all()
+    assert refresh.status is OutboxStatus.SENT
+    assert refresh.payload == {"emails": [A, B]}
 
 
 def _votes(engine, gate_id):
