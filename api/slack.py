@@ -1,5 +1,5 @@
 """Slack's HTTP endpoints: interactivity (buttons, overflow menus, modals), the ``/launch``
-slash command and the Events API (``url_verification``).
+slash command and the Events API (``url_verification``, ``app_home_opened`` for the App Home).
 
 Order of work in every endpoint, and why:
 
@@ -40,6 +40,8 @@ from api.deps import get_engine
 from api.problems import problem
 from api.slack_recording import ClickRecorder
 from api.slack_work import FollowUps, SlackWork
+from notifications.delivery.factory import transport_from_settings
+from notifications.delivery.transport import ViewPublisher
 from notifications.inbound.commands import handle_command
 from notifications.inbound.follow_ups import (
     Responder,
@@ -49,6 +51,7 @@ from notifications.inbound.follow_ups import (
     run_quietly,
     view_opener_from_settings,
 )
+from notifications.inbound.home import HomeOpened, home_opened, open_home
 from notifications.inbound.inbox import Record, answer_recorded, command_record, is_queued, record_of
 from notifications.inbound.parsing import (
     MalformedPayload,
@@ -90,6 +93,25 @@ def _app_view_opener(app: FastAPI) -> ViewOpener:
     return opener
 
 
+def get_view_publisher(request: Request) -> ViewPublisher:
+    """How App Homes are published (``views.publish``): the transport the settings choose (the
+    Slack Web API with a bot token, else the console), made once per app. Tests replace this with
+    ``app.dependency_overrides`` (the real Slack transport pointed at the fake Slack)."""
+    publisher: ViewPublisher | None = getattr(request.app.state, "slack_view_publisher", None)
+    if publisher is None:
+        transport = transport_from_settings(get_settings(), engine=request.app.state.engine)
+        publisher = transport if isinstance(transport, ViewPublisher) else UnwiredPublisher()
+        request.app.state.slack_view_publisher = publisher
+    return publisher
+
+
+class UnwiredPublisher:
+    """A transport that cannot publish views: says so in the log."""
+
+    def publish_view(self, *, user_id: str, view: dict[str, Any]) -> None:
+        log.warning("cannot publish the App Home of %s: the transport has no views.publish", user_id)
+
+
 def get_responder() -> Responder:
     """How follow-ups reach ``response_url``; replaced in tests."""
     return WebhookResponder()
@@ -113,6 +135,7 @@ def follow_ups_for(app: FastAPI) -> FollowUps:
 EngineDep = Annotated[Engine, Depends(get_engine)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 OpenerDep = Annotated[ViewOpener, Depends(get_view_opener)]
+PublisherDep = Annotated[ViewPublisher, Depends(get_view_publisher)]
 ResponderDep = Annotated[Responder, Depends(get_responder)]
 
 
@@ -242,18 +265,32 @@ async def commands(
 
 
 @router.post("/events")
-async def events(request: Request, clock: ClockDep) -> Response:
-    """Events API: answers ``url_verification`` with its challenge and acknowledges the rest
-    (launchdeck subscribes to no events yet; Slack retries anything not acknowledged)."""
+async def events(
+    request: Request, tasks: BackgroundTasks, engine: EngineDep, clock: ClockDep, publisher: PublisherDep
+) -> Response:
+    """Events API: answers ``url_verification`` with its challenge; ``app_home_opened`` (the Home
+    tab) is acknowledged at once and the person's Home published after the answer; anything else
+    is acknowledged (Slack retries what is not)."""
     verified = await _verified_body(request, clock)
     if isinstance(verified, Response):
         return verified
     try:
         event = parse_event(verified)
+        opened = home_opened(verified) if event.type == "event_callback" else None
     except MalformedPayload as error:
         return _malformed(error)
     if event.type == "url_verification":
         if not event.challenge:
             return _malformed(MalformedPayload("url_verification without a challenge"))
         return PlainTextResponse(event.challenge)
+    if opened is not None:
+        tasks.add_task(run_quietly, _open_home(engine, opened, publisher), what=f"views.publish {opened.slack_user_id}")
     return Response(status_code=200)
+
+
+def _open_home(engine: Engine, opened: HomeOpened, publisher: ViewPublisher) -> Callable[[], None]:
+    def run() -> None:
+        with Session(engine, expire_on_commit=False) as session:
+            open_home(session, opened, publisher=publisher)
+
+    return run

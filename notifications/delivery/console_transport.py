@@ -92,6 +92,14 @@ class ConsoleTransport:
                     return message.ref
         return None
 
+    def publish_view(self, *, user_id: str, view: dict[str, Any]) -> None:
+        """Log a person's App Home and keep its latest version (one row per person) for the dashboard."""
+        blocks = list(view.get("blocks") or [])
+        text = f"App Home of {user_id}"
+        self._log.info("home of %s:\n%s", user_id, render(text, blocks))
+        if self._store is not None:
+            self._store.updated(channel=f"home:{user_id}", ts="home", text=text, blocks=blocks)
+
     def open_dm(self, *, user_id: str) -> str:
         """A readable pseudo channel id, so logs show who a DM was for."""
         return f"dm:{user_id}"

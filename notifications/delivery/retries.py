@@ -31,7 +31,7 @@ Sleep = Callable[[float], None]
 # Methods that are safe to send again after an ambiguous failure (the request may have been
 # processed): repeating them leaves Slack in the same state.
 IDEMPOTENT_METHODS = frozenset(
-    {"chat.update", "conversations.open", "auth.test", "conversations.history", "conversations.list"}
+    {"chat.update", "conversations.open", "auth.test", "conversations.history", "conversations.list", "views.publish"}
 )
 
 # Errors where the request certainly reached the server, so a non-idempotent call may have happened.

@@ -17,7 +17,8 @@ from notifications.delivery import approval_reminders, composer
 from notifications.delivery.approval_envelopes import APPROVAL_UPDATE_TOPICS, approval_envelopes
 from notifications.delivery.approval_envelopes import audience as approval_audience
 from notifications.delivery.composer import Envelope
-from notifications.delivery.transport import DeliveryFailed, DeliveryMarker, MessageRef, Transport
+from notifications.delivery.homes import refresh_homes
+from notifications.delivery.transport import DeliveryFailed, DeliveryMarker, MessageRef, Transport, ViewPublisher
 from notifications.messages.layout import Message
 from orchestrator.beta.digest import build_beta_digest
 from orchestrator.core.clock import as_utc
@@ -40,6 +41,7 @@ class DispatchRun:
     failed: int = 0
     dead: int = 0
     skipped: list[str] = field(default_factory=list)
+    homes: int = 0  # App Homes republished
 
 
 def dispatch_notifications(
@@ -78,6 +80,8 @@ def dispatch_notifications(
             continue
         mark_delivered(session, outbox_id=row.id, now=now)
         run.delivered += 1
+    if isinstance(transport, ViewPublisher) and not (stop is not None and stop()):
+        run.homes = refresh_homes(session, publisher=transport, now=now)  # after the messages they follow
     return run
 
 

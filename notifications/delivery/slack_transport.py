@@ -183,6 +183,10 @@ class SlackTransport:
         """``views.open`` for a modal (waive reason, evidence link); the trigger lives 3 seconds."""
         self._call("views.open", lambda: self.client.views_open(trigger_id=trigger_id, view=view))
 
+    def publish_view(self, *, user_id: str, view: dict[str, Any]) -> None:
+        """``views.publish`` of a person's App Home (the bot token suffices, no extra scope)."""
+        self._call("views.publish", lambda: self.client.views_publish(user_id=user_id, view=view), user=user_id)
+
     def verify(self) -> str:
         """``auth.test`` at start-up, so a bad token shows up as one clear message, not per intent."""
         response = self._call("auth.test", self.client.auth_test)

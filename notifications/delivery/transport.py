@@ -138,3 +138,11 @@ class Transport(Protocol):
     def open_dm(self, *, user_id: str) -> str:
         """Return the id of the direct-message channel with a user (opening it if needed)."""
         ...
+
+
+@runtime_checkable
+class ViewPublisher(Protocol):
+    """Publishes a person's App Home (``views.publish``). The Slack transport does it for real,
+    the console logs it (and keeps it for the dashboard), tests point it at the fake Slack."""
+
+    def publish_view(self, *, user_id: str, view: dict[str, Any]) -> None: ...

@@ -3,10 +3,8 @@
 (``kickoff|halt|resume|rollback``) open their confirmation modal (``ops``)."""
 
 import re
-from collections.abc import Sequence
 
-from sqlalchemy import or_
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from notifications.inbound import ops
 from notifications.inbound.members import member_for
@@ -16,9 +14,10 @@ from notifications.inbound.requests import OPS_COMMANDS, CommandKind, SlashComma
 from notifications.mrkdwn import escape_mrkdwn as esc
 from notifications.mrkdwn import exit_criteria_mrkdwn, fit_mrkdwn, phase_label, shorten
 from orchestrator.core.clock import as_utc
-from orchestrator.core.enums import SATISFYING_STATUSES, GateStatus, LaunchStatus, Phase
+from orchestrator.core.enums import GateStatus, Phase
 from orchestrator.core.errors import LaunchdeckError, NotFound
-from orchestrator.core.models import ChecklistItem, Launch, Member, Region, RegionRollout
+from orchestrator.core.models import Member
+from orchestrator.items.queries import open_items_of
 from orchestrator.launches.queries import RolloutView, launch_detail
 from orchestrator.launches.spec import SLUG_PATTERN
 
@@ -103,7 +102,7 @@ def _exit_criteria(view: RolloutView) -> str:
 
 def mine_text(session: Session, member: Member) -> str:
     """Open items of the member's team or assigned to them, in launches still going, soonest due first."""
-    rows = _open_items_of(session, member, limit=MINE_LIMIT + 1)
+    rows = open_items_of(session=session, member=member, limit=MINE_LIMIT + 1)
     if not rows:
         return ":tada: Nothing open for you or your team."
     lines = ["*Your open items*"]
@@ -114,24 +113,3 @@ def mine_text(session: Session, member: Member) -> str:
     if len(rows) > MINE_LIMIT:
         lines.append("_…and more: see `/launch status <slug>` or the dashboard._")
     return fit_mrkdwn("\n".join(lines), TEXT_MAX)
-
-
-def _open_items_of(session: Session, member: Member, *, limit: int) -> Sequence[tuple[ChecklistItem, str, str]]:
-    """(item, launch slug, region code) of the open items assigned to the member or owned by their
-    team, in draft or active launches, soonest due first (undated last)."""
-    mine = [col(ChecklistItem.assignee_id) == member.id]
-    if member.team_id is not None:
-        mine.append(col(ChecklistItem.owner_team_id) == member.team_id)
-    return session.exec(
-        select(ChecklistItem, Launch.slug, Region.code)
-        .join(Launch, col(Launch.id) == col(ChecklistItem.launch_id))
-        .join(RegionRollout, col(RegionRollout.id) == col(ChecklistItem.rollout_id))
-        .join(Region, col(Region.id) == col(RegionRollout.region_id))
-        .where(
-            or_(*mine),
-            col(ChecklistItem.status).not_in(SATISFYING_STATUSES),
-            col(Launch.status).in_([LaunchStatus.DRAFT, LaunchStatus.ACTIVE]),
-        )
-        .order_by(col(ChecklistItem.due_at).is_(None), col(ChecklistItem.due_at), col(ChecklistItem.id))
-        .limit(limit)
-    ).all()

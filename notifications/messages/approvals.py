@@ -67,7 +67,13 @@ def _who(label: str, people: list[str]) -> str:
 
 
 def _buttons(msg: ApprovalRequestMessage) -> dict[str, object]:
-    value = GateRef(gate_id=msg.gate_id).to_value()
+    return vote_buttons(msg.gate_id)
+
+
+def vote_buttons(gate_id: int) -> dict[str, object]:
+    """Go / Conditional Go / No-Go on the gate: the same buttons wherever they are shown (this
+    message, the App Home), so every click takes the one interaction path."""
+    value = GateRef(gate_id=gate_id).to_value()
     buttons = [
         ButtonElement(text=PlainTextObject(text="Go"), action_id=ActionId.VOTE_GO.value, value=value, style="primary"),
         ButtonElement(
@@ -77,4 +83,4 @@ def _buttons(msg: ApprovalRequestMessage) -> dict[str, object]:
             text=PlainTextObject(text="No-Go…"), action_id=ActionId.VOTE_NO_GO.value, value=value, style="danger"
         ),
     ]
-    return block_dict(ActionsBlock(block_id=f"approval:{msg.gate_id}:vote", elements=buttons))
+    return block_dict(ActionsBlock(block_id=f"approval:{gate_id}:vote", elements=buttons))

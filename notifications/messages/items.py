@@ -114,14 +114,7 @@ def item_blocks(item: ItemLine, *, timezone: str = "UTC") -> Blocks:
 def item_actions(item: ItemLine) -> dict[str, Any]:
     """An open item's Done button and its overflow (block / waive / evidence), carrying the item
     and the version the message shows."""
-    ref = ItemRef(item_id=item.id, version=item.version)
-    done = ButtonElement(
-        text=PlainTextObject(text="Done", emoji=True),
-        action_id=ActionId.ITEM_DONE.value,
-        value=ref.to_value(),
-        style="primary",
-        accessibility_label=shorten(f"Mark done: {item.title}", BUTTON_TEXT_MAX),
-    )
+    done = done_button(item_id=item.id, version=item.version, title=item.title)
     overflow = OverflowMenuElement(
         action_id=ActionId.ITEM_OVERFLOW.value,
         options=[
@@ -133,6 +126,17 @@ def item_actions(item: ItemLine) -> dict[str, Any]:
         ],
     )
     return block_dict(ActionsBlock(block_id=f"{_item_block_id(item)}:actions", elements=[done, overflow]))
+
+
+def done_button(*, item_id: int, version: int, title: str) -> ButtonElement:
+    """An open item's Done button, carrying the item and the version shown (here and in the App Home)."""
+    return ButtonElement(
+        text=PlainTextObject(text="Done", emoji=True),
+        action_id=ActionId.ITEM_DONE.value,
+        value=ItemRef(item_id=item_id, version=version).to_value(),
+        style="primary",
+        accessibility_label=shorten(f"Mark done: {title}", BUTTON_TEXT_MAX),
+    )
 
 
 def _item_block_id(item: ItemLine) -> str:

@@ -55,6 +55,10 @@ class Topic(StrEnum):
     DIGEST_BETA_WEEKLY = "digest.beta_weekly"
     BETA_GUARDRAIL_HALTED = "beta.guardrail_halted"
 
+    # A change the Slack App Homes show that no other topic carries (an approval gate's approvers
+    # changed); read with the other Home topics by the Home refresher's cursor (core/homes.py).
+    HOME_REFRESH = "home.refresh"
+
 
 # Topics the worker also publishes as Prefect events (flows/events.py), read once each by a cursor
 # (``outbox.EVENTS_CURSOR``) rather than claimed: their rows' status is not what tells whether the

@@ -14,6 +14,7 @@ from orchestrator.core.actors import Actor
 from orchestrator.core.clock import utcnow
 from orchestrator.core.enums import GateKind, GateStatus, Phase
 from orchestrator.core.errors import InvalidInput
+from orchestrator.core.homes import queue_home_refresh
 from orchestrator.core.ledger import record
 from orchestrator.core.models import Gate, Region, RegionRollout
 from orchestrator.core.policy import LAUNCH_OPERATORS, require_role
@@ -63,9 +64,16 @@ def change_approvers(
             before = {"approvers": gate.approvers, "quorum": gate.quorum, "distinct_teams": gate.distinct_teams}
             if before == wanted:
                 continue
+            old_approvers = list(gate.approvers)
             compare_and_set(session, gate, "gate", **wanted)
             _record_change(session, gate=gate, launch_id=launch_id, before=before, actor=actor, reason=reason)
             void_gate_votes(session, gate=gate, reason=f"the approvers changed: {reason}", actor=actor, now=now)
+            queue_home_refresh(  # who must vote changed: both the old and the new approvers' Homes
+                session,
+                key=f"gate:{gate.id}:approvers_changed:{now.isoformat()}",
+                launch_id=launch_id,
+                emails=[*old_approvers, *cleaned],
+            )
             changed.append(gate)
     return changed
 

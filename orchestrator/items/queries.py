@@ -1,18 +1,19 @@
 """Read models of checklist items: a launch's items with filters, one item, and an item's owner
 (the names a change's answer shows)."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, case, func, not_
+from sqlalchemy import ColumnElement, and_, bindparam, case, func, not_, or_
 from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
 from orchestrator.core.clock import as_utc, utcnow
-from orchestrator.core.enums import SATISFYING_STATUSES, ItemStatus, Phase
+from orchestrator.core.enums import SATISFYING_STATUSES, ItemStatus, LaunchStatus, Phase
 from orchestrator.core.errors import NotFound
-from orchestrator.core.models import ChecklistItem, Region, RegionRollout, Team
+from orchestrator.core.models import ChecklistItem, Launch, Member, Region, RegionRollout, Team
 
 
 @dataclass(frozen=True)
@@ -147,3 +148,40 @@ def item_owner(*, session: Session, item_id: int) -> ItemOwner:
         raise NotFound("checklist item", item_id)
     key, owner_team_id, owner_team, region = row
     return ItemOwner(key=key, owner_team_id=owner_team_id, owner_team=owner_team, region=region)
+
+
+def _open_items_clause(member: Member) -> list[ColumnElement[bool]]:
+    """Open items assigned to the member or owned by their team, in draft or active launches."""
+    mine = [col(ChecklistItem.assignee_id) == member.id]
+    if member.team_id is not None:
+        mine.append(col(ChecklistItem.owner_team_id) == member.team_id)
+    return [
+        or_(*mine),
+        col(ChecklistItem.status).not_in(SATISFYING_STATUSES),
+        col(Launch.status).in_([LaunchStatus.DRAFT, LaunchStatus.ACTIVE]),
+    ]
+
+
+def open_items_of(*, session: Session, member: Member, limit: int) -> Sequence[tuple[ChecklistItem, str, str]]:
+    """(item, launch slug, region code) of the open items assigned to the member or owned by their
+    team, in draft or active launches, soonest due first (undated last): ``/launch mine`` and the
+    App Home."""
+    return session.exec(
+        select(ChecklistItem, Launch.slug, Region.code)
+        .join(Launch, col(Launch.id) == col(ChecklistItem.launch_id))
+        .join(RegionRollout, col(RegionRollout.id) == col(ChecklistItem.rollout_id))
+        .join(Region, col(Region.id) == col(RegionRollout.region_id))
+        .where(*_open_items_clause(member))
+        .order_by(col(ChecklistItem.due_at).is_(None), col(ChecklistItem.due_at), col(ChecklistItem.id))
+        .limit(limit)
+    ).all()
+
+
+def count_open_items_of(*, session: Session, member: Member) -> int:
+    """How many ``open_items_of`` there are in all (for "and N more")."""
+    return session.exec(
+        select(func.count())
+        .select_from(ChecklistItem)
+        .join(Launch, col(Launch.id) == col(ChecklistItem.launch_id))
+        .where(*_open_items_clause(member))
+    ).one()

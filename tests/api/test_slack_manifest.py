@@ -43,3 +43,9 @@ def test_the_launch_command_names_the_prod_ops_commands_launchdeck_parses():
     (command,) = MANIFEST["features"]["slash_commands"]
     assert all(kind.value in command["usage_hint"] for kind in OPS_COMMANDS)
     assert "prod ops" in command["description"]
+
+
+def test_the_home_tab_is_on_and_its_event_subscribed():
+    app_home = MANIFEST["features"]["app_home"]
+    assert app_home["home_tab_enabled"] is True  # launchdeck publishes a Home on app_home_opened
+    assert "app_home_opened" in MANIFEST["settings"]["event_subscriptions"]["bot_events"]

@@ -4,7 +4,8 @@ Why a server and not mocks: slack_sdk's sync client speaks urllib, and what we n
 (retry handlers, Retry-After, timeouts, what was actually sent) only happens on the wire.
 
 Implements ``auth.test``, ``chat.postMessage`` (keeping message ``metadata``), ``chat.update``,
-``conversations.open``, ``conversations.list`` and ``conversations.history`` (newest first, ``oldest``,
+``views.open``, ``views.publish`` (keeping each user's Home), ``conversations.open``,
+``conversations.list`` and ``conversations.history`` (newest first, ``oldest``,
 ``include_all_metadata``, cursor paging) with Slack's JSON shapes, records every call, and takes a
 fault script per method::
 
@@ -109,6 +110,7 @@ class FakeSlack:
     _scripts: dict[str, list[Reply]] = field(default_factory=dict)
     _messages: dict[str, dict[str, FakeMessage]] = field(default_factory=dict)
     _names: dict[str, str] = field(default_factory=dict)  # channel id -> name, as channels get used
+    _homes: dict[str, dict[str, Any]] = field(default_factory=dict)  # user id -> their published Home
     _ts: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _release: threading.Event = field(default_factory=threading.Event)
@@ -138,6 +140,12 @@ class FakeSlack:
             return {
                 channel: [by_ts[ts] for ts in sorted(by_ts, key=float)] for channel, by_ts in self._messages.items()
             }
+
+    @property
+    def homes(self) -> dict[str, dict[str, Any]]:
+        """User id -> the App Home view last published for them (``views.publish``)."""
+        with self._lock:
+            return dict(self._homes)
 
     def flaky(self, *, rate: float, seed: int) -> None:
         """From now on fail ``rate`` of the unscripted calls, chosen by a seeded RNG: a 429 (Retry-After
@@ -292,6 +300,8 @@ class FakeSlack:
                 return {"ok": True, "channels": channels, "response_metadata": {"next_cursor": ""}}
             if method == "conversations.history":
                 return self._history(body)
+            if method == "views.publish":
+                return self._publish(body)
             if method == "views.open":
                 if not body.get("trigger_id"):
                     return {"ok": False, "error": "invalid_trigger_id"}
@@ -300,6 +310,19 @@ class FakeSlack:
                     view = json.loads(view)
                 return {"ok": True, "view": {"id": "V0FAKE", **(view or {})}}
         return {"ok": False, "error": "unknown_method"}
+
+    def _publish(self, body: dict[str, Any]) -> dict[str, Any]:
+        """``views.publish``: the user's Home replaced by ``view`` (kept in ``homes``)."""
+        view = body.get("view")
+        if isinstance(view, str):
+            view = json.loads(view)
+        user = str(body.get("user_id") or "")
+        if not user:
+            return {"ok": False, "error": "invalid_arguments"}
+        if not isinstance(view, dict) or view.get("type") != "home" or len(view.get("blocks") or []) > 100:
+            return {"ok": False, "error": "invalid_arguments"}
+        self._homes[user] = view
+        return {"ok": True, "view": {"id": f"V0HOME{user}", "team_id": "T0FAKE", **view}}
 
     def _channel_id(self, channel: str) -> str | None:
         if channel in self.unknown_channels or not channel:

@@ -13,7 +13,7 @@ from orchestrator.core.models.beta import BetaCohort, BetaEnrollment, BetaExitCr
 from orchestrator.core.models.columns import EnumText, text_limit
 from orchestrator.core.models.directory import ApiToken, Member, Region, Team
 from orchestrator.core.models.gates import Decision, Gate
-from orchestrator.core.models.inbox import SlackInteraction
+from orchestrator.core.models.inbox import HomeView, SlackInteraction
 from orchestrator.core.models.items import OPEN_BLOCKING_ITEM, ChecklistItem, Waiver
 from orchestrator.core.models.launches import ExposureChange, Launch, PhaseDate, PhaseDateChange, RegionRollout
 from orchestrator.core.models.ledger import (
@@ -41,6 +41,7 @@ __all__ = [
     "EnumText",
     "ExposureChange",
     "Gate",
+    "HomeView",
     "IdempotencyRecord",
     "Launch",
     "Member",

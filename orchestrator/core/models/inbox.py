@@ -35,3 +35,11 @@ class SlackInteraction(SQLModel, table=True):
     attempts: int = Field(default=0)
     last_error: str | None = Field(default=None, max_length=2000)
     done_at: datetime | None = timestamp(nullable=True)
+
+
+class HomeView(SQLModel, table=True):
+    """A Slack user who opened launchdeck's App Home: only their Homes are republished when
+    something they show changes (orchestrator/core/homes.py), so nobody pays for Homes never seen."""
+
+    slack_user_id: str = Field(primary_key=True, max_length=40)
+    opened_at: datetime = created_now()
