@@ -1,4 +1,4 @@
-"""The FastAPI application: versioned routes under /api/v1, OpenAPI at /docs, health at /healthz
+"""The FastAPI application: versioned routes under /api/v1, OpenAPI at /docs and /redoc (offline), health at /healthz
 and /readyz, every error as problem+json.
 
 The request path only commits (change + audit + outbox) and returns; workers react afterwards.
@@ -19,7 +19,7 @@ from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, text
 
-from api import gc_tuning, openapi, problems, slack
+from api import docs_pages, gc_tuning, openapi, problems, slack
 from api.body_limit import BodyLimitMiddleware
 from api.idempotency import IdempotencyMiddleware
 from api.portfolio_cache import PortfolioCache
@@ -64,6 +64,9 @@ def create_app(*, engine: Engine | None = None, tune_gc: bool = False) -> FastAP
         summary="Launch readiness and regional beta rollouts, gated and audited.",
         lifespan=_lifespan(engine, tune_gc=tune_gc),
         dependencies=[Depends(refuse_unstorable_text)],  # NUL and lone surrogates: a 422, on every route
+        docs_url=None,  # FastAPI's pages load from CDNs; api/docs_pages.py serves /docs and /redoc offline
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
     if engine is not None:
         app.state.engine = engine
@@ -79,6 +82,7 @@ def create_app(*, engine: Engine | None = None, tune_gc: bool = False) -> FastAP
     app.include_router(dashboard.router)  # HTML pages for leadership: /login, /dashboard/...
     app.add_exception_handler(NeedsLogin, dashboard.needs_login_redirect)
     openapi.install(app)
+    docs_pages.install(app)
     return app
 
 
