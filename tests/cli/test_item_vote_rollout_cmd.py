@@ -93,7 +93,9 @@ def test_item_commands_change_items_like_the_api_and_refuse_what_it_refuses(work
         ]  # fmt: skip
 
         after = len(actions())
-        assert "cannot mark blocked checklist item while it is waived" in refused("item", "block", ident, "--reason", "again")
+        assert "cannot mark blocked checklist item while it is waived" in refused(
+            "item", "block", ident, "--reason", "again"
+        )
         assert "member 'nobody@example.com' does not exist" in refused("item", "assign", ident, "nobody@example.com")
         assert "evidence_url: must be an http(s) link" in refused("item", "evidence", ident, "wiki/page")
         assert "checklist item 999999 does not exist" in refused("item", "check", "999999")
