@@ -3,6 +3,14 @@ PostgreSQL; the launch's GA date is sent as a plain date, which means 00:00 UTC 
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
+from api.schemas.items import WaiveIn
+from cli.dates import parse_date
+from orchestrator.core.clock import parse_moment, plain_date_start
+from orchestrator.core.enums import Phase
+from orchestrator.core.errors import InvalidInput
+from orchestrator.launches.spec import RegionPlan
 from tests.api.test_routes import Api, field_errors
 
 GA_DAY = (datetime.now(UTC) + timedelta(days=30)).date().isoformat()
@@ -75,3 +83,20 @@ def _check(api):
     skipped = api.get("/launches/acme-blk/blockers", params={**query, "phase": "internal"}, expect=422)
     assert "EU skips internal; its phases: ga" in skipped["detail"]
     api.get("/launches/acme-blk/blockers", params={"region": "EU"}, expect=422)
+
+
+def test_a_plain_date_means_midnight_utc_in_every_door():
+    midnight = datetime(2027, 4, 1, tzinfo=UTC)
+    assert plain_date_start("2027-04-01") == midnight
+    assert plain_date_start("2027-04-01T09:00:00+02:00") is None
+    assert parse_date("--ga", "2027-04-01") == midnight
+    assert parse_moment("2027-04-01T09:00:00", field="--date") == datetime(2027, 4, 1, 9, tzinfo=UTC)
+    assert WaiveIn.model_validate({"reason": "r", "expires_at": "2027-04-01"}).expires_at == midnight
+    plan = RegionPlan.model_validate(
+        {"region": "EU", "dates": {"ga": "2027-04-01"}, "skip": ["internal", "private_beta", "public_beta"]}
+    )
+    assert plan.dates == {Phase.GA: midnight}
+    with pytest.raises(InvalidInput, match="'2027-02-31' is not a date"):
+        parse_date("--ga", "2027-02-31")
+    with pytest.raises(ValueError, match="'2027-02-31' is not a calendar date"):
+        WaiveIn.model_validate({"reason": "r", "expires_at": "2027-02-31"})
