@@ -95,7 +95,8 @@ def test_a_team_without_a_lead_adds_nobody_and_kickoff_says_what_to_add(seeded, 
         kick_off_launch(session=seeded, launch_id=launch.id, actor=actor)
     assert refused.value.field == "approvers"
     assert "EU ga, NA ga" in refused.value.message
-    assert "teams[].lead" in refused.value.message and "launchdeck launch approvers" in refused.value.message
+    assert "teams[].lead" in refused.value.message
+    assert "launchdeck launch approvers" in refused.value.message
 
 
 def test_template_defaults_are_checked_with_file_and_line(tmp_path):
@@ -118,7 +119,8 @@ def test_template_defaults_are_checked_with_file_and_line(tmp_path):
 def test_a_team_lead_must_be_a_member_of_the_directory(seeded, actor):
     with pytest.raises(InvalidInput) as refused:
         upsert_team(session=seeded, seed=TeamSeed(key="legal", name="Legal", lead="nobody@example.com"), actor=actor)
-    assert refused.value.field == "lead" and "not a member" in refused.value.message
+    assert refused.value.field == "lead"
+    assert "not a member" in refused.value.message
     config = SeedConfig(teams=[TeamSeed(key="legal", name="Legal", lead="ghost@example.com")])
     with pytest.raises(InvalidInput) as refused:
         apply_seed(session=seeded, config=config, actor=actor)
