@@ -1,15 +1,12 @@
-"""Date options: YYYY-MM-DD (midnight UTC) or a full ISO 8601 timestamp."""
+"""Date options: YYYY-MM-DD (00:00 UTC that day, as in the API) or a full ISO 8601 timestamp
+(without an offset: UTC). The meaning lives in ``orchestrator.core.clock.parse_moment``."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 
-from orchestrator.core.errors import InvalidInput
+from orchestrator.core.clock import parse_moment
 
 
 def parse_date(option: str, value: str | None) -> datetime | None:
     if value is None:
         return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput(option, f"{value!r} is not a date; use YYYY-MM-DD or an ISO 8601 timestamp") from None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+    return parse_moment(value, field=option)

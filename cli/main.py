@@ -9,7 +9,18 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from checklists.instantiate import create_launch_from_templates
-from cli import api_cmd, approvals_cmd, beta_cmd, checklists_cmd, outbox_cmd, worker_cmd
+from cli import (
+    api_cmd,
+    approvals_cmd,
+    beta_cmd,
+    blockers_cmd,
+    checklists_cmd,
+    item_cmd,
+    outbox_cmd,
+    rollout_cmd,
+    vote_cmd,
+    worker_cmd,
+)
 from cli import demo as demo_cmd
 from cli.context import cli_actor, engine_from_settings, open_session
 from cli.dates import parse_date
@@ -46,7 +57,13 @@ app.add_typer(api_cmd.tokens_app, name="tokens")
 app.command("serve")(api_cmd.serve)
 app.add_typer(outbox_cmd.app, name="outbox")
 app.add_typer(beta_cmd.app, name="beta")
+app.add_typer(item_cmd.app, name="item")
+app.command("vote")(vote_cmd.vote)
 launch_app.command("approvers")(approvals_cmd.approvers)
+launch_app.command("blockers")(blockers_cmd.show_blockers)
+launch_app.command("halt")(rollout_cmd.halt)
+launch_app.command("resume")(rollout_cmd.resume)
+launch_app.command("rollback")(rollout_cmd.rollback)
 
 console = Console(soft_wrap=True)
 

@@ -77,6 +77,14 @@ def list_launch_items(
     phase: Phase | None = None,
     team: Annotated[str | None, Query(max_length=40, pattern=KEY_PATTERN, description="A team key.")] = None,
     status_filter: Annotated[ItemStatus | None, Query(alias="status")] = None,
+    open_filter: Annotated[
+        bool | None,
+        Query(
+            alias="open",
+            description="true: items still to do (not done, waived or n/a: todo, in_progress or blocked); "
+            "false: done, waived or n/a.",
+        ),
+    ] = None,
     overdue: Annotated[bool | None, Query(description="Past due and not done, waived or n/a.")] = None,
     blocking: bool | None = None,
     assignee_id: Annotated[int | None, Query(ge=1, le=MAX_DB_INT)] = None,
@@ -89,6 +97,7 @@ def list_launch_items(
         phase=phase,
         team=team,
         status=status_filter,
+        open=open_filter,
         overdue=overdue,
         blocking=blocking,
         assignee_id=assignee_id,

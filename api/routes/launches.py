@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from api.deps import PrincipalDep, SessionDep, allow
 from api.problems import ERROR_RESPONSES
+from api.schemas.blockers import BlockersOut
 from api.schemas.common import Body, Page
 from api.schemas.launches import (
     LaunchCreate,
@@ -22,14 +23,17 @@ from api.schemas.launches import (
 )
 from checklists.instantiate import create_launch_from_templates, load_for_session
 from orchestrator.core.actors import Actor
-from orchestrator.core.enums import LaunchStatus, Role
+from orchestrator.core.clock import utcnow
+from orchestrator.core.enums import LaunchStatus, Phase, Role
 from orchestrator.core.errors import InvalidInput
 from orchestrator.core.policy import LAUNCH_OPERATORS, READERS
 from orchestrator.core.settings import get_settings
+from orchestrator.directory.seed import REGION_PATTERN
 from orchestrator.launches.queries import launch_detail, list_launches, rollout_id_for
 from orchestrator.launches.schedule import reschedule_phase
 from orchestrator.launches.service import kick_off_launch
 from orchestrator.launches.spec import LaunchSpec
+from orchestrator.reporting.blockers import blockers
 from orchestrator.rollouts import service as rollouts
 
 router = APIRouter(responses=ERROR_RESPONSES, prefix="/launches", tags=["launches"])
@@ -197,3 +201,19 @@ def _register(action: _RegionAction) -> None:
 
 for _action in _REGION_ACTIONS:
     _register(_action)
+
+
+@router.get("/{slug}/blockers", response_model=BlockersOut, dependencies=[Depends(allow(READERS))])
+def launch_blockers(
+    slug: str,
+    session: SessionDep,
+    region: Annotated[str, Query(max_length=40, pattern=REGION_PATTERN, examples=["EU"])],
+    phase: Annotated[Phase, Query(examples=["ga"])],
+) -> BlockersOut:
+    """What keeps one region from a phase: its open blocking items (owner, assignee, due date, days
+    late, dependencies), the approval gate's votes (who voted what, who is missing), the phase
+    date, the earlier regions a sequential wave waits for, the beta exit criteria with their
+    values, the region's state, when the worker next acts, and all of it in sentences (reasons).
+    An unknown region is a 404 naming the launch's regions; a phase the region skips is a 422."""
+    found = blockers(session=session, slug=slug, region=region, phase=phase, now=utcnow())
+    return BlockersOut.model_validate(found, from_attributes=True)

@@ -17,7 +17,8 @@ from pydantic import (
     field_validator,
 )
 
-from orchestrator.core.clock import as_utc
+from orchestrator.core.clock import PLAIN_DATE_MEANING, as_utc, plain_date_start
+from orchestrator.core.errors import InvalidInput
 from orchestrator.core.models import BetaFeedback, ChecklistItem, text_limit
 
 if TYPE_CHECKING:
@@ -57,13 +58,29 @@ def _utc(value: datetime) -> datetime:
 
 def _iso_text(value: Any) -> Any:
     """A date comes as ISO 8601 text: a bare number (1767225600) would be read as seconds since
-    1970, which nobody writing a launch date means, so it is refused with the form to use."""
+    1970, which nobody writing a launch date means, so it is refused with the form to use. A plain
+    date (YYYY-MM-DD) means what it means in the CLI: 00:00 UTC that day (``plain_date_start``)."""
     if not isinstance(value, str | datetime):
-        raise ValueError("must be an ISO 8601 date-time string with an offset, e.g. 2027-03-01T09:00:00+00:00")
+        raise ValueError(
+            "must be an ISO 8601 date-time string with an offset, e.g. 2027-03-01T09:00:00+00:00, "
+            "or a plain date (YYYY-MM-DD: 00:00 UTC)"
+        )
+    if isinstance(value, str):
+        try:
+            start = plain_date_start(value)
+        except InvalidInput as exc:
+            raise ValueError(exc.problem) from None
+        if start is not None:
+            return start
     return value
 
 
-UtcDatetime = Annotated[datetime, BeforeValidator(_iso_text), AfterValidator(_utc)]
+UtcDatetime = Annotated[
+    datetime,
+    BeforeValidator(_iso_text),
+    AfterValidator(_utc),
+    Field(description=f"ISO 8601 with an offset; {PLAIN_DATE_MEANING}."),
+]
 
 
 def _link(value: str) -> str:

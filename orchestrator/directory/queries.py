@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
+from orchestrator.core.errors import NotFound
 from orchestrator.core.models import Member, Region, Team
 
 
@@ -34,3 +35,11 @@ def list_members(*, session: Session) -> list[MemberView]:
         select(Member, Team.key).outerjoin(Team, col(Team.id) == col(Member.team_id)).order_by(col(Member.email))
     ).all()
     return [MemberView(member, key) for member, key in rows]
+
+
+def member_id_for(*, session: Session, email: str) -> int:
+    """The member whose email is ``email`` (as people name them at a terminal); NotFound otherwise."""
+    found = session.exec(select(Member.id).where(Member.email == email.strip())).first()
+    if found is None:
+        raise NotFound("member", email, hint="members are listed in the directory seed (launchdeck init)")
+    return found

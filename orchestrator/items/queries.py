@@ -34,6 +34,7 @@ class ItemFilters:
     phase: Phase | None = None
     team: str | None = None
     status: ItemStatus | None = None
+    open: bool | None = None  # True: not done, waived or n/a; False: one of those
     overdue: bool | None = None
     blocking: bool | None = None
     assignee_id: int | None = None
@@ -69,6 +70,9 @@ def list_items(
         conditions.append(col(Team.key) == filters.team)
     if filters.status is not None:
         conditions.append(col(ChecklistItem.status) == filters.status)
+    if filters.open is not None:
+        satisfied = col(ChecklistItem.status).in_(SATISFYING_STATUSES)
+        conditions.append(not_(satisfied) if filters.open else satisfied)
     if filters.overdue is not None:
         overdue = _overdue_clause(now)
         conditions.append(overdue if filters.overdue else not_(overdue))

@@ -10,7 +10,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from orchestrator.core.clock import as_utc
+from orchestrator.core.clock import as_utc, plain_date_start
 from orchestrator.core.enums import BETA_PHASES, ExitMetric, GateKind, Phase, WaveMode
 from orchestrator.core.errors import InvalidInput
 from orchestrator.directory.seed import EMAIL_PATTERN
@@ -45,6 +45,16 @@ Slug = Annotated[
 SKIP_HOW = 'skip it explicitly ("skip": ["{phase}"] in the API, --skip {phase} in the CLI)'
 
 
+def _plain(value: object) -> object:
+    if not isinstance(value, str):
+        return value
+    try:
+        start = plain_date_start(value)
+    except InvalidInput as exc:
+        raise ValueError(exc.problem) from None
+    return start if start is not None else value
+
+
 class RegionPlan(BaseModel):
     """A region's phase dates and the phases it skips. Every phase is one or the other, so a
     forgotten date is refused instead of silently skipping the phase."""
@@ -58,6 +68,14 @@ class RegionPlan(BaseModel):
         validate_default=True,
         description="Phases this region does not go through; every other phase needs a date.",
     )
+
+    @field_validator("dates", mode="before")
+    @classmethod
+    def _plain_dates(cls, dates: object) -> object:
+        """A plain date (YYYY-MM-DD) is 00:00 UTC that day, as in every door (``plain_date_start``)."""
+        if not isinstance(dates, dict):
+            return dates
+        return {phase: _plain(value) for phase, value in dates.items()}
 
     @field_validator("dates")
     @classmethod

@@ -1,0 +1,76 @@
+"""`launchdeck launch halt|resume|rollback`: stop a region, start it again, or take its exposure
+to 0%, through the same services as the API's region actions (``orchestrator.rollouts.service``),
+so a repeat or a move the state machine does not allow is refused with the same sentence."""
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from cli.context import cli_actor, open_session
+from cli.errors import friendly_errors
+from orchestrator.core.models import RegionRollout
+from orchestrator.launches.queries import rollout_id_for
+from orchestrator.rollouts.service import halt_region, resume_region, roll_back_region
+
+console = Console(soft_wrap=True)
+
+Slug = Annotated[str, typer.Argument(help="The launch's slug.")]
+RegionCode = Annotated[str, typer.Option(help="Region code, e.g. EU.")]
+Version = Annotated[int | None, typer.Option(min=1, help="The region's version you read; a newer one is refused.")]
+
+
+def _said(what: str, slug: str, region: str, rollout: RegionRollout) -> None:
+    phase = rollout.phase.value if rollout.phase else "-"
+    console.print(
+        f"[green]{what}[/] {escape(slug)} {escape(region)}: now {rollout.state.value} in {phase} at {rollout.percent}%"
+    )
+
+
+@friendly_errors
+def halt(
+    slug: Slug,
+    region: RegionCode,
+    reason: Annotated[str, typer.Option(help="Why; shown wherever the region is.")],
+    version: Version = None,
+) -> None:
+    """Stop a region where it is; nothing moves until it is resumed."""
+    with open_session() as session:
+        rollout_id = rollout_id_for(session=session, slug=slug, region=region)
+        rollout = halt_region(
+            session=session, rollout_id=rollout_id, actor=cli_actor(), reason=reason, expected_version=version
+        )
+    _said("halted", slug, region, rollout)
+
+
+@friendly_errors
+def resume(
+    slug: Slug,
+    region: RegionCode,
+    reason: Annotated[str | None, typer.Option(help="Why it may go on (kept in the audit trail).")] = None,
+    version: Version = None,
+) -> None:
+    """Resume a halted or rolled-back region exactly where it was (a rolled-back one re-ramps)."""
+    with open_session() as session:
+        rollout_id = rollout_id_for(session=session, slug=slug, region=region)
+        rollout = resume_region(
+            session=session, rollout_id=rollout_id, actor=cli_actor(), reason=reason, expected_version=version
+        )
+    _said("resumed", slug, region, rollout)
+
+
+@friendly_errors
+def rollback(
+    slug: Slug,
+    region: RegionCode,
+    reason: Annotated[str, typer.Option(help="Why; shown wherever the region is.")],
+    version: Version = None,
+) -> None:
+    """Take the region's exposure to 0% in its current phase; resume re-ramps it."""
+    with open_session() as session:
+        rollout_id = rollout_id_for(session=session, slug=slug, region=region)
+        rollout = roll_back_region(
+            session=session, rollout_id=rollout_id, actor=cli_actor(), reason=reason, expected_version=version
+        )
+    _said("rolled back", slug, region, rollout)
