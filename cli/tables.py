@@ -99,10 +99,30 @@ def launch_panel(detail: LaunchDetail) -> Group:
         )
         dates.add_row(rollout.region, *(_phase_cell(rollout, phase) for phase in Phase.ordered()))
     parts: list[Panel | Table] = [Panel(header, expand=False), table, dates]
-    criteria = beta_exit_table(detail)
-    if criteria is not None:
-        parts.append(criteria)
+    for extra in (approvers_table(detail), beta_exit_table(detail)):
+        if extra is not None:
+            parts.append(extra)
     return Group(*parts)
+
+
+def approvers_table(detail: LaunchDetail) -> Table | None:
+    """Who approves each go/no-go gate and how many Gos it needs; None without approval gates."""
+    rows = [
+        (rollout.region, gate)
+        for rollout in detail.rollouts
+        for gate in rollout.gates
+        if gate.kind == GateKind.APPROVAL
+    ]
+    if not rows:
+        return None
+    table = Table(title="Go/no-go approvers (change: `launchdeck launch approvers`)", title_justify="left")
+    for column in ("Region", "Gate", "Status", "Approvers", "Gos needed"):
+        table.add_column(column)
+    for region, gate in rows:
+        needed = str(gate.quorum or len(gate.approvers)) + (" from distinct teams" if gate.distinct_teams else "")
+        approvers = ", ".join(gate.approvers) or "[red]nobody: kickoff is refused[/]"
+        table.add_row(region, gate.phase.value, gate.status.value, approvers, needed)
+    return table
 
 
 def beta_exit_table(detail: LaunchDetail) -> Table | None:

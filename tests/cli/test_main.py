@@ -86,6 +86,8 @@ def test_launch_lifecycle_create_list_show_kickoff(workdir):
     assert shown.exit_code == 0
     assert "planned" in shown.output
     assert "2027-04-01" in shown.output
+    approvers = shown.output[shown.output.index("Go/no-go approvers") :]
+    assert approvers.count("vp@example.com") == 2  # GA in NA and in EU (no public beta here)
     assert invoke("launch", "kickoff", "acme-ai").exit_code == 0
     after = invoke("launch", "show", "acme-ai")
     assert "gated" in after.output
