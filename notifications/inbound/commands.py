@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
+from notifications.inbound.login import login_reply
 from notifications.inbound.members import member_for
 from notifications.inbound.modals import feedback_modal
 from notifications.inbound.replies import PendingView, Reply, friendly, incident_text
@@ -37,6 +38,8 @@ def handle_command(*, session: Session, command: SlashCommand) -> Reply:
                 return Reply(text=":warning: Slack sent no trigger_id, so the feedback form cannot open; try again.")
             modal = feedback_modal(launch=command.argument)
             return Reply(view=PendingView(trigger_id=command.trigger_id, view=modal))
+        if command.kind is CommandKind.LOGIN:
+            return login_reply(session, command)
         return Reply(text=help_text(command.command, unknown=command.unknown))
     except LaunchdeckError as error:
         return Reply(text=friendly(error))
@@ -50,6 +53,7 @@ def help_text(command: str = "/launch", *, unknown: str | None = None) -> str:
         f"• `{command} status <launch-slug>`: every region's state, phase and open blocking items",
         f"• `{command} mine`: the open items of your team and the ones assigned to you",
         f"• `{command} feedback [launch-slug]`: log beta feedback (or use *Log beta feedback* on a message)",
+        f"• `{command} login`: a one-time link to the dashboard, sent to you in a DM",
         f"• `{command} help`: this list",
         "Check items off with the *Done* button on their messages; the ⋯ menu blocks, waives or adds evidence.",
     ]

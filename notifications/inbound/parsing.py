@@ -274,7 +274,7 @@ def parse_command(body: bytes) -> SlashCommand:
             command=command,
             trigger_id=form.get("trigger_id") or None,
         )
-    if head in (CommandKind.MINE, CommandKind.HELP) and len(words) == 1:
+    if head in (CommandKind.MINE, CommandKind.HELP, CommandKind.LOGIN) and len(words) == 1:
         return SlashCommand(user_id=user_id, kind=CommandKind(head), command=command)
     return SlashCommand(user_id=user_id, kind=CommandKind.HELP, unknown=" ".join(words), command=command)
 

@@ -121,6 +121,7 @@ class CommandKind(StrEnum):
     MINE = "mine"
     FEEDBACK = "feedback"
     HELP = "help"
+    LOGIN = "login"
 
 
 @dataclass(frozen=True)
