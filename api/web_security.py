@@ -5,8 +5,8 @@
   it), and a POST that says it is cross-site (``Sec-Fetch-Site: cross-site``, or an ``Origin`` that
   is not ours) is refused too. A refused POST is a 403 that runs nothing.
 - **Headers** on every answer: a Content-Security-Policy with no script at all and no framing,
-  ``X-Frame-Options: DENY``, ``nosniff`` and ``Referrer-Policy: no-referrer`` (so a sign-in link's
-  secret never leaves in a Referer).
+  ``X-Frame-Options: DENY``, ``nosniff`` and ``Referrer-Policy: same-origin`` (so a sign-in link's
+  secret never leaves for another site in a Referer).
 - **Cookies** ``HttpOnly``, ``SameSite=Lax``, and ``Secure`` when the request came over https:
   its own scheme, or ``X-Forwarded-Proto: https`` from a proxy listed in
   ``LAUNCHDECK_TRUSTED_PROXIES`` (from anyone else the header is ignored).
@@ -38,7 +38,8 @@ PAGE_HEADERS = {
     ),
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    # Not no-referrer: with it, browsers send "Origin: null" on our own form posts (refused below).
+    "Referrer-Policy": "same-origin",
 }
 REFUSED = (
     "This form was sent from another site or an old page, so nothing was done. Go back, reload the page and try again."
@@ -92,10 +93,11 @@ def set_cookie(request: Request, response: Response, name: str, value: str, *, m
 
 
 def _cross_site(request: Request) -> bool:
-    if request.headers.get("sec-fetch-site", "").lower() == "cross-site":
+    fetch_site = request.headers.get("sec-fetch-site", "").lower()
+    if fetch_site == "cross-site":
         return True
     origin = request.headers.get("origin")
-    if origin is None:
+    if origin is None or (origin == "null" and fetch_site == "same-origin"):
         return False
     ours = {f"{request.url.scheme}://{request.headers.get('host', '')}"}
     public = get_settings().public_url

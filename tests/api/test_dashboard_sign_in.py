@@ -200,7 +200,7 @@ def test_launch_login_dms_a_link_that_works_once_and_not_after_it_expires(site, 
 HEADERS = {
     "x-frame-options": "DENY",
     "x-content-type-options": "nosniff",
-    "referrer-policy": "no-referrer",
+    "referrer-policy": "same-origin",
 }
 
 
