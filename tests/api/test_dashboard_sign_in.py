@@ -131,6 +131,10 @@ def test_sign_in_with_slack_round_trip(site, fake_slack, people, actor, engine):
     with httpx.Client(base_url=site) as browser:
         assert slack_sign_in(browser, fake_slack, MIA).status_code == 303
         assert "Signed in as mia@example.com (member)" in browser.get("/dashboard/").text
+        with Session(engine) as session:  # removed from the directory: signed out on the next page
+            session.delete(session.exec(select(Member).where(Member.email == "mia@example.com")).one())
+            session.commit()
+        assert browser.get("/dashboard/").status_code == 303
 
     # Someone Slack knows and the directory does not: told so and whom to ask, and not signed in.
     with httpx.Client(base_url=site) as browser:
@@ -219,6 +223,8 @@ def test_csrf_headers_logout_and_secure_cookies(api_server, tokens, engine, monk
     with httpx.Client(base_url=api_server) as setup:
         launch = create_kicked_off_launch(setup, tokens["prodops"], engine, spare_token_id=1)
     with httpx.Client(base_url=api_server) as browser:
+        assert 'id="sign-in-with-slack"' not in browser.get("/login").text  # Sign in with Slack not set up
+        assert browser.get("/auth/slack").status_code == 404
         # A cross-site POST to /login signs nobody in: without the form's field, or from another site.
         assert browser.post("/login", data={"token": tokens["leadership"]}).status_code == 403
         csrf = form_csrf(browser)
