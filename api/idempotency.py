@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from orchestrator.core.errors import Unauthenticated
 from orchestrator.core.replays import IN_PROGRESS, StoredAnswer, find_answer, release, reserve, store_answer
-from orchestrator.directory.tokens import authenticate
+from orchestrator.directory.tokens import Principal, authenticate
 
 CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 MAX_KEY_LENGTH = 200
@@ -140,9 +140,10 @@ def _token_id(engine: Engine, authorization: str) -> int | None:
     if scheme.lower() != "bearer" or not secret.strip():
         return None
     try:
-        return int(_with_session(engine, authenticate, secret=secret.strip()).token_id)
+        principal: Principal = _with_session(engine, authenticate, secret=secret.strip())
     except Unauthenticated:
         return None
+    return principal.token_id  # a bearer token's principal always names its token
 
 
 async def _read_body(receive: Receive) -> bytes:

@@ -44,11 +44,14 @@ from notifications.delivery.factory import transport_from_settings
 from notifications.delivery.transport import ViewPublisher
 from notifications.inbound.commands import handle_command
 from notifications.inbound.follow_ups import (
+    DirectMessenger,
     Responder,
     ViewOpener,
     WebhookResponder,
     follow_up_calls,
+    messenger_from_settings,
     run_quietly,
+    send_direct,
     view_opener_from_settings,
 )
 from notifications.inbound.home import HomeOpened, home_opened, open_home
@@ -110,6 +113,14 @@ class UnwiredPublisher:
 
     def publish_view(self, *, user_id: str, view: dict[str, Any]) -> None:
         log.warning("cannot publish the App Home of %s: the transport has no views.publish", user_id)
+
+
+def _app_messenger(app: FastAPI) -> DirectMessenger | None:
+    """The Slack transport DMs go through (made once per app); None without a bot token."""
+    if not hasattr(app.state, "slack_messenger"):
+        app.state.slack_messenger = messenger_from_settings(get_settings())
+    messenger: DirectMessenger | None = app.state.slack_messenger
+    return messenger
 
 
 def get_responder() -> Responder:
@@ -240,7 +251,8 @@ async def commands(
     request: Request, tasks: BackgroundTasks, engine: EngineDep, clock: ClockDep, opener: OpenerDep
 ) -> Response:
     """``/launch status <slug> | mine | help``, answered ephemerally in the acknowledgement;
-    ``/launch feedback`` opens the feedback modal after the acknowledgement."""
+    ``/launch feedback`` opens the feedback modal after the acknowledgement; ``/launch login``
+    DMs a sign-in link after it."""
     verified = await _verified_body(request, clock)
     if isinstance(verified, Response):
         return verified
@@ -252,6 +264,9 @@ async def commands(
     reply = await run_in_threadpool(
         _answered(engine, record, lambda session: handle_command(session=session, command=command))
     )
+    if reply.direct is not None:  # ``/launch login``: its link, posted once after the answer
+        direct, messenger = reply.direct, _app_messenger(request.app)
+        tasks.add_task(run_quietly, lambda: send_direct(messenger, direct), what="chat.postMessage (DM)")
     if reply.view is not None:
         pending = reply.view
         tasks.add_task(

@@ -1,9 +1,11 @@
-"""Dashboard sign-in: an API token, typed once on /login, becomes a signed session cookie.
+"""Dashboard sign-in: a signed session cookie naming who signed in, an API token (typed once on
+/login) or a member (signed in with Slack, or with a one-time link from ``/launch login``).
 
-The cookie holds only the token's id, when it was issued and an HMAC over both; the token itself
-is never stored in the browser. Every page re-checks the token row, so revoking the token ends
-its dashboard sessions too. Calendar clients cannot carry cookies, so the iCalendar feed takes a
-signed per-launch ``feed`` key instead (see ``feed_key``), bound to the same token.
+The cookie holds only a subject (``12``: token 12; ``m7``: member 7), when it was issued and an
+HMAC over both; no secret is ever stored in the browser. Every page re-reads the subject's row, so
+revoking a token or removing a member ends their sessions, and a member's changed role applies on
+their next page. Calendar clients cannot carry cookies, so the iCalendar feed takes a signed
+per-launch ``feed`` key instead (see ``feed_key``), bound to the same subject.
 """
 
 import base64
@@ -20,6 +22,7 @@ from sqlmodel import Session
 from api.deps import SessionDep
 from orchestrator.core.errors import Unauthenticated
 from orchestrator.core.settings import get_settings
+from orchestrator.directory.principals import principal_for_member
 from orchestrator.directory.tokens import Principal, authenticate, principal_for_token
 
 COOKIE = "launchdeck_session"
@@ -38,34 +41,54 @@ def session_key() -> bytes:
 _PROCESS_KEY = secrets.token_bytes(32)
 
 
-def _sign(key: bytes, message: str) -> str:
+def sign(key: bytes, message: str) -> str:
     digest = hmac.new(key, message.encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-def _same(given: str, expected: str) -> bool:
+def same(given: str, expected: str) -> bool:
     """Constant-time comparison that also survives non-ASCII input (a str compare_digest raises)."""
     return hmac.compare_digest(given.encode("utf-8", "surrogateescape"), expected.encode())
 
 
-def issue_cookie(token_id: int, *, now: float | None = None) -> str:
+def subject_of(principal: Principal) -> str:
+    """What a session names: the token (``12``), or the member signed in as themselves (``m7``)."""
+    if principal.token_id is not None:
+        return str(principal.token_id)
+    assert principal.member_id is not None
+    return f"m{principal.member_id}"
+
+
+def _is_subject(text: str) -> bool:
+    number = text.removeprefix("m")
+    return number.isascii() and number.isdigit()
+
+
+def principal_of(session: Session, subject: str) -> Principal:
+    """The subject's principal, read afresh; Unauthenticated when its row is gone or revoked."""
+    if subject.startswith("m"):
+        return principal_for_member(session=session, member_id=int(subject[1:]))
+    return principal_for_token(session=session, token_id=int(subject))
+
+
+def issue_cookie(subject: str, *, now: float | None = None) -> str:
     issued = int(now if now is not None else time.time())
-    body = f"{token_id}.{issued}"
-    return f"{body}.{_sign(session_key(), body)}"
+    body = f"{subject}.{issued}"
+    return f"{body}.{sign(session_key(), body)}"
 
 
-def read_cookie(value: str, *, now: float | None = None) -> int | None:
-    """The token id a valid, unexpired cookie names; None for anything else."""
+def read_cookie(value: str, *, now: float | None = None) -> str | None:
+    """The subject a valid, unexpired cookie names; None for anything else."""
     parts = value.split(".")
-    if len(parts) != 3 or not (parts[0].isascii() and parts[0].isdigit() and parts[1].isascii() and parts[1].isdigit()):
+    if len(parts) != 3 or not (_is_subject(parts[0]) and parts[1].isascii() and parts[1].isdigit()):
         return None
     body = f"{parts[0]}.{parts[1]}"
-    if not _same(parts[2], _sign(session_key(), body)):
+    if not same(parts[2], sign(session_key(), body)):
         return None
     age = (now if now is not None else time.time()) - int(parts[1])
     if age < 0 or age > SESSION_SECONDS:
         return None
-    return int(parts[0])
+    return parts[0]
 
 
 def login(session: Session, secret: str) -> Principal:
@@ -76,18 +99,16 @@ def login(session: Session, secret: str) -> Principal:
     return authenticate(session=session, secret=secret)
 
 
-def feed_key(token_id: int, slug: str) -> str:
-    """A calendar subscription key for one launch: the token id and an HMAC over it and the slug."""
-    return f"{token_id}.{_sign(session_key(), f'ics:{slug}:{token_id}')}"
+def feed_key(subject: str, slug: str) -> str:
+    """A calendar subscription key for one launch: the subject and an HMAC over it and the slug."""
+    return f"{subject}.{sign(session_key(), f'ics:{slug}:{subject}')}"
 
 
-def read_feed_key(value: str, slug: str) -> int | None:
-    token_id, _, signature = value.partition(".")
-    if not (token_id.isascii() and token_id.isdigit()) or not _same(
-        signature, _sign(session_key(), f"ics:{slug}:{token_id}")
-    ):
+def read_feed_key(value: str, slug: str) -> str | None:
+    subject, _, signature = value.partition(".")
+    if not _is_subject(subject) or not same(signature, sign(session_key(), f"ics:{slug}:{subject}")):
         return None
-    return int(token_id)
+    return subject
 
 
 def safe_next(target: str | None) -> str:
@@ -112,11 +133,11 @@ class NeedsLogin(Exception):
 def page_principal(request: Request, session: SessionDep) -> Principal:
     """The signed-in reader of a dashboard page, or a redirect to the login form."""
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    token_id = read_cookie(request.cookies.get(COOKIE, ""))
-    if token_id is None:
+    subject = read_cookie(request.cookies.get(COOKIE, ""))
+    if subject is None:
         raise NeedsLogin(target)
     try:
-        return principal_for_token(session=session, token_id=token_id)
+        return principal_of(session, subject)
     except Unauthenticated:
         raise NeedsLogin(target) from None
 

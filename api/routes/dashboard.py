@@ -1,4 +1,5 @@
-"""The leadership dashboard: read-only pages behind a token sign-in, so a Slack link opens them.
+"""The leadership dashboard: read-only pages behind a sign-in (``signin``: an API token or a
+one-time link; ``slack_signin``: Sign in with Slack), so a Slack link opens them.
 
 Pages: the portfolio (every active launch), one launch (region x phase matrix, readiness per
 team, blockers, decisions, audit timeline, burndown), and, without Slack, the messages the console
@@ -10,7 +11,6 @@ import csv
 import io
 from datetime import datetime
 from typing import Annotated
-from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -18,78 +18,28 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from api.deps import SessionDep
 from api.ical import PhaseEvent, calendar
 from api.pages import render
+from api.routes import signin, slack_signin
+from api.web_security import SecureRoute, csrf_token
 from api.web_session import (
-    COOKIE,
     DASHBOARD_PREFIX,
-    SESSION_SECONDS,
     NeedsLogin,
     PagePrincipal,
     feed_key,
-    issue_cookie,
-    login,
     page_principal,
+    principal_of,
     read_feed_key,
-    safe_next,
+    subject_of,
 )
 from notifications.delivery.console_store import KEEP, console_messages
 from orchestrator.core.clock import utcnow
 from orchestrator.core.errors import NotFound, Unauthenticated
-from orchestrator.directory.tokens import principal_for_token
 from orchestrator.reporting.launch_page import LaunchPage, launch_page
 from orchestrator.reporting.rag import Rag
 
-router = APIRouter(include_in_schema=False)
-HTML = "text/html; charset=utf-8"
-MAX_FORM_BYTES = 8192
+router = APIRouter(include_in_schema=False, route_class=SecureRoute)  # CSRF checks and security headers
+router.include_router(signin.router)
+router.include_router(slack_signin.router)
 MESSAGES_PER_PAGE = 50
-# The messages page shows text anyone with a launch or an item could have typed: no script runs,
-# nothing loads from elsewhere, and links opened from it do not tell the target where they came from.
-STRICT_PAGE_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; "
-        "frame-ancestors 'none'; base-uri 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
-
-
-@router.get("/login")
-def login_form(next: str | None = None) -> HTMLResponse:
-    return HTMLResponse(render("login.html", next=safe_next(next), error=None, signed_out=False))
-
-
-@router.post("/login")
-async def login_submit(request: Request, session: SessionDep) -> Response:
-    """Exchange a pasted API token for a session cookie; a bad token re-shows the form with why."""
-    body = await request.body()
-    fields = parse_qs(body[:MAX_FORM_BYTES].decode("utf-8", errors="replace"))
-    target = safe_next(next(iter(fields.get("next", [])), None))
-    try:
-        principal = login(session, (fields.get("token") or [""])[0])
-    except Unauthenticated as exc:
-        return HTMLResponse(
-            render("login.html", next=target, error=str(exc.message), signed_out=False), status_code=401
-        )
-    response = RedirectResponse(target, status_code=303)
-    response.set_cookie(
-        COOKIE,
-        issue_cookie(principal.token_id),
-        max_age=SESSION_SECONDS,
-        httponly=True,
-        samesite="lax",
-        secure=request.url.scheme == "https",
-        path="/",
-    )
-    return response
-
-
-@router.api_route("/logout", methods=["GET", "POST"])
-def logout() -> HTMLResponse:
-    """Forget the cookie (the token itself stays valid; revoke it with `launchdeck tokens revoke`)."""
-    response = HTMLResponse(render("login.html", next=DASHBOARD_PREFIX + "/", error=None, signed_out=True))
-    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="lax")
-    return response
 
 
 @router.get(DASHBOARD_PREFIX)
@@ -101,7 +51,7 @@ def dashboard_root() -> RedirectResponse:
 def portfolio_page(request: Request, principal: PagePrincipal, session: SessionDep) -> HTMLResponse:
     data = request.app.state.portfolio_cache.get(session=session, now=utcnow())
     session.commit()
-    return HTMLResponse(render("portfolio.html", data=data, principal=principal, Rag=Rag))
+    return HTMLResponse(render("portfolio.html", data=data, principal=principal, Rag=Rag, csrf=csrf_token(request)))
 
 
 @router.get(DASHBOARD_PREFIX + "/launches/{slug}")
@@ -116,16 +66,19 @@ def launch_view(
         )
     except NotFound as exc:
         session.rollback()
-        return HTMLResponse(render("not_found.html", message=str(exc.message), principal=principal), status_code=404)
-    feed = str(request.url_for("phases_feed", slug=slug).include_query_params(feed=feed_key(principal.token_id, slug)))
+        page_404 = render("not_found.html", message=str(exc.message), principal=principal, csrf=csrf_token(request))
+        return HTMLResponse(page_404, status_code=404)
+    key = feed_key(subject_of(principal), slug)
+    feed = str(request.url_for("phases_feed", slug=slug).include_query_params(feed=key))
     return HTMLResponse(
-        render("launch.html", page=page, principal=principal, feed_url=feed, Rag=Rag),
+        render("launch.html", page=page, principal=principal, feed_url=feed, Rag=Rag, csrf=csrf_token(request)),
         status_code=422 if page.feedback_problem else 200,
     )
 
 
 @router.get(DASHBOARD_PREFIX + "/messages")
 def messages_page(
+    request: Request,
     principal: PagePrincipal,
     session: SessionDep,
     page: Annotated[int, Query(ge=1, description="Page of 50, newest first.")] = 1,
@@ -133,7 +86,8 @@ def messages_page(
     """What the console transport showed instead of posting to Slack, newest activity first."""
     data = console_messages(session=session, page=page, per_page=MESSAGES_PER_PAGE)
     session.commit()
-    return HTMLResponse(render("messages.html", data=data, principal=principal, keep=KEEP), headers=STRICT_PAGE_HEADERS)
+    page_html = render("messages.html", data=data, principal=principal, keep=KEEP, csrf=csrf_token(request))
+    return HTMLResponse(page_html)  # text anyone could have typed: inert under the router's CSP
 
 
 @router.get(DASHBOARD_PREFIX + "/launches/{slug}/items.csv")
@@ -154,16 +108,16 @@ def items_csv(slug: str, principal: PagePrincipal, session: SessionDep) -> Respo
 @router.get(DASHBOARD_PREFIX + "/launches/{slug}/phases.ics", name="phases_feed")
 def phases_feed(slug: str, request: Request, session: SessionDep, feed: str | None = None) -> Response:
     """The launch's phase dates for calendar apps. A browser signed in sends its cookie; a
-    calendar client sends the ``feed`` key shown on the launch page (bound to the token and the
-    launch, so revoking the token ends the subscription)."""
+    calendar client sends the ``feed`` key shown on the launch page (bound to the token or member
+    and the launch, so revoking the token or removing the member ends the subscription)."""
     if feed is None:
         page_principal(request, session)  # redirects to /login without a session
     else:
-        token_id = read_feed_key(feed, slug)
+        subject = read_feed_key(feed, slug)
         try:
-            if token_id is None:
+            if subject is None:
                 raise Unauthenticated("the feed key is not valid for this launch; copy the link from the launch page")
-            principal_for_token(session=session, token_id=token_id)
+            principal_of(session, subject)
         except Unauthenticated as exc:
             return Response(str(exc.message) + "\n", status_code=401, media_type="text/plain; charset=utf-8")
     now = utcnow()

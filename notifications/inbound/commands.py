@@ -7,6 +7,7 @@ import re
 from sqlmodel import Session
 
 from notifications.inbound import ops
+from notifications.inbound.login import login_reply
 from notifications.inbound.members import member_for
 from notifications.inbound.modals import feedback_modal
 from notifications.inbound.replies import PendingView, Reply, friendly, incident_text
@@ -41,6 +42,8 @@ def handle_command(*, session: Session, command: SlashCommand) -> Reply:
             return Reply(view=PendingView(trigger_id=command.trigger_id, view=modal))
         if command.kind in OPS_COMMANDS:
             return ops.handle_open(session, command)
+        if command.kind is CommandKind.LOGIN:
+            return login_reply(session, command)
         return Reply(text=help_text(command.command, unknown=command.unknown))
     except LaunchdeckError as error:
         return Reply(text=friendly(error))
@@ -55,6 +58,7 @@ def help_text(command: str = "/launch", *, unknown: str | None = None) -> str:
         f"• `{command} mine`: the open items of your team and the ones assigned to you",
         f"• `{command} feedback [launch-slug]`: log beta feedback (or use *Log beta feedback* on a message)",
         *ops.help_lines(command),
+        f"• `{command} login`: a one-time link to the dashboard, sent to you in a DM",
         f"• `{command} help`: this list",
         "Check items off with the *Done* button on their messages; the ⋯ menu blocks, waives or adds evidence.",
     ]

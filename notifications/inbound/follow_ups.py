@@ -9,7 +9,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from slack_sdk.webhook import WebhookClient
 
-from notifications.inbound.replies import Reply
+from notifications.inbound.replies import DirectMessage, Reply
 from orchestrator.core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -91,3 +91,31 @@ def follow_up_calls(reply: Reply, *, opener: ViewOpener, responder: Responder) -
         url, text = reply.response_url, reply.text
         calls.append(lambda: run_quietly(lambda: responder.respond(response_url=url, text=text), what="response_url"))
     return calls
+
+
+@runtime_checkable
+class DirectMessenger(Protocol):
+    """Opens a person's DM with the app and posts to it (the Slack transport does both)."""
+
+    def open_dm(self, *, user_id: str) -> str: ...
+
+    def post(self, *, channel: str, text: str, blocks: list[dict[str, Any]]) -> Any: ...
+
+
+def send_direct(messenger: DirectMessenger | None, message: DirectMessage) -> None:
+    """Post a reply's DM; without a Slack transport there is nobody to send it to but the log
+    (the text is not logged: it may hold a sign-in link)."""
+    if messenger is None:
+        log.warning("cannot DM Slack user %s: no Slack transport (set LAUNCHDECK_SLACK_BOT_TOKEN)", message.user_id)
+        return
+    channel = messenger.open_dm(user_id=message.user_id)
+    messenger.post(channel=channel, text=message.text, blocks=message.blocks)
+
+
+def messenger_from_settings(settings: Settings) -> DirectMessenger | None:
+    """The Slack transport when a bot token is set (never the console: a DM may hold a secret)."""
+    if settings.slack_bot_token is None:
+        return None
+    from notifications.delivery.slack_transport import SlackTransport
+
+    return SlackTransport.from_settings(settings)

@@ -280,7 +280,7 @@ def parse_command(body: bytes) -> SlashCommand:
     if head in OPS_COMMANDS and len(args) <= (1 if head == CommandKind.KICKOFF else 2):
         region = args[1].upper() if len(args) == 2 else None
         return SlashCommand(user_id, CommandKind(head), first, command=command, region=region, **opens)
-    if head in (CommandKind.MINE, CommandKind.HELP) and not args:
+    if head in (CommandKind.MINE, CommandKind.HELP, CommandKind.LOGIN) and not args:
         return SlashCommand(user_id=user_id, kind=CommandKind(head), command=command)
     return SlashCommand(user_id=user_id, kind=CommandKind.HELP, unknown=" ".join(words), command=command)
 

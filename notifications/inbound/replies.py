@@ -31,6 +31,15 @@ class PendingView:
 
 
 @dataclass(frozen=True)
+class DirectMessage:
+    """A message for one person alone, posted to their DM with the app after the answer."""
+
+    user_id: str
+    text: str
+    blocks: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
 class Reply:
     """What to do with an interaction, decided; the HTTP layer only carries it out.
 
@@ -45,6 +54,7 @@ class Reply:
     errors: dict[str, str] = field(default_factory=dict)
     notice: dict[str, Any] | None = None  # a view that replaces a submitted modal (a confirmation)
     closes: bool = False  # a submitted modal closes (empty answer); ``text`` goes to ``response_url`` only
+    direct: DirectMessage | None = None  # a DM to send after answering (``/launch login``'s link)
 
     def body(self) -> dict[str, Any] | None:
         """The JSON answer, or None for an empty 200."""

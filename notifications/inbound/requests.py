@@ -132,6 +132,7 @@ class CommandKind(StrEnum):
     MINE = "mine"
     FEEDBACK = "feedback"
     HELP = "help"
+    LOGIN = "login"
     # prod ops: each opens a confirmation modal (``notifications.inbound.ops``)
     KICKOFF = "kickoff"
     HALT = "halt"

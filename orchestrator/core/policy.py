@@ -33,6 +33,16 @@ ADMINS = frozenset({Role.ADMIN})
 
 _TRUSTED_SOURCES = frozenset({Source.FLOW, Source.SYSTEM, Source.CLI})
 
+# The roles above in words, for the person signed in (the dashboard shows theirs on every page).
+ROLE_ABILITIES = {
+    Role.ADMIN: "everything, including the directory",
+    Role.PRODOPS: "run launches (create, kick off, reschedule, halt, resume, roll back), change any item, "
+    "grant waivers, vote, run beta cohorts",
+    Role.MEMBER: "read; change the items your team owns; log beta feedback",
+    Role.APPROVER: "read; vote on the gates that name you",
+    Role.LEADERSHIP: "read",
+}
+
 
 def is_trusted(actor: Actor) -> bool:
     """Launchdeck itself, or the operator at the server's terminal: no role to check."""

@@ -5,6 +5,7 @@ after changing the environment instead of patching modules.
 """
 
 from functools import lru_cache
+from ipaddress import ip_network
 from pathlib import Path
 from typing import Literal
 
@@ -131,6 +132,20 @@ class Settings(BaseSettings):
         le=365,
         description="A Go older than this when the gate's other conditions are met must be confirmed again (0: never).",
     )
+    slack_client_id: str | None = Field(
+        default=None,
+        description="Sign in with Slack (OpenID Connect): the Slack app's Client ID. With the secret set, "
+        "/login offers the button (needs LAUNCHDECK_PUBLIC_URL for the redirect URL).",
+    )
+    slack_client_secret: SecretStr | None = Field(default=None, description="Sign in with Slack: the Client Secret.")
+    slack_team_id: str | None = Field(
+        default=None, description="Sign in with Slack: accept only people of this workspace (T...)."
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated IPs or networks of the reverse proxies whose X-Forwarded-Proto is believed "
+        "(cookies are then marked Secure behind an https proxy). Empty: none.",
+    )
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
@@ -151,6 +166,17 @@ class Settings(BaseSettings):
             raise ValueError(f"is not a database URL ({exc})") from exc
         if url.get_backend_name() == "postgresql":
             postgres_async_url(url)  # both drivers must understand its parameters
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: str) -> str:
+        for part in (part.strip() for part in value.split(",")):
+            if part:
+                try:
+                    ip_network(part, strict=False)
+                except ValueError:
+                    raise ValueError(f"{part!r} is not an IP address or network (e.g. 10.0.0.5,10.1.0.0/16)") from None
         return value
 
     @field_validator("beta_severity_weights")

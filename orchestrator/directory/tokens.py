@@ -25,9 +25,11 @@ TOKEN_PREFIX = "ldk_"
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling the API, as the routes need to know it."""
+    """Who is calling the API or reading the dashboard, as the routes need to know it: a token
+    (``token_id``, perhaps belonging to a member), or a member signed in to the dashboard as
+    themselves (``token_id`` None; see ``orchestrator.directory.principals``)."""
 
-    token_id: int
+    token_id: int | None
     name: str
     role: Role
     team_id: int | None

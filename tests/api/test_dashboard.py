@@ -36,6 +36,7 @@ from orchestrator.launches.service import kick_off_launch
 from orchestrator.reporting.portfolio import MARKER_WINDOW, change_marker
 from tests.support.api import API_PREFIX, BETA_LAUNCH, auth, create_kicked_off_launch
 from tests.support.factories import item, make_launch, phase_dates
+from tests.support.web import csrf_of, form_csrf, post_login
 
 ACTOR = Actor(name="pat@example.com", source=Source.CLI)
 
@@ -49,7 +50,7 @@ def launch(api_server, tokens, engine):
 @contextmanager
 def signed_in(base: str, token: str) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=base) as client:
-        answer = client.post("/login", data={"token": token, "next": "/dashboard/"})
+        answer = post_login(client, token, "/dashboard/")
         assert answer.status_code == 303, answer.text
         yield client
 
@@ -63,7 +64,12 @@ def test_a_page_without_a_session_redirects_to_login_and_back(api_server, launch
         assert form.status_code == 200
         assert f'name="next" value="/dashboard/launches/{launch.slug}"' in form.text
         signed = client.post(
-            "/login", data={"token": tokens["leadership"], "next": f"/dashboard/launches/{launch.slug}"}
+            "/login",
+            data={
+                "token": tokens["leadership"],
+                "next": f"/dashboard/launches/{launch.slug}",
+                "csrf": csrf_of(form.text),
+            },
         )
         assert signed.status_code == 303
         assert signed.headers["location"] == f"/dashboard/launches/{launch.slug}"
@@ -82,7 +88,7 @@ def test_a_page_without_a_session_redirects_to_login_and_back(api_server, launch
 )
 def test_a_bad_token_is_refused_on_the_form_with_the_reason(api_server, tokens, token, message):
     with httpx.Client(base_url=api_server) as client:
-        answer = client.post("/login", data={"token": token})
+        answer = post_login(client, token)
         assert answer.status_code == 401
         assert "text/html" in answer.headers["content-type"]
         assert message in answer.text
@@ -91,7 +97,7 @@ def test_a_bad_token_is_refused_on_the_form_with_the_reason(api_server, tokens, 
 
 def test_login_only_redirects_inside_the_dashboard(api_server, tokens):
     with httpx.Client(base_url=api_server) as client:
-        answer = client.post("/login", data={"token": tokens["member"], "next": "https://evil.example/x"})
+        answer = post_login(client, tokens["member"], "https://evil.example/x")
         assert answer.headers["location"] == "/dashboard/"
 
 
@@ -123,7 +129,7 @@ def test_odd_cookies_and_feed_keys_are_refused_not_crashed_on(api_server, launch
 
 def test_logout_forgets_the_session(api_server, tokens):
     with signed_in(api_server, tokens["leadership"]) as client:
-        out = client.post("/logout")
+        out = client.post("/logout", data={"csrf": form_csrf(client, "/dashboard/")})
         assert out.status_code == 200
         assert "signed out" in out.text
         assert client.get("/dashboard/").status_code == 303

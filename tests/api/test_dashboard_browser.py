@@ -1,6 +1,7 @@
 """The dashboard in a real browser: Debian's chromium driven by Playwright signs in with a token,
 opens the portfolio and a launch, and sees a value change after an item is checked through the
-HTTP API. Screenshots (desktop and 390 px phone width) land in test-artifacts/ for a human look."""
+HTTP API; and clicks "Sign in with Slack" through the fake Slack's authorize page to the
+dashboard. Screenshots (desktop and 390 px phone width) land in test-artifacts/ for a human look."""
 
 import re
 import shutil
@@ -9,7 +10,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from orchestrator.core.enums import Role
+from orchestrator.core.settings import reset_settings
+from orchestrator.directory.seed import MemberSeed
+from orchestrator.directory.service import upsert_member
 from tests.support.api import API_PREFIX, BETA_LAUNCH, auth, create_kicked_off_launch
+from tests.support.fake_slack import fake_slack  # noqa: F401 - the fixture
+from tests.support.fake_slack_oidc import CLIENT_ID, CLIENT_SECRET, SlackPerson
 
 pytestmark = pytest.mark.slow
 
@@ -126,3 +133,31 @@ def test_sign_in_open_pages_and_see_a_check_off(browser, api_server, tokens, eng
         overflow = phone.evaluate("document.documentElement.scrollWidth")
         assert overflow <= 390, f"{name} page is {overflow} px wide at 390 px"
         phone.screenshot(path=str(ARTIFACTS / f"{name}-phone.png"), full_page=True)
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+def test_sign_in_with_slack_in_a_browser(browser, api_server, fake_slack, seeded, actor, monkeypatch):  # noqa: F811
+    seed = MemberSeed(email="pat@example.com", name="Pat", role=Role.PRODOPS, slack_user_id="U0PAT0001")
+    upsert_member(session=seeded, seed=seed, actor=actor)
+    for name, value in {
+        "LAUNCHDECK_SLACK_CLIENT_ID": CLIENT_ID,
+        "LAUNCHDECK_SLACK_CLIENT_SECRET": CLIENT_SECRET,
+        "LAUNCHDECK_SLACK_API_URL": fake_slack.base_url,
+        "LAUNCHDECK_PUBLIC_URL": api_server,
+    }.items():
+        monkeypatch.setenv(name, value)
+    reset_settings()
+    fake_slack.oidc.at_browser = SlackPerson(user_id="U0PAT0001", email="pat@example.com", name="Pat")
+    try:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(f"{api_server}/dashboard/")
+        assert "/login" in page.url
+        page.click("#sign-in-with-slack")
+        page.wait_for_url(re.compile(r".*/dashboard/$"))
+        assert "Signed in as pat@example.com (prodops)" in page.locator("header").inner_text()
+        assert len(fake_slack.oidc.authorize_requests) == 1
+        page.click("header form button[type=submit]")  # Sign out: a POST with the form's CSRF field
+        assert "You are signed out." in page.locator("main").inner_text()
+    finally:
+        monkeypatch.undo()
+        reset_settings()

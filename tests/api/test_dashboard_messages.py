@@ -23,6 +23,7 @@ from orchestrator.items.service import check_item
 from orchestrator.launches.service import kick_off_launch
 from tests.support.db import rows
 from tests.support.factories import item, make_launch
+from tests.support.web import post_login
 
 T0 = datetime(2027, 2, 1, 12, 0, tzinfo=UTC)
 HOSTILE = "<script>alert(1)</script> <!channel> *bold* <https://evil.example|x>"
@@ -31,7 +32,7 @@ HOSTILE = "<script>alert(1)</script> <!channel> *bold* <https://evil.example|x>"
 @contextmanager
 def signed_in(base: str, token: str) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=base) as client:
-        answer = client.post("/login", data={"token": token, "next": "/dashboard/"})
+        answer = post_login(client, token, "/dashboard/")
         assert answer.status_code == 303, answer.text
         yield client
 

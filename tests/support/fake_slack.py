@@ -5,7 +5,8 @@ Why a server and not mocks: slack_sdk's sync client speaks urllib, and what we n
 
 Implements ``auth.test``, ``chat.postMessage`` (keeping message ``metadata``), ``chat.update``,
 ``views.open``, ``views.publish`` (keeping each user's Home), ``conversations.open``,
-``conversations.list`` and ``conversations.history`` (newest first, ``oldest``,
+``conversations.list``, ``conversations.history``, and Sign in with Slack
+(``fake_slack.oidc``: tests/support/fake_slack_oidc.py) (newest first, ``oldest``,
 ``include_all_metadata``, cursor paging) with Slack's JSON shapes, records every call, and takes a
 fault script per method::
 
@@ -36,6 +37,7 @@ from urllib.parse import parse_qs
 import pytest
 
 from notifications.delivery.slack_transport import SlackTransport
+from tests.support.fake_slack_oidc import FakeOidc
 
 TOKEN = "xoxb-fake-token"
 _MAX_HANG_SECONDS = 10.0
@@ -106,6 +108,7 @@ class FakeSlack:
     unknown_channels: set[str] = field(default_factory=set)
     channel_ids: dict[str, str] = field(default_factory=dict)
     base_url: str = ""
+    oidc: FakeOidc = field(default_factory=FakeOidc)
     _calls: list[Call] = field(default_factory=list)
     _scripts: dict[str, list[Reply]] = field(default_factory=dict)
     _messages: dict[str, dict[str, FakeMessage]] = field(default_factory=dict)
@@ -204,6 +207,13 @@ class FakeSlack:
 
     def _handle(self, request: BaseHTTPRequestHandler) -> None:
         path, _, query = request.path.partition("?")
+        if path == "/openid/connect/authorize":  # a browser page, not the Web API
+            status, location = self.oidc.authorize(query)
+            request.send_response(status)
+            request.send_header("Location", location)
+            request.send_header("Content-Length", "0")
+            request.end_headers()
+            return
         method = path.rsplit("/", 1)[-1]
         length = int(request.headers.get("Content-Length") or 0)
         raw = request.rfile.read(length).decode("utf-8") if length else ""
@@ -268,6 +278,10 @@ class FakeSlack:
             pass  # the client gave up waiting (a scripted hang): exactly what Slack would see
 
     def _perform(self, method: str, body: dict[str, Any], authorization: str) -> dict[str, Any]:
+        if method == "openid.connect.token":  # the app's client id and secret, no bot token
+            return self.oidc.token(body, authorization)
+        if method == "openid.connect.userInfo":  # the signed-in person's own access token
+            return self.oidc.user_info(authorization)
         if not authorization.startswith("Bearer "):
             return {"ok": False, "error": "not_authed"}
         if authorization.removeprefix("Bearer ") != self.token:

@@ -11,7 +11,7 @@ race on carry a ``version`` column that services compare-and-set.
 
 from orchestrator.core.models.beta import BetaCohort, BetaEnrollment, BetaExitCriterion, BetaFeedback
 from orchestrator.core.models.columns import EnumText, text_limit
-from orchestrator.core.models.directory import ApiToken, Member, Region, Team
+from orchestrator.core.models.directory import ApiToken, LoginLink, Member, Region, Team
 from orchestrator.core.models.gates import Decision, Gate
 from orchestrator.core.models.inbox import HomeView, SlackInteraction
 from orchestrator.core.models.items import OPEN_BLOCKING_ITEM, ChecklistItem, Waiver
@@ -44,6 +44,7 @@ __all__ = [
     "HomeView",
     "IdempotencyRecord",
     "Launch",
+    "LoginLink",
     "Member",
     "Outbox",
     "PhaseDate",

@@ -1,4 +1,5 @@
-"""Tables of who and where: teams, members, regions, and the API tokens people and scripts use."""
+"""Tables of who and where: teams, members, regions, the API tokens people and scripts use, and the
+one-time dashboard sign-in links ``/launch login`` sends."""
 
 from datetime import datetime
 from typing import Any
@@ -58,3 +59,15 @@ class ApiToken(SQLModel, table=True):
     created_at: datetime = created_now()
     last_used_at: datetime | None = timestamp(nullable=True)
     revoked_at: datetime | None = timestamp(nullable=True)
+
+
+class LoginLink(SQLModel, table=True):
+    """A one-time dashboard sign-in link sent to a member in a Slack DM. Only a SHA-256 of its
+    secret is stored; it works once (``used_at``) and only until ``expires_at``."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = created_now()
+    expires_at: datetime = timestamp()
+    used_at: datetime | None = timestamp(nullable=True)

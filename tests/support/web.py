@@ -1,0 +1,28 @@
+"""Dashboard forms over HTTP the way a browser sends them: with the page's CSRF field (read from
+the form the server rendered) and the CSRF cookie it set."""
+
+import re
+
+import httpx
+
+CSRF_FIELD = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+def csrf_of(html: str) -> str:
+    found = CSRF_FIELD.search(html)
+    assert found, "the page has no CSRF field"
+    return found.group(1)
+
+
+def form_csrf(client: httpx.Client, path: str = "/login") -> str:
+    """The CSRF field of the form at ``path`` (the GET also gives the client its CSRF cookie)."""
+    page = client.get(path)
+    assert page.status_code == 200, page.text
+    return csrf_of(page.text)
+
+
+def post_login(client: httpx.Client, token: str, next: str | None = None) -> httpx.Response:
+    data = {"token": token, "csrf": form_csrf(client)}
+    if next is not None:
+        data["next"] = next
+    return client.post("/login", data=data)
