@@ -17,7 +17,6 @@ from orchestrator.core.clock import utcnow
 from orchestrator.core.errors import InvalidInput, NotFound
 from orchestrator.reporting.audit_timeline import launch_audit
 from orchestrator.reporting.portfolio_search import (
-    PER_PAGE,
     SEARCH_MAX,
     PortfolioQuery,
     Show,
@@ -77,7 +76,7 @@ def audit_page(slug: str, principal: PagePrincipal, session: SessionDep, page: s
     except InvalidInput as exc:
         number, problem = 1, exc
     try:
-        data = launch_audit(session=session, slug=slug, page=number, per_page=PER_PAGE)
+        data = launch_audit(session=session, slug=slug, page=number)
     except NotFound as exc:
         session.rollback()
         return HTMLResponse(render("not_found.html", message=str(exc.message), principal=principal), status_code=404)

@@ -66,8 +66,10 @@ class LaunchAudit:
     timeline: AuditTimeline
 
 
-def launch_audit(*, session: Session, slug: str, page: int = 1, per_page: int = PER_PAGE) -> LaunchAudit:
-    """The launch called ``slug`` and one page of its timeline; ``NotFound`` for an unknown slug."""
+def launch_audit(*, session: Session, slug: str, page: int = 1, per_page: int | None = None) -> LaunchAudit:
+    """The launch called ``slug`` and one page of its timeline (``PER_PAGE`` events unless told);
+    ``NotFound`` for an unknown slug."""
+    per_page = per_page or PER_PAGE
     launch_id = launch_id_for(session=session, slug=slug)
     name = session.exec(select(Launch.name).where(Launch.id == launch_id)).one()
     return LaunchAudit(

@@ -57,7 +57,7 @@ class PortfolioView:
     total: int  # launches matching in the chosen tab
     counts: Mapping[Show, int]  # launches matching in each tab
     page: int  # the page shown (a page past the end shows the last)
-    per_page: int = PER_PAGE
+    per_page: int
     statuses: Mapping[int, LaunchStatus] = field(default_factory=dict)  # per launch id on this page
 
     @property
@@ -118,36 +118,54 @@ def portfolio_view(
     status before cutting the page; the completed and all tabs are cut in SQL (by status, then
     slug) and only the page's launches are computed. A pure read; the caller ends the transaction."""
     rules = rules or RagRules.from_settings()
+    per_page = PER_PAGE  # read per call, so a test can make pages short
     matching = _matching(query.q)
     counts = _counts(session, matching)
     total = counts[query.show]
-    page = min(query.page, max(1, -(-total // PER_PAGE)))
-    start = (page - 1) * PER_PAGE
+    page = min(query.page, max(1, -(-total // per_page)))
+    start = (page - 1) * per_page
     if query.show == Show.ACTIVE:
-        whole = every_active if query.is_default and every_active is not None else None
+        whole = every_active if query.is_default else None
         if whole is None:
             ids = _ids(session, matching & (col(Launch.status) == LaunchStatus.ACTIVE))
             whole = portfolio(session=session, now=now, rules=rules, launch_ids=ids)
-        shown = Portfolio(generated_at=whole.generated_at, rows=whole.rows[start : start + PER_PAGE], rules=rules)
+        shown = Portfolio(generated_at=whole.generated_at, rows=whole.rows[start : start + per_page], rules=rules)
         statuses = {row.launch.id: LaunchStatus.ACTIVE for row in shown.rows}
-        return PortfolioView(query=query, portfolio=shown, total=total, counts=counts, page=page, statuses=statuses)
-    which = matching if query.show == Show.ALL else matching & (col(Launch.status) == LaunchStatus.COMPLETED)
+    else:
+        shown, statuses = _listed(session, query=query, which=matching, window=(start, per_page), now=now, rules=rules)
+    return PortfolioView(
+        query=query, portfolio=shown, total=total, counts=counts, page=page, per_page=per_page, statuses=statuses
+    )
+
+
+def _listed(
+    session: Session,
+    *,
+    query: PortfolioQuery,
+    which: ColumnElement[bool],
+    window: tuple[int, int],
+    now: datetime,
+    rules: RagRules,
+) -> tuple[Portfolio, dict[int, LaunchStatus]]:
+    """A page of the completed or all tab (``window``: offset and size), cut in SQL, and only its
+    launches computed."""
+    if query.show == Show.COMPLETED:
+        which = which & (col(Launch.status) == LaunchStatus.COMPLETED)
+    start, per_page = window
     listed = session.execute(
         select_columns(col(Launch.id), col(Launch.status))
         .where(which)
         .order_by(_rank(), col(Launch.slug))
         .offset(start)
-        .limit(PER_PAGE)
+        .limit(per_page)
     ).all()
     statuses = {launch_id: LaunchStatus(status) for launch_id, status in listed}
-    computed = portfolio(session=session, now=now, rules=rules, launch_ids=list(statuses)) if statuses else None
-    rows = {row.launch.id: row for row in computed.rows} if computed else {}
-    shown = Portfolio(
-        generated_at=computed.generated_at if computed else now,
-        rows=tuple(rows[launch_id] for launch_id in statuses if launch_id in rows),
-        rules=rules,
-    )
-    return PortfolioView(query=query, portfolio=shown, total=total, counts=counts, page=page, statuses=statuses)
+    if not statuses:
+        return Portfolio(generated_at=now, rows=(), rules=rules), statuses
+    computed = portfolio(session=session, now=now, rules=rules, launch_ids=list(statuses))
+    rows = {row.launch.id: row for row in computed.rows}
+    ordered = tuple(rows[launch_id] for launch_id in statuses if launch_id in rows)
+    return Portfolio(generated_at=computed.generated_at, rows=ordered, rules=rules), statuses
 
 
 def _matching(q: str | None) -> ColumnElement[bool]:
