@@ -38,6 +38,7 @@ def _add_launches(session: Session, actor: Actor) -> None:
             approvers=["vp@example.com"],
         )
         launch = create_launch(session=session, spec=spec, items=[], actor=actor)
+        assert launch.id is not None
         if status != LaunchStatus.DRAFT:
             kick_off_launch(session=session, launch_id=launch.id, actor=actor)
     # Completing a launch takes every region live in GA; this page only reads the status.
@@ -74,13 +75,14 @@ def test_portfolio_tabs_search_and_pages(api_server, tokens, seeded, actor, monk
         def get(**params: str) -> str:
             answer = client.get("/dashboard/", params=params)
             assert answer.status_code == 200, answer.text
-            return answer.text
+            text: str = answer.text
+            return text
 
         default = get()
         assert sorted(_slugs(default)) == ["alpha-one", "beta-two", "delta-x"]
         assert _counts(default) == {"active": 3, "completed": 1, "all": 5}
         assert re.search(r'data-show="active" aria-current="page"', default)
-        assert _showing(default) == "Active launches, red first: 1–3 of 3"
+        assert _showing(default) == "Active launches, red first: 1\u20133 of 3"
 
         completed = get(show="completed")
         assert _slugs(completed) == ["gamma"]
@@ -110,7 +112,7 @@ def test_portfolio_tabs_search_and_pages(api_server, tokens, seeded, actor, monk
         monkeypatch.setattr(portfolio_search, "PER_PAGE", 2)
         first = get()
         assert len(_slugs(first)) == 2
-        assert _showing(first) == "Active launches, red first: 1–2 of 3"
+        assert _showing(first) == "Active launches, red first: 1\u20132 of 3"
         assert 'href="/dashboard/?page=2" rel="next"' in first
         second = get(page="2")
         assert len(_slugs(second)) == 1
@@ -119,7 +121,7 @@ def test_portfolio_tabs_search_and_pages(api_server, tokens, seeded, actor, monk
         assert _slugs(get(page="99")) == _slugs(second)  # past the end: the last page
         last = get(show="all", q="a", page="3")
         assert _slugs(last) == ["gamma"]
-        assert _showing(last) == "All launches matching “a”, active first: 5–5 of 5"
+        assert _showing(last) == "All launches matching “a”, active first: 5\u20135 of 5"
         assert 'href="/dashboard/?show=all&amp;q=a&amp;page=2" rel="prev"' in last
 
 
