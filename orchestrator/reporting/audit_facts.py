@@ -113,7 +113,9 @@ def _people_mentioned(events: Iterable[AuditEvent]) -> tuple[set[str], set[str],
             emails.add(event.actor)
         for side in (event.before or {}, event.after or {}):
             emails.update(str(side[key]) for key in ("voter", "recorded_by") if side.get(key))
-            emails.update(str(email) for email in side.get("approvers") or [] if isinstance(side["approvers"], list))
+            approvers = side.get("approvers")
+            if isinstance(approvers, list):
+                emails.update(str(email) for email in approvers)
             if isinstance(side.get("assignee_id"), int):
                 member_ids.add(side["assignee_id"])
     return emails, tokens, member_ids

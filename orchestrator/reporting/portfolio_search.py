@@ -127,8 +127,9 @@ def portfolio_view(
     if query.show == Show.ACTIVE:
         whole = every_active if query.is_default else None
         if whole is None:
-            ids = _ids(session, matching & (col(Launch.status) == LaunchStatus.ACTIVE))
-            whole = portfolio(session=session, now=now, rules=rules, launch_ids=ids)
+            ids = _ids(session, matching & (col(Launch.status) == LaunchStatus.ACTIVE)) if total else []
+            empty = Portfolio(generated_at=now, rows=(), rules=rules)
+            whole = portfolio(session=session, now=now, rules=rules, launch_ids=ids) if ids else empty
         shown = Portfolio(generated_at=whole.generated_at, rows=whole.rows[start : start + per_page], rules=rules)
         statuses = {row.launch.id: LaunchStatus.ACTIVE for row in shown.rows}
     else:
