@@ -110,6 +110,13 @@ def _reminders(who: str, event: AuditEvent, _facts: AuditFacts) -> str:
     return f"{who} queued {reminded} and {escalated}"
 
 
+def _approval_reminders(who: str, event: AuditEvent, _facts: AuditFacts) -> str:
+    """Reminders to approvers whose vote a gate waits for, and notes to product ops about them."""
+    after = event.after or {}
+    reminded, told = count(int(after["reminded"]), "approval reminder"), count(int(after["told"]), "note")
+    return f"{who} queued {reminded} and {told} to product ops"
+
+
 def _token_created(who: str, event: AuditEvent, _facts: AuditFacts) -> str:
     after = event.after or {}
     return f"{who} created the API token {quoted(str(after['name']))} with the {after['role']} role"
@@ -149,6 +156,7 @@ OTHER_SENTENCES: Mapping[str, Sentence] = {
     "digest.beta_queued": _beta_digest,
     "rag.snapshotted": _snapshot,
     "reminders.queued": _reminders,
+    "approval_reminders.queued": _approval_reminders,
     "token.created": _token_created,
     "token.revoked": lambda who, _event, _facts: f"{who} revoked an API token",
     "outbox.retried": _retried,

@@ -355,6 +355,9 @@ def test_housekeeping_and_directory_sentences():
     assert _told("reminders.queued", after={"reminded": 4, "escalated": 1, "skipped": 0}, **system) == (
         "launchdeck queued 4 overdue reminders and 1 escalation"
     )
+    assert _told("approval_reminders.queued", after={"reminded": 2, "told": 1}, **system) == (
+        "launchdeck queued 2 approval reminders and 1 note to product ops"
+    )
     token = {"name": "ci-bot", "role": "member", "team": None, "prefix": "ldk_ab"}
     assert _told("token.created", after=token) == "Pat (prodops) created the API token 'ci-bot' with the member role"
     assert _told("token.revoked", before={"revoked": False}) == "Pat (prodops) revoked an API token"
