@@ -47,11 +47,7 @@ def dashboard_root() -> RedirectResponse:
     return RedirectResponse(DASHBOARD_PREFIX + "/", status_code=307)
 
 
-@router.get(DASHBOARD_PREFIX + "/")
-def portfolio_page(request: Request, principal: PagePrincipal, session: SessionDep) -> HTMLResponse:
-    data = request.app.state.portfolio_cache.get(session=session, now=utcnow())
-    session.commit()
-    return HTMLResponse(render("portfolio.html", data=data, principal=principal, Rag=Rag, csrf=csrf_token(request)))
+# The portfolio (``/dashboard/``) and a launch's audit pages are in api/routes/console.py.
 
 
 @router.get(DASHBOARD_PREFIX + "/launches/{slug}")

@@ -1,5 +1,6 @@
 """The dashboard's page for one launch: the region x phase matrix, readiness per team, blockers,
-slips, burndown, decisions, beta feedback and the audit trail, in a fixed number of queries.
+slips, burndown, decisions, beta feedback and the latest of the audit trail, in a fixed number
+of queries.
 
 Pure reads: nothing here writes. The matrix is built in ``launch_matrix``, the item rows, team
 rows and blockers in ``launch_items``."""
@@ -17,7 +18,7 @@ from orchestrator.core.errors import NotFound
 from orchestrator.core.models import AuditEvent, Launch
 from orchestrator.gates.beta_exit import launch_exit_statuses
 from orchestrator.launches.queries import launch_id_for
-from orchestrator.reporting.audit import AuditFilters, list_audit
+from orchestrator.reporting.audit_timeline import AuditTimeline, audit_timeline
 from orchestrator.reporting.burndown import Burndown, StatusChange, burndown
 from orchestrator.reporting.decisions import DecisionLog, decision_log
 from orchestrator.reporting.digest import LaunchDigest, build_leadership_digest
@@ -26,7 +27,7 @@ from orchestrator.reporting.launch_matrix import LaunchLayout, RegionRow, items_
 from orchestrator.reporting.rag import RagRules
 from orchestrator.reporting.rag_history import Trend, rag_trends
 
-AUDIT_SHOWN = 50
+AUDIT_SHOWN = 10  # the latest; the launch's audit page has the rest, fifty a page
 
 
 FEEDBACK_SHOWN = 50
@@ -41,8 +42,7 @@ class LaunchPage:
     teams: tuple[TeamRow, ...]
     blockers: tuple[Blocker, ...]
     decisions: DecisionLog
-    audit: tuple[AuditEvent, ...]
-    audit_total: int
+    audit: AuditTimeline  # the latest AUDIT_SHOWN events, in sentences
     burndowns: tuple[Burndown, ...]
     rules: RagRules
     generated_at: datetime
@@ -78,9 +78,7 @@ def launch_page(
     layout = read_layout(session, launch_id=launch_id)
     items = launch_items(session=session, launch_id=launch_id)
     decisions = decision_log(session=session, launch_id=launch_id)
-    audit, audit_total = list_audit(
-        session=session, launch_id=launch_id, filters=AuditFilters(), limit=AUDIT_SHOWN, offset=0
-    )
+    audit = audit_timeline(session=session, launch_id=launch_id, per_page=AUDIT_SHOWN)
     changes = _status_changes(session, launch_id=launch_id)
     feedback_region, feedback_problem = _feedback_filter(feedback_region, layout=layout)
     feedback = ranked_feedback(session=session, launch_id=launch_id, region=feedback_region)
@@ -93,8 +91,7 @@ def launch_page(
         teams=team_rows(items, now),
         blockers=blockers(items, now, rules),
         decisions=decisions,
-        audit=tuple(audit),
-        audit_total=audit_total,
+        audit=audit,
         burndowns=_burndowns(layout, launch=launch, summary=summary, by_cell=by_cell, changes=changes, now=now),
         rules=rules,
         generated_at=now,

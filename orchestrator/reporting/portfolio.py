@@ -1,6 +1,7 @@
 """The leadership portfolio: every active launch, red first, in a fixed number of queries however
 many launches exist, and the change marker that says when a computed portfolio may be reused."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -42,11 +43,14 @@ class Portfolio:
         return sum(1 for row in self.rows if row.launch.rag == rag)
 
 
-def portfolio(*, session: Session, now: datetime, rules: RagRules | None = None) -> Portfolio:
+def portfolio(
+    *, session: Session, now: datetime, rules: RagRules | None = None, launch_ids: Sequence[int] | None = None
+) -> Portfolio:
     """Every active launch, red first: seven queries (the digest's six and the RAG history), and
-    three more when any launch has beta exit criteria."""
+    three more when any launch has beta exit criteria. ``launch_ids`` narrows it to those
+    launches, whatever their status (a search, a page of completed launches)."""
     rules = rules or RagRules.from_settings()
-    digest = build_leadership_digest(session=session, now=now, rules=rules)
+    digest = build_leadership_digest(session=session, now=now, rules=rules, launch_ids=launch_ids)
     trends = rag_trends(
         session=session, current={launch.id: launch.rag for launch in digest.launches}, today=now.date()
     )

@@ -206,7 +206,10 @@ def test_launch_page_changes_after_an_item_is_checked_through_the_api(api_server
             assert answer.status_code == 200, answer.text
         assert marketing_done() == f"1 of {marketing_blocking}"
         page = client.get(f"/dashboard/launches/{launch.slug}").text
-    assert "item.checked" in page  # the audit timeline shows the check-off
+    # The audit timeline tells the check-off as a sentence: who (name and team), which item, where.
+    assert re.search(
+        r'<span class="sentence">Member Person \(Product marketing\) checked &#39;[^<]+&#39; for \w+ ', page
+    ), re.findall(r'class="sentence">([^<]*)', page)
     assert "<svg" in page
     assert 'role="img"' in page
     assert "Show the numbers" in page  # the burndown's table alternative
@@ -218,7 +221,7 @@ def test_launch_page_changes_after_an_item_is_checked_through_the_api(api_server
 
 def _criteria(page: str, region: str, phase: str) -> dict[str, str]:
     """A matrix cell's criteria as metric -> its line of text (value, threshold, met or not)."""
-    cell = re.search(rf'<tr data-region="{region}">.*?<td data-phase="{phase}">(.*?)</td>', page, re.S)
+    cell = re.search(rf'<tr data-region="{region}">.*?<td data-phase="{phase}"[^>]*>(.*?)</td>', page, re.S)
     assert cell is not None, page
     return {
         metric: re.sub(r"<[^>]+>", "", line).strip()
@@ -428,7 +431,10 @@ def counting(engine):
     statements: list[str] = []
 
     def count(_conn, _cursor, statement, *_args):
-        statements.append(statement)
+        # The app's Slack interaction worker polls the same engine in the background (its own
+        # BEGIN IMMEDIATE transactions); its statements are no page's.
+        if "slackinteraction" not in statement and statement != "BEGIN IMMEDIATE":
+            statements.append(statement)
 
     event.listen(engine, "before_cursor_execute", count)
     try:
@@ -492,8 +498,10 @@ def test_queries_per_page_are_the_same_for_2_and_10_launches(api_server, tokens,
         _add_launches(seeded, 8, 2)
         many = measure()
     assert few == many
-    assert few[0] <= 15  # 10, the next gates' beta exit criteria (4: these launches have some), the marker's 2nd
-    assert few[1] <= 25
+    # 10, the next gates' beta exit criteria (4: these launches have some), the marker's 2nd, the tab counts
+    assert few[0] <= 16
+    # 25, and one per kind of thing the latest audit events name (audit_facts: ten kinds at most)
+    assert few[1] <= 35
 
 
 # ---- the change marker the portfolio cache trusts ------------------------------------------------

@@ -10,11 +10,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from orchestrator.core.enums import Role
+from orchestrator.core.enums import Phase, Role
 from orchestrator.core.settings import reset_settings
 from orchestrator.directory.seed import MemberSeed
 from orchestrator.directory.service import upsert_member
+from orchestrator.launches.service import kick_off_launch
 from tests.support.api import API_PREFIX, BETA_LAUNCH, auth, create_kicked_off_launch
+from tests.support.factories import item, make_launch
 from tests.support.fake_slack import fake_slack  # noqa: F401 - the fixture
 from tests.support.fake_slack_oidc import CLIENT_ID, CLIENT_SECRET, SlackPerson
 
@@ -82,7 +84,7 @@ def test_sign_in_open_pages_and_see_a_check_off(browser, api_server, tokens, eng
         assert answer.status_code == 200, answer.text
     page.reload()
     assert done.inner_text() == before.replace("0 of ", "1 of ", 1)
-    assert page.locator("#audit").get_by_text("item.checked").count() >= 1
+    assert page.locator("#audit").get_by_text(re.compile(r"^Member Person \(.+\) checked '")).count() >= 1
     page.screenshot(path=str(ARTIFACTS / "launch-after-check-desktop.png"), full_page=True)
 
     # Beta: a criterion's value and the ranked feedback change after feedback is logged over HTTP.
@@ -161,3 +163,47 @@ def test_sign_in_with_slack_in_a_browser(browser, api_server, fake_slack, seeded
     finally:
         monkeypatch.undo()
         reset_settings()
+
+
+PHONE = {"width": 390, "height": 844}
+WIDE_REGIONS = ("APAC", "APAC:JP", "EU", "LATAM", "NA")
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)  # layout only: one database is enough
+def test_portfolio_and_a_five_region_launch_fit_a_390_px_phone(browser, api_server, tokens, engine, seeded, actor):
+    """No sideways scrolling at 390 px: the page itself is no wider than the screen, and the region
+    x phase matrix (five regions, four phases) stacks instead of scrolling inside its box."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    launch = make_launch(
+        seeded,
+        actor,
+        slug="world-tour",
+        regions=WIDE_REGIONS,
+        items=[item("press_release_approved", region=code, phase=Phase.GA) for code in WIDE_REGIONS],
+    )
+    kick_off_launch(session=seeded, launch_id=launch.id, actor=actor)
+    desktop = browser.new_page(viewport={"width": 1280, "height": 900})
+    desktop.goto(f"{api_server}/login")
+    desktop.fill("#token", tokens["leadership"])
+    desktop.click("button[type=submit]")
+    desktop.wait_for_url(re.compile(r".*/dashboard/$"))
+    phone = browser.new_page(viewport=PHONE, is_mobile=True)
+    phone.context.add_cookies(desktop.context.cookies())
+    for name, path in (("portfolio", "/dashboard/?show=all"), ("launch-5-regions", "/dashboard/launches/world-tour")):
+        desktop.goto(f"{api_server}{path}")
+        desktop.screenshot(path=str(ARTIFACTS / f"{name}-1280.png"), full_page=True)
+        phone.goto(f"{api_server}{path}")
+        page_width, screen = phone.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        assert screen == PHONE["width"]
+        assert page_width <= screen, f"{name} is {page_width} px wide on a {screen} px screen"
+        phone.screenshot(path=str(ARTIFACTS / f"{name}-390.png"), full_page=True)
+    matrix, box = phone.evaluate(
+        "[document.querySelector('#matrix').scrollWidth, document.querySelector('#matrix').parentElement.clientWidth]"
+    )
+    assert matrix <= box, f"the matrix is {matrix} px wide in a {box} px box: it would scroll sideways"
+    assert phone.locator('#matrix tr[data-region="APAC:JP"] td[data-phase="ga"]').is_visible()
+    # On the phone each phase cell says which phase it is (the header row is hidden).
+    label = phone.evaluate(
+        "getComputedStyle(document.querySelector('#matrix td[data-phase=\"ga\"]'), '::before').content"
+    )
+    assert label == '"Ga: "'
