@@ -160,6 +160,8 @@ OTHER_SENTENCES: Mapping[str, Sentence] = {
     "token.created": _token_created,
     "token.revoked": lambda who, _event, _facts: f"{who} revoked an API token",
     "outbox.retried": _retried,
+    "member.login_link_sent": lambda who, _event, _facts: f"{who} asked for a one-time dashboard sign-in link in Slack",
+    "member.signed_in_by_link": lambda who, _event, _facts: f"{who} signed in to the dashboard with a one-time link",
     **{f"{kind}.created": _directory(kind, "added") for kind in ("team", "member", "region")},
     **{f"{kind}.updated": _directory(kind, "updated") for kind in ("team", "member", "region")},
 }

@@ -5,7 +5,6 @@ that never write, and a query count per page that does not grow with the number 
 import csv
 import io
 import re
-from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
@@ -36,7 +35,7 @@ from orchestrator.launches.service import kick_off_launch
 from orchestrator.reporting.portfolio import MARKER_WINDOW, change_marker
 from tests.support.api import API_PREFIX, BETA_LAUNCH, auth, create_kicked_off_launch
 from tests.support.factories import item, make_launch, phase_dates
-from tests.support.web import csrf_of, form_csrf, post_login
+from tests.support.web import csrf_of, form_csrf, post_login, signed_in
 
 ACTOR = Actor(name="pat@example.com", source=Source.CLI)
 
@@ -45,14 +44,6 @@ ACTOR = Actor(name="pat@example.com", source=Source.CLI)
 def launch(api_server, tokens, engine):
     with httpx.Client(base_url=api_server) as client:
         return create_kicked_off_launch(client, tokens["prodops"], engine, spare_token_id=1)
-
-
-@contextmanager
-def signed_in(base: str, token: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=base) as client:
-        answer = post_login(client, token, "/dashboard/")
-        assert answer.status_code == 303, answer.text
-        yield client
 
 
 def test_a_page_without_a_session_redirects_to_login_and_back(api_server, launch, tokens):

@@ -3,10 +3,7 @@ PostgreSQL: the same answers on both (``%`` and ``_`` in a search match literall
 any case), bad input answered with a 422 page that says what to type, never a 500."""
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 
-import httpx
 from sqlmodel import Session, col, update
 
 from orchestrator.core.actors import Actor
@@ -16,6 +13,7 @@ from orchestrator.launches.service import create_launch, kick_off_launch
 from orchestrator.launches.spec import LaunchSpec
 from orchestrator.reporting import audit_timeline, launch_page, portfolio_search
 from tests.support.factories import phase_dates, region_plan
+from tests.support.web import signed_in
 
 # slug, name, owner, status
 LAUNCHES = (
@@ -44,14 +42,6 @@ def _add_launches(session: Session, actor: Actor) -> None:
     # Completing a launch takes every region live in GA; this page only reads the status.
     session.execute(update(Launch).where(col(Launch.slug) == "gamma").values(status=LaunchStatus.COMPLETED))
     session.commit()
-
-
-@contextmanager
-def signed_in(base: str, token: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=base) as client:
-        answer = client.post("/login", data={"token": token, "next": "/dashboard/"})
-        assert answer.status_code == 303, answer.text
-        yield client
 
 
 def _slugs(page: str) -> list[str]:

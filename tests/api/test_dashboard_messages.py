@@ -4,8 +4,6 @@ every piece of user text inert."""
 
 import dataclasses
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -23,18 +21,10 @@ from orchestrator.items.service import check_item
 from orchestrator.launches.service import kick_off_launch
 from tests.support.db import rows
 from tests.support.factories import item, make_launch
-from tests.support.web import post_login
+from tests.support.web import signed_in
 
 T0 = datetime(2027, 2, 1, 12, 0, tzinfo=UTC)
 HOSTILE = "<script>alert(1)</script> <!channel> *bold* <https://evil.example|x>"
-
-
-@contextmanager
-def signed_in(base: str, token: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=base) as client:
-        answer = post_login(client, token, "/dashboard/")
-        assert answer.status_code == 303, answer.text
-        yield client
 
 
 def deliver(session, console, when):

@@ -2,6 +2,8 @@
 the form the server rendered) and the CSRF cookie it set."""
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import httpx
 
@@ -26,3 +28,12 @@ def post_login(client: httpx.Client, token: str, next: str | None = None) -> htt
     if next is not None:
         data["next"] = next
     return client.post("/login", data=data)
+
+
+@contextmanager
+def signed_in(base: str, token: str) -> Iterator[httpx.Client]:
+    """A client signed in to the dashboard with ``token``, as the login form does it."""
+    with httpx.Client(base_url=base) as client:
+        answer = post_login(client, token, "/dashboard/")
+        assert answer.status_code == 303, answer.text
+        yield client
