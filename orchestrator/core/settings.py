@@ -4,6 +4,8 @@
 after changing the environment instead of patching modules.
 """
 
+import base64
+import binascii
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -41,7 +43,14 @@ class Settings(BaseSettings):
         description="Where exposure changes go: the built-in recorder (a table) or your webhook.",
     )
     webhook_url: str | None = Field(default=None, description="Rollout webhook: POST target for exposure changes.")
-    webhook_secret: SecretStr | None = Field(default=None, description="Rollout webhook: HMAC-SHA256 signing key.")
+    webhook_secret: SecretStr | None = Field(
+        default=None, description="Rollout webhook: Standard Webhooks signing secret, whsec_<base64>."
+    )
+    webhook_previous_secrets: SecretStr | None = Field(
+        default=None,
+        description="Rollout webhook: secrets being rotated out (whsec_..., comma-separated); each "
+        "request is signed with the current secret and these, so receivers switch at their own pace.",
+    )
     webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
     webhook_max_attempts: int = Field(default=5, ge=1, le=20)
     worker_poll_seconds: float = Field(default=0.5, gt=0, le=60, description="How often a worker looks for due work.")
@@ -163,6 +172,26 @@ class Settings(BaseSettings):
             raise ValueError("weights must be 0 or more")
         return weights
 
+    @field_validator("webhook_secret", "webhook_previous_secrets")
+    @classmethod
+    def _whsec(cls, value: SecretStr | None) -> SecretStr | None:
+        """Standard Webhooks secrets: ``whsec_`` then base64; refused at start-up, not on a delivery."""
+        for secret in _split_secrets(value):
+            try:
+                key = base64.b64decode(secret.removeprefix("whsec_"), validate=True)
+            except (binascii.Error, ValueError):
+                key = b""
+            if not secret.startswith("whsec_") or not key:
+                raise ValueError(
+                    "must be whsec_ followed by base64 (e.g. whsec_ + base64 of 32 random bytes: "
+                    "python -c \"import base64,os; print('whsec_' + base64.b64encode(os.urandom(32)).decode())\")"
+                )
+        return value
+
+    def webhook_secrets(self) -> list[str]:
+        """The signing secrets, current first, then those being rotated out."""
+        return _split_secrets(self.webhook_secret) + _split_secrets(self.webhook_previous_secrets)
+
     @model_validator(mode="after")
     def _webhook_complete(self) -> "Settings":
         if self.rollout_target == "webhook" and not (self.webhook_url and self.webhook_secret):
@@ -172,6 +201,12 @@ class Settings(BaseSettings):
         if self.webhook_url is not None and not self.webhook_url.startswith(("https://", "http://")):
             raise ValueError("LAUNCHDECK_WEBHOOK_URL must be an http(s) URL")
         return self
+
+
+def _split_secrets(value: SecretStr | None) -> list[str]:
+    if value is None:
+        return []
+    return [part.strip() for part in value.get_secret_value().split(",") if part.strip()]
 
 
 @lru_cache(maxsize=1)
