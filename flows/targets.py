@@ -1,6 +1,7 @@
 """The built-in rollout targets: where a region's exposure changes go.
 
-Two implementations of ``orchestrator.rollouts.target.RolloutTarget``:
+Implementations of ``orchestrator.rollouts.target.RolloutTarget`` (the flagd file target lives in
+``flows.flagd_target``; ``flows.target_registry`` picks one per launch):
 
 - ``RecordingTarget`` writes each change to the ``exposurechange`` table. It is the default, so a
   company can run launchdeck before wiring it to a feature-flag system, and it is what tests and
@@ -50,6 +51,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 from standardwebhooks import Webhook
 
+from flows.flagd_target import FlagdTarget
 from orchestrator.core.clock import as_utc, utcnow
 from orchestrator.core.errors import ConfigError
 from orchestrator.core.settings import Settings
@@ -311,19 +313,24 @@ class WebhookTarget:
         }
 
 
-def target_from_settings(settings: Settings, engine: Engine) -> RolloutTarget:
-    """The rollout target the settings ask for (``LAUNCHDECK_ROLLOUT_TARGET``)."""
-    if settings.rollout_target == "recording":
+def target_from_settings(settings: Settings, engine: Engine, *, name: str | None = None) -> RolloutTarget:
+    """The rollout target called ``name`` (default: ``LAUNCHDECK_ROLLOUT_TARGET``), from the settings."""
+    name = name or settings.rollout_target
+    problem = settings.target_problem(name)
+    if problem is not None:
+        # Settings validation already refuses this for the default; guard hand-built settings
+        # and targets a launch names.
+        raise ConfigError("settings", [problem])
+    if name == "recording":
         return RecordingTarget(engine)
-    if settings.webhook_url is None or settings.webhook_secret is None:
-        # Settings validation already refuses this; guard against hand-built settings objects.
-        raise ConfigError(
-            "settings",
-            ["LAUNCHDECK_ROLLOUT_TARGET=webhook needs LAUNCHDECK_WEBHOOK_URL and LAUNCHDECK_WEBHOOK_SECRET"],
+    if name == "flagd":
+        assert settings.flagd_file is not None
+        return FlagdTarget(settings.flagd_file)
+    if name == "webhook" and settings.webhook_url is not None:
+        return WebhookTarget(
+            url=settings.webhook_url,
+            secrets=settings.webhook_secrets(),
+            timeout_seconds=settings.webhook_timeout_seconds,
+            max_attempts=settings.webhook_max_attempts,
         )
-    return WebhookTarget(
-        url=settings.webhook_url,
-        secrets=settings.webhook_secrets(),
-        timeout_seconds=settings.webhook_timeout_seconds,
-        max_attempts=settings.webhook_max_attempts,
-    )
+    raise ConfigError("settings", [f"no {name} rollout target can be built from these settings"])

@@ -19,6 +19,13 @@ from orchestrator.core.db import postgres_async_url
 from orchestrator.core.errors import ConfigError
 
 DEFAULT_DATABASE_FILE = "launchdeck.db"
+# Per rollout target, the settings it cannot run without (checked when a launch names the target).
+TARGET_SETTINGS: dict[str, tuple[str, ...]] = {
+    "recording": (),
+    "webhook": ("webhook_url", "webhook_secret"),
+    "flagd": ("flagd_file",),
+    "unleash": ("unleash_url", "unleash_admin_token"),
+}
 
 
 class Settings(BaseSettings):
@@ -38,9 +45,13 @@ class Settings(BaseSettings):
     checklists_dir: Path | None = Field(
         default=None, description="A company's own checklist templates; items override the defaults by key."
     )
-    rollout_target: Literal["recording", "webhook"] = Field(
+    rollout_target: Literal["recording", "webhook", "flagd"] = Field(
         default="recording",
-        description="Where exposure changes go: the built-in recorder (a table) or your webhook.",
+        description="Where exposure changes go by default: the built-in recorder (a table), your webhook, "
+        "or a flagd flag file; a launch may name its own.",
+    )
+    flagd_file: Path | None = Field(
+        default=None, description="flagd target: the flag definition file (JSON) launchdeck writes."
     )
     webhook_url: str | None = Field(default=None, description="Rollout webhook: POST target for exposure changes.")
     webhook_secret: SecretStr | None = Field(
@@ -188,6 +199,18 @@ class Settings(BaseSettings):
                 )
         return value
 
+    def target_problem(self, name: str) -> str | None:
+        """What is missing before rollout target ``name`` can take changes (None: ready), so a
+        launch naming a target nobody configured is refused when it is created, not mid-ramp."""
+        needs = TARGET_SETTINGS.get(name)
+        if needs is None:
+            return f"unknown rollout target {name!r}; choose one of {', '.join(TARGET_SETTINGS)}"
+        missing = [f"LAUNCHDECK_{field.upper()}" for field in needs if not getattr(self, field, None)]
+        if missing:
+            needed = " and ".join(missing)
+            return f"the {name} target is not configured here: set {needed} (see README: Rollout targets)"
+        return None
+
     def webhook_secrets(self) -> list[str]:
         """The signing secrets, current first, then those being rotated out."""
         return _split_secrets(self.webhook_secret) + _split_secrets(self.webhook_previous_secrets)
@@ -198,6 +221,8 @@ class Settings(BaseSettings):
             raise ValueError(
                 "LAUNCHDECK_ROLLOUT_TARGET=webhook needs LAUNCHDECK_WEBHOOK_URL and LAUNCHDECK_WEBHOOK_SECRET"
             )
+        if self.rollout_target == "flagd" and self.flagd_file is None:
+            raise ValueError("LAUNCHDECK_ROLLOUT_TARGET=flagd needs LAUNCHDECK_FLAGD_FILE (the flag file to write)")
         if self.webhook_url is not None and not self.webhook_url.startswith(("https://", "http://")):
             raise ValueError("LAUNCHDECK_WEBHOOK_URL must be an http(s) URL")
         return self
