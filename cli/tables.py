@@ -74,7 +74,11 @@ def launch_panel(detail: LaunchDetail) -> Group:
         + (f"  template {launch.template_version}" if launch.template_version else "")
     )
     table = Table(title="Rollout by region", title_justify="left")
-    for column in ("Region", "State", "Phase", "Exposure", "Waiting on", "Blocking open", "Overdue", "Items"):
+    columns = (
+        *("Region", "State", "Phase", "Exposure", "Target (flag)"),
+        *("Waiting on", "Blocking open", "Overdue", "Items"),
+    )
+    for column in columns:
         table.add_column(
             column, justify="right" if column in ("Exposure", "Blocking open", "Overdue", "Items") else "left"
         )
@@ -92,6 +96,7 @@ def launch_panel(detail: LaunchDetail) -> Group:
             state,
             rollout.phase.value if rollout.phase else "-",
             f"{rollout.percent}%",
+            f"{rollout.target} ({rollout.flag_key})",
             _open_gates(rollout),
             str(rollout.items_open_blocking),
             f"[red]{rollout.items_overdue}[/]" if rollout.items_overdue else "0",

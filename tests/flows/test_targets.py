@@ -39,6 +39,7 @@ from orchestrator.core.settings import Settings, get_settings, reset_settings
 from orchestrator.rollouts.target import ExposureRequest, RolloutTarget, TargetUnavailable
 from tests.support.factories import make_launch
 
+
 def whsec(seed: str) -> str:
     return "whsec_" + base64.b64encode(seed.encode().ljust(32, b"#")).decode()
 
