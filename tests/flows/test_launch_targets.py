@@ -3,6 +3,7 @@ target it names through the worker's registry, the rest the configured default; 
 configured is refused when the launch is created. On SQLite and PostgreSQL, clock frozen."""
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,7 @@ from tests.support.rollouts import START, now, target_rows
 
 
 @pytest.fixture
-def flagd_file(tmp_path, monkeypatch) -> Path:
+def flagd_file(tmp_path, monkeypatch) -> Iterator[Path]:
     """LAUNCHDECK_FLAGD_FILE set (the default target stays the recorder)."""
     path = tmp_path / "flags.json"
     monkeypatch.setenv("LAUNCHDECK_FLAGD_FILE", str(path))
