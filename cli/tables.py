@@ -74,11 +74,7 @@ def launch_panel(detail: LaunchDetail) -> Group:
         + (f"  template {launch.template_version}" if launch.template_version else "")
     )
     table = Table(title="Rollout by region", title_justify="left")
-    columns = (
-        *("Region", "State", "Phase", "Exposure", "Target (flag)"),
-        *("Waiting on", "Blocking open", "Overdue", "Items"),
-    )
-    for column in columns:
+    for column in ("Region", "State", "Phase", "Exposure", "Waiting on", "Blocking open", "Overdue", "Items"):
         table.add_column(
             column, justify="right" if column in ("Exposure", "Blocking open", "Overdue", "Items") else "left"
         )
@@ -96,18 +92,28 @@ def launch_panel(detail: LaunchDetail) -> Group:
             state,
             rollout.phase.value if rollout.phase else "-",
             f"{rollout.percent}%",
-            f"{rollout.target} ({rollout.flag_key})",
             _open_gates(rollout),
             str(rollout.items_open_blocking),
             f"[red]{rollout.items_overdue}[/]" if rollout.items_overdue else "0",
             str(rollout.items_total),
         )
         dates.add_row(rollout.region, *(_phase_cell(rollout, phase) for phase in Phase.ordered()))
-    parts: list[Panel | Table] = [Panel(header, expand=False), table, dates]
+    parts: list[Panel | Table] = [Panel(header, expand=False), table, dates, targets_table(detail)]
     for extra in (approvers_table(detail), beta_exit_table(detail)):
         if extra is not None:
             parts.append(extra)
     return Group(*parts)
+
+
+def targets_table(detail: LaunchDetail) -> Table:
+    """Where each region's exposure changes go and the flag they move there."""
+    table = Table(title="Rollout target (--target/--flag-key at create; default LAUNCHDECK_ROLLOUT_TARGET)")
+    table.title_justify = "left"
+    for column in ("Region", "Target", "Flag key"):
+        table.add_column(column)
+    for rollout in detail.rollouts:
+        table.add_row(rollout.region, rollout.target, rollout.flag_key)
+    return table
 
 
 def approvers_table(detail: LaunchDetail) -> Table | None:
