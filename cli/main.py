@@ -155,6 +155,24 @@ def launch_kickoff(slug: Annotated[str, typer.Argument(help="The launch's slug."
     console.print(f"[green]kicked off[/] {slug}; see `launchdeck launch show {slug}`")
 
 
+SkipOption = Annotated[
+    list[Phase] | None,
+    typer.Option(
+        help="A phase every region skips, repeatable: --skip public_beta. Every phase needs a date or a --skip."
+    ),
+]
+TargetOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Where exposure changes go: recording, webhook, flagd or unleash (default: "
+        "LAUNCHDECK_ROLLOUT_TARGET); it must be configured."
+    ),
+]
+FlagKeyOption = Annotated[
+    str | None, typer.Option(help="The feature flag the ramp moves in the target (default: the slug).")
+]
+
+
 @launch_app.command("create")
 @friendly_errors
 def launch_create(
@@ -178,26 +196,13 @@ def launch_create(
             "private_beta:open_severity_1=0,active_accounts=20 (metrics: open_severity_1, active_accounts, fix_weeks)."
         ),
     ] = None,
-    skip: Annotated[
-        list[Phase] | None,
-        typer.Option(
-            help="A phase every region skips, repeatable: --skip public_beta. Every phase needs a date or a --skip."
-        ),
-    ] = None,
+    skip: SkipOption = None,
     approver: Annotated[
         list[str] | None,
         typer.Option(help="Member email who must vote Go on the approval gates, repeatable (kickoff needs one)."),
     ] = None,
-    target: Annotated[
-        str | None,
-        typer.Option(
-            help="Where exposure changes go: recording, webhook, flagd or unleash (default: "
-            "LAUNCHDECK_ROLLOUT_TARGET); it must be configured."
-        ),
-    ] = None,
-    flag_key: Annotated[
-        str | None, typer.Option(help="The feature flag the ramp moves in the target (default: the slug).")
-    ] = None,
+    target: TargetOption = None,
+    flag_key: FlagKeyOption = None,
 ) -> None:
     """Create a launch (draft) with the same phase dates in every region, and its checklist items
     from the templates that apply to its tier, regions and flags. A phase is skipped only when
