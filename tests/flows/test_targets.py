@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -323,6 +324,23 @@ def test_webhook_sends_the_documented_request_signed_the_standard_webhooks_way(s
     assert len(base64.b64decode(signature.removeprefix("v1,"))) == 32  # an HMAC-SHA256
     assert Webhook(SECRET).verify(seen.body, seen.headers) == json.loads(seen.body)
     assert sleeps.calls == []
+
+
+def test_the_readme_receiver_snippet_takes_a_real_delivery_and_refuses_a_forged_one(server, sleeps, monkeypatch):
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    section = readme[readme.index("#### Webhook") :]
+    snippet = section[section.index("```python\n") + len("```python\n") :].split("```", 1)[0]
+    applied: list[tuple[str, str, int]] = []
+    monkeypatch.setenv("LAUNCHDECK_WEBHOOK_SECRET", SECRET)
+    scope = {"already_applied": lambda key: False, "set_exposure": lambda *change: applied.append(change)}
+    exec(compile(snippet, "README.md", "exec"), scope)
+    webhook(server.url, sleeps).apply(exposure())
+    [seen] = server.wait_for(1)
+
+    assert scope["receive"](seen.body, seen.headers) == 200
+    assert applied == [("acme-assistant", "EU", 25)]
+    assert scope["receive"](seen.body.replace(b"25", b"95"), seen.headers) == 401
+    assert applied == [("acme-assistant", "EU", 25)]
 
 
 def test_a_changed_byte_another_secret_or_a_stale_timestamp_do_not_verify(server, sleeps):
