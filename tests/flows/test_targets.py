@@ -596,3 +596,15 @@ def test_a_webhook_without_url_is_refused_at_start_up(clean_env):
     with pytest.raises(ConfigError) as caught:
         get_settings()
     assert "LAUNCHDECK_WEBHOOK_URL" in caught.value.message
+
+
+def test_the_flagd_target_needs_its_file_and_is_built_from_settings(clean_env, sqlite_engine, tmp_path):
+    from flows.flagd_target import FlagdTarget
+
+    with pytest.raises(ValidationError, match="LAUNCHDECK_ROLLOUT_TARGET=flagd needs LAUNCHDECK_FLAGD_FILE"):
+        Settings(rollout_target="flagd")
+    target = target_from_settings(Settings(rollout_target="flagd", flagd_file=tmp_path / "f.json"), sqlite_engine)
+    assert isinstance(target, FlagdTarget)
+    assert (target.name, target.path) == ("flagd", tmp_path / "f.json")
+    with pytest.raises(ConfigError, match="set LAUNCHDECK_WEBHOOK_URL and LAUNCHDECK_WEBHOOK_SECRET"):
+        target_from_settings(Settings(), sqlite_engine, name="webhook")
