@@ -76,6 +76,7 @@ def create_launch(*, session: Session, spec: LaunchSpec, items: Sequence[ItemSpe
                 **snapshot(launch, "slug", "name", "tier", "owner", "flags", "template_version"),
                 **({"rollout_target": spec.rollout_target} if spec.rollout_target else {}),
                 **({"flag_key": spec.flag_key} if spec.flag_key else {}),
+                **_region_targets(spec),
                 "regions": [plan.region for plan in spec.regions],
                 **({"skipped": skipped} if skipped else {}),
                 "items": len(items),
@@ -87,6 +88,16 @@ def create_launch(*, session: Session, spec: LaunchSpec, items: Sequence[ItemSpe
             },
         )
     return launch
+
+
+def _region_targets(spec: LaunchSpec) -> dict[str, dict[str, dict[str, str]]]:
+    """The regions' own target choices, for the audit record (none: nothing recorded)."""
+    chosen: dict[str, dict[str, str]] = {}
+    for plan in spec.regions:
+        choice = {"rollout_target": plan.rollout_target, "flag_key": plan.flag_key}
+        if any(choice.values()):
+            chosen[plan.region] = {name: value for name, value in choice.items() if value}
+    return {"region_targets": chosen} if chosen else {}
 
 
 def _targets_configured(spec: LaunchSpec) -> None:

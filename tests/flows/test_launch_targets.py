@@ -15,7 +15,7 @@ from flows.target_registry import TargetRegistry, targets_from_settings
 from flows.targets import RecordingTarget
 from orchestrator.core.enums import OutboxStatus, Phase
 from orchestrator.core.errors import InvalidInput
-from orchestrator.core.models import ExposureChange, Launch, RegionRollout
+from orchestrator.core.models import AuditEvent, ExposureChange, Launch, RegionRollout
 from orchestrator.core.settings import get_settings, reset_settings
 from orchestrator.launches.queries import launch_detail
 from orchestrator.launches.service import create_launch, kick_off_launch
@@ -122,6 +122,15 @@ def test_each_launch_and_region_reaches_the_target_it_names(engine, seeded, acto
     }
     stored = seeded.exec(select(Launch.rollout_target, Launch.flag_key).where(Launch.slug == "checkout")).one()
     assert tuple(stored) == ("flagd", "new-checkout")
+    created = {
+        event.launch_id: event.after
+        for event in seeded.exec(select(AuditEvent).where(AuditEvent.action == "launch.created"))
+    }
+    seeded.commit()
+    assert (created[flagged.id]["rollout_target"], created[flagged.id]["flag_key"]) == ("flagd", "new-checkout")
+    assert created[mixed.id]["region_targets"] == {"EU": {"rollout_target": "flagd", "flag_key": "mixed-eu"}}
+    assert "region_targets" not in created[plain.id]
+    assert "rollout_target" not in created[plain.id]
 
 
 def test_a_target_nobody_configured_is_refused_at_creation_naming_the_field_and_the_fix(seeded, actor, flagd_file):
