@@ -155,6 +155,24 @@ def launch_kickoff(slug: Annotated[str, typer.Argument(help="The launch's slug."
     console.print(f"[green]kicked off[/] {slug}; see `launchdeck launch show {slug}`")
 
 
+SkipOption = Annotated[
+    list[Phase] | None,
+    typer.Option(
+        help="A phase every region skips, repeatable: --skip public_beta. Every phase needs a date or a --skip."
+    ),
+]
+TargetOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Where exposure changes go: recording, webhook, flagd or unleash (default: "
+        "LAUNCHDECK_ROLLOUT_TARGET); it must be configured."
+    ),
+]
+FlagKeyOption = Annotated[
+    str | None, typer.Option(help="The feature flag the ramp moves in the target (default: the slug).")
+]
+
+
 @launch_app.command("create")
 @friendly_errors
 def launch_create(
@@ -178,16 +196,13 @@ def launch_create(
             "private_beta:open_severity_1=0,active_accounts=20 (metrics: open_severity_1, active_accounts, fix_weeks)."
         ),
     ] = None,
-    skip: Annotated[
-        list[Phase] | None,
-        typer.Option(
-            help="A phase every region skips, repeatable: --skip public_beta. Every phase needs a date or a --skip."
-        ),
-    ] = None,
+    skip: SkipOption = None,
     approver: Annotated[
         list[str] | None,
         typer.Option(help="Member email who must vote Go on the approval gates, repeatable (kickoff needs one)."),
     ] = None,
+    target: TargetOption = None,
+    flag_key: FlagKeyOption = None,
 ) -> None:
     """Create a launch (draft) with the same phase dates in every region, and its checklist items
     from the templates that apply to its tier, regions and flags. A phase is skipped only when
@@ -206,6 +221,8 @@ def launch_create(
         skip=skip or [],
         beta_exit=beta_exit or [],
         approvers=approver or [],
+        target=target,
+        flag_key=flag_key,
     )
     with open_session() as session:
         library = library_for(session)
@@ -251,6 +268,8 @@ def _launch_spec(
     skip: list[Phase],
     beta_exit: list[str],
     approvers: list[str],
+    target: str | None = None,
+    flag_key: str | None = None,
 ) -> LaunchSpec:
     """The spec from the options, or its first validation error as an InvalidInput naming the
     field (so the CLI answers like every other door instead of printing pydantic's report)."""
@@ -267,6 +286,8 @@ def _launch_spec(
                 "regions": [{"region": code, "dates": dates, "skip": skip} for code in codes],
                 "beta_exit_criteria": beta_cmd.parse_exit_criteria(beta_exit),
                 "approvers": approvers,
+                "rollout_target": target,
+                "flag_key": flag_key,
             }
         )
     except ValidationError as exc:

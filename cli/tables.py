@@ -98,11 +98,22 @@ def launch_panel(detail: LaunchDetail) -> Group:
             str(rollout.items_total),
         )
         dates.add_row(rollout.region, *(_phase_cell(rollout, phase) for phase in Phase.ordered()))
-    parts: list[Panel | Table] = [Panel(header, expand=False), table, dates]
+    parts: list[Panel | Table] = [Panel(header, expand=False), table, dates, targets_table(detail)]
     for extra in (approvers_table(detail), beta_exit_table(detail)):
         if extra is not None:
             parts.append(extra)
     return Group(*parts)
+
+
+def targets_table(detail: LaunchDetail) -> Table:
+    """Where each region's exposure changes go and the flag they move there."""
+    table = Table(title="Rollout target (--target/--flag-key at create; default LAUNCHDECK_ROLLOUT_TARGET)")
+    table.title_justify = "left"
+    for column in ("Region", "Target", "Flag key"):
+        table.add_column(column)
+    for rollout in detail.rollouts:
+        table.add_row(rollout.region, rollout.target, rollout.flag_key)
+    return table
 
 
 def approvers_table(detail: LaunchDetail) -> Table | None:

@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from sqlalchemy import Engine
 
-from flows.targets import target_from_settings
+from flows.target_registry import targets_from_settings
 from notifications.delivery.factory import transport_from_settings
 from notifications.delivery.transport import Transport
 from orchestrator.core.actors import Actor
@@ -28,7 +28,8 @@ def engine() -> Engine:
 
 @lru_cache(maxsize=1)
 def target() -> RolloutTarget:
-    return target_from_settings(get_settings(), engine())
+    """Every configured target; each change goes to the one its launch names (else the default)."""
+    return targets_from_settings(get_settings(), engine())
 
 
 @lru_cache(maxsize=1)

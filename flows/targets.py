@@ -1,6 +1,7 @@
 """The built-in rollout targets: where a region's exposure changes go.
 
-Two implementations of ``orchestrator.rollouts.target.RolloutTarget``:
+Implementations of ``orchestrator.rollouts.target.RolloutTarget`` (the flagd file target lives in
+``flows.flagd_target``; ``flows.target_registry`` picks one per launch):
 
 - ``RecordingTarget`` writes each change to the ``exposurechange`` table. It is the default, so a
   company can run launchdeck before wiring it to a feature-flag system, and it is what tests and
@@ -15,33 +16,32 @@ Request: ``POST <LAUNCHDECK_WEBHOOK_URL>`` with a JSON object body::
      "percent": 25, "rollout_id": 12, "idempotency_key": "...",
      "requested_at": "2027-03-01T09:00:00+00:00"}
 
-Headers:
+signed the Standard Webhooks way (https://www.standardwebhooks.com), so a receiver in any language
+verifies it with a ready-made library (Python: ``standardwebhooks.Webhook(secret).verify(body,
+headers)``). Headers:
 
-- ``Content-Type: application/json``
-- ``Idempotency-Key``: the same value as the body's ``idempotency_key``. launchdeck may deliver the
-  same change more than once (a retry after a timeout whose request did arrive, or a worker that
-  crashed between the call and its bookkeeping); treat a key you have seen as already done and
-  answer 2xx again.
-- ``X-Launchdeck-Timestamp``: Unix time in whole seconds when this attempt was signed.
-- ``X-Launchdeck-Signature``: ``v1=`` followed by the lowercase hex HMAC-SHA256, keyed with the
-  shared secret (``LAUNCHDECK_WEBHOOK_SECRET``), of the bytes ``v1:<timestamp>:<raw body>``.
-
-This is Slack's request-signing scheme with ``v1`` in place of ``v0``. To verify, read the raw body
-bytes *before* parsing the JSON (re-serialising changes the bytes), recompute the signature with
-``sign`` and compare in constant time, and refuse timestamps more than five minutes away from your
-clock so a captured request cannot be replayed later; ``verify`` does all of this.
+- ``webhook-id``: the change's idempotency key (also the body's ``idempotency_key`` and the
+  ``Idempotency-Key`` header). launchdeck may deliver the same change more than once (a retry
+  after a timeout whose request did arrive, a worker that crashed between the call and its
+  bookkeeping); treat an id you have seen as already done and answer 2xx again.
+- ``webhook-timestamp``: Unix time in whole seconds when this attempt was signed.
+- ``webhook-signature``: ``v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<raw body>">``
+  keyed with the base64-decoded part of the ``whsec_...`` secret; during a secret rotation one
+  signature per secret (current first), separated by spaces, so receivers still on the previous
+  secret keep verifying until they switch.
 
 Answers: any 2xx means "applied" (or "already applied"). 429 and 5xx mean "try later": launchdeck
-retries with exponential backoff, honouring a numeric ``Retry-After`` on 429 and 503. Any other
-status (3xx, 4xx) means the request itself is wrong; launchdeck does not retry it and raises
-``WebhookRejected`` so a person looks at it.
+retries with full-jitter exponential backoff, honouring ``Retry-After`` on 429 and 503 (seconds or
+an HTTP date, capped at ``MAX_RETRY_AFTER_SECONDS``). Any other status (3xx, 4xx) means the request
+itself is wrong; launchdeck does not retry it and raises ``WebhookRejected`` so a person looks at it.
 """
 
-import hashlib
-import hmac
 import json
+import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from types import TracebackType
 from typing import Any, Self
 
@@ -49,18 +49,19 @@ import httpx
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
+from standardwebhooks import Webhook
 
+from flows.flagd_target import FlagdTarget
 from orchestrator.core.clock import as_utc, utcnow
 from orchestrator.core.errors import ConfigError
 from orchestrator.core.settings import Settings
 from orchestrator.rollouts.recording import record_exposure
 from orchestrator.rollouts.target import ExposureRequest, RolloutTarget, TargetRejected, TargetUnavailable
 
-SIGNATURE_VERSION = "v1"
-SIGNATURE_HEADER = "X-Launchdeck-Signature"
-TIMESTAMP_HEADER = "X-Launchdeck-Timestamp"
+ID_HEADER = "webhook-id"
+TIMESTAMP_HEADER = "webhook-timestamp"
+SIGNATURE_HEADER = "webhook-signature"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
-DEFAULT_TOLERANCE_SECONDS = 300
 MAX_BACKOFF_SECONDS = 10.0
 MAX_RETRY_AFTER_SECONDS = 30.0
 RETRY_AFTER_STATUSES = frozenset({429, 503})
@@ -120,31 +121,21 @@ class WebhookRejected(TargetRejected):
         self.url = url
 
 
-def sign(secret: str, timestamp: int, body: bytes) -> str:
-    """The ``X-Launchdeck-Signature`` header value for ``body`` sent at ``timestamp``."""
-    message = f"{SIGNATURE_VERSION}:{timestamp}:".encode() + body
-    digest = hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
-    return f"{SIGNATURE_VERSION}={digest}"
-
-
-def verify(
-    secret: str,
-    timestamp: int,
-    body: bytes,
-    signature: str,
-    *,
-    now: float,
-    tolerance_seconds: float = DEFAULT_TOLERANCE_SECONDS,
-) -> bool:
-    """True when ``signature`` is ours for exactly these body bytes and ``timestamp`` is fresh.
-
-    ``now`` is the receiver's Unix time; a timestamp further than ``tolerance_seconds`` from it
-    (either way) is refused so a recorded request cannot be replayed. The comparison is
-    constant-time so the signature cannot be guessed byte by byte from response times.
-    """
-    if abs(now - timestamp) > tolerance_seconds:
-        return False
-    return hmac.compare_digest(sign(secret, timestamp, body), signature)
+def signers(secrets: Sequence[str]) -> list[Webhook]:
+    """One Standard Webhooks signer per ``whsec_...`` secret, current first; a malformed secret
+    is refused here (at start-up) rather than on the first delivery."""
+    if not secrets:
+        raise ValueError("the webhook target needs at least one signing secret")
+    found: list[Webhook] = []
+    for position, secret in enumerate(secrets):
+        which = "the current secret" if position == 0 else f"previous secret {position}"
+        if not secret.startswith("whsec_"):
+            raise ValueError(f"{which} must look like whsec_<base64 of 24 to 64 random bytes>")
+        try:
+            found.append(Webhook(secret))
+        except Exception:  # noqa: BLE001 - binascii.Error, EmptyWebhookSecretError: same advice
+            raise ValueError(f"{which} is not whsec_ followed by base64 of at least one byte") from None
+    return found
 
 
 def encode_body(request: ExposureRequest) -> bytes:
@@ -178,20 +169,31 @@ def _excerpt(text: str) -> str:
     return collapsed
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    """A numeric ``Retry-After`` on 429/503, capped; None when absent or an HTTP date."""
+def _retry_after(response: httpx.Response, now: datetime) -> float | None:
+    """``Retry-After`` on 429/503 in seconds (a number, or an HTTP date less ``now``), capped;
+    None when absent or unreadable. A date in the past means "now": zero."""
     if response.status_code not in RETRY_AFTER_STATUSES:
         return None
-    raw = response.headers.get("Retry-After")
-    if raw is None:
+    raw = (response.headers.get("Retry-After") or "").strip()
+    if not raw:
         return None
     try:
-        seconds = float(raw.strip())
+        seconds = float(raw)
     except ValueError:
-        return None
+        try:
+            seconds = (parsedate_to_datetime(raw) - now).total_seconds()
+        except (TypeError, ValueError):
+            return None
+        seconds = max(seconds, 0.0)
     if seconds != seconds or seconds < 0:  # NaN or negative: ignore rather than trust
         return None
     return min(seconds, MAX_RETRY_AFTER_SECONDS)
+
+
+def full_jitter(ceiling: float) -> float:
+    """A wait drawn evenly from [0, ceiling]: retries of many workers spread out instead of
+    arriving at the receiver together (AWS's "full jitter")."""
+    return random.uniform(0.0, ceiling)
 
 
 class WebhookTarget:
@@ -208,12 +210,14 @@ class WebhookTarget:
         self,
         *,
         url: str,
-        secret: str,
+        secrets: Sequence[str],
         timeout_seconds: float = 5.0,
         max_attempts: int = 5,
         backoff_seconds: float = 0.5,
         client: httpx.Client | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], datetime] = utcnow,
+        jitter: Callable[[float], float] = full_jitter,
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
@@ -222,11 +226,13 @@ class WebhookTarget:
         if backoff_seconds < 0:
             raise ValueError("backoff_seconds must not be negative")
         self.url = url
-        self._secret = secret
+        self._signers = signers(secrets)
         self.timeout_seconds = timeout_seconds
         self.max_attempts = max_attempts
         self.backoff_seconds = backoff_seconds
         self._sleep = sleep
+        self._clock = clock
+        self._jitter = jitter
         # A client we create we also close; one passed in belongs to the caller.
         self._owns_client = client is None
         self._client = client if client is not None else httpx.Client(follow_redirects=False)
@@ -250,16 +256,21 @@ class WebhookTarget:
     ) -> None:
         self.close()
 
-    def backoff(self, attempt: int) -> float:
-        """Seconds to wait after failed attempt number ``attempt`` (0-based), capped."""
+    def backoff_ceiling(self, attempt: int) -> float:
+        """The longest wait after failed attempt number ``attempt`` (0-based): doubling, capped."""
         return float(min(self.backoff_seconds * 2**attempt, MAX_BACKOFF_SECONDS))
+
+    def backoff(self, attempt: int) -> float:
+        """Seconds to wait after failed attempt ``attempt``: full jitter below the ceiling."""
+        ceiling = self.backoff_ceiling(attempt)
+        return min(max(self._jitter(ceiling), 0.0), ceiling)
 
     def apply(self, request: ExposureRequest) -> None:
         """Deliver one change; return on 2xx, retry transient failures, raise otherwise.
 
-        The body is encoded once, so every attempt sends (and signs) the very same bytes; each
-        attempt gets a fresh timestamp and signature so a retry after a long wait is not refused
-        as stale by the receiver.
+        The body is encoded once, so every attempt sends (and signs) the very same bytes under the
+        same ``webhook-id``; each attempt gets a fresh timestamp and signature so a retry after a
+        long wait is not refused as stale by the receiver.
         """
         body = encode_body(request)
         last_error = "no attempt made"
@@ -282,7 +293,7 @@ class WebhookTarget:
                 if status != 429 and status < 500:
                     raise WebhookRejected(status, excerpt, url=redact_url(self.url))
                 last_error = f"HTTP {status}" + (f": {excerpt}" if excerpt else "")
-                delay = _retry_after(response)
+                delay = _retry_after(response, self._clock())
             if attempt + 1 < self.max_attempts:
                 self._sleep(delay if delay is not None else self.backoff(attempt))
         raise TargetUnavailable(
@@ -291,28 +302,35 @@ class WebhookTarget:
         )
 
     def _headers(self, request: ExposureRequest, body: bytes) -> dict[str, str]:
-        timestamp = int(utcnow().timestamp())
+        signed_at = self._clock()
+        signatures = [signer.sign(request.idempotency_key, signed_at, body) for signer in self._signers]
         return {
             "Content-Type": "application/json",
             IDEMPOTENCY_HEADER: request.idempotency_key,
-            TIMESTAMP_HEADER: str(timestamp),
-            SIGNATURE_HEADER: sign(self._secret, timestamp, body),
+            ID_HEADER: request.idempotency_key,
+            TIMESTAMP_HEADER: str(int(signed_at.timestamp())),
+            SIGNATURE_HEADER: " ".join(signatures),
         }
 
 
-def target_from_settings(settings: Settings, engine: Engine) -> RolloutTarget:
-    """The rollout target the settings ask for (``LAUNCHDECK_ROLLOUT_TARGET``)."""
-    if settings.rollout_target == "recording":
+def target_from_settings(settings: Settings, engine: Engine, *, name: str | None = None) -> RolloutTarget:
+    """The rollout target called ``name`` (default: ``LAUNCHDECK_ROLLOUT_TARGET``), from the settings."""
+    name = name or settings.rollout_target
+    problem = settings.target_problem(name)
+    if problem is not None:
+        # Settings validation already refuses this for the default; guard hand-built settings
+        # and targets a launch names.
+        raise ConfigError("settings", [problem])
+    if name == "recording":
         return RecordingTarget(engine)
-    if settings.webhook_url is None or settings.webhook_secret is None:
-        # Settings validation already refuses this; guard against hand-built settings objects.
-        raise ConfigError(
-            "settings",
-            ["LAUNCHDECK_ROLLOUT_TARGET=webhook needs LAUNCHDECK_WEBHOOK_URL and LAUNCHDECK_WEBHOOK_SECRET"],
+    if name == "flagd":
+        assert settings.flagd_file is not None
+        return FlagdTarget(settings.flagd_file)
+    if name == "webhook" and settings.webhook_url is not None:
+        return WebhookTarget(
+            url=settings.webhook_url,
+            secrets=settings.webhook_secrets(),
+            timeout_seconds=settings.webhook_timeout_seconds,
+            max_attempts=settings.webhook_max_attempts,
         )
-    return WebhookTarget(
-        url=settings.webhook_url,
-        secret=settings.webhook_secret.get_secret_value(),
-        timeout_seconds=settings.webhook_timeout_seconds,
-        max_attempts=settings.webhook_max_attempts,
-    )
+    raise ConfigError("settings", [f"no {name} rollout target can be built from these settings"])

@@ -11,7 +11,7 @@ from api.schemas.gates import GateOut
 from orchestrator.core.enums import ExitMetric, LaunchStatus, Phase, RolloutState, WaveMode
 from orchestrator.core.models import AuditEvent, Launch, PhaseDateChange, Region, RegionRollout, text_limit
 from orchestrator.launches.queries import LaunchDetail
-from orchestrator.launches.spec import Slug
+from orchestrator.launches.spec import FlagKey, Slug, TargetChoice
 
 
 class RegionDates(Body):
@@ -26,6 +26,8 @@ class RegionDates(Body):
         "neither is refused, so no phase is skipped by leaving its date out.",
         examples=[["public_beta"]],
     )
+    rollout_target: TargetChoice = None
+    flag_key: FlagKey = None
 
 
 class LaunchCreate(Body):
@@ -45,6 +47,13 @@ class LaunchCreate(Body):
     approval_quorum: int | None = Field(default=None, ge=1, le=50, description="Gos needed (default: every approver).")
     approval_distinct_teams: bool = Field(default=False, description="The quorum's Gos come from distinct teams.")
     wave_mode: WaveMode = WaveMode.PARALLEL
+    rollout_target: TargetChoice = Field(
+        default=None,
+        description="Where this launch's exposure changes go: recording, webhook, flagd or unleash "
+        "(default: LAUNCHDECK_ROLLOUT_TARGET); the target must be configured, else 422.",
+        examples=["flagd"],
+    )
+    flag_key: FlagKey = Field(default=None, examples=["new-checkout"])
     ramp_plan: dict[str, list[dict[str, int | float]]] = Field(default_factory=dict)
     beta_exit_criteria: dict[Phase, dict[ExitMetric, Annotated[int, Field(strict=True, ge=0, le=MAX_DB_INT)]]] = Field(
         default_factory=dict,
@@ -82,6 +91,8 @@ class RolloutOut(BaseModel):
     percent: int
     version: int
     halt_reason: str | None
+    target: str = Field(description="Where this region's exposure changes go (its own, the launch's or the default).")
+    flag_key: str = Field(description="The feature flag they move there.")
     phases: list[PhaseDateOut]
     skipped_phases: list[Phase] = Field(description="Phases this region skips: no date, no gates, shown as skipped.")
     gates: list[GateOut]
@@ -103,6 +114,8 @@ class LaunchOut(BaseModel):
     flags: list[str]
     template_version: str | None
     wave_mode: WaveMode
+    rollout_target: str | None = Field(description="The launch's own rollout target (null: the configured one).")
+    flag_key: str | None = Field(description="The launch's own flag key (null: its slug).")
     version: int
     rollouts: list[RolloutOut]
 

@@ -4,6 +4,8 @@
 after changing the environment instead of patching modules.
 """
 
+import base64
+import binascii
 from functools import lru_cache
 from ipaddress import ip_network
 from pathlib import Path
@@ -18,6 +20,13 @@ from orchestrator.core.db import postgres_async_url
 from orchestrator.core.errors import ConfigError
 
 DEFAULT_DATABASE_FILE = "launchdeck.db"
+# Per rollout target, the settings it cannot run without (checked when a launch names the target).
+TARGET_SETTINGS: dict[str, tuple[str, ...]] = {
+    "recording": (),
+    "webhook": ("webhook_url", "webhook_secret"),
+    "flagd": ("flagd_file",),
+    "unleash": ("unleash_url", "unleash_admin_token"),
+}
 
 
 class Settings(BaseSettings):
@@ -37,12 +46,23 @@ class Settings(BaseSettings):
     checklists_dir: Path | None = Field(
         default=None, description="A company's own checklist templates; items override the defaults by key."
     )
-    rollout_target: Literal["recording", "webhook"] = Field(
+    rollout_target: Literal["recording", "webhook", "flagd"] = Field(
         default="recording",
-        description="Where exposure changes go: the built-in recorder (a table) or your webhook.",
+        description="Where exposure changes go by default: the built-in recorder (a table), your webhook, "
+        "or a flagd flag file; a launch may name its own.",
+    )
+    flagd_file: Path | None = Field(
+        default=None, description="flagd target: the flag definition file (JSON) launchdeck writes."
     )
     webhook_url: str | None = Field(default=None, description="Rollout webhook: POST target for exposure changes.")
-    webhook_secret: SecretStr | None = Field(default=None, description="Rollout webhook: HMAC-SHA256 signing key.")
+    webhook_secret: SecretStr | None = Field(
+        default=None, description="Rollout webhook: Standard Webhooks signing secret, whsec_<base64>."
+    )
+    webhook_previous_secrets: SecretStr | None = Field(
+        default=None,
+        description="Rollout webhook: secrets being rotated out (whsec_..., comma-separated); each "
+        "request is signed with the current secret and these, so receivers switch at their own pace.",
+    )
     webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
     webhook_max_attempts: int = Field(default=5, ge=1, le=20)
     worker_poll_seconds: float = Field(default=0.5, gt=0, le=60, description="How often a worker looks for due work.")
@@ -189,15 +209,55 @@ class Settings(BaseSettings):
             raise ValueError("weights must be 0 or more")
         return weights
 
+    @field_validator("webhook_secret", "webhook_previous_secrets")
+    @classmethod
+    def _whsec(cls, value: SecretStr | None) -> SecretStr | None:
+        """Standard Webhooks secrets: ``whsec_`` then base64; refused at start-up, not on a delivery."""
+        for secret in _split_secrets(value):
+            try:
+                key = base64.b64decode(secret.removeprefix("whsec_"), validate=True)
+            except (binascii.Error, ValueError):
+                key = b""
+            if not secret.startswith("whsec_") or not key:
+                raise ValueError(
+                    "must be whsec_ followed by base64 (e.g. whsec_ + base64 of 32 random bytes: "
+                    "python -c \"import base64,os; print('whsec_' + base64.b64encode(os.urandom(32)).decode())\")"
+                )
+        return value
+
+    def target_problem(self, name: str) -> str | None:
+        """What is missing before rollout target ``name`` can take changes (None: ready), so a
+        launch naming a target nobody configured is refused when it is created, not mid-ramp."""
+        needs = TARGET_SETTINGS.get(name)
+        if needs is None:
+            return f"unknown rollout target {name!r}; choose one of {', '.join(TARGET_SETTINGS)}"
+        missing = [f"LAUNCHDECK_{field.upper()}" for field in needs if not getattr(self, field, None)]
+        if missing:
+            needed = " and ".join(missing)
+            return f"the {name} target is not configured here: set {needed} (see README: Rollout targets)"
+        return None
+
+    def webhook_secrets(self) -> list[str]:
+        """The signing secrets, current first, then those being rotated out."""
+        return _split_secrets(self.webhook_secret) + _split_secrets(self.webhook_previous_secrets)
+
     @model_validator(mode="after")
     def _webhook_complete(self) -> "Settings":
         if self.rollout_target == "webhook" and not (self.webhook_url and self.webhook_secret):
             raise ValueError(
                 "LAUNCHDECK_ROLLOUT_TARGET=webhook needs LAUNCHDECK_WEBHOOK_URL and LAUNCHDECK_WEBHOOK_SECRET"
             )
+        if self.rollout_target == "flagd" and self.flagd_file is None:
+            raise ValueError("LAUNCHDECK_ROLLOUT_TARGET=flagd needs LAUNCHDECK_FLAGD_FILE (the flag file to write)")
         if self.webhook_url is not None and not self.webhook_url.startswith(("https://", "http://")):
             raise ValueError("LAUNCHDECK_WEBHOOK_URL must be an http(s) URL")
         return self
+
+
+def _split_secrets(value: SecretStr | None) -> list[str]:
+    if value is None:
+        return []
+    return [part.strip() for part in value.get_secret_value().split(",") if part.strip()]
 
 
 @lru_cache(maxsize=1)

@@ -30,8 +30,10 @@ from orchestrator.core.models import (
     Region,
     RegionRollout,
 )
+from orchestrator.core.settings import get_settings
 from orchestrator.gates.beta_exit import CriterionStatus, beta_exit_status
 from orchestrator.launches.spec import SLUG_PATTERN
+from orchestrator.rollouts.target import effective
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,10 @@ class RolloutView:
     percent: int
     version: int
     halt_reason: str | None
+    # Where this region's exposure changes go and the flag they move: its own choice, else the
+    # launch's, else the configured target and the launch slug.
+    target: str
+    flag_key: str
     phases: list[PhaseView] = field(default_factory=list)
     # Phases the region skips on purpose (in order); they have no date and no gates.
     skipped_phases: list[Phase] = field(default_factory=list)
@@ -147,6 +153,7 @@ def launch_detail(*, session: Session, slug: str, now: datetime | None = None) -
     if launch is None:
         raise NotFound("launch", slug)
     views: dict[int, RolloutView] = {}
+    default_target = get_settings().rollout_target
     for rollout, region in session.exec(
         select(RegionRollout, Region)
         .join(Region, col(Region.id) == col(RegionRollout.region_id))
@@ -163,6 +170,8 @@ def launch_detail(*, session: Session, slug: str, now: datetime | None = None) -
             percent=rollout.percent,
             version=rollout.version,
             halt_reason=rollout.halt_reason,
+            target=effective(rollout.rollout_target, launch.rollout_target, default_target) or default_target,
+            flag_key=effective(rollout.flag_key, launch.flag_key, launch.slug) or launch.slug,
             skipped_phases=skipped_phases(rollout),
         )
     ids = list(views)

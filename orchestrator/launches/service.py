@@ -32,6 +32,7 @@ from orchestrator.rollouts.rules import RolloutAction, rollout_target
 
 
 def create_launch(*, session: Session, spec: LaunchSpec, items: Sequence[ItemSpec] = (), actor: Actor) -> Launch:
+    _targets_configured(spec)
     with transaction(session):
         if session.exec(select(Launch.id).where(Launch.slug == spec.slug)).first() is not None:
             raise AlreadyExists("launch", spec.slug)
@@ -73,6 +74,9 @@ def create_launch(*, session: Session, spec: LaunchSpec, items: Sequence[ItemSpe
             launch_id=launch.id,
             after={
                 **snapshot(launch, "slug", "name", "tier", "owner", "flags", "template_version"),
+                **({"rollout_target": spec.rollout_target} if spec.rollout_target else {}),
+                **({"flag_key": spec.flag_key} if spec.flag_key else {}),
+                **_region_targets(spec),
                 "regions": [plan.region for plan in spec.regions],
                 **({"skipped": skipped} if skipped else {}),
                 "items": len(items),
@@ -86,6 +90,26 @@ def create_launch(*, session: Session, spec: LaunchSpec, items: Sequence[ItemSpe
     return launch
 
 
+def _region_targets(spec: LaunchSpec) -> dict[str, dict[str, dict[str, str]]]:
+    """The regions' own target choices, for the audit record (none: nothing recorded)."""
+    chosen: dict[str, dict[str, str]] = {}
+    for plan in spec.regions:
+        choice = {"rollout_target": plan.rollout_target, "flag_key": plan.flag_key}
+        if any(choice.values()):
+            chosen[plan.region] = {name: value for name, value in choice.items() if value}
+    return {"region_targets": chosen} if chosen else {}
+
+
+def _targets_configured(spec: LaunchSpec) -> None:
+    """A launch may name only a rollout target this installation can reach: one left
+    unconfigured would park every exposure change of the launch mid-ramp."""
+    settings = get_settings()
+    for where, name in spec.named_targets():
+        problem = settings.target_problem(name)
+        if problem is not None:
+            raise InvalidInput(where, problem)
+
+
 def _new_launch(spec: LaunchSpec) -> Launch:
     return Launch(
         slug=spec.slug,
@@ -97,6 +121,8 @@ def _new_launch(spec: LaunchSpec) -> Launch:
         template_version=spec.template_version,
         wave_mode=spec.wave_mode,
         ramp_plan=spec.ramp_plan,
+        rollout_target=spec.rollout_target,
+        flag_key=spec.flag_key,
     )
 
 
@@ -108,6 +134,8 @@ def _add_rollout(
         launch_id=launch_id,
         region_id=region.id,  # type: ignore[arg-type]
         skipped_phases=[phase.value for phase in plan.skip],
+        rollout_target=plan.rollout_target,
+        flag_key=plan.flag_key,
     )
     session.add(rollout)
     session.flush()

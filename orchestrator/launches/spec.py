@@ -15,6 +15,7 @@ from orchestrator.core.enums import BETA_PHASES, ExitMetric, GateKind, Phase, Wa
 from orchestrator.core.errors import InvalidInput
 from orchestrator.directory.seed import EMAIL_PATTERN
 from orchestrator.rollouts.ramp import parse_ramp_plan
+from orchestrator.rollouts.target import FLAG_KEY_PATTERN, TargetName
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{1,78}[a-z0-9]$"
 SLUG_RULE = (
@@ -29,6 +30,31 @@ def check_slug(value: str) -> str:
     if not re.fullmatch(SLUG_PATTERN, value):
         raise ValueError(f"{value!r} is not a valid slug: {SLUG_RULE}")
     return value
+
+
+def check_flag_key(value: str | None) -> str | None:
+    if value is not None and not re.fullmatch(FLAG_KEY_PATTERN, value):
+        raise ValueError(
+            f"{value!r} is not a valid flag key: use 1 to 100 letters, digits, dots, dashes and underscores, "
+            "starting with a letter or a digit (e.g. new-checkout)"
+        )
+    return value
+
+
+# The feature flag a launch (or a region) moves in its rollout target; None: the launch slug.
+FlagKey = Annotated[
+    str | None,
+    AfterValidator(check_flag_key),
+    Field(
+        default=None,
+        description="The feature flag exposure changes move (default: the launch slug).",
+        json_schema_extra={"pattern": FLAG_KEY_PATTERN},
+    ),
+]
+TargetChoice = Annotated[
+    TargetName | None,
+    Field(default=None, description="Where exposure changes go (default: LAUNCHDECK_ROLLOUT_TARGET)."),
+]
 
 
 # A launch slug wherever one comes in (the spec, the API body): checked by ``check_slug``, and
@@ -68,6 +94,8 @@ class RegionPlan(BaseModel):
         validate_default=True,
         description="Phases this region does not go through; every other phase needs a date.",
     )
+    rollout_target: TargetChoice = None
+    flag_key: FlagKey = None
 
     @field_validator("dates", mode="before")
     @classmethod
@@ -133,6 +161,8 @@ class LaunchSpec(BaseModel):
     )
     template_version: str | None = None
     wave_mode: WaveMode = WaveMode.PARALLEL
+    rollout_target: TargetChoice = None
+    flag_key: FlagKey = None
     ramp_plan: dict[str, list[dict[str, int | float]]] = Field(
         default_factory=dict, description="Exposure steps per phase; phases left out use the defaults."
     )
@@ -177,6 +207,13 @@ class LaunchSpec(BaseModel):
         except InvalidInput as exc:
             raise ValueError(exc.message) from None
         return plan
+
+    def named_targets(self) -> list[tuple[str, str]]:
+        """Every rollout target this launch names, with the field that names it."""
+        named = [("rollout_target", self.rollout_target)] + [
+            (f"regions.{index}.rollout_target", plan.rollout_target) for index, plan in enumerate(self.regions)
+        ]
+        return [(where, name) for where, name in named if name is not None]
 
     def approvers_of(self, phase: Phase) -> list[str]:
         """Who approves ``phase``'s approval gates: the phase's own list, else the launch's."""

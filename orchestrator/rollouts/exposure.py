@@ -18,7 +18,13 @@ from orchestrator.core.enums import OutboxStatus, Phase
 from orchestrator.core.models import Launch, Outbox, Region, RegionRollout
 from orchestrator.core.outbox import claim_outbox, mark_delivered, mark_failed, release_claims, while_claimed
 from orchestrator.rollouts.service import TARGET_TOPIC
-from orchestrator.rollouts.target import ExposureRequest, RolloutTarget, TargetRejected, TargetUnavailable
+from orchestrator.rollouts.target import (
+    ExposureRequest,
+    RolloutTarget,
+    TargetRejected,
+    TargetUnavailable,
+    effective,
+)
 
 
 def deliver_exposures(
@@ -45,34 +51,50 @@ def deliver_exposures(
         if _earlier_change_pending(session, row=row, rollout_id=rollout_id):
             release_claims(session, outbox_ids=[row.id], now=now)
             continue
-        found = session.exec(
-            select(Launch.slug, Region.code)
-            .join(RegionRollout, col(RegionRollout.launch_id) == col(Launch.id))
-            .join(Region, col(Region.id) == col(RegionRollout.region_id))
-            .where(RegionRollout.id == rollout_id)
-        ).one()
-        session.commit()
-        request = ExposureRequest(
-            launch_id=row.launch_id or 0,
-            launch_slug=found[0],
-            rollout_id=rollout_id,
-            region=found[1],
-            phase=Phase(row.payload["phase"]),
-            percent=int(row.payload["percent"]),
-            idempotency_key=row.key,
-            requested_at=row.created_at,
-        )
+        request = _request(session, row=row, rollout_id=rollout_id)
+        name = request.target or target.name
         try:
             target.apply(request)
         except TargetUnavailable as exc:
-            mark_failed(session, outbox_id=row.id, now=now, error=f"{target.name}: {exc}")
+            mark_failed(session, outbox_id=row.id, now=now, error=f"{name}: {exc}")
             continue
         except TargetRejected as exc:
-            mark_failed(session, outbox_id=row.id, now=now, error=f"{target.name}: {exc.message}", permanent=True)
+            mark_failed(session, outbox_id=row.id, now=now, error=f"{name}: {exc.message}", permanent=True)
             continue
         mark_delivered(session, outbox_id=row.id, now=now)
         delivered += 1
     return delivered
+
+
+def _request(session: Session, *, row: Outbox, rollout_id: int) -> ExposureRequest:
+    """The change as the target takes it, with the target and flag key the launch (or this
+    region) names, read at delivery so the worker's registry picks the right target."""
+    slug, region, launch_target, launch_flag, region_target, region_flag = session.exec(
+        select(  # type: ignore[call-overload]  # sqlmodel types select() for at most four columns
+            Launch.slug,
+            Region.code,
+            Launch.rollout_target,
+            Launch.flag_key,
+            RegionRollout.rollout_target,
+            RegionRollout.flag_key,
+        )
+        .join(RegionRollout, col(RegionRollout.launch_id) == col(Launch.id))
+        .join(Region, col(Region.id) == col(RegionRollout.region_id))
+        .where(RegionRollout.id == rollout_id)
+    ).one()
+    session.commit()
+    return ExposureRequest(
+        launch_id=row.launch_id or 0,
+        launch_slug=slug,
+        rollout_id=rollout_id,
+        region=region,
+        phase=Phase(row.payload["phase"]),
+        percent=int(row.payload["percent"]),
+        idempotency_key=row.key,
+        requested_at=row.created_at,
+        target=effective(region_target, launch_target, None),
+        flag_key=effective(region_flag, launch_flag, None),
+    )
 
 
 def _earlier_change_pending(session: Session, *, row: Outbox, rollout_id: int) -> bool:

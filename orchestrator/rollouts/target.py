@@ -2,10 +2,20 @@
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Literal, Protocol
 
 from orchestrator.core.enums import Phase
 from orchestrator.core.errors import LaunchdeckError
+
+# The rollout targets a launch (or one of its regions) may name; the configured one is the default.
+TargetName = Literal["recording", "webhook", "flagd", "unleash"]
+TARGET_NAMES: tuple[str, ...] = ("recording", "webhook", "flagd", "unleash")
+FLAG_KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
+
+
+def effective(region_value: str | None, launch_value: str | None, default: str | None) -> str | None:
+    """A region's own choice, else its launch's, else the default."""
+    return region_value or launch_value or default
 
 
 @dataclass(frozen=True)
@@ -20,6 +30,16 @@ class ExposureRequest:
     percent: int
     idempotency_key: str
     requested_at: datetime
+    # The launch's (or this region's) own choice: which target takes the change ("recording",
+    # "webhook", "flagd", "unleash"; None: the configured default) and the flag it moves (None:
+    # the launch slug).
+    target: str | None = None
+    flag_key: str | None = None
+
+    @property
+    def flag(self) -> str:
+        """The feature flag this change moves: the launch's flag key, else its slug."""
+        return self.flag_key or self.launch_slug
 
 
 class RolloutTarget(Protocol):

@@ -5,20 +5,25 @@ No test sleeps: backoff waits go to a recorder, and the only waiting happens in 
 (a "hang") or in a condition variable that wakes as soon as the server has seen a request.
 """
 
+import base64
 import json
+import random
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 from sqlalchemy import func, select, text
 from sqlmodel import Session
+from standardwebhooks import Webhook, WebhookVerificationError
 
 from flows.targets import (
     RecordingTarget,
@@ -26,9 +31,7 @@ from flows.targets import (
     WebhookTarget,
     encode_body,
     redact_url,
-    sign,
     target_from_settings,
-    verify,
 )
 from orchestrator.core.enums import Phase
 from orchestrator.core.errors import ConfigError, LaunchdeckError
@@ -37,7 +40,14 @@ from orchestrator.core.settings import Settings, get_settings, reset_settings
 from orchestrator.rollouts.target import ExposureRequest, RolloutTarget, TargetUnavailable
 from tests.support.factories import make_launch
 
-SECRET = "s3cret-signing-key"
+
+def whsec(seed: str) -> str:
+    return "whsec_" + base64.b64encode(seed.encode().ljust(32, b"#")).decode()
+
+
+SECRET = whsec("current signing key")
+PREVIOUS = whsec("previous signing key")
+STRANGER = whsec("somebody else's key")
 REQUESTED_AT = datetime(2027, 3, 1, 9, 30, tzinfo=UTC)
 
 
@@ -182,6 +192,23 @@ class Reply:
 
 
 @dataclass
+class Receiver:
+    """What a receiver on one secret concluded about a request: verified or refused (and why)."""
+
+    secret: str
+    verdicts: list[str] = field(default_factory=list)
+
+    def check(self, request: "Seen") -> bool:
+        try:
+            Webhook(self.secret).verify(request.body, request.headers)
+        except WebhookVerificationError as exc:
+            self.verdicts.append(f"refused: {exc}")
+            return False
+        self.verdicts.append("verified")
+        return True
+
+
+@dataclass
 class ScriptedServer:
     """A real HTTP server on 127.0.0.1; answers follow ``script`` in order, then ``default``."""
 
@@ -191,11 +218,14 @@ class ScriptedServer:
     url: str = ""
     arrived: threading.Condition = field(default_factory=threading.Condition)
     release: threading.Event = field(default_factory=threading.Event)
+    receiver: Receiver | None = None  # when set, answers 401 to what this secret does not verify
 
     def next_reply(self, request: Seen) -> Reply:
         with self.arrived:
             self.seen.append(request)
             self.arrived.notify_all()
+            if self.receiver is not None and not self.receiver.check(request):
+                return Reply(401, body=b"signature does not verify")
             return self.script.pop(0) if self.script else self.default
 
     def wait_for(self, count: int, timeout: float = 5.0) -> list[Seen]:
@@ -254,13 +284,16 @@ def sleeps() -> SleepRecorder:
 
 
 def webhook(url, sleeps, **options) -> WebhookTarget:
-    return WebhookTarget(url=url, secret=SECRET, sleep=sleeps, **options)
+    options.setdefault("secrets", [SECRET])
+    options.setdefault("jitter", lambda ceiling: ceiling)  # the ceiling itself, so waits are exact
+    return WebhookTarget(url=url, sleep=sleeps, **options)
 
 
 # ---- webhook target --------------------------------------------------------------------------
 
 
-def test_webhook_sends_the_documented_request_signed(server, sleeps):
+def test_webhook_sends_the_documented_request_signed_the_standard_webhooks_way(server, sleeps):
+    server.receiver = Receiver(SECRET)
     request = exposure()
     before = int(time.time())
     with webhook(server.url, sleeps) as target:
@@ -268,6 +301,7 @@ def test_webhook_sends_the_documented_request_signed(server, sleeps):
     after = int(time.time())
 
     [seen] = server.wait_for(1)
+    assert server.receiver.verdicts == ["verified"]
     assert (seen.method, seen.path) == ("POST", "/hooks/exposure?token=abc")
     assert json.loads(seen.body) == {
         "launch": "acme-assistant",
@@ -282,42 +316,84 @@ def test_webhook_sends_the_documented_request_signed(server, sleeps):
     assert datetime.fromisoformat(json.loads(seen.body)["requested_at"]) == REQUESTED_AT
     assert seen.body == encode_body(request)
     assert seen.headers["Content-Type"] == "application/json"
-    assert seen.headers["Idempotency-Key"] == "exposure:12:public_beta:25:v3"
-    timestamp = int(seen.headers["X-Launchdeck-Timestamp"])
-    assert before <= timestamp <= after
-    signature = seen.headers["X-Launchdeck-Signature"]
-    assert signature.startswith("v1=")
-    assert len(signature) == len("v1=") + 64
-    assert verify(SECRET, timestamp, seen.body, signature, now=time.time())
+    # The webhook-id is the change's idempotency key, so receivers de-duplicate retries by it.
+    assert seen.headers["webhook-id"] == seen.headers["Idempotency-Key"] == "exposure:12:public_beta:25:v3"
+    assert before <= int(seen.headers["webhook-timestamp"]) <= after
+    [signature] = seen.headers["webhook-signature"].split(" ")
+    assert signature.startswith("v1,")
+    assert len(base64.b64decode(signature.removeprefix("v1,"))) == 32  # an HMAC-SHA256
+    assert Webhook(SECRET).verify(seen.body, seen.headers) == json.loads(seen.body)
     assert sleeps.calls == []
 
 
-def test_signature_fails_for_a_changed_byte_a_stale_timestamp_or_another_secret(server, sleeps):
+def test_the_readme_receiver_snippet_takes_a_real_delivery_and_refuses_a_forged_one(server, sleeps, monkeypatch):
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    section = readme[readme.index("#### Webhook") :]
+    snippet = section[section.index("```python\n") + len("```python\n") :].split("```", 1)[0]
+    applied: list[tuple[str, str, int]] = []
+    monkeypatch.setenv("LAUNCHDECK_WEBHOOK_SECRET", SECRET)
+    scope = {"already_applied": lambda key: False, "set_exposure": lambda *change: applied.append(change)}
+    exec(compile(snippet, "README.md", "exec"), scope)
     webhook(server.url, sleeps).apply(exposure())
     [seen] = server.wait_for(1)
-    timestamp = int(seen.headers["X-Launchdeck-Timestamp"])
-    signature = seen.headers["X-Launchdeck-Signature"]
+
+    assert scope["receive"](seen.body, seen.headers) == 200
+    assert applied == [("acme-assistant", "EU", 25)]
+    assert scope["receive"](seen.body.replace(b"25", b"95"), seen.headers) == 401
+    assert applied == [("acme-assistant", "EU", 25)]
+
+
+def test_a_changed_byte_another_secret_or_a_stale_timestamp_do_not_verify(server, sleeps):
+    webhook(server.url, sleeps).apply(exposure())
+    [seen] = server.wait_for(1)
 
     tampered = bytearray(seen.body)
     tampered[seen.body.index(b"25")] = ord("9")  # percent 25 -> 95
-    assert not verify(SECRET, timestamp, bytes(tampered), signature, now=timestamp)
-    assert not verify(SECRET, timestamp - 301, seen.body, sign(SECRET, timestamp - 301, seen.body), now=timestamp)
-    assert not verify(SECRET, timestamp, seen.body, signature, now=timestamp + 301)
-    assert verify(SECRET, timestamp, seen.body, signature, now=timestamp + 300)
-    assert not verify("another-secret", timestamp, seen.body, signature, now=timestamp)
-    assert not verify(SECRET, timestamp + 1, seen.body, signature, now=timestamp)
+    with pytest.raises(WebhookVerificationError, match="signature"):
+        Webhook(SECRET).verify(bytes(tampered), seen.headers)
+    with pytest.raises(WebhookVerificationError, match="signature"):
+        Webhook(STRANGER).verify(seen.body, seen.headers)
+    with pytest.raises(WebhookVerificationError, match="signature"):
+        Webhook(SECRET).verify(seen.body, {**seen.headers, "webhook-id": "exposure:12:public_beta:95:v3"})
+
+    an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    webhook(server.url, sleeps, clock=lambda: an_hour_ago).apply(exposure())
+    stale = server.wait_for(2)[1]
+    assert int(stale.headers["webhook-timestamp"]) == int(an_hour_ago.timestamp())
+    with pytest.raises(WebhookVerificationError, match="too old"):
+        Webhook(SECRET).verify(stale.body, stale.headers)
 
 
-def test_sign_is_the_documented_hmac():
-    import hashlib
-    import hmac
+def test_after_a_rotation_receivers_on_the_current_or_the_previous_secret_both_verify(server, sleeps):
+    """Signed with the current secret and the one being rotated out: a receiver not yet switched
+    keeps taking changes, one already switched too, a stranger's is refused (401, not retried)."""
+    target = webhook(server.url, sleeps, secrets=[SECRET, PREVIOUS])
+    for accepted in (PREVIOUS, SECRET):
+        server.receiver = Receiver(accepted)
+        target.apply(exposure())
+        assert server.receiver.verdicts == ["verified"]
+    server.receiver = Receiver(STRANGER)
+    with pytest.raises(WebhookRejected) as caught:
+        target.apply(exposure())
+    assert caught.value.status == 401
+    assert server.receiver.verdicts == ["refused: No matching signature found"]
 
-    body = b'{"percent":5}'
-    expected = hmac.new(SECRET.encode(), b"v1:1700000000:" + body, hashlib.sha256).hexdigest()
-    assert sign(SECRET, 1700000000, body) == f"v1={expected}"
+    signatures = server.seen[0].headers["webhook-signature"].split(" ")
+    assert len(signatures) == 2
+    assert signatures[0] == Webhook(SECRET).sign(
+        "exposure:12:public_beta:25:v3",
+        datetime.fromtimestamp(int(server.seen[0].headers["webhook-timestamp"]), UTC),
+        server.seen[0].body,
+    )
 
 
-def test_server_errors_are_retried_with_exponential_backoff(server, sleeps):
+def test_malformed_secrets_are_refused_before_any_delivery():
+    for bad in ([], ["plain-text"], ["whsec_"], [SECRET, "whsec_***"]):
+        with pytest.raises(ValueError, match="secret"):
+            WebhookTarget(url="https://hooks.example.com/x", secrets=bad)
+
+
+def test_server_errors_are_retried_with_exponential_backoff_same_id_fresh_signature(server, sleeps):
     server.script = [Reply(500), Reply(500), Reply(200)]
     webhook(server.url, sleeps).apply(exposure())
 
@@ -325,35 +401,45 @@ def test_server_errors_are_retried_with_exponential_backoff(server, sleeps):
     assert len(seen) == 3
     assert sleeps.calls == [0.5, 1.0]
     assert len({request.body for request in seen}) == 1  # every attempt carries the same bytes
-    assert len({request.headers["Idempotency-Key"] for request in seen}) == 1
+    assert {request.headers["webhook-id"] for request in seen} == {"exposure:12:public_beta:25:v3"}
     for request in seen:
-        timestamp = int(request.headers["X-Launchdeck-Timestamp"])
-        assert verify(SECRET, timestamp, request.body, request.headers["X-Launchdeck-Signature"], now=time.time())
+        Webhook(SECRET).verify(request.body, request.headers)
 
 
-def test_too_many_requests_waits_as_long_as_retry_after_says(server, sleeps):
-    server.script = [Reply(429, {"Retry-After": "2"}), Reply(200)]
-    webhook(server.url, sleeps).apply(exposure())
+def test_backoff_is_full_jitter_below_a_doubling_capped_ceiling(server, sleeps):
+    server.default = Reply(502)
+    draws = random.Random(20)
+    target = webhook(server.url, sleeps, max_attempts=9, backoff_seconds=1.0, jitter=lambda c: draws.uniform(0, c))
+    with pytest.raises(TargetUnavailable):
+        target.apply(exposure())
 
-    assert len(server.wait_for(2)) == 2
-    assert sleeps.calls == [2.0]
+    ceilings = [1.0, 2.0, 4.0, 8.0, 10.0, 10.0, 10.0, 10.0]
+    assert [target.backoff_ceiling(attempt) for attempt in range(8)] == ceilings
+    assert len(sleeps.calls) == 8
+    assert all(0 <= wait <= ceiling for wait, ceiling in zip(sleeps.calls, ceilings, strict=True))
+    assert len(set(sleeps.calls)) == 8  # jittered, not the ceilings
+    assert sleeps.calls != ceilings
+    # A jitter source that misbehaves is clamped into [0, ceiling].
+    wild = webhook(server.url, sleeps, jitter=lambda c: c * 5)
+    assert (wild.backoff(0), wild.backoff(10)) == (0.5, 10.0)
+    assert webhook(server.url, sleeps, jitter=lambda c: -1.0).backoff(3) == 0.0
 
 
-def test_retry_after_is_capped_and_an_http_date_falls_back_to_backoff(server, sleeps):
+def test_too_many_requests_waits_as_long_as_retry_after_says_in_seconds_or_as_a_date(server, sleeps):
+    now = datetime(2027, 3, 1, 9, 30, 0, tzinfo=UTC)
     server.script = [
-        Reply(503, {"Retry-After": "3600"}),
-        Reply(503, {"Retry-After": "Wed, 21 Oct 2037 07:28:00 GMT"}),
+        Reply(429, {"Retry-After": "2"}),
+        Reply(429, {"Retry-After": format_datetime(now + timedelta(seconds=7), usegmt=True)}),
+        Reply(503, {"Retry-After": "Wed, 21 Oct 2037 07:28:00 GMT"}),  # years away: capped
+        Reply(503, {"Retry-After": "3600"}),  # capped
+        Reply(429, {"Retry-After": format_datetime(now - timedelta(minutes=1), usegmt=True)}),  # past: now
+        Reply(429, {"Retry-After": "soon"}),  # unreadable: the backoff
         Reply(200),
     ]
-    webhook(server.url, sleeps).apply(exposure())
-    assert sleeps.calls == [30.0, 1.0]
+    webhook(server.url, sleeps, max_attempts=7, clock=lambda: now).apply(exposure())
 
-
-def test_backoff_is_capped_at_ten_seconds(server, sleeps):
-    server.default = Reply(502)
-    with pytest.raises(TargetUnavailable):
-        webhook(server.url, sleeps, max_attempts=7, backoff_seconds=1.0).apply(exposure())
-    assert sleeps.calls == [1.0, 2.0, 4.0, 8.0, 10.0, 10.0]
+    assert len(server.wait_for(7)) == 7
+    assert sleeps.calls == [2.0, 7.0, 30.0, 30.0, 0.0, 10.0]
 
 
 def test_a_client_error_is_not_retried(server, sleeps):
@@ -422,7 +508,7 @@ def test_redact_url_drops_query_fragment_and_credentials():
 
 
 def test_the_secret_is_not_in_the_repr():
-    assert SECRET not in repr(WebhookTarget(url="https://hooks.example.com/x", secret=SECRET))
+    assert SECRET not in repr(WebhookTarget(url="https://hooks.example.com/x", secrets=[SECRET]))
 
 
 # ---- choosing a target from settings ---------------------------------------------------------
@@ -435,6 +521,7 @@ def clean_env(monkeypatch, tmp_path):
         "LAUNCHDECK_ROLLOUT_TARGET",
         "LAUNCHDECK_WEBHOOK_URL",
         "LAUNCHDECK_WEBHOOK_SECRET",
+        "LAUNCHDECK_WEBHOOK_PREVIOUS_SECRETS",
         "LAUNCHDECK_WEBHOOK_TIMEOUT_SECONDS",
         "LAUNCHDECK_WEBHOOK_MAX_ATTEMPTS",
     ):
@@ -469,16 +556,34 @@ def test_settings_choose_the_webhook_target(clean_env, sqlite_engine):
     target.close()
 
 
-def test_settings_from_the_environment_sign_with_the_secret(clean_env, sqlite_engine, server, sleeps):
+def test_settings_from_the_environment_sign_with_the_current_and_previous_secrets(clean_env, sqlite_engine, server):
     clean_env.setenv("LAUNCHDECK_ROLLOUT_TARGET", "webhook")
     clean_env.setenv("LAUNCHDECK_WEBHOOK_URL", server.url)
-    clean_env.setenv("LAUNCHDECK_WEBHOOK_SECRET", "from-env")
+    clean_env.setenv("LAUNCHDECK_WEBHOOK_SECRET", SECRET)
+    clean_env.setenv("LAUNCHDECK_WEBHOOK_PREVIOUS_SECRETS", f"{PREVIOUS}, {STRANGER}")
     target: RolloutTarget = target_from_settings(get_settings(), sqlite_engine)
     target.apply(exposure())
 
     [seen] = server.wait_for(1)
-    timestamp = int(seen.headers["X-Launchdeck-Timestamp"])
-    assert verify("from-env", timestamp, seen.body, seen.headers["X-Launchdeck-Signature"], now=time.time())
+    assert len(seen.headers["webhook-signature"].split(" ")) == 3
+    for secret in (SECRET, PREVIOUS, STRANGER):
+        Webhook(secret).verify(seen.body, seen.headers)
+    assert get_settings().webhook_secrets() == [SECRET, PREVIOUS, STRANGER]
+
+
+def test_a_secret_not_in_the_whsec_format_is_refused_at_start_up(clean_env):
+    clean_env.setenv("LAUNCHDECK_ROLLOUT_TARGET", "webhook")
+    clean_env.setenv("LAUNCHDECK_WEBHOOK_URL", "https://hooks.example.com/x")
+    clean_env.setenv("LAUNCHDECK_WEBHOOK_SECRET", "s3cret-signing-key")
+    with pytest.raises(ConfigError) as caught:
+        get_settings()
+    assert "LAUNCHDECK_WEBHOOK_SECRET: must be whsec_ followed by base64" in caught.value.message
+    assert "s3cret" not in caught.value.message
+    clean_env.setenv("LAUNCHDECK_WEBHOOK_SECRET", SECRET)
+    clean_env.setenv("LAUNCHDECK_WEBHOOK_PREVIOUS_SECRETS", f"{PREVIOUS},not-base64!")
+    reset_settings()
+    with pytest.raises(ConfigError, match="LAUNCHDECK_WEBHOOK_PREVIOUS_SECRETS"):
+        get_settings()
 
 
 def test_a_webhook_without_url_is_refused_by_settings(clean_env):
@@ -491,3 +596,15 @@ def test_a_webhook_without_url_is_refused_at_start_up(clean_env):
     with pytest.raises(ConfigError) as caught:
         get_settings()
     assert "LAUNCHDECK_WEBHOOK_URL" in caught.value.message
+
+
+def test_the_flagd_target_needs_its_file_and_is_built_from_settings(clean_env, sqlite_engine, tmp_path):
+    from flows.flagd_target import FlagdTarget
+
+    with pytest.raises(ValidationError, match="LAUNCHDECK_ROLLOUT_TARGET=flagd needs LAUNCHDECK_FLAGD_FILE"):
+        Settings(rollout_target="flagd")
+    target = target_from_settings(Settings(rollout_target="flagd", flagd_file=tmp_path / "f.json"), sqlite_engine)
+    assert isinstance(target, FlagdTarget)
+    assert (target.name, target.path) == ("flagd", tmp_path / "f.json")
+    with pytest.raises(ConfigError, match="set LAUNCHDECK_WEBHOOK_URL and LAUNCHDECK_WEBHOOK_SECRET"):
+        target_from_settings(Settings(), sqlite_engine, name="webhook")

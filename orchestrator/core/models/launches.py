@@ -30,6 +30,10 @@ class Launch(SQLModel, table=True):
     wave_mode: WaveMode = enum_field(WaveMode, WaveMode.PARALLEL)
     # Exposure steps per phase: {"ga": [{"percent": 5, "hold_minutes": 60}, ...]}; missing phases use defaults.
     ramp_plan: dict[str, Any] = json_dict()
+    # Where this launch's exposure changes go (None: LAUNCHDECK_ROLLOUT_TARGET) and the feature flag
+    # they move there (None: the slug). A region may name its own (RegionRollout).
+    rollout_target: str | None = Field(default=None, max_length=20)
+    flag_key: str | None = Field(default=None, max_length=100)
     version: int = Field(default=1)
     created_at: datetime = created_now()
     updated_at: datetime = created_now()
@@ -58,6 +62,9 @@ class RegionRollout(SQLModel, table=True):
     # A worker's short claim on running this region's flow, so two workers do not both start it.
     lease_owner: str | None = Field(default=None, max_length=120)
     lease_until: datetime | None = timestamp(nullable=True)
+    # This region's own rollout target and flag key (None: the launch's).
+    rollout_target: str | None = Field(default=None, max_length=20)
+    flag_key: str | None = Field(default=None, max_length=100)
     version: int = Field(default=1)
     updated_at: datetime = created_now()
 
