@@ -50,6 +50,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from flows.unleash_target import unleash_target_from_settings
 from orchestrator.core.clock import as_utc, utcnow
 from orchestrator.core.errors import ConfigError
 from orchestrator.core.settings import Settings
@@ -304,6 +305,8 @@ def target_from_settings(settings: Settings, engine: Engine) -> RolloutTarget:
     """The rollout target the settings ask for (``LAUNCHDECK_ROLLOUT_TARGET``)."""
     if settings.rollout_target == "recording":
         return RecordingTarget(engine)
+    if settings.rollout_target == "unleash":
+        return unleash_target_from_settings(settings, engine)  # checks the server once, at start-up
     if settings.webhook_url is None or settings.webhook_secret is None:
         # Settings validation already refuses this; guard against hand-built settings objects.
         raise ConfigError(

@@ -30,6 +30,11 @@ from orchestrator.core.settings import reset_settings
 from orchestrator.directory.seed import load_seed
 from orchestrator.directory.service import apply_seed
 from tests.support.fake_slack import fake_slack  # noqa: F401  (fixture shared by the Slack tests)
+from tests.support.unleash import start_in_background as start_unleash_in_background
+from tests.support.unleash import (
+    stop_unleash,
+    unleash_server,  # noqa: F401  (the run's real Unleash server)
+)
 
 # The suite's own Prefect server: chosen before anything imports prefect, so every thread and
 # subprocess of the tests (workers included) talks to it and never to a developer's server. Chosen
@@ -69,6 +74,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
     if any("prefect_server" in getattr(item, "fixturenames", ()) for item in items):
         threading.Thread(target=_start_prefect_server, name="prefect-server-start", daemon=True).start()
+    if any("unleash_server" in getattr(item, "fixturenames", ()) for item in items):
+        start_unleash_in_background()  # Unleash takes 8-30 s to start: overlap it with other tests
 
 
 @pytest.fixture(scope="session")
@@ -236,6 +243,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     Prefect server if one was started, and remove its home."""
     if hasattr(config, "workerinput"):
         return  # an xdist worker: the controller outlives it
+    stop_unleash()
     if _PREFECT_PID.exists():
         # Its data goes with its home, so a graceful shutdown (which took Prefect up to twenty
         # seconds) would buy nothing.
