@@ -101,7 +101,6 @@ def exposure_rows(session, slug):
     return rows
 
 
-@pytest.mark.slow
 def test_a_two_region_launch_moves_a_real_unleash_flag_step_by_step(
     flow_db, seeded, actor, unleash_server, monkeypatch
 ):
