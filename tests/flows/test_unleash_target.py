@@ -26,10 +26,11 @@ from orchestrator.gates.approvals import cast_vote
 from orchestrator.rollouts.exposure import deliver_exposures
 from orchestrator.rollouts.service import roll_back_region
 from orchestrator.rollouts.steps import StepKind
-from tests.support.flows import ready_launch, rollout_of
+from tests.support.flows import ready_launch, rollout_of, wait_for
 from tests.support.rollouts import now, step_now, target_rows
-from tests.support.unleash import UnleashServer
+from tests.support.unleash import UnleashServer, openfeature_users
 
+USERS = 2000  # synthetic users per region evaluated through OpenFeature after each step
 RAMP = {phase: [{"percent": p, "hold_minutes": 0} for p in (5, 25, 100)] for phase in ("public_beta", "ga")}
 
 
@@ -38,6 +39,16 @@ def client_view(unleash: UnleashServer, flag: str) -> tuple[bool, dict[str, int]
     response = httpx.get(f"{unleash.url}/api/client/features/{flag}", headers={"Authorization": unleash.client_token})
     response.raise_for_status()
     return bool(response.json()["enabled"]), region_rollouts(response.json(), "region")
+
+
+def sdk_fetch_shows(unleash: UnleashServer, flag: str, expected: dict[str, int]) -> bool:
+    """Whether the full flag list SDKs fetch (``/api/client/features``) has caught up: a production
+    Unleash serves it from a cache refreshed about every second (the test server has it off)."""
+    response = httpx.get(f"{unleash.url}/api/client/features", headers={"Authorization": unleash.client_token})
+    response.raise_for_status()
+    (feature,) = [f for f in response.json()["features"] if f["name"] == flag] or [{}]
+    rollouts = region_rollouts(feature, "region")
+    return {region: rollouts.get(region, 0) for region in expected} == expected
 
 
 def admin_strategies(unleash: UnleashServer, flag: str) -> list[dict[str, Any]]:
@@ -102,7 +113,7 @@ def exposure_rows(session, slug):
 
 
 def test_a_two_region_launch_moves_a_real_unleash_flag_step_by_step(
-    flow_db, seeded, actor, unleash_server, monkeypatch
+    flow_db, seeded, actor, unleash_server, monkeypatch, tmp_path
 ):
     prefix = f"t{flow_db.dialect.name}."  # the test runs once per database against the one server
     use_unleash(monkeypatch, unleash_server, prefix=prefix)
@@ -113,19 +124,34 @@ def test_a_two_region_launch_moves_a_real_unleash_flag_step_by_step(
     worker = Worker(publish_events=False)
     eu, na = rollout_of(seeded, launch, "EU").id, rollout_of(seeded, launch, "NA").id
 
-    def eu_only(phase, percent):
-        assert client_view(unleash_server, flag) == (True, {"EU": percent})  # NA: no strategy, so 0
+    seen: dict[str, tuple[int, set[int]]] = {}
+
+    def sdk_sees(expected: dict[str, int]) -> None:
+        """The client API shows exactly these percents, and (on one database) 2,000 synthetic users per
+        region evaluated through OpenFeature land within 3 points of them; a user once in stays in."""
+        enabled, rollouts = client_view(unleash_server, flag)
+        assert enabled
+        assert set(rollouts) <= set(expected)
+        assert {region: rollouts.get(region, 0) for region in expected} == expected  # no strategy yet: 0%
+        if flow_db.dialect.name != "sqlite":
+            return  # what SDKs see does not depend on launchdeck's database: evaluated once (3 s)
+        wait_for(lambda: sdk_fetch_shows(unleash_server, flag, expected), timeout=15, interval=0.05)
+        evaluated = openfeature_users(unleash_server, flag, list(expected), users=USERS, cache_dir=tmp_path)
+        for region, percent in expected.items():
+            users = evaluated[region]
+            share = len(users) * 100 / USERS
+            assert abs(share - percent) <= 3 if 0 < percent < 100 else share == percent, (region, percent, share)
+            before_percent, before = seen.get(region, (0, set()))
+            if percent >= before_percent:
+                assert before <= users, f"users of {region} dropped out going {before_percent}% -> {percent}%"
+            seen[region] = (percent, users)
 
     approve_region(seeded, actor, launch, "EU")
     approve_region(seeded, actor, launch, "NA")
     steps = [(phase, percent) for phase in ("public_beta", "ga") for percent in (5, 25, 100)]
-    assert walk(seeded, actor, worker, eu, check=eu_only) == steps  # NA has not moved yet
+    assert walk(seeded, actor, worker, eu, check=lambda phase, percent: sdk_sees({"EU": percent, "NA": 0})) == steps
     assert rollout_of(seeded, launch, "EU").state == RolloutState.LIVE
-
-    def na_ramps_eu_stays(phase, percent):
-        assert client_view(unleash_server, flag) == (True, {"EU": 100, "NA": percent})
-
-    assert walk(seeded, actor, worker, na, check=na_ramps_eu_stays) == steps
+    assert walk(seeded, actor, worker, na, check=lambda phase, percent: sdk_sees({"EU": 100, "NA": percent})) == steps
 
     # What Unleash answered is recorded beside each change, and the strategy is what keeps a user in.
     rows = exposure_rows(seeded, "unleash-walk")

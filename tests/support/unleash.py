@@ -111,6 +111,9 @@ def _start() -> None:
         "CHECK_VERSION": "false",
         "SEND_TELEMETRY": "false",
         "LOG_LEVEL": "warn",
+        # The flag list SDKs fetch is otherwise cached for about a second after each change; off, an
+        # SDK built right after a step sees it (12 steps x 1 s of waiting per walk).
+        "CLIENT_FEATURE_CACHING_ENABLED": "false",
     }
     with _LOG.open("ab") as log:
         process = subprocess.Popen([str(node), str(script)], env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -189,3 +192,38 @@ def unleash_server() -> UnleashServer:
     """The run's real Unleash server, up (started at collection; this waits for it)."""
     start_in_background()  # a no-op when collection already started it
     return wait_until_up()
+
+
+def openfeature_users(
+    unleash: UnleashServer, flag: str, regions: list[str], *, users: int, cache_dir: Path
+) -> dict[str, set[int]]:
+    """Per region, the synthetic users (``user-0`` ... ) for whom ``flag`` is on, as an
+    application sees it: the OpenFeature SDK with the Unleash provider, on a fresh fetch of the
+    flags with the backend token (a new provider each call, so no refresh interval to wait out)."""
+    from openfeature import api
+    from openfeature.contrib.provider.unleash import UnleashProvider
+    from openfeature.evaluation_context import EvaluationContext
+    from UnleashClient.cache import FileCache
+
+    domain = f"launchdeck-tests-{uuid.uuid4().hex[:8]}"
+    provider = UnleashProvider(
+        url=f"{unleash.url}/api",
+        app_name="launchdeck-tests",
+        api_token=unleash.client_token,
+        cache=FileCache(domain, directory=str(cache_dir)),
+    )
+    api.set_provider_and_wait(provider, domain=domain)
+    try:
+        client = api.get_client(domain=domain)
+        return {
+            region: {
+                user
+                for user in range(users)
+                if client.get_boolean_value(
+                    flag, False, EvaluationContext(targeting_key=f"user-{user}", attributes={"region": region})
+                )
+            }
+            for region in regions
+        }
+    finally:
+        provider.shutdown()
