@@ -78,6 +78,22 @@ def _excerpt(response: httpx.Response) -> str:
     return text[:EXCERPT_CHARS] + ("…" if len(text) > EXCERPT_CHARS else "")
 
 
+def _json(response: httpx.Response, kind: type[Any]) -> Any:
+    """The response's JSON of the expected shape; anything else means we are not talking to the
+    Unleash API (a login page, a proxy): refused, since retrying the same URL cannot help."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, kind):
+        raise UnleashRejected(
+            f"{response.request.method} {response.request.url.path} answered HTTP {response.status_code} but not "
+            f"with Unleash's JSON ({_excerpt(response)!r}): check that {URL_SETTING} is Unleash's base URL, "
+            f"{RETRY_ADVICE}"
+        )
+    return body
+
+
 def region_rollouts(feature: dict[str, Any], context_field: str) -> dict[str, int]:
     """Region code -> rollout percent of every single-region flexible-rollout strategy in a flag
     as the client API (or the admin API's strategy list) shows it."""
@@ -149,7 +165,11 @@ class UnleashTarget:
             return [f"{PROJECT_SETTING}: Unleash has no project {self.config.project!r}"]
         if not overview.is_success:
             return [f"{URL_SETTING}: Unleash answered HTTP {status}: {_excerpt(overview)}"]
-        names = [str(env.get("environment", env.get("name"))) for env in overview.json().get("environments", [])]
+        try:
+            environments = overview.json().get("environments", [])
+        except (ValueError, AttributeError):
+            return [f"{URL_SETTING}: {self.config.url} answered, but not as Unleash does (is it the base URL?)"]
+        names = [str(env.get("environment", env.get("name"))) for env in environments]
         if self.config.environment not in names:
             return [
                 f"{ENVIRONMENT_SETTING}: project {self.config.project!r} has no environment "
@@ -217,7 +237,7 @@ class UnleashTarget:
 
     def _put_strategy(self, flag: str, region: str, percent: int) -> str:
         path = f"{self._env_path(flag)}/strategies"
-        existing = self._admin("GET", path).json()
+        existing = _json(self._admin("GET", path), list)
         body = {
             "name": "flexibleRollout",
             "title": f"launchdeck {self.config.context_field}={region}",
@@ -226,7 +246,7 @@ class UnleashTarget:
         }
         ids = [str(s["id"]) for s in existing if _region_of(s, self.config.context_field) == region]
         if not ids:
-            return str(self._admin("POST", path, json=body).json()["id"])
+            return str(_json(self._admin("POST", path, json=body), dict).get("id"))
         for strategy_id in ids:  # more than one only if two workers raced to create it: keep them equal
             self._admin("PUT", f"{path}/{strategy_id}", json=body)
         return ids[0]
@@ -236,7 +256,7 @@ class UnleashTarget:
         deadline = time.monotonic() + self.config.readback_seconds
         while True:
             response = self._call("GET", f"/api/client/features/{quote(flag, safe='')}", self.config.client_token)
-            feature = response.json()
+            feature = _json(response, dict)
             rollouts = region_rollouts(feature, self.config.context_field)
             answer = {
                 "flag": flag,

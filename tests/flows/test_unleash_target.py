@@ -206,6 +206,11 @@ def test_bad_unleash_settings_stop_the_worker_at_start_up_naming_the_setting(flo
     with pytest.raises(ConfigError, match=r"LAUNCHDECK_UNLEASH_URL: no Unleash answers at http://127\.0\.0\.1:9 "):
         target_from_settings(get_settings(), flow_db)
 
+    monkeypatch.delenv("LAUNCHDECK_UNLEASH_CLIENT_TOKEN")
+    reset_settings()
+    with pytest.raises(ConfigError, match=r"ROLLOUT_TARGET=unleash needs .*LAUNCHDECK_UNLEASH_CLIENT_TOKEN"):
+        get_settings()
+
     use_unleash(monkeypatch, unleash_server, prefix="good.")
     target = target_from_settings(get_settings(), flow_db)
     assert isinstance(target, UnleashTarget)
