@@ -30,6 +30,7 @@ from orchestrator.core.settings import reset_settings
 from orchestrator.directory.seed import load_seed
 from orchestrator.directory.service import apply_seed
 from tests.support.fake_slack import fake_slack  # noqa: F401  (fixture shared by the Slack tests)
+from tests.support.unleash import join_starters as join_unleash_starters
 from tests.support.unleash import start_in_background as start_unleash_in_background
 from tests.support.unleash import (
     stop_unleash,
@@ -66,7 +67,7 @@ POSTGRES_ADMIN_URL = os.environ.get(
 )
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Slow tests first (a stable sort): each xdist worker starts on the long ones while the short
     ones are still there to fill the other worker, so both finish at about the same time. And when
     any collected test needs the Prefect server, start it now, in the background, so it is up by
@@ -74,7 +75,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
     if any("prefect_server" in getattr(item, "fixturenames", ()) for item in items):
         threading.Thread(target=_start_prefect_server, name="prefect-server-start", daemon=True).start()
-    if any("unleash_server" in getattr(item, "fixturenames", ()) for item in items):
+    if not config.option.collectonly and any("unleash_server" in getattr(item, "fixturenames", ()) for item in items):
         start_unleash_in_background()  # Unleash takes 8-30 s to start: overlap it with other tests
 
 
@@ -240,7 +241,9 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     """At the very end of the run (in pytest itself, or the controller of `-n`), stop the shared
-    Prefect server if one was started, and remove its home."""
+    Prefect server if one was started, and remove its home; the same for the run's Unleash and its
+    database."""
+    join_unleash_starters()  # in every process: none may exit halfway through starting it
     if hasattr(config, "workerinput"):
         return  # an xdist worker: the controller outlives it
     stop_unleash()

@@ -97,6 +97,7 @@ def _start() -> None:
         return
     unleash = server()
     database = os.environ["LAUNCHDECK_TEST_UNLEASH_DB"]
+    (_RUN / "database").write_text(database)  # before creating it, so the end of the run drops it
     with psycopg.connect(_postgres_conninfo(), autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{database}"')
     env = {
@@ -122,6 +123,9 @@ def _start() -> None:
     (_RUN / "started-at").write_text(str(time.time()))
 
 
+_STARTERS: list[threading.Thread] = []
+
+
 def start_in_background() -> None:
     """Start the run's Unleash (once per run) on a thread, so collection goes on meanwhile."""
 
@@ -131,7 +135,16 @@ def start_in_background() -> None:
             if not _PID.exists() and not (_RUN / "not-installed").exists():
                 _start()
 
-    threading.Thread(target=_locked_start, name="unleash-start", daemon=True).start()
+    starter = threading.Thread(target=_locked_start, name="unleash-start", daemon=True)
+    _STARTERS.append(starter)
+    starter.start()
+
+
+def join_starters() -> None:
+    """Let a start under way finish (a process that exits mid-start would leave a server or a
+    database that no pid or name file tells the end of the run about)."""
+    for starter in _STARTERS:
+        starter.join(timeout=60)
 
 
 def _healthy(url: str) -> bool:
@@ -171,6 +184,7 @@ def wait_until_up(deadline_seconds: float = START_DEADLINE_SECONDS) -> UnleashSe
 
 def stop_unleash() -> None:
     """Stop the run's Unleash (if one was started), drop its database and remove its run folder."""
+    join_starters()
     if _PID.exists():
         pid = int(_PID.read_text())
         with contextlib.suppress(ProcessLookupError):
@@ -179,11 +193,12 @@ def stop_unleash() -> None:
             if not _alive(pid):
                 break
             time.sleep(0.05)
+    if (_RUN / "database").exists():
         with (
             contextlib.suppress(psycopg.Error),
             psycopg.connect(_postgres_conninfo(), autocommit=True) as admin,
         ):
-            admin.execute(f'DROP DATABASE IF EXISTS "{os.environ["LAUNCHDECK_TEST_UNLEASH_DB"]}" WITH (FORCE)')
+            admin.execute(f'DROP DATABASE IF EXISTS "{(_RUN / "database").read_text()}" WITH (FORCE)')
     shutil.rmtree(_RUN, ignore_errors=True)
 
 
