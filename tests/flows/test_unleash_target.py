@@ -196,8 +196,10 @@ def test_bad_unleash_settings_stop_the_worker_at_start_up_naming_the_setting(flo
     }
     for setting, overrides in cases.items():
         use_unleash(monkeypatch, unleash_server, prefix="bad.", **overrides)
+        worker = Worker(publish_events=False)
+        worker.stop()  # so that a check that wrongly passes returns at once instead of running on
         with pytest.raises(ConfigError) as refused:
-            Worker(publish_events=False).run_forever()
+            worker.run_forever()
         assert len(refused.value.problems) == 1
         assert refused.value.problems[0].startswith(f"{setting}: "), refused.value.problems
         assert "wrong" not in str(refused.value)  # the token itself is never shown
