@@ -52,6 +52,7 @@ from sqlmodel import Session
 from standardwebhooks import Webhook
 
 from flows.flagd_target import FlagdTarget
+from flows.unleash_target import unleash_target_from_settings
 from orchestrator.core.clock import as_utc, utcnow
 from orchestrator.core.errors import ConfigError
 from orchestrator.core.settings import Settings
@@ -323,6 +324,8 @@ def target_from_settings(settings: Settings, engine: Engine, *, name: str | None
         raise ConfigError("settings", [problem])
     if name == "recording":
         return RecordingTarget(engine)
+    if name == "unleash":
+        return unleash_target_from_settings(settings, engine)  # checks the server once, at start-up
     if name == "flagd":
         assert settings.flagd_file is not None
         return FlagdTarget(settings.flagd_file)

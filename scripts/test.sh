@@ -19,6 +19,9 @@ if ! command -v chromium >/dev/null; then
   fi
 fi
 
+# The Unleash tests run a real Unleash server (npm: unleash-server and the Node 22 it needs).
+bash scripts/unleash.sh
+
 step "ruff (lint and format)"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .

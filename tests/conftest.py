@@ -30,6 +30,12 @@ from orchestrator.core.settings import reset_settings
 from orchestrator.directory.seed import load_seed
 from orchestrator.directory.service import apply_seed
 from tests.support.fake_slack import fake_slack  # noqa: F401  (fixture shared by the Slack tests)
+from tests.support.unleash import join_starters as join_unleash_starters
+from tests.support.unleash import start_in_background as start_unleash_in_background
+from tests.support.unleash import (
+    stop_unleash,
+    unleash_server,  # noqa: F401  (the run's real Unleash server)
+)
 
 # The suite's own Prefect server: chosen before anything imports prefect, so every thread and
 # subprocess of the tests (workers included) talks to it and never to a developer's server. Chosen
@@ -61,7 +67,7 @@ POSTGRES_ADMIN_URL = os.environ.get(
 )
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Slow tests first (a stable sort): each xdist worker starts on the long ones while the short
     ones are still there to fill the other worker, so both finish at about the same time. And when
     any collected test needs the Prefect server, start it now, in the background, so it is up by
@@ -69,6 +75,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
     if any("prefect_server" in getattr(item, "fixturenames", ()) for item in items):
         threading.Thread(target=_start_prefect_server, name="prefect-server-start", daemon=True).start()
+    if not config.option.collectonly and any("unleash_server" in getattr(item, "fixturenames", ()) for item in items):
+        start_unleash_in_background()  # Unleash takes 8-30 s to start: overlap it with other tests
 
 
 @pytest.fixture(scope="session")
@@ -233,9 +241,12 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     """At the very end of the run (in pytest itself, or the controller of `-n`), stop the shared
-    Prefect server if one was started, and remove its home."""
+    Prefect server if one was started, and remove its home; the same for the run's Unleash and its
+    database."""
+    join_unleash_starters()  # in every process: none may exit halfway through starting it
     if hasattr(config, "workerinput"):
         return  # an xdist worker: the controller outlives it
+    stop_unleash()
     if _PREFECT_PID.exists():
         # Its data goes with its home, so a graceful shutdown (which took Prefect up to twenty
         # seconds) would buy nothing.

@@ -25,7 +25,7 @@ TARGET_SETTINGS: dict[str, tuple[str, ...]] = {
     "recording": (),
     "webhook": ("webhook_url", "webhook_secret"),
     "flagd": ("flagd_file",),
-    "unleash": ("unleash_url", "unleash_admin_token"),
+    "unleash": ("unleash_url", "unleash_admin_token", "unleash_client_token"),
 }
 
 
@@ -46,10 +46,10 @@ class Settings(BaseSettings):
     checklists_dir: Path | None = Field(
         default=None, description="A company's own checklist templates; items override the defaults by key."
     )
-    rollout_target: Literal["recording", "webhook", "flagd"] = Field(
+    rollout_target: Literal["recording", "webhook", "flagd", "unleash"] = Field(
         default="recording",
         description="Where exposure changes go by default: the built-in recorder (a table), your webhook, "
-        "or a flagd flag file; a launch may name its own.",
+        "a flagd flag file or Unleash; a launch may name its own.",
     )
     flagd_file: Path | None = Field(
         default=None, description="flagd target: the flag definition file (JSON) launchdeck writes."
@@ -65,6 +65,19 @@ class Settings(BaseSettings):
     )
     webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
     webhook_max_attempts: int = Field(default=5, ge=1, le=20)
+    unleash_url: str | None = Field(default=None, description="Unleash: base URL, e.g. https://unleash.example.com.")
+    unleash_admin_token: SecretStr | None = Field(default=None, description="Unleash: admin API token.")
+    unleash_client_token: SecretStr | None = Field(
+        default=None, description="Unleash: backend (client) token of the environment, to read each change back."
+    )
+    unleash_project: str = Field(default="default", min_length=1, description="Unleash: project of the flags.")
+    unleash_environment: str = Field(default="production", min_length=1, description="Unleash: environment to ramp.")
+    unleash_context_field: str = Field(
+        default="region", min_length=1, description="Unleash: context field that carries the launchdeck region code."
+    )
+    unleash_flag_prefix: str = Field(
+        default="launchdeck.", description="Unleash: a launch's flag is this prefix followed by its slug."
+    )
     worker_poll_seconds: float = Field(default=0.5, gt=0, le=60, description="How often a worker looks for due work.")
     worker_lease_seconds: int = Field(default=120, ge=5, description="How long a worker's claim on a region lasts.")
     slack_interaction_lease_seconds: float = Field(
@@ -251,6 +264,19 @@ class Settings(BaseSettings):
             raise ValueError("LAUNCHDECK_ROLLOUT_TARGET=flagd needs LAUNCHDECK_FLAGD_FILE (the flag file to write)")
         if self.webhook_url is not None and not self.webhook_url.startswith(("https://", "http://")):
             raise ValueError("LAUNCHDECK_WEBHOOK_URL must be an http(s) URL")
+        return self
+
+    @model_validator(mode="after")
+    def _unleash_complete(self) -> "Settings":
+        if self.rollout_target == "unleash" and not (
+            self.unleash_url and self.unleash_admin_token and self.unleash_client_token
+        ):
+            raise ValueError(
+                "LAUNCHDECK_ROLLOUT_TARGET=unleash needs LAUNCHDECK_UNLEASH_URL, LAUNCHDECK_UNLEASH_ADMIN_TOKEN "
+                "and LAUNCHDECK_UNLEASH_CLIENT_TOKEN"
+            )
+        if self.unleash_url is not None and not self.unleash_url.startswith(("https://", "http://")):
+            raise ValueError("LAUNCHDECK_UNLEASH_URL must be an http(s) URL")
         return self
 
 

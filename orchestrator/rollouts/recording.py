@@ -1,5 +1,7 @@
 """The built-in rollout target's ledger: every exposure step a region received, once."""
 
+from typing import Any
+
 from sqlmodel import Session, select
 
 from orchestrator.core.models import ExposureChange
@@ -7,10 +9,14 @@ from orchestrator.core.unit import transaction
 from orchestrator.rollouts.target import ExposureRequest
 
 
-def record_exposure(*, session: Session, request: ExposureRequest) -> bool:
+def record_exposure(
+    *, session: Session, request: ExposureRequest, target: str = "recording", answer: dict[str, Any] | None = None
+) -> bool:
     """Store one exposure request; a repeat of the same idempotency key is ignored.
 
-    Returns True when this call stored it.
+    ``target`` names the rollout target that took it and ``answer`` is what that target said when
+    read back (None for the recording target, which is its own answer). Returns True when this
+    call stored it.
     """
     with transaction(session):
         exists = session.exec(
@@ -26,6 +32,8 @@ def record_exposure(*, session: Session, request: ExposureRequest) -> bool:
                 phase=request.phase,
                 percent=request.percent,
                 idempotency_key=request.idempotency_key,
+                target=target,
+                answer=answer,
             )
         )
     return True

@@ -4,7 +4,7 @@ their history, and what the built-in recording target received."""
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from orchestrator.core.enums import (
@@ -94,8 +94,9 @@ class PhaseDateChange(SQLModel, table=True):
 
 
 class ExposureChange(SQLModel, table=True):
-    """What the built-in recording rollout target received: one row per exposure request (a
-    region re-ramped after a rollback gets new rows, with new keys)."""
+    """What the rollout target received: one row per exposure request (a region re-ramped after a
+    rollback gets new rows, with new keys). The recording target only writes here; a real target
+    (Unleash) writes here after the change took, with what the target answered when read back."""
 
     id: int | None = Field(default=None, primary_key=True)
     rollout_id: int = Field(foreign_key="regionrollout.id", index=True)
@@ -105,3 +106,5 @@ class ExposureChange(SQLModel, table=True):
     percent: int = Field(ge=0, le=100)
     idempotency_key: str = Field(max_length=300, unique=True)
     received_at: datetime = created_now()
+    target: str = Field(default="recording", max_length=40, sa_column_kwargs={"server_default": "recording"})
+    answer: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
