@@ -42,6 +42,7 @@ def test_the_launch_command_names_the_prod_ops_commands_launchdeck_parses():
 
     (command,) = MANIFEST["features"]["slash_commands"]
     assert all(kind.value in command["usage_hint"] for kind in OPS_COMMANDS)
+    assert "login" in command["usage_hint"]  # /launch login: a one-time dashboard link by DM
     assert "prod ops" in command["description"]
 
 
