@@ -148,6 +148,9 @@ def test_a_member_works_their_teams_items_and_no_one_elses(api_server, engine, w
             "belongs to the legal team; only its members, product ops and admins may change it"
             in _problem(refused.text)[1]
         )
+        stale = _post(mia, f"/dashboard/my-work/items/{na_press.id}/check", version=str(na_press.version + 7))
+        assert stale.status_code == 409  # the page was older than the item: nothing done, the page says so
+        assert "changed since you read it" in _problem(stale.text)[1]
         csrf = csrf_of(mia.get("/dashboard/my-work").text)
         cross_site = mia.post(
             f"/dashboard/my-work/items/{na_press.id}/check",
