@@ -93,7 +93,7 @@ def home_snapshot(*, session: Session, slack_user_id: str, now: datetime, limit:
     if member is None:
         return HomeSnapshot(slack_user_id=slack_user_id, contacts=_contacts(session))
     team = session.get(Team, member.team_id) if member.team_id is not None else None
-    pending = _pending_votes(session, email=member.email, now=now)
+    pending = pending_votes(session, email=member.email, now=now)
     items = [
         HomeItem(
             id=item.id,  # type: ignore[arg-type]
@@ -125,7 +125,7 @@ def home_snapshot(*, session: Session, slack_user_id: str, now: datetime, limit:
     )
 
 
-def _pending_votes(session: Session, *, email: str, now: datetime) -> list[PendingVote]:
+def pending_votes(session: Session, *, email: str, now: datetime) -> list[PendingVote]:
     """Open approval gates of going launches naming ``email`` as an approver, without a vote of
     theirs that counts (none, a voided one, or a Go too old to count until confirmed)."""
     rows = session.exec(

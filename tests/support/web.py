@@ -6,6 +6,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import httpx
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from orchestrator.core.clock import utcnow
+from orchestrator.core.models import Member
+from orchestrator.directory.login_links import issue_login_link
 
 CSRF_FIELD = re.compile(r'name="csrf" value="([^"]+)"')
 
@@ -35,5 +41,20 @@ def signed_in(base: str, token: str) -> Iterator[httpx.Client]:
     """A client signed in to the dashboard with ``token``, as the login form does it."""
     with httpx.Client(base_url=base) as client:
         answer = post_login(client, token, "/dashboard/")
+        assert answer.status_code == 303, answer.text
+        yield client
+
+
+@contextmanager
+def member_signed_in(base: str, engine: Engine, email: str) -> Iterator[httpx.Client]:
+    """A client signed in as the member ``email`` the supported way: a one-time link, as
+    ``/launch login`` sends it, opened and confirmed with its page's button."""
+    with Session(engine) as session:
+        member = session.exec(select(Member).where(Member.email == email)).one()
+        secret = issue_login_link(session=session, member=member, now=utcnow())
+    with httpx.Client(base_url=base) as client:
+        confirm = client.get(f"/auth/link/{secret}")
+        assert confirm.status_code == 200, confirm.text
+        answer = client.post("/auth/link", data={"link": secret, "csrf": csrf_of(confirm.text)})
         assert answer.status_code == 303, answer.text
         yield client
