@@ -23,7 +23,20 @@ from api import docs_pages, gc_tuning, openapi, problems, slack
 from api.body_limit import BodyLimitMiddleware
 from api.idempotency import IdempotencyMiddleware
 from api.portfolio_cache import PortfolioCache
-from api.routes import admin, audit, beta, console, dashboard, decisions, items, launches, outbox, rollup
+from api.routes import (
+    admin,
+    audit,
+    beta,
+    console,
+    console_actions,
+   
+    dashboard,
+    decisions,
+    items,
+    launches,
+    outbox,
+    rollup,
+)
 from api.slack_recording import ClickRecorder
 from api.slack_work import SlackWork
 from api.storable import refuse_unstorable_text
@@ -81,6 +94,7 @@ def create_app(*, engine: Engine | None = None, tune_gc: bool = False) -> FastAP
     app.include_router(slack.router)  # Slack's own protocol, at the URLs the app manifest names
     app.include_router(dashboard.router)  # HTML pages for leadership: /login, /dashboard/...
     app.include_router(console.router)  # the portfolio's tabs and search, a launch's audit pages
+    app.include_router(console_actions.router)  # prod ops' forms on a launch page
     app.add_exception_handler(NeedsLogin, dashboard.needs_login_redirect)
     openapi.install(app)
     docs_pages.install(app)

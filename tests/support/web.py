@@ -6,6 +6,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import httpx
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from orchestrator.core.clock import utcnow
+from orchestrator.core.models import Member
+from orchestrator.directory.login_links import issue_login_link
 
 CSRF_FIELD = re.compile(r'name="csrf" value="([^"]+)"')
 
@@ -35,5 +41,18 @@ def signed_in(base: str, token: str) -> Iterator[httpx.Client]:
     """A client signed in to the dashboard with ``token``, as the login form does it."""
     with httpx.Client(base_url=base) as client:
         answer = post_login(client, token, "/dashboard/")
+        assert answer.status_code == 303, answer.text
+        yield client
+
+
+@contextmanager
+def signed_in_member(base: str, engine: Engine, email: str) -> Iterator[httpx.Client]:
+    """A client signed in as the member ``email`` with a one-time link (as ``/launch login`` DMs
+    it), so what they do is recorded under their own name."""
+    with Session(engine) as session:
+        member = session.exec(select(Member).where(Member.email == email)).one()
+        secret = issue_login_link(session=session, member=member, now=utcnow())
+    with httpx.Client(base_url=base) as client:
+        answer = client.post("/auth/link", data={"link": secret, "csrf": form_csrf(client, f"/auth/link/{secret}")})
         assert answer.status_code == 303, answer.text
         yield client
