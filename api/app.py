@@ -29,7 +29,7 @@ from api.routes import (
     beta,
     console,
     console_actions,
-   
+    console_new_launch,
     dashboard,
     decisions,
     items,
@@ -92,6 +92,7 @@ def create_app(*, engine: Engine | None = None, tune_gc: bool = False) -> FastAP
     for router in _API_ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(slack.router)  # Slack's own protocol, at the URLs the app manifest names
+    app.include_router(console_new_launch.router)  # before dashboard's: /dashboard/launches/new is no slug
     app.include_router(dashboard.router)  # HTML pages for leadership: /login, /dashboard/...
     app.include_router(console.router)  # the portfolio's tabs and search, a launch's audit pages
     app.include_router(console_actions.router)  # prod ops' forms on a launch page
