@@ -48,26 +48,27 @@ def _emails(text: str) -> list[str]:
 
 def _region_plans(fields: Mapping[str, str], chosen: list[str], errors: dict[str, str]) -> list[dict[str, Any]]:
     """Each chosen region's phases: a date (YYYY-MM-DD, or a timestamp) or an explicit skip."""
-    plans = []
-    for index, code in enumerate(chosen):
-        dates: dict[str, Any] = {}
-        skip = []
-        for phase in Phase.ordered():
-            key = f"regions.{index}.dates.{phase.value}"
-            raw = fields.get(f"date.{code}.{phase.value}", "").strip()
-            if fields.get(f"skip.{code}.{phase.value}") == "yes":
-                skip.append(phase.value)
-                if raw:
-                    errors[key] = "has a date and is ticked to skip; clear the date or untick skip"
-            elif not raw:
-                errors[key] = "give a date (YYYY-MM-DD) or tick skip"
-            else:
-                try:
-                    dates[phase.value] = parse_moment(raw, field=key)
-                except InvalidInput as exc:
-                    errors[key] = exc.problem
-        plans.append({"region": code, "dates": dates, "skip": skip})
-    return plans
+    return [_region_plan(fields, code, index, errors) for index, code in enumerate(chosen)]
+
+
+def _region_plan(fields: Mapping[str, str], code: str, index: int, errors: dict[str, str]) -> dict[str, Any]:
+    dates: dict[str, Any] = {}
+    skip = []
+    for phase in Phase.ordered():
+        key = f"regions.{index}.dates.{phase.value}"
+        raw = fields.get(f"date.{code}.{phase.value}", "").strip()
+        if fields.get(f"skip.{code}.{phase.value}") == "yes":
+            skip.append(phase.value)
+            if raw:
+                errors[key] = "has a date and is ticked to skip; clear the date or untick skip"
+        elif not raw:
+            errors[key] = "give a date (YYYY-MM-DD) or tick skip"
+        else:
+            try:
+                dates[phase.value] = parse_moment(raw, field=key)
+            except InvalidInput as exc:
+                errors[key] = exc.problem
+    return {"region": code, "dates": dates, "skip": skip}
 
 
 def spec_from_form(
