@@ -23,7 +23,21 @@ from api import docs_pages, gc_tuning, openapi, problems, slack
 from api.body_limit import BodyLimitMiddleware
 from api.idempotency import IdempotencyMiddleware
 from api.portfolio_cache import PortfolioCache
-from api.routes import admin, audit, beta, console, console_work, dashboard, decisions, items, launches, outbox, rollup
+from api.routes import (
+    admin,
+    audit,
+    beta,
+    console,
+    console_actions,
+    console_new_launch,
+    console_work,
+    dashboard,
+    decisions,
+    items,
+    launches,
+    outbox,
+    rollup,
+)
 from api.slack_recording import ClickRecorder
 from api.slack_work import SlackWork
 from api.storable import refuse_unstorable_text
@@ -79,9 +93,11 @@ def create_app(*, engine: Engine | None = None, tune_gc: bool = False) -> FastAP
     for router in _API_ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(slack.router)  # Slack's own protocol, at the URLs the app manifest names
+    app.include_router(console_new_launch.router)  # before dashboard's: /dashboard/launches/new is no slug
     app.include_router(dashboard.router)  # HTML pages for leadership: /login, /dashboard/...
     app.include_router(console.router)  # the portfolio's tabs and search, a launch's audit pages
     app.include_router(console_work.router)  # My work, and What is blocking a region and phase
+    app.include_router(console_actions.router)  # prod ops' forms on a launch page
     app.add_exception_handler(NeedsLogin, dashboard.needs_login_redirect)
     openapi.install(app)
     docs_pages.install(app)

@@ -12,7 +12,7 @@ from api.block_html import blocks_html
 from api.charts import burndown_chart
 from notifications.delivery.factory import uses_console
 from orchestrator.core.models import AuditEvent
-from orchestrator.core.policy import ROLE_ABILITIES
+from orchestrator.core.policy import LAUNCH_OPERATORS, ROLE_ABILITIES
 from orchestrator.core.settings import get_settings
 
 
@@ -58,6 +58,7 @@ def environment() -> Environment:
     env.globals["burndown_chart"] = burndown_chart
     env.globals["blocks_html"] = blocks_html
     env.globals["role_abilities"] = ROLE_ABILITIES
+    env.globals["operators"] = LAUNCH_OPERATORS  # who sees prod ops' forms (the services decide who may use them)
     return env
 
 
