@@ -15,6 +15,7 @@ from cli import (
     beta_cmd,
     blockers_cmd,
     checklists_cmd,
+    exposure_cmd,
     item_cmd,
     outbox_cmd,
     rollout_cmd,
@@ -56,6 +57,7 @@ app.command("demo")(demo_cmd.demo)
 app.add_typer(api_cmd.tokens_app, name="tokens")
 app.command("serve")(api_cmd.serve)
 app.add_typer(outbox_cmd.app, name="outbox")
+app.add_typer(exposure_cmd.app, name="exposure")
 app.add_typer(beta_cmd.app, name="beta")
 app.add_typer(item_cmd.app, name="item")
 app.command("vote")(vote_cmd.vote)

@@ -1,5 +1,5 @@
 """Process-wide resources for flow code (built once per process): one engine, one rollout target,
-one Slack transport, the flows' actor."""
+the exposure check, one Slack transport, the flows' actor."""
 
 import os
 import socket
@@ -7,6 +7,7 @@ from functools import lru_cache
 
 from sqlalchemy import Engine
 
+from flows.exposure_check import checker_from_settings
 from flows.target_registry import targets_from_settings
 from notifications.delivery.factory import transport_from_settings
 from notifications.delivery.transport import Transport
@@ -14,6 +15,7 @@ from orchestrator.core.actors import Actor
 from orchestrator.core.db import make_engine
 from orchestrator.core.enums import Source
 from orchestrator.core.settings import get_settings
+from orchestrator.rollouts.exposure_checks import ExposureChecker
 from orchestrator.rollouts.target import RolloutTarget
 
 # The audit ledger names the process that took each step, so scale-out and restarts can be traced.
@@ -33,6 +35,13 @@ def target() -> RolloutTarget:
 
 
 @lru_cache(maxsize=1)
+def checker() -> ExposureChecker | None:
+    """The check of each change the target took (None: LAUNCHDECK_EXPOSURE_CHECK_USERS is 0); a
+    mismatch halts the region as the flows' actor."""
+    return checker_from_settings(get_settings(), target(), actor=FLOW_ACTOR)
+
+
+@lru_cache(maxsize=1)
 def transport() -> Transport:
     """Slack when LAUNCHDECK_SLACK_BOT_TOKEN and _SIGNING_SECRET are set, else the console (which
     also keeps its messages in this database, for the dashboard)."""
@@ -45,4 +54,5 @@ def reset() -> None:
         engine().dispose()
     engine.cache_clear()
     target.cache_clear()
+    checker.cache_clear()
     transport.cache_clear()

@@ -85,7 +85,8 @@ class Worker:
         return started
 
     def deliver_exposure_changes(self) -> int:
-        """Hand queued exposure changes to the rollout target; returns how many it took."""
+        """Hand queued exposure changes to the rollout target, checking each it took (synthetic
+        users evaluated against the target; a mismatch halts the region); returns how many it took."""
         with session_scope(resources.engine()) as session:
             return deliver_exposures(
                 session=session,
@@ -93,6 +94,7 @@ class Worker:
                 now=utcnow(),
                 claim_seconds=self.lease_seconds,
                 stop=self.stop_event.is_set,
+                checker=resources.checker(),
             )
 
     def deliver_notifications(self) -> DispatchRun:
@@ -154,6 +156,7 @@ class Worker:
         # Built once here, before the loops' threads could race to build their own.
         resources.engine()
         resources.target()
+        resources.checker()
         resources.transport()
         failures: list[BaseException] = []
         main, *others = self.loops()

@@ -78,6 +78,20 @@ class Settings(BaseSettings):
     unleash_flag_prefix: str = Field(
         default="launchdeck.", description="Unleash: a launch's flag is this prefix followed by its slug."
     )
+    exposure_check_users: int = Field(
+        default=2000,
+        ge=0,
+        le=100_000,
+        description="Synthetic users per region evaluated through OpenFeature after each exposure change "
+        "(flagd and Unleash targets); 0 turns the check off.",
+    )
+    exposure_check_tolerance: float = Field(
+        default=3.0,
+        ge=0,
+        le=100,
+        description="Exposure check: how many percentage points the observed share may differ from the "
+        "intended one before the region is halted.",
+    )
     worker_poll_seconds: float = Field(default=0.5, gt=0, le=60, description="How often a worker looks for due work.")
     worker_lease_seconds: int = Field(default=120, ge=5, description="How long a worker's claim on a region lasts.")
     slack_interaction_lease_seconds: float = Field(

@@ -1,6 +1,6 @@
 """The dashboard's page for one launch: the region x phase matrix, readiness per team, blockers,
-slips, burndown, decisions, beta feedback and the latest of the audit trail, in a fixed number
-of queries.
+slips, burndown, decisions, beta feedback, the latest exposure check per region and the latest
+of the audit trail, in a fixed number of queries.
 
 Pure reads: nothing here writes. The matrix is built in ``launch_matrix``, the item rows, team
 rows and blockers in ``launch_items``."""
@@ -26,6 +26,7 @@ from orchestrator.reporting.launch_items import Blocker, ItemRow, TeamRow, block
 from orchestrator.reporting.launch_matrix import LaunchLayout, RegionRow, items_by_cell, read_layout, region_rows
 from orchestrator.reporting.rag import RagRules
 from orchestrator.reporting.rag_history import Trend, rag_trends
+from orchestrator.rollouts.exposure_checks import CheckView, latest_checks
 
 AUDIT_SHOWN = 10  # the latest; the launch's audit page has the rest, fifty a page
 
@@ -51,6 +52,7 @@ class LaunchPage:
     feedback_total: int = 0
     feedback_region: str | None = None  # the region the feedback is narrowed to, if any
     feedback_problem: str | None = None  # why a requested region filter was not applied
+    exposure_checks: tuple[CheckView, ...] = ()  # the newest check of each region, by region code
 
 
 def launch_page(
@@ -100,6 +102,7 @@ def launch_page(
         feedback_total=len(feedback),
         feedback_region=feedback_region,
         feedback_problem=feedback_problem,
+        exposure_checks=tuple(latest_checks(session, launch_id=launch_id)),
     )
 
 

@@ -3,6 +3,10 @@
 A change is marked delivered only after the target took it; a crash in between means the target
 sees it again, with the same idempotency key, which targets treat as one change.
 
+Once the target took a change, the delivery checks it (``checker``, see
+``orchestrator.rollouts.exposure_checks``): synthetic users are evaluated against the target and a
+share too far from the intended one halts the region.
+
 A region's changes reach the target in the order they were made: a change waits while an earlier
 one of the same region is still pending. Otherwise a worker killed holding the claim on a 5% step
 lets its successor send 25% first and the stale 5% after it, when the claim runs out, and the
@@ -17,6 +21,7 @@ from sqlmodel import Session, col, select
 from orchestrator.core.enums import OutboxStatus, Phase
 from orchestrator.core.models import Launch, Outbox, Region, RegionRollout
 from orchestrator.core.outbox import claim_outbox, mark_delivered, mark_failed, release_claims, while_claimed
+from orchestrator.rollouts.exposure_checks import ExposureChecker
 from orchestrator.rollouts.service import TARGET_TOPIC
 from orchestrator.rollouts.target import (
     ExposureRequest,
@@ -35,13 +40,15 @@ def deliver_exposures(
     limit: int = 50,
     claim_seconds: int = 60,
     stop: Callable[[], bool] | None = None,
+    checker: ExposureChecker | None = None,
 ) -> int:
     """Deliver due exposure changes; returns how many the target took.
 
     A crashed deliverer's claim expires after ``claim_seconds``; if a slow target outlives the
     claim, another worker may deliver the same change too, which its idempotency key absorbs.
     ``stop`` is asked before each change: a worker shutting down gives the rest back at once
-    instead of leaving them claimed until the lease ends.
+    instead of leaving them claimed until the lease ends. ``checker`` (None: no check) checks
+    each change the target took, after it is marked delivered.
     """
     delivered = 0
     rows = claim_outbox(session, topics=[TARGET_TOPIC], now=now, limit=limit, claim_seconds=claim_seconds)
@@ -51,7 +58,7 @@ def deliver_exposures(
         if _earlier_change_pending(session, row=row, rollout_id=rollout_id):
             release_claims(session, outbox_ids=[row.id], now=now)
             continue
-        request = _request(session, row=row, rollout_id=rollout_id)
+        request = exposure_request(session, row=row, rollout_id=rollout_id)
         name = request.target or target.name
         try:
             target.apply(request)
@@ -63,10 +70,12 @@ def deliver_exposures(
             continue
         mark_delivered(session, outbox_id=row.id, now=now)
         delivered += 1
+        if checker is not None:
+            checker.check(session, request, now=now)
     return delivered
 
 
-def _request(session: Session, *, row: Outbox, rollout_id: int) -> ExposureRequest:
+def exposure_request(session: Session, *, row: Outbox, rollout_id: int) -> ExposureRequest:
     """The change as the target takes it, with the target and flag key the launch (or this
     region) names, read at delivery so the worker's registry picks the right target."""
     slug, region, launch_target, launch_flag, region_target, region_flag = session.exec(
@@ -110,3 +119,18 @@ def _earlier_change_pending(session: Session, *, row: Outbox, rollout_id: int) -
     ).all()
     session.commit()
     return any(int(payload["rollout_id"]) == rollout_id for payload in earlier)
+
+
+def last_sent(session: Session, *, launch_id: int) -> dict[str, ExposureRequest]:
+    """Per region code, the newest change of a launch its target took: what the target should
+    show now (a check run by hand compares against this, not against a step still queued)."""
+    rows = session.exec(
+        select(Outbox)
+        .where(Outbox.topic == TARGET_TOPIC, Outbox.launch_id == launch_id, Outbox.status == OutboxStatus.SENT)
+        .order_by(col(Outbox.id).desc())
+    ).all()
+    newest: dict[int, Outbox] = {}
+    for row in rows:
+        newest.setdefault(int(row.payload["rollout_id"]), row)
+    requests = [exposure_request(session, row=row, rollout_id=rollout_id) for rollout_id, row in newest.items()]
+    return {request.region: request for request in requests}

@@ -56,6 +56,25 @@ class RolloutTarget(Protocol):
     def apply(self, request: ExposureRequest) -> None: ...
 
 
+@dataclass(frozen=True)
+class Observation:
+    """What ``users`` synthetic users of one region got from a target: the share (percent) for
+    whom the flag was on, or None when the target cannot be evaluated (``note`` says why)."""
+
+    target: str
+    flag: str
+    users: int
+    observed: float | None
+    note: str | None = None
+
+
+class ExposureObserver(Protocol):
+    """Evaluates synthetic users against the target a change went to, the way an app would
+    (the OpenFeature SDK with the target's provider); implemented in ``flows.exposure_check``."""
+
+    def observe(self, request: ExposureRequest) -> Observation: ...
+
+
 class TargetUnavailable(Exception):
     """The rollout target could not take the change now (timeout, 5xx, refused connection)."""
 

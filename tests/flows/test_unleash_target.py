@@ -69,6 +69,9 @@ def use_unleash(monkeypatch, unleash: UnleashServer, *, prefix: str, **overrides
         "UNLEASH_PROJECT": unleash.project,
         "UNLEASH_ENVIRONMENT": unleash.environment,
         "UNLEASH_FLAG_PREFIX": prefix,
+        # These tests evaluate users themselves; the worker's own check after each step has its
+        # test in test_exposure_check.py (2,000 users a step would add seconds here).
+        "EXPOSURE_CHECK_USERS": "0",
     } | overrides
     for name, value in values.items():
         monkeypatch.setenv(f"LAUNCHDECK_{name}", value)

@@ -15,7 +15,14 @@ from orchestrator.core.models.directory import ApiToken, LoginLink, Member, Regi
 from orchestrator.core.models.gates import Decision, Gate
 from orchestrator.core.models.inbox import HomeView, SlackInteraction
 from orchestrator.core.models.items import OPEN_BLOCKING_ITEM, ChecklistItem, Waiver
-from orchestrator.core.models.launches import ExposureChange, Launch, PhaseDate, PhaseDateChange, RegionRollout
+from orchestrator.core.models.launches import (
+    ExposureChange,
+    ExposureCheck,
+    Launch,
+    PhaseDate,
+    PhaseDateChange,
+    RegionRollout,
+)
 from orchestrator.core.models.ledger import (
     AuditEvent,
     ConsoleMessage,
@@ -40,6 +47,7 @@ __all__ = [
     "DeliveryCursor",
     "EnumText",
     "ExposureChange",
+    "ExposureCheck",
     "Gate",
     "HomeView",
     "IdempotencyRecord",

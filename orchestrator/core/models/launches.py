@@ -108,3 +108,22 @@ class ExposureChange(SQLModel, table=True):
     received_at: datetime = created_now()
     target: str = Field(default="recording", max_length=40, sa_column_kwargs={"server_default": "recording"})
     answer: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+class ExposureCheck(SQLModel, table=True):
+    """What synthetic users saw after an exposure change: the share the target really serves
+    (evaluated through OpenFeature) next to the share launchdeck intended. ``ok`` is None when the
+    target cannot be evaluated (the recorder, a webhook): "not verifiable", said in ``note``."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    rollout_id: int = Field(foreign_key="regionrollout.id", index=True)
+    launch_id: int = Field(foreign_key="launch.id", index=True)
+    region: str = Field(max_length=40)
+    target: str = Field(max_length=40)
+    flag: str = Field(max_length=200)
+    intended: int = Field(ge=0, le=100)
+    observed: float | None = Field(default=None)
+    users: int = Field(default=0, ge=0)
+    ok: bool | None = Field(default=None)
+    note: str | None = Field(default=None, max_length=500)
+    checked_at: datetime = created_now()
