@@ -2,6 +2,7 @@
 to 0%, through the same services as the API's region actions (``orchestrator.rollouts.service``),
 so a repeat or a move the state machine does not allow is refused with the same sentence."""
 
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
@@ -18,10 +19,18 @@ console = Console(soft_wrap=True)
 
 Slug = Annotated[str, typer.Argument(help="The launch's slug.")]
 RegionCode = Annotated[str, typer.Option(help="Region code, e.g. EU.")]
+# The three region actions share one keyword signature (reason optional only for resume).
+RegionService = Callable[..., RegionRollout]
 Version = Annotated[int | None, typer.Option(min=1, help="The region's version you read; a newer one is refused.")]
 
 
-def _said(what: str, slug: str, region: str, rollout: RegionRollout) -> None:
+def _act(service: RegionService, what: str, slug: str, region: str, reason: str | None, version: int | None) -> None:
+    """Run one region action as the CLI's actor and say where the region stands now."""
+    with open_session() as session:
+        rollout_id = rollout_id_for(session=session, slug=slug, region=region)
+        rollout = service(
+            session=session, rollout_id=rollout_id, actor=cli_actor(), reason=reason, expected_version=version
+        )
     phase = rollout.phase.value if rollout.phase else "-"
     console.print(
         f"[green]{what}[/] {escape(slug)} {escape(region)}: now {rollout.state.value} in {phase} at {rollout.percent}%"
@@ -36,12 +45,7 @@ def halt(
     version: Version = None,
 ) -> None:
     """Stop a region where it is; nothing moves until it is resumed."""
-    with open_session() as session:
-        rollout_id = rollout_id_for(session=session, slug=slug, region=region)
-        rollout = halt_region(
-            session=session, rollout_id=rollout_id, actor=cli_actor(), reason=reason, expected_version=version
-        )
-    _said("halted", slug, region, rollout)
+    _act(halt_region, "halted", slug, region, reason, version)
 
 
 @friendly_errors
@@ -52,12 +56,7 @@ def resume(
     version: Version = None,
 ) -> None:
     """Resume a halted or rolled-back region exactly where it was (a rolled-back one re-ramps)."""
-    with open_session() as session:
-        rollout_id = rollout_id_for(session=session, slug=slug, region=region)
-        rollout = resume_region(
-            session=session, rollout_id=rollout_id, actor=cli_actor(), reason=reason, expected_version=version
-        )
-    _said("resumed", slug, region, rollout)
+    _act(resume_region, "resumed", slug, region, reason, version)
 
 
 @friendly_errors
@@ -68,9 +67,4 @@ def rollback(
     version: Version = None,
 ) -> None:
     """Take the region's exposure to 0% in its current phase; resume re-ramps it."""
-    with open_session() as session:
-        rollout_id = rollout_id_for(session=session, slug=slug, region=region)
-        rollout = roll_back_region(
-            session=session, rollout_id=rollout_id, actor=cli_actor(), reason=reason, expected_version=version
-        )
-    _said("rolled back", slug, region, rollout)
+    _act(roll_back_region, "rolled back", slug, region, reason, version)
