@@ -55,9 +55,14 @@ def served(app: FastAPI, *, wait_for_stop: bool = True) -> Iterator[str]:
     Stopping takes uvicorn 100-200 ms (its shutdown sleeps a tenth of a second and its loop ticks
     every tenth). With ``wait_for_stop=False`` the caller moves on at once and the thread is joined
     at the end of the run (``join_stopped_servers``): only for a server whose database nothing else
-    will use, since its lifespan's shutdown (finishing acknowledged Slack clicks) runs meanwhile."""
+    will use, since its lifespan's shutdown (finishing acknowledged Slack clicks) runs meanwhile.
+    A connection a client (a browser, an SSE or keep-alive client) keeps open gets two seconds to
+    finish before uvicorn closes it: without that bound each such server held the end of the run
+    for the whole 30 s join (three minutes of a full run)."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=2)
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{port}"
