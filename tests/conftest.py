@@ -236,7 +236,9 @@ def _start_prefect_server() -> str:
 def pytest_sessionfinish(session: pytest.Session) -> None:
     from tests.support.api import join_stopped_servers
 
-    join_stopped_servers()
+    stuck = join_stopped_servers()
+    if stuck:
+        print(f"\n{stuck} test API server(s) had not finished shutting down after 5 s; left to the process exit")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
