@@ -149,16 +149,18 @@ def test_each_gate_leaves_a_readiness_artifact_and_events_are_published(flow_db,
     drain(Worker(), seeded, launch.slug)
     assert rollout_of(seeded, launch).phase == Phase.GA  # waiting at the GA gate on its item
 
-    # This server version refuses the client's null filters on this route, so ask it directly.
-    answer = httpx.post(
-        f"{prefect_server}/artifacts/filter",
-        json={"artifacts": {"key": {"like_": "artifacts-"}}, "flow_runs": {}, "task_runs": {}, "limit": 50},
-        timeout=30,
-    )
-    answer.raise_for_status()
-    artifacts = [SimpleNamespace(**row) for row in answer.json()]
-    keys = {artifact.key for artifact in artifacts}
-    assert "artifacts-eu-ga-readiness" in keys
+    def artifact_keys() -> set[str]:
+        # This server version refuses the client's null filters on this route, so ask it directly.
+        answer = httpx.post(
+            f"{prefect_server}/artifacts/filter",
+            json={"artifacts": {"key": {"like_": "artifacts-"}}, "flow_runs": {}, "task_runs": {}, "limit": 50},
+            timeout=30,
+        )
+        answer.raise_for_status()
+        return {SimpleNamespace(**row).key for row in answer.json()}
+
+    # The flow run has ended, but on a loaded machine its artifact may reach the server a moment later.
+    wait_for(lambda: "artifacts-eu-ga-readiness" in artifact_keys(), timeout=30)
     cursor = seeded.get(DeliveryCursor, "prefect-events")
     assert cursor is not None
     assert cursor.last_outbox_id > 0
