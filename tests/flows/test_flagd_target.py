@@ -3,7 +3,6 @@ reading the file the target writes, the way an app using ``openfeature-provider-
 
 import json
 import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -19,6 +18,7 @@ from openfeature.evaluation_context import EvaluationContext
 from flows.flagd_target import SCHEMA, FlagdFileRejected, FlagdTarget
 from orchestrator.core.enums import Phase
 from orchestrator.rollouts.target import ExposureRequest, TargetUnavailable
+from tests.support.flows import wait_for
 
 USERS = 2000
 FLAG = "new-checkout"
@@ -70,15 +70,15 @@ def users_on(client: OpenFeatureClient, region: str) -> set[int]:
 def observed(client: OpenFeatureClient, expected: dict[str, int]) -> dict[str, set[int]]:
     """The users on per region once the provider has loaded the file showing ``expected``
     (polled with a deadline: the provider re-reads the file on its own thread)."""
-    deadline = time.monotonic() + 5
     context = EvaluationContext(targeting_key="probe", attributes={"region": "EU"})
     wanted = {f"launchdeck.percent.{region}": percent for region, percent in expected.items()}
-    while True:
+
+    def loaded() -> bool:
         metadata = client.get_boolean_details(FLAG, False, context).flag_metadata
-        if all(metadata.get(key, 0) == value for key, value in wanted.items()):
-            return {region: users_on(client, region) for region in expected}
-        assert time.monotonic() < deadline, f"the provider never loaded {wanted}; it shows {metadata}"
-        time.sleep(0.01)
+        return all(metadata.get(key, 0) == value for key, value in wanted.items())
+
+    wait_for(loaded, timeout=5, interval=0.01)
+    return {region: users_on(client, region) for region in expected}
 
 
 def test_an_app_on_the_flagd_provider_sees_each_step_of_a_two_region_ramp(flag_file, app):

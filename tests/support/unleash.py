@@ -30,6 +30,8 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
+from tests.support.flows import wait_for
+
 UNLEASH_VERSION = "8.2.0"
 START_DEADLINE_SECONDS = 120.0
 PROJECT = "default"
@@ -169,16 +171,21 @@ def _alive(pid: int) -> bool:
 def wait_until_up(deadline_seconds: float = START_DEADLINE_SECONDS) -> UnleashServer:
     """The run's Unleash once /health answers; fails the test saying why it did not come up."""
     unleash = server()
-    deadline = time.monotonic() + deadline_seconds
-    while not _healthy(unleash.url):
+
+    def up() -> bool:
+        if _healthy(unleash.url):
+            return True
         if (_RUN / "not-installed").exists():
             pytest.fail((_RUN / "not-installed").read_text())
         if _PID.exists() and not _alive(int(_PID.read_text())):
             log = _LOG.read_text(errors="replace")[-3000:] if _LOG.exists() else "(no log)"
             pytest.fail(f"the test Unleash server exited during start-up; its log ends:\n{log}")
-        if time.monotonic() > deadline:
-            pytest.fail(f"the test Unleash server did not answer {unleash.url}/health within {deadline_seconds:g} s")
-        time.sleep(0.2)
+        return False
+
+    try:
+        wait_for(up, timeout=deadline_seconds, interval=0.2)
+    except AssertionError:
+        pytest.fail(f"the test Unleash server did not answer {unleash.url}/health within {deadline_seconds:g} s")
     return unleash
 
 
@@ -189,10 +196,8 @@ def stop_unleash() -> None:
         pid = int(_PID.read_text())
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)  # its data goes with its database: nothing to shut down for
-        for _ in range(100):
-            if not _alive(pid):
-                break
-            time.sleep(0.05)
+        with contextlib.suppress(AssertionError):  # a process that outlives 5 s is left to the run's end
+            wait_for(lambda: not _alive(pid), timeout=5, interval=0.05)
     if (_RUN / "database").exists():
         with (
             contextlib.suppress(psycopg.Error),
