@@ -18,7 +18,7 @@ from cli.context import cli_actor, open_session
 from cli.dates import parse_date
 from cli.errors import friendly_errors
 from cli.library import library_for, library_from_seed
-from orchestrator.core.clock import as_utc, due_at, zone
+from orchestrator.core.clock import as_utc, due_at, region_moment, zone
 from orchestrator.core.enums import Phase
 from orchestrator.core.errors import InvalidInput
 from orchestrator.core.settings import get_settings
@@ -56,7 +56,9 @@ def preview(
     tier: Annotated[int, typer.Option(min=1, max=3, help="Launch tier (1 = biggest).")],
     regions: Annotated[str, typer.Option(help="Comma-separated region codes, e.g. NA,EU.")],
     flags: Annotated[str, typer.Option(help="Comma-separated launch flags, e.g. personal_data.")] = "",
-    internal_date: Annotated[str | None, typer.Option(help="Internal phase date (YYYY-MM-DD).")] = None,
+    internal_date: Annotated[
+        str | None, typer.Option(help="Internal phase date (YYYY-MM-DD: 00:00 in each region's timezone).")
+    ] = None,
     private_beta_date: Annotated[str | None, typer.Option(help="Private beta date.")] = None,
     public_beta_date: Annotated[str | None, typer.Option(help="Public beta date.")] = None,
     ga_date: Annotated[str | None, typer.Option(help="General availability date.")] = None,
@@ -81,7 +83,7 @@ def preview(
         )
         if (parsed := parse_date(option, raw)) is not None
     }
-    dates, notes = fill_phase_dates(tier=tier, given=given)
+    typed, notes = fill_phase_dates(tier=tier, given=given)
     codes = [code.strip() for code in regions.split(",") if code.strip()]
     unknown_regions = [code for code in codes if code not in directory.regions]
     if unknown_regions or not codes:
@@ -90,12 +92,17 @@ def preview(
             f"unknown region(s) {', '.join(unknown_regions) or '(none given)'}; "
             f"known: {', '.join(sorted(directory.regions))}",
         )
-    rollouts = {code: RolloutPlan(region=directory.regions[code], phases=frozenset(dates)) for code in codes}
+    rollouts = {code: RolloutPlan(region=directory.regions[code], phases=frozenset(typed)) for code in codes}
     facts = LaunchFacts(name=name, slug="preview", tier=tier, owner="you", flags=tuple(flag_list))
     specs = plan_items(library, launch=facts, rollouts=rollouts)
     order = {phase: index for index, phase in enumerate(Phase.ordered())}
     for code in codes:
         region = directory.regions[code]
+        # A plain date is the start of that day in this region's timezone, as in every door.
+        dates = {
+            phase: region_moment(value, timezone=region.timezone, field=f"--{phase.value.replace('_', '-')}-date")
+            for phase, value in typed.items()
+        }
         mine = sorted(
             (spec for spec in specs if spec.region == code),
             key=lambda spec: (order[spec.phase], spec.due_offset_days or 0, spec.key),

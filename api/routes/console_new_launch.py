@@ -5,7 +5,8 @@ shows what the launch would get before anything is written (``checklists.preview
 The form's text becomes the API's body shape (``LaunchSpec``); every refusal, the form's own
 (a date that is not one, a phase neither dated nor skipped, an email no member has) and the
 spec's (``regions.0.dates.ga``), is shown beside its field with a 422, and nothing is written.
-A plain date means that day at 00:00 UTC, as in every door (``clock.plain_date_start``)."""
+A plain date means the start of that day in the region's timezone, as in every door
+(``clock.PLAIN_DATE_MEANING``)."""
 
 from collections.abc import Mapping
 from typing import Any
@@ -23,14 +24,14 @@ from checklists.catalog import RegionInfo
 from checklists.instantiate import create_launch_from_templates, directory_from_db, load_for_session
 from checklists.loader import Library
 from checklists.preview import LaunchPreview, preview_launch
-from orchestrator.core.clock import parse_moment
+from orchestrator.core.clock import day_or_moment
 from orchestrator.core.enums import Phase, WaveMode
 from orchestrator.core.errors import AlreadyExists, Forbidden, InvalidInput
 from orchestrator.core.policy import LAUNCH_OPERATORS, require_role
 from orchestrator.core.settings import get_settings
 from orchestrator.directory.emails import unknown_emails
 from orchestrator.directory.tokens import Principal
-from orchestrator.launches.spec import LaunchSpec
+from orchestrator.launches.spec import LaunchSpec, launch_spec
 
 router = APIRouter(include_in_schema=False, route_class=SecureRoute)  # CSRF checks and security headers
 NEW = DASHBOARD_PREFIX + "/launches/new"
@@ -65,7 +66,7 @@ def _region_plan(fields: Mapping[str, str], code: str, index: int, errors: dict[
             errors[key] = "give a date (YYYY-MM-DD) or tick skip"
         else:
             try:
-                dates[phase.value] = parse_moment(raw, field=key)
+                dates[phase.value] = day_or_moment(raw, field=key)  # a day is read in the region's zone
             except InvalidInput as exc:
                 errors[key] = exc.problem
     return {"region": code, "dates": dates, "skip": skip}
@@ -98,7 +99,7 @@ def spec_from_form(
         "wave_mode": fields.get("wave_mode", WaveMode.PARALLEL.value),
     }
     try:
-        spec = LaunchSpec.model_validate(data)
+        spec = launch_spec(data, timezones={code: region.timezone for code, region in regions.items()})
     except ValidationError as exc:
         for error in exc.errors():
             key = ".".join(str(part) for part in error["loc"]) or "form"

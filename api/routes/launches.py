@@ -28,11 +28,12 @@ from orchestrator.core.enums import LaunchStatus, Phase, Role
 from orchestrator.core.errors import InvalidInput
 from orchestrator.core.policy import LAUNCH_OPERATORS, READERS
 from orchestrator.core.settings import get_settings
+from orchestrator.directory.queries import region_timezones
 from orchestrator.directory.seed import REGION_PATTERN
 from orchestrator.launches.queries import launch_detail, list_launches, rollout_id_for
 from orchestrator.launches.schedule import reschedule_phase
 from orchestrator.launches.service import kick_off_launch
-from orchestrator.launches.spec import LaunchSpec
+from orchestrator.launches.spec import launch_spec
 from orchestrator.reporting.blockers import blockers
 from orchestrator.rollouts import service as rollouts
 
@@ -91,7 +92,8 @@ def list_all(
 def create(body: LaunchCreate, session: SessionDep, principal: PrincipalDep) -> LaunchOut:
     """Create a launch (draft) with every checklist item its tier, regions and flags call for."""
     # Validated as one body, so a refused date or skip names its region: `regions.1.skip`.
-    spec = LaunchSpec.model_validate(body.model_dump())
+    # Plain dates mean the start of that day in each region's timezone (clock.PLAIN_DATE_MEANING).
+    spec = launch_spec(body.model_dump(), timezones=region_timezones(session=session))
     extra = [get_settings().checklists_dir] if get_settings().checklists_dir else []
     library = load_for_session(session, extra_dirs=[path for path in extra if path is not None])
     create_launch_from_templates(session=session, spec=spec, library=library, actor=principal.actor)
