@@ -46,7 +46,7 @@ def plain_day(value: str) -> date | None:
     try:
         return date.fromisoformat(value.strip())
     except ValueError:
-        raise InvalidInput("date", f"{value!r} is not a calendar date (YYYY-MM-DD)") from None
+        raise InvalidInput("date", f"{value!r} is not a date: no calendar has that day (YYYY-MM-DD)") from None
 
 
 def day_start(day: date, *, timezone: str) -> datetime:
