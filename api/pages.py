@@ -1,6 +1,7 @@
 """The Jinja2 environment of the dashboard pages: autoescaped, loaded from the package, with the
-few filters the templates share (times in UTC, a region's days in its timezone, RAG words), and what every page's navigation needs
-(whether messages go to the console, so the page that shows them is linked)."""
+few filters the templates share (times in UTC, a region's days in its timezone, RAG words), and
+what every page's navigation needs (whether messages go to the console, so the page that shows
+them is linked)."""
 
 from datetime import datetime
 from functools import lru_cache

@@ -61,8 +61,7 @@ class VoteIn(Body):
     )
     reevaluate_at: RegionDate | None = Field(
         default=None,
-        description=f"Required for no_go: ISO 8601 with an offset, or a plain date ({PLAIN_DATE_MEANING}; "
-        "the gate's region).",
+        description=f"Required for no_go: ISO 8601 with an offset; {PLAIN_DATE_MEANING} (the gate's region).",
     )
 
 

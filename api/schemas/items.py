@@ -61,8 +61,7 @@ class WaiveIn(Body):
     )
     expires_at: RegionDate | None = Field(
         default=None,
-        description=f"When the waiver lapses: ISO 8601 with an offset, or a plain date ({PLAIN_DATE_MEANING}; "
-        "the item's region).",
+        description=f"When the waiver lapses: ISO 8601 with an offset; {PLAIN_DATE_MEANING} (the item's region).",
     )
     version: Version = None
 

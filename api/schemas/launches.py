@@ -18,8 +18,8 @@ from orchestrator.launches.spec import FlagKey, Slug, TargetChoice
 class RegionDates(Body):
     region: str = Field(min_length=1, max_length=text_limit(Region.code), examples=["EU"])
     dates: dict[Phase, RegionDate] = Field(
-        description=f"Phase dates, each ISO 8601 with an offset or a plain date ({PLAIN_DATE_MEANING}); "
-        "at least one. Any phase may be skipped instead (GA too).",
+        description=f"Phase dates, each ISO 8601 with an offset; {PLAIN_DATE_MEANING}. At least one; any phase "
+        "may be skipped instead (GA too).",
         examples=[{"internal": "2027-03-01", "ga": "2027-04-01T09:00:00+02:00"}],
     )
     skip: list[Phase] = Field(
@@ -137,8 +137,6 @@ class ResumeIn(Body):
 
 class RescheduleIn(Body):
     phase: Phase
-    date: RegionDate = Field(
-        description=f"The new phase date: ISO 8601 with an offset, or a plain date ({PLAIN_DATE_MEANING})."
-    )
+    date: RegionDate = Field(description=f"The new phase date: ISO 8601 with an offset; {PLAIN_DATE_MEANING}.")
     reason: str = Field(min_length=1, max_length=text_limit(PhaseDateChange.reason, AuditEvent.reason))
     version: Version = None
