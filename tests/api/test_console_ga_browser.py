@@ -10,36 +10,23 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Page
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from flows.worker import Worker
 from orchestrator.core.actors import Actor
-from orchestrator.core.clock import utcnow
 from orchestrator.core.enums import LaunchStatus, Phase, Role, RolloutState
-from orchestrator.core.models import ChecklistItem, Launch, Member, RegionRollout, Team
-from orchestrator.directory.login_links import issue_login_link
+from orchestrator.core.models import ChecklistItem, Launch, RegionRollout, Team
 from orchestrator.directory.seed import MemberSeed
 from orchestrator.directory.service import upsert_member
 from tests.api.test_dashboard_browser import ARTIFACTS, browser  # noqa: F401 - the fixture
 from tests.support.flows import wait_for
+from tests.support.web import browser_signed_in
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_server")]
 SLUG = "browser-ga"
 OWNERS = {"product": "pia@example.com", "docs": "dan@example.com"}  # who checks each team's items
-
-
-def _signed_in(browser: Browser, base: str, engine: Engine, email: str) -> Page:  # noqa: F811
-    """A page of a fresh browser context signed in as ``email`` with ``/launch login``'s link."""
-    with Session(engine) as session:
-        member = session.exec(select(Member).where(Member.email == email)).one()
-        secret = issue_login_link(session=session, member=member, now=utcnow())
-    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-    page.goto(f"{base}/auth/link/{secret}")
-    page.click("#confirm")
-    page.wait_for_url(re.compile(r".*/dashboard/$"))
-    return page
 
 
 def _shot(page: Page, name: str) -> None:
@@ -76,7 +63,7 @@ def test_prodops_takes_a_launch_from_creation_to_ga_in_the_browser(
     seeded.commit()
 
     # Prod ops: New launch (every phase before GA skipped, GA today in EU), then Kick off.
-    ops = _signed_in(browser, api_server, engine, "prodops@example.com")
+    ops = browser_signed_in(browser, api_server, engine, "prodops@example.com")
     ops.click("#new-launch")
     ops.fill("#f-name", "Browser GA")
     ops.fill("#f-slug", SLUG)
@@ -101,7 +88,7 @@ def test_prodops_takes_a_launch_from_creation_to_ga_in_the_browser(
     items = _blocking_items(engine)
     assert {team for _id, team, _evidence in items} == set(OWNERS), items
     for team, email in OWNERS.items():
-        page = _signed_in(browser, api_server, engine, email)
+        page = browser_signed_in(browser, api_server, engine, email)
         page.click("header nav >> text=My work")
         for item_id, _team, evidence in (item for item in items if item[1] == team):
             card = page.locator(f'li[data-item="{item_id}"]')
@@ -114,7 +101,7 @@ def test_prodops_takes_a_launch_from_creation_to_ga_in_the_browser(
         page.context.close()
 
     # The approver votes Go on My work (the gate's last condition) and lands on What is blocking.
-    voter = _signed_in(browser, api_server, engine, "approver@example.com")
+    voter = browser_signed_in(browser, api_server, engine, "approver@example.com")
     voter.click("header nav >> text=My work")
     voter.locator("form.vote-go button[type=submit]").click()
     voter.wait_for_url(re.compile(rf".*/launches/{SLUG}/blockers\?region=EU&phase=ga#approval$"))
