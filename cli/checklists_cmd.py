@@ -2,7 +2,8 @@
 template to a running launch."""
 
 from collections import Counter
-from datetime import datetime
+from collections.abc import Mapping
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -10,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from checklists.catalog import Directory
+from checklists.catalog import Directory, RegionInfo
 from checklists.instantiate import apply_library
 from checklists.item_text import LaunchFacts
 from checklists.planning import RolloutPlan, fill_phase_dates, plan_items, unknown_flags
@@ -23,6 +24,7 @@ from orchestrator.core.enums import Phase
 from orchestrator.core.errors import InvalidInput
 from orchestrator.core.settings import get_settings
 from orchestrator.directory.seed import load_seed
+from orchestrator.launches.spec import ItemSpec
 
 app = typer.Typer(help="Checklist templates: validate, preview, apply.", no_args_is_help=True)
 console = Console(soft_wrap=True)
@@ -95,30 +97,31 @@ def preview(
     rollouts = {code: RolloutPlan(region=directory.regions[code], phases=frozenset(typed)) for code in codes}
     facts = LaunchFacts(name=name, slug="preview", tier=tier, owner="you", flags=tuple(flag_list))
     specs = plan_items(library, launch=facts, rollouts=rollouts)
-    order = {phase: index for index, phase in enumerate(Phase.ordered())}
     for code in codes:
-        region = directory.regions[code]
-        # A plain date is the start of that day in this region's timezone, as in every door.
-        dates = {
-            phase: region_moment(value, timezone=region.timezone, field=f"--{phase.value.replace('_', '-')}-date")
-            for phase, value in typed.items()
-        }
-        mine = sorted(
-            (spec for spec in specs if spec.region == code),
-            key=lambda spec: (order[spec.phase], spec.due_offset_days or 0, spec.key),
-        )
-        table = Table(title=f"{code} ({region.name}, {region.timezone}): {len(mine)} items", title_justify="left")
-        for column in ("Phase", "Due (local)", "Due (UTC)", "Owner", "Gate", "Item"):
-            table.add_column(column)
-        for spec in mine:
-            local, utc = _due_columns(dates[spec.phase], spec.due_offset_days, region.timezone)
-            gate = "blocking" if spec.blocking else "[dim]advisory[/]"
-            evidence = " [dim](evidence)[/]" if spec.evidence_required else ""
-            table.add_row(spec.phase.value, local, utc, spec.owner_team, gate, f"{spec.title}{evidence}")
-        console.print(table)
+        console.print(_region_table(directory.regions[code], typed, [spec for spec in specs if spec.region == code]))
     for note in notes:
         console.print(f"[yellow]note:[/] {note}")
     console.print(f"{len(specs)} items from template version {library.version}")
+
+
+def _region_table(region: RegionInfo, typed: Mapping[Phase, date], specs: list[ItemSpec]) -> Table:
+    """One region's items with their due dates; a plain date is the start of that day in this
+    region's timezone, as in every door."""
+    dates = {
+        phase: region_moment(value, timezone=region.timezone, field=f"--{phase.value.replace('_', '-')}-date")
+        for phase, value in typed.items()
+    }
+    order = {phase: index for index, phase in enumerate(Phase.ordered())}
+    mine = sorted(specs, key=lambda spec: (order[spec.phase], spec.due_offset_days or 0, spec.key))
+    table = Table(title=f"{region.code} ({region.name}, {region.timezone}): {len(mine)} items", title_justify="left")
+    for column in ("Phase", "Due (local)", "Due (UTC)", "Owner", "Gate", "Item"):
+        table.add_column(column)
+    for spec in mine:
+        local, utc = _due_columns(dates[spec.phase], spec.due_offset_days, region.timezone)
+        gate = "blocking" if spec.blocking else "[dim]advisory[/]"
+        evidence = " [dim](evidence)[/]" if spec.evidence_required else ""
+        table.add_row(spec.phase.value, local, utc, spec.owner_team, gate, f"{spec.title}{evidence}")
+    return table
 
 
 def _due_columns(phase_at: datetime, offset: int | None, timezone: str) -> tuple[str, str]:

@@ -185,9 +185,7 @@ def launch_create(
     tier: Annotated[int, typer.Option(min=1, max=3, help="1 = biggest launch.")],
     owner: Annotated[str, typer.Option(help="Who owns the launch (email).")],
     regions: Annotated[str, typer.Option(help="Comma-separated region codes, e.g. NA,EU,APAC.")],
-    internal: Annotated[
-        str | None, typer.Option(help="Internal phase date (YYYY-MM-DD: 00:00 in each region's timezone).")
-    ] = None,
+    internal: Annotated[str | None, typer.Option(help="Internal phase date (YYYY-MM-DD, each region's day).")] = None,
     private_beta: Annotated[str | None, typer.Option(help="Private beta date.")] = None,
     public_beta: Annotated[str | None, typer.Option(help="Public beta date.")] = None,
     ga: Annotated[str | None, typer.Option(help="General availability date.")] = None,
@@ -210,16 +208,13 @@ def launch_create(
     target: TargetOption = None,
     flag_key: FlagKeyOption = None,
 ) -> None:
-    """Create a launch (draft) with the same phase dates in every region (a plain date is that
-    day's start in each region's own timezone), and its checklist items from the templates that
-    apply to its tier, regions and flags. A phase is skipped only when named with --skip: a date
-    left out by mistake is refused instead of skipping the phase."""
+    """Create a launch (draft) with the same phase dates in every region, each read in the region's
+    timezone, and its checklist items from the templates for its tier, regions and flags. A phase
+    is skipped only when named with --skip: a date left out is refused, never a silent skip."""
     dates = _phase_dates(internal=internal, private_beta=private_beta, public_beta=public_beta, ga=ga)
     codes = [code.strip() for code in regions.split(",") if code.strip()]
-    with open_session() as session:
-        timezones = region_timezones(session=session)
     spec = _launch_spec(
-        timezones=timezones,
+        timezones=_timezones(),
         slug=slug,
         name=name,
         tier=tier,
@@ -243,6 +238,12 @@ def launch_create(
         f"[green]created[/] launch {launch.slug} (draft) in {', '.join(codes)} with {count} checklist items "
         f"from template {launch.template_version}"
     )
+
+
+def _timezones() -> dict[str, str]:
+    """Each region's timezone, which its plain dates are read in."""
+    with open_session() as session:
+        return region_timezones(session=session)
 
 
 def _phase_dates(

@@ -18,9 +18,8 @@ from notifications.ids import GateRef
 from notifications.inbound import approvals as slack_votes
 from notifications.inbound.requests import VoteSubmission
 from orchestrator.core.actors import Actor
-from orchestrator.core.clock import day_or_moment, day_start, parse_moment, plain_date_start, region_moment
+from orchestrator.core.clock import day_start
 from orchestrator.core.enums import GateKind, Phase, Vote
-from orchestrator.core.errors import InvalidInput
 from orchestrator.core.models import (
     ChecklistItem,
     Decision,
@@ -46,25 +45,6 @@ EARLY = ["internal", "private_beta", "public_beta"]
 
 def moment(day: str, code: str) -> datetime:
     return day_start(date.fromisoformat(day), timezone=ZONES[code])
-
-
-def test_a_plain_date_is_the_start_of_that_day_in_the_regions_timezone():
-    assert plain_date_start(GA, timezone="Asia/Tokyo") == datetime(2031, 3, 31, 15, tzinfo=UTC)
-    assert plain_date_start(GA, timezone="America/Los_Angeles") == datetime(2031, 4, 1, 7, tzinfo=UTC)
-    assert plain_date_start("2031-04-01T09:00:00+02:00", timezone="Asia/Tokyo") is None
-    # Santiago skips 00:00 on 7 September 2031 (summer time starts at midnight): the day starts at 01:00.
-    assert plain_date_start("2031-09-07", timezone="America/Santiago") == datetime(2031, 9, 7, 4, tzinfo=UTC)
-    # A timestamp keeps its offset; without one (a terminal's shorthand) it is UTC.
-    offset = parse_moment("2031-04-01T09:00:00+02:00", field="--date", timezone="Asia/Tokyo")
-    assert offset == datetime(2031, 4, 1, 7, tzinfo=UTC)
-    assert parse_moment("2031-04-01T09:00:00", field="--date", timezone="Asia/Tokyo") == datetime(
-        2031, 4, 1, 9, tzinfo=UTC
-    )
-    assert day_or_moment(GA, field="--ga") == date(2031, 4, 1)
-    with pytest.raises(InvalidInput, match="'2031-02-30' is not a date"):
-        day_or_moment("2031-02-30", field="--ga")
-    with pytest.raises(InvalidInput, match="needs a timezone offset"):
-        region_moment(datetime(2031, 4, 1, 9), timezone="Asia/Tokyo", field="expires_at")
 
 
 @pytest.fixture
