@@ -19,6 +19,8 @@ Scripted replies are used one per call, in order; afterwards the method behaves 
 the fixture's teardown): the worst case for a client, where Slack did the work but the answer
 never arrived. ``fake_slack.slow(seconds=5)`` answers every call only after that long (a Slack that
 is up but slow). Both waits are server-side on a ``threading.Event``; tests never sleep.
+``go_down()`` stops listening (every call refused at connect: Slack unreachable) until
+``come_back()`` listens again at the same address.
 
 Use it through the ``fake_slack`` fixture (import it into the test module).
 """
@@ -171,9 +173,22 @@ class FakeSlack:
     def release_hangs(self) -> None:
         self._release.set()
 
+    def go_down(self) -> None:
+        """Stop listening: from now on every call is refused at connect (Slack unreachable) until
+        ``come_back()``. What Slack holds (messages, Homes, recorded calls) stays."""
+        self._close()
+
+    def come_back(self) -> None:
+        """Listen again, at the same address."""
+        host, port = self.base_url.removeprefix("http://").split("/", 1)[0].rsplit(":", 1)
+        self._listen(host, int(port))
+
     # -- lifecycle --------------------------------------------------------------------------------
 
     def start(self) -> None:
+        self._listen("127.0.0.1", 0)
+
+    def _listen(self, host: str, port: int) -> None:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -186,10 +201,10 @@ class FakeSlack:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer((host, port), Handler)
         self._server.daemon_threads = True
-        host, port = self._server.server_address[:2]
-        self.base_url = f"http://{host!s}:{port}/api/"
+        bound_host, bound_port = self._server.server_address[:2]
+        self.base_url = f"http://{bound_host!s}:{bound_port}/api/"
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-slack", daemon=True
         )
@@ -197,11 +212,16 @@ class FakeSlack:
 
     def stop(self) -> None:
         self._release.set()
+        self._close()
+
+    def _close(self) -> None:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+            self._server = None
         if self._thread is not None:
             self._thread.join(timeout=5)
+            self._thread = None
 
     # -- request handling -------------------------------------------------------------------------
 
