@@ -37,10 +37,11 @@ from orchestrator.core.settings import get_settings
 from orchestrator.rollouts.exposure import deliver_exposures
 from orchestrator.rollouts.leases import claim_rollout, due_rollout_ids, release_rollout
 from orchestrator.rollouts.steps import load_snapshot, next_step
+from orchestrator.rollouts.target import TargetUnavailable
 
 log = logging.getLogger("launchdeck.worker")
 
-# Longest wait between two tries of a loop whose database, Prefect API or Slack is unreachable:
+# Longest wait between two tries of a loop that found what it needs unreachable (``_Outage``):
 # a loop is back at work at most this long (plus one try) after what it waits for is back.
 OUTAGE_RETRY_CAP_SECONDS = 1.0
 # Retries of one call by the rollouts loop's Prefect client (unless PREFECT_CLIENT_MAX_RETRIES says
@@ -51,14 +52,16 @@ PREFECT_CLIENT_RETRIES = 2
 
 
 def unreachable_service(error: BaseException) -> str | None:
-    """What ``error`` says is unreachable for now ("the database", "the Prefect API"), or None for
-    any other failure. Those two come back by themselves (a restart, a failover), and every step
-    is a compare-and-set that is simply due again, so the loop waits and tries again rather than
-    stopping the worker, which then needed a restart of its own to carry on."""
+    """What ``error`` says is unreachable for now ("the database", "the rollout target", "the
+    Prefect API"), or None for any other failure. Those come back by themselves (a restart, a
+    failover), and every step is a compare-and-set that is simply due again, so the loop waits and
+    tries again rather than stopping the worker, which then needed a restart of its own."""
     if database_unavailable(error):
         return "the database"
     seen: BaseException | None = error
-    while seen is not None:
+    while seen is not None:  # outermost first: a target's error wraps the HTTP error under it
+        if isinstance(seen, TargetUnavailable):
+            return "the rollout target"
         if isinstance(seen, httpx.TransportError):
             return "the Prefect API"
         if isinstance(seen, httpx.HTTPStatusError) and seen.response.status_code >= 500:
@@ -213,8 +216,8 @@ class Worker:
     def run_forever(self) -> None:
         """Run every loop until stopped; the first failure in any loop stops them all and is raised
         here, so a broken worker exits (as it did with one loop) instead of running half its duties.
-        An unreachable database, Prefect API or Slack is no failure: it pauses only the loop that
-        met it, which tries again until it is back (``_repeat``).
+        An unreachable database, Prefect API, rollout target or Slack is no failure: it pauses only
+        the loop that met it, which tries again until it is back (``_repeat``).
 
         The rollouts loop runs on this thread under one Prefect API client for the worker's life:
         without it every sync task run builds its own (an SSL context each, profiled at a quarter of
@@ -250,8 +253,8 @@ class Worker:
             raise failures[0]
 
     def _repeat(self, loop: Loop, failures: list[BaseException]) -> None:
-        """Run ``loop`` until stopped. The database, Prefect or Slack being unreachable only pauses
-        it (``unreachable_service``, ``Loop.down``); any other failure stops every loop."""
+        """Run ``loop`` until stopped. The database, Prefect, the target or Slack being unreachable
+        only pauses it (``unreachable_service``, ``Loop.down``); any other failure stops every loop."""
         outage = _Outage(loop.name)
         try:
             while not self.stop_event.is_set():

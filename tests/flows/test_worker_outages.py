@@ -9,6 +9,18 @@ from sqlalchemy.exc import OperationalError
 
 from flows.worker import OUTAGE_RETRY_CAP_SECONDS, Loop, Worker, _Outage, slack_down, unreachable_service
 from notifications.delivery.slack_delivery import DispatchRun
+from orchestrator.rollouts.target import TargetUnavailable
+
+
+def unavailable_target() -> TargetUnavailable:
+    """A webhook target's outage: TargetUnavailable raised from the HTTP error under it."""
+    try:
+        try:
+            raise httpx.ConnectError("webhook refused")
+        except httpx.ConnectError as cause:
+            raise TargetUnavailable("the webhook did not answer") from cause
+    except TargetUnavailable as error:
+        return error
 
 
 def scripted_loop(worker: Worker, outcomes: list[object]) -> tuple[Loop, list[object]]:
@@ -57,6 +69,7 @@ def test_any_other_failure_still_stops_every_loop() -> None:
     [
         (OperationalError("SELECT 1", {}, Exception("refused")), "the database"),
         (httpx.ConnectError("refused"), "the Prefect API"),
+        (unavailable_target(), "the rollout target"),
         (RuntimeError("flow run failed"), None),
     ],
 )
