@@ -72,8 +72,9 @@ def unreachable_service(error: BaseException) -> str | None:
 
 @dataclass
 class _Outage:
-    """A loop's view of an outage: logged once when it starts and once when it ends, with the
-    wait before each new try doubling from the loop's interval up to ``OUTAGE_RETRY_CAP_SECONDS``."""
+    """A loop's view of an outage: logged once when it starts and once when a pass goes through
+    again (one that needed nothing of the service may, before the service is back), with the wait
+    before each new try doubling from the loop's interval up to ``OUTAGE_RETRY_CAP_SECONDS``."""
 
     loop: str
     service: str | None = None
@@ -89,7 +90,8 @@ class _Outage:
 
     def passed(self) -> None:
         if self.service is not None:
-            log.info("%s loop: %s is back after %.1f s", self.loop, self.service, time.monotonic() - self.since)
+            took = time.monotonic() - self.since
+            log.info("%s loop: a pass went through after %.1f s (%s was unreachable)", self.loop, took, self.service)
             self.service, self.tries = None, 0
 
 
