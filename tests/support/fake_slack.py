@@ -84,12 +84,13 @@ class Reply:
 
 @dataclass(frozen=True)
 class Call:
-    """One request as received: method name, decoded body (JSON or form) and headers."""
+    """One request as received: method name, decoded body (JSON or form), headers, and when."""
 
     method: str
     body: dict[str, Any]
     headers: dict[str, str]
     answered: str  # the Reply kind used, or "ok"
+    at: float = 0.0  # time.monotonic() on arrival
 
 
 @dataclass
@@ -242,7 +243,7 @@ class FakeSlack:
         with self._lock:
             queue = self._scripts.get(method) or []
             reply = queue.pop(0) if queue else self._unscripted(method)
-            self._calls.append(Call(method, body, dict(request.headers.items()), reply.kind))
+            self._calls.append(Call(method, body, dict(request.headers.items()), reply.kind, time.monotonic()))
             delay = self._delay
         status, headers, payload = 200, {}, {"ok": False, "error": reply.code}
         if reply.kind == "rate_limited":
