@@ -30,7 +30,7 @@ from tests.support.flows import ready_launch, wait_for
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 OUTAGE = outage_seconds("LAUNCHDECK_CHAOS_PREFECT_OUTAGE_S", 15.0)
-HOLD_MINUTES = 0.02  # 1.2 s between ramp steps: EU's next step falls due during the outage
+HOLD_MINUTES = 0.01  # 0.6 s between ramp steps: EU's next step falls due during the outage
 RAMP = {"ga": [{"percent": percent, "hold_minutes": HOLD_MINUTES} for percent in (5, 25, 50)] + [{"percent": 100}]}
 EXPECTED = [("internal", 100), ("ga", 5), ("ga", 25), ("ga", 50), ("ga", 100)]
 SLUG = "prefect-outage"
@@ -109,7 +109,9 @@ def test_prefect_killed_mid_rollout_gates_still_pass_and_the_rollout_resumes_eve
     worker = start_worker(database_url, "prefect-chaos", log, PREFECT_API_URL=own_prefect.api_url)
     try:
         # Mid-rollout: EU took its first GA step and holds; NA is live in internal, gated for GA.
-        wait_for(lambda: running(worker, log) and steps(seeded).get("EU", [])[1:2] == [("ga", 5)], timeout=90)
+        wait_for(
+            lambda: running(worker, log) and steps(seeded).get("EU", [])[1:2] == [("ga", 5)], timeout=90, interval=0.02
+        )
         wait_for(lambda: steps(seeded).get("NA") == [("internal", 100)], timeout=30)
         own_prefect.process.send_signal(signal.SIGKILL)
         own_prefect.process.wait(timeout=30)
