@@ -1,8 +1,8 @@
 """One launch's readiness forecast as people read it (API, CLI, the launch page): per region, when
 its next gate's blocking items will be done, and what else that gate still waits for (the votes
 missing, the beta exit criteria not met, the earlier regions of a sequential wave), read by
-``orchestrator.reporting.blockers`` exactly as the worker judges them; then the forecasts recorded
-so far, newest first. A pure read: recording is ``service.record_forecasts``."""
+``orchestrator.reporting.blockers`` (``gate_waits``) as the worker judges them; then the forecasts
+recorded so far, newest first. A pure read: recording is ``service.record_forecasts``."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,13 +10,13 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from orchestrator.core.clock import as_utc
-from orchestrator.core.enums import GateStatus, Phase
-from orchestrator.core.models import Forecast, Launch, Region, RegionRollout
+from orchestrator.core.enums import GateKind, GateStatus, Phase, WaveMode
+from orchestrator.core.models import Forecast, Gate, Launch, Region, RegionRollout
 from orchestrator.forecasts.projection import Projection
 from orchestrator.forecasts.reads import ids_where, projections
 from orchestrator.gates.beta_exit import CriterionStatus
 from orchestrator.launches.queries import launch_id_for
-from orchestrator.reporting.blockers import Blockers, blockers
+from orchestrator.reporting.blockers import GateWaits, gate_waits
 from orchestrator.reporting.forecast_misses import days_after, miss_reason
 
 HISTORY_SHOWN = 50
@@ -80,25 +80,48 @@ class LaunchForecast:
 
 def launch_forecast(*, session: Session, slug: str, now: datetime) -> LaunchForecast:
     """The forecast of every region of launch ``slug`` that has a gate ahead. NotFound for an
-    unknown slug. Leaves the read's transaction to the caller."""
+    unknown slug. Leaves the read's transaction to the caller.
+
+    What else a gate waits for is read (``gate_waits``, as ``blockers`` judges it) only for the
+    regions whose next gate has an approval or beta exit gate not passed yet, or when the launch's
+    waves are sequential: the others wait for nothing else, and reading nothing keeps the launch
+    page's cost down to a few statements per such region."""
     launch_id = launch_id_for(session=session, slug=slug)
-    name = session.exec(select(Launch.name).where(Launch.id == launch_id)).one()
-    regions = tuple(
-        _with_conditions(
-            projection, blockers(session=session, slug=slug, region=projection.region, phase=projection.phase, now=now)
-        )
-        for projection in projections(session, which=ids_where([launch_id]), now=now)
-    )
+    name, wave_mode = session.exec(select(Launch.name, Launch.wave_mode).where(Launch.id == launch_id)).one()
+    waiting = _open_condition_gates(session, launch_id=launch_id)
+    regions = []
+    for projection in projections(session, which=ids_where([launch_id]), now=now):
+        if wave_mode == WaveMode.SEQUENTIAL or (projection.rollout_id, projection.phase) in waiting:
+            waits = gate_waits(session=session, rollout_id=projection.rollout_id, phase=projection.phase, now=now)
+            regions.append(_with_conditions(projection, waits))
+        else:
+            regions.append(
+                RegionForecast(projection, approvals_missing=(), gos_needed=0, criteria_unmet=(), waiting_for=())
+            )
     return LaunchForecast(
         slug=slug,
         name=name,
         generated_at=now,
-        regions=regions,
+        regions=tuple(regions),
         history=recorded_forecasts(session, launch_id=launch_id),
     )
 
 
-def _with_conditions(projection: Projection, waits: Blockers) -> RegionForecast:
+def _open_condition_gates(session: Session, *, launch_id: int) -> set[tuple[int, Phase]]:
+    """The (region, phase) pairs of the launch with an approval or beta exit gate not yet passed."""
+    rows = session.exec(
+        select(Gate.rollout_id, Gate.phase)
+        .join(RegionRollout, col(RegionRollout.id) == col(Gate.rollout_id))
+        .where(
+            RegionRollout.launch_id == launch_id,
+            col(Gate.kind).in_((GateKind.APPROVAL, GateKind.BETA_EXIT)),
+            Gate.status != GateStatus.PASSED,
+        )
+    ).all()
+    return {(rollout_id, Phase(phase)) for rollout_id, phase in rows}
+
+
+def _with_conditions(projection: Projection, waits: GateWaits) -> RegionForecast:
     approval = waits.approval
     missing: tuple[str, ...] = ()
     gos_needed = 0

@@ -112,6 +112,7 @@ def build_leadership_digest(
     rules: RagRules | None = None,
     launch_ids: Sequence[int] | None = None,
     exit_statuses: Mapping[tuple[int, Phase], Sequence[CriterionStatus]] | None = None,
+    with_forecast_misses: bool = True,
 ) -> Digest:
     """Read every active launch into a digest with seven queries (ten when any launch has beta exit
     criteria; one more, the week's forecast misses, for the whole digest), whatever the launch count.
@@ -121,7 +122,8 @@ def build_leadership_digest(
     configured thresholds (``RagRules.from_settings()``). ``launch_ids`` narrows it to those
     launches whatever their status (the dashboard's launch page colours one launch the same way).
     ``exit_statuses`` are the beta exit criteria of these launches' gates when the caller has
-    already read them (the launch page shows every gate's), so they are not read twice.
+    already read them (the launch page shows every gate's), so they are not read twice. The week's
+    forecast misses are read for the whole digest unless ``with_forecast_misses`` is False.
     """
     now = _aware(now)
     rules = rules or RagRules.from_settings()
@@ -148,12 +150,12 @@ def build_leadership_digest(
                 dates=dates[rollout_id],
                 gate_phase=gate_phase,
                 criteria=criteria.get((rollout_id, gate_phase), ()) if gate_phase else (),
-                forecast_done_at=projections.get(rollout_id, {}).get(gate_phase) if gate_phase else None,
+                forecast_done_at=_projected(projections.get(rollout_id), gate_phase),
             )
         )
     digests = [_launch_digest(launch, regions=tuple(regions[launch.id]), now=now, rules=rules) for launch in launches]
     digests.sort(key=lambda launch: (launch.rag.severity, launch.slug))
-    misses = forecast_misses(session, which=which, now=now) if launch_ids is None else ()
+    misses = forecast_misses(session, which=which, now=now) if launch_ids is None and with_forecast_misses else ()
     return Digest(generated_at=now, launches=tuple(digests), forecast_misses=misses)
 
 
@@ -190,6 +192,11 @@ def _region_digest(
         skipped_phases=skipped,
         forecast_done_at=forecast_done_at,
     )
+
+
+def _projected(latest: tuple[Phase, datetime] | None, gate_phase: Phase | None) -> datetime | None:
+    """The latest forecast's projected date, if it is of the gate the region waits at now."""
+    return latest[1] if latest is not None and latest[0] == gate_phase else None
 
 
 def _launch_digest(

@@ -4,15 +4,16 @@ misses of the week.
 
 The forecasts themselves are made and recorded by ``orchestrator.forecasts`` (a domain above this
 one, as it builds on the burndown); reporting only reads the ``forecast`` table, so the portfolio
-pays one statement for them, however many launches it shows, instead of rebuilding every
-region's burndown from the ledger on each request.
+pays one statement for them (a seek per region down ``ix_forecast_latest``), however many
+launches it shows, instead of rebuilding every region's burndown from the ledger on each request.
 """
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, func
+from sqlalchemy import ColumnElement
 from sqlalchemy import select as select_columns
 from sqlmodel import Session, col
 
@@ -45,45 +46,32 @@ def miss_reason(*, region: str, phase: Phase, projected_at: datetime | None, pha
     )
 
 
-def latest_projections(session: Session, *, which: ColumnElement[bool]) -> dict[int, dict[Phase, datetime]]:
-    """Per region and phase of the chosen launches, the projected date of the latest recorded
-    forecast, when that forecast still had blocking items open (a done checklist misses nothing).
-    One statement: the latest confirmation per region and phase, joined back to its row."""
-    latest = (
-        select_columns(
-            col(Forecast.rollout_id).label("rollout_id"),
-            col(Forecast.phase).label("phase"),
-            func.max(col(Forecast.confirmed_at)).label("confirmed_at"),
-        )
-        .join(Launch, col(Launch.id) == col(Forecast.launch_id))
-        .where(which)
-        .group_by(col(Forecast.rollout_id), col(Forecast.phase))
-        .subquery()
+def _latest(*conditions: ColumnElement[bool]) -> Any:
+    """The id of a region's latest recorded forecast meeting ``conditions``, as a subquery
+    correlated with the region: one seek down ``ix_forecast_latest`` per region."""
+    return (
+        select_columns(col(Forecast.id))
+        .where(col(Forecast.rollout_id) == col(RegionRollout.id), *conditions)
+        .order_by(col(Forecast.confirmed_at).desc(), col(Forecast.id).desc())
+        .limit(1)
+        .correlate(RegionRollout)
+        .scalar_subquery()
     )
+
+
+def latest_projections(session: Session, *, which: ColumnElement[bool]) -> dict[int, tuple[Phase, datetime]]:
+    """Per region of the chosen launches, its latest recorded forecast as (phase, projected date),
+    when that forecast still had blocking items open (a done checklist misses nothing). Forecasts
+    are made of a region's next gate, so one of another phase than the next gate now is about a
+    gate passed since: the caller compares phases. One statement, a seek per region."""
     rows = session.execute(
-        select_columns(
-            col(Forecast.rollout_id),
-            col(Forecast.phase),
-            col(Forecast.id),
-            col(Forecast.projected_at),
-            col(Forecast.open_blocking),
-        ).join(
-            latest,
-            (col(Forecast.rollout_id) == latest.c.rollout_id)
-            & (col(Forecast.phase) == latest.c.phase)
-            & (col(Forecast.confirmed_at) == latest.c.confirmed_at),
-        )
+        select_columns(col(Forecast.rollout_id), col(Forecast.phase), col(Forecast.projected_at))
+        .select_from(RegionRollout)
+        .join(Launch, col(Launch.id) == col(RegionRollout.launch_id))
+        .join(Forecast, col(Forecast.id) == _latest())
+        .where(which, col(Forecast.open_blocking) > 0, col(Forecast.projected_at).is_not(None))
     ).all()
-    chosen: dict[tuple[int, Phase], tuple[int, datetime | None, int]] = {}
-    for rollout_id, phase, forecast_id, projected_at, open_blocking in rows:
-        held = chosen.get((rollout_id, phase))
-        if held is None or forecast_id > held[0]:  # two confirmed at the same instant: the newer row
-            chosen[(rollout_id, phase)] = (forecast_id, projected_at, open_blocking)
-    found: dict[int, dict[Phase, datetime]] = {}
-    for (rollout_id, phase), (_id, projected_at, open_blocking) in chosen.items():
-        if projected_at is not None and open_blocking > 0:
-            found.setdefault(rollout_id, {})[phase] = as_utc(projected_at)
-    return found
+    return {rollout_id: (phase, as_utc(projected_at)) for rollout_id, phase, projected_at in rows}
 
 
 @dataclass(frozen=True)
@@ -112,37 +100,36 @@ class ForecastMiss:
 def forecast_misses(
     session: Session, *, which: ColumnElement[bool], now: datetime, limit: int = MISSES_SHOWN
 ) -> tuple[ForecastMiss, ...]:
-    """The week's forecast misses of the chosen launches, latest per region and phase, most days
-    late first (then by launch and region), at most ``limit``: for the leadership digest."""
+    """The week's forecast misses of the chosen launches: per region, its latest forecast of the
+    week that projected its open blocking items done after the phase date; most days late first
+    (then by launch and region), at most ``limit``. For the leadership digest."""
+    missed = _latest(
+        col(Forecast.confirmed_at) >= now - MISSES_LOOKBACK,
+        col(Forecast.open_blocking) > 0,
+        col(Forecast.projected_at) > col(Forecast.phase_at),
+    )
     rows = session.execute(
         select_columns(
-            col(Forecast.id),
             col(Forecast.launch_id),
             col(Launch.slug),
             col(Region.code),
-            col(Forecast.rollout_id),
             col(Forecast.phase),
             col(Forecast.phase_at),
             col(Forecast.projected_at),
             col(Forecast.confirmed_at),
         )
-        .join(Launch, col(Launch.id) == col(Forecast.launch_id))
-        .join(RegionRollout, col(RegionRollout.id) == col(Forecast.rollout_id))
+        .select_from(RegionRollout)
+        .join(Launch, col(Launch.id) == col(RegionRollout.launch_id))
         .join(Region, col(Region.id) == col(RegionRollout.region_id))
-        .where(
-            which,
-            col(Forecast.confirmed_at) >= now - MISSES_LOOKBACK,
-            col(Forecast.open_blocking) > 0,
-            col(Forecast.projected_at) > col(Forecast.phase_at),
-        )
-        .order_by(col(Forecast.confirmed_at), col(Forecast.id))
+        .join(Forecast, col(Forecast.id) == missed)
+        .where(which)
     ).all()
-    latest: dict[tuple[int, Phase], ForecastMiss] = {}
-    for _id, launch_id, slug, code, rollout_id, phase, phase_at, projected_at, confirmed_at in rows:
-        miss = ForecastMiss(launch_id, slug, code, phase, as_utc(phase_at), as_utc(projected_at), as_utc(confirmed_at))
-        if miss.days_late > 0:
-            latest[(rollout_id, phase)] = miss  # ordered oldest first: the latest wins
-    return _worst_first(list(latest.values()))[:limit]
+    misses = [
+        ForecastMiss(launch_id, slug, code, phase, as_utc(phase_at), as_utc(projected_at), as_utc(confirmed_at))
+        for launch_id, slug, code, phase, phase_at, projected_at, confirmed_at in rows
+    ]
+    # Later the same day as the phase date is no day late (the SQL compares instants).
+    return _worst_first([miss for miss in misses if miss.days_late > 0])[:limit]
 
 
 def _worst_first(misses: Sequence[ForecastMiss]) -> tuple[ForecastMiss, ...]:

@@ -16,7 +16,8 @@ class Forecast(SQLModel, table=True):
     same outcome is the same row (``key``), whose ``confirmed_at`` moves: so a region has at most
     one row per distinct forecast and day, and its latest forecast is the latest confirmed."""
 
-    __table_args__ = (Index("ix_forecast_latest", "rollout_id", "phase", "confirmed_at"),)
+    # A region's latest forecast (of those made in a window): one seek, newest first, id breaking ties.
+    __table_args__ = (Index("ix_forecast_latest", "rollout_id", "confirmed_at", "id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     # rollout, phase, UTC day, projected day and phase date: what makes a forecast new.

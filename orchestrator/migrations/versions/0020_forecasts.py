@@ -40,7 +40,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("forecast", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_forecast_launch_id"), ["launch_id"], unique=False)
-        batch_op.create_index("ix_forecast_latest", ["rollout_id", "phase", "confirmed_at"], unique=False)
+        batch_op.create_index("ix_forecast_latest", ["rollout_id", "confirmed_at", "id"], unique=False)
 
 
 def downgrade() -> None:

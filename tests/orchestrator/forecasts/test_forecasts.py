@@ -108,3 +108,28 @@ def test_only_launch_operators_may_record_forecasts_and_a_refusal_writes_nothing
         assert recorded(seeded) == []
         prodops = Actor(name="pat@example.com", source=Source.API, role=Role.PRODOPS)
         assert record_forecasts(session=seeded, now=datetime.now(UTC), actor=prodops) == RecordRun(made=1, new=1)
+
+
+def test_a_sequential_waves_forecast_names_the_regions_it_waits_for(seeded, actor):
+    from orchestrator.core.enums import WaveMode
+    from orchestrator.launches.service import create_launch, kick_off_launch
+    from orchestrator.launches.spec import LaunchSpec
+    from tests.support.factories import item, region_plan
+
+    dates = {Phase.INTERNAL: at(3, 20, 9)}
+    spec = LaunchSpec(
+        slug="waves",
+        name="Waves",
+        tier=3,
+        owner="owner@example.com",
+        regions=[region_plan("EU", dates), region_plan("NA", dates)],
+        wave_mode=WaveMode.SEQUENTIAL,
+    )
+    with freeze_time(START):
+        launch = create_launch(session=seeded, spec=spec, items=[item("faq", region="NA")], actor=actor)
+        kick_off_launch(session=seeded, launch_id=launch.id, actor=actor)
+        eu, na = launch_forecast(session=seeded, slug="waves", now=datetime.now(UTC)).regions
+    assert (eu.projection.region, eu.waiting_for, eu.conditions) == ("EU", (), ())
+    assert (na.projection.region, na.projection.open_blocking) == ("NA", 1)
+    assert na.waiting_for == ("EU",)
+    assert na.conditions == ("waits for EU to be live first",)
