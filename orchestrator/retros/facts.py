@@ -234,25 +234,26 @@ def _events(session: Session, launch_id: int) -> tuple[LedgerEvent, ...]:
 
 
 def _items(session: Session, launch_id: int) -> tuple[ItemRow, ...]:
-    rows = session.exec(
-        select(ChecklistItem, Team.name)
+    """Columns, not entities: a launch has hundreds of items, and the retro needs nine fields."""
+    rows = session.execute(
+        select_columns(
+            col(ChecklistItem.id),
+            col(ChecklistItem.rollout_id),
+            col(ChecklistItem.phase),
+            col(ChecklistItem.title),
+            col(Team.name),
+            col(ChecklistItem.blocking),
+            col(ChecklistItem.status),
+            col(ChecklistItem.due_at),
+            col(ChecklistItem.checked_at),
+        )
         .join(Team, col(Team.id) == col(ChecklistItem.owner_team_id))
-        .where(ChecklistItem.launch_id == launch_id)
+        .where(col(ChecklistItem.launch_id) == launch_id)
         .order_by(col(ChecklistItem.id))
     ).all()
     return tuple(
-        ItemRow(
-            id=item.id,  # type: ignore[arg-type]
-            rollout_id=item.rollout_id,
-            phase=item.phase,
-            title=item.title,
-            team=team,
-            blocking=item.blocking,
-            status=item.status,
-            due_at=_when(item.due_at),
-            checked_at=_when(item.checked_at),
-        )
-        for item, team in rows
+        ItemRow(item_id, rollout_id, phase, title, team, blocking, status, _when(due_at), _when(checked_at))
+        for item_id, rollout_id, phase, title, team, blocking, status, due_at, checked_at in rows
     )
 
 
@@ -326,14 +327,21 @@ def _conditional_gos(session: Session, launch_id: int) -> tuple[ConditionalGoRow
 
 
 def _forecasts(session: Session, launch_id: int) -> tuple[ForecastRow, ...]:
-    rows = session.exec(
-        select(Forecast).where(Forecast.launch_id == launch_id).order_by(col(Forecast.made_at), col(Forecast.id))
+    rows = session.execute(
+        select_columns(
+            col(Forecast.rollout_id),
+            col(Forecast.phase),
+            col(Forecast.made_at),
+            col(Forecast.phase_at),
+            col(Forecast.projected_at),
+            col(Forecast.open_blocking),
+        )
+        .where(col(Forecast.launch_id) == launch_id)
+        .order_by(col(Forecast.made_at), col(Forecast.id))
     ).all()
     return tuple(
-        ForecastRow(
-            f.rollout_id, f.phase, as_utc(f.made_at), as_utc(f.phase_at), _when(f.projected_at), f.open_blocking
-        )
-        for f in rows
+        ForecastRow(rollout_id, phase, as_utc(made_at), as_utc(phase_at), _when(projected_at), open_blocking)
+        for rollout_id, phase, made_at, phase_at, projected_at, open_blocking in rows
     )
 
 
