@@ -4,19 +4,24 @@ missing, the beta exit criteria not met, the earlier regions of a sequential wav
 ``orchestrator.reporting.blockers`` (``gate_waits``) as the worker judges them; then the forecasts
 recorded so far, newest first. A pure read: recording is ``service.record_forecasts``."""
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
 from orchestrator.core.clock import as_utc
 from orchestrator.core.enums import GateKind, GateStatus, Phase, WaveMode
+from orchestrator.core.errors import NotFound
 from orchestrator.core.models import Forecast, Gate, Launch, Region, RegionRollout
-from orchestrator.forecasts.projection import Projection
+from orchestrator.forecasts.projection import Projection, project
 from orchestrator.forecasts.reads import ids_where, projections
 from orchestrator.gates.beta_exit import CriterionStatus
-from orchestrator.launches.queries import launch_id_for
+from orchestrator.launches.spec import SLUG_PATTERN
 from orchestrator.reporting.blockers import GateWaits, gate_waits
+from orchestrator.reporting.burndown import Burndown
 from orchestrator.reporting.forecast_misses import days_after, miss_reason
 
 HISTORY_SHOWN = 50
@@ -80,45 +85,84 @@ class LaunchForecast:
 
 def launch_forecast(*, session: Session, slug: str, now: datetime) -> LaunchForecast:
     """The forecast of every region of launch ``slug`` that has a gate ahead. NotFound for an
-    unknown slug. Leaves the read's transaction to the caller.
+    unknown slug. Leaves the read's transaction to the caller."""
+    found = (
+        session.exec(select(Launch).where(Launch.slug == slug)).first() if re.fullmatch(SLUG_PATTERN, slug) else None
+    )
+    if found is None or found.id is None:
+        raise NotFound("launch", slug)
+    regions = _regions(session, launch_id=found.id)
+    made = projections(session, which=ids_where([found.id]), now=now)
+    return _forecast(session, launch=found, regions=regions, made=made, now=now)
 
-    What else a gate waits for is read (``gate_waits``, as ``blockers`` judges it) only for the
-    regions whose next gate has an approval or beta exit gate not passed yet, or when the launch's
-    waves are sequential: the others wait for nothing else, and reading nothing keeps the launch
-    page's cost down to a few statements per such region."""
-    launch_id = launch_id_for(session=session, slug=slug)
-    name, wave_mode = session.exec(select(Launch.name, Launch.wave_mode).where(Launch.id == launch_id)).one()
-    waiting = _open_condition_gates(session, launch_id=launch_id)
-    regions = []
-    for projection in projections(session, which=ids_where([launch_id]), now=now):
-        if wave_mode == WaveMode.SEQUENTIAL or (projection.rollout_id, projection.phase) in waiting:
-            waits = gate_waits(session=session, rollout_id=projection.rollout_id, phase=projection.phase, now=now)
-            regions.append(_with_conditions(projection, waits))
-        else:
-            regions.append(
-                RegionForecast(projection, approvals_missing=(), gos_needed=0, criteria_unmet=(), waiting_for=())
-            )
-    return LaunchForecast(
-        slug=slug,
-        name=name,
-        generated_at=now,
-        regions=tuple(regions),
-        history=recorded_forecasts(session, launch_id=launch_id),
+
+def page_forecast(*, session: Session, launch: Launch, charts: Sequence[Burndown], now: datetime) -> LaunchForecast:
+    """The launch page's forecast, from the burndowns the page has drawn already (each region's
+    next gate, from the same items and ledger): the same projection, without reading them again."""
+    assert launch.id is not None
+    regions = _regions(session, launch_id=launch.id)
+    made = [
+        project(chart, launch_id=launch.id, rollout_id=regions.rollout_ids[chart.region])
+        for chart in charts
+        if chart.region in regions.rollout_ids
+    ]
+    return _forecast(session, launch=launch, regions=regions, made=made, now=now)
+
+
+@dataclass(frozen=True)
+class _Regions:
+    rollout_ids: dict[str, int]  # by region code
+    waiting: set[tuple[int, Phase]]  # (rollout, phase) with an approval or beta exit gate not passed
+
+
+def _regions(session: Session, *, launch_id: int) -> _Regions:
+    """The launch's regions, and those whose gates of a phase include an approval or beta exit
+    gate not passed yet, in one statement."""
+    rows = session.execute(
+        select_columns(col(RegionRollout.id), col(Region.code), col(Gate.phase))
+        .join(Region, col(Region.id) == col(RegionRollout.region_id))
+        .outerjoin(
+            Gate,
+            (col(Gate.rollout_id) == col(RegionRollout.id))
+            & col(Gate.kind).in_((GateKind.APPROVAL, GateKind.BETA_EXIT))
+            & (col(Gate.status) != GateStatus.PASSED),
+        )
+        .where(col(RegionRollout.launch_id) == launch_id)
+    ).all()
+    return _Regions(
+        rollout_ids={code: rollout_id for rollout_id, code, _phase in rows},
+        waiting={(rollout_id, Phase(phase)) for rollout_id, _code, phase in rows if phase is not None},
     )
 
 
-def _open_condition_gates(session: Session, *, launch_id: int) -> set[tuple[int, Phase]]:
-    """The (region, phase) pairs of the launch with an approval or beta exit gate not yet passed."""
-    rows = session.exec(
-        select(Gate.rollout_id, Gate.phase)
-        .join(RegionRollout, col(RegionRollout.id) == col(Gate.rollout_id))
-        .where(
-            RegionRollout.launch_id == launch_id,
-            col(Gate.kind).in_((GateKind.APPROVAL, GateKind.BETA_EXIT)),
-            Gate.status != GateStatus.PASSED,
-        )
-    ).all()
-    return {(rollout_id, Phase(phase)) for rollout_id, phase in rows}
+def _forecast(
+    session: Session, *, launch: Launch, regions: _Regions, made: Sequence[Projection], now: datetime
+) -> LaunchForecast:
+    """What else each gate waits for is read (``gate_waits``, as ``blockers`` judges it) only for
+    the regions whose next gate has an approval or beta exit gate not passed yet, or when the
+    launch's waves are sequential: the others wait for nothing else, and reading nothing for them
+    keeps the launch page's cost to two statements beside those regions'."""
+    assert launch.id is not None
+    found = []
+    for projection in made:
+        if launch.wave_mode == WaveMode.SEQUENTIAL or (projection.rollout_id, projection.phase) in regions.waiting:
+            waits = gate_waits(session=session, rollout_id=projection.rollout_id, phase=projection.phase, now=now)
+            found.append(_with_conditions(projection, waits))
+        else:
+            found.append(
+                RegionForecast(projection, approvals_missing=(), gos_needed=0, criteria_unmet=(), waiting_for=())
+            )
+    return LaunchForecast(
+        slug=launch.slug,
+        name=launch.name,
+        generated_at=now,
+        regions=tuple(found),
+        history=recorded_forecasts(session, launch_id=launch.id),
+    )
+
+
+def _waiting_for_nothing(projection: Projection) -> RegionForecast:
+    return RegionForecast(projection, approvals_missing=(), gos_needed=0, criteria_unmet=(), waiting_for=())
 
 
 def _with_conditions(projection: Projection, waits: GateWaits) -> RegionForecast:

@@ -133,3 +133,19 @@ def test_a_sequential_waves_forecast_names_the_regions_it_waits_for(seeded, acto
     assert (na.projection.region, na.projection.open_blocking) == ("NA", 1)
     assert na.waiting_for == ("EU",)
     assert na.conditions == ("waits for EU to be live first",)
+
+
+def test_the_launch_pages_forecast_from_its_burndowns_is_the_same_forecast(seeded, actor):
+    """The page reuses the burndowns it drew (every status change of the launch); the forecast reads
+    only the rate window's: the same projection either way."""
+    from orchestrator.forecasts.view import page_forecast
+    from orchestrator.reporting.launch_page import launch_page
+
+    with freeze_time(START) as frozen:
+        Story(seeded, actor, frozen).until(at(3, 15, 12))  # the GA burndown has three changes by now
+        now = datetime.now(UTC)
+        page = launch_page(session=seeded, slug=SLUG, now=now)
+        from_page = page_forecast(session=seeded, launch=page.launch, charts=page.burndowns, now=now)
+        direct = launch_forecast(session=seeded, slug=SLUG, now=now)
+    assert from_page == direct
+    assert from_page.regions[0].projection.projected_at == at(3, 22, 1, 30)
