@@ -59,6 +59,9 @@ from orchestrator.core.models import (
 from orchestrator.directory.seed import load_seed
 from orchestrator.directory.service import apply_seed
 from orchestrator.directory.tokens import create_token
+from orchestrator.forecasts.view import page_forecast
+from orchestrator.reporting.launch_page import launch_page
+from orchestrator.retros.retro import launch_retro
 
 REGIONS = ("APAC", "EU", "LATAM", "NA")
 ITEMS_PER_PHASE = 40  # per region and phase: 160 per region, 640 per launch
@@ -113,6 +116,7 @@ def run(url: str, *, launches: int, requests: int) -> None:
         f"({launches * len(REGIONS) * ITEMS_PER_PHASE * 4} items) on {engine.dialect.name} "
         f"in {time.perf_counter() - started:.1f} s"
     )
+    parts = time_parts(engine, rounds=requests)
     engine.dispose()
     print("\nSQL statements per page (sign-in check included)")
     print("| launches | portfolio | launch page (with its forecast) | retro page |\n| --- | --- | --- | --- |")
@@ -134,12 +138,37 @@ def run(url: str, *, launches: int, requests: int) -> None:
         pages={"portfolio, reuse off (recomputed every request)": "/dashboard/"},
         env={"LAUNCHDECK_DASHBOARD_CACHE_SECONDS": "0"},
     )
+    print("\nThe launch page's parts and the retro, in process, interleaved round by round (ms)")
+    print("| part | p50 | p95 |\n| --- | --- | --- |")
+    for name, samples in parts.items():
+        print(f"| {name} | {percentile(samples, 50):.1f} | {percentile(samples, 95):.1f} |")
     base = percentile(timings["/healthz (baseline)"], 95)
     print(f"\n{requests} sequential requests per page, one uvicorn process (launchdeck serve)")
     print("| page | p50 | p95 | p95 ratio to baseline |\n| --- | --- | --- | --- |")
     for name, samples in {**timings, **cold}.items():
         p50, p95 = percentile(samples, 50), percentile(samples, 95)
         print(f"| {name} | {p50:.1f} ms | {p95:.1f} ms | {p95 / base:.1f} |")
+
+
+def time_parts(engine: Engine, *, rounds: int) -> dict[str, list[float]]:
+    """What the readiness forecast adds to a launch page, and what a retro costs, measured in this
+    process and interleaved (one of each per round), so a busy machine slows them alike: the read
+    model of the launch page, then its forecast from the page's own burndowns, then the retro."""
+    timings: dict[str, list[float]] = {"launch page read model": [], "its forecast": [], "retro read model": []}
+    for number in range(rounds + 5):
+        with Session(engine) as session:
+            began = time.perf_counter()
+            page = launch_page(session=session, slug="bench-0001", now=NOW)
+            read = time.perf_counter()
+            page_forecast(session=session, launch=page.launch, charts=page.burndowns, now=NOW)
+            forecast = time.perf_counter()
+            launch_retro(session=session, slug="bench-0001", now=NOW)
+            done = time.perf_counter()
+        if number >= 5:  # the first rounds warm caches up
+            timings["launch page read model"].append((read - began) * 1000)
+            timings["its forecast"].append((forecast - read) * 1000)
+            timings["retro read model"].append((done - forecast) * 1000)
+    return timings
 
 
 def settle(engine: Engine) -> None:
