@@ -33,9 +33,11 @@ from api.routes import (
     console_work,
     dashboard,
     decisions,
+    forecasts,
     items,
     launches,
     outbox,
+    retros,
     rollup,
 )
 from api.slack_recording import ClickRecorder
@@ -56,6 +58,8 @@ _API_ROUTERS = (
     admin.router,
     outbox.router,
     beta.router,
+    forecasts.router,
+    retros.router,
 )
 
 
@@ -98,6 +102,7 @@ def create_app(*, engine: Engine | None = None, tune_gc: bool = False) -> FastAP
     app.include_router(console.router)  # the portfolio's tabs and search, a launch's audit pages
     app.include_router(console_work.router)  # My work, and What is blocking a region and phase
     app.include_router(console_actions.router)  # prod ops' forms on a launch page
+    app.include_router(retros.pages)  # a launch's retro page and its Markdown download
     app.add_exception_handler(NeedsLogin, dashboard.needs_login_redirect)
     openapi.install(app)
     docs_pages.install(app)

@@ -2,20 +2,23 @@
 
 Why it matters: leadership opens the portfolio from a Slack link; it must answer at once however
 many launches are running, and its cost must not grow per launch (no N+1 queries). Prints p50/p95
-of the portfolio and a launch page against /healthz on the same server (ratios), and the SQL
-statements each page runs at 20 and at 200 launches.
+of the portfolio, a launch page (with its readiness forecast) and a launch's retro page against
+/healthz on the same server (ratios), and the SQL statements each page runs at 20 and at 200
+launches.
 
     .venv/bin/python benchmarks/dashboard.py [--launches 200] [--requests 100] [--postgres]
 
 SQLite (a temporary file) by default; --postgres uses a throwaway database on the PostgreSQL at
 127.0.0.1:5432 (LAUNCHDECK_BENCH_POSTGRES_URL to point elsewhere). The data is bulk-inserted
 (not through the services) so seeding takes seconds; ~25% of the items are done, each with the
-audit event a check-off writes, so the burndown has history to rebuild.
+audit event a check-off writes, so the burndown has history to rebuild, and every region has 30
+days of recorded forecasts (the portfolio's RAG reads the latest; the retro checks them).
 """
 
 import argparse
 import os
 import random
+import re
 import statistics
 import subprocess
 import sys
@@ -42,13 +45,27 @@ from orchestrator.core.actors import Actor
 from orchestrator.core.db import make_engine
 from orchestrator.core.enums import GateKind, GateStatus, ItemStatus, LaunchStatus, Phase, Role, RolloutState, Source
 from orchestrator.core.migrate import upgrade
-from orchestrator.core.models import AuditEvent, ChecklistItem, Gate, Launch, PhaseDate, Region, RegionRollout, Team
+from orchestrator.core.models import (
+    AuditEvent,
+    ChecklistItem,
+    Forecast,
+    Gate,
+    Launch,
+    PhaseDate,
+    Region,
+    RegionRollout,
+    Team,
+)
 from orchestrator.directory.seed import load_seed
 from orchestrator.directory.service import apply_seed
 from orchestrator.directory.tokens import create_token
+from orchestrator.forecasts.view import page_forecast
+from orchestrator.reporting.launch_page import launch_page
+from orchestrator.retros.retro import launch_retro
 
 REGIONS = ("APAC", "EU", "LATAM", "NA")
 ITEMS_PER_PHASE = 40  # per region and phase: 160 per region, 640 per launch
+FORECAST_DAYS = 30  # recorded forecasts per region: one a day
 ACTOR = Actor(name="bench@example.com", source=Source.CLI)
 NOW = datetime.now(UTC)
 
@@ -99,15 +116,19 @@ def run(url: str, *, launches: int, requests: int) -> None:
         f"({launches * len(REGIONS) * ITEMS_PER_PHASE * 4} items) on {engine.dialect.name} "
         f"in {time.perf_counter() - started:.1f} s"
     )
+    parts = time_parts(engine, rounds=requests)
     engine.dispose()
     print("\nSQL statements per page (sign-in check included)")
-    print("| launches | portfolio | launch page |\n| --- | --- | --- |")
-    for size, (portfolio, launch) in counts.items():
-        print(f"| {size} | {portfolio} | {launch} |")
+    print("| launches | portfolio | launch page (with its forecast) | retro page |\n| --- | --- | --- | --- |")
+    for size, (portfolio, launch, retro) in counts.items():
+        print(f"| {size} | {portfolio} | {launch} | {retro} |")
     pages = {
         "/healthz (baseline)": "/healthz",
         f"portfolio ({launches} launches)": "/dashboard/",
-        f"launch page ({len(REGIONS) * 4 * ITEMS_PER_PHASE} items)": "/dashboard/launches/bench-0001",
+        f"launch page with its forecast ({len(REGIONS) * 4 * ITEMS_PER_PHASE} items)": "/dashboard/launches/bench-0001",
+        f"retro page ({len(REGIONS) * 4 * ITEMS_PER_PHASE} items, {len(REGIONS) * FORECAST_DAYS} forecasts)": (
+            "/dashboard/launches/bench-0001/retro"
+        ),
     }
     timings = time_pages(url, secret, requests=requests, pages=pages, env={})
     cold = time_pages(
@@ -117,12 +138,37 @@ def run(url: str, *, launches: int, requests: int) -> None:
         pages={"portfolio, reuse off (recomputed every request)": "/dashboard/"},
         env={"LAUNCHDECK_DASHBOARD_CACHE_SECONDS": "0"},
     )
+    print("\nThe launch page's parts and the retro, in process, interleaved round by round (ms)")
+    print("| part | p50 | p95 |\n| --- | --- | --- |")
+    for name, samples in parts.items():
+        print(f"| {name} | {percentile(samples, 50):.1f} | {percentile(samples, 95):.1f} |")
     base = percentile(timings["/healthz (baseline)"], 95)
     print(f"\n{requests} sequential requests per page, one uvicorn process (launchdeck serve)")
     print("| page | p50 | p95 | p95 ratio to baseline |\n| --- | --- | --- | --- |")
     for name, samples in {**timings, **cold}.items():
         p50, p95 = percentile(samples, 50), percentile(samples, 95)
         print(f"| {name} | {p50:.1f} ms | {p95:.1f} ms | {p95 / base:.1f} |")
+
+
+def time_parts(engine: Engine, *, rounds: int) -> dict[str, list[float]]:
+    """What the readiness forecast adds to a launch page, and what a retro costs, measured in this
+    process and interleaved (one of each per round), so a busy machine slows them alike: the read
+    model of the launch page, then its forecast from the page's own burndowns, then the retro."""
+    timings: dict[str, list[float]] = {"launch page read model": [], "its forecast": [], "retro read model": []}
+    for number in range(rounds + 5):
+        with Session(engine) as session:
+            began = time.perf_counter()
+            page = launch_page(session=session, slug="bench-0001", now=NOW)
+            read = time.perf_counter()
+            page_forecast(session=session, launch=page.launch, charts=page.burndowns, now=NOW)
+            forecast = time.perf_counter()
+            launch_retro(session=session, slug="bench-0001", now=NOW)
+            done = time.perf_counter()
+        if number >= 5:  # the first rounds warm caches up
+            timings["launch page read model"].append((read - began) * 1000)
+            timings["its forecast"].append((forecast - read) * 1000)
+            timings["retro read model"].append((done - forecast) * 1000)
+    return timings
 
 
 def settle(engine: Engine) -> None:
@@ -239,7 +285,32 @@ def seed_launches(engine: Engine, *, start: int, count: int) -> None:
                 ]
                 if events:
                     session.execute(insert(AuditEvent), events)
+                internal_at = NOW + timedelta(days=7 + number % 10)
+                session.execute(insert(Forecast), forecasts(launch_id, rollout_id, rng, at=internal_at))
             session.commit()
+
+
+def forecasts(launch_id: int, rollout_id: int, rng: random.Random, *, at: datetime) -> list[dict[str, Any]]:
+    """A region's daily forecasts of its internal gate over the last FORECAST_DAYS days."""
+    rows = []
+    for days_ago in range(FORECAST_DAYS, 0, -1):
+        made = NOW - timedelta(days=days_ago)
+        projected = at + timedelta(days=rng.randint(-5, 10))
+        rows.append(
+            {
+                "key": f"{rollout_id}:internal:{made:%Y-%m-%d}:{projected:%Y-%m-%d}:{at:%Y%m%dT%H%M%S}",
+                "launch_id": launch_id,
+                "rollout_id": rollout_id,
+                "phase": Phase.INTERNAL,
+                "made_at": made,
+                "confirmed_at": made,
+                "phase_at": at,
+                "projected_at": projected,
+                "open_blocking": rng.randint(1, 20),
+                "rate_per_day": 1.0,
+            }
+        )
+    return rows
 
 
 @contextmanager
@@ -257,15 +328,18 @@ def serving_in_process(engine: Engine) -> Iterator[str]:
         thread.join(timeout=30)
 
 
-def count_queries(engine: Engine, secret: str) -> tuple[int, int]:
+def count_queries(engine: Engine, secret: str) -> tuple[int, int, int]:
     statements: list[str] = []
 
     def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
+        # The app's Slack interaction worker polls the same engine in the background (its own
+        # BEGIN IMMEDIATE transactions); its statements are no page's (as tests/api/test_dashboard.py).
+        if "slackinteraction" not in statement and statement != "BEGIN IMMEDIATE":
+            statements.append(statement)
 
     with serving_in_process(engine) as base, signed_in(base, secret) as client:
         sizes = []
-        for path in ("/dashboard/", "/dashboard/launches/bench-0001"):
+        for path in ("/dashboard/", "/dashboard/launches/bench-0001", "/dashboard/launches/bench-0001/retro"):
             statements.clear()
             event.listen(engine, "before_cursor_execute", count)
             try:
@@ -274,13 +348,17 @@ def count_queries(engine: Engine, secret: str) -> tuple[int, int]:
                 event.remove(engine, "before_cursor_execute", count)
             assert answer.status_code == 200, answer.text[:500]
             sizes.append(len(statements))
-    return sizes[0], sizes[1]
+    return sizes[0], sizes[1], sizes[2]
 
 
 @contextmanager
 def signed_in(base: str, secret: str) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=base, timeout=30) as client:
-        answer = client.post("/login", data={"token": secret})
+        # The sign-in form carries a CSRF field bound to the browser's cookie (api/web_security.py).
+        form = client.get("/login")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
+        assert csrf is not None, form.text[:500]
+        answer = client.post("/login", data={"token": secret, "csrf": csrf.group(1)})
         assert answer.status_code == 303, answer.text[:500]
         yield client
 

@@ -17,8 +17,10 @@ from cli import (
     blockers_cmd,
     checklists_cmd,
     exposure_cmd,
+    forecast_cmd,
     item_cmd,
     outbox_cmd,
+    retro_cmd,
     rollout_cmd,
     vote_cmd,
     worker_cmd,
@@ -65,6 +67,8 @@ app.add_typer(item_cmd.app, name="item")
 app.command("vote")(vote_cmd.vote)
 launch_app.command("approvers")(approvals_cmd.approvers)
 launch_app.command("blockers")(blockers_cmd.show_blockers)
+launch_app.command("forecast")(forecast_cmd.show_forecast)
+launch_app.command("retro")(retro_cmd.show_retro)
 launch_app.command("halt")(rollout_cmd.halt)
 launch_app.command("resume")(rollout_cmd.resume)
 launch_app.command("rollback")(rollout_cmd.rollback)

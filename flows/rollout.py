@@ -12,13 +12,18 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.context import TagsContext
 from sqlalchemy.exc import OperationalError
+from sqlmodel import Session, select
 
 from flows.artifacts import artifact_key, readiness_markdown
 from flows.resources import FLOW_ACTOR, engine, target
 from orchestrator.core.clock import utcnow
 from orchestrator.core.db import session_scope
+from orchestrator.core.enums import LaunchStatus
 from orchestrator.core.errors import IllegalTransition, StaleVersion
+from orchestrator.core.models import Launch
 from orchestrator.core.settings import get_settings
+from orchestrator.retros.markdown import retro_markdown
+from orchestrator.retros.retro import launch_retro
 from orchestrator.rollouts.exposure import deliver_exposures
 from orchestrator.rollouts.steps import StepKind, load_snapshot, next_step, take_step
 from orchestrator.rollouts.target import TargetUnavailable
@@ -44,6 +49,7 @@ class StepTaken:
     phase: str
     percent: int | None
     state_after: str
+    completed_launch: bool = False  # this step took the launch's last region live in its last phase
 
     def describe(self) -> str:
         percent = f" {self.percent}%" if self.percent is not None else ""
@@ -66,7 +72,16 @@ def take_next_step(rollout_id: int) -> StepTaken | None:
             # the next look at the database decides what is due.
             logger.info("region %s changed while stepping (%s); stopping this run", snapshot.region, exc.message)
             return None
-        return StepTaken(step.kind.value, step.phase.value, step.percent, rollout.state.value)
+        completed = step.kind == StepKind.GO_LIVE and snapshot.in_last_phase and _completed(session, snapshot.launch_id)
+        return StepTaken(step.kind.value, step.phase.value, step.percent, rollout.state.value, completed)
+
+
+def _completed(session: Session, launch_id: int) -> bool:
+    """Whether the launch is completed: going live in the last phase completes it (in the same
+    transaction, with its LAUNCH_COMPLETED outbox row) when it was the last region to."""
+    status = session.exec(select(Launch.status).where(Launch.id == launch_id)).one()
+    session.commit()
+    return status == LaunchStatus.COMPLETED
 
 
 @task(name="deliver-exposure", retries=3, retry_delay_seconds=[1, 5, 15], retry_condition_fn=transient)
@@ -93,6 +108,16 @@ def publish_readiness(rollout_id: int, slug: str, region: str) -> None:
     )
 
 
+@task(name="publish-retro")
+def publish_retro(slug: str) -> None:
+    """The post-launch retro as a markdown artifact of this flow run: the launch's last."""
+    with session_scope(engine()) as session:
+        markdown = retro_markdown(launch_retro(session=session, slug=slug, now=utcnow()))
+    create_markdown_artifact(
+        markdown=markdown, key=artifact_key(slug, "retro"), description=f"Post-launch retro of {slug}"
+    )
+
+
 @flow(name="advance-region", flow_run_name="launch/{slug}/{region}/{phase}", log_prints=False)
 async def advance_region(rollout_id: int, slug: str, region: str, phase: str) -> list[str]:
     """Take every step that is due now for one region; stop at the first wait.
@@ -114,4 +139,6 @@ async def advance_region(rollout_id: int, slug: str, region: str, phase: str) ->
                 deliver_pending_exposures()
             if step.kind in (StepKind.ADVANCE, StepKind.EVALUATE_GATES):
                 publish_readiness(rollout_id, slug, region)
+            if step.completed_launch:
+                publish_retro(slug)
     return [step.describe() for step in taken]

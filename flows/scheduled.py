@@ -17,6 +17,7 @@ from flows.rollout import transient
 from orchestrator.beta.digest import queue_beta_digest
 from orchestrator.core.clock import utcnow
 from orchestrator.core.db import session_scope
+from orchestrator.forecasts.service import RecordRun, record_forecasts
 from orchestrator.gates.reminders import ApprovalReminderRun, queue_approval_reminders
 from orchestrator.items.reminders import ReminderRun, queue_overdue_reminders
 from orchestrator.reporting.digest import Digest, LaunchDigest, build_leadership_digest, queue_leadership_digest
@@ -46,11 +47,21 @@ def queue_vote_reminders(remind_before_hours: float) -> ApprovalReminderRun:
         )
 
 
+@task(name="record-forecasts", retries=3, retry_delay_seconds=[1, 5, 15], retry_condition_fn=transient)
+def record_todays_forecasts() -> RecordRun:
+    """Every active launch's readiness forecasts, recorded (once per forecast and day) so the RAG
+    reads a fresh one and their accuracy can be shown once each gate has passed."""
+    with session_scope(engine()) as session:
+        return record_forecasts(session=session, now=utcnow(), actor=FLOW_ACTOR)
+
+
 @task(name="queue-leadership-digest", retries=3, retry_delay_seconds=[1, 5, 15], retry_condition_fn=transient)
 def queue_todays_digest() -> tuple[Digest, bool]:
-    """Build the digest once and queue that same one, so the artifact and the Slack post agree."""
+    """Build the digest once and queue that same one, so the artifact and the Slack post agree.
+    Today's forecasts are recorded first, so its colours and forecast misses are this morning's."""
     now = utcnow()
     with session_scope(engine()) as session:
+        record_forecasts(session=session, now=now, actor=FLOW_ACTOR)
         digest = build_leadership_digest(session=session, now=now)
         queued = queue_leadership_digest(session=session, now=now, actor=FLOW_ACTOR, digest=digest)
         # The same digest becomes today's RAG history, so next week's dashboard can show the trend.
@@ -79,9 +90,12 @@ def overdue_reminders(
 ) -> dict[str, int]:
     """Nudge the owners of late checklist items (at most once per interval), and escalate items
     late by several days to the owning team's channel once. And, within a day of a phase date,
-    remind the approvers who have not voted and tell prod ops who is missing (once per date)."""
+    remind the approvers who have not voted and tell prod ops who is missing (once per date).
+    Hourly, it also records the readiness forecasts (a row only when one is new that day)."""
     run = queue_reminders(remind_every_hours, escalate_after_days)
     votes = queue_vote_reminders(approval_remind_before_hours)
+    forecasts = record_todays_forecasts()
+    get_run_logger().info("made %d readiness forecast(s), %d new today", forecasts.made, forecasts.new)
     get_run_logger().info(
         "queued %d reminder(s) and %d escalation(s); %d overdue item(s) reminded recently; "
         "%d approver reminder(s), %d missing-votes note(s)",
@@ -137,6 +151,12 @@ def digest_markdown(digest: Digest) -> str:
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     lines += [_region_row(launch, region) for launch in digest.launches for region in launch.regions]
+    if digest.forecast_misses:
+        lines += ["", "### Forecast misses of the week", ""]
+        lines += [
+            f"- {_cell(miss.slug)}: {miss.reason} (forecast of {miss.made_at:%Y-%m-%d})"
+            for miss in digest.forecast_misses
+        ]
     return "\n".join(lines)
 
 

@@ -33,6 +33,7 @@ from api.web_session import (
 from notifications.delivery.console_store import KEEP, console_messages
 from orchestrator.core.clock import utcnow
 from orchestrator.core.errors import NotFound, Unauthenticated
+from orchestrator.forecasts.view import page_forecast
 from orchestrator.reporting.launch_page import LaunchPage, launch_page
 from orchestrator.reporting.rag import Rag
 
@@ -64,10 +65,12 @@ def launch_view(
         session.rollback()
         page_404 = render("not_found.html", message=str(exc.message), principal=principal, csrf=csrf_token(request))
         return HTMLResponse(page_404, status_code=404)
+    forecast = page_forecast(session=session, launch=page.launch, charts=page.burndowns, now=page.generated_at)
     key = feed_key(subject_of(principal), slug)
     feed = str(request.url_for("phases_feed", slug=slug).include_query_params(feed=key))
+    context = {"feed_url": feed, "Rag": Rag, "csrf": csrf_token(request), "forecast": forecast}
     return HTMLResponse(
-        render("launch.html", page=page, principal=principal, feed_url=feed, Rag=Rag, csrf=csrf_token(request)),
+        render("launch.html", page=page, principal=principal, **context),
         status_code=422 if page.feedback_problem else 200,
     )
 

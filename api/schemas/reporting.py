@@ -46,6 +46,10 @@ class RegionRollupOut(BaseModel):
         description="The next gate's beta exit criteria, each with its current value and threshold (empty: none)."
     )
     skipped_phases: list[Phase] = Field(description="Phases this region skips; they count neither as done nor late.")
+    forecast_done_at: datetime | None = Field(
+        description="The latest recorded forecast of when the next gate's open blocking items are done (null: none "
+        "recorded, or none open); a day after next_gate_at makes the launch amber."
+    )
 
 
 class TeamReadinessOut(BaseModel):

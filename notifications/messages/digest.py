@@ -1,6 +1,7 @@
 """The daily leadership digest: every active launch, red first, with its RAG, the reason and one
 line per region, split into several messages when long."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement, DividerBlock, PlainTextObject
@@ -19,7 +20,9 @@ from notifications.messages.layout import (
 )
 from notifications.messages.snapshots import DigestMessage
 from notifications.messages.templating import render
+from notifications.mrkdwn import escape_mrkdwn, shorten
 from orchestrator.reporting.digest import LaunchDigest
+from orchestrator.reporting.forecast_misses import ForecastMiss
 from orchestrator.reporting.rag import Rag
 
 _RAG_ICONS = {Rag.RED: ":red_circle:", Rag.AMBER: ":large_orange_circle:", Rag.GREEN: ":large_green_circle:"}
@@ -30,7 +33,8 @@ def leadership_digest(msg: DigestMessage) -> list[Message]:
     Split into several messages when long; a launch's blocks stay together when they fit."""
     digest = msg.digest
     groups = [_launch_blocks(launch) for launch in digest.launches]
-    chunks = paginate(groups, reserved_blocks=3) if groups else [[]]
+    misses = _misses_block(digest.forecast_misses)
+    chunks = paginate(groups, reserved_blocks=3 + (misses is not None)) if groups else [[]]
     counts = {rag.value: digest.count(rag) for rag in Rag}
     messages = []
     for index, chunk in enumerate(chunks, start=1):
@@ -46,6 +50,8 @@ def leadership_digest(msg: DigestMessage) -> list[Message]:
             header_block(render("digest_header", **context)),
             context_block(render("digest_context", **context), block_id=f"digest:part:{index}"),
         ]
+        if misses is not None and index == 1:
+            blocks.append(misses)
         body = [block for group in chunk for block in group]
         if not digest.launches:
             body = [section_block("_No active launches._")]
@@ -61,6 +67,18 @@ def _dashboard_link(url: str) -> dict[str, Any]:
         text=PlainTextObject(text="Open the dashboard", emoji=True), action_id=ActionId.OPEN_DASHBOARD.value, url=url
     )
     return block_dict(ActionsBlock(block_id="digest:links", elements=[button]))
+
+
+def _misses_block(misses: Sequence[ForecastMiss]) -> dict[str, Any] | None:
+    """The week's readiness forecasts that missed their phase dates, worst first (at most ten)."""
+    if not misses:
+        return None
+    lines = [
+        f"• `{escape_mrkdwn(shorten(miss.slug, 80))}` {escape_mrkdwn(miss.reason)} "
+        f"(forecast of {miss.made_at:%Y-%m-%d})"
+        for miss in misses
+    ]
+    return section_block("*Forecast misses of the week*\n" + "\n".join(lines), block_id="digest:forecast-misses")
 
 
 def _launch_blocks(launch: LaunchDigest) -> Blocks:

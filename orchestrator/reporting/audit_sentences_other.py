@@ -101,6 +101,12 @@ def _snapshot(who: str, event: AuditEvent, _facts: AuditFacts) -> str:
     return f"{who} recorded the status of {count(int(after['launches']), 'launch')} for {after['day']}"
 
 
+def _forecasts(who: str, event: AuditEvent, _facts: AuditFacts) -> str:
+    after = event.after or {}
+    made = count(int(after.get("forecasts", 0)), "readiness forecast")
+    return f"{who} recorded {made} across {count(int(after.get('launches', 0)), 'launch')} ({after.get('new', 0)} new)"
+
+
 def _reminders(who: str, event: AuditEvent, _facts: AuditFacts) -> str:
     after = event.after or {}
     reminded, escalated = (
@@ -155,6 +161,7 @@ OTHER_SENTENCES: Mapping[str, Sentence] = {
     "digest.queued": _digest,
     "digest.beta_queued": _beta_digest,
     "rag.snapshotted": _snapshot,
+    "forecast.recorded": _forecasts,
     "reminders.queued": _reminders,
     "approval_reminders.queued": _approval_reminders,
     "token.created": _token_created,

@@ -176,6 +176,32 @@ def blockers(*, session: Session, slug: str, region: str, phase: str | Phase, no
     return explained(facts, now=now)
 
 
+@dataclass(frozen=True)
+class GateWaits:
+    """What a phase's gates wait for besides the checklist and the date: the approval, the beta
+    exit criteria and the wave, judged as ``blockers`` judges them."""
+
+    approval: ApprovalWait | None
+    beta_exit: BetaExitWait | None
+    wave: WaveWait
+
+
+def gate_waits(*, session: Session, rollout_id: int, phase: Phase, now: datetime) -> GateWaits:
+    """The approval, beta exit and wave parts of ``blockers`` for one region and phase, without
+    reading its items (the readiness forecast counts those itself)."""
+    rollout = session.get(RegionRollout, rollout_id)
+    assert rollout is not None
+    gates = {
+        gate.kind: gate
+        for gate in session.exec(select(Gate).where(Gate.rollout_id == rollout_id, Gate.phase == phase)).all()
+    }
+    return GateWaits(
+        approval=_approval(session, gates.get(GateKind.APPROVAL), now=now),
+        beta_exit=_beta_exit(session, rollout, gates.get(GateKind.BETA_EXIT), now=now),
+        wave=_wave(session, rollout, phase=phase, reached=_reached(rollout, phase)),
+    )
+
+
 def _require_planned(session: Session, *, rollout: RegionRollout, region: str, phase: Phase) -> None:
     planned = set(session.exec(select(Gate.phase).where(Gate.rollout_id == rollout.id)).all())
     if phase not in planned:

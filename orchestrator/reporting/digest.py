@@ -37,6 +37,7 @@ from orchestrator.reporting.digest_reads import (
     rollout_rows,
     waiting_phases,
 )
+from orchestrator.reporting.forecast_misses import ForecastMiss, forecast_misses, latest_projections
 from orchestrator.reporting.rag import Rag, RagRules, RegionDigest, rag_for
 
 DIGEST_TOPIC = Topic.DIGEST_DAILY
@@ -62,6 +63,8 @@ class LaunchDigest:
 class Digest:
     generated_at: datetime
     launches: tuple[LaunchDigest, ...]
+    # The week's readiness forecasts that missed their phase dates (the whole digest only).
+    forecast_misses: tuple[ForecastMiss, ...] = ()
 
     def count(self, rag: Rag) -> int:
         return sum(1 for launch in self.launches if launch.rag == rag)
@@ -86,6 +89,19 @@ class Digest:
                 }
                 for launch in self.launches
             ],
+            "forecast_misses": [
+                {
+                    "slug": miss.slug,
+                    "region": miss.region,
+                    "phase": miss.phase.value,
+                    "phase_at": miss.phase_at.isoformat(),
+                    "projected_at": miss.projected_at.isoformat(),
+                    "days_late": miss.days_late,
+                    "made_at": miss.made_at.isoformat(),
+                    "reason": miss.reason,
+                }
+                for miss in self.forecast_misses
+            ],
         }
 
 
@@ -96,16 +112,18 @@ def build_leadership_digest(
     rules: RagRules | None = None,
     launch_ids: Sequence[int] | None = None,
     exit_statuses: Mapping[tuple[int, Phase], Sequence[CriterionStatus]] | None = None,
+    with_forecast_misses: bool = True,
 ) -> Digest:
-    """Read every active launch into a digest with six queries (nine when any launch has beta exit
-    criteria), whatever the launch count.
+    """Read every active launch into a digest with seven queries (ten when any launch has beta exit
+    criteria; one more, the week's forecast misses, for the whole digest), whatever the launch count.
 
     A pure read: it writes nothing and leaves the transaction to the caller, who should end it
     (on SQLite a read left open keeps reading the same snapshot). ``rules`` defaults to the
     configured thresholds (``RagRules.from_settings()``). ``launch_ids`` narrows it to those
     launches whatever their status (the dashboard's launch page colours one launch the same way).
     ``exit_statuses`` are the beta exit criteria of these launches' gates when the caller has
-    already read them (the launch page shows every gate's), so they are not read twice.
+    already read them (the launch page shows every gate's), so they are not read twice. The week's
+    forecast misses are read for the whole digest unless ``with_forecast_misses`` is False.
     """
     now = _aware(now)
     rules = rules or RagRules.from_settings()
@@ -120,6 +138,7 @@ def build_leadership_digest(
     if criteria is None:
         criteria = exit_statuses_where(session=session, launches=which, now=now)
     waiting = waiting_phases(session, which=which)
+    projections = latest_projections(session, which=which)
     regions: dict[int, list[RegionDigest]] = defaultdict(list)
     for rollout_id, launch_id, state, current_phase, percent, code, region_name, timezone, skipped in rollouts:
         gate_phase = waiting.get(rollout_id)
@@ -132,11 +151,13 @@ def build_leadership_digest(
                 dates=dates[rollout_id],
                 gate_phase=gate_phase,
                 criteria=criteria.get((rollout_id, gate_phase), ()) if gate_phase else (),
+                forecast_done_at=_projected(projections.get(rollout_id), gate_phase),
             )
         )
     digests = [_launch_digest(launch, regions=tuple(regions[launch.id]), now=now, rules=rules) for launch in launches]
     digests.sort(key=lambda launch: (launch.rag.severity, launch.slug))
-    return Digest(generated_at=now, launches=tuple(digests))
+    misses = forecast_misses(session, which=which, now=now) if launch_ids is None and with_forecast_misses else ()
+    return Digest(generated_at=now, launches=tuple(digests), forecast_misses=misses)
 
 
 def _region_digest(
@@ -148,6 +169,7 @@ def _region_digest(
     dates: dict[Phase, Planned],
     gate_phase: Phase | None,
     criteria: Sequence[CriterionStatus],
+    forecast_done_at: datetime | None = None,
 ) -> RegionDigest:
     """One region's line: ``region`` is its code, name, state, phase and percent as read."""
     code, region_name, state, current_phase, percent = region
@@ -171,7 +193,13 @@ def _region_digest(
         next_gate_criteria=tuple(criteria),
         skipped_phases=skipped,
         timezone=timezone,
+        forecast_done_at=forecast_done_at,
     )
+
+
+def _projected(latest: tuple[Phase, datetime] | None, gate_phase: Phase | None) -> datetime | None:
+    """The latest forecast's projected date, if it is of the gate the region waits at now."""
+    return latest[1] if latest is not None and latest[0] == gate_phase else None
 
 
 def _launch_digest(
@@ -260,6 +288,7 @@ def _region_payload(region: RegionDigest) -> dict[str, Any]:
         "next_gate_phase": region.next_gate_phase.value if region.next_gate_phase else None,
         "skipped_phases": [phase.value for phase in region.skipped_phases],
         "next_gate_at": when(region.next_gate_at),
+        "forecast_done_at": when(region.forecast_done_at),
         "next_gate_criteria": [
             {
                 "metric": status.metric.value,

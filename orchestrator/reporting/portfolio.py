@@ -47,11 +47,13 @@ class Portfolio:
 def portfolio(
     *, session: Session, now: datetime, rules: RagRules | None = None, launch_ids: Sequence[int] | None = None
 ) -> Portfolio:
-    """Every active launch, red first: seven queries (the digest's six and the RAG history), and
+    """Every active launch, red first: eight queries (the digest's seven and the RAG history), and
     three more when any launch has beta exit criteria. ``launch_ids`` narrows it to those
     launches, whatever their status (a search, a page of completed launches)."""
     rules = rules or RagRules.from_settings()
-    digest = build_leadership_digest(session=session, now=now, rules=rules, launch_ids=launch_ids)
+    digest = build_leadership_digest(
+        session=session, now=now, rules=rules, launch_ids=launch_ids, with_forecast_misses=False
+    )
     trends = rag_trends(
         session=session, current={launch.id: launch.rag for launch in digest.launches}, today=now.date()
     )

@@ -9,6 +9,7 @@ from enum import StrEnum
 from orchestrator.core.enums import Phase, RolloutState
 from orchestrator.core.settings import get_settings
 from orchestrator.gates.beta_exit import CriterionStatus
+from orchestrator.reporting.forecast_misses import miss_reason
 
 # RAG thresholds (research/domain.md §6 "Team RAG"): numbers, so every colour means the same.
 # Defaults only: deployments set LAUNCHDECK_RAG_DUE_SOON_DAYS / LAUNCHDECK_RAG_SLIP_AMBER_DAYS.
@@ -74,6 +75,9 @@ class RegionDigest:
     # date, gate or item, so nothing of theirs is counted above).
     skipped_phases: tuple[Phase, ...] = ()
     timezone: str = "UTC"  # the region's: its phase dates are shown as its local days
+    # When the latest recorded forecast projects the next gate's open blocking items done (None:
+    # no forecast recorded, or nothing left open): later than the gate's date is amber.
+    forecast_done_at: datetime | None = None
 
 
 def rag_for(
@@ -88,8 +92,8 @@ def rag_for(
 
     - RED when any region is halted or rolled back, or has a blocking item that is overdue or
       marked blocked: the plan does not hold without a decision.
-    - AMBER when a blocking item is due within ``due_soon`` (3 days), or the current or a later
-      phase slipped more than ``slip_amber_days`` (7) whole days behind its baseline.
+    - AMBER when a blocking item is due within ``due_soon`` (3 days), the current or a later phase
+      slipped over ``slip_amber_days`` (7) days behind its baseline, or a forecast misses (below).
     - GREEN otherwise.
 
     The reason names every region that earned the colour, so no red or amber comes without its
@@ -124,6 +128,8 @@ def rag_for(
             warnings.append(f"{region.slip_phase.value} slipped {region.slip_days} days")
         if warnings:
             amber.append(f"{region.region}: {', '.join(warnings)}")
+        if (forecast := _forecast_miss(region)) is not None:
+            amber.append(forecast)
     if red:
         return RagStatus(Rag.RED, "; ".join(red))
     if amber:
@@ -133,6 +139,19 @@ def rag_for(
         Rag.GREEN,
         f"on track: no blocking item overdue, blocked or due within {window:g} days; "
         f"no phase slipped more than {slip_amber_days} days",
+    )
+
+
+def _forecast_miss(region: RegionDigest) -> str | None:
+    """The amber reason "forecast: EU GA checklist done 6 days after 2027-04-15" when the latest
+    recorded forecast has the next gate's open blocking items done on a later day than its date."""
+    if region.next_gate_phase is None:
+        return None
+    return miss_reason(
+        region=region.region,
+        phase=region.next_gate_phase,
+        projected_at=region.forecast_done_at,
+        phase_at=region.next_gate_at,
     )
 
 

@@ -31,6 +31,9 @@ DOMAIN_MAY_IMPORT: dict[str, set[str]] = {
     "items": {"core", "directory", "gates"},
     "beta": {"core", "directory", "gates", "rollouts"},
     "reporting": {"core", "directory", "gates", "rollouts", "launches", "items", "beta"},
+    # Forecasts build on the burndown and the blockers (reporting); retros on the recorded forecasts.
+    "forecasts": {"core", "directory", "gates", "rollouts", "launches", "items", "beta", "reporting"},
+    "retros": {"core", "directory", "gates", "rollouts", "launches", "items", "beta", "reporting", "forecasts"},
 }
 # Frameworks that belong to exactly one package.
 OWNED_BY = {"prefect": "flows", "fastapi": "api", "starlette": "api", "slack_sdk": "notifications"}

@@ -1,7 +1,7 @@
 """SQLModel tables: the single source of truth for launches, gates, items and their history.
 
-One module per domain (``directory``, ``launches``, ``items``, ``gates``, ``beta``, ``ledger``, ``inbox``);
-this package re-exports every table, so ``from orchestrator.core.models import Gate`` works and
+One module per domain (``directory``, ``launches``, ``items``, ``gates``, ``beta``, ``ledger``, ``inbox``,
+``forecasts``); this package re-exports every table, so ``from orchestrator.core.models import Gate`` works and
 importing the package registers the whole schema with SQLModel's metadata (Alembic needs it whole).
 
 Conventions: every timestamp is timezone-aware UTC; enums are stored as their string values (no
@@ -12,6 +12,7 @@ race on carry a ``version`` column that services compare-and-set.
 from orchestrator.core.models.beta import BetaCohort, BetaEnrollment, BetaExitCriterion, BetaFeedback
 from orchestrator.core.models.columns import EnumText, text_limit
 from orchestrator.core.models.directory import ApiToken, LoginLink, Member, Region, Team
+from orchestrator.core.models.forecasts import Forecast
 from orchestrator.core.models.gates import Decision, Gate
 from orchestrator.core.models.inbox import HomeView, SlackInteraction
 from orchestrator.core.models.items import OPEN_BLOCKING_ITEM, ChecklistItem, Waiver
@@ -48,6 +49,7 @@ __all__ = [
     "EnumText",
     "ExposureChange",
     "ExposureCheck",
+    "Forecast",
     "Gate",
     "HomeView",
     "IdempotencyRecord",
