@@ -69,7 +69,9 @@ def _charts(session: Session, *, which: ColumnElement[bool], now: datetime) -> l
     items = _gate_items(session, which=which, gates=gates)
     changes = _changes(session, which=which, gates=gates, since=now - BURN_WINDOW)
     charts = []
-    for rollout_id, launch_id, _state, _phase, _percent, code, _name, _skipped in rollout_rows(session, which=which):
+    for rollout_id, launch_id, _state, _phase, _percent, code, _name, _zone, _skipped in rollout_rows(
+        session, which=which
+    ):
         phase = next_phase.get(rollout_id)
         if phase is None:
             continue
