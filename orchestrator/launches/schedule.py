@@ -40,11 +40,11 @@ def reschedule_phase(
         where = region_label(session, rollout=rollout)
         expect_version(rollout, expected_version, "region", key=where)
         dates = {row.phase: row for row in session.exec(select(PhaseDate).where(PhaseDate.rollout_id == rollout_id))}
-        target = _date_to_move(dates, phase=phase, rollout=rollout, where=where)
+        target = date_to_move(dates, phase=phase, rollout=rollout, where=where)
         old_at = as_utc(target.current_at)
         if old_at == new_at:
             return target
-        _check_order(dates, phase, new_at)
+        check_phase_order(dates, phase, new_at)
         target.current_at = new_at
         session.add(
             PhaseDateChange(
@@ -79,8 +79,9 @@ def reschedule_phase(
     return target
 
 
-def _date_to_move(dates: dict[Phase, PhaseDate], *, phase: Phase, rollout: RegionRollout, where: str) -> PhaseDate:
-    """The phase's date, or a refusal that names the region and the phases it does have."""
+def date_to_move(dates: dict[Phase, PhaseDate], *, phase: Phase, rollout: RegionRollout, where: str) -> PhaseDate:
+    """The phase's date, or a refusal that names the region and the phases it does have (also
+    asked by the dry run, ``planning.conflicts.preview_reschedule``)."""
     target = dates.get(phase)
     if target is not None:
         return target
@@ -156,7 +157,8 @@ def _announce_reschedule(
     )
 
 
-def _check_order(dates: dict[Phase, PhaseDate], phase: Phase, new_at: datetime) -> None:
+def check_phase_order(dates: dict[Phase, PhaseDate], phase: Phase, new_at: datetime) -> None:
+    """A phase keeps its place between the region's other phases (also asked by the dry run)."""
     ordered = [p for p in Phase.ordered() if p in dates]
     index = ordered.index(phase)
     neighbours = []

@@ -30,7 +30,8 @@ DOMAIN_MAY_IMPORT: dict[str, set[str]] = {
     "launches": {"core", "directory", "gates", "rollouts"},
     "items": {"core", "directory", "gates"},
     "beta": {"core", "directory", "gates", "rollouts"},
-    "reporting": {"core", "directory", "gates", "rollouts", "launches", "items", "beta"},
+    "planning": {"core", "directory", "gates", "rollouts", "launches"},
+    "reporting": {"core", "directory", "gates", "rollouts", "launches", "items", "beta", "planning"},
 }
 # Frameworks that belong to exactly one package.
 OWNED_BY = {"prefect": "flows", "fastapi": "api", "starlette": "api", "slack_sdk": "notifications"}
