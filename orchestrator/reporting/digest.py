@@ -28,6 +28,8 @@ from orchestrator.core.sqltime import read_when
 from orchestrator.core.topics import Topic
 from orchestrator.core.unit import transaction
 from orchestrator.gates.beta_exit import CriterionStatus, exit_statuses_where
+from orchestrator.planning.collisions import Collision
+from orchestrator.planning.conflicts import DIGEST_TOP, portfolio_collisions, week_collisions
 from orchestrator.reporting.digest_reads import (
     ItemCounts,
     Planned,
@@ -62,6 +64,9 @@ class LaunchDigest:
 class Digest:
     generated_at: datetime
     launches: tuple[LaunchDigest, ...]
+    # The top collisions of the coming week (orchestrator/planning), and how many that week has.
+    collisions: tuple[Collision, ...] = ()
+    collisions_in_week: int = 0
 
     def count(self, rag: Rag) -> int:
         return sum(1 for launch in self.launches if launch.rag == rag)
@@ -86,6 +91,8 @@ class Digest:
                 }
                 for launch in self.launches
             ],
+            "collisions": [_collision_payload(collision) for collision in self.collisions],
+            "collisions_in_week": self.collisions_in_week,
         }
 
 
@@ -98,7 +105,8 @@ def build_leadership_digest(
     exit_statuses: Mapping[tuple[int, Phase], Sequence[CriterionStatus]] | None = None,
 ) -> Digest:
     """Read every active launch into a digest with six queries (nine when any launch has beta exit
-    criteria), whatever the launch count.
+    criteria), whatever the launch count, and two more for the coming week's top collisions
+    (``planning.conflicts``; not when ``launch_ids`` narrows it).
 
     A pure read: it writes nothing and leaves the transaction to the caller, who should end it
     (on SQLite a read left open keeps reading the same snapshot). ``rules`` defaults to the
@@ -135,7 +143,10 @@ def build_leadership_digest(
         )
     digests = [_launch_digest(launch, regions=tuple(regions[launch.id]), now=now, rules=rules) for launch in launches]
     digests.sort(key=lambda launch: (launch.rag.severity, launch.slug))
-    return Digest(generated_at=now, launches=tuple(digests))
+    if launch_ids is not None:  # one launch's colours (the dashboard): no portfolio-wide collisions
+        return Digest(generated_at=now, launches=tuple(digests))
+    week = week_collisions(portfolio_collisions(session=session, now=now), top=None)
+    return Digest(generated_at=now, launches=tuple(digests), collisions=week[:DIGEST_TOP], collisions_in_week=len(week))
 
 
 def _region_digest(
@@ -267,6 +278,17 @@ def _region_payload(region: RegionDigest) -> dict[str, Any]:
             }
             for status in region.next_gate_criteria
         ],
+    }
+
+
+def _collision_payload(collision: Collision) -> dict[str, Any]:
+    return {
+        "kind": collision.kind.value,
+        "region": collision.region,
+        "phase": collision.phase.value,
+        "date": collision.day.isoformat(),
+        "launches": list(collision.slugs),
+        "sentence": collision.sentence,
     }
 
 
