@@ -36,6 +36,8 @@ from api.routes import (
     items,
     launches,
     outbox,
+    planning,
+    planning_pages,
     rollup,
 )
 from api.slack_recording import ClickRecorder
@@ -56,6 +58,7 @@ _API_ROUTERS = (
     admin.router,
     outbox.router,
     beta.router,
+    planning.router,
 )
 
 
@@ -98,6 +101,7 @@ def create_app(*, engine: Engine | None = None, tune_gc: bool = False) -> FastAP
     app.include_router(console.router)  # the portfolio's tabs and search, a launch's audit pages
     app.include_router(console_work.router)  # My work, and What is blocking a region and phase
     app.include_router(console_actions.router)  # prod ops' forms on a launch page
+    app.include_router(planning_pages.router)  # the rollout timeline, GTM load and collisions pages
     app.add_exception_handler(NeedsLogin, dashboard.needs_login_redirect)
     openapi.install(app)
     docs_pages.install(app)
