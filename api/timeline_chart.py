@@ -122,7 +122,7 @@ def _region_lane(axis: Axis, region: RegionLane, y: float, *, sequential: bool) 
     bands = tuple(
         Band(
             _x(axis, freeze.start),
-            max(_x(axis, freeze.end + timedelta(days=1)) - _x(axis, freeze.start), 1.0),
+            max(round(_x(axis, freeze.end + timedelta(days=1)) - _x(axis, freeze.start), 1), 1.0),
             f"{region.region} {freeze.label}",
         )
         for freeze in region.freezes
@@ -181,7 +181,7 @@ def summary_chart(lane: LaunchLane, axis: Axis, *, labelled: bool = False) -> Ch
                 phase=phase.value,
                 label=SHORT[phase],
                 x=x,
-                width=max(_x(axis, last) - x, 0.0),
+                width=max(round(_x(axis, last) - x, 1), 0.0),
                 slipped=slip > 0,
                 conflict=phase in conflicted,
                 title=title,
