@@ -5,9 +5,9 @@ of its due date while it is open (to do, in progress or blocked); open items due
 are counted apart as overdue (work still owed, but no longer a week's plan). Items without a due
 date are not in any week.
 
-One statement counts every team's weeks (a CASE per week over the open items of planned
-launches, grouped by team) and one reads the teams, whatever the number of launches; the
-drill-down lists one team's items of one week.
+One statement counts every team's weeks (per team and week a range count on the partial index
+of open items, ix_checklistitem_open_team_due), whatever the number of launches; the drill-down
+lists one team's items of one week.
 """
 
 import re
@@ -16,14 +16,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
 
-from sqlalchemy import ColumnElement, String, case, func, type_coerce
+from sqlalchemy import ColumnElement, ScalarSelect, String, TextClause, func, text, type_coerce
 from sqlalchemy import select as select_columns
 from sqlmodel import Session, col
 
 from orchestrator.core.clock import as_utc
-from orchestrator.core.enums import SATISFYING_STATUSES, ItemStatus, Phase
+from orchestrator.core.enums import ItemStatus, Phase
 from orchestrator.core.errors import InvalidInput, NotFound
-from orchestrator.core.models import ChecklistItem, Launch, Member, Region, RegionRollout, Team
+from orchestrator.core.models import OPEN_ITEM, ChecklistItem, Launch, Member, Region, RegionRollout, Team
 from orchestrator.core.settings import get_settings
 from orchestrator.core.sqltime import read_when
 from orchestrator.directory.seed import KEY_PATTERN
@@ -130,43 +130,47 @@ def load_grid(
     return tuple(grid)
 
 
-def _of_launch() -> ColumnElement[bool]:
-    return col(Launch.id) == col(ChecklistItem.launch_id)
+def _open_of_planned_launches() -> list[ColumnElement[bool] | TextClause]:
+    """Open, dated items of draft and active launches, with checklistitem the one table in scope:
+    ``OPEN_ITEM`` word for word (SQLite uses a partial index only then) and the launches as a
+    subquery, so the counts come from ix_checklistitem_open_team_due alone."""
+    return [
+        text(OPEN_ITEM),
+        col(ChecklistItem.due_at).is_not(None),
+        col(ChecklistItem.launch_id).in_(select_columns(col(Launch.id)).where(planned())),
+    ]
 
 
-def _open_in_planned_launches() -> list[ColumnElement[bool]]:
-    """Open, dated items of draft and active launches (joined with ``_of_launch``)."""
-    return [planned(), col(ChecklistItem.status).not_in(SATISFYING_STATUSES), col(ChecklistItem.due_at).is_not(None)]
+def _count(*conditions: ColumnElement[bool]) -> ScalarSelect[int]:
+    """One team's open items under ``conditions``: a range count on the partial index."""
+    return (
+        select_columns(func.count())
+        .select_from(ChecklistItem)
+        .where(col(ChecklistItem.owner_team_id) == col(Team.id), *_open_of_planned_launches(), *conditions)
+        .correlate(Team)
+        .scalar_subquery()
+    )
 
 
 def gtm_load(*, session: Session, now: datetime, weeks: int = DEFAULT_WEEKS) -> LoadView:
-    """Every team's open items per week for ``weeks`` weeks from this one (two statements)."""
+    """Every team's open items per week for ``weeks`` weeks from this one, in one statement: per
+    team, a count of its overdue items and one per week, each a range on the partial index (a
+    CASE per week over every open item, grouped by team, took four times as long at 200 launches)."""
     check_weeks(weeks)
     first = week_of(now)
     days = [first + timedelta(weeks=index) for index in range(weeks + 1)]
     bounds = [_midnight(day) for day in days]
     due = col(ChecklistItem.due_at)
-    columns = [func.sum(case((due < bounds[0], 1), else_=0))] + [
-        func.sum(case(((due >= start) & (due < end), 1), else_=0)) for start, end in pairwise(bounds)
-    ]
-    statement = (
-        select_columns(col(ChecklistItem.owner_team_id), *columns)
-        .select_from(ChecklistItem)
-        .join(Launch, _of_launch())
-        .where(*_open_in_planned_launches(), due < bounds[-1])
-        .group_by(col(ChecklistItem.owner_team_id))
-    )
-    counts = {team_id: [int(value or 0) for value in values] for team_id, *values in session.execute(statement)}
-    teams = [
-        TeamRow(team_id, key, name, capacity)
-        for team_id, key, name, capacity in session.execute(
-            select_columns(col(Team.id), col(Team.key), col(Team.name), col(Team.capacity_per_week)).order_by(
-                col(Team.name)
-            )
-        )
-    ]
+    counts = [_count(due < bounds[0])] + [_count(due >= start, due < end) for start, end in pairwise(bounds)]
+    statement = select_columns(
+        col(Team.id), col(Team.key), col(Team.name), col(Team.capacity_per_week), *counts
+    ).order_by(col(Team.name))
+    teams, tallies = [], {}
+    for team_id, key, name, capacity, *values in session.execute(statement):
+        teams.append(TeamRow(team_id, key, name, capacity))
+        tallies[team_id] = [int(value) for value in values]
     default = get_settings().team_capacity_per_week
-    grid = load_grid(teams=teams, counts=counts, weeks=days[:-1], default_capacity=default)
+    grid = load_grid(teams=teams, counts=tallies, weeks=days[:-1], default_capacity=default)
     return LoadView(generated_at=now, weeks=tuple(days[:-1]), teams=grid, default_capacity=default)
 
 
@@ -223,10 +227,8 @@ def team_week_items(*, session: Session, team: str, week: date | None, now: date
         if week is None
         else [due >= _midnight(week), due < _midnight(week + timedelta(weeks=1))]
     )
-    where = [*_open_in_planned_launches(), col(ChecklistItem.owner_team_id) == team_id, *span]
-    total = session.execute(
-        select_columns(func.count()).select_from(ChecklistItem).join(Launch, _of_launch()).where(*where)
-    ).scalar_one()
+    where = [*_open_of_planned_launches(), col(ChecklistItem.owner_team_id) == team_id, *span]
+    total = session.execute(select_columns(func.count()).select_from(ChecklistItem).where(*where)).scalar_one()
     rows = session.execute(
         select_columns(
             col(ChecklistItem.id),
@@ -242,11 +244,11 @@ def team_week_items(*, session: Session, team: str, week: date | None, now: date
             col(Member.name),
         )
         .select_from(ChecklistItem)
-        .join(Launch, _of_launch())
+        .join(Launch, col(Launch.id) == col(ChecklistItem.launch_id))
         .join(RegionRollout, col(RegionRollout.id) == col(ChecklistItem.rollout_id))
         .join(Region, col(Region.id) == col(RegionRollout.region_id))
         .outerjoin(Member, col(Member.id) == col(ChecklistItem.assignee_id))
-        .where(*where)
+        .where(col(ChecklistItem.id).in_(select_columns(col(ChecklistItem.id)).where(*where)))
         .order_by(due, col(Launch.slug), col(ChecklistItem.id))
         .limit(ITEMS_SHOWN)
     ).all()

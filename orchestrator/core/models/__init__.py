@@ -14,7 +14,7 @@ from orchestrator.core.models.columns import EnumText, text_limit
 from orchestrator.core.models.directory import ApiToken, LoginLink, Member, Region, Team
 from orchestrator.core.models.gates import Decision, Gate
 from orchestrator.core.models.inbox import HomeView, SlackInteraction
-from orchestrator.core.models.items import OPEN_BLOCKING_ITEM, ChecklistItem, Waiver
+from orchestrator.core.models.items import OPEN_BLOCKING_ITEM, OPEN_ITEM, ChecklistItem, Waiver
 from orchestrator.core.models.launches import (
     ExposureChange,
     ExposureCheck,
@@ -35,6 +35,7 @@ from orchestrator.core.models.ledger import (
 
 __all__ = [
     "OPEN_BLOCKING_ITEM",
+    "OPEN_ITEM",
     "ApiToken",
     "AuditEvent",
     "BetaCohort",
