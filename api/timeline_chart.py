@@ -11,6 +11,7 @@ round a date that collides with something, and today as a dashed line across eve
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from orchestrator.core.enums import Phase, WaveMode
 from orchestrator.planning.collisions import PHASE_WORDS
@@ -92,6 +93,7 @@ def _x(axis: Axis, at: datetime | date) -> float:
     return round(LABEL + (WIDTH - LABEL - RIGHT) * fraction, 1)
 
 
+@lru_cache(maxsize=8)
 def _ticks(axis: Axis) -> tuple[Tick, ...]:
     """The first of each month on the axis, labelled while they are at least 48 px apart."""
     ticks: list[Tick] = []
@@ -117,7 +119,7 @@ def _chart(axis: Axis, lanes: list[Lane], *, labelled: bool) -> Chart:
     return Chart(WIDTH, height, LABEL, WIDTH - RIGHT, top, bottom, _ticks(axis), today_x, tuple(lanes), labelled)
 
 
-def _region_lane(axis: Axis, region: RegionLane, y: float, *, sequential: bool) -> Lane:
+def _region_lane(axis: Axis, region: RegionLane, y: float, *, sequential: bool, sentences: bool) -> Lane:
     order = Phase.ordered()
     bands = tuple(
         Band(
@@ -134,8 +136,10 @@ def _region_lane(axis: Axis, region: RegionLane, y: float, *, sequential: bool) 
         title = f"{region.region} {PHASE_WORDS[mark.phase]}: {mark.current_at:%Y-%m-%d}"
         if mark.slip_days:
             title += f" (baseline {mark.baseline_at:%Y-%m-%d}, {mark.slip_days:+d} days)"
-        if mark.conflicts:
+        if mark.conflicts and sentences:
             title += "; " + "; ".join(mark.conflicts)
+        elif mark.conflicts:
+            title += f"; {len(mark.conflicts)} collision{'s' if len(mark.conflicts) != 1 else ''}"
         markers.append(
             Marker(
                 phase=mark.phase.value,
@@ -154,12 +158,14 @@ def _region_lane(axis: Axis, region: RegionLane, y: float, *, sequential: bool) 
 
 
 def launch_chart(lane: LaunchLane, axis: Axis, *, labelled: bool = True) -> Chart:
-    """A launch's regions, one lane each in wave order (then the order they are given in)."""
+    """A launch's regions, one lane each in wave order (then the order they are given in). A
+    date's tooltip says its collisions in full on the launch's own chart (``labelled``), and only
+    how many there are in the portfolio's, which has fifty launches to carry."""
     regions = sorted(lane.regions, key=lambda region: region.wave)
     top = _top(labelled)
     sequential = lane.wave_mode == WaveMode.SEQUENTIAL
     lanes = [
-        _region_lane(axis, region, top + LANE * (index + 0.5), sequential=sequential)
+        _region_lane(axis, region, top + LANE * (index + 0.5), sequential=sequential, sentences=labelled)
         for index, region in enumerate(regions)
     ]
     return _chart(axis, lanes, labelled=labelled)

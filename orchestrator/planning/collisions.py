@@ -28,6 +28,7 @@ from orchestrator.planning.holidays import Holiday, first_holidays
 from orchestrator.planning.reads import Freeze, PhaseRow, RegionCalendar
 
 BIG_TIERS = frozenset({1, 2})
+SENTENCE_NAMES = 6  # launches a sentence names; the collision itself lists them all
 PHASE_WORDS = {
     Phase.INTERNAL: "internal",
     Phase.PRIVATE_BETA: "private beta",
@@ -143,7 +144,9 @@ def _overlap_sentence(run: Sequence[Entry]) -> str:
             f"{first.slug} (tier {first.tier}) and {last.slug} (tier {last.tier}) both enter {first.place} "
             f"{_days(span)} apart ({first.day:%Y-%m-%d} and {last.day:%Y-%m-%d})"
         )
-    listed = ", ".join(f"{entry.slug} ({entry.day:%Y-%m-%d})" for entry in run)
+    listed = ", ".join(f"{entry.slug} ({entry.day:%Y-%m-%d})" for entry in run[:SENTENCE_NAMES])
+    if len(run) > SENTENCE_NAMES:
+        listed += f" and {len(run) - SENTENCE_NAMES} more"
     return (
         f"{len(run)} tier 1-2 launches enter {first.place} within {_days(span)} "
         f"({first.day:%Y-%m-%d} to {last.day:%Y-%m-%d}): {listed}"
@@ -161,30 +164,37 @@ def phase_days(at: datetime, calendar: RegionCalendar) -> tuple[date, date]:
 
 def calendar_hits(entries: Sequence[Entry], calendars: Mapping[str, RegionCalendar], *, today: date) -> list[Collision]:
     """Phase dates ahead that fall in a freeze of their region or on a public holiday of its
-    countries: one collision per phase date and kind."""
+    countries: one collision per phase date and kind. What a region's days hold is looked up once
+    per region and day (two hundred launches share a few hundred of them)."""
     found = []
+    seen: dict[tuple[str, date, date], tuple[Freeze | None, list[Holiday]]] = {}
     for entry in entries:
         calendar = calendars.get(entry.region)
         if calendar is None or entry.day < today:
             continue
         utc_day, local_day = phase_days(entry.at, calendar)
-        days = (utc_day,) if local_day == utc_day else (utc_day, local_day)
+        key = (entry.region, utc_day, local_day)
+        if key not in seen:
+            days = (utc_day,) if local_day == utc_day else (utc_day, local_day)
+            freeze = next((freeze for freeze in calendar.freezes if any(freeze.covers(day) for day in days)), None)
+            seen[key] = (freeze, first_holidays(days, calendar.holiday_countries))
+        freeze, hits = seen[key]
+        if freeze is None and not hits:
+            continue
         when = f"{entry.slug} {entry.place} on {utc_day:%Y-%m-%d}"
         if local_day != utc_day:
             when += f" ({local_day:%Y-%m-%d} in {calendar.timezone})"
-        freeze = next((freeze for freeze in calendar.freezes if any(freeze.covers(day) for day in days)), None)
         if freeze is not None:
             sentence = f"{when} falls in {entry.region}'s {freeze.label}"
             found.append(
-                Collision(CollisionKind.FREEZE, entry.region, entry.phase, utc_day, (entry,), sentence, freeze)
+                Collision(CollisionKind.FREEZE, entry.region, entry.phase, utc_day, (entry,), sentence, freeze=freeze)
             )
-        hits = first_holidays(days, calendar.holiday_countries)
         if hits:
             named = "; ".join(f"{holiday.label} on {holiday.day:%Y-%m-%d}" for holiday in hits)
             sentence = f"{when} is a public holiday: {named}"
             found.append(
                 Collision(
-                    CollisionKind.HOLIDAY, entry.region, entry.phase, utc_day, (entry,), sentence, None, tuple(hits)
+                    CollisionKind.HOLIDAY, entry.region, entry.phase, utc_day, (entry,), sentence, holidays=tuple(hits)
                 )
             )
     return found

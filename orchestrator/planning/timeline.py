@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
 
 from sqlalchemy import or_
 from sqlmodel import Session, col
@@ -118,8 +119,15 @@ class Axis:
         """Where ``at`` falls between the start of the first day (0) and of the last (1); a
         plain date is its 00:00 UTC, as in every door."""
         moment = as_utc(at) if isinstance(at, datetime) else datetime.combine(at, time(0), tzinfo=UTC)
-        first = datetime.combine(self.start, time(0), tzinfo=UTC)
-        return (moment - first) / timedelta(days=1) / ((self.end - self.start).days or 1)
+        return (moment.timestamp() - self._first) / self._span
+
+    @cached_property
+    def _first(self) -> float:
+        return datetime.combine(self.start, time(0), tzinfo=UTC).timestamp()
+
+    @cached_property
+    def _span(self) -> float:
+        return ((self.end - self.start).days or 1) * 86400.0
 
 
 def axis_for(moments: Iterable[datetime], *, today: date) -> Axis:
@@ -153,7 +161,7 @@ def _launch_lane(
     changes: Mapping[tuple[int, Phase], tuple[DateChange, ...]],
     conflicts: Mapping[tuple[str, str, Phase], Sequence[str]],
 ) -> LaunchLane:
-    first = rows[0]
+    first = rows[0].rollout.launch
     by_region: dict[str, list[PhaseRow]] = defaultdict(list)
     for row in rows:
         by_region[row.region].append(row)
@@ -161,14 +169,14 @@ def _launch_lane(
     regions = []
     for code, region_rows in by_region.items():
         calendar = calendars.get(code) or RegionCalendar(code=code, name=code, timezone="UTC", rollout_order=0)
-        head = region_rows[0]
+        head = region_rows[0].rollout
         wave = orders.index(calendar.rollout_order) + 1 if first.wave_mode == WaveMode.SEQUENTIAL else 1
         marks = tuple(
             PhaseMark(
                 phase=row.phase,
                 baseline_at=row.baseline_at,
                 current_at=row.current_at,
-                changes=changes.get((row.rollout_id, row.phase), ()),
+                changes=changes.get((row.rollout.id, row.phase), ()),
                 conflicts=tuple(conflicts.get((row.slug, row.region, row.phase), ())),
             )
             for row in region_rows
@@ -189,7 +197,7 @@ def _launch_lane(
             )
         )
     return LaunchLane(
-        launch_id=first.launch_id,
+        launch_id=first.id,
         slug=first.slug,
         name=first.name,
         tier=first.tier,

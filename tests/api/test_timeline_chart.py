@@ -5,30 +5,19 @@ from datetime import UTC, date, datetime
 
 from api.timeline_chart import LABEL, LANE, RIGHT, TOP, WIDTH, axis_chart, launch_chart, summary_chart
 from orchestrator.core.enums import LaunchStatus, Phase, RolloutState, WaveMode
-from orchestrator.planning.reads import Freeze, PhaseRow, RegionCalendar
+from orchestrator.planning.reads import Freeze, LaunchRow, PhaseRow, RegionCalendar, RolloutRow
 from orchestrator.planning.timeline import Axis, lanes
 
 AXIS = Axis(start=date(2027, 1, 25), end=date(2027, 6, 2), today=date(2027, 3, 1))  # 128 days
 PLOT = WIDTH - LABEL - RIGHT  # 828 px
 
 
+ACME = LaunchRow(1, "acme", "Acme", 1, LaunchStatus.ACTIVE, WaveMode.SEQUENTIAL)
+
+
 def row(region, phase, baseline, current, rollout_id):
-    return PhaseRow(
-        launch_id=1,
-        slug="acme",
-        name="Acme",
-        tier=1,
-        status=LaunchStatus.ACTIVE,
-        wave_mode=WaveMode.SEQUENTIAL,
-        rollout_id=rollout_id,
-        region=region,
-        state=RolloutState.GATED,
-        current_phase=Phase.INTERNAL,
-        skipped=(),
-        phase=phase,
-        baseline_at=baseline,
-        current_at=current,
-    )
+    rollout = RolloutRow(rollout_id, ACME, region, RolloutState.GATED, Phase.INTERNAL, ())
+    return PhaseRow(rollout, phase, baseline, current)
 
 
 def at(month, day, hour=9):
