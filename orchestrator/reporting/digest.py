@@ -103,10 +103,11 @@ def build_leadership_digest(
     rules: RagRules | None = None,
     launch_ids: Sequence[int] | None = None,
     exit_statuses: Mapping[tuple[int, Phase], Sequence[CriterionStatus]] | None = None,
+    with_collisions: bool = False,
 ) -> Digest:
     """Read every active launch into a digest with six queries (nine when any launch has beta exit
-    criteria), whatever the launch count, and two more for the coming week's top collisions
-    (``planning.conflicts``; not when ``launch_ids`` narrows it).
+    criteria), whatever the launch count; ``with_collisions`` (the Slack digest) adds the coming
+    week's top collisions among all draft and active launches (``planning.conflicts``: five more).
 
     A pure read: it writes nothing and leaves the transaction to the caller, who should end it
     (on SQLite a read left open keeps reading the same snapshot). ``rules`` defaults to the
@@ -143,7 +144,7 @@ def build_leadership_digest(
         )
     digests = [_launch_digest(launch, regions=tuple(regions[launch.id]), now=now, rules=rules) for launch in launches]
     digests.sort(key=lambda launch: (launch.rag.severity, launch.slug))
-    if launch_ids is not None:  # one launch's colours (the dashboard): no portfolio-wide collisions
+    if not with_collisions:  # the dashboard's and the rollup's colours
         return Digest(generated_at=now, launches=tuple(digests))
     week = week_collisions(portfolio_collisions(session=session, now=now), top=None)
     return Digest(generated_at=now, launches=tuple(digests), collisions=week[:DIGEST_TOP], collisions_in_week=len(week))
@@ -217,7 +218,7 @@ def queue_leadership_digest(*, session: Session, now: datetime, actor: Actor, di
         raise InvalidInput("digest", f"was built at {digest.generated_at.isoformat()}, not at now={now.isoformat()}")
     with transaction(session):
         if digest is None:
-            digest = build_leadership_digest(session=session, now=now)
+            digest = build_leadership_digest(session=session, now=now, with_collisions=True)
         row = enqueue(session, key=key, topic=DIGEST_TOPIC, launch_id=None, payload=digest.to_payload())
         if row is None:
             return False

@@ -113,9 +113,10 @@ def test_the_leadership_digest_lists_the_top_collisions_of_the_coming_week(acme,
     planned_launch(seeded, actor, "bolt", {Phase.GA: at(4, 19)}, tier=2)
     planned_launch(seeded, actor, "unity", {Phase.GA: at(10, 3)}, tier=3)  # months away: not this week
     with freeze_time(at(4, 12, hour=8)):
-        digest = build_leadership_digest(session=seeded, now=utcnow())
+        digest = build_leadership_digest(session=seeded, now=utcnow(), with_collisions=True)
         seeded.commit()
-        far = build_leadership_digest(session=seeded, now=at(3, 1))
+        far = build_leadership_digest(session=seeded, now=at(3, 1), with_collisions=True)
+        dashboard = build_leadership_digest(session=seeded, now=utcnow())  # the pages' colours: no collisions read
         seeded.commit()
 
     assert [(c.kind, c.slugs) for c in digest.collisions] == [(CollisionKind.OVERLAP, ("acme", "bolt"))]
@@ -135,3 +136,4 @@ def test_the_leadership_digest_lists_the_top_collisions_of_the_coming_week(acme,
     assert "*Top collisions of the week* (1 in the next 7 days)" in text
     assert "Thu 15 Apr · overlap: acme (tier 1) and bolt (tier 2) both enter EU GA 4 days apart" in text
     assert (far.collisions, far.collisions_in_week) == ((), 0)
+    assert (dashboard.collisions, dashboard.collisions_in_week) == ((), 0)
