@@ -207,9 +207,9 @@ def test_the_planning_pages_run_the_same_statements_for_2_and_8_launches(api_ser
         add(2, 6)
         many = measure()
     assert few == many
-    # Measured: 4, 3, 3, 3 on PostgreSQL (the sign-in's read, then the page's own: regions, phase
-    # dates, and the launch's reschedules or the teams), two more each on SQLite.
-    assert max(few) <= 6, few
+    # On PostgreSQL 6, 5, 2, 5: the sign-in's read, then the page's own (regions; launches, their
+    # regions and their dates; a launch's reschedules; the load's one statement); SQLite adds 2 each.
+    assert few in ([6, 5, 2, 5], [8, 7, 4, 7]), few
 
 
 def test_the_console_shows_collisions_before_a_launch_is_created_or_rescheduled(
