@@ -87,6 +87,11 @@ class Chart:
     lanes: tuple[Lane, ...]
     labelled: bool  # month labels above the lanes (the portfolio's rows share one header instead)
 
+    @property
+    def slipped(self) -> bool:
+        """Any date drawn away from its baseline (the chart then needs its arrowheads)."""
+        return any(marker.slip for lane in self.lanes for marker in lane.markers)
+
 
 def _x(axis: Axis, at: datetime | date) -> float:
     fraction = min(max(axis.fraction(at), 0.0), 1.0)

@@ -120,7 +120,7 @@ def run(url: str, *, launches: int, requests: int) -> None:
         f"portfolio ({launches} launches)": "/dashboard/",
         f"launch page ({len(REGIONS) * 4 * ITEMS_PER_PHASE} items)": "/dashboard/launches/bench-0001",
         "launch timeline (4 regions)": COUNTED["launch timeline"],
-        f"portfolio timeline ({launches} launches, 50 a page)": COUNTED["portfolio timeline"],
+        f"portfolio timeline ({launches} launches, 20 a page)": COUNTED["portfolio timeline"],
         f"GTM load ({launches} launches, 8 weeks)": COUNTED["load"],
         f"collisions ({launches} launches)": COUNTED["collisions"],
     }

@@ -26,7 +26,7 @@ from orchestrator.planning.timeline import PER_PAGE, launch_timeline, portfolio_
 from orchestrator.reporting.portfolio_search import page_number
 
 router = APIRouter(include_in_schema=False, route_class=SecureRoute)  # CSRF checks and security headers
-COLLISIONS_PER_PAGE = 100
+COLLISIONS_PER_PAGE = 50
 
 
 def _page(request: Request, principal: Principal, template: str, *, status: int = 200, **context: Any) -> HTMLResponse:
@@ -63,7 +63,7 @@ def launch_timeline_page(slug: str, request: Request, principal: PagePrincipal, 
 def portfolio_timeline_page(
     request: Request, principal: PagePrincipal, session: SessionDep, page: str | None = None
 ) -> HTMLResponse:
-    """Every active launch on one axis, fifty a page; each row opens to its regions."""
+    """Every active launch on one axis, twenty a page; each row opens to its regions."""
     number, problem = _number(page)
     view = portfolio_timeline(session=session, now=utcnow(), page=number)
     session.commit()
@@ -122,7 +122,7 @@ def team_week_page(
 def collisions_page(
     request: Request, principal: PagePrincipal, session: SessionDep, page: str | None = None
 ) -> HTMLResponse:
-    """The collisions ahead, soonest first, a hundred a page."""
+    """The collisions ahead, soonest first, fifty a page."""
     number, problem = _number(page)
     report = portfolio_collisions(session=session, now=utcnow())
     session.commit()
