@@ -22,6 +22,7 @@ from sqlalchemy import Engine, text
 from api import docs_pages, gc_tuning, openapi, problems, slack
 from api.body_limit import BodyLimitMiddleware
 from api.idempotency import IdempotencyMiddleware
+from api.planning_cache import PlanningCache
 from api.portfolio_cache import PortfolioCache
 from api.routes import (
     admin,
@@ -88,6 +89,7 @@ def create_app(*, engine: Engine | None = None, tune_gc: bool = False) -> FastAP
     if engine is not None:
         app.state.engine = engine
     app.state.portfolio_cache = PortfolioCache()
+    app.state.planning_cache = PlanningCache()
     app.state.slack_work = SlackWork()
     problems.install(app)
     app.add_middleware(IdempotencyMiddleware)

@@ -129,7 +129,12 @@ def run(url: str, *, launches: int, requests: int) -> None:
         url,
         secret,
         requests=requests,
-        pages={"portfolio, reuse off (recomputed every request)": "/dashboard/"},
+        pages={
+            "portfolio, reuse off (recomputed every request)": "/dashboard/",
+            "launch timeline, reuse off": COUNTED["launch timeline"],
+            "portfolio timeline, reuse off": COUNTED["portfolio timeline"],
+            "collisions, reuse off": COUNTED["collisions"],
+        },
         env={"LAUNCHDECK_DASHBOARD_CACHE_SECONDS": "0"},
     )
     base = percentile(timings["/healthz (baseline)"], 95)

@@ -1,8 +1,9 @@
 """The planning pages of the dashboard: a launch's rollout timeline, every active launch on one
 timeline, the GTM load (team x week against capacity) with each cell's items, and the collisions
-ahead. Reads only (the core's ``orchestrator.planning``), server-drawn SVG beside tables, no
-JavaScript; bad input (a page or a week count that is not one) answers the page with a 422 saying
-what to type, an unknown launch or team a 404 page."""
+ahead. Reads only (the core's ``orchestrator.planning``; the timelines and collisions from the
+planning snapshot the app keeps until the next recorded change, ``api/planning_cache.py``),
+server-drawn SVG beside tables, no JavaScript; bad input (a page or a week count that is not one)
+answers the page with a 422 saying what to type, an unknown launch or team a 404 page."""
 
 from typing import Any
 
@@ -49,8 +50,10 @@ def _number(raw: str | None) -> tuple[int, InvalidInput | None]:
 
 @router.get(DASHBOARD_PREFIX + "/launches/{slug}/timeline")
 def launch_timeline_page(slug: str, request: Request, principal: PagePrincipal, session: SessionDep) -> HTMLResponse:
+    now = utcnow()
     try:
-        timeline = launch_timeline(session=session, slug=slug, now=utcnow())
+        snapshot = request.app.state.planning_cache.get(session=session, now=now)
+        timeline = launch_timeline(session=session, slug=slug, now=now, snapshot=snapshot)
     except NotFound as exc:
         return _not_found(request, session, principal, exc)
     session.commit()  # end the read
@@ -65,7 +68,9 @@ def portfolio_timeline_page(
 ) -> HTMLResponse:
     """Every active launch on one axis, twenty a page; each row opens to its regions."""
     number, problem = _number(page)
-    view = portfolio_timeline(session=session, now=utcnow(), page=number)
+    now = utcnow()
+    snapshot = request.app.state.planning_cache.get(session=session, now=now)
+    view = portfolio_timeline(session=session, now=now, page=number, snapshot=snapshot)
     session.commit()
     summaries = {lane.slug: summary_chart(lane, view.axis) for lane in view.lanes}
     details = {lane.slug: launch_chart(lane, view.axis, labelled=False) for lane in view.lanes}
@@ -124,7 +129,9 @@ def collisions_page(
 ) -> HTMLResponse:
     """The collisions ahead, soonest first, fifty a page."""
     number, problem = _number(page)
-    report = portfolio_collisions(session=session, now=utcnow())
+    now = utcnow()
+    snapshot = request.app.state.planning_cache.get(session=session, now=now)
+    report = portfolio_collisions(session=session, now=now, snapshot=snapshot)
     session.commit()
     total = len(report.collisions)
     pages = max(1, -(-total // COLLISIONS_PER_PAGE))

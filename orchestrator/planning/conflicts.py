@@ -24,6 +24,7 @@ from orchestrator.launches.schedule import check_phase_order, date_to_move
 from orchestrator.launches.spec import LaunchSpec
 from orchestrator.planning.collisions import PHASE_WORDS, Collision, CollisionKind, Entry, entries_of, find_collisions
 from orchestrator.planning.reads import phase_rows, planned, region_calendars
+from orchestrator.planning.snapshot import PlanningSnapshot, planning_snapshot
 from orchestrator.rollouts.brakes import region_label
 
 DIGEST_TOP = 5  # collisions the leadership digest lists
@@ -65,14 +66,13 @@ def _window_days(window_days: int | None) -> int:
     return get_settings().collision_window_days if window_days is None else window_days
 
 
-def portfolio_collisions(*, session: Session, now: datetime, window_days: int | None = None) -> CollisionReport:
-    """Every collision ahead among the draft and active launches, soonest first (two statements)."""
-    days = _window_days(window_days)
-    today = as_utc(now).date()
-    calendars = region_calendars(session)
-    entries = entries_of(phase_rows(session, which=planned()))
-    found = find_collisions(entries, calendars, today=today, window_days=days)
-    return CollisionReport(today=today, window_days=days, collisions=tuple(found))
+def portfolio_collisions(
+    *, session: Session, now: datetime, window_days: int | None = None, snapshot: PlanningSnapshot | None = None
+) -> CollisionReport:
+    """Every collision ahead among the draft and active launches, soonest first (four statements,
+    none with a ``snapshot`` of the same day)."""
+    found = snapshot or planning_snapshot(session=session, now=now, window_days=window_days)
+    return CollisionReport(today=found.today, window_days=found.window_days, collisions=found.collisions)
 
 
 def week_collisions(

@@ -4,8 +4,8 @@ rollout window, and the collisions each phase date is part of; and the portfolio
 launch on one time axis.
 
 ``lanes`` is pure (rows in, lanes out) so tests assert positions and slips exactly; the two
-``*_timeline`` functions read what it needs in a fixed number of statements (three for one
-launch, two for the portfolio) however many launches there are.
+``*_timeline`` functions read what it needs in a fixed number of statements however many
+launches there are (the planning snapshot's four, and a launch's reschedules).
 """
 
 from collections import defaultdict
@@ -33,6 +33,7 @@ from orchestrator.planning.reads import (
     planned,
     region_calendars,
 )
+from orchestrator.planning.snapshot import PlanningSnapshot, planning_snapshot
 
 MARGIN = timedelta(days=7)  # room on the axis before the first date and after the last
 PER_PAGE = 20  # a row is a chart: twenty keep a page near 200 KB and its rendering near 25 ms
@@ -225,43 +226,52 @@ class PortfolioTimeline:
     generated_at: datetime
 
 
-def launch_timeline(*, session: Session, slug: str, now: datetime) -> LaunchTimeline:
-    """One launch's timeline (three statements: regions, phase dates of it and of every planned
-    launch it could collide with, its reschedules)."""
-    calendars = region_calendars(session)
-    rows = phase_rows(session, which=or_(planned(), col(Launch.slug) == slug))
-    mine = [row for row in rows if row.slug == slug]
+def launch_timeline(
+    *, session: Session, slug: str, now: datetime, snapshot: PlanningSnapshot | None = None
+) -> LaunchTimeline:
+    """One launch's timeline: its phase dates, the collisions among every planned launch that it
+    is part of, and its reschedules (five statements; one with a ``snapshot`` that holds it)."""
+    if snapshot is None or not any(row.slug == slug for row in snapshot.rows):
+        # Not planned (a completed launch), or no snapshot: read it with the planned launches.
+        days = get_settings().collision_window_days
+        calendars = region_calendars(session)
+        rows = phase_rows(session, which=or_(planned(), col(Launch.slug) == slug))
+        found = find_collisions(entries_of(rows), calendars, today=as_utc(now).date(), window_days=days)
+        snapshot = PlanningSnapshot(as_utc(now).date(), days, calendars, rows, tuple(found))
+    mine = [row for row in snapshot.rows if row.slug == slug]
     if not mine:
         raise NotFound("launch", slug, hint="see `launchdeck launch list` or the portfolio for the launches there are")
-    today = as_utc(now).date()
-    found = find_collisions(entries_of(rows), calendars, today=today, window_days=get_settings().collision_window_days)
-    involved = tuple(collision for collision in found if collision.involves(slug))
+    involved = tuple(collision for collision in snapshot.collisions if collision.involves(slug))
     changes = date_changes(session, launch_id=mine[0].launch_id)
-    (lane,) = lanes(mine, calendars, changes=changes, collisions=involved)
+    (lane,) = lanes(mine, snapshot.calendars, changes=changes, collisions=involved)
     moments = [moment for mark in lane.marks for moment in (mark.baseline_at, mark.current_at)]
-    return LaunchTimeline(lane=lane, axis=axis_for(moments, today=today), generated_at=now, collisions=involved)
+    axis = axis_for(moments, today=snapshot.today)
+    return LaunchTimeline(lane=lane, axis=axis, generated_at=now, collisions=involved)
 
 
 def portfolio_timeline(
-    *, session: Session, now: datetime, page: int = 1, per_page: int | None = PER_PAGE
+    *,
+    session: Session,
+    now: datetime,
+    page: int = 1,
+    per_page: int | None = PER_PAGE,
+    snapshot: PlanningSnapshot | None = None,
 ) -> PortfolioTimeline:
     """Every active launch on one axis (the axis spans all of them, so every page lines up), by
     slug, ``per_page`` a page (None: all on one); each phase marked with the collisions it is
-    part of (among draft and active launches). Two statements."""
-    calendars = region_calendars(session)
-    rows = phase_rows(session, which=planned())
-    today = as_utc(now).date()
-    found = find_collisions(entries_of(rows), calendars, today=today, window_days=get_settings().collision_window_days)
-    active = [row for row in rows if row.status == LaunchStatus.ACTIVE]
-    every = lanes(active, calendars, collisions=found)
-    size = per_page or max(len(every), 1)
-    pages = max(1, -(-len(every) // size))
+    part of (among draft and active launches). Four statements, none with a ``snapshot``."""
+    found = snapshot or planning_snapshot(session=session, now=now)
+    active = [row for row in found.rows if row.status == LaunchStatus.ACTIVE]
+    slugs = list(dict.fromkeys(row.slug for row in active))  # in the rows' order: by slug
+    size = per_page or max(len(slugs), 1)
+    pages = max(1, -(-len(slugs) // size))
     page = min(max(page, 1), pages)
+    shown = set(slugs[(page - 1) * size : page * size])
     moments = [moment for row in active for moment in (row.baseline_at, row.current_at)]
     return PortfolioTimeline(
-        axis=axis_for(moments, today=today),
-        lanes=tuple(every[(page - 1) * size : page * size]),
-        total=len(every),
+        axis=axis_for(moments, today=found.today),
+        lanes=tuple(lanes([row for row in active if row.slug in shown], found.calendars, collisions=found.collisions)),
+        total=len(slugs),
         page=page,
         pages=pages,
         generated_at=now,
