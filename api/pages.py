@@ -1,6 +1,7 @@
 """The Jinja2 environment of the dashboard pages: autoescaped, loaded from the package, with the
-few filters the templates share (dates in UTC, RAG words), and what every page's navigation needs
-(whether messages go to the console, so the page that shows them is linked)."""
+few filters the templates share (times in UTC, a region's days in its timezone, RAG words), and
+what every page's navigation needs (whether messages go to the console, so the page that shows
+them is linked)."""
 
 from datetime import datetime
 from functools import lru_cache
@@ -11,6 +12,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from api.block_html import blocks_html
 from api.charts import burndown_chart
 from notifications.delivery.factory import uses_console
+from orchestrator.core.clock import as_utc, zone
 from orchestrator.core.models import AuditEvent
 from orchestrator.core.policy import LAUNCH_OPERATORS, ROLE_ABILITIES
 from orchestrator.core.settings import get_settings
@@ -20,7 +22,11 @@ def _when(value: datetime | None, pattern: str = "%Y-%m-%d %H:%M") -> str:
     return "—" if value is None else f"{value:{pattern}}"
 
 
-def _day(value: datetime | None) -> str:
+def _day(value: datetime | None, timezone: str | None = None) -> str:
+    """The day of ``value``; with a region's ``timezone``, its local day (a phase date typed as a
+    plain date is that day's start there, so it reads back as the day typed)."""
+    if value is not None and timezone is not None:
+        value = as_utc(value).astimezone(zone(timezone))
     return _when(value, "%Y-%m-%d")
 
 

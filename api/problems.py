@@ -14,8 +14,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from orchestrator.core.db import database_unavailable
 from orchestrator.core.errors import (
     AlreadyExists,
     ConfigError,
@@ -54,7 +56,11 @@ TITLES = {
     405: "Method not allowed",
     409: "Conflict",
     422: "Invalid input",
+    503: "Service unavailable",
 }
+# What a 503 for an unreachable database asks clients to wait: PostgreSQL restarting takes about
+# that long, and the app's pools reconnect on the first request after it is back.
+RETRY_AFTER_SECONDS = 2
 
 
 def problem(status: int, detail: str, *, code: str, extra: dict[str, Any] | None = None) -> JSONResponse:
@@ -68,6 +74,26 @@ def problem(status: int, detail: str, *, code: str, extra: dict[str, Any] | None
         # sending it down a connection that is going away.
         headers["Connection"] = "close"
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def database_unavailable_problem(exc: BaseException) -> JSONResponse:
+    """503 with Retry-After: the request may well succeed in a moment, and a client should say so
+    to its user rather than report a bug. No incident id and no traceback in the log: an outage
+    of the database is not an error of this request."""
+    log.warning("database unavailable, answered 503: %s", type(exc).__name__)
+    answer = problem(
+        503,
+        f"the database is unreachable right now (restarting or down); retry in {RETRY_AFTER_SECONDS} seconds",
+        code="database_unavailable",
+    )
+    answer.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return answer
+
+
+def _unexpected(exc: Exception) -> JSONResponse:
+    incident = uuid.uuid4().hex[:12]
+    log.exception("unexpected error %s", incident, exc_info=exc)
+    return problem(500, f"an unexpected error happened; quote incident {incident} to your admin", code="internal_error")
 
 
 def _field_name(location: Sequence[Any], *, strip_body: bool) -> str:
@@ -161,13 +187,15 @@ def install(app: FastAPI) -> None:
         code = {404: "not_found"}.get(exc.status_code, "http_error")
         return problem(exc.status_code, str(exc.detail), code=code)
 
+    @app.exception_handler(SQLAlchemyError)
+    async def database_error(_request: Request, exc: SQLAlchemyError) -> JSONResponse:
+        return database_unavailable_problem(exc) if database_unavailable(exc) else _unexpected(exc)
+
     @app.exception_handler(Exception)
     async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
-        incident = uuid.uuid4().hex[:12]
-        log.exception("unexpected error %s", incident, exc_info=exc)
-        return problem(
-            500, f"an unexpected error happened; quote incident {incident} to your admin", code="internal_error"
-        )
+        # Also what a middleware raises (the Idempotency-Key store reads the database before the
+        # route runs), which the handlers above never see.
+        return database_unavailable_problem(exc) if database_unavailable(exc) else _unexpected(exc)
 
 
 class Problem(BaseModel):
@@ -195,4 +223,5 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     404: _described("The launch, region, item or gate does not exist."),
     409: _described("A stale version, an illegal transition, an unmet precondition, or a duplicate."),
     422: _described("Invalid input; `errors` names each field."),
+    503: _described("The database is unreachable for now (restarting or down); retry after `Retry-After` seconds."),
 }

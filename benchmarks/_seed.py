@@ -12,6 +12,7 @@ from orchestrator.directory.service import apply_seed
 from orchestrator.directory.tokens import create_token
 from orchestrator.launches.service import create_launch, kick_off_launch
 from orchestrator.launches.spec import ItemSpec, LaunchSpec, RegionPlan
+from orchestrator.rollouts.target import TargetName
 
 ACTOR = Actor(name="bench@example.com", source=Source.CLI)
 
@@ -24,11 +25,18 @@ def seed_directory(session: Session) -> str:
 
 
 def gated_launch(
-    session: Session, *, slug: str, items: int, team: str = "marketing", internal_in_days: float = -1
+    session: Session,
+    *,
+    slug: str,
+    items: int,
+    team: str = "marketing",
+    internal_in_days: float = -1,
+    rollout_target: TargetName | None = None,
 ) -> list[int]:
     """A kicked-off EU launch waiting at its internal checklist gate on ``items`` blocking items;
     returns the item ids. ``internal_in_days`` < 0 puts the phase date in the past (only the
-    checklist holds the gate); > 0 also keeps the time gate closed until then."""
+    checklist holds the gate); > 0 also keeps the time gate closed until then. ``rollout_target``
+    is the launch's own target (None: the configured default)."""
     start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=internal_in_days)
     dates = {phase: start + timedelta(days=30 * index) for index, phase in enumerate(Phase.ordered())}
     spec = LaunchSpec(
@@ -38,6 +46,8 @@ def gated_launch(
         owner="owner@example.com",
         regions=[RegionPlan(region="EU", dates=dates)],
         ramp_plan={phase.value: [{"percent": 100}] for phase in Phase.ordered()},
+        approvers=["vp@example.com"],  # kick-off refuses approval gates nobody could pass
+        rollout_target=rollout_target,
     )
     specs = [
         ItemSpec(

@@ -3,6 +3,7 @@ of the process: the check-off runs on the app's async twin of the engine (orches
 made in the app's lifespan, so hooks on one engine object would miss it. Shared by
 `checkoff_throughput.py` (which prints it) and `tests/api/test_checkoff_cost.py` (which holds it)."""
 
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -12,6 +13,14 @@ from sqlalchemy import Engine, Pool, event
 
 # The async twin's pre-ping is one empty query (orchestrator/db.py, ``_ping_in_one_round_trip``).
 ASYNCPG_PING_ROUND_TRIPS = 1
+
+# Threads that poll the database on their own clock in an API process (the Slack processors of
+# api/slack_work.py): a poll that lands while a request is counted is not the request's cost.
+BACKGROUND_THREADS = ("slack-work-",)
+
+
+def _in_background_thread() -> bool:
+    return threading.current_thread().name.startswith(BACKGROUND_THREADS)
 
 
 @dataclass(frozen=True)
@@ -44,17 +53,21 @@ class SqlCounter:
 @contextmanager
 def counting() -> Iterator[SqlCounter]:
     """Every statement, COMMIT/ROLLBACK and pool checkout in this process while open (sign-in
-    included); nothing else may talk to the database meanwhile."""
+    included), except those of the background threads named in ``BACKGROUND_THREADS``; nothing
+    else may talk to the database meanwhile."""
     counter = SqlCounter()
 
     def statement(*_args: Any) -> None:
-        counter.statements += 1
+        if not _in_background_thread():
+            counter.statements += 1
 
     def transaction(*_args: Any) -> None:
-        counter.transactions += 1
+        if not _in_background_thread():
+            counter.transactions += 1
 
     def checkout(*_args: Any) -> None:
-        counter.checkouts += 1
+        if not _in_background_thread():
+            counter.checkouts += 1
 
     hooks: list[tuple[Any, str, Callable[..., None]]] = [
         (Engine, "before_cursor_execute", statement),

@@ -14,14 +14,21 @@ kicked off at their gates, so Slack has that many gate messages to post (one cha
 second at Slack's pace) while the regions are measured: a worker that posts to Slack in the same
 loop as it runs regions makes a ready region wait for them.
 
+And once more with a real Unleash server as the launches' rollout target (unleash-server 8.2,
+started and stopped the way the test suite does it, `tests/support/unleash.py`, on its own
+throwaway PostgreSQL database): there the clock stops when Unleash's client API (what SDKs fetch,
+with the backend token) shows the region's strategy at the first step's percentage, polled every
+10 ms; the recording target's figure (the console mode) comes from the same run.
+
 Baselines in the same run, against the same Prefect server: one minimal async Prefect flow run in
 process (one task), and a `run_deployment` start (asked for until its flow run is RUNNING) of a
 served one-task flow at Prefect's default runner poll.
 
     .venv/bin/python -m benchmarks.gate_propagation [--runs 9] [--backlog 40] [--deployment-runs 3]
 
-Needs PostgreSQL on 127.0.0.1:5432 (LAUNCHDECK_BENCH_POSTGRES_URL); starts a throwaway local
-Prefect server (about 20 s), the API (uvicorn) and, per mode, one worker at its default poll (0.5 s).
+Needs PostgreSQL on 127.0.0.1:5432 (LAUNCHDECK_BENCH_POSTGRES_URL) and Unleash installed
+(`bash scripts/unleash.sh`); starts a throwaway local Prefect server (about 20 s) and Unleash (10 to
+30 s, meanwhile), the API (uvicorn) and, per mode, one worker at its default poll (0.5 s).
 """
 
 import argparse
@@ -32,6 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from uuid import UUID
@@ -42,25 +50,48 @@ from sqlmodel import Session, col, select
 
 from benchmarks._harness import local_prefect, machine, percentile, table, throwaway_postgres, uvicorn_process
 from benchmarks._seed import gated_launch, seed_directory
+from flows.unleash_target import region_rollouts
 from orchestrator.core.models import ExposureChange
+from orchestrator.core.settings import reset_settings
+from orchestrator.rollouts.target import TargetName
 from tests.support.fake_slack import TOKEN, FakeSlack
+from tests.support.unleash import UnleashDidNotStart, UnleashServer, stop_unleash, wait_until_up
+from tests.support.unleash import start_in_background as start_unleash
 
 DEADLINE = 60.0  # seconds one propagation may take before the run is called broken
 
 
-def first_step_seen(engine: Engine, slug: str) -> bool:
+FLAG_PREFIX = "bench."  # the Unleash flag of launch SLUG is bench.SLUG
+FIRST_STEP = 100  # the benchmark launches' first exposure step: internal, EU, 100%
+
+
+def first_step_recorded(engine: Engine, slug: str) -> bool:
+    """The recording target has the launch's first step."""
     with Session(engine) as session:
         return (
             session.exec(select(ExposureChange.id).where(col(ExposureChange.launch_slug) == slug)).first() is not None
         )
 
 
-def propagation(client: httpx.Client, engine: Engine, slug: str, item_id: int) -> float:
+def first_step_in_unleash(client: httpx.Client, unleash: UnleashServer, slug: str) -> bool:
+    """Unleash's client API (what SDKs read, with the backend token) shows the flag on and EU's
+    strategy at the first step's percentage."""
+    answer = client.get(
+        f"{unleash.url}/api/client/features/{FLAG_PREFIX}{slug}", headers={"Authorization": unleash.client_token}
+    )
+    if answer.status_code == 404:
+        return False  # the flag is made on the first change
+    answer.raise_for_status()
+    feature = answer.json()
+    return bool(feature.get("enabled")) and region_rollouts(feature, "region").get("EU") == FIRST_STEP
+
+
+def propagation(client: httpx.Client, slug: str, item_id: int, seen: Callable[[str], bool]) -> float:
     started = time.perf_counter()
     answer = client.post(f"/api/v1/items/{item_id}/check", json={})
     if answer.status_code != 200:
         raise SystemExit(f"check-off answered {answer.status_code}: {answer.text}")
-    while not first_step_seen(engine, slug):
+    while not seen(slug):
         if time.perf_counter() - started > DEADLINE:
             raise SystemExit(f"{slug}: no exposure step within {DEADLINE:.0f} s; is the worker running?")
         time.sleep(0.01)
@@ -130,14 +161,34 @@ class Mode:
     label: str
     slack: bool
     failing: float = 0.0
+    target: TargetName | None = None  # the launches' own rollout target (None: the recorder, the default)
+
+    @property
+    def until(self) -> str:
+        return "Unleash's client API shows the first step" if self.target == "unleash" else "first exposure step"
 
 
 MODES = (
     Mode("console transport", slack=False),
+    Mode("Unleash target, console transport", slack=False, target="unleash"),
     Mode("Slack transport, fake Slack clean", slack=True),
     Mode("Slack transport, fake Slack failing 30% of calls", slack=True, failing=0.3),
 )
 FAILURE_SEED = 17
+
+
+def use_unleash(unleash: UnleashServer) -> None:
+    """Configure the Unleash target for this process (launch creation checks a launch's target is
+    configured) and the workers it starts; the default target stays the recorder."""
+    os.environ.update(
+        LAUNCHDECK_UNLEASH_URL=unleash.url,
+        LAUNCHDECK_UNLEASH_ADMIN_TOKEN=unleash.admin_token,
+        LAUNCHDECK_UNLEASH_CLIENT_TOKEN=unleash.client_token,
+        LAUNCHDECK_UNLEASH_PROJECT=unleash.project,
+        LAUNCHDECK_UNLEASH_ENVIRONMENT=unleash.environment,
+        LAUNCHDECK_UNLEASH_FLAG_PREFIX=FLAG_PREFIX,
+    )
+    reset_settings()
 
 
 def worker_env(url: str, mode: Mode, fake: FakeSlack) -> dict[str, str]:
@@ -162,6 +213,7 @@ def measure_mode(
     fake: FakeSlack,
     args: argparse.Namespace,
     home: Path,
+    unleash: UnleashServer,
 ) -> tuple[list[float], int, int]:
     """Propagations (first one not counted: it warms the worker up) and the Slack calls made and
     failed meanwhile."""
@@ -169,9 +221,19 @@ def measure_mode(
         for n in range(args.backlog):  # gate messages for Slack to post while regions are measured
             gated_launch(session, slug=f"backlog-{index}-{n}", items=1)
         waiting = [
-            (f"gate-{index}-{n}", gated_launch(session, slug=f"gate-{index}-{n}", items=1)[0])
+            (
+                f"gate-{index}-{n}",
+                gated_launch(session, slug=f"gate-{index}-{n}", items=1, rollout_target=mode.target)[0],
+            )
             for n in range(args.runs + 1)
         ]
+    poller = httpx.Client(timeout=5)
+
+    def seen(slug: str) -> bool:
+        if mode.target == "unleash":
+            return first_step_in_unleash(poller, unleash, slug)
+        return first_step_recorded(engine, slug)
+
     if mode.failing:
         fake.flaky(rate=mode.failing, seed=FAILURE_SEED)
     calls_before = len(fake.calls)
@@ -192,10 +254,11 @@ def measure_mode(
             for n, (slug, item_id) in enumerate(waiting):
                 if worker.poll() is not None:
                     raise SystemExit(f"the worker exited; see {log_path}")
-                seconds = propagation(client, engine, slug, item_id)
+                seconds = propagation(client, slug, item_id, seen)
                 if n > 0:
                     propagations.append(seconds)
     finally:
+        poller.close()
         worker.terminate()
         worker.wait(timeout=60)
         fake.recover()
@@ -213,9 +276,15 @@ def main() -> None:
     home = Path(tempfile.mkdtemp(prefix="bench-propagation-"))
     fake = FakeSlack()
     fake.start()
+    start_unleash()  # in the background, while the Prefect server starts
     measured: list[tuple[Mode, list[float], int, int]] = []
     try:
         with local_prefect(home):
+            try:
+                unleash = wait_until_up()
+            except UnleashDidNotStart as exc:
+                raise SystemExit(f"Unleash: {exc}") from None
+            use_unleash(unleash)
             with throwaway_postgres() as url:
                 from orchestrator.core.db import make_engine
 
@@ -224,7 +293,15 @@ def main() -> None:
                     token = seed_directory(session)
                 for index, mode in enumerate(MODES):
                     found = measure_mode(
-                        mode, index=index, url=url, engine=engine, token=token, fake=fake, args=args, home=home
+                        mode,
+                        index=index,
+                        url=url,
+                        engine=engine,
+                        token=token,
+                        fake=fake,
+                        args=args,
+                        home=home,
+                        unleash=unleash,
                     )
                     measured.append((mode, *found))
                 engine.dispose()
@@ -232,6 +309,7 @@ def main() -> None:
             starts = deployment_starts(args.deployment_runs, home / "served.log")
     finally:
         fake.stop()
+        stop_unleash()
     report(flows, starts, measured, backlog=args.backlog)
 
 
@@ -244,7 +322,7 @@ def report(
         ("minimal Prefect flow run, in process (baseline)", flows, ""),
         ("`run_deployment` start, served flow, default poll", starts, ""),
     ] + [
-        (f"check-off of the last item -> first exposure step, {mode.label}", values, f"{calls} ({failed} failed)")
+        (f"check-off of the last item -> {mode.until}, {mode.label}", values, f"{calls} ({failed} failed)")
         for mode, values, calls, failed in measured
     ]
     for label, values, slack in labelled:

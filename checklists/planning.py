@@ -3,7 +3,8 @@ the pure step between a library and the ItemSpecs the orchestrator stores."""
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, timedelta
+from typing import TypeVar
 
 from checklists.catalog import RegionInfo
 from checklists.item_text import LaunchFacts, context, render_description, render_title
@@ -92,11 +93,13 @@ def unknown_flags(library: Library, flags: Iterable[str]) -> list[str]:
 
 
 DEFAULT_SPACING_DAYS = {1: 28, 2: 14, 3: 7}
+Day = TypeVar("Day", bound=date)  # a plain day or a moment (a datetime is a date)
 
 
-def fill_phase_dates(*, tier: int, given: Mapping[Phase, datetime]) -> tuple[dict[Phase, datetime], list[str]]:
+def fill_phase_dates(*, tier: int, given: Mapping[Phase, Day]) -> tuple[dict[Phase, Day], list[str]]:
     """Complete a partial phase plan for previews: each missing phase goes before the next dated one
-    at the tier's default spacing. Returns the dates and a note per assumed date."""
+    at the tier's default spacing. Returns the dates and a note per assumed date. Days (plain dates)
+    stay days, so each region can read them in its own timezone afterwards."""
     if not given:
         raise InvalidInput("dates", "give at least one phase date, e.g. --ga-date 2027-04-01")
     spacing = DEFAULT_SPACING_DAYS[tier]

@@ -2,7 +2,8 @@
 template to a running launch."""
 
 from collections import Counter
-from datetime import datetime
+from collections.abc import Mapping
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -10,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from checklists.catalog import Directory
+from checklists.catalog import Directory, RegionInfo
 from checklists.instantiate import apply_library
 from checklists.item_text import LaunchFacts
 from checklists.planning import RolloutPlan, fill_phase_dates, plan_items, unknown_flags
@@ -18,11 +19,12 @@ from cli.context import cli_actor, open_session
 from cli.dates import parse_date
 from cli.errors import friendly_errors
 from cli.library import library_for, library_from_seed
-from orchestrator.core.clock import as_utc, due_at, zone
+from orchestrator.core.clock import as_utc, due_at, region_moment, zone
 from orchestrator.core.enums import Phase
 from orchestrator.core.errors import InvalidInput
 from orchestrator.core.settings import get_settings
 from orchestrator.directory.seed import load_seed
+from orchestrator.launches.spec import ItemSpec
 
 app = typer.Typer(help="Checklist templates: validate, preview, apply.", no_args_is_help=True)
 console = Console(soft_wrap=True)
@@ -56,7 +58,9 @@ def preview(
     tier: Annotated[int, typer.Option(min=1, max=3, help="Launch tier (1 = biggest).")],
     regions: Annotated[str, typer.Option(help="Comma-separated region codes, e.g. NA,EU.")],
     flags: Annotated[str, typer.Option(help="Comma-separated launch flags, e.g. personal_data.")] = "",
-    internal_date: Annotated[str | None, typer.Option(help="Internal phase date (YYYY-MM-DD).")] = None,
+    internal_date: Annotated[
+        str | None, typer.Option(help="Internal phase date (YYYY-MM-DD: 00:00 in each region's timezone).")
+    ] = None,
     private_beta_date: Annotated[str | None, typer.Option(help="Private beta date.")] = None,
     public_beta_date: Annotated[str | None, typer.Option(help="Public beta date.")] = None,
     ga_date: Annotated[str | None, typer.Option(help="General availability date.")] = None,
@@ -81,7 +85,7 @@ def preview(
         )
         if (parsed := parse_date(option, raw)) is not None
     }
-    dates, notes = fill_phase_dates(tier=tier, given=given)
+    typed, notes = fill_phase_dates(tier=tier, given=given)
     codes = [code.strip() for code in regions.split(",") if code.strip()]
     unknown_regions = [code for code in codes if code not in directory.regions]
     if unknown_regions or not codes:
@@ -90,28 +94,34 @@ def preview(
             f"unknown region(s) {', '.join(unknown_regions) or '(none given)'}; "
             f"known: {', '.join(sorted(directory.regions))}",
         )
-    rollouts = {code: RolloutPlan(region=directory.regions[code], phases=frozenset(dates)) for code in codes}
+    rollouts = {code: RolloutPlan(region=directory.regions[code], phases=frozenset(typed)) for code in codes}
     facts = LaunchFacts(name=name, slug="preview", tier=tier, owner="you", flags=tuple(flag_list))
     specs = plan_items(library, launch=facts, rollouts=rollouts)
-    order = {phase: index for index, phase in enumerate(Phase.ordered())}
     for code in codes:
-        region = directory.regions[code]
-        mine = sorted(
-            (spec for spec in specs if spec.region == code),
-            key=lambda spec: (order[spec.phase], spec.due_offset_days or 0, spec.key),
-        )
-        table = Table(title=f"{code} ({region.name}, {region.timezone}): {len(mine)} items", title_justify="left")
-        for column in ("Phase", "Due (local)", "Due (UTC)", "Owner", "Gate", "Item"):
-            table.add_column(column)
-        for spec in mine:
-            local, utc = _due_columns(dates[spec.phase], spec.due_offset_days, region.timezone)
-            gate = "blocking" if spec.blocking else "[dim]advisory[/]"
-            evidence = " [dim](evidence)[/]" if spec.evidence_required else ""
-            table.add_row(spec.phase.value, local, utc, spec.owner_team, gate, f"{spec.title}{evidence}")
-        console.print(table)
+        console.print(_region_table(directory.regions[code], typed, [spec for spec in specs if spec.region == code]))
     for note in notes:
         console.print(f"[yellow]note:[/] {note}")
     console.print(f"{len(specs)} items from template version {library.version}")
+
+
+def _region_table(region: RegionInfo, typed: Mapping[Phase, date], specs: list[ItemSpec]) -> Table:
+    """One region's items with their due dates; a plain date is the start of that day in this
+    region's timezone, as in every door."""
+    dates = {
+        phase: region_moment(value, timezone=region.timezone, field=f"--{phase.value.replace('_', '-')}-date")
+        for phase, value in typed.items()
+    }
+    order = {phase: index for index, phase in enumerate(Phase.ordered())}
+    mine = sorted(specs, key=lambda spec: (order[spec.phase], spec.due_offset_days or 0, spec.key))
+    table = Table(title=f"{region.code} ({region.name}, {region.timezone}): {len(mine)} items", title_justify="left")
+    for column in ("Phase", "Due (local)", "Due (UTC)", "Owner", "Gate", "Item"):
+        table.add_column(column)
+    for spec in mine:
+        local, utc = _due_columns(dates[spec.phase], spec.due_offset_days, region.timezone)
+        gate = "blocking" if spec.blocking else "[dim]advisory[/]"
+        evidence = " [dim](evidence)[/]" if spec.evidence_required else ""
+        table.add_row(spec.phase.value, local, utc, spec.owner_team, gate, f"{spec.title}{evidence}")
+    return table
 
 
 def _due_columns(phase_at: datetime, offset: int | None, timezone: str) -> tuple[str, str]:

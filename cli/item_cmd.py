@@ -90,7 +90,10 @@ def block(
 def waive(
     item_id: ItemId,
     reason: Annotated[str, typer.Option(help="Why the risk of not doing it is accepted.")],
-    expires: Annotated[str | None, typer.Option(help="When the waiver lapses (YYYY-MM-DD or ISO 8601).")] = None,
+    expires: Annotated[
+        str | None,
+        typer.Option(help="When the waiver lapses: YYYY-MM-DD (00:00 in the item's region) or ISO 8601."),
+    ] = None,
     version: Version = None,
 ) -> None:
     """Accept the risk of not doing the item (a waiver can open a gate)."""

@@ -1,6 +1,7 @@
 """`launchdeck`: set up the database, create and inspect launches, manage checklist templates."""
 
-from datetime import datetime
+from collections.abc import Mapping
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -35,12 +36,13 @@ from orchestrator.core.enums import LaunchStatus, Phase
 from orchestrator.core.errors import InvalidInput
 from orchestrator.core.migrate import current_revision, head_revision, upgrade
 from orchestrator.core.settings import get_settings
+from orchestrator.directory.queries import region_timezones
 from orchestrator.directory.seed import load_seed
 from orchestrator.directory.service import apply_seed
 from orchestrator.launches.queries import launch_detail, list_launches, rollout_id_for
 from orchestrator.launches.schedule import reschedule_phase
 from orchestrator.launches.service import kick_off_launch
-from orchestrator.launches.spec import LaunchSpec
+from orchestrator.launches.spec import LaunchSpec, launch_spec
 from orchestrator.planning.conflicts import preview_new_launch, preview_reschedule
 
 app = typer.Typer(
@@ -192,7 +194,7 @@ def launch_create(
     tier: Annotated[int, typer.Option(min=1, max=3, help="1 = biggest launch.")],
     owner: Annotated[str, typer.Option(help="Who owns the launch (email).")],
     regions: Annotated[str, typer.Option(help="Comma-separated region codes, e.g. NA,EU,APAC.")],
-    internal: Annotated[str | None, typer.Option(help="Internal phase date (YYYY-MM-DD, UTC).")] = None,
+    internal: Annotated[str | None, typer.Option(help="Internal phase date (YYYY-MM-DD, each region's day).")] = None,
     private_beta: Annotated[str | None, typer.Option(help="Private beta date.")] = None,
     public_beta: Annotated[str | None, typer.Option(help="Public beta date.")] = None,
     ga: Annotated[str | None, typer.Option(help="General availability date.")] = None,
@@ -216,13 +218,14 @@ def launch_create(
     flag_key: FlagKeyOption = None,
     dry_run: DryRunOption = False,
 ) -> None:
-    """Create a launch (draft) with the same phase dates in every region, and its checklist items
-    from the templates that apply to its tier, regions and flags. A phase is skipped only when
-    named with --skip: a date left out by mistake is refused instead of skipping the phase.
-    With --dry-run nothing is created: it prints the collisions the launch would cause."""
+    """Create a launch (draft) with the same phase dates in every region, each read in the region's
+    timezone, and its checklist items from the templates for its tier, regions and flags. A phase
+    is skipped only when named with --skip: a date left out is refused, never a silent skip. With
+    --dry-run nothing is created: it prints the collisions the launch would cause."""
     dates = _phase_dates(internal=internal, private_beta=private_beta, public_beta=public_beta, ga=ga)
     codes = [code.strip() for code in regions.split(",") if code.strip()]
     spec = _launch_spec(
+        timezones=_timezones(),
         slug=slug,
         name=name,
         tier=tier,
@@ -256,17 +259,24 @@ def _create_or_preview(spec: LaunchSpec, codes: list[str], *, dry_run: bool) -> 
     )
 
 
+def _timezones() -> dict[str, str]:
+    """Each region's timezone, which its plain dates are read in."""
+    with open_session() as session:
+        return region_timezones(session=session)
+
+
 def _phase_dates(
     *, internal: str | None, private_beta: str | None, public_beta: str | None, ga: str | None
-) -> dict[Phase, datetime]:
-    """The phase dates given as options, parsed; at least one is needed."""
+) -> dict[Phase, date | datetime]:
+    """The phase dates given as options, parsed (a plain date stays a day, which each region reads
+    in its own timezone); at least one is needed."""
     given = {
         Phase.INTERNAL: ("--internal", internal),
         Phase.PRIVATE_BETA: ("--private-beta", private_beta),
         Phase.PUBLIC_BETA: ("--public-beta", public_beta),
         Phase.GA: ("--ga", ga),
     }
-    dates: dict[Phase, datetime] = {}
+    dates: dict[Phase, date | datetime] = {}
     for phase, (option, raw) in given.items():
         parsed = parse_date(option, raw)
         if parsed is not None:
@@ -278,6 +288,7 @@ def _phase_dates(
 
 def _launch_spec(
     *,
+    timezones: Mapping[str, str],
     slug: str,
     name: str,
     tier: int,
@@ -285,7 +296,7 @@ def _launch_spec(
     exec_sponsor: str | None,
     flags: str,
     codes: list[str],
-    dates: dict[Phase, datetime],
+    dates: dict[Phase, date | datetime],
     skip: list[Phase],
     beta_exit: list[str],
     approvers: list[str],
@@ -296,7 +307,7 @@ def _launch_spec(
     field (so the CLI answers like every other door instead of printing pydantic's report)."""
     try:
         # Validated as one body, so the first error is the first field's (the slug before a region's dates).
-        return LaunchSpec.model_validate(
+        return launch_spec(
             {
                 "slug": slug,
                 "name": name,
@@ -309,7 +320,8 @@ def _launch_spec(
                 "approvers": approvers,
                 "rollout_target": target,
                 "flag_key": flag_key,
-            }
+            },
+            timezones=timezones,
         )
     except ValidationError as exc:
         first = exc.errors()[0]
@@ -323,7 +335,9 @@ def launch_reschedule(
     slug: Annotated[str, typer.Argument(help="The launch's slug.")],
     region: Annotated[str, typer.Option(help="Region code, e.g. EU.")],
     phase: Annotated[Phase, typer.Option(help="The phase whose date moves.")],
-    date: Annotated[str, typer.Option(help="New date (YYYY-MM-DD or ISO 8601).")],
+    date: Annotated[
+        str, typer.Option(help="New date: YYYY-MM-DD (00:00 in the region's timezone) or ISO 8601 with an offset.")
+    ],
     reason: Annotated[str, typer.Option(help="Why it moves; shown wherever the slip is.")] = "",
     dry_run: DryRunOption = False,
 ) -> None:

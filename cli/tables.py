@@ -6,6 +6,7 @@ from rich.console import Group
 from rich.panel import Panel
 from rich.table import Table
 
+from orchestrator.core.clock import as_utc, zone
 from orchestrator.core.enums import GateKind, GateStatus, LaunchStatus, Phase, RolloutState
 from orchestrator.launches.queries import LaunchDetail, LaunchSummary, RolloutView
 
@@ -39,8 +40,9 @@ def launches_table(launches: list[LaunchSummary]) -> Table:
     return table
 
 
-def _date(value: datetime) -> str:
-    return value.strftime("%Y-%m-%d")
+def _date(value: datetime, timezone: str) -> str:
+    """The region's local day of a phase date (a plain date typed for it reads back as typed)."""
+    return as_utc(value).astimezone(zone(timezone)).strftime("%Y-%m-%d")
 
 
 def _phase_cell(rollout: RolloutView, phase: Phase) -> str:
@@ -51,10 +53,10 @@ def _phase_cell(rollout: RolloutView, phase: Phase) -> str:
         return "[dim]-[/]"
     slip = view.slip_days
     if slip >= 1:
-        return f"{_date(view.current_at)} [red]+{slip:.0f}d[/]"
+        return f"{_date(view.current_at, rollout.timezone)} [red]+{slip:.0f}d[/]"
     if slip <= -1:
-        return f"{_date(view.current_at)} [green]{slip:.0f}d[/]"
-    return _date(view.current_at)
+        return f"{_date(view.current_at, rollout.timezone)} [green]{slip:.0f}d[/]"
+    return _date(view.current_at, rollout.timezone)
 
 
 def _open_gates(rollout: RolloutView) -> str:
@@ -78,7 +80,7 @@ def launch_panel(detail: LaunchDetail) -> Group:
         table.add_column(
             column, justify="right" if column in ("Exposure", "Blocking open", "Overdue", "Items") else "left"
         )
-    dates = Table(title="Phase dates (UTC; +Nd = slipped against baseline)", title_justify="left")
+    dates = Table(title="Phase dates (each region's local day; +Nd = slipped against baseline)", title_justify="left")
     dates.add_column("Region")
     for phase in Phase.ordered():
         dates.add_column(phase.value)

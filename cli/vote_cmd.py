@@ -65,7 +65,8 @@ def vote(
     risk_owner: Annotated[str | None, typer.Option(help="Conditional Go: who accepts the risk (email).")] = None,
     reason: Annotated[str | None, typer.Option(help="A comment kept with the vote (why).")] = None,
     reevaluate_on: Annotated[
-        str | None, typer.Option(help="No-Go: when the region is looked at again (YYYY-MM-DD or ISO 8601).")
+        str | None,
+        typer.Option(help="No-Go: when the region is looked at again: YYYY-MM-DD (00:00 there) or ISO 8601."),
     ] = None,
     on_behalf_of: Annotated[str | None, typer.Option(help="The approver (email) whose vote this is.")] = None,
     on_behalf_reason: Annotated[

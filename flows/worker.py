@@ -17,38 +17,108 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import httpx
 from prefect import tags
 from prefect.context import SyncClientContext
 from prefect.events.worker import EventsWorker
+from prefect.settings import PREFECT_CLIENT_MAX_RETRIES, temporary_settings
 
 from flows import resources
 from flows.events import publish_outbox_events
 from flows.rollout import advance_region
 from notifications.delivery.slack_delivery import DispatchRun, dispatch_notifications
 from orchestrator.core.clock import utcnow
-from orchestrator.core.db import session_scope
+from orchestrator.core.db import database_unavailable, session_scope
 from orchestrator.core.settings import get_settings
 from orchestrator.rollouts.exposure import deliver_exposures
 from orchestrator.rollouts.leases import claim_rollout, due_rollout_ids, release_rollout
 from orchestrator.rollouts.steps import load_snapshot, next_step
+from orchestrator.rollouts.target import TargetUnavailable
 
 log = logging.getLogger("launchdeck.worker")
+
+# Longest wait between two tries of a loop that found what it needs unreachable (``_Outage``):
+# a loop is back at work at most this long (plus one try) after what it waits for is back.
+OUTAGE_RETRY_CAP_SECONDS = 1.0
+# Retries of one call by the rollouts loop's Prefect client (unless PREFECT_CLIENT_MAX_RETRIES says
+# otherwise). Prefect's default, 5 with waits doubling from 1 s, kept a call to a killed server
+# waiting 31 s, and the rollout resumed up to 13 s after the server answered again (measured, see
+# tests/chaos); with 2 (1 + 2 s) the call fails soon and the loop's own tries take over.
+PREFECT_CLIENT_RETRIES = 2
+
+
+def unreachable_service(error: BaseException) -> str | None:
+    """What ``error`` says is unreachable for now ("the database", "the rollout target", "the
+    Prefect API"), or None for any other failure. Those come back by themselves (a restart, a
+    failover), and every step is a compare-and-set that is simply due again, so the loop waits and
+    tries again rather than stopping the worker, which then needed a restart of its own."""
+    if database_unavailable(error):
+        return "the database"
+    seen: BaseException | None = error
+    while seen is not None:  # outermost first: a target's error wraps the HTTP error under it
+        if isinstance(seen, TargetUnavailable):
+            return "the rollout target"
+        if isinstance(seen, httpx.TransportError):
+            return "the Prefect API"
+        if isinstance(seen, httpx.HTTPStatusError) and seen.response.status_code >= 500:
+            return "the Prefect API"
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+@dataclass
+class _Outage:
+    """A loop's view of an outage: logged once when it starts and once when a pass goes through
+    again (one that needed nothing of the service may, before the service is back), with the wait
+    before each new try doubling from the loop's interval up to ``OUTAGE_RETRY_CAP_SECONDS``."""
+
+    loop: str
+    service: str | None = None
+    since: float = 0.0
+    tries: int = 0
+
+    def failed(self, service: str, error: object, *, interval: float) -> float:
+        if self.service is None:
+            log.warning("%s loop: %s is unreachable (%s); trying again until it is back", self.loop, service, error)
+            self.service, self.since = service, time.monotonic()
+        self.tries = min(self.tries + 1, 16)
+        return float(min(max(interval, 0.05) * 2 ** (self.tries - 1), OUTAGE_RETRY_CAP_SECONDS))
+
+    def passed(self) -> None:
+        if self.service is not None:
+            took = time.monotonic() - self.since
+            log.info("%s loop: a pass went through after %.1f s (%s was unreachable)", self.loop, took, self.service)
+            self.service, self.tries = None, 0
 
 
 def default_worker_name() -> str:
     return f"{socket.gethostname()}-{os.getpid()}"
 
 
+def _never_down(_outcome: object) -> tuple[str, object] | None:
+    return None
+
+
+def slack_down(outcome: object) -> tuple[str, object] | None:
+    """A Slack pass that found Slack unreachable (it gave every intent back untried)."""
+    if isinstance(outcome, DispatchRun) and outcome.unreachable:
+        return "Slack", outcome.unreachable
+    return None
+
+
 @dataclass(frozen=True)
 class Loop:
-    """One of the worker's loops: the pass it repeats and the seconds it waits after each."""
+    """One of the worker's loops: the pass it repeats, the seconds it waits after each, and what
+    a pass's outcome says is unreachable (the service and why), if anything."""
 
     name: str
     run_pass: Callable[[], object]
     interval: float
+    down: Callable[[object], tuple[str, object] | None] = _never_down
 
 
 @dataclass
@@ -114,7 +184,7 @@ class Worker:
         return [
             Loop("rollouts", self.run_regions, self.poll_seconds),
             Loop("exposures", self.deliver_exposure_changes, self.poll_seconds),
-            Loop("slack", self.deliver_notifications, self.poll_seconds),
+            Loop("slack", self.deliver_notifications, self.poll_seconds, down=slack_down),
         ]
 
     def thread_names(self) -> set[str]:
@@ -148,6 +218,8 @@ class Worker:
     def run_forever(self) -> None:
         """Run every loop until stopped; the first failure in any loop stops them all and is raised
         here, so a broken worker exits (as it did with one loop) instead of running half its duties.
+        An unreachable database, Prefect API, rollout target or Slack is no failure: it pauses only
+        the loop that met it, which tries again until it is back (``_repeat``).
 
         The rollouts loop runs on this thread under one Prefect API client for the worker's life:
         without it every sync task run builds its own (an SSL context each, profiled at a quarter of
@@ -167,7 +239,10 @@ class Worker:
         for thread in threads:
             thread.start()
         try:
-            with SyncClientContext.get_or_create():
+            with (
+                temporary_settings(set_defaults={PREFECT_CLIENT_MAX_RETRIES: PREFECT_CLIENT_RETRIES}),
+                SyncClientContext.get_or_create(),
+            ):
                 self._repeat(main, failures)
         finally:
             self.stop()
@@ -180,10 +255,23 @@ class Worker:
             raise failures[0]
 
     def _repeat(self, loop: Loop, failures: list[BaseException]) -> None:
+        """Run ``loop`` until stopped. The database, Prefect, the target or Slack being unreachable
+        only pauses it (``unreachable_service``, ``Loop.down``); any other failure stops every loop."""
+        outage = _Outage(loop.name)
         try:
             while not self.stop_event.is_set():
-                loop.run_pass()
-                self.stop_event.wait(loop.interval)
+                try:
+                    down = loop.down(loop.run_pass())
+                except Exception as exc:
+                    service = unreachable_service(exc)
+                    if service is None:
+                        raise
+                    down = (service, exc)
+                if down is None:
+                    outage.passed()
+                    self.stop_event.wait(loop.interval)
+                else:
+                    self.stop_event.wait(outage.failed(*down, interval=loop.interval))
         except BaseException as exc:
             if isinstance(exc, Exception):  # not Ctrl-C or an exit: say what broke
                 log.exception("worker %s: the %s loop failed; stopping every loop", self.name, loop.name)

@@ -9,7 +9,7 @@ launch not ready to kick off) re-renders it with the message above the forms (40
 redirects to the launch page (303), where the result shows."""
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -20,7 +20,7 @@ from api.pages import render
 from api.web_security import SecureRoute, csrf_token, form_fields
 from api.web_session import DASHBOARD_PREFIX, PagePrincipal, feed_key, subject_of
 from orchestrator.core.actors import Actor
-from orchestrator.core.clock import parse_moment, utcnow
+from orchestrator.core.clock import day_or_moment, utcnow
 from orchestrator.core.enums import Phase
 from orchestrator.core.errors import Forbidden, InvalidInput, LaunchdeckError, NotFound
 from orchestrator.core.policy import LAUNCH_OPERATORS, require_role
@@ -66,12 +66,13 @@ def phase_of(fields: Mapping[str, str], name: str = "phase") -> Phase:
         raise InvalidInput(name, f"choose a phase: {choices}") from None
 
 
-def date_of(fields: Mapping[str, str], name: str = "date") -> datetime:
-    """A date as typed (a plain date is 00:00 UTC that day, as in every door; see clock)."""
+def date_of(fields: Mapping[str, str], name: str = "date") -> date | datetime:
+    """A date as typed: a plain date stays a day, which the service reads as the start of that day
+    in the region's timezone, as in every door (``clock.region_moment``)."""
     raw = fields.get(name, "").strip()
     if not raw:
         raise InvalidInput(name, "give the new date (YYYY-MM-DD)")
-    return parse_moment(raw, field=name)
+    return day_or_moment(raw, field=name)
 
 
 def launch_again(

@@ -6,8 +6,10 @@ collisions it would cause (``planning.conflicts.preview_new_launch``), and a
 The form's text becomes the API's body shape (``LaunchSpec``); every refusal, the form's own
 (a date that is not one, a phase neither dated nor skipped, an email no member has) and the
 spec's (``regions.0.dates.ga``), is shown beside its field with a 422, and nothing is written.
-A plain date means that day at 00:00 UTC, as in every door (``clock.plain_date_start``)."""
+A plain date means the start of that day in the region's timezone, as in every door
+(``clock.PLAIN_DATE_MEANING``)."""
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,15 +26,16 @@ from checklists.catalog import RegionInfo
 from checklists.instantiate import create_launch_from_templates, directory_from_db, load_for_session
 from checklists.loader import Library
 from checklists.preview import LaunchPreview, preview_launch
-from orchestrator.core.clock import parse_moment, utcnow
+from orchestrator.core.clock import day_or_moment, utcnow
 from orchestrator.core.enums import Phase, WaveMode
 from orchestrator.core.errors import AlreadyExists, Forbidden, InvalidInput
 from orchestrator.core.policy import LAUNCH_OPERATORS, require_role
 from orchestrator.core.settings import get_settings
 from orchestrator.directory.emails import unknown_emails
 from orchestrator.directory.tokens import Principal
-from orchestrator.launches.spec import LaunchSpec
+from orchestrator.launches.spec import LaunchSpec, launch_spec
 from orchestrator.planning.conflicts import ConflictPreview, preview_new_launch
+from orchestrator.rollouts.ramp import DEFAULT_RAMPS, RampStep, parse_ramp_plan
 
 router = APIRouter(include_in_schema=False, route_class=SecureRoute)  # CSRF checks and security headers
 NEW = DASHBOARD_PREFIX + "/launches/new"
@@ -67,10 +70,59 @@ def _region_plan(fields: Mapping[str, str], code: str, index: int, errors: dict[
             errors[key] = "give a date (YYYY-MM-DD) or tick skip"
         else:
             try:
-                dates[phase.value] = parse_moment(raw, field=key)
+                dates[phase.value] = day_or_moment(raw, field=key)  # a day is read in the region's zone
             except InvalidInput as exc:
                 errors[key] = exc.problem
     return {"region": code, "dates": dates, "skip": skip}
+
+
+# One ramp step as typed: "25%" or "25% 4h" (hold 4 hours before the next step; m, h or d).
+RAMP_STEP = re.compile(r"^(?P<percent>[0-9]{1,3})\s*%?(?:\s+(?:for\s+)?(?P<hold>[0-9]{1,5})\s*(?P<unit>m|h|d))?$")
+HOLD_MINUTES = {"m": 1, "h": 60, "d": 24 * 60}
+RAMP_HOW = 'steps like "5% 4h, 25% 24h, 100%" (percent, then how long to hold it: m, h or d), ending at 100%'
+
+
+def ramp_text(steps: tuple[RampStep, ...]) -> str:
+    """A ramp as the form shows and reads it (the defaults are the fields' placeholders)."""
+
+    def hold(step: RampStep) -> str:
+        minutes = int(step.hold.total_seconds() // 60)
+        if not minutes:
+            return ""
+        unit = next(unit for unit in ("d", "h", "m") if minutes % HOLD_MINUTES[unit] == 0)
+        return f" {minutes // HOLD_MINUTES[unit]}{unit}"
+
+    return ", ".join(f"{step.percent}%{hold(step)}" for step in steps)
+
+
+DEFAULT_RAMP_TEXT = {phase.value: ramp_text(steps) for phase, steps in DEFAULT_RAMPS.items()}
+
+
+def _ramp_plan(fields: Mapping[str, str], errors: dict[str, str]) -> dict[str, list[dict[str, int | float]]]:
+    """The ramp plan typed per phase (empty: the phase keeps its default steps), each phase
+    checked by the rule the API applies (``parse_ramp_plan``), its error keyed ``ramp_plan.<phase>``."""
+    plan: dict[str, list[dict[str, int | float]]] = {}
+    for phase in Phase.ordered():
+        typed = fields.get(f"ramp.{phase.value}", "").strip()
+        if not typed:
+            continue
+        key = f"ramp_plan.{phase.value}"
+        steps: list[dict[str, int | float]] = []
+        for part in (part.strip() for part in typed.split(",")):
+            found = RAMP_STEP.fullmatch(part)
+            if found is None:
+                errors[key] = f"{part!r} is not a step; give {RAMP_HOW}"
+                break
+            hold = int(found["hold"] or 0) * HOLD_MINUTES[found["unit"] or "m"]
+            steps.append({"percent": int(found["percent"]), "hold_minutes": hold})
+        else:
+            try:
+                parse_ramp_plan({phase.value: steps})
+            except InvalidInput as exc:
+                errors[key] = f"{exc.problem}; give {RAMP_HOW}"
+            else:
+                plan[phase.value] = steps
+    return plan
 
 
 def spec_from_form(
@@ -98,9 +150,10 @@ def spec_from_form(
         "regions": _region_plans(fields, chosen, errors),
         "approvers": approvers,
         "wave_mode": fields.get("wave_mode", WaveMode.PARALLEL.value),
+        "ramp_plan": _ramp_plan(fields, errors),
     }
     try:
-        spec = LaunchSpec.model_validate(data)
+        spec = launch_spec(data, timezones={code: region.timezone for code, region in regions.items()})
     except ValidationError as exc:
         for error in exc.errors():
             key = ".".join(str(part) for part in error["loc"]) or "form"
@@ -134,6 +187,7 @@ def _page(
         flags=library.flags,
         phases=Phase.ordered(),
         wave_modes=list(WaveMode),
+        default_ramps=DEFAULT_RAMP_TEXT,
         preview=preview,
         conflicts=conflicts,
         problem=problem,

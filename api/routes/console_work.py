@@ -9,7 +9,7 @@ form is a 403 page saying why, bad input re-renders the page with the error besi
 and success redirects (303) to the page that shows the result."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Request
@@ -22,7 +22,7 @@ from api.problems import STATUS_FOR
 from api.schemas.common import MAX_DB_INT
 from api.web_security import SecureRoute, csrf_token, form_fields
 from api.web_session import DASHBOARD_PREFIX, PagePrincipal
-from orchestrator.core.clock import parse_moment, utcnow
+from orchestrator.core.clock import day_or_moment, utcnow
 from orchestrator.core.enums import Vote
 from orchestrator.core.errors import InvalidInput, LaunchdeckError, NotFound
 from orchestrator.directory.tokens import Principal
@@ -177,9 +177,10 @@ def _ballot(fields: dict[str, str]) -> tuple[Vote, dict[str, object]]:
     return vote, said
 
 
-def _reevaluation(typed: str) -> datetime:
+def _reevaluation(typed: str) -> date | datetime:
+    """The date typed; a plain date is the start of that day in the gate's region (the vote service reads it)."""
     try:
-        return parse_moment(typed, field="reevaluate_at")
+        return day_or_moment(typed, field="reevaluate_at")
     except InvalidInput as exc:
         raise InvalidInput("reevaluate_at", exc.problem) from None
 

@@ -30,11 +30,12 @@ from orchestrator.core.enums import LaunchStatus, Phase, Role
 from orchestrator.core.errors import InvalidInput
 from orchestrator.core.policy import LAUNCH_OPERATORS, READERS
 from orchestrator.core.settings import get_settings
+from orchestrator.directory.queries import region_timezones
 from orchestrator.directory.seed import REGION_PATTERN
 from orchestrator.launches.queries import launch_detail, list_launches, rollout_id_for
 from orchestrator.launches.schedule import reschedule_phase
 from orchestrator.launches.service import kick_off_launch
-from orchestrator.launches.spec import LaunchSpec
+from orchestrator.launches.spec import launch_spec
 from orchestrator.planning.conflicts import ConflictPreview, preview_new_launch, preview_reschedule
 from orchestrator.reporting.blockers import blockers
 from orchestrator.rollouts import service as rollouts
@@ -113,7 +114,8 @@ def create(
     """Create a launch (draft) with every checklist item its tier, regions and flags call for.
     With ``dry_run=true`` nothing is saved: the answer lists the collisions it would cause."""
     # Validated as one body, so a refused date or skip names its region: `regions.1.skip`.
-    spec = LaunchSpec.model_validate(body.model_dump())
+    # Plain dates mean the start of that day in each region's timezone (clock.PLAIN_DATE_MEANING).
+    spec = launch_spec(body.model_dump(), timezones=region_timezones(session=session))
     if dry_run:
         return dry_run_answer(
             session, preview_new_launch(session=session, spec=spec, actor=principal.actor, now=utcnow())

@@ -3,7 +3,7 @@ offset, links, clean text, the strict request base, the page of a listing, and h
 validated from a read view."""
 
 import dataclasses
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 
 from pydantic import (
@@ -11,13 +11,16 @@ from pydantic import (
     AliasGenerator,
     AliasPath,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
+    PlainValidator,
+    TypeAdapter,
+    ValidationError,
+    WithJsonSchema,
     field_validator,
 )
 
-from orchestrator.core.clock import PLAIN_DATE_MEANING, as_utc, plain_date_start
+from orchestrator.core.clock import PLAIN_DATE_MEANING, as_utc, plain_day
 from orchestrator.core.errors import InvalidInput
 from orchestrator.core.models import BetaFeedback, ChecklistItem, text_limit
 
@@ -56,30 +59,52 @@ def _utc(value: datetime) -> datetime:
     return converted
 
 
-def _iso_text(value: Any) -> Any:
-    """A date comes as ISO 8601 text: a bare number (1767225600) would be read as seconds since
-    1970, which nobody writing a launch date means, so it is refused with the form to use. A plain
-    date (YYYY-MM-DD) means what it means in the CLI: 00:00 UTC that day (``plain_date_start``)."""
-    if not isinstance(value, str | datetime):
-        raise ValueError(
-            "must be an ISO 8601 date-time string with an offset, e.g. 2027-03-01T09:00:00+00:00, "
-            "or a plain date (YYYY-MM-DD: 00:00 UTC)"
-        )
-    if isinstance(value, str):
+_TIMESTAMP = TypeAdapter(datetime)
+_DAY_OR_MOMENT = (
+    "must be a plain date (YYYY-MM-DD: that day's start in the region's local time) or an ISO 8601 "
+    "date-time with an offset, e.g. 2027-03-01T09:00:00+00:00"
+)
+
+
+def _day_or_moment(value: Any) -> date | datetime:
+    """A date for a region as ISO 8601 text: a plain date stays a ``date``, which the region's
+    service reads as the start of that day in the region's timezone (``clock.region_moment``, the
+    meaning in every door); a timestamp needs its offset and is kept, as UTC. A bare number
+    (1767225600) would be read as seconds since 1970, which nobody writing a launch date means,
+    so it is refused with the forms to use."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        day: date | None = value
+    elif isinstance(value, str):
         try:
-            start = plain_date_start(value)
+            day = plain_day(value)
         except InvalidInput as exc:
             raise ValueError(exc.problem) from None
-        if start is not None:
-            return start
-    return value
+    elif isinstance(value, datetime):
+        day = None
+    else:
+        raise ValueError(_DAY_OR_MOMENT)
+    if day is not None:
+        if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
+            raise ValueError(f"must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}")
+        return day
+    try:
+        moment = _TIMESTAMP.validate_python(value)
+    except ValidationError:
+        raise ValueError(_DAY_OR_MOMENT) from None
+    return _utc(moment)
 
 
-UtcDatetime = Annotated[
-    datetime,
-    BeforeValidator(_iso_text),
-    AfterValidator(_utc),
-    Field(description=f"ISO 8601 with an offset; {PLAIN_DATE_MEANING}."),
+# A date for a region (a phase date, a waiver's expiry, a No-Go's re-evaluation): a day or a moment.
+RegionDate = Annotated[
+    date | datetime,
+    PlainValidator(_day_or_moment),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}],
+            "description": f"ISO 8601 with an offset; {PLAIN_DATE_MEANING}.",
+            "examples": ["2027-03-01", "2027-03-01T09:00:00+00:00"],
+        }
+    ),
 ]
 
 

@@ -5,7 +5,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from api.schemas.common import Body, StoredUtc, UtcDatetime, view_of
+from api.schemas.common import Body, RegionDate, StoredUtc, view_of
+from orchestrator.core.clock import PLAIN_DATE_MEANING
 from orchestrator.core.enums import ExitMetric, GateKind, GateStatus, Phase, Vote
 from orchestrator.core.models import Decision, text_limit
 from orchestrator.reporting.decisions import VoteView, WaiverView
@@ -58,7 +59,10 @@ class VoteIn(Body):
     risk_accepted_by: str | None = Field(
         default=None, max_length=text_limit(Decision.risk_accepted_by), description="Required for conditional_go."
     )
-    reevaluate_at: UtcDatetime | None = Field(default=None, description="Required for no_go, with an offset.")
+    reevaluate_at: RegionDate | None = Field(
+        default=None,
+        description=f"Required for no_go: ISO 8601 with an offset; {PLAIN_DATE_MEANING} (the gate's region).",
+    )
 
 
 class DecisionOut(BaseModel):

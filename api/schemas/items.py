@@ -2,7 +2,8 @@
 
 from pydantic import BaseModel, Field
 
-from api.schemas.common import Body, DbId, Link, StoredUtc, UtcDatetime, Version, view_of
+from api.schemas.common import Body, DbId, Link, RegionDate, StoredUtc, Version, view_of
+from orchestrator.core.clock import PLAIN_DATE_MEANING
 from orchestrator.core.enums import ItemStatus, Phase
 from orchestrator.core.models import AuditEvent, ChecklistItem, Waiver, text_limit
 from orchestrator.items.queries import ItemView
@@ -58,7 +59,10 @@ class WaiveIn(Body):
     reason: str = Field(
         min_length=1, max_length=text_limit(Waiver.reason, AuditEvent.reason), description="The risk accepted and why."
     )
-    expires_at: UtcDatetime | None = Field(default=None, description="When the waiver lapses, with an offset.")
+    expires_at: RegionDate | None = Field(
+        default=None,
+        description=f"When the waiver lapses: ISO 8601 with an offset; {PLAIN_DATE_MEANING} (the item's region).",
+    )
     version: Version = None
 
 

@@ -6,8 +6,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from api.schemas.common import MAX_DB_INT, Body, UtcDatetime, Version, view_of
+from api.schemas.common import MAX_DB_INT, Body, RegionDate, Version, view_of
 from api.schemas.gates import GateOut
+from orchestrator.core.clock import PLAIN_DATE_MEANING
 from orchestrator.core.enums import ExitMetric, LaunchStatus, Phase, RolloutState, WaveMode
 from orchestrator.core.models import AuditEvent, Launch, PhaseDateChange, Region, RegionRollout, text_limit
 from orchestrator.launches.queries import LaunchDetail
@@ -16,8 +17,10 @@ from orchestrator.launches.spec import FlagKey, Slug, TargetChoice
 
 class RegionDates(Body):
     region: str = Field(min_length=1, max_length=text_limit(Region.code), examples=["EU"])
-    dates: dict[Phase, UtcDatetime] = Field(
-        description="Phase dates with a timezone offset; at least one. Any phase may be skipped instead (GA too)."
+    dates: dict[Phase, RegionDate] = Field(
+        description=f"Phase dates, each ISO 8601 with an offset; {PLAIN_DATE_MEANING}. At least one; any phase "
+        "may be skipped instead (GA too).",
+        examples=[{"internal": "2027-03-01", "ga": "2027-04-01T09:00:00+02:00"}],
     )
     skip: list[Phase] = Field(
         default_factory=list,
@@ -134,6 +137,6 @@ class ResumeIn(Body):
 
 class RescheduleIn(Body):
     phase: Phase
-    date: UtcDatetime = Field(description="The new phase date, with a timezone offset.")
+    date: RegionDate = Field(description=f"The new phase date: ISO 8601 with an offset; {PLAIN_DATE_MEANING}.")
     reason: str = Field(min_length=1, max_length=text_limit(PhaseDateChange.reason, AuditEvent.reason))
     version: Version = None

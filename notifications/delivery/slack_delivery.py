@@ -24,7 +24,7 @@ from orchestrator.beta.digest import build_beta_digest
 from orchestrator.core.clock import as_utc
 from orchestrator.core.enums import Phase
 from orchestrator.core.models import ChecklistItem, Outbox, SlackMessage
-from orchestrator.core.outbox import claim_outbox, mark_delivered, mark_failed, while_claimed
+from orchestrator.core.outbox import claim_outbox, mark_delivered, mark_failed, release_claims, while_claimed
 from orchestrator.core.settings import get_settings
 from orchestrator.core.topics import Topic
 from orchestrator.core.unit import transaction
@@ -42,6 +42,7 @@ class DispatchRun:
     dead: int = 0
     skipped: list[str] = field(default_factory=list)
     homes: int = 0  # App Homes republished
+    unreachable: str | None = None  # why Slack could not be reached: the pass stopped there
 
 
 def dispatch_notifications(
@@ -60,7 +61,7 @@ def dispatch_notifications(
     (``while_claimed`` also gives back what a slow pass would reach after half its claim)."""
     run = DispatchRun()
     rows = claim_outbox(session, topics=sorted(composer.TOPICS), now=now, limit=limit, claim_seconds=claim_seconds)
-    for row in while_claimed(session, rows, now=now, claim_seconds=claim_seconds, stop=stop):
+    for index, row in enumerate(while_claimed(session, rows, now=now, claim_seconds=claim_seconds, stop=stop)):
         assert row.id is not None
         try:
             envelopes = _envelopes(session, row=row, now=now, leadership_channel=leadership_channel)
@@ -68,6 +69,12 @@ def dispatch_notifications(
             for envelope in envelopes:
                 _deliver(session, row=row, envelope=envelope, transport=transport)
         except DeliveryFailed as exc:
+            if exc.unreachable:
+                # Slack, not this message: give it and the rest back untried (no attempt counted,
+                # so no outage parks anything as dead) and let the worker wait for Slack.
+                release_claims(session, outbox_ids=[other.id for other in rows[index:] if other.id], now=now)
+                run.unreachable = f"{transport.name}: {exc.message}"
+                return run
             status = mark_failed(
                 session,
                 outbox_id=row.id,

@@ -252,7 +252,10 @@ class SlackTransport:
                 + ("" if idempotent else "; Slack may have posted the message, its ts is unknown"),
                 maybe_delivered=not idempotent,
             ) from exc
-        except (URLError, OSError) as exc:
+        except URLError as exc:  # urllib's wrapper of a failure while connecting or sending: Slack got nothing
+            reason = f"{method}: cannot reach Slack ({exc})"
+            raise DeliveryFailed(retryable=True, reason=reason, unreachable=True) from exc
+        except OSError as exc:
             raise DeliveryFailed(retryable=True, reason=f"{method}: cannot reach Slack ({exc})") from exc
         except SlackClientError as exc:
             raise DeliveryFailed(retryable=False, reason=f"{method}: {exc}") from exc

@@ -76,6 +76,10 @@ class DeliveryFailed(LaunchdeckError):
       or a dropped connection while posting). Slack may have posted the message, and we do not know
       its ts. The delivery must decide knowingly (retry and risk a duplicate, or park for a
       person) instead of silently posting twice.
+    - ``unreachable=True``: the request never reached Slack (connection refused, no route, DNS,
+      connect timeout). Nothing about this message failed and nothing was posted: the delivery
+      gives the intent back untried and waits for Slack as a whole, so an outage of any length
+      parks nothing as dead.
     """
 
     code = "delivery_failed"
@@ -88,6 +92,7 @@ class DeliveryFailed(LaunchdeckError):
         slack_error: str | None = None,
         retry_after: float | None = None,
         maybe_delivered: bool = False,
+        unreachable: bool = False,
     ) -> None:
         super().__init__(reason)
         self.retryable = retryable
@@ -95,12 +100,13 @@ class DeliveryFailed(LaunchdeckError):
         self.slack_error = slack_error
         self.retry_after = retry_after
         self.maybe_delivered = maybe_delivered
+        self.unreachable = unreachable
 
     def __repr__(self) -> str:
         return (
             f"DeliveryFailed(retryable={self.retryable!r}, reason={self.reason!r}, "
             f"slack_error={self.slack_error!r}, retry_after={self.retry_after!r}, "
-            f"maybe_delivered={self.maybe_delivered!r})"
+            f"maybe_delivered={self.maybe_delivered!r}, unreachable={self.unreachable!r})"
         )
 
 

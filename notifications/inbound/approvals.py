@@ -5,7 +5,7 @@ the API (only the gate's named approvers, never the launch's owner, never a name
 Refusals (not an approver, the gate already passed) come back as ephemeral sentences.
 """
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, col, select
 
@@ -17,15 +17,13 @@ from notifications.inbound.requests import VoteClick, VoteSubmission
 from notifications.inbound.vote_modals import vote_modal
 from notifications.mrkdwn import escape_mrkdwn as esc
 from notifications.mrkdwn import phase_label
-from orchestrator.core.clock import zone
+from orchestrator.core.clock import plain_day, zone
 from orchestrator.core.enums import GateStatus, Vote
 from orchestrator.core.errors import InvalidInput, NotFound
 from orchestrator.core.models import Gate, Launch, Region, RegionRollout
 from orchestrator.gates.approvals import cast_vote, check_may_vote
 from orchestrator.gates.quorum import tally
 
-# A No-Go's re-evaluation happens at the start of the region's working day.
-REEVALUATE_AT = time(9, 0)
 _VOTE_WORDS = {Vote.GO: "Go", Vote.CONDITIONAL_GO: "Conditional Go", Vote.NO_GO: "No-Go"}
 _FIELD_INPUTS = {
     "conditions": InputId.VOTE_CONDITIONS,
@@ -73,7 +71,7 @@ def handle_submission(session: Session, submission: VoteSubmission) -> Reply:
             vote=Vote.NO_GO,
             actor=actor,
             comment=submission.text or None,
-            reevaluate_at=_reevaluation(session, gate_id, submission.reevaluate_on),
+            reevaluate_at=_reevaluation(submission.reevaluate_on),
         )
     return Reply(notice=notice_view("Vote recorded", recorded_text(session, gate_id=gate_id, vote=submission.vote)))
 
@@ -118,13 +116,15 @@ def _gate_context(session: Session, gate_id: int) -> tuple[str, str]:
     return f"{esc(name)}, {code}, {phase_label(phase)}", timezone
 
 
-def _reevaluation(session: Session, gate_id: int, picked: str | None) -> datetime:
-    """The picked date at the start of the region's working day, as an aware time."""
+def _reevaluation(picked: str | None) -> date:
+    """The picked day; the vote service reads it as the start of that day in the gate's region,
+    as a plain date means in every door (``clock.region_moment``)."""
     if not picked:
         raise InvalidInput("reevaluate_at", "pick the date the region will be looked at again")
     try:
-        day = date.fromisoformat(picked)
-    except ValueError:
-        raise InvalidInput("reevaluate_at", f"{picked!r} is not a date") from None
-    _title, timezone = _gate_context(session, gate_id)
-    return datetime.combine(day, REEVALUATE_AT, tzinfo=zone(timezone))
+        day = plain_day(picked)
+    except InvalidInput:
+        day = None
+    if day is None:
+        raise InvalidInput("reevaluate_at", f"{picked!r} is not a date")
+    return day

@@ -20,6 +20,7 @@ from notifications.messages.items import done_button
 from notifications.messages.layout import Blocks, block_dict, context_block, header_block, section_block
 from notifications.mrkdwn import escape_mrkdwn as esc
 from notifications.mrkdwn import fit_mrkdwn, link, mention, phase_label, shorten
+from orchestrator.core.clock import zone
 from orchestrator.reporting.home import HomeItem, HomeSnapshot, OwnedLaunch, PendingVote, RegionLine
 
 MAX_HOME_BLOCKS = 100  # Slack's limit for a Home tab view
@@ -70,7 +71,8 @@ def _more(total: int, shown: int, dashboard: str | None) -> Blocks:
 
 
 def _pending(vote: PendingVote) -> Blocks:
-    when = f" on {vote.phase_at:%Y-%m-%d}" if vote.phase_at else ""
+    # The phase date as the region's local day, as it was typed (a plain date is that day's start there).
+    when = f" on {vote.phase_at.astimezone(zone(vote.timezone)):%Y-%m-%d}" if vote.phase_at else ""
     text = (
         f"*{esc(shorten(vote.launch_name, TITLE_MAX))}* (`{vote.launch_slug}`): "
         f"*{esc(vote.region_code)}* enters *{phase_label(vote.phase)}*{when}. Your vote is asked."

@@ -30,36 +30,76 @@ def as_utc(value: datetime) -> datetime:
 
 
 PLAIN_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
-PLAIN_DATE_MEANING = "a plain date (YYYY-MM-DD) means 00:00 UTC that day"
+# The one meaning of a plain date, in every door (API, web console, CLI, Slack) and in the docs.
+PLAIN_DATE_MEANING = (
+    "a plain date (YYYY-MM-DD) means the start of that day (00:00) in the region's local time, "
+    "its IANA timezone in the directory"
+)
 
 
-def plain_date_start(value: str) -> datetime | None:
-    """A plain date (YYYY-MM-DD) as the moment every door gives it: the start of that day in UTC
-    (00:00Z), whatever region it is for. None when ``value`` is not a plain date (a timestamp is
-    read by the caller, with its offset); a plain date no calendar holds is InvalidInput."""
+def plain_day(value: str) -> date | None:
+    """The day a plain date (YYYY-MM-DD) names; None when ``value`` is not a plain date (a
+    timestamp is read by the caller, with its offset); a plain date no calendar holds is
+    InvalidInput."""
     if not PLAIN_DATE.fullmatch(value.strip()):
         return None
     try:
-        day = date.fromisoformat(value.strip())
+        return date.fromisoformat(value.strip())
     except ValueError:
-        raise InvalidInput("date", f"{value!r} is not a calendar date (YYYY-MM-DD)") from None
-    return datetime.combine(day, time(0, 0), tzinfo=UTC)
+        raise InvalidInput("date", f"{value!r} is not a date: no calendar has that day (YYYY-MM-DD)") from None
 
 
-def parse_moment(value: str, *, field: str) -> datetime:
-    """A date or timestamp as typed at a terminal: a plain date is ``plain_date_start``; an ISO 8601
-    timestamp keeps its offset, and one without an offset is read as UTC."""
+def day_start(day: date, *, timezone: str) -> datetime:
+    """00:00 on ``day`` in ``timezone``, as UTC: what a plain date means for a region. Where a
+    timezone skips midnight (a DST change at 00:00), this is the day's first instant."""
     try:
-        start = plain_date_start(value)
-    except InvalidInput:
-        start = None
-    if start is not None:
-        return start
+        return datetime.combine(day, time(0, 0), tzinfo=zone(timezone)).astimezone(UTC)
+    except OverflowError:  # 0001-01-01 east of UTC, 9999-12-31 west of it
+        raise InvalidInput("date", f"{day.isoformat()} is out of range; give a year between 2000 and 2999") from None
+
+
+def plain_date_start(value: str, *, timezone: str) -> datetime | None:
+    """A plain date (YYYY-MM-DD) as the moment every door gives it: the start of that day in the
+    region's timezone, as UTC. None when ``value`` is not a plain date."""
+    day = plain_day(value)
+    return None if day is None else day_start(day, timezone=timezone)
+
+
+def day_or_moment(value: str, *, field: str) -> date | datetime:
+    """A date or timestamp as typed at a terminal or in a form, before its region is known: a
+    plain date stays a ``date`` (its region's service gives it a time, ``region_moment``); an ISO
+    8601 timestamp keeps its offset, and one without an offset is read as UTC."""
     try:
-        parsed = datetime.fromisoformat(value)
+        day = plain_day(value)
+    except InvalidInput as exc:
+        raise InvalidInput(field, exc.problem) from None
+    if day is not None:
+        return day
+    try:
+        parsed = datetime.fromisoformat(value.strip())
     except ValueError:
         raise InvalidInput(field, f"{value!r} is not a date; use YYYY-MM-DD or an ISO 8601 timestamp") from None
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def region_moment(value: date | datetime, *, timezone: str, field: str) -> datetime:
+    """The moment a date for a region means: a ``date`` is the start of that day in the region's
+    timezone (``day_start``); a timestamp is kept, as UTC. A timestamp without an offset is
+    refused: a database would guess its zone."""
+    if not isinstance(value, datetime):
+        try:
+            return day_start(value, timezone=timezone)
+        except InvalidInput as exc:
+            raise InvalidInput(field, exc.problem) from None
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise InvalidInput(field, "needs a timezone offset (e.g. 2027-03-01T09:00:00+00:00) or a plain date")
+    return as_utc(value)
+
+
+def parse_moment(value: str, *, field: str, timezone: str) -> datetime:
+    """A date or timestamp as typed, for a region whose timezone is known: ``day_or_moment``,
+    then ``region_moment``."""
+    return region_moment(day_or_moment(value, field=field), timezone=timezone, field=field)
 
 
 def zone(name: str, *, field: str = "timezone") -> ZoneInfo:

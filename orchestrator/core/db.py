@@ -14,7 +14,8 @@ from typing import Any
 
 import asyncpg
 from sqlalchemy import Connection, Engine, event
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import URL, Dialect, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.util import await_
 from sqlmodel import Session, create_engine
@@ -46,6 +47,17 @@ SUPPORTED_POSTGRES_PARAMETERS = tuple(sorted(_IN_URL | set(_AS_CONNECT_ARGUMENT)
 # What an asyncpg connection raises once its server has gone (restarted, or the backend was
 # terminated): the pool's pre-ping answers "disconnected" for these, and the pool reconnects.
 _CONNECTION_GONE = (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError, asyncpg.OperatorInterventionError)
+# What says "the database cannot be reached right now" rather than "the database refused this
+# statement": PostgreSQL down, restarting ("the database system is starting up") or shutting down,
+# a connection cut mid-transaction, the pool out of connections, SQLite's write lock timing out.
+_UNAVAILABLE = (
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.OperatorInterventionError,
+    asyncpg.InterfaceError,
+)
 
 
 class UnsupportedDatabaseParameter(ValueError):
@@ -77,6 +89,23 @@ def postgres_async_url(url: URL) -> tuple[URL, dict[str, Any]]:
         connect_args[argument] = converted
     kept = {name: value for name, value in url.query.items() if name in _IN_URL}
     return url.set(drivername=_ASYNC_DRIVERS["postgresql"], query=kept), connect_args
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """True when ``error`` means the database is unreachable for now, so the same request is worth
+    repeating shortly: the API answers 503 with Retry-After, the worker's loops wait and go on.
+    Follows the chain SQLAlchemy and the async adapter wrap the driver's error in."""
+    seen: BaseException | None = error
+    for _depth in range(6):
+        if seen is None:
+            return False
+        if isinstance(seen, _UNAVAILABLE):
+            return True
+        if isinstance(seen, sa_exc.DBAPIError) and seen.connection_invalidated:
+            return True
+        wrapped = getattr(seen, "orig", None)
+        seen = wrapped if isinstance(wrapped, BaseException) else seen.__cause__
+    return False
 
 
 def is_sqlite(engine: Engine | Connection) -> bool:
@@ -126,7 +155,19 @@ def make_async_engine(engine: Engine) -> AsyncEngine:
         max_overflow=POSTGRES_MAX_OVERFLOW,
     )
     async_engine.sync_engine.dialect.do_ping = _ping_in_one_round_trip  # type: ignore[method-assign]
+    event.listen(async_engine.sync_engine, "do_connect", _connect_or_operational_error)
     return async_engine
+
+
+def _connect_or_operational_error(dialect: Dialect, _record: Any, cargs: Any, cparams: Any) -> Any:
+    """Open an asyncpg connection; a socket error (the server refused, or is not there) becomes
+    the DB-API's OperationalError, as psycopg raises it. asyncpg raises the bare ``OSError`` and
+    SQLAlchemy passes it on unwrapped, so without this a PostgreSQL that is down looked like any
+    other bug to the API (a 500) instead of "unavailable, retry shortly" (a 503)."""
+    try:
+        return dialect.connect(*cargs, **cparams)
+    except OSError as error:
+        raise dialect.loaded_dbapi.OperationalError(f"cannot connect to PostgreSQL: {error}") from error
 
 
 def _ping_in_one_round_trip(dbapi_connection: Any) -> bool:

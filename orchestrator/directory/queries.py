@@ -1,4 +1,4 @@
-"""The directory, read: teams, regions (with their parent's code) and members."""
+"""The directory, read: teams, regions (with their parent's code and timezone) and members."""
 
 from dataclasses import dataclass
 
@@ -6,7 +6,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from orchestrator.core.errors import NotFound
-from orchestrator.core.models import Member, Region, Team
+from orchestrator.core.models import Member, Region, RegionRollout, Team
 
 
 @dataclass(frozen=True)
@@ -42,4 +42,23 @@ def member_id_for(*, session: Session, email: str) -> int:
     found = session.exec(select(Member.id).where(Member.email == email.strip())).first()
     if found is None:
         raise NotFound("member", email, hint="members are listed in the directory seed (launchdeck init)")
+    return found
+
+
+def region_timezones(*, session: Session) -> dict[str, str]:
+    """Each region's IANA timezone by code: what a plain date typed for a region means
+    (``clock.region_moment``)."""
+    return {code: timezone for code, timezone in session.exec(select(Region.code, Region.timezone)).all()}
+
+
+def rollout_timezone(*, session: Session, rollout_id: int) -> str:
+    """The timezone of a launch's region: the one its plain dates (a phase date, a waiver's
+    expiry, a No-Go's re-evaluation) are read in."""
+    found = session.exec(
+        select(Region.timezone)
+        .join(RegionRollout, col(RegionRollout.region_id) == col(Region.id))
+        .where(RegionRollout.id == rollout_id)
+    ).first()
+    if found is None:
+        raise NotFound("region rollout", rollout_id)
     return found

@@ -5,16 +5,17 @@ record a vote given elsewhere on behalf of its approver, with a reason, and both
 Only the gate's named approvers count, never the launch's owner (``policy.authorize_approver``).
 A vote is recorded per voter (a changed vote replaces the old one, both kept in the audit ledger).
 Conditional Go must name the conditions and who accepts the risk; No-Go must set a re-evaluation
-date, which the region carries so nobody forgets to look again.
+date, which the region carries so nobody forgets to look again; a date given as a day is the
+start of that day in the region's timezone (``clock.region_moment``), as in every door.
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlmodel import Session, col, select
 
 from orchestrator.core.actors import Actor
-from orchestrator.core.clock import as_utc, utcnow
+from orchestrator.core.clock import as_utc, region_moment, utcnow
 from orchestrator.core.enums import GateKind, GateStatus, Vote
 from orchestrator.core.errors import IllegalTransition, InvalidInput, NotFound
 from orchestrator.core.ledger import record
@@ -24,6 +25,7 @@ from orchestrator.core.policy import authorize_approver, voter_for
 from orchestrator.core.settings import get_settings
 from orchestrator.core.topics import Topic
 from orchestrator.core.unit import compare_and_set, lock, transaction
+from orchestrator.directory.queries import rollout_timezone
 from orchestrator.gates.quorum import go_max_age
 from orchestrator.gates.service import evaluate_gates
 
@@ -50,19 +52,16 @@ def cast_vote(
     comment: str | None = None,
     conditions: str | None = None,
     risk_accepted_by: str | None = None,
-    reevaluate_at: datetime | None = None,
+    reevaluate_at: date | datetime | None = None,
 ) -> Decision:
     """Cast (or change) the actor's vote, or record one on behalf of an approver."""
-    ballot = _ballot(
-        vote=vote,
-        comment=comment,
-        conditions=conditions,
-        risk_accepted_by=risk_accepted_by,
-        reevaluate_at=reevaluate_at,
-    )
+    said = {"comment": comment, "conditions": conditions, "risk_accepted_by": risk_accepted_by}
+    _ballot(vote=vote, **said, reevaluate_at=reevaluate_at, timezone="UTC")  # refused before anything is read
     now = utcnow()
     with transaction(session):
         rollout, gate = _lock_approval_gate(session, gate_id=gate_id)
+        timezone = rollout_timezone(session=session, rollout_id=gate.rollout_id)
+        ballot = _ballot(vote=vote, **said, reevaluate_at=reevaluate_at, timezone=timezone)
         voter = _authorized_voter(
             session, actor=actor, gate=gate, rollout=rollout, on_behalf_of=on_behalf_of, reason=on_behalf_reason
         )
@@ -94,21 +93,21 @@ def _ballot(
     comment: str | None,
     conditions: str | None,
     risk_accepted_by: str | None,
-    reevaluate_at: datetime | None,
+    reevaluate_at: date | datetime | None,
+    timezone: str,
 ) -> _Ballot:
     """Refuse a vote that lacks what its kind needs: a Conditional Go its conditions and who
-    accepts the risk, a No-Go an aware re-evaluation date."""
+    accepts the risk, a No-Go a re-evaluation date (a day, read in the region's ``timezone``, or
+    an aware time)."""
     vote = Vote(vote)
     if vote == Vote.CONDITIONAL_GO and not ((conditions or "").strip() and (risk_accepted_by or "").strip()):
         raise InvalidInput(
             "conditions", "a Conditional Go needs its conditions and who accepts the risk (risk_accepted_by)"
         )
-    if vote == Vote.NO_GO:
-        if reevaluate_at is None:
-            raise InvalidInput("reevaluate_at", "a No-Go needs the date the region will be looked at again")
-        if reevaluate_at.tzinfo is None:
-            raise InvalidInput("reevaluate_at", "needs a timezone offset")
-    return _Ballot(vote, comment, conditions, risk_accepted_by, reevaluate_at)
+    if vote == Vote.NO_GO and reevaluate_at is None:
+        raise InvalidInput("reevaluate_at", "a No-Go needs the date the region will be looked at again")
+    when = None if reevaluate_at is None else region_moment(reevaluate_at, timezone=timezone, field="reevaluate_at")
+    return _Ballot(vote, comment, conditions, risk_accepted_by, when)
 
 
 def _lock_approval_gate(session: Session, *, gate_id: int) -> tuple[RegionRollout, Gate]:

@@ -7,15 +7,15 @@ row together. Changes that leave the status alone (assignee, evidence, comments)
 ``details``.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from orchestrator.core.actors import Actor
-from orchestrator.core.clock import utcnow
+from orchestrator.core.clock import region_moment, utcnow
 from orchestrator.core.enums import SATISFYING_STATUSES, GateKind, GateStatus, ItemStatus, RolloutState
-from orchestrator.core.errors import InvalidInput, PreconditionFailed
+from orchestrator.core.errors import PreconditionFailed
 from orchestrator.core.ledger import record_and_enqueue, snapshot
 from orchestrator.core.models import ChecklistItem, Gate, RegionRollout, Waiver
 from orchestrator.core.outbox import enqueue
@@ -23,6 +23,7 @@ from orchestrator.core.policy import authorize_waiver
 from orchestrator.core.text import http_link, required
 from orchestrator.core.topics import Topic
 from orchestrator.core.unit import compare_and_set, expect_version, transaction
+from orchestrator.directory.queries import rollout_timezone
 from orchestrator.gates.service import evaluate_gates, open_blocking_items
 from orchestrator.gates.voiding import void_votes
 from orchestrator.items.locking import ENTITY, ItemChange, LockedRollout, lock_item
@@ -249,18 +250,23 @@ def waive_item(
     item_id: int,
     actor: Actor,
     reason: str,
-    expires_at: datetime | None = None,
+    expires_at: date | datetime | None = None,
     expected_version: int | None = None,
 ) -> ItemChange:
     """Accept the risk of not doing an item; the waiver names who accepted it and why. Only product
-    ops and admins grant waivers (a team asks for one with a comment)."""
+    ops and admins grant waivers (a team asks for one with a comment). An expiry given as a day
+    lapses at the start of that day in the item's region (``clock.region_moment``)."""
     authorize_waiver(actor)
     reason = required(reason, field="reason", hint="a waiver needs the risk accepted and why", max_length=REASON_MAX)
-    if expires_at is not None and expires_at.tzinfo is None:
-        raise InvalidInput("expires_at", "needs a timezone offset")
+    if isinstance(expires_at, datetime):
+        region_moment(expires_at, timezone="UTC", field="expires_at")  # a naive time is refused before any read
 
     def add_waiver(session: Session, item: ChecklistItem) -> None:
-        session.add(Waiver(item_id=item.id, approver=actor.name, reason=reason, expires_at=expires_at))  # type: ignore[arg-type]
+        lapses = None
+        if expires_at is not None:
+            timezone = rollout_timezone(session=session, rollout_id=item.rollout_id)
+            lapses = region_moment(expires_at, timezone=timezone, field="expires_at")
+        session.add(Waiver(item_id=item.id, approver=actor.name, reason=reason, expires_at=lapses))  # type: ignore[arg-type]
 
     return _transition(
         session=session,

@@ -1,12 +1,14 @@
 """Rescheduling a region's phase: the current date moves, the baseline stays, every change is
-kept, and the phase's open items move their due dates with it (09:00 local, DST-safe)."""
+kept, and the phase's open items move their due dates with it (09:00 local, DST-safe). A new
+date given as a day (a plain date typed in any door) is the start of that day in the region's
+timezone (``clock.region_moment``)."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlmodel import Session, col, select
 
 from orchestrator.core.actors import Actor
-from orchestrator.core.clock import as_utc, due_at, utcnow
+from orchestrator.core.clock import as_utc, due_at, region_moment, utcnow
 from orchestrator.core.enums import SATISFYING_STATUSES, Phase
 from orchestrator.core.errors import InvalidInput, NotFound
 from orchestrator.core.ledger import record
@@ -14,6 +16,7 @@ from orchestrator.core.models import ChecklistItem, PhaseDate, PhaseDateChange, 
 from orchestrator.core.outbox import enqueue
 from orchestrator.core.topics import Topic
 from orchestrator.core.unit import compare_and_set, expect_version, lock, transaction
+from orchestrator.directory.queries import rollout_timezone
 from orchestrator.gates.voiding import void_votes
 from orchestrator.rollouts.brakes import region_label
 
@@ -23,7 +26,7 @@ def reschedule_phase(
     session: Session,
     rollout_id: int,
     phase: Phase,
-    new_at: datetime,
+    new_at: date | datetime,
     actor: Actor,
     reason: str,
     expected_version: int | None = None,
@@ -31,36 +34,37 @@ def reschedule_phase(
     cleaned_reason = (reason or "").strip()
     if not cleaned_reason:
         raise InvalidInput("reason", "a reschedule needs a reason; it is shown wherever the slip is")
-    if new_at.tzinfo is None:
-        raise InvalidInput("new_at", "needs a timezone offset (e.g. 2027-03-01T09:00:00+00:00)")
-    new_at = as_utc(new_at)
+    if isinstance(new_at, datetime):
+        region_moment(new_at, timezone="UTC", field="new_at")  # a naive time is refused before anything is read
     now = utcnow()
     with transaction(session):
         rollout = lock(session, RegionRollout, rollout_id, "region rollout")
+        timezone = rollout_timezone(session=session, rollout_id=rollout_id)
+        moved_to = region_moment(new_at, timezone=timezone, field="new_at")
         where = region_label(session, rollout=rollout)
         expect_version(rollout, expected_version, "region", key=where)
         dates = {row.phase: row for row in session.exec(select(PhaseDate).where(PhaseDate.rollout_id == rollout_id))}
         target = date_to_move(dates, phase=phase, rollout=rollout, where=where)
         old_at = as_utc(target.current_at)
-        if old_at == new_at:
+        if old_at == moved_to:
             return target
-        check_phase_order(dates, phase, new_at)
-        target.current_at = new_at
+        check_phase_order(dates, phase, moved_to)
+        target.current_at = moved_to
         session.add(
             PhaseDateChange(
                 phase_date_id=target.id,  # type: ignore[arg-type]
                 old_at=old_at,
-                new_at=new_at,
+                new_at=moved_to,
                 actor=actor.name,
                 reason=cleaned_reason,
             )
         )
-        moved = _move_open_items(session, rollout=rollout, phase=phase, new_at=new_at)
+        moved = _move_open_items(session, rollout=rollout, phase=phase, new_at=moved_to)
         void_votes(
             session,
             rollout_id=rollout_id,
             phase=phase,
-            reason=f"the {phase.value} date moved from {old_at:%Y-%m-%d} to {new_at:%Y-%m-%d}",
+            reason=f"the {phase.value} date moved from {old_at:%Y-%m-%d} to {moved_to:%Y-%m-%d}",
             actor=actor,
             now=now,
         )
@@ -71,7 +75,7 @@ def reschedule_phase(
             rollout=rollout,
             target=target,
             old_at=old_at,
-            new_at=new_at,
+            new_at=moved_to,
             moved=moved,
             actor=actor,
             reason=cleaned_reason,

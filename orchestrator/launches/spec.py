@@ -2,15 +2,15 @@
 criteria (validated as one pydantic model), its items, and the gates each phase gets."""
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from itertools import pairwise
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from orchestrator.core.clock import as_utc, plain_date_start
+from orchestrator.core.clock import as_utc, plain_day, region_moment
 from orchestrator.core.enums import BETA_PHASES, ExitMetric, GateKind, Phase, WaveMode
 from orchestrator.core.errors import InvalidInput
 from orchestrator.directory.seed import EMAIL_PATTERN
@@ -71,14 +71,28 @@ Slug = Annotated[
 SKIP_HOW = 'skip it explicitly ("skip": ["{phase}"] in the API, --skip {phase} in the CLI)'
 
 
-def _plain(value: object) -> object:
-    if not isinstance(value, str):
+# Validation context key: each region's IANA timezone by code (``launch_spec`` gives it).
+TIMEZONES = "timezones"
+
+
+def _in_region(value: object, *, region: str, timezones: Mapping[str, str] | None) -> object:
+    """A phase date as its region reads it: a plain date (text or ``date``) is the start of that
+    day in the region's timezone (``clock.region_moment``); anything else is left to pydantic."""
+    if isinstance(value, str):
+        try:
+            value = plain_day(value) or value
+        except InvalidInput as exc:
+            raise ValueError(exc.problem) from None
+    if not isinstance(value, date) or isinstance(value, datetime):
         return value
+    if timezones is None:
+        raise ValueError("a plain date needs its region's timezone: validate the launch with launch_spec()")
+    # A region the directory lacks is refused when the launch is created, naming the known ones;
+    # until then its dates are read in UTC.
     try:
-        start = plain_date_start(value)
+        return region_moment(value, timezone=timezones.get(region, "UTC"), field="date")
     except InvalidInput as exc:
         raise ValueError(exc.problem) from None
-    return start if start is not None else value
 
 
 class RegionPlan(BaseModel):
@@ -99,11 +113,14 @@ class RegionPlan(BaseModel):
 
     @field_validator("dates", mode="before")
     @classmethod
-    def _plain_dates(cls, dates: object) -> object:
-        """A plain date (YYYY-MM-DD) is 00:00 UTC that day, as in every door (``plain_date_start``)."""
+    def _plain_dates(cls, dates: object, info: ValidationInfo) -> object:
+        """A plain date (YYYY-MM-DD) is the start of that day in the region's timezone, as in
+        every door (``clock.region_moment``); the timezones come in the validation context."""
         if not isinstance(dates, dict):
             return dates
-        return {phase: _plain(value) for phase, value in dates.items()}
+        region = str(info.data.get("region", ""))
+        timezones = (info.context or {}).get(TIMEZONES)
+        return {phase: _in_region(value, region=region, timezones=timezones) for phase, value in dates.items()}
 
     @field_validator("dates")
     @classmethod
@@ -230,6 +247,12 @@ class LaunchSpec(BaseModel):
             if quorum is not None and listed and quorum > len(set(listed)):
                 raise ValueError(f"approval_quorum {quorum} is more than the {len(set(listed))} approvers named")
         return self
+
+
+def launch_spec(data: Mapping[str, Any], *, timezones: Mapping[str, str]) -> LaunchSpec:
+    """The spec a door's data describes, its plain dates read in each region's timezone (by code,
+    ``directory.queries.region_timezones``): every door that creates a launch validates through here."""
+    return LaunchSpec.model_validate(data, context={TIMEZONES: timezones})
 
 
 @dataclass(frozen=True)

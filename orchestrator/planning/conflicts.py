@@ -14,12 +14,13 @@ from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from orchestrator.core.actors import Actor
-from orchestrator.core.clock import as_utc
+from orchestrator.core.clock import as_utc, region_moment
 from orchestrator.core.enums import Phase
 from orchestrator.core.errors import AlreadyExists, InvalidInput, NotFound
 from orchestrator.core.models import Launch, PhaseDate, RegionRollout
 from orchestrator.core.policy import LAUNCH_OPERATORS, require_role
 from orchestrator.core.settings import get_settings
+from orchestrator.directory.queries import rollout_timezone
 from orchestrator.launches.schedule import check_phase_order, date_to_move
 from orchestrator.launches.spec import LaunchSpec
 from orchestrator.planning.collisions import PHASE_WORDS, Collision, CollisionKind, Entry, entries_of, find_collisions
@@ -106,17 +107,16 @@ def preview_new_launch(*, session: Session, spec: LaunchSpec, actor: Actor, now:
 
 
 def preview_reschedule(
-    *, session: Session, rollout_id: int, phase: Phase, new_at: datetime, actor: Actor, now: datetime
+    *, session: Session, rollout_id: int, phase: Phase, new_at: date | datetime, actor: Actor, now: datetime
 ) -> ConflictPreview:
     """The collisions moving the region's ``phase`` to ``new_at`` would bring, and the ones it
-    would end; refused as ``reschedule_phase`` refuses a phase it cannot move or a date out of order."""
+    would end; ``new_at`` read as ``reschedule_phase`` reads it (a plain day: its start in the
+    region's timezone), and refused as it refuses a phase it cannot move or a date out of order."""
     require_role(actor, LAUNCH_OPERATORS, doing="check a reschedule's collisions")
-    if new_at.tzinfo is None:
-        raise InvalidInput("new_at", "needs a timezone offset (e.g. 2027-03-01T09:00:00+00:00)")
-    new_at = as_utc(new_at)
     rollout = session.get(RegionRollout, rollout_id)
     if rollout is None:
         raise NotFound("region rollout", rollout_id)
+    new_at = region_moment(new_at, timezone=rollout_timezone(session=session, rollout_id=rollout_id), field="new_at")
     where = region_label(session, rollout=rollout)
     dates = {row.phase: row for row in session.exec(select(PhaseDate).where(PhaseDate.rollout_id == rollout_id))}
     date_to_move(dates, phase=phase, rollout=rollout, where=where)

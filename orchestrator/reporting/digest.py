@@ -130,11 +130,12 @@ def build_leadership_digest(
         criteria = exit_statuses_where(session=session, launches=which, now=now)
     waiting = waiting_phases(session, which=which)
     regions: dict[int, list[RegionDigest]] = defaultdict(list)
-    for rollout_id, launch_id, state, current_phase, percent, code, region_name, skipped in rollouts:
+    for rollout_id, launch_id, state, current_phase, percent, code, region_name, timezone, skipped in rollouts:
         gate_phase = waiting.get(rollout_id)
         regions[launch_id].append(
             _region_digest(
                 region=(code, region_name, state, current_phase, percent),
+                timezone=timezone,
                 skipped=tuple(phase for phase in Phase.ordered() if phase.value in skipped),
                 counts=items.get(rollout_id, ItemCounts()),
                 dates=dates[rollout_id],
@@ -153,6 +154,7 @@ def build_leadership_digest(
 def _region_digest(
     *,
     region: tuple[str, str, RolloutState, Phase | None, int],
+    timezone: str,
     skipped: tuple[Phase, ...],
     counts: ItemCounts,
     dates: dict[Phase, Planned],
@@ -180,6 +182,7 @@ def _region_digest(
         next_gate_at=read_when(gate_date.current_at) if gate_date is not None else None,
         next_gate_criteria=tuple(criteria),
         skipped_phases=skipped,
+        timezone=timezone,
     )
 
 

@@ -40,7 +40,7 @@ def launch_rows(session: Session, *, which: ColumnElement[bool]) -> Sequence[Row
 
 def rollout_rows(session: Session, *, which: ColumnElement[bool]) -> Sequence[Row[*tuple[Any, ...]]]:
     """Every region of the chosen launches in rollout order: rollout id, launch id, state, phase,
-    percent, region code and name, and the phases it skips."""
+    percent, region code, name and timezone, and the phases it skips."""
     return session.execute(
         select_columns(
             col(RegionRollout.id),
@@ -50,6 +50,7 @@ def rollout_rows(session: Session, *, which: ColumnElement[bool]) -> Sequence[Ro
             col(RegionRollout.percent),
             col(Region.code),
             col(Region.name),
+            col(Region.timezone),
             col(RegionRollout.skipped_phases),
         )
         .join(Region, col(Region.id) == col(RegionRollout.region_id))

@@ -39,6 +39,7 @@ class PendingVote:
     region_code: str
     phase: Phase
     phase_at: datetime | None
+    timezone: str = "UTC"  # the region's: the phase date reads as its local day
 
 
 @dataclass(frozen=True)
@@ -130,7 +131,7 @@ def pending_votes(session: Session, *, email: str, now: datetime) -> list[Pendin
     theirs that counts (none, a voided one, or a Go too old to count until confirmed)."""
     rows = session.exec(
         select(  # type: ignore[call-overload]  # sqlmodel types select() for at most four columns
-            Gate, Launch.slug, Launch.name, Region.code, PhaseDate.current_at
+            Gate, Launch.slug, Launch.name, Region.code, Region.timezone, PhaseDate.current_at
         )
         .join(RegionRollout, col(RegionRollout.id) == col(Gate.rollout_id))
         .join(Launch, col(Launch.id) == col(RegionRollout.launch_id))
@@ -147,8 +148,8 @@ def pending_votes(session: Session, *, email: str, now: datetime) -> list[Pendin
         return []
     voted = _counting_votes(session, email=email, gate_ids=[gate.id for gate, *_rest in mine], now=now)
     pending = [
-        PendingVote(gate.id, slug, name, code, gate.phase, as_utc(at) if at else None)
-        for gate, slug, name, code, at in mine
+        PendingVote(gate.id, slug, name, code, gate.phase, as_utc(at) if at else None, timezone)
+        for gate, slug, name, code, timezone, at in mine
         if gate.id not in voted
     ]
     undated = datetime.max.replace(tzinfo=now.tzinfo)

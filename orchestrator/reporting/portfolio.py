@@ -29,6 +29,7 @@ class PortfolioRow:
     next_gate_region: str | None
     next_gate_phase: Phase | None
     next_gate_at: datetime | None
+    next_gate_timezone: str  # that region's, so the date reads as its local day
     next_gate_criteria: tuple[CriterionStatus, ...]  # that gate's beta exit criteria, if it has any
     slip_days: int  # the worst region's slip of its current or a later phase
 
@@ -65,6 +66,7 @@ def portfolio(
                 next_gate_region=first.region if first else None,
                 next_gate_phase=first.next_gate_phase if first else None,
                 next_gate_at=first.next_gate_at if first else None,
+                next_gate_timezone=first.timezone if first else "UTC",
                 next_gate_criteria=first.next_gate_criteria if first else (),
                 slip_days=max((region.slip_days for region in launch.regions), default=0),
             )

@@ -73,6 +73,7 @@ class RegionDigest:
     # Phases the region skips on purpose: shown as skipped, and never coloured (they have no
     # date, gate or item, so nothing of theirs is counted above).
     skipped_phases: tuple[Phase, ...] = ()
+    timezone: str = "UTC"  # the region's: its phase dates are shown as its local days
 
 
 def rag_for(

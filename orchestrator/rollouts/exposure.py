@@ -10,7 +10,9 @@ share too far from the intended one halts the region.
 A region's changes reach the target in the order they were made: a change waits while an earlier
 one of the same region is still pending. Otherwise a worker killed holding the claim on a 5% step
 lets its successor send 25% first and the stale 5% after it, when the claim runs out, and the
-feature flag would end a ramp step behind.
+feature flag would end a ramp step behind. For the same reason a change is never sent once a later
+change of its region reached the target: a dead 25% sent again by hand (`launchdeck outbox retry`)
+after 100% went through would set the flag back to 25%. It is parked again, saying so.
 """
 
 from collections.abc import Callable
@@ -60,6 +62,12 @@ def deliver_exposures(
             continue
         request = exposure_request(session, row=row, rollout_id=rollout_id)
         name = request.target or target.name
+        newer = _later_change_sent(session, row=row, rollout_id=rollout_id)
+        if newer is not None:
+            mark_failed(
+                session, outbox_id=row.id, now=now, error=f"{name}: {_superseded(request, newer)}", permanent=True
+            )
+            continue
         try:
             target.apply(request)
         except TargetUnavailable as exc:
@@ -119,6 +127,30 @@ def _earlier_change_pending(session: Session, *, row: Outbox, rollout_id: int) -
     ).all()
     session.commit()
     return any(int(payload["rollout_id"]) == rollout_id for payload in earlier)
+
+
+def _later_change_sent(session: Session, *, row: Outbox, rollout_id: int) -> Outbox | None:
+    """The newest change of the same region made after ``row`` that the target already took."""
+    later = session.exec(
+        select(Outbox)
+        .where(
+            Outbox.topic == row.topic,
+            Outbox.launch_id == row.launch_id,
+            Outbox.status == OutboxStatus.SENT,
+            col(Outbox.id) > row.id,
+        )
+        .order_by(col(Outbox.id).desc())
+    ).all()
+    session.commit()
+    return next((other for other in later if int(other.payload["rollout_id"]) == rollout_id), None)
+
+
+def _superseded(request: ExposureRequest, newer: Outbox) -> str:
+    return (
+        f"not sent: {request.region} {request.phase.value} {request.percent}% was superseded by a later change "
+        f"({newer.payload['phase']} {newer.payload['percent']}%, outbox #{newer.id}) the target already took; "
+        "sending this older one would undo it, so there is nothing to retry"
+    )
 
 
 def last_sent(session: Session, *, launch_id: int) -> dict[str, ExposureRequest]:

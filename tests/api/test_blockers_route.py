@@ -1,16 +1,10 @@
 """GET /launches/{slug}/blockers and the items listing's open filter, over real HTTP on SQLite and
-PostgreSQL; the launch's GA date is sent as a plain date, which means 00:00 UTC as in the CLI."""
+PostgreSQL; the launch's GA date is sent as a plain date, which means 00:00 in the region's timezone
+(Europe/Berlin for EU), as in every door."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
-import pytest
-
-from api.schemas.items import WaiveIn
-from cli.dates import parse_date
-from orchestrator.core.clock import parse_moment, plain_date_start
-from orchestrator.core.enums import Phase
-from orchestrator.core.errors import InvalidInput
-from orchestrator.launches.spec import RegionPlan
+from orchestrator.core.clock import day_start
 from tests.api.test_routes import Api, field_errors
 
 GA_DAY = (datetime.now(UTC) + timedelta(days=30)).date().isoformat()
@@ -32,7 +26,8 @@ def _check(api):
 
     found = api.get("/launches/acme-blk/blockers", role="leadership", params=query)
 
-    midnight = f"{GA_DAY}T00:00:00Z"
+    start = day_start(date.fromisoformat(GA_DAY), timezone="Europe/Berlin")  # 00:00 in Berlin, as UTC
+    midnight, said = start.isoformat().replace("+00:00", "Z"), f"{start:%Y-%m-%d %H:%M} UTC"
     assert (found["slug"], found["region"], found["phase"], found["state"], found["current_phase"]) == (
         "acme-blk", "EU", "ga", "gated", "ga",
     )  # fmt: skip
@@ -47,11 +42,9 @@ def _check(api):
         2, ["approver@example.com"], ["prodops@example.com"], False,
     )  # fmt: skip
     assert found["next_step_at"] == midnight
-    assert found["next_step"] == (
-        f"at {GA_DAY} 00:00 UTC, when the time gate opens, if every other condition is met by then"
-    )
+    assert found["next_step"] == (f"at {said}, when the time gate opens, if every other condition is met by then")
     assert "Waiting for a vote from prodops@example.com." in found["reasons"]
-    assert f"The phase date is {GA_DAY} 00:00 UTC, not reached yet." in found["reasons"]
+    assert f"The phase date is {said}, not reached yet." in found["reasons"]
 
     # The open filter lists exactly the read model's items (blocking ones), and a check-off moves one.
     items = found["items"]
@@ -83,20 +76,3 @@ def _check(api):
     skipped = api.get("/launches/acme-blk/blockers", params={**query, "phase": "internal"}, expect=422)
     assert "EU skips internal; its phases: ga" in skipped["detail"]
     api.get("/launches/acme-blk/blockers", params={"region": "EU"}, expect=422)
-
-
-def test_a_plain_date_means_midnight_utc_in_every_door():
-    midnight = datetime(2027, 4, 1, tzinfo=UTC)
-    assert plain_date_start("2027-04-01") == midnight
-    assert plain_date_start("2027-04-01T09:00:00+02:00") is None
-    assert parse_date("--ga", "2027-04-01") == midnight
-    assert parse_moment("2027-04-01T09:00:00", field="--date") == datetime(2027, 4, 1, 9, tzinfo=UTC)
-    assert WaiveIn.model_validate({"reason": "r", "expires_at": "2027-04-01"}).expires_at == midnight
-    plan = RegionPlan.model_validate(
-        {"region": "EU", "dates": {"ga": "2027-04-01"}, "skip": ["internal", "private_beta", "public_beta"]}
-    )
-    assert plan.dates == {Phase.GA: midnight}
-    with pytest.raises(InvalidInput, match="'2027-02-31' is not a date"):
-        parse_date("--ga", "2027-02-31")
-    with pytest.raises(ValueError, match="'2027-02-31' is not a calendar date"):
-        WaiveIn.model_validate({"reason": "r", "expires_at": "2027-02-31"})

@@ -82,9 +82,18 @@ def test_preview_then_create_a_launch_from_the_form(api_server, tokens, seeded, 
         assert stranger.status_code == 422
         assert "ghost@example.com" in _error(stranger.text, "approvers")
         assert "not an email address" in _error(stranger.text, "owner")
+        shrinking = client.post(NEW, data=_form(client, **{"ramp.ga": "50% 1h, 20%", "ramp.public_beta": "lots"}))
+        assert shrinking.status_code == 422
+        assert "steps must grow" in _error(shrinking.text, "ramp_plan.ga")
+        assert "&#39;lots&#39; is not a step" in _error(shrinking.text, "ramp_plan.public_beta")
         assert _launches(engine) == 0
 
-        skipped = {"date.EU.internal": "-", "skip.EU.internal": "yes", "do": "create"}
+        skipped = {
+            "date.EU.internal": "-",
+            "skip.EU.internal": "yes",
+            "ramp.ga": "10% 30m, 50% 2h, 100%",
+            "do": "create",
+        }
         created = client.post(NEW, data=_form(client, **skipped))
         assert created.status_code == 303, created.text
         assert created.headers["location"] == "/dashboard/launches/form-launch"
@@ -97,6 +106,12 @@ def test_preview_then_create_a_launch_from_the_form(api_server, tokens, seeded, 
     with Session(engine) as session:
         launch = session.exec(select(Launch)).one()
         assert launch.flags == ["personal_data"]
+        steps = [
+            {"percent": 10, "hold_minutes": 30},
+            {"percent": 50, "hold_minutes": 120},
+            {"percent": 100, "hold_minutes": 0},
+        ]
+        assert launch.ramp_plan == {"ga": steps}  # the other phases keep their default steps
         created_by = session.exec(select(AuditEvent.actor).where(AuditEvent.action == "launch.created")).all()
         assert created_by == ["prodops@example.com"]
         gates = session.exec(select(Gate).where(Gate.phase == "ga")).all()

@@ -15,7 +15,7 @@ from notifications.delivery.transport import DeliveryMarker
 from orchestrator.core.clock import as_utc
 from orchestrator.core.enums import GateKind, OutboxStatus, Phase, Vote
 from orchestrator.core.models import ChecklistItem, Gate, Outbox, SlackMessage
-from orchestrator.core.outbox import claim_outbox
+from orchestrator.core.outbox import MAX_DELIVERY_ATTEMPTS, claim_outbox
 from orchestrator.gates.approvals import cast_vote
 from orchestrator.items.service import check_item
 from orchestrator.launches.service import kick_off_launch
@@ -95,6 +95,29 @@ def test_slack_down_then_back_loses_nothing_and_doubles_nothing(seeded, actor, f
     delivered = [call for call in posts(fake_slack) if call.answered == "ok"]
     assert sorted(call.body["channel"] for call in delivered) == ["#launch-marketing", "#launch-support"]
     assert len(seeded.exec(select(SlackMessage)).all()) == 2
+
+
+def test_slack_unreachable_for_many_passes_parks_nothing_and_each_message_goes_out_once_after(
+    seeded, actor, fake_slack
+):
+    """Refused at connect, Slack got nothing: each pass gives the intents back untried (no attempt
+    counted, however many passes: MAX_DELIVERY_ATTEMPTS failures would park them as dead)
+    and says Slack is unreachable, so the worker waits for Slack rather than for each intent."""
+    launch_with_items(seeded, actor)
+    fake_slack.go_down()
+    passes = range(MAX_DELIVERY_ATTEMPTS + 1)
+    runs = [dispatch(seeded, transport(fake_slack), NOW + timedelta(minutes=minute)) for minute in passes]
+    waiting = seeded.exec(select(Outbox.status, Outbox.attempts, Outbox.claims).where(Outbox.topic == "gate.opened"))
+    waited = list(waiting)
+    seeded.commit()
+    fake_slack.come_back()
+    back = dispatch(seeded, transport(fake_slack), NOW + timedelta(minutes=len(passes)))
+
+    assert all(run.unreachable and "cannot reach Slack" in run.unreachable for run in runs)
+    assert waited == [(OutboxStatus.PENDING, 0, 0)]  # the gate's intent: one message per team
+    assert back.unreachable is None
+    assert back.delivered == 1
+    assert sorted(call.body["channel"] for call in posts(fake_slack)) == ["#launch-marketing", "#launch-support"]
 
 
 def test_a_slow_pass_gives_back_the_intents_it_would_reach_after_half_their_claim(seeded, actor, fake_slack):

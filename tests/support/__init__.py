@@ -1,8 +1,8 @@
 """Helpers shared by the tests; nothing here is collected as a test.
 
 - ``factories``: test data built through the real services (launches, items, phase dates).
-- ``fake_slack``: a loopback fake of the Slack Web API, the ``fake_slack`` fixture, and the real
-  transport pointed at it.
+- ``fake_slack``: a loopback fake of the Slack Web API (which can also stop listening for a while),
+  the ``fake_slack`` fixture, and the real transport pointed at it.
 - ``api``: the app served over real HTTP, routes read from the app, problem+json checks.
 - ``flows``: launches ready for the suite's Prefect server, the worker drained, a region's rollout
   read fresh, and polling with a deadline.
@@ -19,4 +19,8 @@
 - ``beta``: beta launches, cohorts and feedback built through the services.
 - ``processes``: the installed ``launchdeck`` command, for tests that start it.
 - ``nodelay_app``: an app that reports whether Nagle's algorithm is off (for ``launchdeck serve``).
+- ``pg_cluster``: a throwaway PostgreSQL cluster of the installed server (initdb/pg_ctl), to stop
+  and start under load without touching the suite's shared server.
+- ``chaos``: the chaos tests' outage lengths, worker processes, a product-ops token and reads of a
+  rollout's steps and transitions.
 """

@@ -19,6 +19,8 @@ Scripted replies are used one per call, in order; afterwards the method behaves 
 the fixture's teardown): the worst case for a client, where Slack did the work but the answer
 never arrived. ``fake_slack.slow(seconds=5)`` answers every call only after that long (a Slack that
 is up but slow). Both waits are server-side on a ``threading.Event``; tests never sleep.
+``go_down()`` stops listening (every call refused at connect: Slack unreachable) until
+``come_back()`` listens again at the same address.
 
 Use it through the ``fake_slack`` fixture (import it into the test module).
 """
@@ -82,12 +84,13 @@ class Reply:
 
 @dataclass(frozen=True)
 class Call:
-    """One request as received: method name, decoded body (JSON or form) and headers."""
+    """One request as received: method name, decoded body (JSON or form), headers, and when."""
 
     method: str
     body: dict[str, Any]
     headers: dict[str, str]
     answered: str  # the Reply kind used, or "ok"
+    at: float = 0.0  # time.monotonic() on arrival
 
 
 @dataclass
@@ -171,9 +174,22 @@ class FakeSlack:
     def release_hangs(self) -> None:
         self._release.set()
 
+    def go_down(self) -> None:
+        """Stop listening: from now on every call is refused at connect (Slack unreachable) until
+        ``come_back()``. What Slack holds (messages, Homes, recorded calls) stays."""
+        self._close()
+
+    def come_back(self) -> None:
+        """Listen again, at the same address."""
+        host, port = self.base_url.removeprefix("http://").split("/", 1)[0].rsplit(":", 1)
+        self._listen(host, int(port))
+
     # -- lifecycle --------------------------------------------------------------------------------
 
     def start(self) -> None:
+        self._listen("127.0.0.1", 0)
+
+    def _listen(self, host: str, port: int) -> None:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -186,10 +202,10 @@ class FakeSlack:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer((host, port), Handler)
         self._server.daemon_threads = True
-        host, port = self._server.server_address[:2]
-        self.base_url = f"http://{host!s}:{port}/api/"
+        bound_host, bound_port = self._server.server_address[:2]
+        self.base_url = f"http://{bound_host!s}:{bound_port}/api/"
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-slack", daemon=True
         )
@@ -197,11 +213,16 @@ class FakeSlack:
 
     def stop(self) -> None:
         self._release.set()
+        self._close()
+
+    def _close(self) -> None:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+            self._server = None
         if self._thread is not None:
             self._thread.join(timeout=5)
+            self._thread = None
 
     # -- request handling -------------------------------------------------------------------------
 
@@ -222,7 +243,7 @@ class FakeSlack:
         with self._lock:
             queue = self._scripts.get(method) or []
             reply = queue.pop(0) if queue else self._unscripted(method)
-            self._calls.append(Call(method, body, dict(request.headers.items()), reply.kind))
+            self._calls.append(Call(method, body, dict(request.headers.items()), reply.kind, time.monotonic()))
             delay = self._delay
         status, headers, payload = 200, {}, {"ok": False, "error": reply.code}
         if reply.kind == "rate_limited":

@@ -13,6 +13,7 @@ from orchestrator.core.enums import ExitMetric, Phase, WaveMode
 from orchestrator.core.models import Launch, Region, RegionRollout
 from orchestrator.launches.service import create_launch, kick_off_launch
 from orchestrator.launches.spec import ItemSpec, LaunchSpec
+from orchestrator.rollouts.target import TargetName
 from tests.support.factories import region_plan
 
 T = TypeVar("T")
@@ -41,15 +42,20 @@ def ready_launch(
     ramp_plan: dict[str, list[dict[str, int | float]]] | None = None,
     approvers: list[str] | None = None,
     beta_exit_criteria: dict[Phase, dict[ExitMetric, int]] | None = None,
+    region_target: TargetName | None = None,
 ) -> Launch:
-    """A kicked-off launch whose phase dates have all come."""
+    """A kicked-off launch whose phase dates have all come; ``region_target`` names the rollout
+    target of each of its regions (None: the configured default)."""
     dates = recent_dates(phases)
+    plans = [region_plan(code, dates) for code in regions]
+    for plan in plans:
+        plan.rollout_target = region_target
     spec = LaunchSpec(
         slug=slug,
         name=slug.title(),
         tier=tier,
         owner="owner@example.com",
-        regions=[region_plan(code, dates) for code in regions],
+        regions=plans,
         wave_mode=wave_mode,
         ramp_plan=FAST_RAMP if ramp_plan is None else ramp_plan,
         approvers=approvers or ["vp@example.com"],

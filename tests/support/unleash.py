@@ -5,7 +5,8 @@ controller of `pytest -n 2`) picks a home, a port, a database name and the token
 the environment, so the xdist workers it starts inherit them. The first worker that collects an
 Unleash test starts the server in the background at once (``start_in_background``), under a file
 lock, so the others find it starting; a test waits for it (``unleash_server``) with a deadline. The
-controller stops it and drops its database when the whole run ends (``stop_unleash``).
+controller stops it and drops its database when the whole run ends (``stop_unleash``). The gate
+propagation benchmark starts, waits for and stops one the same way, outside pytest.
 
 Installed by scripts/unleash.sh (``bash scripts/test.sh`` runs it). Nothing is skipped: an Unleash
 that is not installed or does not come up fails the Unleash tests, saying why.
@@ -168,24 +169,31 @@ def _alive(pid: int) -> bool:
     return True
 
 
+class UnleashDidNotStart(RuntimeError):
+    """The run's Unleash is not installed, exited during start-up or did not answer in time."""
+
+
 def wait_until_up(deadline_seconds: float = START_DEADLINE_SECONDS) -> UnleashServer:
-    """The run's Unleash once /health answers; fails the test saying why it did not come up."""
+    """The run's Unleash once /health answers; raises ``UnleashDidNotStart`` saying why not (the
+    fixture fails the test with it; the gate propagation benchmark stops with it)."""
     unleash = server()
 
     def up() -> bool:
         if _healthy(unleash.url):
             return True
         if (_RUN / "not-installed").exists():
-            pytest.fail((_RUN / "not-installed").read_text())
+            raise UnleashDidNotStart((_RUN / "not-installed").read_text())
         if _PID.exists() and not _alive(int(_PID.read_text())):
             log = _LOG.read_text(errors="replace")[-3000:] if _LOG.exists() else "(no log)"
-            pytest.fail(f"the test Unleash server exited during start-up; its log ends:\n{log}")
+            raise UnleashDidNotStart(f"the test Unleash server exited during start-up; its log ends:\n{log}")
         return False
 
     try:
         wait_for(up, timeout=deadline_seconds, interval=0.2)
     except AssertionError:
-        pytest.fail(f"the test Unleash server did not answer {unleash.url}/health within {deadline_seconds:g} s")
+        raise UnleashDidNotStart(
+            f"the test Unleash server did not answer {unleash.url}/health within {deadline_seconds:g} s"
+        ) from None
     return unleash
 
 
@@ -211,7 +219,10 @@ def stop_unleash() -> None:
 def unleash_server() -> UnleashServer:
     """The run's real Unleash server, up (started at collection; this waits for it)."""
     start_in_background()  # a no-op when collection already started it
-    return wait_until_up()
+    try:
+        return wait_until_up()
+    except UnleashDidNotStart as exc:
+        pytest.fail(str(exc))
 
 
 def openfeature_users(

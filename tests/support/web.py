@@ -4,6 +4,7 @@ the form the server rendered) and the CSRF cookie it set."""
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from sqlalchemy import Engine
@@ -12,6 +13,9 @@ from sqlmodel import Session, select
 from orchestrator.core.clock import utcnow
 from orchestrator.core.models import Member
 from orchestrator.directory.login_links import issue_login_link
+
+if TYPE_CHECKING:  # Playwright is imported only by the browser tests
+    from playwright.sync_api import Browser, Page
 
 CSRF_FIELD = re.compile(r'name="csrf" value="([^"]+)"')
 
@@ -58,3 +62,16 @@ def member_signed_in(base: str, engine: Engine, email: str) -> Iterator[httpx.Cl
         answer = client.post("/auth/link", data={"link": secret, "csrf": csrf_of(confirm.text)})
         assert answer.status_code == 303, answer.text
         yield client
+
+
+def browser_signed_in(browser: "Browser", base: str, engine: Engine, email: str, **context: Any) -> "Page":
+    """A page of a fresh browser context (its own cookies; ``context`` are Playwright's context
+    options) signed in as the member ``email`` with ``/launch login``'s one-time link."""
+    with Session(engine) as session:
+        member = session.exec(select(Member).where(Member.email == email)).one()
+        secret = issue_login_link(session=session, member=member, now=utcnow())
+    page = browser.new_context(**{"viewport": {"width": 1280, "height": 900}, **context}).new_page()
+    page.goto(f"{base}/auth/link/{secret}")
+    page.click("#confirm")
+    page.wait_for_url(re.compile(r".*/dashboard/$"))
+    return page

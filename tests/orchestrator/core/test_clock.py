@@ -1,10 +1,11 @@
-"""Due dates are 09:00 local on the due day, in the region's zone, whatever DST does in between."""
+"""Due dates are 09:00 local on the due day, in the region's zone, whatever DST does in between;
+a plain date is the start of that day in the region's zone."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
-from orchestrator.core.clock import due_at
+from orchestrator.core.clock import day_or_moment, due_at, parse_moment, plain_date_start, region_moment
 from orchestrator.core.errors import InvalidInput
 
 
@@ -29,3 +30,22 @@ def test_due_at_is_nine_local_on_the_offset_day(timezone, phase_at, offset, expe
 def test_unknown_timezone_is_an_input_error():
     with pytest.raises(InvalidInput, match="not an IANA timezone"):
         due_at(phase_at=datetime(2027, 3, 1, tzinfo=UTC), offset_days=0, timezone="Mars/Olympus")
+
+
+def test_a_plain_date_is_the_start_of_that_day_in_the_regions_timezone():
+    assert plain_date_start("2031-04-01", timezone="Asia/Tokyo") == datetime(2031, 3, 31, 15, tzinfo=UTC)
+    assert plain_date_start("2031-04-01", timezone="America/Los_Angeles") == datetime(2031, 4, 1, 7, tzinfo=UTC)
+    assert plain_date_start("2031-04-01T09:00:00+02:00", timezone="Asia/Tokyo") is None
+    # Santiago skips 00:00 on 7 September 2031 (summer time starts at midnight): the day starts at 01:00.
+    assert plain_date_start("2031-09-07", timezone="America/Santiago") == datetime(2031, 9, 7, 4, tzinfo=UTC)
+    # A timestamp keeps its offset; without one (a terminal's shorthand) it is UTC.
+    offset = parse_moment("2031-04-01T09:00:00+02:00", field="--date", timezone="Asia/Tokyo")
+    assert offset == datetime(2031, 4, 1, 7, tzinfo=UTC)
+    assert parse_moment("2031-04-01T09:00:00", field="--date", timezone="Asia/Tokyo") == datetime(
+        2031, 4, 1, 9, tzinfo=UTC
+    )
+    assert day_or_moment("2031-04-01", field="--ga") == date(2031, 4, 1)
+    with pytest.raises(InvalidInput, match="'2031-02-30' is not a date"):
+        day_or_moment("2031-02-30", field="--ga")
+    with pytest.raises(InvalidInput, match="needs a timezone offset"):
+        region_moment(datetime(2031, 4, 1, 9), timezone="Asia/Tokyo", field="expires_at")

@@ -94,6 +94,7 @@ def test_a_launch_with_nothing_due_soon_is_green_with_its_regions(seeded, actor)
         slip_phase=None,
         next_gate_phase=Phase.INTERNAL,
         next_gate_at=BASE,
+        timezone="Europe/Berlin",
     )
 
 

@@ -13,7 +13,7 @@ from flows.targets import RecordingTarget
 from orchestrator.core.enums import OutboxStatus, Phase, RolloutState
 from orchestrator.core.errors import AlreadyInState
 from orchestrator.core.models import ExposureChange, Outbox
-from orchestrator.core.outbox import MAX_DELIVERY_ATTEMPTS, claim_outbox
+from orchestrator.core.outbox import MAX_DELIVERY_ATTEMPTS, claim_outbox, retry_dead
 from orchestrator.launches.service import kick_off_launch
 from orchestrator.rollouts.exposure import deliver_exposures
 from orchestrator.rollouts.service import TARGET_TOPIC, resume_region, roll_back_region, set_exposure
@@ -121,6 +121,27 @@ def test_a_change_held_by_a_killed_worker_is_not_overtaken_by_a_later_one(engine
 
         assert deliver_exposures(session=seeded, target=target, now=now() + timedelta(seconds=61)) == 3
         assert [(c.rollout_id, c.percent) for c in exposure_changes(seeded)] == [(rid, 10), (rid, 50), (rid, 100)]
+
+
+def test_a_parked_change_sent_again_after_a_later_one_went_through_is_not_applied(engine, seeded, actor):
+    """10% is parked (the target refused it), 50% supersedes it and reaches the target; sending the
+    dead 10% again by hand must not set the target back to 10%: it is parked again, saying why."""
+    with freeze_time(START):
+        _, rid = ramped_launch(seeded, actor, percents=(10, 50))
+        refusing = FailingTarget("recording", TargetRejected("flag archived"))
+        deliver_exposures(session=seeded, target=refusing, now=now(), limit=1)  # only the 10% row
+        assert deliver_exposures(session=seeded, target=RecordingTarget(engine), now=now()) == 1  # 50%
+
+        assert retry_dead(seeded, outbox_ids=None, now=now(), actor=actor) == 1
+        assert deliver_exposures(session=seeded, target=RecordingTarget(engine), now=now()) == 0
+
+        assert [(c.rollout_id, c.percent) for c in exposure_changes(seeded)] == [(rid, 50)]
+        ten, fifty = target_rows(seeded)
+        assert (ten.status, fifty.status) == (OutboxStatus.DEAD, OutboxStatus.SENT)
+        assert ten.last_error.startswith(
+            f"recording: not sent: EU internal 10% was superseded by a later change (internal 50%, outbox #{fifty.id})"
+        )
+        assert len(refusing.requests) == 1
 
 
 def test_an_unavailable_target_leaves_the_row_pending_with_backoff_until_it_is_dead(seeded, actor):

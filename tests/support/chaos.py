@@ -1,0 +1,113 @@
+"""Shared by the chaos tests (tests/chaos): outage lengths from the environment, real worker
+processes, and reads of what a rollout did and when.
+
+Each outage is a parameter (``LAUNCHDECK_CHAOS_*_OUTAGE_S``): short in the suite, which has a
+time budget, and as long as issue #21 says (two minutes of Prefect, ten of Slack) when run alone;
+BENCHMARKS.md has the figures of both.
+"""
+
+import os
+import subprocess
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+
+from sqlmodel import Session, col, select
+
+from orchestrator.core.actors import Actor
+from orchestrator.core.enums import GateKind, Phase, Role, Vote
+from orchestrator.core.models import AuditEvent, ExposureChange, Gate, Launch, RegionRollout
+from orchestrator.directory.seed import MemberSeed
+from orchestrator.directory.service import upsert_member
+from orchestrator.directory.tokens import create_token
+from orchestrator.gates.approvals import cast_vote
+from tests.support.processes import LAUNCHDECK
+
+
+def outage_seconds(variable: str, default: float) -> float:
+    return float(os.environ.get(variable) or default)
+
+
+def start_worker(database_url: str, name: str, log: Path, **env: str) -> subprocess.Popen[bytes]:
+    """`launchdeck worker` on ``database_url``, polling every 0.1 s, its output in ``log``."""
+    environment = {
+        **os.environ,
+        "LAUNCHDECK_DATABASE_URL": database_url,
+        "LAUNCHDECK_WORKER_POLL_SECONDS": "0.1",
+        **env,
+    }
+    with log.open("ab") as sink:
+        return subprocess.Popen(
+            [LAUNCHDECK, "worker", "--name", name], env=environment, stdout=sink, stderr=subprocess.STDOUT
+        )
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def running(process: subprocess.Popen[bytes], log: Path) -> bool:
+    """True while ``process`` runs; fails with the end of its log once it has exited."""
+    if process.poll() is not None:
+        raise AssertionError(f"{process.args!r} exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+    return True
+
+
+def prodops_token(session: Session, actor: Actor) -> str:
+    """The secret of a product-ops token (may check off any team's items), for ops@example.com."""
+    email = "ops@example.com"
+    upsert_member(session=session, seed=MemberSeed(email=email, name="Ops Person", role=Role.PRODOPS), actor=actor)
+    _token, secret = create_token(
+        session=session, name="chaos-load", role=Role.PRODOPS, member_email=email, actor=actor
+    )
+    return secret
+
+
+def steps_of(session: Session, slug: str) -> dict[str, list[tuple[str, int, datetime]]]:
+    """Region -> the exposure steps the target received for ``slug``, in order, with when."""
+    rows = session.exec(
+        select(ExposureChange.region, ExposureChange.phase, ExposureChange.percent, ExposureChange.received_at)
+        .where(ExposureChange.launch_slug == slug)
+        .order_by(col(ExposureChange.id))
+    ).all()
+    session.commit()
+    steps: dict[str, list[tuple[str, int, datetime]]] = {}
+    for region, phase, percent, at in rows:
+        steps.setdefault(region, []).append((Phase(phase).value, percent, at))
+    return steps
+
+
+def doubled_transitions(session: Session, slug: str) -> dict[tuple[object, ...], int]:
+    """Rollout transitions of ``slug`` recorded more than once (none, when each happened once)."""
+    launch_id = session.exec(select(Launch.id).where(Launch.slug == slug)).one()
+    events = session.exec(
+        select(AuditEvent).where(AuditEvent.launch_id == launch_id, AuditEvent.entity == "rollout")
+    ).all()
+    session.commit()
+    counted = Counter((event.entity_id, event.action, str(event.after)) for event in events)
+    return {key: n for key, n in counted.items() if n > 1}
+
+
+def vote_go(session: Session, actor: Actor, launch: Launch) -> None:
+    """Go on every approval gate of ``launch``, cast for its approver vp@example.com."""
+    gates = session.exec(
+        select(Gate)
+        .join(RegionRollout, col(RegionRollout.id) == col(Gate.rollout_id))
+        .where(RegionRollout.launch_id == launch.id, Gate.kind == GateKind.APPROVAL)
+    ).all()
+    for gate in gates:
+        assert gate.id is not None
+        cast_vote(
+            session=session,
+            gate_id=gate.id,
+            on_behalf_of="vp@example.com",
+            on_behalf_reason="go/no-go meeting",
+            vote=Vote.GO,
+            actor=actor,
+        )
