@@ -138,9 +138,9 @@ def _region_lane(axis: Axis, region: RegionLane, y: float, *, sequential: bool, 
     markers = []
     for mark in region.marks:
         slip = "late" if mark.slip_days > 0 else ("early" if mark.slip_days < 0 else "")
-        title = f"{region.region} {PHASE_WORDS[mark.phase]}: {mark.current_at:%Y-%m-%d}"
+        title = f"{region.region} {PHASE_WORDS[mark.phase]}: {mark.current_day:%Y-%m-%d}"
         if mark.slip_days:
-            title += f" (baseline {mark.baseline_at:%Y-%m-%d}, {mark.slip_days:+d} days)"
+            title += f" (baseline {mark.baseline_day:%Y-%m-%d}, {mark.slip_days:+d} days)"
         if mark.conflicts and sentences:
             title += "; " + "; ".join(mark.conflicts)
         elif mark.conflicts:
@@ -181,10 +181,10 @@ def summary_chart(lane: LaunchLane, axis: Axis, *, labelled: bool = False) -> Ch
     conflicted = {mark.phase for mark in lane.marks if mark.conflicts}
     spans = []
     for phase, first, last, slip in lane.spans():
-        x = _x(axis, first)
-        title = f"{lane.slug} {PHASE_WORDS[phase]}: {first:%Y-%m-%d}"
-        if last.date() != first.date():
-            title += f" to {last:%Y-%m-%d}"
+        x = _x(axis, first.current_at)
+        title = f"{lane.slug} {PHASE_WORDS[phase]}: {first.current_day:%Y-%m-%d}"
+        if last.current_day != first.current_day:
+            title += f" to {last.current_day:%Y-%m-%d}"
         if slip > 0:
             title += f" (slipped up to {slip} days)"
         spans.append(
@@ -192,7 +192,7 @@ def summary_chart(lane: LaunchLane, axis: Axis, *, labelled: bool = False) -> Ch
                 phase=phase.value,
                 label=SHORT[phase],
                 x=x,
-                width=max(round(_x(axis, last) - x, 1), 0.0),
+                width=max(round(_x(axis, last.current_at) - x, 1), 0.0),
                 slipped=slip > 0,
                 conflict=phase in conflicted,
                 title=title,

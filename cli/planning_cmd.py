@@ -50,14 +50,14 @@ def timeline_table(found: LaunchTimeline) -> Table:
         for mark in region.marks:
             slip = f"[red]+{mark.slip_days}[/]" if mark.slip_days > 0 else str(mark.slip_days)
             changes = "; ".join(
-                f"{change.old_at:%Y-%m-%d} -> {change.new_at:%Y-%m-%d}: {change.reason}" for change in mark.changes
+                f"{moved.old_day:%Y-%m-%d} -> {moved.new_day:%Y-%m-%d}: {moved.change.reason}" for moved in mark.changes
             )
             table.add_row(
                 str(region.wave),
                 escape(region.region),
                 mark.phase.value,
-                f"{mark.baseline_at:%Y-%m-%d}",
-                f"{mark.current_at:%Y-%m-%d}",
+                f"{mark.baseline_day:%Y-%m-%d}",
+                f"{mark.current_day:%Y-%m-%d}",
                 slip,
                 escape(changes or "-"),
                 f"[red]{escape('; '.join(mark.conflicts))}[/]" if mark.conflicts else "-",

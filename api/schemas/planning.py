@@ -28,6 +28,8 @@ class FreezeOut(BaseModel):
 class DateChangeOut(BaseModel):
     old_at: dt.datetime
     new_at: dt.datetime
+    old_day: dt.date = Field(description="The old date's day in the region's timezone.")
+    new_day: dt.date = Field(description="The new date's day in the region's timezone.")
     actor: str
     reason: str
     changed_at: dt.datetime
@@ -37,7 +39,9 @@ class PhaseMarkOut(BaseModel):
     phase: Phase
     baseline_at: dt.datetime = Field(description="The first plan.")
     current_at: dt.datetime = Field(description="The plan now.")
-    slip_days: int = Field(description="Current minus baseline in whole days (negative: pulled in).")
+    baseline_day: dt.date = Field(description="The baseline's day in the region's timezone.")
+    current_day: dt.date = Field(description="The current date's day in the region's timezone.")
+    slip_days: int = Field(description="Days from the baseline's day to the current one (negative: pulled in).")
     changes: list[DateChangeOut] = Field(description="Every reschedule, oldest first (launch timeline only).")
     conflicts: list[str] = Field(description="The collisions this phase date is part of, in sentences.")
 
@@ -84,8 +88,13 @@ class LaunchLaneOut(BaseModel):
                         phase=mark.phase,
                         baseline_at=mark.baseline_at,
                         current_at=mark.current_at,
+                        baseline_day=mark.baseline_day,
+                        current_day=mark.current_day,
                         slip_days=mark.slip_days,
-                        changes=[DateChangeOut(**vars(change)) for change in mark.changes],
+                        changes=[
+                            DateChangeOut(**vars(moved.change), old_day=moved.old_day, new_day=moved.new_day)
+                            for moved in mark.changes
+                        ],
                         conflicts=list(mark.conflicts),
                     )
                     for mark in region.marks
@@ -123,7 +132,9 @@ class CollisionOut(BaseModel):
     kind: CollisionKind = Field(description="overlap (launches within days), freeze, or holiday.")
     region: str
     phase: Phase
-    date: dt.date = Field(description="The phase date, or an overlap's first date still ahead.")
+    date: dt.date = Field(
+        description="The phase date's day in the region's timezone, or an overlap's first such day still ahead."
+    )
     launches: list[CollidingOut]
     sentence: str
     freeze: FreezeOut | None

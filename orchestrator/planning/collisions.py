@@ -9,11 +9,11 @@
 - **holiday**: a phase date on a public holiday of one of the region's countries, named with its
   country ("German Unity Day (DE)").
 
-Dates: a phase date is a moment; its day is the UTC day (what a plain ``YYYY-MM-DD`` means in
-every door) and, where that differs, the region's local day too (00:00 UTC is the evening before
-in the Americas, when the time gate opens there), so a holiday or freeze on either is reported.
-Only what is still ahead counts: a freeze or holiday on a date before ``today``, or a run of
-overlaps whose entries are all before ``today``, is history, not a warning.
+Dates: a phase date is a moment; its day is its day in the region's timezone, the day a plain
+``YYYY-MM-DD`` names in every door (``clock.region_moment``) and the day freezes are kept in, so
+days apart, freezes and holidays are all counted in the region's own calendar. Only what is still
+ahead counts: a freeze or holiday on a day before ``today``, or a run of overlaps whose entries are
+all before ``today``, is history, not a warning.
 """
 
 from collections import defaultdict
@@ -56,10 +56,7 @@ class Entry:
     region: str
     phase: Phase
     at: datetime  # aware UTC
-
-    @property
-    def day(self) -> date:
-        return self.at.date()
+    day: date  # its day in the region's timezone
 
     @property
     def place(self) -> str:
@@ -157,49 +154,59 @@ def _days(count: int) -> str:
     return "the same day" if count == 0 else f"{count} day{'s' if count != 1 else ''}"
 
 
-def phase_days(at: datetime, calendar: RegionCalendar) -> tuple[date, date]:
-    """The UTC day of a phase moment and its day in the region's timezone."""
-    return at.date(), at.astimezone(zone(calendar.timezone)).date()
+def local_day(at: datetime, calendar: RegionCalendar | None) -> date:
+    """A phase moment's day in its region's timezone (UTC for a region the directory lacks)."""
+    return at.astimezone(zone(calendar.timezone)).date() if calendar is not None else at.date()
 
 
 def calendar_hits(entries: Sequence[Entry], calendars: Mapping[str, RegionCalendar], *, today: date) -> list[Collision]:
     """Phase dates ahead that fall in a freeze of their region or on a public holiday of its
-    countries: one collision per phase date and kind. What a region's days hold is looked up once
+    countries: one collision per phase date and kind. What a region's day holds is looked up once
     per region and day (two hundred launches share a few hundred of them)."""
     found = []
-    seen: dict[tuple[str, date, date], tuple[Freeze | None, list[Holiday]]] = {}
+    seen: dict[tuple[str, date], tuple[Freeze | None, list[Holiday]]] = {}
     for entry in entries:
         calendar = calendars.get(entry.region)
         if calendar is None or entry.day < today:
             continue
-        utc_day, local_day = phase_days(entry.at, calendar)
-        key = (entry.region, utc_day, local_day)
+        key = (entry.region, entry.day)
         if key not in seen:
-            days = (utc_day,) if local_day == utc_day else (utc_day, local_day)
-            freeze = next((freeze for freeze in calendar.freezes if any(freeze.covers(day) for day in days)), None)
-            seen[key] = (freeze, first_holidays(days, calendar.holiday_countries))
+            freeze = next((freeze for freeze in calendar.freezes if freeze.covers(entry.day)), None)
+            seen[key] = (freeze, first_holidays([entry.day], calendar.holiday_countries))
         freeze, hits = seen[key]
-        if freeze is None and not hits:
-            continue
-        when = f"{entry.slug} {entry.place} on {utc_day:%Y-%m-%d}"
-        if local_day != utc_day:
-            when += f" ({local_day:%Y-%m-%d} in {calendar.timezone})"
+        when = f"{entry.slug} {entry.place} on {entry.day:%Y-%m-%d}"
         if freeze is not None:
             sentence = f"{when} falls in {entry.region}'s {freeze.label}"
             found.append(
-                Collision(CollisionKind.FREEZE, entry.region, entry.phase, utc_day, (entry,), sentence, freeze=freeze)
+                Collision(CollisionKind.FREEZE, entry.region, entry.phase, entry.day, (entry,), sentence, freeze=freeze)
             )
         if hits:
-            named = "; ".join(f"{holiday.label} on {holiday.day:%Y-%m-%d}" for holiday in hits)
-            sentence = f"{when} is a public holiday: {named}"
+            sentence = f"{when} is a public holiday: " + "; ".join(holiday.label for holiday in hits)
             found.append(
                 Collision(
-                    CollisionKind.HOLIDAY, entry.region, entry.phase, utc_day, (entry,), sentence, holidays=tuple(hits)
+                    CollisionKind.HOLIDAY,
+                    entry.region,
+                    entry.phase,
+                    entry.day,
+                    (entry,),
+                    sentence,
+                    holidays=tuple(hits),
                 )
             )
     return found
 
 
-def entries_of(rows: Iterable[PhaseRow]) -> list[Entry]:
-    """Entries from phase rows: the current date of each."""
-    return [Entry(row.slug, row.name, row.tier, row.region, row.phase, row.current_at) for row in rows]
+def entries_of(rows: Iterable[PhaseRow], calendars: Mapping[str, RegionCalendar]) -> list[Entry]:
+    """Entries from phase rows: the current date of each, with its day in the region's timezone."""
+    return [
+        Entry(
+            row.slug,
+            row.name,
+            row.tier,
+            row.region,
+            row.phase,
+            row.current_at,
+            local_day(row.current_at, calendars.get(row.region)),
+        )
+        for row in rows
+    ]

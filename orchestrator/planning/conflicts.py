@@ -23,7 +23,15 @@ from orchestrator.core.settings import get_settings
 from orchestrator.directory.queries import rollout_timezone
 from orchestrator.launches.schedule import check_phase_order, date_to_move
 from orchestrator.launches.spec import LaunchSpec
-from orchestrator.planning.collisions import PHASE_WORDS, Collision, CollisionKind, Entry, entries_of, find_collisions
+from orchestrator.planning.collisions import (
+    PHASE_WORDS,
+    Collision,
+    CollisionKind,
+    Entry,
+    entries_of,
+    find_collisions,
+    local_day,
+)
 from orchestrator.planning.reads import phase_rows, planned, region_calendars
 from orchestrator.planning.snapshot import PlanningSnapshot, planning_snapshot
 from orchestrator.rollouts.brakes import region_label
@@ -94,9 +102,17 @@ def preview_new_launch(*, session: Session, spec: LaunchSpec, actor: Actor, now:
     unknown = [plan.region for plan in spec.regions if plan.region not in calendars]
     if unknown:
         raise InvalidInput("regions", f"unknown region(s) {', '.join(unknown)}; known regions: {', '.join(calendars)}")
-    existing = entries_of(phase_rows(session, which=planned()))
+    existing = entries_of(phase_rows(session, which=planned()), calendars)
     new = [
-        Entry(spec.slug, spec.name, spec.tier, plan.region, phase, as_utc(at))
+        Entry(
+            spec.slug,
+            spec.name,
+            spec.tier,
+            plan.region,
+            phase,
+            as_utc(at),
+            local_day(as_utc(at), calendars[plan.region]),
+        )
         for plan in spec.regions
         for phase, at in plan.dates.items()
     ]
@@ -124,9 +140,10 @@ def preview_reschedule(
     slug, region = where.rsplit(" ", 1)
     calendars = region_calendars(session)
     rows = phase_rows(session, which=or_(planned(), col(Launch.id) == rollout.launch_id))
-    before = entries_of(rows)
+    before = entries_of(rows, calendars)
+    moved_day = local_day(new_at, calendars.get(region))
     moved = [
-        Entry(e.slug, e.name, e.tier, e.region, e.phase, new_at)
+        Entry(e.slug, e.name, e.tier, e.region, e.phase, new_at, moved_day)
         if (e.slug, e.region, e.phase) == (slug, region, phase)
         else e
         for e in before
@@ -142,5 +159,5 @@ def preview_reschedule(
         for collision in find_collisions(before, calendars, today=today, window_days=days)
         if collision.involves(slug, region, phase) and collision.key not in kept
     ]
-    subject = f"{slug} {region} {PHASE_WORDS[phase]} to {new_at:%Y-%m-%d}"
+    subject = f"{slug} {region} {PHASE_WORDS[phase]} to {moved_day:%Y-%m-%d}"
     return ConflictPreview(subject=subject, conflicts=tuple(after), resolved=tuple(ended), window_days=days)

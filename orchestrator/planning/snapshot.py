@@ -30,5 +30,5 @@ def planning_snapshot(*, session: Session, now: datetime, window_days: int | Non
     today = as_utc(now).date()
     calendars = region_calendars(session)
     rows = phase_rows(session, which=planned())
-    found = find_collisions(entries_of(rows), calendars, today=today, window_days=days)
+    found = find_collisions(entries_of(rows, calendars), calendars, today=today, window_days=days)
     return PlanningSnapshot(today=today, window_days=days, calendars=calendars, rows=rows, collisions=tuple(found))

@@ -22,7 +22,7 @@ from orchestrator.core.enums import LaunchStatus, Phase, RolloutState, WaveMode
 from orchestrator.core.errors import NotFound
 from orchestrator.core.models import Launch
 from orchestrator.core.settings import get_settings
-from orchestrator.planning.collisions import Collision, entries_of, find_collisions
+from orchestrator.planning.collisions import Collision, entries_of, find_collisions, local_day
 from orchestrator.planning.reads import (
     DateChange,
     Freeze,
@@ -40,17 +40,28 @@ PER_PAGE = 20  # a row is a chart: twenty keep a page near 200 KB and its render
 
 
 @dataclass(frozen=True)
+class Reschedule:
+    """One reschedule of a phase date, its dates as days in the region's timezone."""
+
+    change: DateChange
+    old_day: date
+    new_day: date
+
+
+@dataclass(frozen=True)
 class PhaseMark:
     phase: Phase
     baseline_at: datetime
     current_at: datetime
-    changes: tuple[DateChange, ...] = ()
+    baseline_day: date  # the two dates as days in the region's timezone, as every page shows them
+    current_day: date
+    changes: tuple[Reschedule, ...] = ()
     conflicts: tuple[str, ...] = ()  # the sentences of the collisions this date is part of
 
     @property
     def slip_days(self) -> int:
-        """Current date minus baseline in whole days (rounded, so a DST hour is no slip)."""
-        return round((self.current_at - self.baseline_at) / timedelta(days=1))
+        """Days from the baseline's day to the current one, in the region's calendar."""
+        return (self.current_day - self.baseline_day).days
 
 
 @dataclass(frozen=True)
@@ -90,17 +101,17 @@ class LaunchLane:
     def conflicts(self) -> int:
         return sum(len(mark.conflicts) for mark in self.marks)
 
-    def spans(self) -> list[tuple[Phase, datetime, datetime, int]]:
-        """Per phase, in order: its earliest and latest current date over the regions, and the
-        largest slip among them (the portfolio's one-line summary of a launch)."""
+    def spans(self) -> list[tuple[Phase, PhaseMark, PhaseMark, int]]:
+        """Per phase, in order: its region with the earliest and the one with the latest current
+        date, and the largest slip among them (the portfolio's one-line summary of a launch)."""
         found: dict[Phase, list[PhaseMark]] = defaultdict(list)
         for mark in self.marks:
             found[mark.phase].append(mark)
         return [
             (
                 phase,
-                min(mark.current_at for mark in found[phase]),
-                max(mark.current_at for mark in found[phase]),
+                min(found[phase], key=lambda mark: mark.current_at),
+                max(found[phase], key=lambda mark: mark.current_at),
                 max(mark.slip_days for mark in found[phase]),
             )
             for phase in Phase.ordered()
@@ -177,7 +188,12 @@ def _launch_lane(
                 phase=row.phase,
                 baseline_at=row.baseline_at,
                 current_at=row.current_at,
-                changes=changes.get((row.rollout.id, row.phase), ()),
+                baseline_day=local_day(row.baseline_at, calendar),
+                current_day=local_day(row.current_at, calendar),
+                changes=tuple(
+                    Reschedule(change, local_day(change.old_at, calendar), local_day(change.new_at, calendar))
+                    for change in changes.get((row.rollout.id, row.phase), ())
+                ),
                 conflicts=tuple(conflicts.get((row.slug, row.region, row.phase), ())),
             )
             for row in region_rows
@@ -236,7 +252,7 @@ def launch_timeline(
         days = get_settings().collision_window_days
         calendars = region_calendars(session)
         rows = phase_rows(session, which=or_(planned(), col(Launch.slug) == slug))
-        found = find_collisions(entries_of(rows), calendars, today=as_utc(now).date(), window_days=days)
+        found = find_collisions(entries_of(rows, calendars), calendars, today=as_utc(now).date(), window_days=days)
         snapshot = PlanningSnapshot(as_utc(now).date(), days, calendars, rows, tuple(found))
     mine = [row for row in snapshot.rows if row.slug == slug]
     if not mine:

@@ -4,7 +4,7 @@ the exact day, launches and sentence of each; public holidays from the real `hol
 from datetime import UTC, date, datetime
 
 from orchestrator.core.enums import Phase
-from orchestrator.planning.collisions import CollisionKind, Entry, find_collisions
+from orchestrator.planning.collisions import CollisionKind, Entry, find_collisions, local_day
 from orchestrator.planning.holidays import Holiday
 from orchestrator.planning.reads import Freeze, RegionCalendar
 
@@ -27,7 +27,8 @@ CALENDARS = {calendar.code: calendar for calendar in (EU, NA, QC)}
 
 
 def entry(slug, day, *, tier=1, region="EU", phase=Phase.GA, hour=9):
-    return Entry(slug, slug.title(), tier, region, phase, datetime(day.year, day.month, day.day, hour, tzinfo=UTC))
+    at = datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
+    return Entry(slug, slug.title(), tier, region, phase, at, local_day(at, CALENDARS[region]))
 
 
 def found(*entries, window_days=7):
@@ -94,18 +95,19 @@ def test_a_phase_date_on_a_public_holiday_names_the_holiday_and_its_country():
     (collision,) = find_collisions([entry("alpha", date(2027, 10, 3), tier=3)], CALENDARS, today=TODAY, window_days=7)
     assert collision.kind == CollisionKind.HOLIDAY
     assert collision.holidays == (Holiday(date(2027, 10, 3), "DE", "German Unity Day"),)
-    assert collision.sentence == "alpha EU GA on 2027-10-03 is a public holiday: German Unity Day (DE) on 2027-10-03"
+    assert collision.sentence == "alpha EU GA on 2027-10-03 is a public holiday: German Unity Day (DE)"
 
 
-def test_a_plain_date_in_the_americas_is_checked_on_its_utc_day_and_on_the_regions_local_day():
-    # 2027-07-05 00:00 UTC is the evening of 4 July in New York: both days are holidays there.
-    (collision,) = find_collisions(
-        [entry("gamma", date(2027, 7, 5), region="NA", hour=0)], CALENDARS, today=TODAY, window_days=7
-    )
-    assert collision.sentence == (
-        "gamma NA GA on 2027-07-05 (2027-07-04 in America/New_York) is a public holiday: "
-        "Independence Day (US) on 2027-07-04; Independence Day (observed) (US) on 2027-07-05"
-    )
+def test_a_phase_date_counts_on_its_day_in_the_regions_timezone():
+    # 00:00 UTC on 5 July is the evening of 4 July in New York; 23:00 UTC on 2 October is 3 October in Berlin.
+    late_evening = entry("gamma", date(2027, 7, 5), region="NA", hour=0)
+    past_midnight = entry("delta", date(2027, 10, 2), tier=3, hour=23)
+    assert (late_evening.day, past_midnight.day) == (date(2027, 7, 4), date(2027, 10, 3))
+    found = find_collisions([late_evening, past_midnight], CALENDARS, today=TODAY, window_days=7)
+    assert [collision.sentence for collision in found] == [
+        "gamma NA GA on 2027-07-04 is a public holiday: Independence Day (US)",
+        "delta EU GA on 2027-10-03 is a public holiday: German Unity Day (DE)",
+    ]
 
 
 def test_a_sub_region_keeps_its_own_holidays():

@@ -13,7 +13,7 @@ from orchestrator.core.models import Launch
 from orchestrator.launches.queries import rollout_id_for
 from orchestrator.launches.schedule import reschedule_phase
 from orchestrator.planning.reads import DateChange, Freeze
-from orchestrator.planning.timeline import launch_timeline, portfolio_timeline
+from orchestrator.planning.timeline import Reschedule, launch_timeline, portfolio_timeline
 from tests.support.planning import planned_launch, set_calendar
 
 T0 = datetime(2027, 1, 4, 10, 0, tzinfo=UTC)
@@ -71,9 +71,10 @@ def test_a_launch_timeline_has_waves_baselines_slips_with_their_history_freezes_
     )
     assert (ga.phase, ga.baseline_at, ga.current_at, ga.slip_days) == (Phase.GA, GA, at(5, 26), 15)
     assert ga.changes == (
-        DateChange(GA, at(5, 18), actor.name, "Legal review", T1),
-        DateChange(at(5, 18), at(5, 26), actor.name, "DPA", T2),
+        Reschedule(DateChange(GA, at(5, 18), actor.name, "Legal review", T1), date(2027, 5, 11), date(2027, 5, 18)),
+        Reschedule(DateChange(at(5, 18), at(5, 26), actor.name, "DPA", T2), date(2027, 5, 18), date(2027, 5, 26)),
     )
+    assert (ga.baseline_day, ga.current_day) == (date(2027, 5, 11), date(2027, 5, 26))
     assert ga.conflicts == ("acme EU GA on 2027-05-26 falls in EU's freeze 'Quarter close' (2027-05-24 to 2027-05-31)",)
     assert [mark.slip_days for region in lane.regions for mark in region.marks] == [0, 0, 0, 15, 0, 0]
     assert lane.worst_slip == 15
@@ -116,6 +117,6 @@ def test_the_portfolio_timeline_has_every_active_launch_on_one_axis_and_marks_co
     assert acme_ga.conflicts == (
         "acme (tier 1) and bolt (tier 2) both enter EU GA 4 days apart (2027-04-15 and 2027-04-19)",
     )
-    assert [(phase, start, end, slip) for phase, start, end, slip in first.lanes[0].spans()] == [
+    assert [(phase, start.current_at, end.current_at, slip) for phase, start, end, slip in first.lanes[0].spans()] == [
         (Phase.GA, at(4, 15), at(4, 15), 0)
     ]
