@@ -22,6 +22,7 @@ from sqlalchemy import Engine, text
 from api import docs_pages, gc_tuning, openapi, problems, slack
 from api.body_limit import BodyLimitMiddleware
 from api.idempotency import IdempotencyMiddleware
+from api.planning_cache import PlanningCache
 from api.portfolio_cache import PortfolioCache
 from api.routes import (
     admin,
@@ -37,6 +38,8 @@ from api.routes import (
     items,
     launches,
     outbox,
+    planning,
+    planning_pages,
     retros,
     rollup,
 )
@@ -60,6 +63,7 @@ _API_ROUTERS = (
     beta.router,
     forecasts.router,
     retros.router,
+    planning.router,
 )
 
 
@@ -89,6 +93,7 @@ def create_app(*, engine: Engine | None = None, tune_gc: bool = False) -> FastAP
     if engine is not None:
         app.state.engine = engine
     app.state.portfolio_cache = PortfolioCache()
+    app.state.planning_cache = PlanningCache()
     app.state.slack_work = SlackWork()
     problems.install(app)
     app.add_middleware(IdempotencyMiddleware)
@@ -103,6 +108,7 @@ def create_app(*, engine: Engine | None = None, tune_gc: bool = False) -> FastAP
     app.include_router(console_work.router)  # My work, and What is blocking a region and phase
     app.include_router(console_actions.router)  # prod ops' forms on a launch page
     app.include_router(retros.pages)  # a launch's retro page and its Markdown download
+    app.include_router(planning_pages.router)  # the rollout timeline, GTM load and collisions pages
     app.add_exception_handler(NeedsLogin, dashboard.needs_login_redirect)
     openapi.install(app)
     docs_pages.install(app)

@@ -3,13 +3,15 @@ answer again (marked `Idempotent-Replayed: true`) and changes nothing twice.
 
 Keys are scoped to the API token. Reusing a key for a different request is refused (422); a
 duplicate that arrives while the first is still running is refused (409) rather than run twice.
-Answers of 5xx are not stored, so a retry after a server error runs again.
+Answers of 5xx are not stored, so a retry after a server error runs again. A dry run
+(``?dry_run=true``) changes nothing, so it passes through without taking or keeping a key.
 """
 
 import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qs
 
 from anyio import to_thread
 from sqlalchemy import Engine
@@ -21,6 +23,7 @@ from orchestrator.core.replays import IN_PROGRESS, StoredAnswer, find_answer, re
 from orchestrator.directory.tokens import Principal, authenticate
 
 CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+TRUE_WORDS = frozenset({"1", "on", "t", "true", "y", "yes"})  # what a boolean query parameter takes as true
 MAX_KEY_LENGTH = 200
 
 
@@ -59,7 +62,7 @@ class IdempotencyMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in CHANGING:
+        if scope["type"] != "http" or scope["method"] not in CHANGING or _dry_run(scope):
             await self.app(scope, receive, send)
             return
         headers = {name.lower(): value for name, value in scope["headers"]}
@@ -128,6 +131,11 @@ async def _send_stored(send: Send, stored: StoredAnswer, request_hash: str) -> N
         await _send(send, *_problem(409, RUNNING, "idempotency_in_progress"))
     else:
         await _send(send, stored.status_code, stored.body.encode(), replayed=True)
+
+
+def _dry_run(scope: Scope) -> bool:
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    return any(value.strip().lower() in TRUE_WORDS for value in query.get("dry_run", []))
 
 
 def _with_session(engine: Engine, function: Any, **kwargs: Any) -> Any:

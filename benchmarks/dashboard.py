@@ -2,7 +2,8 @@
 
 Why it matters: leadership opens the portfolio from a Slack link; it must answer at once however
 many launches are running, and its cost must not grow per launch (no N+1 queries). Prints p50/p95
-of the portfolio, a launch page (with its readiness forecast) and a launch's retro page against
+of the portfolio, a launch page (with its readiness forecast), a launch's retro page and the
+planning pages (a launch's timeline, the portfolio timeline, the GTM load, the collisions) against
 /healthz on the same server (ratios), and the SQL statements each page runs at 20 and at 200
 launches.
 
@@ -64,6 +65,16 @@ from orchestrator.reporting.launch_page import launch_page
 from orchestrator.retros.retro import launch_retro
 
 REGIONS = ("APAC", "EU", "LATAM", "NA")
+# Pages whose SQL statements are counted at 20 and at the full number of launches, by column name.
+COUNTED = {
+    "portfolio": "/dashboard/",
+    "launch page": "/dashboard/launches/bench-0001",
+    "retro page": "/dashboard/launches/bench-0001/retro",
+    "launch timeline": "/dashboard/launches/bench-0001/timeline",
+    "portfolio timeline": "/dashboard/timeline",
+    "load": "/dashboard/load",
+    "collisions": "/dashboard/collisions",
+}
 ITEMS_PER_PHASE = 40  # per region and phase: 160 per region, 640 per launch
 FORECAST_DAYS = 30  # recorded forecasts per region: one a day
 ACTOR = Actor(name="bench@example.com", source=Source.CLI)
@@ -119,23 +130,32 @@ def run(url: str, *, launches: int, requests: int) -> None:
     parts = time_parts(engine, rounds=requests)
     engine.dispose()
     print("\nSQL statements per page (sign-in check included)")
-    print("| launches | portfolio | launch page (with its forecast) | retro page |\n| --- | --- | --- | --- |")
-    for size, (portfolio, launch, retro) in counts.items():
-        print(f"| {size} | {portfolio} | {launch} | {retro} |")
+    print("| launches | " + " | ".join(COUNTED) + " |\n| --- |" + " --- |" * len(COUNTED))
+    for size, sizes in counts.items():
+        print(f"| {size} | " + " | ".join(str(count) for count in sizes) + " |")
     pages = {
         "/healthz (baseline)": "/healthz",
         f"portfolio ({launches} launches)": "/dashboard/",
         f"launch page with its forecast ({len(REGIONS) * 4 * ITEMS_PER_PHASE} items)": "/dashboard/launches/bench-0001",
         f"retro page ({len(REGIONS) * 4 * ITEMS_PER_PHASE} items, {len(REGIONS) * FORECAST_DAYS} forecasts)": (
-            "/dashboard/launches/bench-0001/retro"
+            COUNTED["retro page"]
         ),
+        "launch timeline (4 regions)": COUNTED["launch timeline"],
+        f"portfolio timeline ({launches} launches, 20 a page)": COUNTED["portfolio timeline"],
+        f"GTM load ({launches} launches, 8 weeks)": COUNTED["load"],
+        f"collisions ({launches} launches)": COUNTED["collisions"],
     }
     timings = time_pages(url, secret, requests=requests, pages=pages, env={})
     cold = time_pages(
         url,
         secret,
         requests=requests,
-        pages={"portfolio, reuse off (recomputed every request)": "/dashboard/"},
+        pages={
+            "portfolio, reuse off (recomputed every request)": "/dashboard/",
+            "launch timeline, reuse off": COUNTED["launch timeline"],
+            "portfolio timeline, reuse off": COUNTED["portfolio timeline"],
+            "collisions, reuse off": COUNTED["collisions"],
+        },
         env={"LAUNCHDECK_DASHBOARD_CACHE_SECONDS": "0"},
     )
     print("\nThe launch page's parts and the retro, in process, interleaved round by round (ms)")
@@ -328,18 +348,17 @@ def serving_in_process(engine: Engine) -> Iterator[str]:
         thread.join(timeout=30)
 
 
-def count_queries(engine: Engine, secret: str) -> tuple[int, int, int]:
+def count_queries(engine: Engine, secret: str) -> tuple[int, ...]:
     statements: list[str] = []
 
     def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        # The app's Slack interaction worker polls the same engine in the background (its own
-        # BEGIN IMMEDIATE transactions); its statements are no page's (as tests/api/test_dashboard.py).
-        if "slackinteraction" not in statement and statement != "BEGIN IMMEDIATE":
+        # The app's Slack click workers poll the same engine on their own threads: not the page's.
+        if not threading.current_thread().name.startswith("slack-work"):
             statements.append(statement)
 
     with serving_in_process(engine) as base, signed_in(base, secret) as client:
         sizes = []
-        for path in ("/dashboard/", "/dashboard/launches/bench-0001", "/dashboard/launches/bench-0001/retro"):
+        for path in COUNTED.values():
             statements.clear()
             event.listen(engine, "before_cursor_execute", count)
             try:
@@ -348,16 +367,15 @@ def count_queries(engine: Engine, secret: str) -> tuple[int, int, int]:
                 event.remove(engine, "before_cursor_execute", count)
             assert answer.status_code == 200, answer.text[:500]
             sizes.append(len(statements))
-    return sizes[0], sizes[1], sizes[2]
+    return tuple(sizes)
 
 
 @contextmanager
 def signed_in(base: str, secret: str) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=base, timeout=30) as client:
-        # The sign-in form carries a CSRF field bound to the browser's cookie (api/web_security.py).
-        form = client.get("/login")
-        csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
-        assert csrf is not None, form.text[:500]
+        # The sign-in form's CSRF field (the GET also sets the cookie it is checked against).
+        csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text)
+        assert csrf is not None, "the sign-in page has no CSRF field"
         answer = client.post("/login", data={"token": secret, "csrf": csrf.group(1)})
         assert answer.status_code == 303, answer.text[:500]
         yield client

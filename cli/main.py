@@ -20,6 +20,7 @@ from cli import (
     forecast_cmd,
     item_cmd,
     outbox_cmd,
+    planning_cmd,
     retro_cmd,
     rollout_cmd,
     vote_cmd,
@@ -31,6 +32,7 @@ from cli.dates import parse_date
 from cli.errors import friendly_errors
 from cli.library import library_for
 from cli.tables import launch_panel, launches_table
+from orchestrator.core.clock import utcnow
 from orchestrator.core.db import session_scope
 from orchestrator.core.enums import LaunchStatus, Phase
 from orchestrator.core.errors import InvalidInput
@@ -43,6 +45,7 @@ from orchestrator.launches.queries import launch_detail, list_launches, rollout_
 from orchestrator.launches.schedule import reschedule_phase
 from orchestrator.launches.service import kick_off_launch
 from orchestrator.launches.spec import LaunchSpec, launch_spec
+from orchestrator.planning.conflicts import preview_new_launch, preview_reschedule
 
 app = typer.Typer(
     help="launchdeck: launch readiness and regional beta rollouts, gated and audited.",
@@ -72,6 +75,9 @@ launch_app.command("retro")(retro_cmd.show_retro)
 launch_app.command("halt")(rollout_cmd.halt)
 launch_app.command("resume")(rollout_cmd.resume)
 launch_app.command("rollback")(rollout_cmd.rollback)
+launch_app.command("timeline")(planning_cmd.timeline)
+app.command("load")(planning_cmd.load)
+app.command("collisions")(planning_cmd.collisions)
 
 console = Console(soft_wrap=True)
 
@@ -179,6 +185,9 @@ TargetOption = Annotated[
 FlagKeyOption = Annotated[
     str | None, typer.Option(help="The feature flag the ramp moves in the target (default: the slug).")
 ]
+DryRunOption = Annotated[
+    bool, typer.Option("--dry-run", help="Save nothing; print the collisions it would cause instead.")
+]
 
 
 @launch_app.command("create")
@@ -211,10 +220,12 @@ def launch_create(
     ] = None,
     target: TargetOption = None,
     flag_key: FlagKeyOption = None,
+    dry_run: DryRunOption = False,
 ) -> None:
     """Create a launch (draft) with the same phase dates in every region, each read in the region's
     timezone, and its checklist items from the templates for its tier, regions and flags. A phase
-    is skipped only when named with --skip: a date left out is refused, never a silent skip."""
+    is skipped only when named with --skip: a date left out is refused, never a silent skip. With
+    --dry-run nothing is created: it prints the collisions the launch would cause."""
     dates = _phase_dates(internal=internal, private_beta=private_beta, public_beta=public_beta, ga=ga)
     codes = [code.strip() for code in regions.split(",") if code.strip()]
     spec = _launch_spec(
@@ -233,7 +244,15 @@ def launch_create(
         target=target,
         flag_key=flag_key,
     )
+    _create_or_preview(spec, codes, dry_run=dry_run)
+
+
+def _create_or_preview(spec: LaunchSpec, codes: list[str], *, dry_run: bool) -> None:
+    """Create the launch, or (a dry run) print the collisions it would cause and save nothing."""
     with open_session() as session:
+        if dry_run:
+            planning_cmd.print_preview(preview_new_launch(session=session, spec=spec, actor=cli_actor(), now=utcnow()))
+            return
         library = library_for(session)
         launch = create_launch_from_templates(session=session, spec=spec, library=library, actor=cli_actor())
         items = launch_detail(session=session, slug=launch.slug)
@@ -323,13 +342,21 @@ def launch_reschedule(
     date: Annotated[
         str, typer.Option(help="New date: YYYY-MM-DD (00:00 in the region's timezone) or ISO 8601 with an offset.")
     ],
-    reason: Annotated[str, typer.Option(help="Why it moves; shown wherever the slip is.")],
+    reason: Annotated[str, typer.Option(help="Why it moves; shown wherever the slip is.")] = "",
+    dry_run: DryRunOption = False,
 ) -> None:
-    """Move one region's phase date; its open items' due dates move with it and the slip is kept."""
+    """Move one region's phase date; its open items' due dates move with it and the slip is kept.
+    With --dry-run nothing moves: it prints the collisions the new date would cause and end."""
     new_at = parse_date("--date", date)
     assert new_at is not None
     with open_session() as session:
         rollout_id = rollout_id_for(session=session, slug=slug, region=region)
+        if dry_run:
+            preview = preview_reschedule(
+                session=session, rollout_id=rollout_id, phase=phase, new_at=new_at, actor=cli_actor(), now=utcnow()
+            )
+            planning_cmd.print_preview(preview)
+            return
         reschedule_phase(
             session=session, rollout_id=rollout_id, phase=phase, new_at=new_at, actor=cli_actor(), reason=reason
         )

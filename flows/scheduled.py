@@ -62,7 +62,7 @@ def queue_todays_digest() -> tuple[Digest, bool]:
     now = utcnow()
     with session_scope(engine()) as session:
         record_forecasts(session=session, now=now, actor=FLOW_ACTOR)
-        digest = build_leadership_digest(session=session, now=now)
+        digest = build_leadership_digest(session=session, now=now, with_collisions=True)
         queued = queue_leadership_digest(session=session, now=now, actor=FLOW_ACTOR, digest=digest)
         # The same digest becomes today's RAG history, so next week's dashboard can show the trend.
         record_rag_snapshots(session=session, digest=digest, actor=FLOW_ACTOR)

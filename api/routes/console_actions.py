@@ -31,6 +31,7 @@ from orchestrator.items.service import waive_item
 from orchestrator.launches.queries import launch_id_for, rollout_id_for
 from orchestrator.launches.schedule import reschedule_phase
 from orchestrator.launches.service import kick_off_launch
+from orchestrator.planning.conflicts import ConflictPreview, preview_reschedule
 from orchestrator.reporting.launch_page import launch_page
 from orchestrator.reporting.rag import Rag
 from orchestrator.rollouts import service as rollouts
@@ -46,7 +47,8 @@ BRAKES: dict[str, tuple[Callable[..., object], str]] = {
     "rollback": (rollouts.roll_back_region, "roll back"),
 }
 
-Act = Callable[[Session, Actor, Mapping[str, str]], None]
+# A form's service call; one that answers a page itself (the reschedule's collision check) returns it.
+Act = Callable[[Session, Actor, Mapping[str, str]], Response | None]
 
 
 def confirmed(fields: Mapping[str, str], doing: str) -> None:
@@ -83,8 +85,10 @@ def launch_again(
     status: int,
     errors: Mapping[str, str] | None = None,
     problem: str | None = None,
+    check: ConflictPreview | None = None,
 ) -> HTMLResponse:
-    """The launch page again, with the failed form's typed values and what went wrong."""
+    """The launch page again, with the form's typed values and what went wrong (or, for a
+    reschedule's "Check collisions", what the new date would collide with)."""
     session.rollback()
     page = launch_page(session=session, slug=slug, now=utcnow())
     session.rollback()
@@ -102,6 +106,7 @@ def launch_again(
         action_values=form_fields(request),
         action_errors=dict(errors or {}),
         action_problem=problem,
+        reschedule_check=check,
     )
     return HTMLResponse(html, status_code=status)
 
@@ -114,7 +119,9 @@ def perform(
     fields = form_fields(request)
     try:
         require_role(principal.actor, LAUNCH_OPERATORS, doing="use prod ops' forms")
-        act(session, principal.actor, fields)
+        answered = act(session, principal.actor, fields)
+        if answered is not None:
+            return answered
     except Forbidden as exc:
         return launch_again(request, session, principal, slug, form=form, status=403, problem=exc.message)
     except InvalidInput as exc:
@@ -145,10 +152,16 @@ def kickoff_form(slug: str, request: Request, principal: PagePrincipal, session:
 def reschedule_form(
     slug: str, region: str, request: Request, principal: PagePrincipal, session: SessionDep
 ) -> Response:
-    def act(session: Session, actor: Actor, fields: Mapping[str, str]) -> None:
+    def act(session: Session, actor: Actor, fields: Mapping[str, str]) -> Response | None:
         phase = phase_of(fields)
         new_at = date_of(fields)
         rollout_id = rollout_id_for(session=session, slug=slug, region=region)
+        if fields.get("do") == "check":  # "Check collisions": nothing is saved
+            check = preview_reschedule(
+                session=session, rollout_id=rollout_id, phase=phase, new_at=new_at, actor=actor, now=utcnow()
+            )
+            form = f"reschedule-{region}"
+            return launch_again(request, session, principal, slug, form=form, status=200, check=check)
         reschedule_phase(
             session=session,
             rollout_id=rollout_id,
@@ -157,6 +170,7 @@ def reschedule_form(
             actor=actor,
             reason=fields.get("reason", ""),
         )
+        return None
 
     return perform(
         request,

@@ -1,5 +1,6 @@
 """New launch from the templates, in the browser (prodops and admins): one form, a "Preview" that
-shows what the launch would get before anything is written (``checklists.preview``), and a
+shows what the launch would get before anything is written (``checklists.preview``) and the
+collisions it would cause (``planning.conflicts.preview_new_launch``), and a
 "Create" that calls the same ``create_launch_from_templates`` as ``POST /api/v1/launches``.
 
 The form's text becomes the API's body shape (``LaunchSpec``); every refusal, the form's own
@@ -25,7 +26,7 @@ from checklists.catalog import RegionInfo
 from checklists.instantiate import create_launch_from_templates, directory_from_db, load_for_session
 from checklists.loader import Library
 from checklists.preview import LaunchPreview, preview_launch
-from orchestrator.core.clock import day_or_moment
+from orchestrator.core.clock import day_or_moment, utcnow
 from orchestrator.core.enums import Phase, WaveMode
 from orchestrator.core.errors import AlreadyExists, Forbidden, InvalidInput
 from orchestrator.core.policy import LAUNCH_OPERATORS, require_role
@@ -33,6 +34,7 @@ from orchestrator.core.settings import get_settings
 from orchestrator.directory.emails import unknown_emails
 from orchestrator.directory.tokens import Principal
 from orchestrator.launches.spec import LaunchSpec, launch_spec
+from orchestrator.planning.conflicts import ConflictPreview, preview_new_launch
 from orchestrator.rollouts.ramp import DEFAULT_RAMPS, RampStep, parse_ramp_plan
 
 router = APIRouter(include_in_schema=False, route_class=SecureRoute)  # CSRF checks and security headers
@@ -169,6 +171,7 @@ def _page(
     status: int = 200,
     errors: Mapping[str, str] | None = None,
     preview: LaunchPreview | None = None,
+    conflicts: ConflictPreview | None = None,
     problem: str | None = None,
 ) -> HTMLResponse:
     fields = form_fields(request) if request.method == "POST" else {}
@@ -186,6 +189,7 @@ def _page(
         wave_modes=list(WaveMode),
         default_ramps=DEFAULT_RAMP_TEXT,
         preview=preview,
+        conflicts=conflicts,
         problem=problem,
     )
     return HTMLResponse(html, status_code=status)
@@ -225,8 +229,9 @@ def new_launch_post(request: Request, principal: PagePrincipal, session: Session
     try:
         if fields.get("do") != "create":
             preview = preview_launch(session, spec=spec, library=library, regions=regions)
+            conflicts = preview_new_launch(session=session, spec=spec, actor=principal.actor, now=utcnow())
             session.rollback()
-            return _page(request, principal, preview=preview, library=library, regions=regions)
+            return _page(request, principal, preview=preview, conflicts=conflicts, library=library, regions=regions)
         create_launch_from_templates(session=session, spec=spec, library=library, actor=principal.actor)
     except AlreadyExists as exc:
         session.rollback()

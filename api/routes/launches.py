@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, status
+from fastapi.responses import JSONResponse
 from sqlmodel import Session
 
 from api.deps import PrincipalDep, SessionDep, allow
@@ -21,6 +22,7 @@ from api.schemas.launches import (
     RescheduleIn,
     ResumeIn,
 )
+from api.schemas.planning import ConflictPreviewOut
 from checklists.instantiate import create_launch_from_templates, load_for_session
 from orchestrator.core.actors import Actor
 from orchestrator.core.clock import utcnow
@@ -34,6 +36,7 @@ from orchestrator.launches.queries import launch_detail, list_launches, rollout_
 from orchestrator.launches.schedule import reschedule_phase
 from orchestrator.launches.service import kick_off_launch
 from orchestrator.launches.spec import launch_spec
+from orchestrator.planning.conflicts import ConflictPreview, preview_new_launch, preview_reschedule
 from orchestrator.reporting.blockers import blockers
 from orchestrator.rollouts import service as rollouts
 
@@ -58,6 +61,21 @@ def expected_version(if_match: str | None, body_version: int | None) -> int | No
     if header_version is not None and body_version is not None and header_version != body_version:
         raise InvalidInput("version", "If-Match and the body's version disagree; send one of them")
     return header_version if header_version is not None else body_version
+
+
+DryRun = Annotated[
+    bool,
+    Query(
+        description="true: save nothing and answer the collisions the change would cause "
+        "(ConflictPreviewOut, status 200) instead."
+    ),
+]
+
+
+def dry_run_answer(session: Session, preview: ConflictPreview) -> JSONResponse:
+    """A dry run's answer; its read is ended (rolled back) first, as nothing is to be saved."""
+    session.rollback()
+    return JSONResponse(ConflictPreviewOut.of(preview).model_dump(mode="json"), status_code=200)
 
 
 def launch_answer(session: Session, slug: str) -> LaunchOut:
@@ -88,12 +106,20 @@ def list_all(
     response_model=LaunchOut,
     status_code=status.HTTP_201_CREATED,
     dependencies=[Depends(allow(LAUNCH_OPERATORS))],
+    responses={200: {"model": ConflictPreviewOut, "description": "dry_run=true: the collisions; nothing saved."}},
 )
-def create(body: LaunchCreate, session: SessionDep, principal: PrincipalDep) -> LaunchOut:
-    """Create a launch (draft) with every checklist item its tier, regions and flags call for."""
+def create(
+    body: LaunchCreate, session: SessionDep, principal: PrincipalDep, dry_run: DryRun = False
+) -> LaunchOut | JSONResponse:
+    """Create a launch (draft) with every checklist item its tier, regions and flags call for.
+    With ``dry_run=true`` nothing is saved: the answer lists the collisions it would cause."""
     # Validated as one body, so a refused date or skip names its region: `regions.1.skip`.
     # Plain dates mean the start of that day in each region's timezone (clock.PLAIN_DATE_MEANING).
     spec = launch_spec(body.model_dump(), timezones=region_timezones(session=session))
+    if dry_run:
+        return dry_run_answer(
+            session, preview_new_launch(session=session, spec=spec, actor=principal.actor, now=utcnow())
+        )
     extra = [get_settings().checklists_dir] if get_settings().checklists_dir else []
     library = load_for_session(session, extra_dirs=[path for path in extra if path is not None])
     create_launch_from_templates(session=session, spec=spec, library=library, actor=principal.actor)
@@ -130,6 +156,8 @@ class _RegionAction:
     roles: frozenset[Role]
     act: Callable[[Session, int, Actor, Any, int | None], object]
     doc: str
+    # The dry run (``?dry_run=true``) of the action, for those that have one: what it would collide with.
+    preview: Callable[[Session, int, Actor, Any], ConflictPreview] | None = None
 
 
 _REGION_ACTIONS = (
@@ -147,7 +175,11 @@ _REGION_ACTIONS = (
             expected_version=version,
         ),
         "Move one region's phase date; the baseline stays, the change and its reason are kept, and\n"
-        "the phase's open items move their due dates with it.",
+        "the phase's open items move their due dates with it. With dry_run=true nothing is saved:\n"
+        "the answer lists the collisions the new date would cause and those it would end.",
+        lambda session, rollout_id, actor, body: preview_reschedule(
+            session=session, rollout_id=rollout_id, phase=body.phase, new_at=body.date, actor=actor, now=utcnow()
+        ),
     ),
     _RegionAction(
         "halt",
@@ -182,7 +214,8 @@ _REGION_ACTIONS = (
 def _register(action: _RegionAction) -> None:
     """Add ``action`` to the router as ``POST /launches/{slug}/regions/{region}/<path>``: the body
     is validated as the action's model (documented in OpenAPI), the caller's role gated, then one
-    service call on the region's rollout; the answer is the launch as it is after it."""
+    service call on the region's rollout; the answer is the launch as it is after it. An action
+    with a dry run also takes ``?dry_run=true``, answered with its preview instead."""
 
     def endpoint(
         slug: str, region: str, body: Any, session: SessionDep, principal: PrincipalDep, if_match: IfMatch = None
@@ -191,14 +224,29 @@ def _register(action: _RegionAction) -> None:
         action.act(session, rollout_id, principal.actor, body, expected_version(if_match, body.version))
         return launch_answer(session, slug)
 
-    endpoint.__annotations__["body"] = action.body
-    endpoint.__name__ = action.path
-    endpoint.__doc__ = action.doc
+    def endpoint_with_dry_run(
+        slug: str,
+        region: str,
+        body: Any,
+        session: SessionDep,
+        principal: PrincipalDep,
+        if_match: IfMatch = None,
+        dry_run: DryRun = False,
+    ) -> LaunchOut | JSONResponse:
+        if not dry_run or action.preview is None:
+            return endpoint(slug, region, body, session, principal, if_match)
+        rollout_id = rollout_id_for(session=session, slug=slug, region=region)
+        return dry_run_answer(session, action.preview(session, rollout_id, principal.actor, body))
+
+    chosen = endpoint if action.preview is None else endpoint_with_dry_run
+    chosen.__annotations__["body"] = action.body
+    chosen.__name__ = action.path
+    chosen.__doc__ = action.doc
     router.post(
         f"/{{slug}}/regions/{{region}}/{action.path}",
-        response_model=LaunchOut,
+        response_model=LaunchOut if action.preview is None else LaunchOut | ConflictPreviewOut,
         dependencies=[Depends(allow(action.roles))],
-    )(endpoint)
+    )(chosen)
 
 
 for _action in _REGION_ACTIONS:

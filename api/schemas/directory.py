@@ -14,7 +14,16 @@ from orchestrator.directory.seed import MemberSeed, RegionSeed, TeamSeed
 
 
 class TeamIn(TeamSeed, CleanText):
-    """A team, validated exactly as the seed file validates it."""
+    """A team, validated exactly as the seed file validates it (a number is a JSON number)."""
+
+    capacity_per_week: int | None = Field(
+        default=None,
+        strict=True,
+        ge=1,
+        le=10_000,
+        description="Open items a week the team can take across all launches (GTM load); "
+        "null: LAUNCHDECK_TEAM_CAPACITY_PER_WEEK.",
+    )
 
 
 class RegionIn(RegionSeed, CleanText):
@@ -56,6 +65,7 @@ class TeamOut(BaseModel):
     name: str
     slack_channel: str | None
     lead: str | None
+    capacity_per_week: int | None = Field(description="Items a week (GTM load); null: the configured default.")
 
 
 class RegionOut(BaseModel):
@@ -68,6 +78,7 @@ class RegionOut(BaseModel):
     slack_channel: str | None
     rollout_order: int
     parent: str | None
+    holiday_countries: list[str] = Field(description="Countries whose public holidays its phase dates should avoid.")
 
 
 class MemberOut(BaseModel):

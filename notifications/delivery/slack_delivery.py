@@ -141,7 +141,8 @@ def _other_envelopes(session: Session, *, row: Outbox, now: datetime, leadership
     if row.topic == composer.DIGEST_TOPIC:
         return [
             composer.digest_envelope(
-                digest=build_leadership_digest(session=session, now=now), channel=leadership_channel
+                digest=build_leadership_digest(session=session, now=now, with_collisions=True),
+                channel=leadership_channel,
             )
         ]
     return _event_envelopes(session, row=row)

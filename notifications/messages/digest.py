@@ -21,7 +21,7 @@ from notifications.messages.layout import (
 from notifications.messages.snapshots import DigestMessage
 from notifications.messages.templating import render
 from notifications.mrkdwn import escape_mrkdwn, shorten
-from orchestrator.reporting.digest import LaunchDigest
+from orchestrator.reporting.digest import Digest, LaunchDigest
 from orchestrator.reporting.forecast_misses import ForecastMiss
 from orchestrator.reporting.rag import Rag
 
@@ -34,6 +34,8 @@ def leadership_digest(msg: DigestMessage) -> list[Message]:
     digest = msg.digest
     groups = [_launch_blocks(launch) for launch in digest.launches]
     misses = _misses_block(digest.forecast_misses)
+    if digest.collisions:
+        groups.insert(0, _collision_blocks(digest))
     chunks = paginate(groups, reserved_blocks=3 + (misses is not None)) if groups else [[]]
     counts = {rag.value: digest.count(rag) for rag in Rag}
     messages = []
@@ -54,7 +56,7 @@ def leadership_digest(msg: DigestMessage) -> list[Message]:
             blocks.append(misses)
         body = [block for group in chunk for block in group]
         if not digest.launches:
-            body = [section_block("_No active launches._")]
+            body = [*body, section_block("_No active launches._")]
         blocks.extend(body)
         if msg.dashboard_url and index == len(chunks):
             blocks.append(_dashboard_link(msg.dashboard_url))
@@ -92,3 +94,10 @@ def _launch_blocks(launch: LaunchDigest) -> Blocks:
     for number, text in enumerate(pack(lines, SECTION_TEXT_MAX), start=1):
         blocks.append(section_block(text, block_id=f"launch:{launch.id}:regions:{number}"))
     return blocks
+
+
+def _collision_blocks(digest: Digest) -> Blocks:
+    """The coming week's top collisions (two launches entering one place within days, a phase
+    date in a freeze or on a public holiday), before the launches."""
+    text = render("digest_collisions", collisions=digest.collisions, total=digest.collisions_in_week)
+    return [section_block(text, block_id="digest:collisions")]

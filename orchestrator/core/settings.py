@@ -136,6 +136,19 @@ class Settings(BaseSettings):
         le=365,
         description="RAG: a launch is amber when its current or a later phase slipped more days than this.",
     )
+    collision_window_days: int = Field(
+        default=7,
+        ge=0,
+        le=90,
+        description="Collisions: two tier 1 or 2 launches entering the same phase in the same region at most "
+        "this many days apart.",
+    )
+    team_capacity_per_week: int = Field(
+        default=15,
+        ge=1,
+        le=10_000,
+        description="GTM load: open items a team can take per week when the directory gives it no capacity.",
+    )
     max_body_bytes: int = Field(
         default=1_048_576,
         ge=1024,

@@ -3,7 +3,9 @@ line of every problem."""
 
 from importlib import resources
 from pathlib import Path
+from typing import Annotated
 
+import holidays as holiday_data
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from orchestrator.core.clock import zone
@@ -15,6 +17,20 @@ from orchestrator.core.yaml_source import YamlDocument, load_model, parse_yaml, 
 KEY_PATTERN = r"^[a-z][a-z0-9_]*$"
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 REGION_PATTERN = r"^[A-Z]{2,10}(:[A-Z]{2}(-[A-Z0-9]{1,3})?)?$"
+HOLIDAY_COUNTRY_PATTERN = r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$"
+
+
+def holiday_country_problem(code: str) -> str | None:
+    """Why ``code`` names no public-holiday calendar (None when it does): an ISO 3166-1 alpha-2
+    country the ``holidays`` package covers (DE), or one of its subdivisions (CA-QC)."""
+    country, _, subdivision = code.partition("-")
+    supported = holiday_data.list_supported_countries()
+    if len(country) != 2 or country not in supported:
+        return f"{code!r} is not a country with a holiday calendar; use ISO 3166-1 alpha-2 codes such as DE, US, JP"
+    if subdivision and subdivision not in supported[country]:
+        known = ", ".join(supported[country][:12]) or "none"
+        return f"{country} has no subdivision {subdivision!r} in the holiday calendars (some it has: {known})"
+    return None
 
 
 class TeamSeed(BaseModel):
@@ -27,6 +43,13 @@ class TeamSeed(BaseModel):
         pattern=EMAIL_PATTERN,
         max_length=text_limit(Team.lead),
         description="Email of the member who approves for the team where the templates ask for its lead.",
+    )
+    capacity_per_week: int | None = Field(
+        default=None,
+        ge=1,
+        le=10_000,
+        description="Open items a week the team can take across all launches (GTM load); "
+        "none: LAUNCHDECK_TEAM_CAPACITY_PER_WEEK.",
     )
 
 
@@ -42,6 +65,13 @@ class RegionSeed(BaseModel):
     slack_channel: str | None = Field(default=None, max_length=text_limit(Region.slack_channel))
     rollout_order: int = 100
     parent: str | None = None
+    holiday_countries: list[Annotated[str, Field(pattern=HOLIDAY_COUNTRY_PATTERN, max_length=6)]] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Countries whose public holidays its phase dates should avoid: ISO 3166-1 alpha-2 "
+        "(DE), or a country and subdivision (CA-QC).",
+        examples=[["DE", "FR"]],
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -51,6 +81,17 @@ class RegionSeed(BaseModel):
         except InvalidInput as exc:
             raise ValueError(exc.problem) from None
         return value
+
+    @field_validator("holiday_countries")
+    @classmethod
+    def _known_countries(cls, codes: list[str]) -> list[str]:
+        for code in codes:
+            problem = holiday_country_problem(code)
+            if problem is not None:
+                raise ValueError(problem)
+        if len(set(codes)) != len(codes):
+            raise ValueError("lists a country twice")
+        return codes
 
 
 class MemberSeed(BaseModel):

@@ -44,11 +44,11 @@ def reschedule_phase(
         where = region_label(session, rollout=rollout)
         expect_version(rollout, expected_version, "region", key=where)
         dates = {row.phase: row for row in session.exec(select(PhaseDate).where(PhaseDate.rollout_id == rollout_id))}
-        target = _date_to_move(dates, phase=phase, rollout=rollout, where=where)
+        target = date_to_move(dates, phase=phase, rollout=rollout, where=where)
         old_at = as_utc(target.current_at)
         if old_at == moved_to:
             return target
-        _check_order(dates, phase, moved_to)
+        check_phase_order(dates, phase, moved_to)
         target.current_at = moved_to
         session.add(
             PhaseDateChange(
@@ -83,8 +83,9 @@ def reschedule_phase(
     return target
 
 
-def _date_to_move(dates: dict[Phase, PhaseDate], *, phase: Phase, rollout: RegionRollout, where: str) -> PhaseDate:
-    """The phase's date, or a refusal that names the region and the phases it does have."""
+def date_to_move(dates: dict[Phase, PhaseDate], *, phase: Phase, rollout: RegionRollout, where: str) -> PhaseDate:
+    """The phase's date, or a refusal that names the region and the phases it does have (also
+    asked by the dry run, ``planning.conflicts.preview_reschedule``)."""
     target = dates.get(phase)
     if target is not None:
         return target
@@ -160,7 +161,8 @@ def _announce_reschedule(
     )
 
 
-def _check_order(dates: dict[Phase, PhaseDate], phase: Phase, new_at: datetime) -> None:
+def check_phase_order(dates: dict[Phase, PhaseDate], phase: Phase, new_at: datetime) -> None:
+    """A phase keeps its place between the region's other phases (also asked by the dry run)."""
     ordered = [p for p in Phase.ordered() if p in dates]
     index = ordered.index(phase)
     neighbours = []

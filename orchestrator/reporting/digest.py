@@ -28,6 +28,8 @@ from orchestrator.core.sqltime import read_when
 from orchestrator.core.topics import Topic
 from orchestrator.core.unit import transaction
 from orchestrator.gates.beta_exit import CriterionStatus, exit_statuses_where
+from orchestrator.planning.collisions import Collision
+from orchestrator.planning.conflicts import DIGEST_TOP, portfolio_collisions, week_collisions
 from orchestrator.reporting.digest_reads import (
     ItemCounts,
     Planned,
@@ -65,6 +67,9 @@ class Digest:
     launches: tuple[LaunchDigest, ...]
     # The week's readiness forecasts that missed their phase dates (the whole digest only).
     forecast_misses: tuple[ForecastMiss, ...] = ()
+    # The top collisions of the coming week (orchestrator/planning), and how many that week has.
+    collisions: tuple[Collision, ...] = ()
+    collisions_in_week: int = 0
 
     def count(self, rag: Rag) -> int:
         return sum(1 for launch in self.launches if launch.rag == rag)
@@ -102,6 +107,8 @@ class Digest:
                 }
                 for miss in self.forecast_misses
             ],
+            "collisions": [_collision_payload(collision) for collision in self.collisions],
+            "collisions_in_week": self.collisions_in_week,
         }
 
 
@@ -113,9 +120,12 @@ def build_leadership_digest(
     launch_ids: Sequence[int] | None = None,
     exit_statuses: Mapping[tuple[int, Phase], Sequence[CriterionStatus]] | None = None,
     with_forecast_misses: bool = True,
+    with_collisions: bool = False,
 ) -> Digest:
     """Read every active launch into a digest with seven queries (ten when any launch has beta exit
-    criteria; one more, the week's forecast misses, for the whole digest), whatever the launch count.
+    criteria; one more, the week's forecast misses, for the whole digest), whatever the launch count;
+    ``with_collisions`` (the Slack digest) adds the coming week's top collisions among all draft and
+    active launches (``planning.conflicts``: five more).
 
     A pure read: it writes nothing and leaves the transaction to the caller, who should end it
     (on SQLite a read left open keeps reading the same snapshot). ``rules`` defaults to the
@@ -157,7 +167,16 @@ def build_leadership_digest(
     digests = [_launch_digest(launch, regions=tuple(regions[launch.id]), now=now, rules=rules) for launch in launches]
     digests.sort(key=lambda launch: (launch.rag.severity, launch.slug))
     misses = forecast_misses(session, which=which, now=now) if launch_ids is None and with_forecast_misses else ()
-    return Digest(generated_at=now, launches=tuple(digests), forecast_misses=misses)
+    if not with_collisions:  # the dashboard's and the rollup's colours
+        return Digest(generated_at=now, launches=tuple(digests), forecast_misses=misses)
+    week = week_collisions(portfolio_collisions(session=session, now=now), top=None)
+    return Digest(
+        generated_at=now,
+        launches=tuple(digests),
+        forecast_misses=misses,
+        collisions=week[:DIGEST_TOP],
+        collisions_in_week=len(week),
+    )
 
 
 def _region_digest(
@@ -237,7 +256,7 @@ def queue_leadership_digest(*, session: Session, now: datetime, actor: Actor, di
         raise InvalidInput("digest", f"was built at {digest.generated_at.isoformat()}, not at now={now.isoformat()}")
     with transaction(session):
         if digest is None:
-            digest = build_leadership_digest(session=session, now=now)
+            digest = build_leadership_digest(session=session, now=now, with_collisions=True)
         row = enqueue(session, key=key, topic=DIGEST_TOPIC, launch_id=None, payload=digest.to_payload())
         if row is None:
             return False
@@ -299,6 +318,17 @@ def _region_payload(region: RegionDigest) -> dict[str, Any]:
             }
             for status in region.next_gate_criteria
         ],
+    }
+
+
+def _collision_payload(collision: Collision) -> dict[str, Any]:
+    return {
+        "kind": collision.kind.value,
+        "region": collision.region,
+        "phase": collision.phase.value,
+        "date": collision.day.isoformat(),
+        "launches": list(collision.slugs),
+        "sentence": collision.sentence,
     }
 
 

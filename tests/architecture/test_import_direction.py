@@ -30,10 +30,22 @@ DOMAIN_MAY_IMPORT: dict[str, set[str]] = {
     "launches": {"core", "directory", "gates", "rollouts"},
     "items": {"core", "directory", "gates"},
     "beta": {"core", "directory", "gates", "rollouts"},
-    "reporting": {"core", "directory", "gates", "rollouts", "launches", "items", "beta"},
+    "planning": {"core", "directory", "gates", "rollouts", "launches"},
+    "reporting": {"core", "directory", "gates", "rollouts", "launches", "items", "beta", "planning"},
     # Forecasts build on the burndown and the blockers (reporting); retros on the recorded forecasts.
-    "forecasts": {"core", "directory", "gates", "rollouts", "launches", "items", "beta", "reporting"},
-    "retros": {"core", "directory", "gates", "rollouts", "launches", "items", "beta", "reporting", "forecasts"},
+    "forecasts": {"core", "directory", "gates", "rollouts", "launches", "items", "beta", "planning", "reporting"},
+    "retros": {
+        "core",
+        "directory",
+        "gates",
+        "rollouts",
+        "launches",
+        "items",
+        "beta",
+        "planning",
+        "reporting",
+        "forecasts",
+    },
 }
 # Frameworks that belong to exactly one package.
 OWNED_BY = {"prefect": "flows", "fastapi": "api", "starlette": "api", "slack_sdk": "notifications"}

@@ -15,7 +15,7 @@ from orchestrator.core.models.directory import ApiToken, LoginLink, Member, Regi
 from orchestrator.core.models.forecasts import Forecast
 from orchestrator.core.models.gates import Decision, Gate
 from orchestrator.core.models.inbox import HomeView, SlackInteraction
-from orchestrator.core.models.items import OPEN_BLOCKING_ITEM, ChecklistItem, Waiver
+from orchestrator.core.models.items import OPEN_BLOCKING_ITEM, OPEN_ITEM, ChecklistItem, Waiver
 from orchestrator.core.models.launches import (
     ExposureChange,
     ExposureCheck,
@@ -36,6 +36,7 @@ from orchestrator.core.models.ledger import (
 
 __all__ = [
     "OPEN_BLOCKING_ITEM",
+    "OPEN_ITEM",
     "ApiToken",
     "AuditEvent",
     "BetaCohort",

@@ -19,6 +19,9 @@ class Team(SQLModel, table=True):
     slack_channel: str | None = Field(default=None, max_length=80)
     # The member (by email) who approves for the team where the templates ask for its lead.
     lead: str | None = Field(default=None, max_length=254)
+    # Open items a week the team can take across all launches (the GTM load view); None: the
+    # configured default (LAUNCHDECK_TEAM_CAPACITY_PER_WEEK).
+    capacity_per_week: int | None = Field(default=None)
 
 
 class Member(SQLModel, table=True):
@@ -44,6 +47,9 @@ class Region(SQLModel, table=True):
     # None means any time. Freezes: [{"start": "YYYY-MM-DD", "end": "YYYY-MM-DD", "reason": "..."}].
     rollout_window: dict[str, Any] | None = json_dict(nullable=True)
     freezes: list[dict[str, Any]] = json_list()
+    # The countries (ISO 3166-1 alpha-2, or country-subdivision such as CA-QC) whose public holidays
+    # a phase date in this region should avoid: the collision check reads them (``holidays`` package).
+    holiday_countries: list[str] = json_list()
 
 
 class ApiToken(SQLModel, table=True):
