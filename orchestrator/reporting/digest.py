@@ -10,7 +10,7 @@ dashboard, the API rollup and the digest colour a launch exactly alike.
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -167,16 +167,15 @@ def build_leadership_digest(
     digests = [_launch_digest(launch, regions=tuple(regions[launch.id]), now=now, rules=rules) for launch in launches]
     digests.sort(key=lambda launch: (launch.rag.severity, launch.slug))
     misses = forecast_misses(session, which=which, now=now) if launch_ids is None and with_forecast_misses else ()
-    if not with_collisions:  # the dashboard's and the rollup's colours
-        return Digest(generated_at=now, launches=tuple(digests), forecast_misses=misses)
-    week = week_collisions(portfolio_collisions(session=session, now=now), top=None)
-    return Digest(
-        generated_at=now,
-        launches=tuple(digests),
-        forecast_misses=misses,
-        collisions=week[:DIGEST_TOP],
-        collisions_in_week=len(week),
-    )
+    digest = Digest(generated_at=now, launches=tuple(digests), forecast_misses=misses)
+    return _with_collisions(session, digest=digest) if with_collisions else digest
+
+
+def _with_collisions(session: Session, *, digest: Digest) -> Digest:
+    """The Slack digest's extra: the coming week's top collisions, and how many the week has (the
+    dashboard's and the rollup's colours do without, so they run no planning queries)."""
+    week = week_collisions(portfolio_collisions(session=session, now=digest.generated_at), top=None)
+    return replace(digest, collisions=week[:DIGEST_TOP], collisions_in_week=len(week))
 
 
 def _region_digest(

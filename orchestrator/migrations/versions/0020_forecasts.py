@@ -1,11 +1,10 @@
 """readiness forecasts: each forecast of a region's next gate, kept to show its accuracy later
 
 Revision ID: 0020
-Revises: 0018
-Create Date: 2026-12-08 12:00:00
+Revises: 0019
+Create Date: 2026-12-04 12:00:00
 
-Revises 0018, not 0019: this migration only adds its own table, so it does not depend on what
-another branch's 0019 changes (the merge chains it after that one).
+It only adds its own table; it follows 0019 (team capacity and holiday countries) to keep one line.
 """
 
 from collections.abc import Sequence
@@ -14,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0020"
-down_revision: str | None = "0018"
+down_revision: str | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
