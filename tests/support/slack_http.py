@@ -30,7 +30,7 @@ INPUTS = {
     ItemChoice.EVIDENCE: InputId.EVIDENCE_URL,
     ItemChoice.BLOCK: InputId.BLOCKED_REASON,
 }
-WAIT = 5.0  # seconds a click's deferred work may take to show (a deadline for polling, not a sleep)
+WAIT = 15.0  # seconds a click's deferred work may take to show (a deadline for polling, not a sleep)
 
 
 class Recorder:
