@@ -38,6 +38,7 @@ def gated_launch(
         owner="owner@example.com",
         regions=[RegionPlan(region="EU", dates=dates)],
         ramp_plan={phase.value: [{"percent": 100}] for phase in Phase.ordered()},
+        approvers=["vp@example.com"],  # kick-off refuses approval gates that nobody could pass
     )
     specs = [
         ItemSpec(

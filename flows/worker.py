@@ -10,6 +10,12 @@ grouped by what they wait on: **rollouts** (due regions' flows, and Prefect even
 **exposures** (the rollout target) and **slack** (Slack, which paces, times out and retries for
 seconds a message). Apart, a slow or failing Slack cannot hold up a region's next step, nor a slow
 webhook a Slack message; together they made a ready region wait for the whole Slack backlog.
+
+Each loop waits ``poll_seconds`` between passes, or less: a listener (``orchestrator/core/wake.py``:
+LISTEN/NOTIFY on PostgreSQL, ``PRAGMA data_version`` on SQLite) rings a loop's bell the moment a
+transaction queueing its kind of work commits, and the loop starts its next pass at once. The poll
+stays as the safety net for work that no commit announces (a ramp hold running out, an expired
+lease, a retry's backoff) and for wakes lost while the listener reconnects.
 """
 
 import asyncio
@@ -17,6 +23,7 @@ import logging
 import os
 import socket
 import threading
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -31,8 +38,11 @@ from notifications.delivery.slack_delivery import DispatchRun, dispatch_notifica
 from orchestrator.core.clock import utcnow
 from orchestrator.core.db import session_scope
 from orchestrator.core.settings import get_settings
+from orchestrator.core.topics import PUBLISHED_AS_EVENTS
+from orchestrator.core.wake import Listener, start_listening
 from orchestrator.rollouts.exposure import deliver_exposures
 from orchestrator.rollouts.leases import claim_rollout, due_rollout_ids, release_rollout
+from orchestrator.rollouts.service import TARGET_TOPIC
 from orchestrator.rollouts.steps import load_snapshot, next_step
 
 log = logging.getLogger("launchdeck.worker")
@@ -44,11 +54,19 @@ def default_worker_name() -> str:
 
 @dataclass(frozen=True)
 class Loop:
-    """One of the worker's loops: the pass it repeats and the seconds it waits after each."""
+    """One of the worker's loops: the pass it repeats, the seconds it waits after each at most, and
+    the outbox topics whose commit ends that wait at once (None: any)."""
 
     name: str
     run_pass: Callable[[], object]
     interval: float
+    wakes_on: frozenset[str] | None = None
+
+
+# What wakes the rollouts loop: the topics queued with every change that can make a region due (a
+# gate passed, a region ready, resumed or live, an exposure step whose hold is zero, a phase date
+# moved, a launch kicked off), which are also the ones it publishes as Prefect events.
+ROLLOUT_TOPICS = frozenset(PUBLISHED_AS_EVENTS)
 
 
 @dataclass
@@ -59,6 +77,11 @@ class Worker:
     publish_events: bool = True
     stop_event: threading.Event = field(default_factory=threading.Event)
     join_seconds: float = 30.0  # how long stopping waits for a loop in the middle of a call
+    wake_on_commit: bool = True  # listen for commits that queue work (False: poll only)
+    passes: Counter[str] = field(default_factory=Counter)  # passes done per loop, for logs and tests
+    rung: Counter[str] = field(default_factory=Counter)  # wakes per loop from the commit listener
+    listener: Listener | None = None  # the commit listener's report, once `run_forever` started it
+    _bells: dict[str, threading.Event] = field(default_factory=dict, init=False, repr=False)
 
     def run_once(self) -> int:
         """One pass of every loop, one after the other (the scheduled sweep, `--once`, tests).
@@ -112,9 +135,9 @@ class Worker:
     def loops(self) -> list[Loop]:
         """The loops `run_forever` runs side by side; the first runs on the calling thread."""
         return [
-            Loop("rollouts", self.run_regions, self.poll_seconds),
-            Loop("exposures", self.deliver_exposure_changes, self.poll_seconds),
-            Loop("slack", self.deliver_notifications, self.poll_seconds),
+            Loop("rollouts", self.run_regions, self.poll_seconds, ROLLOUT_TOPICS),
+            Loop("exposures", self.deliver_exposure_changes, self.poll_seconds, frozenset({TARGET_TOPIC})),
+            Loop("slack", self.deliver_notifications, self.poll_seconds),  # messages, and Homes after any change
         ]
 
     def thread_names(self) -> set[str]:
@@ -152,14 +175,19 @@ class Worker:
         The rollouts loop runs on this thread under one Prefect API client for the worker's life:
         without it every sync task run builds its own (an SSL context each, profiled at a quarter of
         a region run). The others never call Prefect."""
-        log.info("worker %s polling every %.1fs", self.name, self.poll_seconds)
+        log.info(
+            "worker %s polling every %.1fs%s", self.name, self.poll_seconds, ", woken by commits" * self.wake_on_commit
+        )
         # Built once here, before the loops' threads could race to build their own.
         resources.engine()
         resources.target()
         resources.checker()
         resources.transport()
         failures: list[BaseException] = []
-        main, *others = self.loops()
+        loops = self.loops()
+        self._bells = {loop.name: threading.Event() for loop in loops}
+        listening = self._start_listener(loops)
+        main, *others = loops
         threads = [
             threading.Thread(target=self._repeat, args=(loop, failures), name=f"{self.name}-{loop.name}", daemon=True)
             for loop in others
@@ -176,14 +204,35 @@ class Worker:
                 thread.join(thread_wait)
                 if thread.is_alive():
                     log.warning("%s still busy after %.0fs; leaving it (its claims expire)", thread.name, thread_wait)
+            if listening is not None:
+                listening.join(self.join_seconds)
         if failures:
             raise failures[0]
 
+    def _start_listener(self, loops: list[Loop]) -> threading.Thread | None:
+        """The thread that rings the loops' bells on commits (None when the worker only polls)."""
+        if not self.wake_on_commit:
+            return None
+
+        def ring(topic: str | None) -> None:
+            for loop in loops:
+                if topic is None or loop.wakes_on is None or topic in loop.wakes_on:
+                    self.rung[loop.name] += 1
+                    self._bells[loop.name].set()
+
+        thread, self.listener = start_listening(
+            resources.engine(), on_wake=ring, stop=self.stop_event, name=f"{self.name}-wake"
+        )
+        return thread
+
     def _repeat(self, loop: Loop, failures: list[BaseException]) -> None:
+        bell = self._bells.setdefault(loop.name, threading.Event())
         try:
             while not self.stop_event.is_set():
+                bell.clear()  # before the pass: a commit heard during it means one more pass
                 loop.run_pass()
-                self.stop_event.wait(loop.interval)
+                self.passes[loop.name] += 1
+                bell.wait(loop.interval)
         except BaseException as exc:
             if isinstance(exc, Exception):  # not Ctrl-C or an exit: say what broke
                 log.exception("worker %s: the %s loop failed; stopping every loop", self.name, loop.name)
@@ -192,6 +241,8 @@ class Worker:
 
     def stop(self) -> None:
         self.stop_event.set()
+        for bell in list(self._bells.values()):
+            bell.set()
 
 
 def drain_events() -> None:

@@ -1,0 +1,65 @@
+"""instant wake: on PostgreSQL, triggers on the outbox send NOTIFY launchdeck_wake (payload: the
+topic) for rows queued or made pending again, so workers hear of due work when it is committed
+(orchestrator/core/wake.py); SQLite needs nothing (its watcher reads PRAGMA data_version)
+
+Revision ID: 0021
+Revises: 0018
+Create Date: 2026-12-05 12:00:00
+"""
+
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = "0021"
+down_revision: str | None = "0018"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+# Frozen copy of orchestrator.core.wake.CHANNEL as of this revision.
+CHANNEL = "launchdeck_wake"
+
+# One NOTIFY per distinct topic of a statement's new rows (PostgreSQL also folds identical
+# notifications of one transaction into one). Statement-level with a transition table: a bulk
+# insert of a thousand reminders costs one trigger call, not a thousand.
+QUEUED = f"""
+CREATE FUNCTION launchdeck_wake_queued() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('{CHANNEL}', topic) FROM (SELECT DISTINCT topic FROM queued) AS topics;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER outbox_wake_queued AFTER INSERT ON outbox
+    REFERENCING NEW TABLE AS queued FOR EACH STATEMENT EXECUTE FUNCTION launchdeck_wake_queued();
+"""
+
+# A row made pending again (a dead intent retried by hand). Row-level: PostgreSQL takes no
+# transition table with a column list, and the WHEN clause keeps every other update (claims, marks)
+# from calling it at all.
+PENDING_AGAIN = f"""
+CREATE FUNCTION launchdeck_wake_pending_again() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('{CHANNEL}', NEW.topic);
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER outbox_wake_pending_again AFTER UPDATE OF status ON outbox
+    FOR EACH ROW WHEN (NEW.status = 'pending' AND OLD.status <> 'pending')
+    EXECUTE FUNCTION launchdeck_wake_pending_again();
+"""
+
+
+def upgrade() -> None:
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    op.execute(QUEUED)
+    op.execute(PENDING_AGAIN)
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    op.execute("DROP TRIGGER IF EXISTS outbox_wake_pending_again ON outbox")
+    op.execute("DROP FUNCTION IF EXISTS launchdeck_wake_pending_again()")
+    op.execute("DROP TRIGGER IF EXISTS outbox_wake_queued ON outbox")
+    op.execute("DROP FUNCTION IF EXISTS launchdeck_wake_queued()")
