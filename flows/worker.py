@@ -16,6 +16,11 @@ LISTEN/NOTIFY on PostgreSQL, ``PRAGMA data_version`` on SQLite) rings a loop's b
 transaction queueing its kind of work commits, and the loop starts its next pass at once. The poll
 stays as the safety net for work that no commit announces (a ramp hold running out, an expired
 lease, a retry's backoff) and for wakes lost while the listener reconnects.
+
+The loops share one interpreter, so the exposures and slack loops let a rollouts pass in progress
+finish first (for at most ``YIELD_SECONDS``): one commit often wakes all three (a gate passed queues
+Slack messages too), and composing those messages on the other core's worth of GIL slowed the
+region's flow start by half (BENCHMARKS.md, "Instant wake").
 """
 
 import asyncio
@@ -61,7 +66,12 @@ class Loop:
     run_pass: Callable[[], object]
     interval: float
     wakes_on: frozenset[str] | None = None
+    yields: bool = False  # lets a rollouts pass in progress end first (at most YIELD_SECONDS)
 
+
+ROLLOUTS = "rollouts"
+# How long the exposures and slack loops wait at most for a rollouts pass to end before their own.
+YIELD_SECONDS = 1.0
 
 # What wakes the rollouts loop: the topics queued with every change that can make a region due (a
 # gate passed, a region ready, resumed or live, an exposure step whose hold is zero, a phase date
@@ -81,7 +91,9 @@ class Worker:
     passes: Counter[str] = field(default_factory=Counter)  # passes done per loop, for logs and tests
     rung: Counter[str] = field(default_factory=Counter)  # wakes per loop from the commit listener
     listener: Listener | None = None  # the commit listener's report, once `run_forever` started it
+    _loops: list[Loop] = field(default_factory=list, init=False, repr=False)
     _bells: dict[str, threading.Event] = field(default_factory=dict, init=False, repr=False)
+    _rollouts_idle: threading.Event = field(default_factory=threading.Event, init=False, repr=False)
 
     def run_once(self) -> int:
         """One pass of every loop, one after the other (the scheduled sweep, `--once`, tests).
@@ -135,9 +147,9 @@ class Worker:
     def loops(self) -> list[Loop]:
         """The loops `run_forever` runs side by side; the first runs on the calling thread."""
         return [
-            Loop("rollouts", self.run_regions, self.poll_seconds, ROLLOUT_TOPICS),
-            Loop("exposures", self.deliver_exposure_changes, self.poll_seconds, frozenset({TARGET_TOPIC})),
-            Loop("slack", self.deliver_notifications, self.poll_seconds),  # messages, and Homes after any change
+            Loop(ROLLOUTS, self.run_regions, self.poll_seconds, ROLLOUT_TOPICS),
+            Loop("exposures", self.deliver_exposure_changes, self.poll_seconds, frozenset({TARGET_TOPIC}), yields=True),
+            Loop("slack", self.deliver_notifications, self.poll_seconds, yields=True),  # any topic: Homes show all
         ]
 
     def thread_names(self) -> set[str]:
@@ -184,10 +196,10 @@ class Worker:
         resources.checker()
         resources.transport()
         failures: list[BaseException] = []
-        loops = self.loops()
-        self._bells = {loop.name: threading.Event() for loop in loops}
-        listening = self._start_listener(loops)
-        main, *others = loops
+        self._loops = self.loops()
+        self._bells = {loop.name: threading.Event() for loop in self._loops}
+        listening = self._start_listener()
+        main, *others = self._loops
         threads = [
             threading.Thread(target=self._repeat, args=(loop, failures), name=f"{self.name}-{loop.name}", daemon=True)
             for loop in others
@@ -209,29 +221,38 @@ class Worker:
         if failures:
             raise failures[0]
 
-    def _start_listener(self, loops: list[Loop]) -> threading.Thread | None:
+    def _start_listener(self) -> threading.Thread | None:
         """The thread that rings the loops' bells on commits (None when the worker only polls)."""
         if not self.wake_on_commit:
             return None
-
-        def ring(topic: str | None) -> None:
-            for loop in loops:
-                if topic is None or loop.wakes_on is None or topic in loop.wakes_on:
-                    self.rung[loop.name] += 1
-                    self._bells[loop.name].set()
-
         thread, self.listener = start_listening(
-            resources.engine(), on_wake=ring, stop=self.stop_event, name=f"{self.name}-wake"
+            resources.engine(), on_wake=self.wake, stop=self.stop_event, name=f"{self.name}-wake"
         )
         return thread
+
+    def wake(self, topic: str | None = None) -> None:
+        """End the wait of every loop ``topic`` concerns (None: every loop), as a commit queueing it
+        does; called by the listener, on its thread."""
+        for loop in self._loops:
+            if topic is None or loop.wakes_on is None or topic in loop.wakes_on:
+                if loop.name == ROLLOUTS:  # busy from now: the loops that yield see it before they wake
+                    self._rollouts_idle.clear()
+                self.rung[loop.name] += 1
+                self._bells[loop.name].set()
 
     def _repeat(self, loop: Loop, failures: list[BaseException]) -> None:
         bell = self._bells.setdefault(loop.name, threading.Event())
         try:
             while not self.stop_event.is_set():
                 bell.clear()  # before the pass: a commit heard during it means one more pass
+                if loop.yields:
+                    self._rollouts_idle.wait(YIELD_SECONDS)
+                elif loop.name == ROLLOUTS:
+                    self._rollouts_idle.clear()
                 loop.run_pass()
                 self.passes[loop.name] += 1
+                if loop.name == ROLLOUTS and not bell.is_set():
+                    self._rollouts_idle.set()
                 bell.wait(loop.interval)
         except BaseException as exc:
             if isinstance(exc, Exception):  # not Ctrl-C or an exit: say what broke
@@ -241,6 +262,7 @@ class Worker:
 
     def stop(self) -> None:
         self.stop_event.set()
+        self._rollouts_idle.set()
         for bell in list(self._bells.values()):
             bell.set()
 

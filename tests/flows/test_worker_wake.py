@@ -11,7 +11,7 @@ from contextlib import contextmanager
 import pytest
 from sqlmodel import Session, col, select
 
-from flows.worker import Worker
+from flows.worker import YIELD_SECONDS, Worker
 from orchestrator.core.db import is_sqlite
 from orchestrator.core.enums import Phase
 from orchestrator.core.models import ChecklistItem, ExposureChange
@@ -33,8 +33,9 @@ def running(worker: Worker) -> Iterator[Worker]:
     listener's first wake (every connection gives one) counted."""
     thread = threading.Thread(target=worker.run_forever, name="worker-under-test", daemon=True)
     thread.start()
+    woken = 1 if worker.wake_on_commit else 0
     try:
-        wait_for(lambda: all(worker.passes[name] >= 1 and worker.rung[name] >= 1 for name in LOOPS), timeout=20)
+        wait_for(lambda: all(worker.passes[name] >= 1 and worker.rung[name] >= woken for name in LOOPS), timeout=20)
         yield worker
     finally:
         worker.stop()
@@ -107,3 +108,27 @@ def test_a_rolled_back_transaction_wakes_no_loop_and_a_commit_only_the_loops_it_
     woken = {name for name in LOOPS if rung_after_commit[name] > before[name]}
     # SQLite's watcher cannot tell what changed, so every loop wakes; PostgreSQL names the topics.
     assert woken == (set(LOOPS) if is_sqlite(flow_db) else {"slack"})
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)  # the loops' order is the same on both
+def test_the_exposure_and_slack_loops_let_a_rollouts_pass_in_progress_end_first(flow_db):
+    """One commit often wakes every loop; the region's flow must not share the interpreter with
+    Slack's message composing meanwhile (BENCHMARKS.md, "Instant wake")."""
+    worker = Worker(poll_seconds=POLL, publish_events=False, wake_on_commit=False)
+    passes: list[str] = []
+
+    def rollouts_pass() -> None:
+        passes.append("rollouts begins")
+        if worker.passes["rollouts"]:  # not the first pass at start: a region's flow taking a while
+            threading.Event().wait(YIELD_SECONDS / 5)
+        passes.append("rollouts ends")
+
+    worker.run_regions = rollouts_pass
+    worker.deliver_exposure_changes = lambda: passes.append("exposures")
+    worker.deliver_notifications = lambda: passes.append("slack")
+    with running(worker):  # each loop through its first pass; nothing runs again for a minute unless woken
+        del passes[:]
+        worker.wake(None)  # as a commit queueing work for every loop does
+        wait_for(lambda: {"exposures", "slack"} <= set(passes), timeout=5, interval=0.005)
+    assert passes[:2] == ["rollouts begins", "rollouts ends"]
+    assert sorted(passes[2:4]) == ["exposures", "slack"]
