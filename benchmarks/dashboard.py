@@ -16,6 +16,7 @@ audit event a check-off writes, so the burndown has history to rebuild.
 import argparse
 import os
 import random
+import re
 import statistics
 import subprocess
 import sys
@@ -280,7 +281,10 @@ def count_queries(engine: Engine, secret: str) -> tuple[int, int]:
 @contextmanager
 def signed_in(base: str, secret: str) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=base, timeout=30) as client:
-        answer = client.post("/login", data={"token": secret})
+        form = client.get("/login")  # the form sets the CSRF cookie its field is signed against
+        csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
+        assert csrf is not None, "the sign-in form has no CSRF field"
+        answer = client.post("/login", data={"token": secret, "csrf": csrf.group(1)})
         assert answer.status_code == 303, answer.text[:500]
         yield client
 
