@@ -25,14 +25,21 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import httpx
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from benchmarks._harness import local_prefect, machine, table, throwaway_postgres, uvicorn_process
+from benchmarks._harness import (
+    local_prefect,
+    machine,
+    server_cpu_seconds,
+    table,
+    throwaway_postgres,
+    uvicorn_process,
+)
 from benchmarks._seed import ACTOR, seed_directory
 from orchestrator.core.enums import GateKind, LaunchStatus, Phase, Vote
 from orchestrator.core.models import AuditEvent, ChecklistItem, ExposureChange, Gate, Launch, RegionRollout
@@ -59,6 +66,35 @@ class Run:
     cpu: tuple[float, ...]  # CPU seconds each worker used during the run
     doubled: int  # transitions recorded more than once (must be 0)
     wrong_steps: int  # regions whose exposure steps are not exactly STEPS (must be 0)
+    others_cpu: dict[str, float]  # CPU seconds of the Prefect server and the two APIs meanwhile
+    machine_busy: float  # share of the machine's cores busy meanwhile (anything running on it)
+
+
+def machine_ticks() -> tuple[int, int]:
+    """All and idle CPU ticks of the machine so far (/proc/stat)."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return sum(fields), fields[3] + fields[4]
+
+
+def prefect_server_pids() -> list[int]:
+    """The local Prefect server of this run (its port is in PREFECT_API_URL) and its children."""
+    port = os.environ.get("PREFECT_API_URL", "").rsplit(":", 1)[-1].split("/", 1)[0]
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            words = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"server" in words and b"start" in words and port.encode() in words:
+            found.append(int(cmdline.parent.name))
+    return found
+
+
+def others_cpu(bases: list[str]) -> dict[str, float]:
+    return {
+        "Prefect server": sum(cpu_seconds(pid) for pid in prefect_server_pids()),
+        "APIs": sum(server_cpu_seconds(base) for base in bases),
+    }
 
 
 def seed(engine: Engine, prefix: str, count: int) -> tuple[list[str], list[int]]:
@@ -149,6 +185,7 @@ def run(
     processes = [start_worker(url, f"bench-{workers}-{n}", home / f"worker-{workers}-{n}.log") for n in range(workers)]
     try:
         cpu_before = [cpu_seconds(process.pid) for process in processes]
+        others_before, ticks_before = others_cpu(bases), machine_ticks()
         started = time.perf_counter()
         check_off(bases, token, item_ids, args.clients)
         while not all_completed(engine, slugs):
@@ -157,12 +194,16 @@ def run(
             time.sleep(0.1)
         seconds = time.perf_counter() - started
         cpu = tuple(cpu_seconds(process.pid) - before for process, before in zip(processes, cpu_before, strict=True))
+        others = {name: spent - others_before[name] for name, spent in others_cpu(bases).items()}
+        (total, idle), (total_before, idle_before) = machine_ticks(), ticks_before
+        busy = 1 - (idle - idle_before) / max(total - total_before, 1)
     finally:
         for process in processes:
             process.terminate()
         for process in processes:
             process.wait(timeout=60)
-    return tally(engine, slugs, workers=workers, seconds=seconds, cpu=cpu, pids=[p.pid for p in processes])
+    counted = tally(engine, slugs, workers=workers, seconds=seconds, cpu=cpu, pids=[p.pid for p in processes])
+    return replace(counted, others_cpu=others, machine_busy=busy)
 
 
 def tally(
@@ -192,6 +233,8 @@ def tally(
         cpu=cpu,
         doubled=sum(n - 1 for n in seen.values() if n > 1),
         wrong_steps=wrong,
+        others_cpu={},
+        machine_busy=0.0,
     )
 
 
@@ -250,6 +293,9 @@ def report(runs: list[Run], *, launches: int) -> None:
                 f"{rate / base:.2f}",
                 shares,
                 " / ".join(f"{seconds:.0f} s" for seconds in one.cpu),
+                f"{one.others_cpu['Prefect server']:.0f} s",
+                f"{one.others_cpu['APIs']:.0f} s",
+                f"{one.machine_busy:.0%}",
                 f"{one.doubled} / {one.wrong_steps}",
             ]
         )
@@ -262,6 +308,9 @@ def report(runs: list[Run], *, launches: int) -> None:
         "ratio to one worker",
         "transitions by worker",
         "worker CPU",
+        "Prefect server CPU",
+        "API CPU (both)",
+        "machine busy (2 cores, everything on it)",
         "doubled transitions / regions with wrong steps",
     ]
     print(table(header, rows))

@@ -247,6 +247,8 @@ class Worker:
                 bell.clear()  # before the pass: a commit heard during it means one more pass
                 if loop.yields:
                     self._rollouts_idle.wait(YIELD_SECONDS)
+                    if self.stop_event.is_set():
+                        break
                 elif loop.name == ROLLOUTS:
                     self._rollouts_idle.clear()
                 loop.run_pass()
@@ -258,7 +260,7 @@ class Worker:
             if isinstance(exc, Exception):  # not Ctrl-C or an exit: say what broke
                 log.exception("worker %s: the %s loop failed; stopping every loop", self.name, loop.name)
             failures.append(exc)
-            self.stop_event.set()
+            self.stop()
 
     def stop(self) -> None:
         self.stop_event.set()
