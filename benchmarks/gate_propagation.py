@@ -35,6 +35,7 @@ Prefect server (about 20 s), the API (uvicorn) and, per mode, one worker at its 
 
 import argparse
 import asyncio
+import itertools
 import os
 import statistics
 import subprocess
@@ -44,13 +45,13 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from uuid import UUID
 
 import httpx
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from benchmarks._harness import local_prefect, machine, percentile, table, throwaway_postgres, uvicorn_process
+from benchmarks._prefect_baselines import deployment_starts, minimal_flow_runs
 from benchmarks._seed import gated_launch, seed_directory
 from orchestrator.core.clock import as_utc
 from orchestrator.core.models import ExposureChange, Launch, RegionRollout
@@ -147,64 +148,6 @@ def add_flow_run_times(measured: list[Propagation]) -> None:
                 one.created, one.running = run.created, run.start_time
 
     asyncio.run(read())
-
-
-def minimal_flow_runs(runs: int) -> list[float]:
-    from benchmarks._served_flow import minimal_async
-
-    asyncio.run(minimal_async(0))  # registers the flow; not measured
-    times = []
-    for index in range(runs):
-        started = time.perf_counter()
-        asyncio.run(minimal_async(index))
-        times.append(time.perf_counter() - started)
-    return times
-
-
-def deployment_starts(runs: int, log: Path) -> list[float]:
-    """`run_deployment` of a served flow, timed until Prefect reports its run RUNNING (or done)."""
-    from prefect.client.orchestration import get_client
-    from prefect.deployments import run_deployment
-    from prefect.exceptions import ObjectNotFound
-
-    from benchmarks._served_flow import DEPLOYMENT
-
-    with log.open("ab") as sink:
-        serving = subprocess.Popen([sys.executable, "-m", "benchmarks._served_flow"], stdout=sink, stderr=sink)
-
-    async def started_after(flow_run_id: UUID, began: float) -> float:
-        async with get_client() as client:
-            while True:
-                state = (await client.read_flow_run(flow_run_id)).state
-                if state is not None and state.type.value in ("RUNNING", "COMPLETED"):
-                    return time.perf_counter() - began
-                if time.perf_counter() - began > DEADLINE:
-                    raise SystemExit(f"deployment run not started within {DEADLINE:.0f} s; see {log}")
-                await asyncio.sleep(0.02)
-
-    async def wait_for_deployment() -> None:
-        async with get_client() as client:
-            deadline = time.perf_counter() + DEADLINE
-            while True:
-                try:
-                    await client.read_deployment_by_name(DEPLOYMENT)
-                    return
-                except ObjectNotFound:  # until the runner has registered it
-                    if time.perf_counter() > deadline or serving.poll() is not None:
-                        raise SystemExit(f"the served flow never registered; see {log}") from None
-                    await asyncio.sleep(0.2)
-
-    try:
-        asyncio.run(wait_for_deployment())
-        times = []
-        for _ in range(runs + 1):  # the first start warms the runner up; not measured
-            began = time.perf_counter()
-            flow_run = run_deployment(DEPLOYMENT, timeout=0)
-            times.append(asyncio.run(started_after(flow_run.id, began)))  # type: ignore[union-attr]
-        return times[1:]
-    finally:
-        serving.terminate()
-        serving.wait(timeout=30)
 
 
 @dataclass(frozen=True)
@@ -375,7 +318,9 @@ def report(flows: list[float], starts: list[float], measured: list[Measured], *,
     print(table(["measured", "runs", "median", "p95", "median ratio", "Slack calls meanwhile"], rows))
     print()
     print("where the time goes (median of each stage, ms; wall clock, one machine)")
-    print(table(["mode", *STAGES, "total"], [stage_row(one) for one in measured]))
+    rows = [stage_row(one) for one in measured]
+    rows += [slowest_row(one) for one in measured]
+    print(table(["mode", *STAGES, "total"], rows))
     missed = [
         one.mode.label for one in measured if one.mode.listen and statistics.median(one.seconds) > 1.5 * base_median
     ]
@@ -403,6 +348,16 @@ def stage_row(one: Measured) -> list[str]:
         cells.append(f"{statistics.median(spans):.0f}" if spans else "n/a")
     cells.append(f"{statistics.median(one.seconds) * 1000:.0f}")
     return cells
+
+
+def slowest_row(one: Measured) -> list[str]:
+    """The slowest propagation of a mode, stage by stage (where a p95 comes from)."""
+    worst = max(one.propagations, key=lambda propagation: propagation.seconds)
+    moments = _moments(worst)
+    cells = [f"{one.mode.label}: slowest"]
+    for earlier, later in itertools.pairwise(moments):
+        cells.append(f"{(later - earlier).total_seconds() * 1000:.0f}" if earlier and later else "n/a")
+    return [*cells, f"{worst.seconds * 1000:.0f}"]
 
 
 def _moments(one: Propagation) -> list[datetime | None]:

@@ -11,6 +11,9 @@ the signal is sent in one place, the outbox table itself:
   call in the services because it costs no round trip (the check-off path counts them) and no
   writer can forget it: the services, their bulk inserts and raw SQL alike. ``listen`` holds a
   connection of its own with ``LISTEN`` on it and reconnects when that connection dies.
+  ``QUIET_TOPICS`` (the item topics, queued by every check-off) send nothing: PostgreSQL
+  serializes the commits that notify, which halved one-row commits per second here, and a
+  check-off that moves a region queues a gate and a rollout topic besides (BENCHMARKS.md).
 - **SQLite** (one machine, no NOTIFY): ``listen`` polls ``PRAGMA data_version`` on a connection of
   its own every ``SQLITE_CHECK_SECONDS``. The number changes when any other connection commits a
   change to the file, and only then (a rollback leaves the file as it was); reading it is a few
@@ -37,6 +40,8 @@ from orchestrator.core.db import is_sqlite
 log = logging.getLogger("launchdeck.wake")
 
 CHANNEL = "launchdeck_wake"
+# Outbox topics queued without a NOTIFY (a LIKE pattern, as the trigger of migration 0021 has it).
+QUIET_TOPICS = "item.%"
 # How often the SQLite watcher reads data_version: the worst wake latency, at an idle cost of
 # about 0.1% of a core (BENCHMARKS.md, "Instant wake").
 SQLITE_CHECK_SECONDS = 0.01

@@ -1,6 +1,7 @@
 """instant wake: on PostgreSQL, triggers on the outbox send NOTIFY launchdeck_wake (payload: the
-topic) for rows queued or made pending again, so workers hear of due work when it is committed
-(orchestrator/core/wake.py); SQLite needs nothing (its watcher reads PRAGMA data_version)
+topic) for rows queued (item topics excepted) or made pending again, so workers hear of due work
+when it is committed (orchestrator/core/wake.py); SQLite needs nothing (its watcher reads PRAGMA
+data_version)
 
 Revision ID: 0021
 Revises: 0018
@@ -19,13 +20,21 @@ depends_on: str | Sequence[str] | None = None
 # Frozen copy of orchestrator.core.wake.CHANNEL as of this revision.
 CHANNEL = "launchdeck_wake"
 
+# Frozen copy of orchestrator.core.wake.QUIET_TOPICS as of this revision: the item topics, written
+# by every check-off. NOTIFY serializes the commits that send it (PostgreSQL takes a database-wide
+# lock at commit for it), which halved the commits per second of a one-row insert here; the
+# changes that move a region (a gate passed, a region ready) queue topics of their own, and what
+# the item topics ask for (Slack updates) waits for the next poll.
+QUIET_TOPICS = "item.%"
+
 # One NOTIFY per distinct topic of a statement's new rows (PostgreSQL also folds identical
 # notifications of one transaction into one). Statement-level with a transition table: a bulk
 # insert of a thousand reminders costs one trigger call, not a thousand.
 QUEUED = f"""
 CREATE FUNCTION launchdeck_wake_queued() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM pg_notify('{CHANNEL}', topic) FROM (SELECT DISTINCT topic FROM queued) AS topics;
+    PERFORM pg_notify('{CHANNEL}', topic)
+    FROM (SELECT DISTINCT topic FROM queued WHERE topic NOT LIKE '{QUIET_TOPICS}') AS topics;
     RETURN NULL;
 END
 $$;

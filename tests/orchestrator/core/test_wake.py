@@ -65,10 +65,31 @@ def test_a_rolled_back_transaction_wakes_nothing(engine, heard):
     wakes, listener = heard
     queue(engine, Topic.TARGET_EXPOSURE, commit=False)
     checks_pass(listener, 2 if is_sqlite(engine) else 0)  # SQLite: it read data_version after the rollback
-    queue(engine, Topic.ITEM_CHECKED)  # PostgreSQL hands notifications over in commit order
+    queue(engine, Topic.ROLLOUT_READY)  # PostgreSQL hands notifications over in commit order
     wait_for(lambda: wakes, timeout=2, interval=0.005)
     checks_pass(listener, 2 if is_sqlite(engine) else 0)
-    assert wakes == ([None] if is_sqlite(engine) else [Topic.ITEM_CHECKED.value])
+    assert wakes == ([None] if is_sqlite(engine) else [Topic.ROLLOUT_READY.value])
+
+
+@pytest.mark.postgres
+def test_item_topics_queue_no_notify_on_postgres(postgres_url):
+    """A check-off's own topic: NOTIFY serializes the commits that send it, and a check-off that
+    moves a region queues a gate and a rollout topic besides."""
+    engine = make_engine(postgres_url)
+    wakes: list[str | None] = []
+    stop = threading.Event()
+    thread, _listener = start_listening(engine, on_wake=wakes.append, stop=stop, name="wake-under-test")
+    try:
+        wait_for(lambda: wakes, timeout=10, interval=0.01)
+        wakes.clear()
+        queue(engine, Topic.ITEM_CHECKED)
+        queue(engine, Topic.GATE_PASSED)  # in commit order: had the check-off notified, it came first
+        wait_for(lambda: wakes, timeout=2, interval=0.005)
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        engine.dispose()
+    assert wakes == [Topic.GATE_PASSED.value]
 
 
 @pytest.mark.postgres
