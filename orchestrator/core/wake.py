@@ -27,13 +27,16 @@ the listener reconnects, which is why every (re)connection wakes everyone once).
 """
 
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import psycopg
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 
 from orchestrator.core.db import is_sqlite
 
@@ -42,8 +45,8 @@ log = logging.getLogger("launchdeck.wake")
 CHANNEL = "launchdeck_wake"
 # Outbox topics queued without a NOTIFY (a LIKE pattern, as the trigger of migration 0021 has it).
 QUIET_TOPICS = "item.%"
-# How often the SQLite watcher reads data_version: the worst wake latency, at an idle cost of
-# about 0.1% of a core (BENCHMARKS.md, "Instant wake").
+# How often the SQLite watcher reads data_version: the worst wake latency (median 6 ms), at an
+# idle cost of about 0.4% of a core (BENCHMARKS.md, "Instant wake").
 SQLITE_CHECK_SECONDS = 0.01
 # How long the PostgreSQL listener waits for notifications before it checks whether it should stop,
 # and after how long without any it makes sure its connection still answers. A terminated backend
@@ -52,6 +55,9 @@ POSTGRES_CHECK_SECONDS = 0.2
 POSTGRES_PING_SECONDS = 5.0
 # Waits between attempts to reconnect a lost listener: doubling from the first to the last.
 RECONNECT_SECONDS = (0.1, 5.0)
+
+# What a lost or refused connection raises (opening it through the engine, or using it after).
+_CONNECTION_FAILURES = (DBAPIError, psycopg.Error, sqlite3.Error, OSError)
 
 # ``on_wake(topic)``: the outbox topic committed (PostgreSQL), or None when it is not known (SQLite,
 # or after a (re)connection, when anything may have been committed unheard).
@@ -84,7 +90,7 @@ def listen(engine: Engine, *, on_wake: OnWake, stop: threading.Event, listener: 
             else:
                 _listen_postgres(engine, on_wake=on_wake, stop=stop, state=state)
             wait = RECONNECT_SECONDS[0]
-        except Exception as exc:  # noqa: BLE001 - any failure of the connection: reconnect, the poll covers meanwhile
+        except _CONNECTION_FAILURES as exc:  # reconnect; the loops' poll covers meanwhile
             state.connected.clear()
             log.warning("wake listener lost its connection (%s); reconnecting in %.1fs", exc, wait)
             stop.wait(wait)
