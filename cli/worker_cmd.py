@@ -75,6 +75,7 @@ def worker(
         poll_seconds=poll_seconds or settings.worker_poll_seconds,
         lease_seconds=settings.worker_lease_seconds,
         name=name or default_worker_name(),
+        wake_on_commit=settings.worker_listen,
     )
 
     def _stop(_signum: int, _frame: FrameType | None) -> None:
@@ -82,7 +83,8 @@ def worker(
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    console.print(f"worker {runner.name} using Prefect at {api_url}; polling every {runner.poll_seconds:g}s")
+    woken = ", woken by commits" if runner.wake_on_commit else ""
+    console.print(f"worker {runner.name} using Prefect at {api_url}; polling every {runner.poll_seconds:g}s{woken}")
     try:
         if once:
             started = runner.run_once()

@@ -3,7 +3,8 @@
 For companies that run Prefect workers on a work pool instead of (or besides) `launchdeck
 worker`: the scheduled sweep finds due regions and runs their flows, so launches keep moving even
 when no launchdeck worker is up. Running both is safe; leases and compare-and-set keep every step
-single.
+single. It does not listen for commits (a `launchdeck worker` does, `flows/worker.py`): it is the
+safety net, one pass each time the schedule comes round.
 """
 
 from prefect import flow

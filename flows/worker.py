@@ -10,6 +10,17 @@ grouped by what they wait on: **rollouts** (due regions' flows, and Prefect even
 **exposures** (the rollout target) and **slack** (Slack, which paces, times out and retries for
 seconds a message). Apart, a slow or failing Slack cannot hold up a region's next step, nor a slow
 webhook a Slack message; together they made a ready region wait for the whole Slack backlog.
+
+Each loop waits ``poll_seconds`` between passes, or less: a listener (``orchestrator/core/wake.py``:
+LISTEN/NOTIFY on PostgreSQL, ``PRAGMA data_version`` on SQLite) rings a loop's bell the moment a
+transaction queueing its kind of work commits, and the loop starts its next pass at once. The poll
+stays as the safety net for work that no commit announces (a ramp hold running out, an expired
+lease, a retry's backoff) and for wakes lost while the listener reconnects.
+
+The loops share one interpreter, so the exposures and slack loops let a rollouts pass in progress
+finish first (for at most ``YIELD_SECONDS``): one commit often wakes all three (a gate passed queues
+Slack messages too), and composing those messages on the other core's worth of GIL slowed the
+region's flow start by half (BENCHMARKS.md, "Instant wake").
 """
 
 import asyncio
@@ -18,6 +29,7 @@ import os
 import socket
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -34,8 +46,11 @@ from notifications.delivery.slack_delivery import DispatchRun, dispatch_notifica
 from orchestrator.core.clock import utcnow
 from orchestrator.core.db import database_unavailable, session_scope
 from orchestrator.core.settings import get_settings
+from orchestrator.core.topics import PUBLISHED_AS_EVENTS
+from orchestrator.core.wake import Listener, start_listening
 from orchestrator.rollouts.exposure import deliver_exposures
 from orchestrator.rollouts.leases import claim_rollout, due_rollout_ids, release_rollout
+from orchestrator.rollouts.service import TARGET_TOPIC
 from orchestrator.rollouts.steps import load_snapshot, next_step
 from orchestrator.rollouts.target import TargetUnavailable
 
@@ -112,13 +127,26 @@ def slack_down(outcome: object) -> tuple[str, object] | None:
 
 @dataclass(frozen=True)
 class Loop:
-    """One of the worker's loops: the pass it repeats, the seconds it waits after each, and what
-    a pass's outcome says is unreachable (the service and why), if anything."""
+    """One of the worker's loops: the pass it repeats, the seconds it waits after each at most, the
+    outbox topics whose commit ends that wait at once (None: any), and what a pass's outcome says is
+    unreachable (the service and why), if anything."""
 
     name: str
     run_pass: Callable[[], object]
     interval: float
+    wakes_on: frozenset[str] | None = None
+    yields: bool = False  # lets a rollouts pass in progress end first (at most YIELD_SECONDS)
     down: Callable[[object], tuple[str, object] | None] = _never_down
+
+
+ROLLOUTS = "rollouts"
+# How long the exposures and slack loops wait at most for a rollouts pass to end before their own.
+YIELD_SECONDS = 1.0
+
+# What wakes the rollouts loop: the topics queued with every change that can make a region due (a
+# gate passed, a region ready, resumed or live, an exposure step whose hold is zero, a phase date
+# moved, a launch kicked off), which are also the ones it publishes as Prefect events.
+ROLLOUT_TOPICS = frozenset(PUBLISHED_AS_EVENTS)
 
 
 @dataclass
@@ -129,6 +157,13 @@ class Worker:
     publish_events: bool = True
     stop_event: threading.Event = field(default_factory=threading.Event)
     join_seconds: float = 30.0  # how long stopping waits for a loop in the middle of a call
+    wake_on_commit: bool = True  # listen for commits that queue work (False: poll only)
+    passes: Counter[str] = field(default_factory=Counter)  # passes done per loop, for logs and tests
+    rung: Counter[str] = field(default_factory=Counter)  # wakes per loop from the commit listener
+    listener: Listener | None = None  # the commit listener's report, once `run_forever` started it
+    _loops: list[Loop] = field(default_factory=list, init=False, repr=False)
+    _bells: dict[str, threading.Event] = field(default_factory=dict, init=False, repr=False)
+    _rollouts_idle: threading.Event = field(default_factory=threading.Event, init=False, repr=False)
 
     def run_once(self) -> int:
         """One pass of every loop, one after the other (the scheduled sweep, `--once`, tests).
@@ -182,9 +217,10 @@ class Worker:
     def loops(self) -> list[Loop]:
         """The loops `run_forever` runs side by side; the first runs on the calling thread."""
         return [
-            Loop("rollouts", self.run_regions, self.poll_seconds),
-            Loop("exposures", self.deliver_exposure_changes, self.poll_seconds),
-            Loop("slack", self.deliver_notifications, self.poll_seconds, down=slack_down),
+            Loop(ROLLOUTS, self.run_regions, self.poll_seconds, ROLLOUT_TOPICS),
+            Loop("exposures", self.deliver_exposure_changes, self.poll_seconds, frozenset({TARGET_TOPIC}), yields=True),
+            # Any topic wakes the slack loop: App Homes show everything.
+            Loop("slack", self.deliver_notifications, self.poll_seconds, yields=True, down=slack_down),
         ]
 
     def thread_names(self) -> set[str]:
@@ -224,14 +260,19 @@ class Worker:
         The rollouts loop runs on this thread under one Prefect API client for the worker's life:
         without it every sync task run builds its own (an SSL context each, profiled at a quarter of
         a region run). The others never call Prefect."""
-        log.info("worker %s polling every %.1fs", self.name, self.poll_seconds)
+        log.info(
+            "worker %s polling every %.1fs%s", self.name, self.poll_seconds, ", woken by commits" * self.wake_on_commit
+        )
         # Built once here, before the loops' threads could race to build their own.
         resources.engine()
         resources.target()
         resources.checker()
         resources.transport()
         failures: list[BaseException] = []
-        main, *others = self.loops()
+        self._loops = self.loops()
+        self._bells = {loop.name: threading.Event() for loop in self._loops}
+        listening = self._start_listener()
+        main, *others = self._loops
         threads = [
             threading.Thread(target=self._repeat, args=(loop, failures), name=f"{self.name}-{loop.name}", daemon=True)
             for loop in others
@@ -251,15 +292,45 @@ class Worker:
                 thread.join(thread_wait)
                 if thread.is_alive():
                     log.warning("%s still busy after %.0fs; leaving it (its claims expire)", thread.name, thread_wait)
+            if listening is not None:
+                listening.join(self.join_seconds)
         if failures:
             raise failures[0]
 
+    def _start_listener(self) -> threading.Thread | None:
+        """The thread that rings the loops' bells on commits (None when the worker only polls)."""
+        if not self.wake_on_commit:
+            return None
+        thread, self.listener = start_listening(
+            resources.engine(), on_wake=self.wake, stop=self.stop_event, name=f"{self.name}-wake"
+        )
+        return thread
+
+    def wake(self, topic: str | None = None) -> None:
+        """End the wait of every loop ``topic`` concerns (None: every loop), as a commit queueing it
+        does; called by the listener, on its thread."""
+        for loop in self._loops:
+            if topic is None or loop.wakes_on is None or topic in loop.wakes_on:
+                if loop.name == ROLLOUTS:  # busy from now: the loops that yield see it before they wake
+                    self._rollouts_idle.clear()
+                self.rung[loop.name] += 1
+                self._bells[loop.name].set()
+
     def _repeat(self, loop: Loop, failures: list[BaseException]) -> None:
-        """Run ``loop`` until stopped. The database, Prefect, the target or Slack being unreachable
-        only pauses it (``unreachable_service``, ``Loop.down``); any other failure stops every loop."""
+        """Run ``loop`` until stopped; a commit queueing a topic it concerns ends its wait (its bell).
+        The database, Prefect, the target or Slack being unreachable only pauses it
+        (``unreachable_service``, ``Loop.down``); any other failure stops every loop."""
+        bell = self._bells.setdefault(loop.name, threading.Event())
         outage = _Outage(loop.name)
         try:
             while not self.stop_event.is_set():
+                bell.clear()  # before the pass: a commit heard during it means one more pass
+                if loop.yields:
+                    self._rollouts_idle.wait(YIELD_SECONDS)
+                    if self.stop_event.is_set():
+                        break
+                elif loop.name == ROLLOUTS:
+                    self._rollouts_idle.clear()
                 try:
                     down = loop.down(loop.run_pass())
                 except Exception as exc:
@@ -267,19 +338,25 @@ class Worker:
                     if service is None:
                         raise
                     down = (service, exc)
+                self.passes[loop.name] += 1
+                if loop.name == ROLLOUTS and not bell.is_set():
+                    self._rollouts_idle.set()
                 if down is None:
                     outage.passed()
-                    self.stop_event.wait(loop.interval)
+                    bell.wait(loop.interval)
                 else:
                     self.stop_event.wait(outage.failed(*down, interval=loop.interval))
         except BaseException as exc:
             if isinstance(exc, Exception):  # not Ctrl-C or an exit: say what broke
                 log.exception("worker %s: the %s loop failed; stopping every loop", self.name, loop.name)
             failures.append(exc)
-            self.stop_event.set()
+            self.stop()
 
     def stop(self) -> None:
         self.stop_event.set()
+        self._rollouts_idle.set()
+        for bell in list(self._bells.values()):
+            bell.set()
 
 
 def drain_events() -> None:

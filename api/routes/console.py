@@ -68,8 +68,15 @@ def portfolio_page(
             status_code=422,
         )
     now = utcnow()
-    every_active = request.app.state.portfolio_cache.get(session=session, now=now) if query.is_default else None
-    view = portfolio_view(session=session, now=now, query=query, every_active=every_active)
+    if query.is_default:
+        view = request.app.state.portfolio_cache.get(
+            session=session,
+            now=now,
+            page=query.page,
+            compute=lambda: portfolio_view(session=session, now=now, query=query),
+        )
+    else:
+        view = portfolio_view(session=session, now=now, query=query)
     session.commit()
     return HTMLResponse(render("portfolio.html", view=view, query=query, typed=query.q or "", problem=None, **context))
 

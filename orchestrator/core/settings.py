@@ -94,6 +94,12 @@ class Settings(BaseSettings):
     )
     worker_poll_seconds: float = Field(default=0.5, gt=0, le=60, description="How often a worker looks for due work.")
     worker_lease_seconds: int = Field(default=120, ge=5, description="How long a worker's claim on a region lasts.")
+    worker_listen: bool = Field(
+        default=True,
+        description="Wake a worker's loops the moment work is committed (PostgreSQL LISTEN/NOTIFY, SQLite "
+        "PRAGMA data_version) instead of at the next poll; false: poll only (behind a PgBouncer in "
+        "transaction mode, where LISTEN does not work).",
+    )
     slack_interaction_lease_seconds: float = Field(
         default=30.0,
         ge=0.5,

@@ -74,7 +74,7 @@ def planned_dates(session: Session, *, which: ColumnElement[bool]) -> dict[int, 
     for rollout_id, rank, slip_seconds, current_at in session.execute(
         select_columns(
             col(PhaseDate.rollout_id),
-            _rank(col(PhaseDate.phase)),
+            phase_rank(col(PhaseDate.phase)),
             seconds_between(col(PhaseDate.current_at), col(PhaseDate.baseline_at)),
             type_coerce(col(PhaseDate.current_at), String),
         )
@@ -93,7 +93,7 @@ def waiting_phases(session: Session, *, which: ColumnElement[bool]) -> dict[int,
     return {
         rollout_id: ordered[first]
         for rollout_id, first in session.execute(
-            select_columns(col(Gate.rollout_id), func.min(_rank(col(Gate.phase))))
+            select_columns(col(Gate.rollout_id), func.min(phase_rank(col(Gate.phase))))
             .join(RegionRollout, col(RegionRollout.id) == col(Gate.rollout_id))
             .join(Launch, col(Launch.id) == col(RegionRollout.launch_id))
             .where(which, col(Gate.status) != GateStatus.PASSED)
@@ -159,6 +159,6 @@ def item_counts(session: Session, *, which: ColumnElement[bool], now: datetime) 
     return counts
 
 
-def _rank(column: Any) -> Any:
+def phase_rank(column: Any) -> Any:
     """A phase column as its position in Phase.ordered(), in SQL (an int, no enum per row)."""
     return case({phase.value: index for index, phase in enumerate(Phase.ordered())}, value=column)

@@ -22,6 +22,7 @@ from orchestrator.core.models import Launch
 from orchestrator.core.sqltext import contains_text
 from orchestrator.reporting.portfolio import Portfolio, portfolio
 from orchestrator.reporting.rag import RagRules
+from orchestrator.reporting.rag_rank import ranked_launches
 
 PER_PAGE = 50
 SEARCH_MAX = 100  # characters: longer than any slug, name or owner anyone types to find a launch
@@ -46,7 +47,7 @@ class PortfolioQuery:
 
     @property
     def is_default(self) -> bool:
-        """Every active launch, no search: the view the portfolio cache holds."""
+        """Active launches, no search: the view the portfolio cache holds (page by page)."""
         return self.show == Show.ACTIVE and self.q is None
 
 
@@ -72,6 +73,11 @@ class PortfolioView:
     @property
     def last(self) -> int:
         return self.first + len(self.portfolio.rows) - 1 if self.portfolio.rows else 0
+
+
+def page_size() -> int:
+    """Launches a page shows (read per call, so a test can make pages short)."""
+    return PER_PAGE
 
 
 def parse_query(*, show: str | None, q: str | None, page: str | None) -> PortfolioQuery:
@@ -104,33 +110,24 @@ def page_number(page: str | None) -> int:
 
 
 def portfolio_view(
-    *,
-    session: Session,
-    now: datetime,
-    query: PortfolioQuery,
-    rules: RagRules | None = None,
-    every_active: Portfolio | None = None,
+    *, session: Session, now: datetime, query: PortfolioQuery, rules: RagRules | None = None
 ) -> PortfolioView:
-    """One page of the chosen tab. ``every_active`` is the whole active portfolio when the caller
-    holds it already (the cache); it serves the default view without a search.
+    """One page of the chosen tab, computing only that page's launches.
 
-    Active launches are ranked red first, as on the digest, so that tab computes every match's
-    status before cutting the page; the completed and all tabs are cut in SQL (by status, then
-    slug) and only the page's launches are computed. A pure read; the caller ends the transaction."""
+    Active launches are ranked red first, as on the digest: the database colours every match
+    (``rag_rank``, one statement) and the page is cut from that order; the completed and all tabs
+    are cut in SQL by status, then slug. A pure read; the caller ends the transaction."""
     rules = rules or RagRules.from_settings()
-    per_page = PER_PAGE  # read per call, so a test can make pages short
+    per_page = page_size()
     matching = _matching(query.q)
     counts = _counts(session, matching)
     total = counts[query.show]
     page = min(query.page, max(1, -(-total // per_page)))
     start = (page - 1) * per_page
     if query.show == Show.ACTIVE:
-        whole = every_active if query.is_default else None
-        if whole is None:
-            ids = _ids(session, matching & (col(Launch.status) == LaunchStatus.ACTIVE)) if total else []
-            empty = Portfolio(generated_at=now, rows=(), rules=rules)
-            whole = portfolio(session=session, now=now, rules=rules, launch_ids=ids) if ids else empty
-        shown = Portfolio(generated_at=whole.generated_at, rows=whole.rows[start : start + per_page], rules=rules)
+        active = matching & (col(Launch.status) == LaunchStatus.ACTIVE)
+        ranked = ranked_launches(session, which=active, now=now, rules=rules) if total else []
+        shown = _computed(session, [launch_id for launch_id, _rag in ranked[start : start + per_page]], now, rules)
         statuses = {row.launch.id: LaunchStatus.ACTIVE for row in shown.rows}
     else:
         shown, statuses = _listed(session, query=query, which=matching, window=(start, per_page), now=now, rules=rules)
@@ -161,12 +158,17 @@ def _listed(
         .limit(per_page)
     ).all()
     statuses = {launch_id: LaunchStatus(status) for launch_id, status in listed}
-    if not statuses:
-        return Portfolio(generated_at=now, rows=(), rules=rules), statuses
-    computed = portfolio(session=session, now=now, rules=rules, launch_ids=list(statuses))
+    return _computed(session, list(statuses), now, rules), statuses
+
+
+def _computed(session: Session, launch_ids: list[int], now: datetime, rules: RagRules) -> Portfolio:
+    """These launches' rows, in the order given."""
+    if not launch_ids:
+        return Portfolio(generated_at=now, rows=(), rules=rules)
+    computed = portfolio(session=session, now=now, rules=rules, launch_ids=launch_ids)
     rows = {row.launch.id: row for row in computed.rows}
-    ordered = tuple(rows[launch_id] for launch_id in statuses if launch_id in rows)
-    return Portfolio(generated_at=computed.generated_at, rows=ordered, rules=rules), statuses
+    ordered = tuple(rows[launch_id] for launch_id in launch_ids if launch_id in rows)
+    return Portfolio(generated_at=computed.generated_at, rows=ordered, rules=rules)
 
 
 def _matching(q: str | None) -> ColumnElement[bool]:
@@ -190,10 +192,6 @@ def _counts(session: Session, matching: ColumnElement[bool]) -> dict[Show, int]:
         Show.COMPLETED: by_status.get(LaunchStatus.COMPLETED, 0),
         Show.ALL: sum(by_status.values()),
     }
-
-
-def _ids(session: Session, which: ColumnElement[bool]) -> list[int]:
-    return [int(launch_id) for launch_id in session.execute(select_columns(col(Launch.id)).where(which)).scalars()]
 
 
 def _rank() -> ColumnElement[int]:
