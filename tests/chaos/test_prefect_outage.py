@@ -79,6 +79,18 @@ def steps(session: Session) -> dict[str, list[tuple[str, int]]]:
     }
 
 
+def na_ga_checklist(session: Session) -> Gate:
+    """NA's GA checklist gate, read afresh."""
+    na_rollout = rollout(session, "NA").id
+    gate = session.exec(
+        select(Gate)
+        .where(Gate.rollout_id == na_rollout, Gate.phase == Phase.GA, Gate.kind == GateKind.CHECKLIST)
+        .execution_options(populate_existing=True)
+    ).one()
+    session.commit()
+    return gate
+
+
 def completed(session: Session) -> bool:
     status = session.exec(select(Launch.status).where(Launch.slug == SLUG)).one()
     session.commit()
@@ -113,16 +125,15 @@ def test_prefect_killed_mid_rollout_gates_still_pass_and_the_rollout_resumes_eve
             lambda: running(worker, log) and steps(seeded).get("EU", [])[1:2] == [("ga", 5)], timeout=90, interval=0.02
         )
         wait_for(lambda: steps(seeded).get("NA") == [("internal", 100)], timeout=30)
+        # ... and its flow went on to open NA's GA gates (a step recorded is not yet the phase's end).
+        wait_for(lambda: na_ga_checklist(seeded).status is GateStatus.OPEN, timeout=30)
         own_prefect.process.send_signal(signal.SIGKILL)
         own_prefect.process.wait(timeout=30)
         down_at = time.monotonic()
         before = steps(seeded)
 
         check_item(session=seeded, item_id=signoff, actor=actor)  # the database decides: at once
-        na_rollout = rollout(seeded, "NA").id
-        na_gate = seeded.exec(
-            select(Gate).where(Gate.rollout_id == na_rollout, Gate.phase == Phase.GA, Gate.kind == GateKind.CHECKLIST)
-        ).one()
+        na_gate = na_ga_checklist(seeded)
         seeded.commit()
         gate_passed_while_down = na_gate.status == GateStatus.PASSED
         na_state_while_down = rollout(seeded, "NA").state
