@@ -28,10 +28,11 @@ from orchestrator.core.models import AuditEvent, ChecklistItem, ExposureChange, 
 from orchestrator.directory.seed import load_seed
 from orchestrator.directory.service import apply_seed
 from tests.support.api import PROBLEM_JSON
-from tests.support.chaos import outage_seconds, prodops_token, running, start_worker, stop
+from tests.support.chaos import outage_seconds, prodops_token, running, start_worker
 from tests.support.factories import item
 from tests.support.flows import ready_launch, wait_for
 from tests.support.pg_cluster import Cluster, throwaway_cluster
+from tests.support.processes import stop
 from tests.support.slack_processes import start_api
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.usefixtures("prefect_server")]

@@ -23,9 +23,10 @@ from flows.server import LocalPrefectServer, default_cache_dir, free_port
 from orchestrator.core.enums import GateKind, GateStatus, LaunchStatus, Phase
 from orchestrator.core.models import ChecklistItem, Gate, Launch, Region, RegionRollout
 from orchestrator.items.service import check_item
-from tests.support.chaos import doubled_transitions, outage_seconds, running, start_worker, steps_of, stop, vote_go
+from tests.support.chaos import doubled_transitions, outage_seconds, running, start_worker, steps_of, vote_go
 from tests.support.factories import item
 from tests.support.flows import ready_launch, wait_for
+from tests.support.processes import stop
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 

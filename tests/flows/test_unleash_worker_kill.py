@@ -41,8 +41,9 @@ from orchestrator.core.enums import OutboxStatus, Phase
 from orchestrator.core.models import ExposureChange, Outbox
 from orchestrator.rollouts.service import TARGET_TOPIC
 from tests.flows.test_unleash_target import admin_strategies, client_view, use_unleash
-from tests.flows.test_worker_processes import assert_exactly_once, completed, start_worker, stop, vote_go
+from tests.flows.test_worker_processes import assert_exactly_once, completed, start_worker, vote_go
 from tests.support.flows import ready_launch, wait_for
+from tests.support.processes import stop
 from tests.support.tap_proxy import Exchange, TapProxy
 from tests.support.unleash import UnleashServer
 

@@ -15,7 +15,7 @@ from orchestrator.core.enums import GateKind, LaunchStatus, OutboxStatus, Phase,
 from orchestrator.core.models import AuditEvent, ExposureChange, Gate, Launch, Outbox, Region, RegionRollout
 from orchestrator.gates.approvals import cast_vote
 from tests.support.flows import ready_launch, wait_for
-from tests.support.processes import LAUNCHDECK
+from tests.support.processes import LAUNCHDECK, stop
 
 pytestmark = [pytest.mark.usefixtures("prefect_server"), pytest.mark.slow]
 SLOW_RAMP = {
@@ -65,16 +65,6 @@ def while_alive(workers: list[subprocess.Popen[bytes]], logs: list[Path], condit
         return condition()
 
     return check
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
 
 
 def count(session: Session, statement) -> int:

@@ -42,16 +42,6 @@ def start_worker(database_url: str, name: str, log: Path, **env: str) -> subproc
         )
 
 
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-
-
 def running(process: subprocess.Popen[bytes], log: Path) -> bool:
     """True while ``process`` runs; fails with the end of its log once it has exited."""
     if process.poll() is not None:
