@@ -4,6 +4,11 @@
 UV_VERSION=0.13.9
 PYTHON=${PYTHON:-python3}
 SCRIPT_START=${SCRIPT_START:-$(date +%s)}
+# Let Python keep the bytecode it compiles (some shells set PYTHONDONTWRITEBYTECODE=1): without
+# it every process (each test's worker, API and Prefect server) compiled Prefect, SQLAlchemy and
+# launchdeck from source again, 1-2 s of CPU per process start, and pytest re-rewrote every test
+# module in both of its workers (24 s of CPU each to collect, 11 s with the caches).
+unset PYTHONDONTWRITEBYTECODE
 step() { printf '\033[1m==> [%3ss] %s\033[0m\n' "$(($(date +%s) - SCRIPT_START))" "$*"; }
 if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
   echo "launchdeck needs Python 3.11 or newer; set PYTHON=/path/to/python3.11" >&2

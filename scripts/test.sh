@@ -22,6 +22,12 @@ fi
 # The Unleash tests run a real Unleash server (npm: unleash-server and the Node 22 it needs).
 bash scripts/unleash.sh
 
+# Import and collect everything once in the background while lint and type checks run, so the two
+# pytest workers below start from compiled bytecode and rewritten test modules instead of both
+# compiling them at once.
+.venv/bin/python -m pytest --collect-only -q -p no:cacheprovider >/dev/null 2>&1 &
+warm_up=$!
+
 step "ruff (lint and format)"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
@@ -29,6 +35,7 @@ step "mypy --strict"
 # Its cache lives beside uv's, outside the checkout, so a fresh clone checks in seconds, not 25 s
 # (mypy trusts a cached module only while the module's source hashes the same).
 MYPY_CACHE_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/launchdeck/mypy" .venv/bin/mypy
+wait "$warm_up" || true  # only a warm-up: a collection error shows again in the run itself
 step "pytest on SQLite and PostgreSQL, two processes"
 status=0
 .venv/bin/python -m pytest -n "${LAUNCHDECK_TEST_PROCESSES:-2}" --dist worksteal "$@" || status=$?

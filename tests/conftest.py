@@ -73,9 +73,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     any collected test needs the Prefect server, start it now, in the background, so it is up by
     the time the first of them asks (instead of that test waiting out the start)."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    if config.option.collectonly:
+        return  # listing tests (or warming caches, as scripts/test.sh does) starts no server
     if any("prefect_server" in getattr(item, "fixturenames", ()) for item in items):
         threading.Thread(target=_start_prefect_server, name="prefect-server-start", daemon=True).start()
-    if not config.option.collectonly and any("unleash_server" in getattr(item, "fixturenames", ()) for item in items):
+    if any("unleash_server" in getattr(item, "fixturenames", ()) for item in items):
         start_unleash_in_background()  # Unleash takes 8-30 s to start: overlap it with other tests
 
 
