@@ -172,15 +172,7 @@ def _upsert(
 
 
 def _record_created(session: Session, row: Any, fields: tuple[str, ...], actor: Actor, entity: str) -> None:
-    record(
-        session,
-        actor=actor,
-        entity=entity,
-        entity_id=row.id,
-        action=f"{entity}.created",
-        launch_id=None,
-        after=snapshot(row, *fields),
-    )
+    _record(session, row, actor, f"{entity}.created", after=snapshot(row, *fields), before=None)
 
 
 def _update(session: Session, existing: Any, values: dict[str, Any], actor: Actor, entity: str) -> str:
@@ -192,14 +184,15 @@ def _update(session: Session, existing: Any, values: dict[str, Any], actor: Acto
     after = snapshot(existing, *fields)
     if after == before:
         return "unchanged"
-    record(
-        session,
-        actor=actor,
-        entity=entity,
-        entity_id=existing.id,
-        action=f"{entity}.updated",
-        launch_id=None,
-        before=before,
-        after=after,
-    )
+    _record(session, existing, actor, f"{entity}.updated", before=before, after=after)
     return "updated"
+
+
+def _record(
+    session: Session, row: Any, actor: Actor, action: str, *, after: dict[str, Any], before: dict[str, Any] | None
+) -> None:
+    """The directory's audit event: ``action`` is "<entity>.<verb>", as the ledger's readers expect."""
+    entity, _verb = action.split(".")
+    record(
+        session, actor=actor, entity=entity, entity_id=row.id, action=action, launch_id=None, before=before, after=after
+    )
