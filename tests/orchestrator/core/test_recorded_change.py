@@ -74,7 +74,6 @@ def test_a_lost_compare_and_set_writes_nothing(engine: Engine, seeded: Session, 
         change_and_record(
             seeded, row, "checklist item", values={"status": ItemStatus.DONE}, record=_record(actor, "test:lost")
         )
+    assert _rows(seeded, "test:lost") == (0, 0)  # in the failed change's own transaction, before its rollback
     seeded.rollback()
-
-    assert _rows(seeded, "test:lost") == (0, 0)
     assert seeded.exec(select(ChecklistItem.status).where(ChecklistItem.id == row.id)).one() == ItemStatus.TODO
