@@ -17,14 +17,21 @@ query on release, so each makes exactly the round trips named:
 - ``/items/{id}/writes-in-transaction``: the same statement between BEGIN and COMMIT: three round
   trips. A check-off that decides in Python between reading and writing needs at least this many
   (BEGIN and a locked read, the writes, COMMIT), so this row is its floor.
+- ``/items/{id}/floor``: a check-off's minimum work, the floor of issue #21's throughput goal:
+  BEGIN; the item and its region locked in one read (``FOR NO KEY UPDATE OF regionrollout,
+  checklistitem``, the real check-off's lock); one statement that marks the item done (status,
+  who, when, version), inserts its audit event and queues its outbox row (data-modifying CTEs;
+  the outbox insert fires migration 0021's NOTIFY trigger as a real one does); COMMIT. Four round
+  trips, no token, no rules, no ORM.
 """
 
+import json
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import asyncpg
-from fastapi import FastAPI
+from fastapi import FastAPI, HTTPException
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
@@ -41,6 +48,31 @@ WITH item AS (
 INSERT INTO outbox (key, topic, launch_id, payload, status, attempts, claims, next_attempt_at, created_at)
 SELECT 'bench:' || id || ':' || gen_random_uuid(), 'bench.writes', launch_id, '{}'::json, 'sent', 0, 0, now(), now()
 FROM item
+"""
+
+_LOCKED_READ = """
+SELECT i.id, i.launch_id, i.status, i.version, r.state, r.phase
+FROM checklistitem AS i JOIN regionrollout AS r ON r.id = i.rollout_id
+WHERE i.id = $1
+FOR NO KEY UPDATE OF r, i
+"""
+
+_CHECK_OFF_WRITES = """
+WITH item AS (
+    UPDATE checklistitem
+    SET status = 'done', checked_by = 'bench', checked_at = now(), blocked_reason = NULL,
+        version = version + 1, updated_at = now()
+    WHERE id = $1 AND version = $2
+    RETURNING id, launch_id, version
+), audit AS (
+    INSERT INTO auditevent (launch_id, entity, entity_id, action, actor, source, before, after, at)
+    SELECT launch_id, 'item', id, 'bench.floor', 'bench', 'api', $3::json, '{"status": "done"}'::json, now()
+    FROM item
+)
+INSERT INTO outbox (key, topic, launch_id, payload, status, attempts, claims, next_attempt_at, created_at)
+SELECT 'floor:' || id || ':v' || version, 'bench.floor', launch_id, '{}'::json, 'pending', 0, 0, now(), now()
+FROM item
+ON CONFLICT (key) DO NOTHING
 """
 
 
@@ -99,6 +131,16 @@ def create_app() -> FastAPI:
     async def writes_in_transaction(item_id: int) -> dict[str, object]:
         async with pools["unreset"].acquire() as connection, connection.transaction():
             await connection.execute(_THREE_WRITES, item_id)
+        return {"id": item_id, "status": "done"}
+
+    @app.post("/items/{item_id}/floor")
+    async def floor(item_id: int) -> dict[str, object]:
+        async with pools["unreset"].acquire() as connection, connection.transaction():
+            row = await connection.fetchrow(_LOCKED_READ, item_id)
+            if row is None:
+                raise HTTPException(status_code=404)
+            before = json.dumps({"status": row["status"]})
+            await connection.execute(_CHECK_OFF_WRITES, item_id, row["version"], before)
         return {"id": item_id, "status": "done"}
 
     settle_for_serving()

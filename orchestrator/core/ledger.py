@@ -3,6 +3,7 @@
 ``record_and_enqueue`` writes an audit event and its outbox row together in one round trip on
 PostgreSQL, for the request paths people use all day."""
 
+from datetime import datetime
 from enum import Enum
 from typing import Any
 
@@ -64,13 +65,13 @@ def _bound(model: Any, prefix: str, names: tuple[str, ...]) -> dict[str, Any]:
 
 
 # Built once: a statement object is compiled and cache-keyed once, not per request.
-_AUDIT_COLUMNS = ("launch_id", "entity", "entity_id", "action", "actor", "source", "before", "after", "reason", "at")
+AUDIT_COLUMNS = ("launch_id", "entity", "entity_id", "action", "actor", "source", "before", "after", "reason", "at")
 
 
-_AUDIT_ROW = insert(AuditEvent).values(_bound(AuditEvent, "audit_", _AUDIT_COLUMNS))
+_AUDIT_ROW = insert(AuditEvent).values(_bound(AuditEvent, "audit_", AUDIT_COLUMNS))
 
 
-_OUTBOX_COLUMNS = (
+OUTBOX_COLUMNS = (
     "key",
     "topic",
     "launch_id",
@@ -85,14 +86,14 @@ _OUTBOX_COLUMNS = (
 
 _OUTBOX_ROW_SQLITE = (
     sqlite.insert(Outbox)
-    .values(_bound(Outbox, "outbox_", _OUTBOX_COLUMNS))
+    .values(_bound(Outbox, "outbox_", OUTBOX_COLUMNS))
     .on_conflict_do_nothing(index_elements=["key"])
 )
 
 
 _AUDIT_AND_OUTBOX_POSTGRES = (
     postgresql.insert(Outbox)
-    .values(_bound(Outbox, "outbox_", _OUTBOX_COLUMNS))
+    .values(_bound(Outbox, "outbox_", OUTBOX_COLUMNS))
     .on_conflict_do_nothing(index_elements=["key"])
     .add_cte(_AUDIT_ROW.cte("audit"))
 )
@@ -119,7 +120,41 @@ def record_and_enqueue(
     an already-queued key skipped by ON CONFLICT DO NOTHING instead of a lookup first, which
     also makes a concurrent duplicate wait and skip rather than fail on the unique key."""
     now = utcnow()
-    audit = {
+    audit = audit_parameters(
+        now=now,
+        actor=actor,
+        entity=entity,
+        entity_id=entity_id,
+        action=action,
+        launch_id=launch_id,
+        before=before,
+        after=after,
+        reason=reason,
+    )
+    outbox = outbox_parameters(now=now, key=key, topic=topic, launch_id=launch_id, payload=payload)
+    session.flush()  # ORM changes the caller made go first, as with `record` and `enqueue`
+    connection = session.connection()
+    if is_sqlite(connection):  # in-process: a second statement costs no round trip
+        connection.execute(_AUDIT_ROW, audit)
+        connection.execute(_OUTBOX_ROW_SQLITE, outbox)
+        return
+    connection.execute(_AUDIT_AND_OUTBOX_POSTGRES, audit | outbox)
+
+
+def audit_parameters(
+    *,
+    now: datetime,
+    actor: Actor,
+    entity: str,
+    entity_id: int | None,
+    action: str,
+    launch_id: int | None,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    reason: str | None,
+) -> dict[str, Any]:
+    """The bind parameters of an audit row in the statements built here (prefix ``audit_``)."""
+    return {
         "audit_launch_id": launch_id,
         "audit_entity": entity,
         "audit_entity_id": entity_id,
@@ -131,7 +166,13 @@ def record_and_enqueue(
         "audit_reason": reason,
         "audit_at": now,
     }
-    outbox = {
+
+
+def outbox_parameters(
+    *, now: datetime, key: str, topic: Topic, launch_id: int | None, payload: dict[str, Any]
+) -> dict[str, Any]:
+    """The bind parameters of a pending outbox row (prefix ``outbox_``), due ``now``."""
+    return {
         "outbox_key": key,
         "outbox_topic": topic,
         "outbox_launch_id": launch_id,
@@ -142,10 +183,3 @@ def record_and_enqueue(
         "outbox_next_attempt_at": now,
         "outbox_created_at": now,
     }
-    session.flush()  # ORM changes the caller made go first, as with `record` and `enqueue`
-    connection = session.connection()
-    if is_sqlite(connection):  # in-process: a second statement costs no round trip
-        connection.execute(_AUDIT_ROW, audit)
-        connection.execute(_OUTBOX_ROW_SQLITE, outbox)
-        return
-    connection.execute(_AUDIT_AND_OUTBOX_POSTGRES, audit | outbox)

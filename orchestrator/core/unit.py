@@ -73,7 +73,7 @@ def compare_and_set(session: Session, row: Any, entity: str, **values: Any) -> N
     # A Core UPDATE of the table on the session's connection: no ORM pass over the identity map,
     # since the only object this can change is ``row``, updated below.
     statement = _cas_update(model.__table__, tuple(sorted(values)))
-    parameters = {_CAS_PREFIX + name: value for name, value in values.items()}
+    parameters = {CAS_PREFIX + name: value for name, value in values.items()}
     parameters["cas_id"] = row.id
     parameters["cas_version"] = row.version
     result = session.connection().execute(statement, parameters)
@@ -84,7 +84,7 @@ def compare_and_set(session: Session, row: Any, entity: str, **values: Any) -> N
         set_committed_value(row, name, value)
 
 
-_CAS_PREFIX = "cas_set_"
+CAS_PREFIX = "cas_set_"
 
 
 @lru_cache(maxsize=256)
@@ -96,5 +96,5 @@ def _cas_update(table: Table, names: tuple[str, ...]) -> Update:
     return (
         update(table)
         .where(columns.id == bindparam("cas_id"), columns.version == bindparam("cas_version"))
-        .values({name: bindparam(_CAS_PREFIX + name, type_=columns[name].type) for name in names})
+        .values({name: bindparam(CAS_PREFIX + name, type_=columns[name].type) for name in names})
     )

@@ -62,6 +62,21 @@ _OPEN_BLOCKING_ITEMS = (
 )
 
 
+# The same count without one item, for the change that closes that item: run in the change's own
+# statement (`core.recorded_change.After`), which reads the snapshot from before the change on
+# PostgreSQL and after it on SQLite; without the item, both count the same rows.
+OTHER_OPEN_BLOCKING_ITEMS = (
+    select(func.count())
+    .select_from(ChecklistItem)
+    .where(
+        col(ChecklistItem.rollout_id) == bindparam("open_rollout_id"),
+        col(ChecklistItem.phase) == bindparam("open_phase"),
+        col(ChecklistItem.id) != bindparam("open_item_id"),
+        text(OPEN_BLOCKING_ITEM),
+    )
+)
+
+
 def open_blocking_items(session: Session, *, rollout_id: int, phase: Phase) -> int:
     """Blocking items of the phase not done, waived or n/a. Core, on the session's connection
     (a count needs no ORM execution context), after flushing what the caller changed, as the

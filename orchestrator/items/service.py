@@ -8,6 +8,7 @@ row together. Changes that leave the status alone (assignee, evidence, comments)
 """
 
 from datetime import date, datetime
+from types import SimpleNamespace
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -16,15 +17,16 @@ from orchestrator.core.actors import Actor
 from orchestrator.core.clock import region_moment, utcnow
 from orchestrator.core.enums import SATISFYING_STATUSES, GateKind, GateStatus, ItemStatus, RolloutState
 from orchestrator.core.errors import PreconditionFailed
-from orchestrator.core.ledger import record_and_enqueue, snapshot
+from orchestrator.core.ledger import snapshot
 from orchestrator.core.models import ChecklistItem, Gate, RegionRollout, Waiver
 from orchestrator.core.outbox import enqueue
 from orchestrator.core.policy import authorize_waiver
+from orchestrator.core.recorded_change import After, Record, change_and_record
 from orchestrator.core.text import http_link, required
 from orchestrator.core.topics import Topic
-from orchestrator.core.unit import compare_and_set, expect_version, transaction
+from orchestrator.core.unit import expect_version, transaction
 from orchestrator.directory.queries import rollout_timezone
-from orchestrator.gates.service import evaluate_gates, open_blocking_items
+from orchestrator.gates.service import OTHER_OPEN_BLOCKING_ITEMS, evaluate_gates
 from orchestrator.gates.voiding import void_votes
 from orchestrator.items.locking import ENTITY, ItemChange, LockedRollout, lock_item
 from orchestrator.items.rules import check_item_transition
@@ -56,29 +58,27 @@ def _transition(
             before_write(session, item)
         before = snapshot(item, *_TRACKED)
         was = item.status
-        compare_and_set(session, item, ENTITY, status=target, updated_at=now, **values)
-        record_and_enqueue(
-            session,
+        changes = {"status": target, "updated_at": now, **values}
+        gate_check = _checklist_gate_check(item=item, rollout=rollout) if target in SATISFYING_STATUSES else None
+        record = Record(
             actor=actor,
             entity="item",
-            entity_id=item.id,
             action=action,
-            launch_id=item.launch_id,
             before=before,
-            after=snapshot(item, *_TRACKED),
+            after=before | snapshot(SimpleNamespace(**changes), *(name for name in _TRACKED if name in changes)),
             reason=reason,
-            key=f"item:{item.id}:v{item.version}:{action}",
+            key=f"item:{item.id}:v{item.version + 1}:{action}",
             topic=action,
             payload={"item_id": item.id, "status": target.value, "actor": actor.name, "reason": reason},
         )
+        others_open = change_and_record(session, item, ENTITY, values=changes, record=record, after=gate_check)
         _void_votes_if_approved_ground_moved(session, item=item, was=was, actor=actor, now=now)
-        if target in SATISFYING_STATUSES:
-            if _may_complete_checklist_gate(session, item=item, rollout=rollout):
-                # Fresh, under the lock taken above: a long-lived session may hold an older copy.
-                whole = session.get(RegionRollout, rollout.id, populate_existing=True)
-                assert whole is not None  # locked above, and a rollout is never deleted
-                evaluate_gates(session, rollout=whole, now=now, actor=actor)
-        elif item.blocking:
+        if gate_check is not None and others_open == 0:
+            # Fresh, under the lock taken above: a long-lived session may hold an older copy.
+            whole = session.get(RegionRollout, rollout.id, populate_existing=True)
+            assert whole is not None  # locked above, and a rollout is never deleted
+            evaluate_gates(session, rollout=whole, now=now, actor=actor)
+        if target not in SATISFYING_STATUSES and item.blocking:
             _alert_if_gate_already_passed(session, item=item, actor=actor)
     return ItemChange(item, owner, changed=True)
 
@@ -102,18 +102,21 @@ def _void_votes_if_approved_ground_moved(
     void_votes(session, rollout_id=item.rollout_id, phase=item.phase, reason=reason, actor=actor, now=now)
 
 
-def _may_complete_checklist_gate(session: Session, *, item: ChecklistItem, rollout: LockedRollout) -> bool:
-    """Whether closing ``item`` can have completed a gate, so the gates need evaluating.
+def _checklist_gate_check(*, item: ChecklistItem, rollout: LockedRollout) -> After | None:
+    """What closing ``item`` must count to know whether it completed a gate (the phase's other
+    open blocking items: none left, the gates need evaluating), or None if it cannot complete one.
 
     Only the checklist gate of the phase the region is gated at depends on items, and only on its
     blocking ones; it completes when the last of them closes. Closing an advisory item, an item of
     another phase, or one that leaves others open completes nothing: the other gate kinds are
     completed by their own events (a vote, the clock through the sweep, beta feedback), which
-    evaluate the gates themselves. Runs under the rollout lock, so of two racing check-offs of
-    the last two items the second sees the first's and passes the gate."""
+    evaluate the gates themselves. The count runs in the change's own statement, after the
+    rollout lock is taken, so of two racing check-offs of the last two items the second sees the
+    first's and passes the gate."""
     if not item.blocking or rollout.state != RolloutState.GATED or item.phase != rollout.phase:
-        return False
-    return open_blocking_items(session, rollout_id=rollout.id, phase=item.phase) == 0
+        return None
+    parameters = {"open_rollout_id": rollout.id, "open_phase": item.phase, "open_item_id": item.id}
+    return After(scalar=OTHER_OPEN_BLOCKING_ITEMS, parameters=parameters)
 
 
 def check_item(
