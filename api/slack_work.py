@@ -28,8 +28,9 @@ not yet done), apply them through the same handlers as before (``notifications.i
 and sleep until the endpoint (or the commit listener) wakes them (``wake``) or ``poll_seconds``
 pass (rows recorded by another API process, leases that ran out: the sweep that is the safety
 net). Two threads: a check-off is mostly GIL-bound Python, so in the API process more threads only
-take the GIL from the event loop answering Slack more often (measured in #6, see BENCHMARKS.md). A graceful stop (SIGTERM) stops waiting for new work, applies what is
-pending for up to ``drain_seconds`` and ends; what is left is applied by the next start.
+take the GIL from the event loop answering Slack more often (measured in #6, see BENCHMARKS.md).
+A graceful stop (SIGTERM) stops waiting for new work, applies what is pending for up to
+``drain_seconds`` and ends; what is left is applied by the next start.
 """
 
 import logging
