@@ -8,7 +8,8 @@ here per serving loop because async connections belong to the loop that opened t
 Slack clicks are only recorded (one INSERT) before they are acknowledged: the app's ``SlackWork``
 processors (started here, in the lifespan, and drained when it ends) apply them from the database
 after the answer, including those a previous process acknowledged and did not apply
-(api/slack_work.py).
+(api/slack_work.py); with ``LAUNCHDECK_SLACK_APPLIER=process`` none start here, and the
+`launchdeck slack-applier` process applies them instead.
 """
 
 from collections.abc import AsyncIterator, Callable
@@ -127,7 +128,8 @@ def _lifespan(engine: Engine | None, *, tune_gc: bool) -> Callable[[FastAPI], Ab
         ensure_schema_current(app.state.engine)
         app.state.async_engine = make_async_engine(app.state.engine)
         app.state.slack_recorder = ClickRecorder(app.state.async_engine)
-        app.state.slack_work.start(engine=app.state.engine, follow_ups=slack.follow_ups_for(app))
+        if get_settings().slack_applier == "api":  # else `launchdeck slack-applier` applies the clicks
+            app.state.slack_work.start(engine=app.state.engine, follow_ups=slack.follow_ups_for(app))
         if tune_gc:
             gc_tuning.settle_for_serving()
         try:

@@ -1,5 +1,11 @@
-"""Where acknowledged Slack clicks are applied: processors on a few threads of the API process,
-taking them from the database (``orchestrator/core/inbox.py``), started and stopped with the app.
+"""Where acknowledged Slack clicks are applied: processors on a few threads, taking them from the
+database (``orchestrator/core/inbox.py``). They run either in the API process, started and stopped
+with the app (``LAUNCHDECK_SLACK_APPLIER=api``), or in a process of their own, `launchdeck
+slack-applier` (``process``; cli/slack_applier_cmd.py), at a lower CPU priority, so the event
+loop that acknowledges Slack never shares the GIL or the CPU with a check-off (issue #21). The
+same class, the same claims and the same handlers either way; the applier process is woken by the
+commit that recorded a click (``listen``: NOTIFY on PostgreSQL, PRAGMA data_version on SQLite,
+orchestrator/core/wake.py), where the API's own threads are woken by the endpoint directly.
 
 The guarantee (issue #18): nothing acknowledged is lost. A click is written to the
 ``slackinteraction`` table (one short INSERT) before Slack is told 200, and applied from there:
@@ -19,11 +25,12 @@ the two leaves the item changed and its message updated by the outbox, only the 
 
 How: ``WORKERS`` threads each claim the oldest claimable rows (at most one per item, the first
 not yet done), apply them through the same handlers as before (``notifications.inbound.inbox``),
-and sleep until the endpoint wakes them (``wake``) or ``poll_seconds`` pass (rows recorded by
-another API process, leases that ran out). Two threads: a check-off is mostly GIL-bound Python,
-so more threads only take the GIL from the event loop answering Slack more often (measured in
-#6, see BENCHMARKS.md). A graceful stop (SIGTERM) stops waiting for new work, applies what is
-pending for up to ``drain_seconds`` and ends; what is left is applied by the next start.
+and sleep until the endpoint (or the commit listener) wakes them (``wake``) or ``poll_seconds``
+pass (rows recorded by another API process, leases that ran out: the sweep that is the safety
+net). Two threads: a check-off is mostly GIL-bound Python, so in the API process more threads only
+take the GIL from the event loop answering Slack more often (measured in #6, see BENCHMARKS.md).
+A graceful stop (SIGTERM) stops waiting for new work, applies what is pending for up to
+``drain_seconds`` and ends; what is left is applied by the next start.
 """
 
 import logging
@@ -43,6 +50,7 @@ from orchestrator.core.clock import utcnow
 from orchestrator.core.errors import ClaimLost
 from orchestrator.core.inbox import Claimed, claim_interactions, give_back
 from orchestrator.core.settings import get_settings
+from orchestrator.core.wake import INBOX_CHANNEL, Listener, start_listening
 
 log = logging.getLogger("launchdeck.api.slack_work")
 
@@ -83,18 +91,30 @@ class SlackWork:
         self._threads: list[threading.Thread] = []
         self._engine: Engine | None = None
         self._follow_ups: FollowUps | None = None
+        self._listening: threading.Thread | None = None
+        self.listener: Listener | None = None
 
     @property
     def accepting(self) -> bool:
         """Started and not stopping."""
         return bool(self._threads) and not self._stopping.is_set()
 
-    def start(self, *, engine: Engine, follow_ups: FollowUps) -> None:
-        """Start the threads; they first apply whatever is pending (a previous process's clicks)."""
+    def start(self, *, engine: Engine, follow_ups: FollowUps, listen: bool = False) -> None:
+        """Start the threads; they first apply whatever is pending (a previous process's clicks).
+        ``listen``: also wake them on every commit that records a click (a process that does not
+        receive the clicks itself: the applier)."""
         if self._threads:
             return
         self._engine, self._follow_ups = engine, follow_ups
         self._stopping.clear()
+        if listen:
+            self._listening, self.listener = start_listening(
+                engine,
+                on_wake=lambda _topic: self.wake(),
+                stop=self._stopping,
+                name="slack-wake",
+                channel=INBOX_CHANNEL,
+            )
         self._threads = [
             threading.Thread(
                 target=self._run, args=(f"{self._owner}:{index}",), name=f"slack-work-{index}", daemon=True
@@ -119,6 +139,9 @@ class SlackWork:
         for thread in self._threads:
             thread.join(timeout=max(0.0, deadline - time.monotonic()))
         left = sum(thread.is_alive() for thread in self._threads)
+        if self._listening is not None:
+            self._listening.join(timeout=max(0.0, deadline - time.monotonic()))
+            self._listening = None
         if left:
             log.error("stopped with Slack interactions still being applied; the next start applies the rest")
         self._threads = []

@@ -17,6 +17,12 @@ an acknowledgement that is fast only because the work piles up behind it shows.
 
     .venv/bin/python -m benchmarks.slack_ack [--rounds 10] [--clicks 50] [--app FACTORY]
 
+Busy mode (issue #21, `benchmarks/_slack_busy.py`): the same bursts with 0, 1 and 2 CPU burner
+processes, the clicks applied by the API's own threads or by a `launchdeck slack-applier` process:
+
+    .venv/bin/python -m benchmarks.slack_ack --busy [--rounds 5] [--burners 0,1,2] [--passes 2]
+        [--variants api,process,process-nice0]
+
 Needs PostgreSQL on 127.0.0.1:5432 (LAUNCHDECK_BENCH_POSTGRES_URL to change it).
 """
 
@@ -33,6 +39,7 @@ from sqlmodel import Session, col, func, select
 from benchmarks._harness import machine, percentile, table, throwaway_postgres, uvicorn_process
 from benchmarks._rawload import HttpRequest, LoadResult, RequestFactory, load
 from benchmarks._seed import ACTOR, gated_launch, seed_directory
+from benchmarks._slack_busy import VARIANTS, report, run_config, spread_items
 from notifications.ids import ActionId, ItemRef
 from notifications.inbound.signing import slack_signature
 from orchestrator.core.db import make_engine
@@ -112,22 +119,67 @@ def clicks(base: str, engine: Engine, items: list[int]) -> tuple[LoadResult, flo
     return result, applied_after(engine, items, started)
 
 
+def busy(args: argparse.Namespace) -> None:
+    """Every variant at every burner count (``--busy``), interleaved, in one database."""
+    print(f"machine: {machine()}")
+    logs = Path(tempfile.mkdtemp(prefix="bench-slack-busy-"))
+    counts = [int(count) for count in args.burners.split(",")]
+    variants = args.variants.split(",")
+    outcomes = []
+    with throwaway_postgres() as url:
+        engine = make_engine(url)
+        seed_clicker(engine)
+        env = {"LAUNCHDECK_DATABASE_URL": url, "LAUNCHDECK_SLACK_SIGNING_SECRET": SECRET}
+        for number in range(args.passes):
+            for count in counts:
+                for variant in variants:
+                    prefix = f"p{number}-b{count}-{variant}"
+                    items = spread_items(engine, prefix=prefix, rounds=args.rounds + 1, clicks=args.clicks)
+                    outcome = run_config(
+                        variant=variant,
+                        burner_count=count,
+                        items=items,
+                        env=env,
+                        logs=logs,
+                        round_of=lambda base, clicked: clicks(base, engine, clicked),
+                        health=health,
+                        app=args.app,
+                    )
+                    print(f"  {time.strftime('%H:%M:%S', time.gmtime())} UTC {variant}, {count} burner(s) done")
+                    outcomes.append(outcome)
+        engine.dispose()
+    report(outcomes, rounds=args.rounds, clicks=args.clicks)
+
+
+def seed_clicker(engine: Engine) -> None:
+    """The directory, and the marketing member whose Slack user clicks."""
+    with Session(engine, expire_on_commit=False) as session:
+        seed_directory(session)
+        member = MemberSeed(
+            email="mia@example.com", name="mia", team="marketing", role=Role.MEMBER, slack_user_id=CLICKER
+        )
+        upsert_member(session=session, seed=member, actor=ACTOR)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--clicks", type=int, default=50, help="concurrent clicks per round")
     parser.add_argument("--app", default=APP, help=f"uvicorn app factory to measure (default {APP})")
+    parser.add_argument("--busy", action="store_true", help="burners x appliers (benchmarks/_slack_busy.py)")
+    parser.add_argument("--burners", default="0,1,2", help="--busy: CPU burner counts, comma-separated")
+    parser.add_argument("--variants", default=",".join(VARIANTS), help="--busy: applier variants")
+    parser.add_argument("--passes", type=int, default=2, help="--busy: passes over every configuration")
     args = parser.parse_args()
+    if args.busy:
+        busy(args)
+        return
     print(f"machine: {machine()}")
     logs = Path(tempfile.mkdtemp(prefix="bench-slack-"))
     with throwaway_postgres() as url:
         engine = make_engine(url)
+        seed_clicker(engine)
         with Session(engine, expire_on_commit=False) as session:
-            seed_directory(session)
-            member = MemberSeed(
-                email="mia@example.com", name="mia", team="marketing", role=Role.MEMBER, slack_user_id=CLICKER
-            )
-            upsert_member(session=session, seed=member, actor=ACTOR)
             # "hot": every click of a round on one region (each waits for the region's row lock,
             # by design); "spread": a round's clicks over ten launches, as on a busy day.
             hot = [gated_launch(session, slug=f"hot-{n}", items=args.clicks) for n in range(args.rounds + 1)]

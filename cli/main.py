@@ -23,6 +23,7 @@ from cli import (
     planning_cmd,
     retro_cmd,
     rollout_cmd,
+    slack_applier_cmd,
     vote_cmd,
     worker_cmd,
 )
@@ -63,6 +64,7 @@ app.command("up")(worker_cmd.up)
 app.command("demo")(demo_cmd.demo)
 app.add_typer(api_cmd.tokens_app, name="tokens")
 app.command("serve")(api_cmd.serve)
+app.command("slack-applier")(slack_applier_cmd.slack_applier)
 app.add_typer(outbox_cmd.app, name="outbox")
 app.add_typer(exposure_cmd.app, name="exposure")
 app.add_typer(beta_cmd.app, name="beta")

@@ -109,7 +109,12 @@ def up(
     _prepare_database()
     STATE_DIR.mkdir(exist_ok=True)
     server = _prefect_server(port)
-    env = {**os.environ, "PREFECT_API_URL": server.api_url, "PREFECT_HOME": str(server.home)}
+    env = {
+        **os.environ,
+        "PREFECT_API_URL": server.api_url,
+        "PREFECT_HOME": str(server.home),
+        "LAUNCHDECK_SLACK_APPLIER": _applier_mode(),
+    }
     launchdeck = str(Path(sys.executable).parent / "launchdeck")
     children = _start_children(launchdeck, env=env, api_port=api_port)
 
@@ -159,11 +164,24 @@ def _prefect_server(port: int) -> "LocalPrefectServer":
     return server
 
 
+def _applier_mode() -> str:
+    """Who applies Slack clicks under `up`: LAUNCHDECK_SLACK_APPLIER when set (environment or
+    .env), else a `launchdeck slack-applier` child, so the API only records and acknowledges them."""
+    settings = get_settings()
+    return settings.slack_applier if "slack_applier" in settings.model_fields_set else "process"
+
+
 def _start_children(launchdeck: str, *, env: dict[str, str], api_port: int) -> list[subprocess.Popen[bytes]]:
-    """A worker and the API, each logging to its own file under STATE_DIR; the API comes last."""
+    """A worker, the Slack applier (``LAUNCHDECK_SLACK_APPLIER=process``) and the API, each
+    logging to its own file under STATE_DIR; the API comes last."""
     children: list[subprocess.Popen[bytes]] = []
     with (STATE_DIR / "worker.log").open("ab") as worker_log:
         children.append(subprocess.Popen([launchdeck, "worker"], env=env, stdout=worker_log, stderr=subprocess.STDOUT))
+    if env["LAUNCHDECK_SLACK_APPLIER"] == "process":
+        with (STATE_DIR / "slack-applier.log").open("ab") as applier_log:
+            children.append(
+                subprocess.Popen([launchdeck, "slack-applier"], env=env, stdout=applier_log, stderr=subprocess.STDOUT)
+            )
     with (STATE_DIR / "api.log").open("ab") as api_log:
         children.append(
             subprocess.Popen(
@@ -184,6 +202,8 @@ def _print_banner(*, api_url: str, prefect_ui: str) -> None:
     if uses_console(get_settings()):
         messages = f"{api_url}/dashboard/messages"
         console.print(f"      Slack:      not connected; messages shown at {messages} and in {STATE_DIR}/worker.log")
+    if _applier_mode() == "process":
+        console.print(f"      Slack clicks: applied by `launchdeck slack-applier` (log: {STATE_DIR}/slack-applier.log)")
     console.print("      worker: running; stop everything with Ctrl-C")
 
 

@@ -100,18 +100,25 @@ class Settings(BaseSettings):
         "PRAGMA data_version) instead of at the next poll; false: poll only (behind a PgBouncer in "
         "transaction mode, where LISTEN does not work).",
     )
+    slack_applier: Literal["api", "process"] = Field(
+        default="api",
+        description="Who applies recorded Slack clicks: api = threads of each API process (one process "
+        "to run); process = a separate `launchdeck slack-applier` process, so the API only verifies, "
+        "records and acknowledges (its answers stay fast on a busy machine). `launchdeck up` runs "
+        "the applier and sets process unless this is set.",
+    )
     slack_interaction_lease_seconds: float = Field(
         default=30.0,
         ge=0.5,
         le=3600,
-        description="How long an API process's claim on a recorded Slack interaction lasts: a crashed "
-        "process's claims are taken over this long after it died.",
+        description="How long an applier's claim (an API process's or a `launchdeck slack-applier`'s) on a "
+        "recorded Slack interaction lasts: a crashed process's claims are taken over this long after it died.",
     )
     slack_interaction_poll_seconds: float = Field(
         default=1.0,
         gt=0,
         le=60,
-        description="How often the API looks for recorded Slack interactions it was not woken for "
+        description="How often an applier looks for recorded Slack interactions it was not woken for "
         "(another process's, or claims whose lease ran out).",
     )
     slack_leadership_channel: str = Field(

@@ -43,6 +43,10 @@ from orchestrator.core.db import is_sqlite
 log = logging.getLogger("launchdeck.wake")
 
 CHANNEL = "launchdeck_wake"
+# Where the Slack inbox's trigger (migration 0022) announces recorded clicks waiting to be applied:
+# a channel of its own, so a burst of clicks wakes the Slack applier (`launchdeck slack-applier`)
+# and never the worker's loops, which the outbox channel rings.
+INBOX_CHANNEL = "launchdeck_slack_inbox"
 # Outbox topics queued without a NOTIFY (a LIKE pattern, as the trigger of migration 0021 has it).
 QUIET_TOPICS = "item.%"
 # How often the SQLite watcher reads data_version: the worst wake latency (median 6 ms), at an
@@ -76,8 +80,17 @@ class Listener:
     connected: threading.Event = field(default_factory=threading.Event)
 
 
-def listen(engine: Engine, *, on_wake: OnWake, stop: threading.Event, listener: Listener | None = None) -> None:
-    """Call ``on_wake`` for each commit that queued outbox rows, until ``stop`` is set; blocks.
+def listen(
+    engine: Engine,
+    *,
+    on_wake: OnWake,
+    stop: threading.Event,
+    listener: Listener | None = None,
+    channel: str = CHANNEL,
+) -> None:
+    """Call ``on_wake`` for each commit that queued outbox rows (or, with ``INBOX_CHANNEL``, that
+    recorded Slack clicks to apply), until ``stop`` is set; blocks. ``channel`` matters on
+    PostgreSQL only: SQLite's watcher hears every commit.
 
     A lost connection (the database restarted, the backend terminated) is opened again, waiting
     longer after each failure; each (re)connection calls ``on_wake(None)`` once."""
@@ -88,7 +101,7 @@ def listen(engine: Engine, *, on_wake: OnWake, stop: threading.Event, listener: 
             if is_sqlite(engine):
                 _watch_sqlite(engine, on_wake=on_wake, stop=stop, state=state)
             else:
-                _listen_postgres(engine, on_wake=on_wake, stop=stop, state=state)
+                _listen_postgres(engine, on_wake=on_wake, stop=stop, state=state, channel=channel)
             wait = RECONNECT_SECONDS[0]
         except _CONNECTION_FAILURES as exc:  # reconnect; the loops' poll covers meanwhile
             state.connected.clear()
@@ -98,13 +111,13 @@ def listen(engine: Engine, *, on_wake: OnWake, stop: threading.Event, listener: 
 
 
 def start_listening(
-    engine: Engine, *, on_wake: OnWake, stop: threading.Event, name: str
+    engine: Engine, *, on_wake: OnWake, stop: threading.Event, name: str, channel: str = CHANNEL
 ) -> tuple[threading.Thread, Listener]:
     """``listen`` on a daemon thread of its own; returns the thread and what it reports."""
     state = Listener()
     thread = threading.Thread(
         target=listen,
-        kwargs={"engine": engine, "on_wake": on_wake, "stop": stop, "listener": state},
+        kwargs={"engine": engine, "on_wake": on_wake, "stop": stop, "listener": state, "channel": channel},
         name=name,
         daemon=True,
     )
@@ -121,12 +134,12 @@ def _own_connection(engine: Engine) -> Any:
     return connection
 
 
-def _listen_postgres(engine: Engine, *, on_wake: OnWake, stop: threading.Event, state: Listener) -> None:
+def _listen_postgres(engine: Engine, *, on_wake: OnWake, stop: threading.Event, state: Listener, channel: str) -> None:
     connection = _own_connection(engine)
     try:
         connection.rollback()  # leave the transaction the pool's pre-ping may have begun
         connection.autocommit = True
-        connection.execute(f"LISTEN {CHANNEL}")
+        connection.execute(f"LISTEN {channel}")
         state.backend_pid = connection.info.backend_pid
         state.connections += 1
         state.connected.set()

@@ -1,5 +1,5 @@
-"""`launchdeck up` on a fresh directory: Prefect server, worker and API come up, answer, and all
-stop together on SIGTERM (what README's run command starts)."""
+"""`launchdeck up` on a fresh directory: Prefect server, worker, Slack applier and API come up,
+answer, and all stop together on SIGTERM (what README's run command starts)."""
 
 import os
 import signal
@@ -42,6 +42,10 @@ def test_up_starts_prefect_worker_and_api_and_stops_them_all(tmp_path):
         assert str(signed_out.url) == f"http://127.0.0.1:{api_port}/login?next=/dashboard/"
         assert 'name="token"' in signed_out.text
         assert f"http://127.0.0.1:{prefect_port}" in output
+        # Slack clicks applied by an applier process of its own (LAUNCHDECK_SLACK_APPLIER unset).
+        assert "Slack clicks: applied by `launchdeck slack-applier`" in output
+        applier_log = tmp_path / ".launchdeck" / "slack-applier.log"
+        wait_for(lambda: "slack-applier " in applier_log.read_text(), timeout=60)
         assert httpx.get(f"http://127.0.0.1:{api_port}/readyz").json() == {"status": "ready"}
         assert httpx.get(f"http://127.0.0.1:{prefect_port}/api/health").status_code == 200
         assert (tmp_path / "launchdeck.db").exists()
@@ -84,3 +88,4 @@ def test_up_starts_prefect_worker_and_api_and_stops_them_all(tmp_path):
         return True
 
     wait_for(everything_down, timeout=30)
+    assert "stopped" in (tmp_path / ".launchdeck" / "slack-applier.log").read_text()  # stopped with the rest

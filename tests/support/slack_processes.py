@@ -1,7 +1,8 @@
 """Real API server processes for the Slack durability test (tests/api/test_slack_durability.py):
 started with ``python -m cli.serving`` (as ``launchdeck serve`` serves) on a test database, and
 a variant of the app whose click processor stalls after a few clicks, so a SIGKILL is sure to find
-acknowledged clicks not yet applied (some pending, some claimed mid-way) however fast the machine."""
+acknowledged clicks not yet applied (some pending, some claimed mid-way) however fast the machine.
+And real `launchdeck slack-applier` processes (tests/cli/test_slack_applier_cmd.py)."""
 
 import os
 import subprocess
@@ -18,6 +19,7 @@ from api.slack_work import SlackWork
 from flows.server import free_port
 from orchestrator.core.inbox import Claimed
 from tests.support.flows import wait_for
+from tests.support.processes import LAUNCHDECK
 from tests.support.slack_http import SECRET
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -73,3 +75,31 @@ def start_api(database_url: str, factory: str, log: Path, **env: str) -> tuple[s
 
     wait_for(answering, timeout=60, interval=0.05)
     return process, base
+
+
+def start_applier(database_url: str, log: Path, **env: str) -> subprocess.Popen[bytes]:
+    """`launchdeck slack-applier` on ``database_url`` in a process of its own, returned once it
+    says it runs (failing with its log if it exits first)."""
+    process = spawn_applier(database_url, log, **env)
+    applier_running(process, log)
+    return process
+
+
+def spawn_applier(database_url: str, log: Path, **env: str) -> subprocess.Popen[bytes]:
+    """`launchdeck slack-applier` started, not waited for (start several at once: each takes
+    seconds to import on a loaded machine); ``applier_running`` waits."""
+    environment = {**os.environ, "LAUNCHDECK_DATABASE_URL": database_url, "LAUNCHDECK_SLACK_SIGNING_SECRET": SECRET}
+    with log.open("ab") as sink:
+        return subprocess.Popen(
+            [LAUNCHDECK, "slack-applier"], cwd=ROOT, env={**environment, **env}, stdout=sink, stderr=subprocess.STDOUT
+        )
+
+
+def applier_running(process: subprocess.Popen[bytes], log: Path) -> None:
+    """Wait until ``process`` says it runs (its threads and listener started)."""
+
+    def running() -> bool:
+        assert process.poll() is None, log.read_text()[-3000:]
+        return f"slack-applier {process.pid}:" in log.read_text()
+
+    wait_for(running, timeout=60, interval=0.05)

@@ -11,11 +11,14 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
+from orchestrator.core.clock import utcnow
 from orchestrator.core.db import is_sqlite, make_engine
+from orchestrator.core.enums import InteractionKind
+from orchestrator.core.inbox import RECORD, interaction_row
 from orchestrator.core.outbox import enqueue
 from orchestrator.core.topics import Topic
 from orchestrator.core.unit import transaction
-from orchestrator.core.wake import Listener, start_listening
+from orchestrator.core.wake import INBOX_CHANNEL, Listener, start_listening
 from tests.support.flows import wait_for
 
 Heard = tuple[list[str | None], Listener]
@@ -114,3 +117,40 @@ def test_the_listener_reconnects_after_its_connection_dies_and_wakes_everyone_on
     assert listener.backend_pid != first_pid
     # One wake naming nothing per connection: what was committed while it was away is unknown.
     assert wakes == [None, None, Topic.ROLLOUT_READY.value]
+
+
+def recorded(done: bool = False) -> dict[str, object]:
+    kind = InteractionKind.BLOCK_ACTION
+    return interaction_row(kind=kind, slack_user_id="U1", ordering_key="item:1", payload={}, now=utcnow(), done=done)
+
+
+@pytest.mark.postgres
+def test_recorded_clicks_notify_the_inbox_channel_once_per_statement_on_postgres(postgres_url):
+    """Migration 0022: what wakes `launchdeck slack-applier`. A row recorded done (answered
+    inline) has nothing left to apply; the outbox's listeners (the worker) never hear the inbox."""
+    engine = make_engine(postgres_url)
+    inbox: list[str | None] = []
+    outbox: list[str | None] = []
+    stop = threading.Event()
+    threads = [
+        start_listening(engine, on_wake=inbox.append, stop=stop, name="inbox", channel=INBOX_CHANNEL)[0],
+        start_listening(engine, on_wake=outbox.append, stop=stop, name="outbox")[0],
+    ]
+    try:
+        wait_for(lambda: inbox and outbox, timeout=10, interval=0.01)
+        inbox.clear()
+        outbox.clear()
+        with engine.begin() as connection:
+            connection.execute(RECORD, [recorded(done=True)])
+        with engine.begin() as connection:
+            connection.execute(RECORD, [recorded(), recorded()])  # a burst in one INSERT
+        wait_for(lambda: inbox, timeout=2, interval=0.005)  # after the done row's, had it sent one
+        queue(engine, Topic.GATE_PASSED)
+        wait_for(lambda: outbox, timeout=2, interval=0.005)  # after the clicks', had they reached it
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=5)
+        engine.dispose()
+    assert inbox == [""]
+    assert outbox == [Topic.GATE_PASSED.value]
