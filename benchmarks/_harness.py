@@ -12,7 +12,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import httpx
@@ -30,25 +30,32 @@ def machine() -> str:
 
 
 @contextmanager
+def throwaway_database(prefix: str = "launchdeck_bench") -> Iterator[str]:
+    """A fresh, empty PostgreSQL database on the benchmark server, dropped (connections and all)
+    afterwards; its SQLAlchemy URL with the admin URL's driver."""
+    admin = make_url(ADMIN_URL)
+    conninfo = admin.set(drivername="postgresql").render_as_string(hide_password=False)
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(conninfo, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield admin.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(conninfo, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
 def throwaway_postgres() -> Iterator[str]:
     """A fresh, migrated PostgreSQL database, dropped afterwards."""
     from orchestrator.core.db import make_engine
     from orchestrator.core.migrate import upgrade
 
-    admin = make_url(ADMIN_URL)
-    conninfo = admin.set(drivername="postgresql").render_as_string(hide_password=False)
-    name = f"launchdeck_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(conninfo, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    url = admin.set(database=name).render_as_string(hide_password=False)
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    try:
+    with throwaway_database() as url:
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
         yield url
-    finally:
-        with psycopg.connect(conninfo, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def free_port() -> int:
@@ -58,22 +65,34 @@ def free_port() -> int:
 
 
 @contextmanager
-def local_prefect(home: Path) -> Iterator[None]:
+def local_prefect(home: Path, *, on_postgres: bool = False) -> Iterator[None]:
     """A local Prefect server for one benchmark run (about 20 s to start), unless PREFECT_API_URL
     already names one; PREFECT_API_URL and PREFECT_HOME point at it for this process and its
-    children, and it is stopped afterwards."""
+    children, and it is stopped afterwards.
+
+    ``on_postgres`` backs it with a throwaway PostgreSQL database instead of its default SQLite
+    file: with several workers starting flow runs at once, SQLite's single writer stalls the
+    server for seconds (database locked, retried), which would measure Prefect's SQLite, not us."""
     if os.environ.get("PREFECT_API_URL"):
         yield
         return
     from flows.server import LocalPrefectServer
 
-    server = LocalPrefectServer(home=home / "prefect", port=free_port(), log_path=home / "server.log")
-    server.start()
-    os.environ.update(PREFECT_API_URL=server.api_url, PREFECT_HOME=str(server.home), PREFECT_LOGGING_LEVEL="WARNING")
-    try:
+    with ExitStack() as stack:
+        if on_postgres:
+            url = make_url(stack.enter_context(throwaway_database("prefect_bench")))
+            asyncpg = url.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+            os.environ["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = (
+                asyncpg  # a server setting; clients talk to PREFECT_API_URL
+            )
+            stack.callback(os.environ.pop, "PREFECT_SERVER_DATABASE_CONNECTION_URL", None)
+        server = LocalPrefectServer(home=home / "prefect", port=free_port(), log_path=home / "server.log")
+        server.start()
+        stack.callback(server.stop)  # stopped before its database is dropped
+        os.environ.update(
+            PREFECT_API_URL=server.api_url, PREFECT_HOME=str(server.home), PREFECT_LOGGING_LEVEL="WARNING"
+        )
         yield
-    finally:
-        server.stop()
 
 
 _SERVER_PIDS: dict[str, int] = {}

@@ -10,10 +10,14 @@ starts when the check-offs of all their items are sent (8 client threads, altern
 two API processes) and stops when the last launch is completed. A transition is an audit event of a
 region rollout (gate passed, each exposure step, live, next phase).
 
-    .venv/bin/python -m benchmarks.two_workers [--launches 100] [--clients 8]
+    .venv/bin/python -m benchmarks.two_workers [--launches 100] [--clients 8] [--prefect-db sqlite]
 
 Needs PostgreSQL on 127.0.0.1:5432 (LAUNCHDECK_BENCH_POSTGRES_URL); starts a throwaway local
-Prefect server (about 20 s) unless PREFECT_API_URL is set.
+Prefect server (about 20 s) unless PREFECT_API_URL is set, backed by a throwaway PostgreSQL
+database of its own (its default SQLite file stalls under two workers' flow runs; `--prefect-db
+sqlite` shows it). CPU is counted per process from /proc: each worker, the Prefect server, both
+APIs, and the PostgreSQL backends connected to this run's two databases (a backend that ends
+during a run takes its CPU time with it, so that figure is a floor).
 """
 
 import argparse
@@ -30,6 +34,7 @@ from pathlib import Path
 
 import httpx
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
 from sqlmodel import Session, col, select
 
 from benchmarks._harness import (
@@ -53,7 +58,6 @@ RAMP: dict[str, list[dict[str, int | float]]] = {
     Phase.GA.value: [{"percent": 10, "hold_minutes": 0}, {"percent": 50, "hold_minutes": 0}, {"percent": 100}]
 }
 STEPS = [("internal", 100), ("ga", 10), ("ga", 50), ("ga", 100)]
-DEADLINE = 900.0  # seconds a run may take before it is called broken
 LAUNCHDECK = str(Path(sys.executable).parent / "launchdeck")
 
 
@@ -66,7 +70,7 @@ class Run:
     cpu: tuple[float, ...]  # CPU seconds each worker used during the run
     doubled: int  # transitions recorded more than once (must be 0)
     wrong_steps: int  # regions whose exposure steps are not exactly STEPS (must be 0)
-    others_cpu: dict[str, float]  # CPU seconds of the Prefect server and the two APIs meanwhile
+    others_cpu: dict[str, float]  # CPU seconds of the Prefect server, the two APIs, PostgreSQL meanwhile
     machine_busy: float  # share of the machine's cores busy meanwhile (anything running on it)
 
 
@@ -90,10 +94,32 @@ def prefect_server_pids() -> list[int]:
     return found
 
 
-def others_cpu(bases: list[str]) -> dict[str, float]:
+def postgres_backends(databases: list[str]) -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL backend connected to one of ``databases`` (its
+    process title names the database: ``postgres: 15/main: user database host(port) state``)."""
+    found = {}
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            words = cmdline.read_bytes().decode(errors="replace").split()
+            if len(words) > 3 and words[0] == "postgres:" and words[3] in databases:
+                found[int(cmdline.parent.name)] = cpu_seconds(int(cmdline.parent.name))
+        except (OSError, IndexError, ValueError):
+            continue  # ended meanwhile
+    return found
+
+
+def databases(url: str) -> list[str]:
+    """This run's databases: launchdeck's, and the Prefect server's when it is on PostgreSQL."""
+    names = [make_url(url).database or ""]
+    prefect = os.environ.get("PREFECT_SERVER_DATABASE_CONNECTION_URL")
+    return names + ([make_url(prefect).database or ""] if prefect else [])
+
+
+def others_cpu(bases: list[str], url: str) -> dict[str, float]:
     return {
         "Prefect server": sum(cpu_seconds(pid) for pid in prefect_server_pids()),
         "APIs": sum(server_cpu_seconds(base) for base in bases),
+        "PostgreSQL": 0.0,  # per backend, in run(): backends come and go
     }
 
 
@@ -185,16 +211,21 @@ def run(
     processes = [start_worker(url, f"bench-{workers}-{n}", home / f"worker-{workers}-{n}.log") for n in range(workers)]
     try:
         cpu_before = [cpu_seconds(process.pid) for process in processes]
-        others_before, ticks_before = others_cpu(bases), machine_ticks()
+        others_before, ticks_before = others_cpu(bases, url), machine_ticks()
+        backends_before = postgres_backends(databases(url))
         started = time.perf_counter()
         check_off(bases, token, item_ids, args.clients)
         while not all_completed(engine, slugs):
-            if time.perf_counter() - started > DEADLINE or any(process.poll() is not None for process in processes):
+            if time.perf_counter() - started > args.deadline or any(
+                process.poll() is not None for process in processes
+            ):
                 raise SystemExit(f"{workers} worker(s): launches not completed; see {home}")
             time.sleep(0.1)
         seconds = time.perf_counter() - started
         cpu = tuple(cpu_seconds(process.pid) - before for process, before in zip(processes, cpu_before, strict=True))
-        others = {name: spent - others_before[name] for name, spent in others_cpu(bases).items()}
+        others = {name: spent - others_before[name] for name, spent in others_cpu(bases, url).items()}
+        backends = postgres_backends(databases(url))
+        others["PostgreSQL"] = sum(spent - backends_before.get(pid, 0.0) for pid, spent in backends.items())
         (total, idle), (total_before, idle_before) = machine_ticks(), ticks_before
         busy = 1 - (idle - idle_before) / max(total - total_before, 1)
     finally:
@@ -242,11 +273,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--launches", type=int, default=100)
     parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--deadline", type=float, default=3600, help="seconds a run may take before it fails")
+    parser.add_argument("--prefect-db", choices=("postgres", "sqlite"), default="postgres")
     args = parser.parse_args()
     print(f"machine: {machine()}")
     home = Path(tempfile.mkdtemp(prefix="bench-two-workers-"))
     runs: list[Run] = []
-    with local_prefect(home), throwaway_postgres() as url:
+    with local_prefect(home, on_postgres=args.prefect_db == "postgres"), throwaway_postgres() as url:
         from orchestrator.core.db import make_engine
 
         engine = make_engine(url)
@@ -275,43 +308,50 @@ def main() -> None:
                     )
                 )
         engine.dispose()
-    report(runs, launches=args.launches)
+    report(runs, launches=args.launches, prefect_db=args.prefect_db)
 
 
-def report(runs: list[Run], *, launches: int) -> None:
+def report(runs: list[Run], *, launches: int, prefect_db: str) -> None:
     base = runs[0].transitions / runs[0].seconds
     rows = []
     for one in runs:
         rate = one.transitions / one.seconds
+        by_api = one.transitions - sum(one.by_worker)  # gates passed by the check-off itself
         shares = " / ".join(f"{n} ({n / max(one.transitions, 1):.0%})" for n in one.by_worker)
+        shares += f" / APIs {by_api} ({by_api / max(one.transitions, 1):.0%})"
+        per = 1000 / max(one.transitions, 1)  # ms of CPU per transition for each CPU second
+        spent = [sum(one.cpu), *one.others_cpu.values()]
         rows.append(
             [
                 str(one.workers),
                 f"{one.seconds:.1f} s",
                 str(one.transitions),
+                f"{one.doubled} / {one.wrong_steps}",
+                shares,
                 f"{rate:.1f}",
                 f"{rate / base:.2f}",
-                shares,
-                " / ".join(f"{seconds:.0f} s" for seconds in one.cpu),
-                f"{one.others_cpu['Prefect server']:.0f} s",
-                f"{one.others_cpu['APIs']:.0f} s",
+                " / ".join(f"{seconds * per:.0f}" for seconds in one.cpu),
+                " / ".join(f"{seconds * per:.0f}" for seconds in one.others_cpu.values()),
+                f"{sum(spent) * per:.0f}",
                 f"{one.machine_busy:.0%}",
-                f"{one.doubled} / {one.wrong_steps}",
             ]
         )
-    print(f"{launches} launches per run, 2 regions each in parallel waves, 2 API processes, one PostgreSQL")
+    print(
+        f"{launches} launches per run, 2 regions each in parallel waves, 2 API processes, one PostgreSQL;"
+        f" Prefect server on {prefect_db}"
+    )
     header = [
         "workers",
         "check-offs sent -> last launch completed",
         "region transitions",
+        "doubled transitions / regions with wrong steps",
+        "transitions by worker / by the APIs (share)",
         "transitions/s",
         "ratio to one worker",
-        "transitions by worker",
-        "worker CPU",
-        "Prefect server CPU",
-        "API CPU (both)",
+        "CPU ms per transition: each worker",
+        "CPU ms per transition: " + " / ".join(runs[0].others_cpu),
+        "CPU ms per transition, all counted",
         "machine busy (2 cores, everything on it)",
-        "doubled transitions / regions with wrong steps",
     ]
     print(table(header, rows))
     once = all(one.doubled == 0 and one.wrong_steps == 0 for one in runs)
