@@ -30,6 +30,7 @@ from orchestrator.core.settings import reset_settings
 from orchestrator.directory.seed import load_seed
 from orchestrator.directory.service import apply_seed
 from tests.support.fake_slack import fake_slack  # noqa: F401  (fixture shared by the Slack tests)
+from tests.support.slack_clicks import clickable  # noqa: F401  (fixture of the Slack process tests)
 from tests.support.unleash import join_starters as join_unleash_starters
 from tests.support.unleash import start_in_background as start_unleash_in_background
 from tests.support.unleash import (

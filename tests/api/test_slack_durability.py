@@ -8,51 +8,22 @@ however fast the machine. Waits are polls with a deadline, never sleeps."""
 
 import signal
 from collections import Counter, defaultdict
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
-import pytest
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from orchestrator.core.enums import InteractionStatus, ItemStatus
 from orchestrator.core.models import AuditEvent, ChecklistItem, SlackInteraction
-from orchestrator.core.settings import reset_settings
-from tests.support.factories import item, make_launch
 from tests.support.flows import wait_for
-from tests.support.slack_http import MARKETER, SECRET, Recorder, SlackClient, done, link_marketer
+from tests.support.slack_clicks import click, interactions
+from tests.support.slack_http import Recorder, SlackClient
 from tests.support.slack_processes import APPLY_FIRST, start_api
 
-KEYS = ["press_kit", "faq", "blog", "pricing", "demo", "training"]
 # 20 clicks: every item clicked two to four times, double clicks included (blog, blog; demo, demo).
 BURST = [0, 1, 2, 2, 3, 4, 4, 5, 0, 1, 3, 5, 0, 2, 4, 1, 3, 5, 0, 2]
 FAST = {"LAUNCHDECK_SLACK_INTERACTION_LEASE_SECONDS": "1", "LAUNCHDECK_SLACK_INTERACTION_POLL_SECONDS": "0.1"}
-
-
-@pytest.fixture
-def clickable(seeded, actor, monkeypatch) -> Iterator[list[int]]:
-    """Six marketing items and the Slack user of a marketing member; their item ids."""
-    monkeypatch.setenv("LAUNCHDECK_SLACK_SIGNING_SECRET", SECRET)
-    reset_settings()
-    link_marketer(seeded, actor)
-    launch = make_launch(seeded, actor, slug="acme-assistant", items=[item(key) for key in KEYS])
-    ids = {row.key: row.id for row in seeded.exec(select(ChecklistItem).where(ChecklistItem.launch_id == launch.id))}
-    seeded.commit()
-    yield [ids[key] for key in KEYS]
-    reset_settings()
-
-
-def click(item_id: int) -> dict[str, Any]:
-    payload = done(MARKETER, item_id)
-    payload["response_url"] = "http://127.0.0.1:9/no-slack-here"  # refused as not https: no network
-    return payload
-
-
-def interactions(engine) -> list[SlackInteraction]:
-    with Session(engine) as session:
-        return list(session.exec(select(SlackInteraction).order_by(col(SlackInteraction.id))))
 
 
 def done_at(row: SlackInteraction) -> datetime:

@@ -5,10 +5,8 @@ API process's own processor on one database apply each click once. On SQLite and
 Waits are polls with a deadline, never sleeps."""
 
 from collections import Counter, defaultdict
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -24,35 +22,15 @@ from orchestrator.core.inbox import RECORD, claim_interactions
 from orchestrator.core.models import AuditEvent, ChecklistItem, SlackInteraction
 from orchestrator.core.settings import reset_settings
 from tests.support.api import served
-from tests.support.factories import item, make_launch
 from tests.support.flows import wait_for
 from tests.support.processes import stop
-from tests.support.slack_http import MARKETER, SECRET, Recorder, SlackClient, done, link_marketer
+from tests.support.slack_clicks import click, interactions
+from tests.support.slack_http import Recorder, SlackClient
 from tests.support.slack_processes import applier_running, spawn_applier, start_applier
 
 pytestmark = pytest.mark.slow
-KEYS = ["press_kit", "faq", "blog", "pricing", "demo", "training"]
 # Only a commit's wake (or the start-up sweep) applies a click within the tests' deadlines.
 NO_SWEEP = {"LAUNCHDECK_SLACK_INTERACTION_POLL_SECONDS": "60"}
-
-
-@pytest.fixture
-def clickable(seeded, actor, monkeypatch) -> Iterator[list[int]]:
-    """Six marketing items and the Slack user of a marketing member; their item ids."""
-    monkeypatch.setenv("LAUNCHDECK_SLACK_SIGNING_SECRET", SECRET)
-    reset_settings()
-    link_marketer(seeded, actor)
-    launch = make_launch(seeded, actor, slug="acme-assistant", items=[item(key) for key in KEYS])
-    ids = {row.key: row.id for row in seeded.exec(select(ChecklistItem).where(ChecklistItem.launch_id == launch.id))}
-    seeded.commit()
-    yield [ids[key] for key in KEYS]
-    reset_settings()
-
-
-def click(item_id: int) -> dict[str, Any]:
-    payload = done(MARKETER, item_id)
-    payload["response_url"] = "http://127.0.0.1:9/no-slack-here"  # refused as not https: no network
-    return payload
 
 
 def record(engine: Engine, item_ids: list[int]) -> None:
@@ -60,11 +38,6 @@ def record(engine: Engine, item_ids: list[int]) -> None:
     rows = [record_of(click(item_id), parse_payload(click(item_id))).row(now=utcnow()) for item_id in item_ids]
     with engine.begin() as connection:
         connection.execute(RECORD, rows)
-
-
-def interactions(engine: Engine) -> list[SlackInteraction]:
-    with Session(engine) as session:
-        return list(session.exec(select(SlackInteraction).order_by(col(SlackInteraction.id))))
 
 
 def all_done(engine: Engine) -> bool:
