@@ -45,14 +45,15 @@ def outbox_list(
 ) -> None:
     """Newest rows first, each with its real state: delivered or not (attempts, last error) for
     rows a deliverer claims, emitted or not for rows only published as Prefect events."""
+    claimed_by_deliverers = claimed_topics()
     with open_session() as session:
-        rows = list_outbox(session, status=status, limit=limit, topics=claimed_topics() if status else None)
+        rows = list_outbox(session, status=status, limit=limit, topics=claimed_by_deliverers if status else None)
         emitted_up_to = cursor_position(session, name=EVENTS_CURSOR)
     table = Table(title="Outbox", title_justify="left")
     for column in ("Id", "Topic", "State", "Attempts", "Created (UTC)", "Delivered (UTC)", "Last error"):
         table.add_column(column)
     for row in rows:
-        claimed = row.topic in claimed_topics()
+        claimed = row.topic in claimed_by_deliverers
         table.add_row(
             str(row.id),
             row.topic,

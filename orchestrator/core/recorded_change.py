@@ -49,6 +49,23 @@ class Record:
     topic: Topic
     payload: dict[str, Any]
 
+    def audit_fields(self, row: Any) -> dict[str, Any]:
+        """The audit event's fields for ``row`` (as the ledger's writers take them)."""
+        return {
+            "actor": self.actor,
+            "entity": self.entity,
+            "entity_id": row.id,
+            "action": self.action,
+            "launch_id": row.launch_id,
+            "before": self.before,
+            "after": self.after,
+            "reason": self.reason,
+        }
+
+    def outbox_fields(self, row: Any) -> dict[str, Any]:
+        """The outbox row's fields for ``row`` (as the ledger's writers take them)."""
+        return {"key": self.key, "topic": self.topic, "launch_id": row.launch_id, "payload": self.payload}
+
 
 @dataclass(frozen=True)
 class After:
@@ -79,20 +96,8 @@ def change_and_record(
     parameters = {CAS_PREFIX + name: value for name, value in values.items()}
     parameters |= {"cas_id": row.id, "cas_version": row.version}
     now = utcnow()
-    parameters |= audit_parameters(
-        now=now,
-        actor=record.actor,
-        entity=record.entity,
-        entity_id=row.id,
-        action=record.action,
-        launch_id=row.launch_id,
-        before=record.before,
-        after=record.after,
-        reason=record.reason,
-    )
-    parameters |= outbox_parameters(
-        now=now, key=record.key, topic=record.topic, launch_id=row.launch_id, payload=record.payload
-    )
+    parameters |= audit_parameters(now=now, **record.audit_fields(row))
+    parameters |= outbox_parameters(now=now, **record.outbox_fields(row))
     if after is not None:
         parameters |= after.parameters
     won, value = connection.execute(statement, parameters).one()
@@ -107,20 +112,7 @@ def change_and_record(
 
 
 def _record(session: Session, row: Any, record: Record) -> None:
-    record_then_enqueue(
-        session,
-        actor=record.actor,
-        entity=record.entity,
-        entity_id=row.id,
-        action=record.action,
-        launch_id=row.launch_id,
-        before=record.before,
-        after=record.after,
-        reason=record.reason,
-        key=record.key,
-        topic=record.topic,
-        payload=record.payload,
-    )
+    record_then_enqueue(session, **(record.audit_fields(row) | record.outbox_fields(row)))
 
 
 def _bound(table: Table, prefix: str, names: tuple[str, ...]) -> list[Any]:
