@@ -18,18 +18,17 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session
 
 from orchestrator.core.actors import Actor
 from orchestrator.core.db import make_engine
 from orchestrator.core.enums import Source
 from orchestrator.core.migrate import upgrade
 from orchestrator.core.settings import reset_settings
-from orchestrator.directory.seed import load_seed
-from orchestrator.directory.service import apply_seed
 from tests.support.fake_slack import fake_slack  # noqa: F401  (fixture shared by the Slack tests)
+from tests.support.seed_snapshot import empty_postgres, seeded_sqlite_copy, snapshot_postgres_seed
 from tests.support.slack_clicks import clickable  # noqa: F401  (fixture of the Slack process tests)
 from tests.support.unleash import join_starters as join_unleash_starters
 from tests.support.unleash import start_in_background as start_unleash_in_background
@@ -62,6 +61,9 @@ _PREFECT_PID = _PREFECT_HOME / "server.pid"
 # Rich fixes a console's width when it is made (at import) if COLUMNS is set, as it is in xdist
 # workers; CLI tests pass the width they need per call, so none may be fixed beforehand.
 os.environ.pop("COLUMNS", None)
+
+SEED_ACTOR = Actor(name="pat@example.com", source=Source.CLI)
+_POSTGRES_SEED_RESTORE: dict[str, str] = {}  # per run database: the SQL that puts the seed back
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "LAUNCHDECK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -111,6 +113,7 @@ def postgres_url() -> Iterator[str]:
     url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     engine = make_engine(url)
     upgrade(engine)
+    _POSTGRES_SEED_RESTORE[url] = snapshot_postgres_seed(engine, SEED_ACTOR)
     engine.dispose()
     try:
         yield url
@@ -119,26 +122,26 @@ def postgres_url() -> Iterator[str]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _empty_postgres(engine: Engine) -> None:
-    """Every table emptied and every id sequence restarted, as a fresh database has them.
-
-    DELETE, not TRUNCATE: the tables hold a test's few rows, and TRUNCATE makes new files for all
-    of them (130-150 ms a test here, against 4-5 ms), which was a third of the suite's setup time."""
-    deletes = "; ".join(f'DELETE FROM "{table.name}"' for table in reversed(SQLModel.metadata.sorted_tables))
-    with engine.begin() as connection:
-        connection.execute(text(deletes))
-        connection.execute(text("SELECT setval(oid::regclass, 1, false) FROM pg_class WHERE relkind = 'S'"))
+@pytest.fixture(scope="session")
+def sqlite_seeded_template(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Path:
+    """The migrated template with the built-in seed applied (tests/support/seed_snapshot.py)."""
+    return seeded_sqlite_copy(sqlite_template, tmp_path_factory.mktemp("sqlite-seeded") / "seeded.db", SEED_ACTOR)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def engine(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> Iterator[Engine]:
+    """An empty migrated database; already holding the built-in seed when the test asks for
+    ``seeded`` (copied from one seeded once per run, which ``seeded`` then leaves as it is)."""
+    wants_seed = "seeded" in request.fixturenames
     if request.param == "sqlite":
         path = tmp_path / "launchdeck.db"
-        shutil.copyfile(sqlite_template, path)
+        template = request.getfixturevalue("sqlite_seeded_template") if wants_seed else sqlite_template
+        shutil.copyfile(template, path)
         created = make_engine(f"sqlite:///{path}")
     else:
-        created = make_engine(request.getfixturevalue("postgres_url"))
-        _empty_postgres(created)
+        url = request.getfixturevalue("postgres_url")
+        created = make_engine(url)
+        empty_postgres(created, restore=_POSTGRES_SEED_RESTORE[url] if wants_seed else None)
     yield created
     created.dispose()
 
@@ -173,13 +176,13 @@ def session(engine: Engine) -> Iterator[Session]:
 
 @pytest.fixture
 def actor() -> Actor:
-    return Actor(name="pat@example.com", source=Source.CLI)
+    return SEED_ACTOR
 
 
 @pytest.fixture
-def seeded(session: Session, actor: Actor) -> Session:
-    """A session on a database holding the built-in teams and regions."""
-    apply_seed(session=session, config=load_seed(None), actor=actor)
+def seeded(session: Session) -> Session:
+    """A session on a database holding the built-in teams and regions, as ``apply_seed`` by
+    ``actor`` writes them (the ``engine`` fixture copies them in: tests/support/seed_snapshot.py)."""
     return session
 
 
