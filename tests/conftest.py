@@ -2,7 +2,8 @@
 
 ``engine`` runs a test on a fresh SQLite file and on this machine's PostgreSQL. The test run makes
 its own PostgreSQL database (``launchdeck_test_<random>``) and drops it at the end; each test starts
-from empty tables. Set ``LAUNCHDECK_TEST_POSTGRES_URL=off`` to skip the PostgreSQL half.
+from empty tables. Set ``LAUNCHDECK_TEST_POSTGRES_URL=off`` to skip the PostgreSQL half. A test
+marked ``one_database(reason=...)`` gets the SQLite half only (see ``pytest_generate_tests``).
 """
 
 import contextlib
@@ -15,6 +16,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -68,6 +70,53 @@ _POSTGRES_SEED_RESTORE: dict[str, str] = {}  # per run database: the SQL that pu
 POSTGRES_ADMIN_URL = os.environ.get(
     "LAUNCHDECK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
+
+
+# A test marked ``one_database`` asserts nothing a database could change (rendering, HTTP, Slack
+# signing...; tests/ONE_DATABASE.md says why for each), so it runs on SQLite only: its PostgreSQL
+# variant is never generated. This variable runs them on both anyway (a nightly or full run).
+BOTH_DATABASES = os.environ.get("LAUNCHDECK_TEST_BOTH_DATABASES", "") not in ("", "0")
+_ONE_DATABASE_ONLY = pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+_ONE_DATABASE_COUNT = pytest.StashKey[int]()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Give a ``one_database`` test the SQLite ``engine`` alone, before pytest expands the fixture's
+    params (a parametrize mark on ``engine`` takes precedence over them), so no PostgreSQL variant
+    is collected, set up or skipped. The mark must say why; a test that parametrizes ``engine``
+    itself keeps its own choice."""
+    marker = metafunc.definition.get_closest_marker("one_database")
+    if marker is None:
+        return
+    reason = marker.kwargs.get("reason", marker.args[0] if marker.args else "")
+    if not isinstance(reason, str) or not reason.strip():
+        pytest.fail(f"{metafunc.definition.nodeid}: @pytest.mark.one_database needs reason='...'", pytrace=False)
+    if BOTH_DATABASES or "engine" not in metafunc.fixturenames:
+        return
+    if any("engine" in _argnames(mark) for mark in metafunc.definition.iter_markers("parametrize")):
+        return
+    metafunc.definition.add_marker(_ONE_DATABASE_ONLY)
+    metafunc.config.stash[_ONE_DATABASE_COUNT] = metafunc.config.stash.get(_ONE_DATABASE_COUNT, 0) + 1
+
+
+def _argnames(mark: pytest.Mark) -> list[str]:
+    names = mark.args[0] if mark.args else mark.kwargs.get("argnames", ())
+    return [name.strip() for name in names.split(",")] if isinstance(names, str) else list(names)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    if BOTH_DATABASES:
+        return "databases: every engine test on SQLite and PostgreSQL (LAUNCHDECK_TEST_BOTH_DATABASES)"
+    return "databases: one_database tests on SQLite only (LAUNCHDECK_TEST_BOTH_DATABASES=1 runs them on both)"
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    count = config.stash.get(_ONE_DATABASE_COUNT, 0)
+    if count:
+        terminalreporter.write_line(
+            f"one_database: {count} test functions collected on SQLite only, without their PostgreSQL variant (tests/ONE_DATABASE.md)"
+        )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -1,6 +1,7 @@
 """The API over real HTTP: health, auth, launches and region actions, problem+json, idempotency."""
 
 import httpx
+import pytest
 
 from tests.support.api import LAUNCH, auth
 from tests.support.db import before_any_query
@@ -49,6 +50,7 @@ def test_create_read_and_halt_a_launch(api_server, tokens):
     assert halted.json()["rollouts"][0]["state"] == "halted"
 
 
+@pytest.mark.one_database(reason="role check over HTTP (tests/ONE_DATABASE.md)")
 def test_leadership_may_read_but_not_change(api_server, tokens):
     answer = httpx.post(f"{api_server}/api/v1/launches", json=LAUNCH, headers=auth(tokens["leadership"]))
     assert answer.status_code == 403
@@ -77,6 +79,7 @@ def test_illegal_transition_is_a_409_naming_what_is_allowed(api_server, tokens):
     assert "kick off" in answer.json()["allowed"]
 
 
+@pytest.mark.one_database(reason="input validation (tests/ONE_DATABASE.md)")
 def test_a_bad_slug_is_refused_with_the_rule_in_words_and_the_pattern_intact(api_server, tokens):
     answer = httpx.post(
         f"{api_server}/api/v1/launches", json={**LAUNCH, "slug": "Bad Slug"}, headers=auth(tokens["prodops"])
@@ -111,6 +114,7 @@ def test_halting_or_resuming_twice_is_a_409_saying_what_stands_and_keeping_the_f
     assert resumed_again.json()["detail"].startswith("acme-api EU is already running (gated): nothing to resume")
 
 
+@pytest.mark.one_database(reason="input validation (tests/ONE_DATABASE.md)")
 def test_an_owner_that_is_not_an_email_is_refused_naming_the_field(api_server, tokens):
     answer = httpx.post(
         f"{api_server}/api/v1/launches", json={**LAUNCH, "owner": "not-an-email"}, headers=auth(tokens["prodops"])

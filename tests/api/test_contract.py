@@ -240,6 +240,7 @@ def test_launch_bodies_the_domain_refuses_are_422s_not_500s(client: httpx.Client
     assert not failures, "\n".join(failures)
 
 
+@pytest.mark.one_database(reason="input validation (tests/ONE_DATABASE.md)")
 def test_a_naive_reschedule_date_names_the_date_field(
     client: httpx.Client, admin: dict[str, str], tokens: dict[str, str], engine: Engine
 ) -> None:

@@ -46,6 +46,7 @@ def launch(api_server, tokens, engine):
         return create_kicked_off_launch(client, tokens["prodops"], engine, spare_token_id=1)
 
 
+@pytest.mark.one_database(reason="sign-in redirects and cookie flags (tests/ONE_DATABASE.md)")
 def test_a_page_without_a_session_redirects_to_login_and_back(api_server, launch, tokens):
     with httpx.Client(base_url=api_server) as client:
         answer = client.get(f"/dashboard/launches/{launch.slug}")
@@ -73,6 +74,7 @@ def test_a_page_without_a_session_redirects_to_login_and_back(api_server, launch
         assert "Acme API" in page.text
 
 
+@pytest.mark.one_database(reason="sign-in form refusals (tests/ONE_DATABASE.md)")
 @pytest.mark.parametrize(
     ("token", "message"),
     [("ldk_not-a-real-token", "unknown or revoked"), ("", "paste an API token")],
@@ -86,6 +88,7 @@ def test_a_bad_token_is_refused_on_the_form_with_the_reason(api_server, tokens, 
         assert "set-cookie" not in answer.headers
 
 
+@pytest.mark.one_database(reason="sign-in redirect target (tests/ONE_DATABASE.md)")
 def test_login_only_redirects_inside_the_dashboard(api_server, tokens):
     with httpx.Client(base_url=api_server) as client:
         answer = post_login(client, tokens["member"], "https://evil.example/x")
@@ -118,6 +121,7 @@ def test_odd_cookies_and_feed_keys_are_refused_not_crashed_on(api_server, launch
         )
 
 
+@pytest.mark.one_database(reason="session cookie handling (tests/ONE_DATABASE.md)")
 def test_logout_forgets_the_session(api_server, tokens):
     with signed_in(api_server, tokens["leadership"]) as client:
         out = client.post("/logout", data={"csrf": form_csrf(client, "/dashboard/")})
@@ -347,6 +351,7 @@ def test_portfolio_next_gate_says_how_many_exit_criteria_are_met(api_server, tok
     assert "(needs &gt;= 1)" in row.group(1)  # active_accounts and fix_weeks, escaped in the title
 
 
+@pytest.mark.one_database(reason="a 404 page (tests/ONE_DATABASE.md)")
 def test_unknown_launch_is_a_404_page(api_server, tokens):
     with signed_in(api_server, tokens["leadership"]) as client:
         answer = client.get("/dashboard/launches/no-such-launch")

@@ -23,6 +23,8 @@ from tests.support.db import rows
 from tests.support.factories import item, make_launch
 from tests.support.web import signed_in
 
+pytestmark = pytest.mark.one_database(reason="renders the console messages page (tests/ONE_DATABASE.md)")
+
 T0 = datetime(2027, 2, 1, 12, 0, tzinfo=UTC)
 HOSTILE = "<script>alert(1)</script> <!channel> *bold* <https://evil.example|x>"
 

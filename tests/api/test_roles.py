@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import APIRouter, Depends, FastAPI
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -32,6 +33,8 @@ from tests.support.api import (
     problem_shape_errors,
     send,
 )
+
+pytestmark = pytest.mark.one_database(reason="role checks over HTTP (tests/ONE_DATABASE.md)")
 
 
 def _report(failures: list[str], total: int) -> str:

@@ -53,6 +53,7 @@ def reports(engine) -> list[BetaFeedback]:
         return list(session.exec(select(BetaFeedback)).all())
 
 
+@pytest.mark.one_database(reason="modal rendering (tests/ONE_DATABASE.md)")
 def test_launch_feedback_opens_the_modal_for_the_named_launch(slack, engine):
     form = {"command": "/launch", "text": "feedback acme-assistant", "user_id": MARKETER, "trigger_id": "trig-1"}
     answer = slack.post("/slack/commands", urlencode(form).encode())
@@ -87,6 +88,7 @@ def test_the_message_shortcut_prefills_text_and_link_and_the_submission_logs_a_r
     assert event.source == Source.SLACK
 
 
+@pytest.mark.one_database(reason="modal field errors (tests/ONE_DATABASE.md)")
 @pytest.mark.parametrize(
     ("changes", "field"),
     [
@@ -106,6 +108,7 @@ def test_bad_submissions_stay_open_with_the_error_under_the_field(slack, engine,
     assert reports(engine) == []
 
 
+@pytest.mark.one_database(reason="a refusal message (tests/ONE_DATABASE.md)")
 def test_unknown_users_and_read_only_roles_cannot_log_feedback(slack, engine):
     for user, expected in ((STRANGER, "does not know"), (LEADER, "may not log beta feedback")):
         body = slack.interact(feedback_submission(user)).json()

@@ -261,6 +261,7 @@ def test_a_click_from_another_team_is_refused_and_changes_nothing(slack, engine)
     assert audit(engine, press_kit) == []
 
 
+@pytest.mark.one_database(reason="a refusal message (tests/ONE_DATABASE.md)")
 def test_an_unknown_slack_user_is_refused(slack, engine):
     press_kit = slack.items["press_kit"]
     answer = slack.interact(done(STRANGER, press_kit))
@@ -272,6 +273,7 @@ def test_an_unknown_slack_user_is_refused(slack, engine):
     assert audit(engine, press_kit) == []
 
 
+@pytest.mark.one_database(reason="a refusal message (tests/ONE_DATABASE.md)")
 def test_a_domain_error_is_a_friendly_text(slack, engine):
     answer = slack.interact(done(PRODOPS, 999_999))
     assert (answer.status_code, answer.content) == (200, b"")
@@ -288,6 +290,7 @@ def test_a_payload_we_did_not_render_is_a_400(slack):
 # --- overflow and modals ---------------------------------------------------------------------
 
 
+@pytest.mark.one_database(reason="modal rendering (tests/ONE_DATABASE.md)")
 def test_overflow_waive_opens_the_waiver_modal(slack, engine):
     press_kit = slack.items["press_kit"]
     option = ItemChoiceRef(item_id=press_kit, version=1, choice=ItemChoice.WAIVE).to_value()
@@ -304,6 +307,7 @@ def test_overflow_waive_opens_the_waiver_modal(slack, engine):
     assert fresh(engine, press_kit).status == ItemStatus.TODO  # opening a modal changes nothing
 
 
+@pytest.mark.one_database(reason="a refusal message (tests/ONE_DATABASE.md)")
 def test_overflow_from_another_team_opens_no_modal(slack):
     option = ItemChoiceRef(item_id=slack.items["press_kit"], version=1, choice=ItemChoice.BLOCK).to_value()
     answer = slack.interact(block_action(LAWYER, ActionId.ITEM_OVERFLOW, option=option))

@@ -27,6 +27,7 @@ def kicked_off(session, actor):
     return launch
 
 
+@pytest.mark.one_database(reason="log rendering (tests/ONE_DATABASE.md)")
 def test_a_delivered_message_and_its_update_read_plainly_in_the_worker_log(seeded, actor, engine):
     launch = kicked_off(seeded, actor)
     out = io.StringIO()

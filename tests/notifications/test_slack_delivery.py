@@ -140,6 +140,7 @@ def test_a_slow_pass_gives_back_the_intents_it_would_reach_after_half_their_clai
     assert all(as_utc(row.next_attempt_at) == NOW and row.claims == 0 and row.attempts == 0 for row in left)
 
 
+@pytest.mark.one_database(reason="message rendering (tests/ONE_DATABASE.md)")
 def test_a_halt_is_announced_loudly_in_the_region_channel(seeded, actor, fake_slack):
     launch = launch_with_items(seeded, actor)
     dispatch(seeded, transport(fake_slack))
@@ -185,6 +186,7 @@ def test_a_channel_slack_does_not_know_parks_the_intent_as_dead(seeded, actor, f
     assert "#launch-marketing" in (dead[0].last_error or "")
 
 
+@pytest.mark.one_database(reason="message rendering (tests/ONE_DATABASE.md)")
 def test_the_console_transport_keeps_what_it_would_have_posted(seeded, actor):
     launch_with_items(seeded, actor)
     console = ConsoleTransport()
@@ -304,6 +306,7 @@ def test_a_first_attempt_never_reads_history(seeded, actor, fake_slack):
     assert all(call.body.get("metadata", {}).get("event_type") == "launchdeck_delivery" for call in posts(fake_slack))
 
 
+@pytest.mark.one_database(reason="Slack fault handling over HTTP (tests/ONE_DATABASE.md)")
 @pytest.mark.slow
 def test_slack_failing_30_percent_of_calls_then_recovering_delivers_every_notification_once(seeded, actor, fake_slack):
     """Three launches' gate messages and check-off edits go out while a seeded 30% of Slack's answers

@@ -63,5 +63,5 @@ def gate_of(session, rid, phase, kind):
 
 # For a test whose subject is refused or answered before any query (request validation, Slack's
 # signature, a malformed payload): the database behind the app makes no difference, so it runs on
-# SQLite alone instead of twice.
-before_any_query = pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+# SQLite alone instead of twice (LAUNCHDECK_TEST_BOTH_DATABASES=1 runs it on both; tests/ONE_DATABASE.md).
+before_any_query = pytest.mark.one_database(reason="refused or answered before any query")
