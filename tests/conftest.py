@@ -32,6 +32,7 @@ from orchestrator.core.settings import reset_settings
 from tests.support.fake_slack import fake_slack  # noqa: F401  (fixture shared by the Slack tests)
 from tests.support.seed_snapshot import empty_postgres, seeded_sqlite_copy, snapshot_postgres_seed
 from tests.support.slack_clicks import clickable  # noqa: F401  (fixture of the Slack process tests)
+from tests.support.ssl_reuse import install as reuse_tls_contexts
 from tests.support.unleash import join_starters as join_unleash_starters
 from tests.support.unleash import start_in_background as start_unleash_in_background
 from tests.support.unleash import (
@@ -59,6 +60,8 @@ os.environ["PREFECT_API_URL"] = f"http://127.0.0.1:{_PREFECT_PORT}/api"
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ["PREFECT_LOGGING_LEVEL"] = "WARNING"
 _PREFECT_PID = _PREFECT_HOME / "server.pid"
+
+reuse_tls_contexts()  # each httpx client would parse the whole CA bundle again (tests/support/ssl_reuse.py)
 
 # Rich fixes a console's width when it is made (at import) if COLUMNS is set, as it is in xdist
 # workers; CLI tests pass the width they need per call, so none may be fixed beforehand.
