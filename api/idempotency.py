@@ -90,15 +90,21 @@ class IdempotencyMiddleware:
         await self._run_and_keep(scope, body, send, slot)
 
     async def _run_and_keep(self, scope: Scope, body: bytes, send: Send, slot: _Slot) -> None:
-        """Run the request, passing its answer on as it comes, then keep the answer in the slot;
-        after a 5xx, free the slot instead, so a retry runs again."""
+        """Run the request, passing its answer on as it comes except its last part, keep the answer
+        in the slot (after a 5xx, free the slot instead, so a retry runs again), then send the last
+        part. Why that order: a client that has the whole answer and sends the request again must
+        get it replayed, not the 409 "still running" of a slot whose answer is not kept yet."""
         captured: dict[str, Any] = {"status": 500, "body": b""}
+        held: list[Message] = []
 
         async def capture(message: Message) -> None:
             if message["type"] == "http.response.start":
                 captured["status"] = message["status"]
             elif message["type"] == "http.response.body":
                 captured["body"] += message.get("body", b"")
+                if not message.get("more_body", False):
+                    held.append(message)
+                    return
             await send(message)
 
         try:
@@ -109,6 +115,8 @@ class IdempotencyMiddleware:
                 await slot.call(store_answer, status_code=captured["status"], body=answer)
             else:
                 await slot.call(release)
+        for message in held:
+            await send(message)
 
 
 async def _stored_or_reserved(slot: _Slot, *, method: str, path: str, request_hash: str) -> StoredAnswer | None:
