@@ -19,6 +19,7 @@ from anyio import to_thread
 from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, text
+from starlette.datastructures import State
 
 from api import docs_pages, gc_tuning, openapi, problems, slack
 from api.body_limit import BodyLimitMiddleware
@@ -85,17 +86,13 @@ def create_app(*, engine: Engine | None = None, tune_gc: bool = False) -> FastAP
         title="launchdeck",
         version="1",
         summary="Launch readiness and regional beta rollouts, gated and audited.",
-        lifespan=_lifespan(engine, tune_gc=tune_gc),
+        lifespan=_lifespan(tune_gc=tune_gc),
         dependencies=[Depends(refuse_unstorable_text)],  # NUL and lone surrogates: a 422, on every route
         docs_url=None,  # FastAPI's pages load from CDNs; api/docs_pages.py serves /docs and /redoc offline
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
     )
-    if engine is not None:
-        app.state.engine = engine
-    app.state.portfolio_cache = PortfolioCache()
-    app.state.planning_cache = PlanningCache()
-    app.state.slack_work = SlackWork()
+    start_afresh(app, engine=engine)
     problems.install(app)
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=get_settings().max_body_bytes)  # outermost: counts first
@@ -116,29 +113,48 @@ def create_app(*, engine: Engine | None = None, tune_gc: bool = False) -> FastAP
     return app
 
 
-def _lifespan(engine: Engine | None, *, tune_gc: bool) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+def start_afresh(app: FastAPI, *, engine: Engine | None) -> None:
+    """Give ``app`` the state of one serving from scratch: on ``engine`` (else one made from
+    settings when it starts), with empty page caches, no Slack work and no Slack clients made yet.
+
+    Why it is separate from ``create_app``: FastAPI builds an app's included routes on its first
+    request (60-190 ms for launchdeck's 92 on this machine kind), and the test suite serves an app
+    per test; with this it builds one app per test process and serves it again on each test's
+    database. Settings read when the app is built (the body limit) stay as they were then."""
+    app.state = State()
+    if engine is not None:
+        app.state.engine = engine
+    app.state.portfolio_cache = PortfolioCache()
+    app.state.planning_cache = PlanningCache()
+    app.state.slack_work = SlackWork()
+
+
+def _lifespan(*, tune_gc: bool) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     """What the app opens when it starts serving and closes when it stops: the engine (made from
     settings, with the schema checked, unless one was given), its async twin on the serving loop,
-    and the Slack work threads."""
+    and the Slack work threads. What it closes are the ones it opened, held here, whatever
+    ``start_afresh`` gives the app meanwhile."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        owned = engine is None
-        app.state.engine = engine or _engine_from_settings()
-        ensure_schema_current(app.state.engine)
-        app.state.async_engine = make_async_engine(app.state.engine)
-        app.state.slack_recorder = ClickRecorder(app.state.async_engine)
+        given: Engine | None = getattr(app.state, "engine", None)
+        engine = app.state.engine = given or _engine_from_settings()
+        ensure_schema_current(engine)
+        async_engine = app.state.async_engine = make_async_engine(engine)
+        app.state.slack_recorder = ClickRecorder(async_engine)
+        work: SlackWork = app.state.slack_work
         if get_settings().slack_applier == "api":  # else `launchdeck slack-applier` applies the clicks
-            app.state.slack_work.start(engine=app.state.engine, follow_ups=slack.follow_ups_for(app))
+            work.start(engine=engine, follow_ups=slack.follow_ups_for(app))
         if tune_gc:
             gc_tuning.settle_for_serving()
         try:
             yield
         finally:
-            app.state.slack_work.stop()  # apply pending clicks before the engine goes
-            await app.state.async_engine.dispose()
-            if owned:
-                app.state.engine.dispose()
+            work.stop()  # apply pending clicks before the engine goes
+            await async_engine.dispose()
+            if given is None:
+                engine.dispose()
+                del app.state.engine  # served again, it makes a new one from settings, as the first time
 
     return lifespan
 

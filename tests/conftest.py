@@ -16,7 +16,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 import pytest
@@ -39,6 +39,9 @@ from tests.support.unleash import (
     stop_unleash,
     unleash_server,  # noqa: F401  (the run's real Unleash server)
 )
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 # The suite's own Prefect server: chosen before anything imports prefect, so every thread and
 # subprocess of the tests (workers included) talks to it and never to a developer's server. Chosen
@@ -315,20 +318,37 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     shutil.rmtree(_PREFECT_HOME, ignore_errors=True)
 
 
-@pytest.fixture
-def api_server(engine: Engine) -> Iterator[str]:
-    """The real FastAPI app served by uvicorn on a free loopback port, on the test database.
-    Yields the base URL; requests go over real HTTP."""
+@pytest.fixture(scope="session")
+def reusable_app() -> "FastAPI":
+    """The app ``api_server`` serves, built once per test process: FastAPI builds an app's routes
+    on its first request (60-190 ms here), which every API test paid again for an app of its own.
+    Each test serves it afresh (``start_afresh``): its own database, empty caches, no Slack work."""
     from api.app import create_app
+
+    return create_app()
+
+
+@pytest.fixture
+def api_server(engine: Engine, reusable_app: "FastAPI") -> Iterator[str]:
+    """The real FastAPI app served by uvicorn on a free loopback port, on the test database.
+    Yields the base URL; requests go over real HTTP. A test that swaps ``api.app.create_app`` (to
+    put fakes into the app's dependencies) gets an app of its own from it instead."""
+    import api.app
     from tests.support.api import served
 
-    app = create_app(engine=engine)
+    factory = api.app.create_app
+    if (factory.__module__, factory.__qualname__) == ("api.app", "create_app"):  # not swapped by the test
+        app = reusable_app
+        api.app.start_afresh(app, engine=engine)
+    else:
+        app = factory(engine=engine)
+    work = app.state.slack_work
     with served(app, wait_for_stop=False) as base:
         yield base
         # What a stopping server may still write is the Slack clicks it acknowledged: carry them out
         # now, so nothing of this test reaches the next one's (shared PostgreSQL) database while
         # uvicorn takes its time to stop in the background.
-        app.state.slack_work.stop()
+        work.stop()
 
 
 @pytest.fixture
