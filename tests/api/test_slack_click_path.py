@@ -8,8 +8,10 @@ SQLite and PostgreSQL."""
 import inspect
 from collections.abc import Iterator
 
+import pytest
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
+from sqlalchemy import Engine
 
 from api import slack
 from api.app import create_app
@@ -39,7 +41,9 @@ def test_no_dependency_of_the_interactions_route_runs_in_the_thread_pool(engine)
     assert blocking == []
 
 
-def test_a_click_is_recorded_and_acknowledged_without_the_inline_adapters(engine, clickable, monkeypatch):
+def test_a_click_is_recorded_and_acknowledged_without_the_inline_adapters(
+    engine: Engine, clickable: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("LAUNCHDECK_SLACK_APPLIER", "process")  # no processor here asks for the adapters either
     reset_settings()
     asked: list[str] = []
