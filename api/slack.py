@@ -65,6 +65,7 @@ from notifications.inbound.parsing import (
     parse_payload,
 )
 from notifications.inbound.replies import Reply
+from notifications.inbound.requests import Interaction
 from notifications.inbound.routing import handle_interaction
 from notifications.inbound.signing import BadSignature, verify_slack_request
 from orchestrator.core.clock import utcnow
@@ -77,12 +78,15 @@ router = APIRouter(prefix="/slack", tags=["slack"], include_in_schema=False)
 Clock = Callable[[], float]
 
 
-def get_clock() -> Clock:
-    """The clock the replay window is measured with (a dependency so tests can move it)."""
+async def get_clock() -> Clock:
+    """The clock the replay window is measured with (a dependency so tests can move it). Async,
+    like the other dependencies here that do no I/O: FastAPI runs a plain ``def`` dependency in
+    the thread pool, and under a burst of clicks each such hop waited on the busy event loop
+    (BENCHMARKS.md, "Slack interaction acknowledgement latency")."""
     return time.time
 
 
-def get_view_opener(request: Request) -> ViewOpener:
+async def get_view_opener(request: Request) -> ViewOpener:
     """How modals are opened: whatever the app was given, else the Slack transport from settings
     (made once per app), else a logger. Tests replace this with ``app.dependency_overrides``."""
     return _app_view_opener(request.app)
@@ -123,7 +127,7 @@ def _app_messenger(app: FastAPI) -> DirectMessenger | None:
     return messenger
 
 
-def get_responder() -> Responder:
+async def get_responder() -> Responder:
     """How follow-ups reach ``response_url``; replaced in tests."""
     return WebhookResponder()
 
@@ -138,7 +142,7 @@ def follow_ups_for(app: FastAPI) -> FollowUps:
 
     def responder() -> Responder:
         override = app.dependency_overrides.get(get_responder)
-        return override() if override is not None else get_responder()
+        return override() if override is not None else WebhookResponder()
 
     return FollowUps(opener, responder)
 
@@ -217,18 +221,14 @@ async def _record_pending(request: Request, record: Record) -> Response | None:
 
 
 @router.post("/interactions")
-async def interactions(
-    request: Request,
-    tasks: BackgroundTasks,
-    engine: EngineDep,
-    clock: ClockDep,
-    opener: OpenerDep,
-    responder: ResponderDep,
-) -> Response:
+async def interactions(request: Request, clock: ClockDep) -> Response:
     """Buttons, overflow choices and modal submissions. A click is recorded and acknowledged with
     an empty 200 at once, and applied from its record afterwards; its effect shows in the updated
     message, and refusals reach the person as ephemeral text through ``response_url``. A modal
-    submission is carried out (and recorded) before answering, so its errors can keep the modal open."""
+    submission is carried out (and recorded) before answering, so its errors can keep the modal open.
+
+    Only the clock is a dependency: the engine and the Slack adapters only the inline path uses
+    are looked up there (``_answer_inline``), not resolved for every click of a burst."""
     verified = await _verified_body(request, clock)
     if isinstance(verified, Response):
         return verified
@@ -240,10 +240,21 @@ async def interactions(
         return _malformed(error)
     if is_queued(interaction):
         return await _record_pending(request, record) or Response(status_code=200)
+    return await _answer_inline(request.app, record, interaction)
+
+
+async def _answer_inline(app: FastAPI, record: Record, interaction: Interaction) -> Response:
+    """A modal submission or shortcut: carried out and recorded before answering, its Slack calls
+    queued for after the answer, through the app's adapters (``follow_ups_for``: tests' overrides
+    of ``get_view_opener`` and ``get_responder`` apply here too)."""
+    engine: Engine = app.state.engine
     reply = await run_in_threadpool(
         _answered(engine, record, lambda session: handle_interaction(session=session, interaction=interaction))
     )
-    return _answer(reply, tasks, opener, responder)
+    adapters, tasks = follow_ups_for(app), BackgroundTasks()
+    response = _answer(reply, tasks, adapters.opener(), adapters.responder())
+    response.background = tasks
+    return response
 
 
 @router.post("/commands")

@@ -10,7 +10,9 @@ its 50 check-offs are in the database. Variants:
 - ``api``: the API process's own threads apply the clicks (LAUNCHDECK_SLACK_APPLIER=api, the code
   before), sharing its GIL and its CPU share with the event loop that acknowledges;
 - ``process``: a `launchdeck slack-applier` at nice +10 applies them (LAUNCHDECK_SLACK_APPLIER=process);
-- ``process-nice0``: the same process at normal priority, to tell what the priority adds.
+- ``process-nice0``: the same process at normal priority, to tell what the priority adds;
+- ``process-2api``: ``process`` with two API processes (`launchdeck serve --workers 2`), whose
+  /healthz is then the baseline too. Not in the default set (``--variants`` names it).
 
 Configurations run interleaved (every variant at one burner count, then the next count), for
 ``--passes`` passes, so drift in the machine's other load spreads over all of them.
@@ -33,11 +35,14 @@ from benchmarks._rawload import LoadResult, RequestFactory, load
 from benchmarks._seed import gated_launch
 
 LAUNCHDECK = str(Path(sys.executable).parent / "launchdeck")
-VARIANTS: dict[str, tuple[str, int | None]] = {  # name: (LAUNCHDECK_SLACK_APPLIER, applier's nice)
-    "api": ("api", None),
-    "process": ("process", 10),
-    "process-nice0": ("process", 0),
+# name: (LAUNCHDECK_SLACK_APPLIER, applier's nice, API processes)
+VARIANTS: dict[str, tuple[str, int | None, int]] = {
+    "api": ("api", None, 1),
+    "process": ("process", 10, 1),
+    "process-nice0": ("process", 0, 1),
+    "process-2api": ("process", 10, 2),
 }
+DEFAULT_VARIANTS = ("api", "process", "process-nice0")
 SPREAD = 10
 
 
@@ -112,11 +117,11 @@ def run_config(
     app: str,
 ) -> Outcome:
     """One configuration: its servers and burners up, round 0 to warm up, then the counted rounds."""
-    mode, nice = VARIANTS[variant]
+    mode, nice, workers = VARIANTS[variant]
     env = {**env, "LAUNCHDECK_SLACK_APPLIER": mode}
     outcome = Outcome(variant, burner_count, 0.0, [], [], [])
     with ExitStack() as stack:
-        base = stack.enter_context(uvicorn_process(app, env=env, log=logs / "api.log"))
+        base = stack.enter_context(uvicorn_process(app, env=env, log=logs / "api.log", workers=workers))
         if nice is not None:
             stack.enter_context(applier_process(env, logs / "applier.log", nice))
         stack.enter_context(burners(burner_count))

@@ -21,7 +21,7 @@ Busy mode (issue #21, `benchmarks/_slack_busy.py`): the same bursts with 0, 1 an
 processes, the clicks applied by the API's own threads or by a `launchdeck slack-applier` process:
 
     .venv/bin/python -m benchmarks.slack_ack --busy [--rounds 5] [--burners 0,1,2] [--passes 2]
-        [--variants api,process,process-nice0]
+        [--variants api,process,process-nice0,process-2api]
 
 Needs PostgreSQL on 127.0.0.1:5432 (LAUNCHDECK_BENCH_POSTGRES_URL to change it).
 """
@@ -39,7 +39,7 @@ from sqlmodel import Session, col, func, select
 from benchmarks._harness import machine, percentile, table, throwaway_postgres, uvicorn_process
 from benchmarks._rawload import HttpRequest, LoadResult, RequestFactory, load
 from benchmarks._seed import ACTOR, gated_launch, seed_directory
-from benchmarks._slack_busy import VARIANTS, report, run_config, spread_items
+from benchmarks._slack_busy import DEFAULT_VARIANTS, report, run_config, spread_items
 from notifications.ids import ActionId, ItemRef
 from notifications.inbound.signing import slack_signature
 from orchestrator.core.db import make_engine
@@ -168,7 +168,7 @@ def main() -> None:
     parser.add_argument("--app", default=APP, help=f"uvicorn app factory to measure (default {APP})")
     parser.add_argument("--busy", action="store_true", help="burners x appliers (benchmarks/_slack_busy.py)")
     parser.add_argument("--burners", default="0,1,2", help="--busy: CPU burner counts, comma-separated")
-    parser.add_argument("--variants", default=",".join(VARIANTS), help="--busy: applier variants")
+    parser.add_argument("--variants", default=",".join(DEFAULT_VARIANTS), help="--busy: applier variants")
     parser.add_argument("--passes", type=int, default=2, help="--busy: passes over every configuration")
     args = parser.parse_args()
     if args.busy:
