@@ -8,10 +8,14 @@ BENCHMARKS.md has the figures of both.
 
 import os
 import subprocess
+import threading
+import time
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
+import httpx
+from sqlalchemy import Engine, text
 from sqlmodel import Session, col, select
 
 from orchestrator.core.actors import Actor
@@ -101,3 +105,41 @@ def vote_go(session: Session, actor: Actor, launch: Launch) -> None:
             vote=Vote.GO,
             actor=actor,
         )
+
+
+class StallProbe:
+    """What the machine itself made a step wait, measured beside a timing test: every 0.2 s a
+    thread commits an empty transaction on the test's database and asks the Prefect server for
+    its flow runs (the two things a ramp step waits on besides the worker), and keeps the longest
+    such round trip, counted from when the probe meant to start it (so a starved process counts
+    too).
+
+    Why: a full run on two cores can stall the shared PostgreSQL or Prefect server for seconds
+    (other tests' servers, worker processes and initdb), which made a step late although nothing
+    under test caused it. A timing bound plus the stall measured in the same minute still fails
+    when the code under test delays a step, and no longer fails when the machine did."""
+
+    def __init__(self, engine: Engine, prefect_api_url: str, *, every: float = 0.2) -> None:
+        self.engine, self.url, self.every = engine, prefect_api_url.rstrip("/"), every
+        self.worst = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="stall-probe", daemon=True)
+
+    def __enter__(self) -> "StallProbe":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+    def _run(self) -> None:
+        with httpx.Client(timeout=60) as client:
+            due = time.monotonic()
+            while not self._stop.is_set():
+                with self.engine.begin() as connection:
+                    connection.execute(text("SELECT 1"))
+                client.post(f"{self.url}/flow_runs/count", json={}).raise_for_status()
+                self.worst = max(self.worst, time.monotonic() - due)
+                due = max(due + self.every, time.monotonic())
+                self._stop.wait(max(0.0, due - time.monotonic()))
