@@ -40,8 +40,11 @@ def test_a_killed_api_loses_no_acknowledged_click_and_applies_none_twice(engine,
         with ThreadPoolExecutor(max_workers=5) as pool:
             answers = list(pool.map(lambda index: client.interact(click(clickable[index])), BURST))
         assert [answer.status_code for answer in answers] == [200] * len(BURST)
+        # Kill once the processor holds a claim it will not finish: acknowledgements can all be
+        # out before it has applied its three and claimed the next.
+        wait_for(lambda: any(row.status == InteractionStatus.CLAIMED for row in interactions(engine)), timeout=30)
     finally:
-        first.send_signal(signal.SIGKILL)  # right after the last acknowledgement
+        first.send_signal(signal.SIGKILL)  # right after the acknowledgements, with a claim held
         first.wait(timeout=30)
     killed = interactions(engine)
     assert len(killed) == len(BURST)  # every acknowledged click was recorded before its answer
