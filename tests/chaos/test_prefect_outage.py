@@ -10,16 +10,13 @@ falls due and must wait. The server is started again on the same home and port a
 """
 
 import signal
-import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlmodel import Session, col, select
 
-from flows.server import LocalPrefectServer, default_cache_dir, free_port
 from orchestrator.core.enums import GateKind, GateStatus, LaunchStatus, Phase
 from orchestrator.core.models import ChecklistItem, Gate, Launch, Region, RegionRollout
 from orchestrator.items.service import check_item
@@ -35,31 +32,6 @@ HOLD_MINUTES = 0.01  # 0.6 s between ramp steps: EU's next step falls due during
 RAMP = {"ga": [{"percent": percent, "hold_minutes": HOLD_MINUTES} for percent in (5, 25, 50)] + [{"percent": 100}]}
 EXPECTED = [("internal", 100), ("ga", 5), ("ga", 25), ("ga", 50), ("ga", 100)]
 SLUG = "prefect-outage"
-
-
-@pytest.fixture
-def own_prefect(tmp_path: Path) -> Iterator[LocalPrefectServer]:
-    """A Prefect server of this test's own, started in the background (about 5-8 s) while the test
-    builds its launch; ``start_thread`` is joined before the worker needs it."""
-    server = LocalPrefectServer(
-        home=tmp_path / "prefect", port=free_port(), log_path=tmp_path / "prefect.log", cache_dir=default_cache_dir()
-    )
-
-    def start() -> None:
-        began = time.monotonic()
-        server.start(deadline_seconds=120)
-        server.start_seconds = time.monotonic() - began  # type: ignore[attr-defined]
-
-    starter = threading.Thread(target=start, daemon=True)
-    starter.start()
-    server.start_thread = starter  # type: ignore[attr-defined]
-    try:
-        yield server
-    finally:
-        starter.join(timeout=120)
-        if server.process is not None and server.process.poll() is None:
-            server.process.kill()  # its data goes with tmp_path: no graceful stop needed
-            server.process.wait(timeout=30)
 
 
 def rollout(session: Session, region: str) -> RegionRollout:

@@ -6,10 +6,11 @@ back ``LAUNCHDECK_CHAOS_SLACK_OUTAGE_S`` seconds later (8 by default; 600 is the
 minutes). Meanwhile the launch's last items are checked off and its GA ramp runs, its holds a
 quarter of the outage each, so steps fall due all through it; each must come on time (within
 ``LATE_BOUND`` of its hold's end), and the Slack intents wait, none parked as dead. The worker runs in this process with
-the real Slack transport (pacing, timeouts and retries as in production) against the fake.
+the real Slack transport (pacing, timeouts and retries as in production) against the fake, and on
+a Prefect server of this test's own (tests/chaos/conftest.py), so other tests' flows cannot make
+its steps late.
 """
 
-import os
 import threading
 import time
 from collections import Counter
@@ -17,6 +18,8 @@ from datetime import UTC, datetime
 from itertools import pairwise
 
 import pytest
+from prefect.events.worker import EventsWorker
+from prefect.settings import PREFECT_API_URL, temporary_settings
 from sqlmodel import Session, col, select
 
 from flows import resources
@@ -32,7 +35,7 @@ from tests.support.factories import item
 from tests.support.fake_slack import TOKEN
 from tests.support.flows import ready_launch, wait_for
 
-pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.usefixtures("prefect_server")]
+pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 OUTAGE = outage_seconds("LAUNCHDECK_CHAOS_SLACK_OUTAGE_S", 8.0)
 HOLD_SECONDS = OUTAGE / 4
@@ -82,7 +85,7 @@ def slack_intents(session: Session) -> Counter[OutboxStatus]:
 
 @pytest.mark.parametrize("engine", ["postgres"], indirect=True)
 def test_slack_unreachable_through_a_rollout_delays_no_step_and_every_message_arrives_once(
-    flow_db, seeded, actor, fake_slack, monkeypatch, capsys
+    flow_db, seeded, actor, fake_slack, own_prefect, monkeypatch, capsys
 ):
     launch = ready_launch(
         seeded,
@@ -102,11 +105,19 @@ def test_slack_unreachable_through_a_rollout_delays_no_step_and_every_message_ar
     resources.reset()
     assert isinstance(resources.transport(), SlackTransport)
     worker = Worker(poll_seconds=0.1, publish_events=False)
-    thread = threading.Thread(target=worker.run_forever, name="worker-under-test", daemon=True)
+
+    def run_on_own_prefect() -> None:
+        with temporary_settings(updates={PREFECT_API_URL: own_prefect.api_url}):
+            worker.run_forever()
+
+    thread = threading.Thread(target=run_on_own_prefect, name="worker-under-test", daemon=True)
+    own_prefect.start_thread.join(timeout=120)
+    assert own_prefect.process is not None
+    assert own_prefect.process.poll() is None, "the Prefect server did not start"
 
     fake_slack.go_down()
     down_at, down_wall = time.monotonic(), datetime.now(UTC)
-    with StallProbe(flow_db, os.environ["PREFECT_API_URL"]) as probe:
+    with StallProbe(flow_db, own_prefect.api_url) as probe:
         thread.start()
         try:
             for item_id in items:
@@ -121,6 +132,7 @@ def test_slack_unreachable_through_a_rollout_delays_no_step_and_every_message_ar
         finally:
             worker.stop()
             thread.join(timeout=60)
+            EventsWorker.drain_all(timeout=10)  # none may stay bound to this test's server once it is gone
 
     taken = step_times(seeded)
     lateness = [

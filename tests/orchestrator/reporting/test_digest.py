@@ -371,7 +371,9 @@ def test_the_digest_is_queued_once_per_utc_day(seeded, actor):
     (launch_payload,) = first.payload["launches"]
     assert launch_payload["reason"] == "EU: 1 blocking item overdue"
     assert launch_payload["regions"][0]["next_gate_at"] == BASE.isoformat()
-    events = list(seeded.execute(select(AuditEvent).where(AuditEvent.action == "digest.queued")).scalars())
+    events = list(
+        seeded.execute(select(AuditEvent).where(AuditEvent.action == "digest.queued").order_by(AuditEvent.id)).scalars()
+    )
     seeded.commit()
     assert [event.after["key"] for event in events] == ["digest:daily:2027-02-23", "digest:daily:2027-02-24"]
     assert events[0].after == {"key": "digest:daily:2027-02-23", "launches": 1, "red": 1, "amber": 0, "green": 0}
