@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 import api.app
 from api.slack import get_responder, get_view_opener
@@ -88,7 +88,11 @@ def fresh(engine, item_id) -> ChecklistItem:
 def audit(engine, item_id) -> list[AuditEvent]:
     with Session(engine) as session:
         return list(
-            session.exec(select(AuditEvent).where(AuditEvent.entity == "item", AuditEvent.entity_id == item_id)).all()
+            session.exec(
+                select(AuditEvent)
+                .where(AuditEvent.entity == "item", AuditEvent.entity_id == item_id)
+                .order_by(col(AuditEvent.id))
+            ).all()
         )
 
 

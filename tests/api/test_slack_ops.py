@@ -106,7 +106,8 @@ def state(engine, rid):
 def events(engine, action):
     with Session(engine) as session:
         return [
-            (e.actor, e.source, e.reason) for e in session.exec(select(AuditEvent).where(AuditEvent.action == action))
+            (e.actor, e.source, e.reason)
+            for e in session.exec(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id))
         ]
 
 

@@ -52,7 +52,11 @@ def rows(engine) -> list[SlackInteraction]:
 def checked(engine, item_id: int) -> list[AuditEvent]:
     with Session(engine) as session:
         return list(
-            session.exec(select(AuditEvent).where(AuditEvent.entity == "item", AuditEvent.entity_id == item_id))
+            session.exec(
+                select(AuditEvent)
+                .where(AuditEvent.entity == "item", AuditEvent.entity_id == item_id)
+                .order_by(col(AuditEvent.id))
+            )
         )
 
 

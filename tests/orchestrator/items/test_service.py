@@ -169,7 +169,9 @@ def test_start_block_and_restart_track_the_blocked_reason(seeded, actor):
     start_item(session=seeded, item_id=item_id, actor=actor)
     row = fresh(seeded, ChecklistItem, item_id)
     assert (row["status"], row["blocked_reason"]) == (ItemStatus.IN_PROGRESS, None)
-    assert [e.action for e in rows(seeded, select(AuditEvent).where(AuditEvent.entity == "item"))] == [
+    assert [
+        e.action for e in rows(seeded, select(AuditEvent).where(AuditEvent.entity == "item").order_by(AuditEvent.id))
+    ] == [
         "item.started",
         "item.blocked",
         "item.started",
