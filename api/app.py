@@ -154,7 +154,8 @@ def _lifespan(*, tune_gc: bool) -> Callable[[FastAPI], AbstractAsyncContextManag
             await async_engine.dispose()
             if given is None:
                 engine.dispose()
-                del app.state.engine  # served again, it makes a new one from settings, as the first time
+                if getattr(app.state, "engine", None) is engine:  # not one ``start_afresh`` gave since
+                    del app.state.engine  # served again, it makes a new one from settings, as the first time
 
     return lifespan
 
