@@ -160,12 +160,18 @@ def uvicorn_process(factory: str, *, env: dict[str, str], log: Path, workers: in
         yield base
     finally:
         _SERVER_PIDS.pop(base, None)
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop_process(process, grace_seconds=20)
+
+
+def stop_process(process: subprocess.Popen[bytes], *, grace_seconds: float) -> None:
+    """SIGTERM, then SIGKILL if it has not exited within ``grace_seconds``: a benchmark never
+    leaves a server or worker behind, even one stuck in its shutdown."""
+    process.terminate()
+    try:
+        process.wait(timeout=grace_seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
 
 
 def percentile(values: Sequence[float], p: float) -> float:

@@ -30,7 +30,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from benchmarks._harness import percentile, table, uvicorn_process
+from benchmarks._harness import percentile, stop_process, table, uvicorn_process
 from benchmarks._rawload import LoadResult, RequestFactory, load
 from benchmarks._seed import gated_launch
 
@@ -87,12 +87,7 @@ def applier_process(env: dict[str, str], log: Path, nice: int) -> Iterator[None]
             time.sleep(0.05)
         yield
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop_process(process, grace_seconds=30)
 
 
 def spread_items(engine: Engine, *, prefix: str, rounds: int, clicks: int) -> list[list[int]]:
