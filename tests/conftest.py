@@ -30,6 +30,7 @@ from orchestrator.core.enums import Source
 from orchestrator.core.migrate import upgrade
 from orchestrator.core.settings import reset_settings
 from tests.support.fake_slack import fake_slack  # noqa: F401  (fixture shared by the Slack tests)
+from tests.support.freezegun_scan import install as fingerprint_modules_cheaply
 from tests.support.seed_snapshot import empty_postgres, seeded_sqlite_copy, snapshot_postgres_seed
 from tests.support.slack_clicks import clickable  # noqa: F401  (fixture of the Slack process tests)
 from tests.support.ssl_reuse import install as reuse_tls_contexts
@@ -64,6 +65,7 @@ os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ["PREFECT_LOGGING_LEVEL"] = "WARNING"
 _PREFECT_PID = _PREFECT_HOME / "server.pid"
 
+fingerprint_modules_cheaply()  # each freeze would sort and hash every name of ~2,400 modules
 reuse_tls_contexts()  # each httpx client would parse the whole CA bundle again (tests/support/ssl_reuse.py)
 
 # Rich fixes a console's width when it is made (at import) if COLUMNS is set, as it is in xdist
