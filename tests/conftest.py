@@ -29,6 +29,7 @@ from orchestrator.core.db import make_engine
 from orchestrator.core.enums import Source
 from orchestrator.core.migrate import upgrade
 from orchestrator.core.settings import reset_settings
+from tests.support.engines import SharedEngines
 from tests.support.fake_slack import fake_slack  # noqa: F401  (fixture shared by the Slack tests)
 from tests.support.freezegun_scan import install as fingerprint_modules_cheaply
 from tests.support.seed_snapshot import empty_postgres, seeded_sqlite_copy, snapshot_postgres_seed
@@ -185,22 +186,28 @@ def sqlite_seeded_template(tmp_path_factory: pytest.TempPathFactory, sqlite_temp
     return seeded_sqlite_copy(sqlite_template, tmp_path_factory.mktemp("sqlite-seeded") / "seeded.db", SEED_ACTOR)
 
 
+@pytest.fixture(scope="session")
+def shared_engines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedEngines]:
+    """The test process's base engines, whose compiled SQL every test reuses (tests/support/engines.py)."""
+    engines = SharedEngines(tmp_path_factory.mktemp("sqlite-per-test"))
+    yield engines
+    engines.close()
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def engine(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> Iterator[Engine]:
+def engine(request: pytest.FixtureRequest, sqlite_template: Path, shared_engines: SharedEngines) -> Iterator[Engine]:
     """An empty migrated database; already holding the built-in seed when the test asks for
     ``seeded`` (copied from one seeded once per run, which ``seeded`` then leaves as it is)."""
     wants_seed = "seeded" in request.fixturenames
     if request.param == "sqlite":
-        path = tmp_path / "launchdeck.db"
         template = request.getfixturevalue("sqlite_seeded_template") if wants_seed else sqlite_template
-        shutil.copyfile(template, path)
-        created = make_engine(f"sqlite:///{path}")
-    else:
-        url = request.getfixturevalue("postgres_url")
-        created = make_engine(url)
+        with shared_engines.sqlite_copy(template) as created:
+            yield created
+        return
+    url = request.getfixturevalue("postgres_url")
+    with shared_engines.postgres(url) as created:
         empty_postgres(created, restore=_POSTGRES_SEED_RESTORE[url] if wants_seed else None)
-    yield created
-    created.dispose()
+        yield created
 
 
 @pytest.fixture
