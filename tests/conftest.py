@@ -32,6 +32,7 @@ from orchestrator.core.settings import reset_settings
 from tests.support.engines import SharedEngines
 from tests.support.fake_slack import fake_slack  # noqa: F401  (fixture shared by the Slack tests)
 from tests.support.freezegun_scan import install as fingerprint_modules_cheaply
+from tests.support.scheduling import spread_slow_tests, worker_count
 from tests.support.seed_snapshot import empty_postgres, seeded_sqlite_copy, snapshot_postgres_seed
 from tests.support.slack_clicks import clickable  # noqa: F401  (fixture of the Slack process tests)
 from tests.support.ssl_reuse import install as reuse_tls_contexts
@@ -129,11 +130,11 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Slow tests first (a stable sort): each xdist worker starts on the long ones while the short
-    ones are still there to fill the other worker, so both finish at about the same time. And when
-    any collected test needs the Prefect server, start it now, in the background, so it is up by
-    the time the first of them asks (instead of that test waiting out the start)."""
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    """Slow tests first in each xdist worker's share (tests/support/scheduling.py), so the workers
+    run them side by side and finish together. And when any collected test needs the Prefect
+    server, start it now, in the background, so it is up by the time the first of them asks
+    (instead of that test waiting out the start)."""
+    spread_slow_tests(items, worker_count(config))
     if config.option.collectonly:
         return  # listing tests (or warming caches, as scripts/test.sh does) starts no server
     if any("prefect_server" in getattr(item, "fixturenames", ()) for item in items):
@@ -189,19 +190,23 @@ def sqlite_seeded_template(tmp_path_factory: pytest.TempPathFactory, sqlite_temp
 @pytest.fixture(scope="session")
 def shared_engines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedEngines]:
     """The test process's base engines, whose compiled SQL every test reuses (tests/support/engines.py)."""
-    engines = SharedEngines(tmp_path_factory.mktemp("sqlite-per-test"))
+    engines = SharedEngines(tmp_path_factory.mktemp("shared-engines"))
     yield engines
     engines.close()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def engine(request: pytest.FixtureRequest, sqlite_template: Path, shared_engines: SharedEngines) -> Iterator[Engine]:
+def engine(
+    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path, shared_engines: SharedEngines
+) -> Iterator[Engine]:
     """An empty migrated database; already holding the built-in seed when the test asks for
     ``seeded`` (copied from one seeded once per run, which ``seeded`` then leaves as it is)."""
     wants_seed = "seeded" in request.fixturenames
     if request.param == "sqlite":
         template = request.getfixturevalue("sqlite_seeded_template") if wants_seed else sqlite_template
-        with shared_engines.sqlite_copy(template) as created:
+        path = tmp_path / "launchdeck.db"
+        shutil.copyfile(template, path)
+        with shared_engines.sqlite(path) as created:
             yield created
         return
     url = request.getfixturevalue("postgres_url")

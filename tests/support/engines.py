@@ -7,65 +7,60 @@ running launchdeck process compiles each statement once; the tests now do the sa
 
 Each test still gets an engine of its own (``Engine.execution_options()``, which shares the pool,
 dialect and cache of its base): event listeners a test adds stay on its engine, and disposing it
-at the end closes every pooled connection, as before. What changes is where SQLite's file lives:
-one path per test process, which each test gets as a new file (the old one unlinked first, with
-its WAL and shared-memory files, so a connection a test leaked keeps the old file to itself and
-cannot touch the next test's).
+at the end closes every pooled connection, as before. PostgreSQL tests all use the process's one
+database. Each SQLite test keeps a file of its own, which its engine's URL names (for the API it
+serves and the processes it starts); the shared pool opens that file because a ``do_connect``
+hook points every new connection at the current test's file.
 """
 
-import os
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
+from sqlalchemy.engine import make_url
 
 from orchestrator.core.db import make_engine
 
 
 class SharedEngines:
-    """One base engine per database URL for the life of a test process."""
+    """One base engine per PostgreSQL URL, and one for SQLite, for the life of a test process."""
 
-    def __init__(self, sqlite_dir: Path) -> None:
-        self._sqlite_path = sqlite_dir / "launchdeck.db"
+    def __init__(self, scratch: Path) -> None:
         self._bases: dict[str, Engine] = {}
+        self._sqlite_base = make_engine(f"sqlite:///{scratch / 'never-opened.db'}")
+        self._sqlite_file = ""
+        event.listen(self._sqlite_base, "do_connect", self._open_current_sqlite_file)
 
-    def _base(self, url: str) -> Engine:
-        if url not in self._bases:
-            self._bases[url] = make_engine(url)
-        return self._bases[url]
+    def _open_current_sqlite_file(self, _dialect: Any, _record: Any, cargs: list[Any], _cparams: Any) -> None:
+        cargs[0] = self._sqlite_file
 
     @contextmanager
-    def sqlite_copy(self, template: Path) -> Iterator[Engine]:
-        """An engine on a fresh copy of ``template`` at this process's SQLite path."""
-        _replace_file(self._sqlite_path, template)
-        with self._borrowed(f"sqlite:///{self._sqlite_path}") as engine:
+    def sqlite(self, path: Path) -> Iterator[Engine]:
+        """An engine on the SQLite file at ``path``, until the next call."""
+        self._sqlite_file = str(path)
+        engine = self._sqlite_base.execution_options()
+        engine.url = make_url(f"sqlite:///{path}")
+        with _disposed_after(engine):
             yield engine
 
     @contextmanager
     def postgres(self, url: str) -> Iterator[Engine]:
-        with self._borrowed(url) as engine:
+        if url not in self._bases:
+            self._bases[url] = make_engine(url)
+        with _disposed_after(self._bases[url].execution_options()) as engine:
             yield engine
-
-    @contextmanager
-    def _borrowed(self, url: str) -> Iterator[Engine]:
-        engine = self._base(url).execution_options()
-        try:
-            yield engine
-        finally:
-            engine.dispose()  # the shared pool: every connection the test left checked in is closed
 
     def close(self) -> None:
-        for base in self._bases.values():
+        for base in [*self._bases.values(), self._sqlite_base]:
             base.dispose()
         self._bases.clear()
 
 
-def _replace_file(path: Path, template: Path) -> None:
-    """Put a copy of ``template`` at ``path`` as a new file, never writing into the old one."""
-    for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
-        leftover.unlink(missing_ok=True)
-    staging = path.with_name(path.name + ".copy")
-    shutil.copyfile(template, staging)
-    os.replace(staging, path)
+@contextmanager
+def _disposed_after(engine: Engine) -> Iterator[Engine]:
+    try:
+        yield engine
+    finally:
+        engine.dispose()  # the shared pool: every connection the test left checked in is closed
