@@ -124,3 +124,18 @@ def test_upgrading_keeps_regions_skipping_the_phases_they_had_no_date_for(blank_
         assert (json.loads(skipped) if isinstance(skipped, str) else skipped) == ["private_beta", "public_beta"]
     finally:
         engine.dispose()
+
+
+def test_checking_the_schema_again_reads_no_migration_script(engine, monkeypatch):
+    """The API checks the schema each time it starts serving: the scripts are read once a process."""
+    from alembic.script import ScriptDirectory
+
+    ensure_schema_current(engine)
+    reads = []
+    real = ScriptDirectory.from_config.__func__
+    monkeypatch.setattr(
+        ScriptDirectory, "from_config", classmethod(lambda cls, config: reads.append(1) or real(cls, config))
+    )
+    ensure_schema_current(engine)
+    ensure_schema_current(engine)
+    assert reads == []
