@@ -11,7 +11,6 @@ import pytest
 from slack_sdk.models.blocks import Block
 from sqlmodel import Session, select
 
-import api.app
 from api.slack import get_responder, get_view_opener
 from notifications.delivery.slack_delivery import dispatch_notifications
 from notifications.ids import ActionId, GateRef, InputId
@@ -22,6 +21,7 @@ from orchestrator.directory.seed import MemberSeed
 from orchestrator.directory.service import upsert_member
 from orchestrator.items.service import check_item, reopen_item
 from orchestrator.launches.service import kick_off_launch
+from tests.support.api import served_with_fakes
 from tests.support.factories import item, make_launch
 from tests.support.fake_slack import transport
 from tests.support.flows import wait_for
@@ -50,16 +50,7 @@ def voting(request, monkeypatch, seeded, actor, engine):
     )
     kick_off_launch(session=seeded, launch_id=launch.id, actor=actor)
     recorder = Recorder()
-    create_app = api.app.create_app
-
-    def create_app_with_recorder(**options):
-        app = create_app(**options)
-        app.dependency_overrides[get_view_opener] = lambda: recorder
-        app.dependency_overrides[get_responder] = lambda: recorder
-        return app
-
-    monkeypatch.setattr(api.app, "create_app", create_app_with_recorder)
-    base = request.getfixturevalue("api_server")
+    base = served_with_fakes(request, monkeypatch, {get_view_opener: lambda: recorder, get_responder: lambda: recorder})
     (gate,) = [g for g in seeded.exec(select(Gate)).all() if g.kind == GateKind.APPROVAL]
     (blocker,) = seeded.exec(select(ChecklistItem.id)).all()
     yield SlackClient(base, recorder, {}, launch.slug), gate.id, blocker

@@ -8,7 +8,6 @@ from urllib.parse import urlencode
 import pytest
 from sqlmodel import Session, select
 
-import api.app
 from api.slack import get_responder, get_view_opener
 from notifications.ids import ActionId, InputId
 from orchestrator.core.enums import FeedbackType, Role, Source
@@ -16,6 +15,7 @@ from orchestrator.core.models import AuditEvent, BetaFeedback
 from orchestrator.core.settings import reset_settings
 from orchestrator.directory.seed import MemberSeed
 from orchestrator.directory.service import upsert_member
+from tests.support.api import served_with_fakes
 from tests.support.factories import make_launch
 from tests.support.slack_http import SECRET, Recorder, SlackClient, feedback_submission, initial, shortcut
 
@@ -34,16 +34,7 @@ def slack(request, monkeypatch, seeded, actor):
         upsert_member(session=seeded, seed=seed, actor=actor)
     launch = make_launch(seeded, actor, slug="acme-assistant")
     recorder = Recorder()
-    create_app = api.app.create_app
-
-    def create_app_with_recorder(**options):
-        app = create_app(**options)
-        app.dependency_overrides[get_view_opener] = lambda: recorder
-        app.dependency_overrides[get_responder] = lambda: recorder
-        return app
-
-    monkeypatch.setattr(api.app, "create_app", create_app_with_recorder)
-    base = request.getfixturevalue("api_server")
+    base = served_with_fakes(request, monkeypatch, {get_view_opener: lambda: recorder, get_responder: lambda: recorder})
     yield SlackClient(base, recorder, {}, launch.slug)
     reset_settings()
 

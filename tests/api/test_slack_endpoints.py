@@ -29,6 +29,7 @@ from orchestrator.core.models import AuditEvent, ChecklistItem, Launch, Waiver
 from orchestrator.core.settings import reset_settings
 from orchestrator.directory.seed import MemberSeed
 from orchestrator.directory.service import upsert_member
+from tests.support.api import served_with_fakes
 from tests.support.db import before_any_query
 from tests.support.factories import item, make_launch, severity_1_bug
 from tests.support.flows import wait_for
@@ -64,16 +65,7 @@ def slack(request, monkeypatch, seeded, actor):
     items = {row.key: row.id for row in seeded.exec(select(ChecklistItem).where(ChecklistItem.launch_id == launch.id))}
 
     recorder = Recorder()
-    create_app = api.app.create_app
-
-    def create_app_with_recorder(**options):
-        app = create_app(**options)
-        app.dependency_overrides[get_view_opener] = lambda: recorder
-        app.dependency_overrides[get_responder] = lambda: recorder
-        return app
-
-    monkeypatch.setattr(api.app, "create_app", create_app_with_recorder)  # read by the api_server fixture
-    base = request.getfixturevalue("api_server")
+    base = served_with_fakes(request, monkeypatch, {get_view_opener: lambda: recorder, get_responder: lambda: recorder})
     yield SlackClient(base, recorder, items, launch.slug)
     reset_settings()
 

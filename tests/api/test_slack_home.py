@@ -14,7 +14,6 @@ import pytest
 from slack_sdk.models.views import View
 from sqlmodel import Session, select
 
-import api.app
 from api.slack import get_responder, get_view_opener, get_view_publisher
 from notifications.delivery.slack_delivery import dispatch_notifications
 from notifications.ids import ActionId, GateRef, ItemRef
@@ -27,6 +26,7 @@ from orchestrator.directory.seed import MemberSeed
 from orchestrator.directory.service import upsert_member
 from orchestrator.gates.approvers import change_approvers
 from orchestrator.launches.service import kick_off_launch
+from tests.support.api import served_with_fakes
 from tests.support.factories import item, make_launch
 from tests.support.fake_slack import transport
 from tests.support.flows import wait_for
@@ -60,17 +60,15 @@ def home(request, monkeypatch, seeded, actor, engine, fake_slack):
     )
     kick_off_launch(session=seeded, launch_id=launch.id, actor=actor)
     recorder = Recorder()
-    create_app = api.app.create_app
-
-    def create_app_with_fakes(**options):
-        app = create_app(**options)
-        app.dependency_overrides[get_view_opener] = lambda: recorder
-        app.dependency_overrides[get_responder] = lambda: recorder
-        app.dependency_overrides[get_view_publisher] = lambda: transport(fake_slack)
-        return app
-
-    monkeypatch.setattr(api.app, "create_app", create_app_with_fakes)
-    base = request.getfixturevalue("api_server")
+    base = served_with_fakes(
+        request,
+        monkeypatch,
+        {
+            get_view_opener: lambda: recorder,
+            get_responder: lambda: recorder,
+            get_view_publisher: lambda: transport(fake_slack),
+        },
+    )
     (gate,) = [g for g in seeded.exec(select(Gate)).all() if g.kind == GateKind.APPROVAL]
     (positioning,) = seeded.exec(select(ChecklistItem)).all()
     yield SlackClient(base, recorder, {}, launch.slug), gate, positioning

@@ -12,7 +12,6 @@ import pytest
 from slack_sdk.models.views import View
 from sqlmodel import Session, select
 
-import api.app
 from api.slack import get_responder, get_view_opener
 from notifications.ids import ActionId, InputId, OpsRef
 from orchestrator.core.enums import LaunchStatus, Role, RolloutState, Source
@@ -21,6 +20,7 @@ from orchestrator.core.settings import reset_settings
 from orchestrator.directory.seed import MemberSeed
 from orchestrator.directory.service import upsert_member
 from orchestrator.launches.service import kick_off_launch
+from tests.support.api import served_with_fakes
 from tests.support.db import rollout_id
 from tests.support.factories import make_launch, past_dates
 from tests.support.fake_slack import transport
@@ -46,16 +46,9 @@ def ops(request, monkeypatch, seeded, actor, fake_slack):
         upsert_member(session=seeded, seed=seed, actor=actor)
     launch = make_launch(seeded, actor, slug=SLUG, regions=("EU", "NA"), dates=past_dates())
     recorder = Recorder()
-    create_app = api.app.create_app
-
-    def create_app_on_fake_slack(**options):
-        app = create_app(**options)
-        app.dependency_overrides[get_view_opener] = lambda: transport(fake_slack)
-        app.dependency_overrides[get_responder] = lambda: recorder
-        return app
-
-    monkeypatch.setattr(api.app, "create_app", create_app_on_fake_slack)
-    base = request.getfixturevalue("api_server")
+    base = served_with_fakes(
+        request, monkeypatch, {get_view_opener: lambda: transport(fake_slack), get_responder: lambda: recorder}
+    )
     yield SlackClient(base, recorder, {}, SLUG), launch
     reset_settings()
 

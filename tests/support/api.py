@@ -281,3 +281,14 @@ BETA_LAUNCH: dict[str, Any] = {
     ],
     "beta_exit_criteria": {"private_beta": {"open_severity_1": 0, "active_accounts": 2}},
 }
+
+
+def served_with_fakes(request: Any, monkeypatch: Any, fakes: dict[Any, Any]) -> str:
+    """``api_server``'s URL, its app answering the dependencies in ``fakes`` (dependency -> the
+    function that replaces it) for this test only. The fakes go on the test process's reusable app,
+    and ``monkeypatch`` takes them off after the server stops: no app is built per test for them."""
+    app = request.getfixturevalue("reusable_app")
+    for dependency, fake in fakes.items():
+        monkeypatch.setitem(app.dependency_overrides, dependency, fake)
+    url: str = request.getfixturevalue("api_server")
+    return url
