@@ -22,8 +22,8 @@ fi
 # The Unleash tests run a real Unleash server (npm: unleash-server and the Node 22 it needs).
 bash scripts/unleash.sh
 
-# Import and collect everything once in the background while lint and type checks run, so the two
-# pytest workers below start from compiled bytecode and rewritten test modules instead of both
+# Import and collect everything once in the background while lint and type checks run, so the
+# pytest workers below start from compiled bytecode and rewritten test modules instead of each
 # compiling them at once.
 .venv/bin/python -m pytest --collect-only -q -p no:cacheprovider >/dev/null 2>&1 &
 warm_up=$!
@@ -37,8 +37,8 @@ step "mypy --strict"
 MYPY_CACHE_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/launchdeck/mypy" .venv/bin/mypy
 wait "$warm_up" || true  # only a warm-up: a collection error shows again in the run itself
 # Three test processes on two cores: the slow tests spend much of their time waiting on the
-# processes and servers they start, and a third process fills that time (pytest 282 s against
-# 301 s for two on this machine kind; BENCHMARKS-style figures in README).
+# processes and servers they start, and a third process fills that time (pytest 285 s against
+# 301 s for two, same code and host; README has the figures).
 processes="${LAUNCHDECK_TEST_PROCESSES:-3}"
 step "pytest on SQLite and PostgreSQL, $processes processes"
 status=0
