@@ -46,11 +46,14 @@ def flag_file(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def app(flag_file: Path) -> Iterator[OpenFeatureClient]:
-    """An app's OpenFeature client on the flagd provider watching the file (every 20 ms)."""
+    """An app's OpenFeature client on the flagd provider watching the file (every 20 ms), once the
+    provider has read the file. ``set_provider`` reads it on a thread of its own and notes the
+    file's time after reading it: a test that wrote its first step meanwhile left the provider on
+    the old flags with the new time, so it never reloaded (1 run in 12 on a busy machine)."""
     flag_file.parent.mkdir()
     FlagdTarget(flag_file).apply(change("EU", 0))  # the provider needs a file to start from
     provider = FlagdProvider(resolver_type=ResolverType.FILE, offline_flag_source_path=str(flag_file), deadline_ms=20)
-    api.set_provider(provider, domain="flagd-target-test")
+    api.set_provider_and_wait(provider, domain="flagd-target-test")
     try:
         yield api.get_client("flagd-target-test")
     finally:
