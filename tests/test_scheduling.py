@@ -16,13 +16,23 @@ class FakeItem:
     def get_closest_marker(self, name: str) -> Any:
         return object() if name == "slow" and self.name.startswith("slow") else None
 
+    @property
+    def fixturenames(self) -> list[str]:
+        return ["engine", "prefect_server"] if self.name.startswith("flow") else ["engine"]
+
 
 def names(items: list[pytest.Item]) -> list[str]:
     return [cast(FakeItem, item).name for item in items]
 
 
-def collection(slow: int, fast: int) -> list[pytest.Item]:
-    made = [FakeItem(f"fast{n}") for n in range(fast)] + [FakeItem(f"slow{n}") for n in range(slow)]
+def collection(slow: int, fast: int, flows: int = 0) -> list[pytest.Item]:
+    """Fast tests, then tests on the Prefect server, then slow ones: the flow tests last, where
+    tests/flows puts them in a real collection."""
+    made = (
+        [FakeItem(f"fast{n}") for n in range(fast)]
+        + [FakeItem(f"flow{n}") for n in range(flows)]
+        + [FakeItem(f"slow{n}") for n in range(slow)]
+    )
     return cast(list[pytest.Item], made)
 
 
@@ -42,10 +52,19 @@ def test_each_workers_share_starts_with_its_turn_of_the_slow_tests() -> None:
     assert sorted(names(items)) == sorted(names(collection(slow=5, fast=9)))
 
 
-def test_without_workers_the_slow_tests_simply_come_first() -> None:
-    items = collection(slow=2, fast=3)
+def test_after_the_slow_tests_each_share_has_its_turn_of_the_prefect_tests() -> None:
+    items = collection(slow=3, fast=8, flows=4)
+    spread_slow_tests(items, 2)
+    shares = [names(items)[:7], names(items)[7:]]
+    assert shares[0][:4] == ["slow0", "slow2", "flow0", "flow2"]
+    assert shares[1][:3] == ["slow1", "flow1", "flow3"]
+    assert all(name.startswith("fast") for name in shares[0][4:] + shares[1][3:])
+
+
+def test_without_workers_the_slow_tests_then_the_prefect_tests_simply_come_first() -> None:
+    items = collection(slow=2, fast=3, flows=1)
     spread_slow_tests(items, 1)
-    assert names(items) == ["slow0", "slow1", "fast0", "fast1", "fast2"]
+    assert names(items) == ["slow0", "slow1", "flow0", "fast0", "fast1", "fast2"]
 
 
 class FakeWorker:
@@ -73,7 +92,7 @@ class FakeConfig:
 def test_xdists_own_worksteal_scheduler_gives_each_worker_its_slow_tests_first(workers: int) -> None:
     from xdist.scheduler.worksteal import WorkStealingScheduling  # type: ignore[import-untyped]
 
-    items = collection(slow=28, fast=1535)
+    items = collection(slow=28, fast=1505, flows=30)
     spread_slow_tests(items, workers)
     scheduler = WorkStealingScheduling(cast(pytest.Config, FakeConfig(workers)))
     nodes = [FakeWorker(number) for number in range(workers)]
@@ -82,5 +101,7 @@ def test_xdists_own_worksteal_scheduler_gives_each_worker_its_slow_tests_first(w
         scheduler.add_node_collection(cast(Any, node), names(items))
     scheduler.schedule()
     for index, node in enumerate(nodes):
-        first = [names(items)[sent] for sent in node.sent[: len(range(index, 28, workers))]]
-        assert first == [f"slow{n}" for n in range(index, 28, workers)]
+        slow, flows = len(range(index, 28, workers)), len(range(index, 30, workers))
+        first = [names(items)[sent] for sent in node.sent[: slow + flows]]
+        expected = [f"slow{n}" for n in range(index, 28, workers)] + [f"flow{n}" for n in range(index, 30, workers)]
+        assert first == expected
