@@ -29,6 +29,7 @@ from orchestrator.core.db import make_engine
 from orchestrator.core.enums import Source
 from orchestrator.core.migrate import upgrade
 from orchestrator.core.settings import reset_settings
+from tests.support import quick_exit
 from tests.support.engines import SharedEngines
 from tests.support.fake_slack import fake_slack  # noqa: F401  (fixture shared by the Slack tests)
 from tests.support.freezegun_scan import install as fingerprint_modules_cheaply
@@ -67,6 +68,7 @@ os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ["PREFECT_LOGGING_LEVEL"] = "WARNING"
 _PREFECT_PID = _PREFECT_HOME / "server.pid"
 
+quick_exit.install()  # first of the exit handlers this run registers, so it runs after them all
 fingerprint_modules_cheaply()  # each freeze would sort and hash every name of ~2,400 modules
 reuse_tls_contexts()  # each httpx client would parse the whole CA bundle again (tests/support/ssl_reuse.py)
 
@@ -322,6 +324,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     database."""
     join_unleash_starters()  # in every process: none may exit halfway through starting it
     if hasattr(config, "workerinput"):
+        quick_exit.session_finished()  # its results are with the controller: skip the teardown
         return  # an xdist worker: the controller outlives it
     stop_unleash()
     if _PREFECT_PID.exists():
