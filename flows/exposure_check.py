@@ -10,7 +10,6 @@ evaluate, so their checks are recorded as "not verifiable" (and never halt). Set
 
 from collections.abc import Callable
 
-from flows.exposure_evaluators import flagd_share, unleash_share
 from flows.flagd_target import FlagdTarget
 from flows.target_registry import TargetRegistry
 from flows.unleash_target import UnleashTarget
@@ -33,6 +32,11 @@ class TargetObserver:
         self.users = users
 
     def observe(self, request: ExposureRequest) -> Observation:
+        # The OpenFeature SDK, its providers and the Unleash client load here, at the first check,
+        # not when a worker starts: 0.2 s of every worker start (and of every `launchdeck worker`
+        # a deployment restarts) for a check that only flagd and Unleash targets use.
+        from flows.exposure_evaluators import flagd_share, unleash_share
+
         target = self._target_for(request)
         if isinstance(target, FlagdTarget):
             share = flagd_share(target.path, flag=request.flag, region=request.region, users=self.users)
