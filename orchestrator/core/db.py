@@ -20,6 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.util import await_
 from sqlmodel import Session, create_engine
 
+from orchestrator.core.pg_utc import read_timestamps_in_utc
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # PostgreSQL connections kept open: as many as the API's request threads that can hold one at a
 # time under a normal load, so a busy minute reuses connections instead of opening (and closing)
@@ -123,9 +125,11 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         )
         _configure_sqlite(engine)
         return engine
-    return create_engine(
+    engine = create_engine(
         url, echo=echo, pool_pre_ping=True, pool_size=POSTGRES_POOL_SIZE, max_overflow=POSTGRES_MAX_OVERFLOW
     )
+    read_timestamps_in_utc(engine)
+    return engine
 
 
 def make_async_engine(engine: Engine) -> AsyncEngine:
