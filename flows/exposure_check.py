@@ -33,7 +33,7 @@ class TargetObserver:
 
     def observe(self, request: ExposureRequest) -> Observation:
         # The OpenFeature SDK, its providers and the Unleash client load here, at the first check,
-        # not when a worker starts: 0.2 s of every worker start (and of every `launchdeck worker`
+        # not when a worker starts: 0.3 s of every worker start (and of every `launchdeck worker`
         # a deployment restarts) for a check that only flagd and Unleash targets use.
         from flows.exposure_evaluators import flagd_share, unleash_share
 

@@ -133,9 +133,9 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Slow tests, then the Prefect flow tests, first in each xdist worker's share
-    (tests/support/scheduling.py), so the workers run them side by side and finish together. And when any collected test needs the Prefect
-    server, start it now, in the background, so it is up by the time the first of them asks
-    (instead of that test waiting out the start)."""
+    (tests/support/scheduling.py), so the workers run them side by side and finish together. And
+    when any collected test needs the Prefect server, start it now, in the background, so it is up
+    by the time the first of them asks (instead of that test waiting out the start)."""
     spread_slow_tests(items, worker_count(config))
     if config.option.collectonly:
         return  # listing tests (or warming caches, as scripts/test.sh does) starts no server

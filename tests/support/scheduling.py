@@ -6,7 +6,7 @@ first, all 28 of them (about 330 s: worker kills, chaos, browsers, schemathesis)
 first worker's share and stayed there, one after another, while the other worker ran everything
 else: the run could not end before their sum, and the machine idled while they waited on their
 processes. Here each worker's share starts with every N-th slow test, then every N-th test that
-runs flows on the shared Prefect server (1-14 s each), then the fast tests fill it; the fast tests
+runs flows on the shared Prefect server (2 s on average, up to 14 s), then the fast tests fill it; the fast tests
 at the ends of the queues are what stealing moves, which evens out the rest. Before the Prefect
 tests moved up, they sat at the ends of the queues (tests/flows) and a run's processes finished
 up to 10 s apart, the last one on a 9 or 13 s flow test while the others had stopped.
