@@ -3,21 +3,16 @@
 
 import subprocess
 import sys
-from pathlib import Path
 
 from tests.support.flows import wait_for
-from tests.support.unleash import process_alive
-
-
-def _state(pid: int) -> str:
-    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+from tests.support.unleash import process_alive, process_state
 
 
 def test_an_exited_process_nobody_has_reaped_yet_counts_as_gone() -> None:
     """Not reaped here on purpose: a zombie, as the controller sees the server a worker started."""
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     try:
-        wait_for(lambda: _state(child.pid) == "Z", timeout=30, interval=0.01)
+        wait_for(lambda: process_state(child.pid) == "Z", timeout=30, interval=0.01)
         assert not process_alive(child.pid)
     finally:
         child.wait(timeout=30)

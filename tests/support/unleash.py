@@ -167,10 +167,15 @@ def process_alive(pid: int) -> bool:
             return process.poll() is None
     try:
         os.kill(pid, 0)
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        return process_state(pid) != "Z"
     except (ProcessLookupError, FileNotFoundError):
         return False
-    return state != "Z"
+
+
+def process_state(pid: int) -> str:
+    """The state letter Linux gives the process (R, S, Z, ...); the field after the command name,
+    which may itself hold spaces and parentheses."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
 
 
 class UnleashDidNotStart(RuntimeError):

@@ -41,8 +41,9 @@ def test_a_row_read_through_the_orm_and_the_async_twin_carries_utc(postgres_url:
                     AuditEvent(entity="probe", action="probe.written", actor="probe", source=Source.CLI, at=NINE_UTC)
                 )
                 session.flush()
-                written = session.exec(select(AuditEvent).where(AuditEvent.action == "probe.written")).one()
-                assert (written.at, written.at.tzinfo) == (NINE_UTC, UTC)
+                # The column, not the entity: the session's entity is the one written above.
+                stored = session.exec(select(AuditEvent.at).where(AuditEvent.action == "probe.written")).one()
+                assert (stored, stored.tzinfo) == (NINE_UTC, UTC)
                 session.rollback()
 
         async def read_on_the_twin() -> datetime:
